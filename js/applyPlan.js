@@ -1,0 +1,248 @@
+import { hashKey } from '@tanstack/query-core'
+
+// Bits a query collects from the plan entries that match it. A query matched by
+// both an 'active' and an 'inactive' invalidation ends up in the 'all' group, so
+// every query lands in exactly one invalidateQueries call per flush.
+const ACTIVE = 1
+const INACTIVE = 2
+const INVALID_ONLY = 4
+const REFETCH = 8
+const INVALIDATED = ACTIVE | INACTIVE | INVALID_ONLY
+
+const REFETCH_BITS = { active: ACTIVE, inactive: INACTIVE, all: ACTIVE | INACTIVE, none: INVALID_ONLY }
+
+// Writing these through a patch would reach the prototype chain of the cached doc
+// or of every object (prototype pollution via a crafted changed field).
+const FORBIDDEN_FIELDS = new Set(['__proto__', 'constructor', 'prototype'])
+
+/**
+ * Applies one flush plan from the engine to the QueryClient.
+ * @param {import('@tanstack/query-core').QueryClient} queryClient
+ * @param {{ invalidate?: object[], patch?: object[], refetch?: object[] }} plan
+ * @returns {{ invalidations: number, patches: number }}
+ */
+export function applyPlan(queryClient, plan) {
+  const invalidate = Array.isArray(plan?.invalidate) ? plan.invalidate.slice() : []
+  const patches = applyPatches(queryClient, plan?.patch, invalidate)
+  const refetch = Array.isArray(plan?.refetch) ? plan.refetch : []
+
+  const invalidatedKeys = new Set()
+  for (const op of invalidate) invalidatedKeys.add(opHash(op))
+  if (invalidate.length === 0 && refetch.length === 0) return { invalidations: 0, patches }
+
+  const matcher = createMatcher()
+  for (const op of invalidate) {
+    matcher.add(op, REFETCH_BITS[op.refetchType] ?? ACTIVE)
+  }
+  for (const op of refetch) matcher.add(op, REFETCH)
+
+  const groups = { active: new Set(), inactive: new Set(), all: new Set(), none: new Set() }
+  const refetchOnly = new Set()
+  const restart = []
+
+  for (const query of queryClient.getQueryCache().getAll()) {
+    let bits = matcher.match(query)
+    if (bits === 0) continue
+    if (bits & REFETCH) {
+      // A refetch entry on an invalidated query rides along with its invalidation,
+      // so the query is fetched once, not once per entry kind.
+      if (bits & INVALIDATED) bits |= ACTIVE
+      else {
+        if (query.isActive()) {
+          refetchOnly.add(query)
+          if (isFirstFetchInFlight(query) && isFetchable(query)) restart.push(query)
+        }
+        continue
+      }
+    }
+    const type = groupOf(bits)
+    groups[type].add(query)
+    const refetches = type === 'all' || (type === 'active' && query.isActive()) ||
+      (type === 'inactive' && !query.isActive())
+    if (refetches && isFirstFetchInFlight(query) && isFetchable(query)) restart.push(query)
+  }
+
+  // TanStack/query#8530: a refetch joins a first fetch that is already running, so
+  // its pre-change answer would be the last word. Cancelling it silently makes the
+  // refetch below start afresh, and the old promise's callers join the new fetch.
+  for (const query of restart) query.cancel({ silent: true })
+
+  for (const refetchType of ['active', 'inactive', 'all', 'none']) {
+    const group = groups[refetchType]
+    if (group.size === 0) continue
+    queryClient.invalidateQueries({ predicate: (query) => group.has(query), refetchType })
+  }
+  if (refetchOnly.size > 0) {
+    queryClient.refetchQueries({ predicate: (query) => refetchOnly.has(query), type: 'active' })
+  }
+
+  return { invalidations: invalidatedKeys.size, patches }
+}
+
+function applyPatches(queryClient, patchOps, invalidate) {
+  if (!Array.isArray(patchOps)) return 0
+  let patched = 0
+  for (const op of patchOps) {
+    const old = queryClient.getQueryData(op.queryKey)
+    if (!isPlainObject(old)) {
+      // Nothing cached to patch (or not a doc object): the next read must come from
+      // the server, so the doc is invalidated instead of silently skipped.
+      invalidate.push({ queryKey: op.queryKey, queryHash: op.queryHash, exact: false, refetchType: 'active' })
+      continue
+    }
+    const version = typeof op.version === 'number' ? op.version : null
+    // The cache may already hold a newer doc (a refetch raced ahead of the event).
+    if (version !== null && typeof old.version === 'number' && old.version > version) continue
+    queryClient.setQueryData(op.queryKey, patchDoc(old, op.fields, version))
+    patched++
+  }
+  return patched
+}
+
+function patchDoc(old, fields, version) {
+  const next = { ...old }
+  if (fields && typeof fields === 'object') {
+    for (const field of Object.keys(fields)) {
+      if (FORBIDDEN_FIELDS.has(field)) continue
+      next[field] = fields[field]
+    }
+  }
+  if (version !== null) next.version = version
+  return next
+}
+
+function groupOf(bits) {
+  const active = (bits & ACTIVE) !== 0
+  const inactive = (bits & INACTIVE) !== 0
+  if (active && inactive) return 'all'
+  if (active) return 'active'
+  if (inactive) return 'inactive'
+  return 'none'
+}
+
+function isFirstFetchInFlight(query) {
+  return query.state.data === undefined && query.state.fetchStatus === 'fetching'
+}
+
+// A cancelled fetch that nothing restarts would leave the query stuck in
+// 'fetching', so only queries that refetchQueries will actually fetch are cancelled.
+function isFetchable(query) {
+  if (query.isDisabled()) return false
+  return typeof query.isStatic === 'function' ? !query.isStatic() : true
+}
+
+/**
+ * Matches many plan keys against the cache in one pass. Exact keys are looked up by
+ * queryHash. A non-exact key can only prefix-match a query whose key starts with the
+ * same primitive elements (TanStack compares primitives with ===), so non-exact keys
+ * are indexed by the hash of their leading primitive run, and each query probes the
+ * hashes of its own primitive prefixes before confirming with partialMatchKey.
+ */
+function createMatcher() {
+  const exact = new Map()
+  const prefixed = new Map()
+  const loose = []
+
+  return {
+    add(op, bits) {
+      const queryKey = op.queryKey
+      if (op.exact) {
+        const hash = opHash(op)
+        exact.set(hash, (exact.get(hash) ?? 0) | bits)
+        return
+      }
+      if (!Array.isArray(queryKey)) {
+        loose.push({ queryKey, bits })
+        return
+      }
+      const hash = primitivePrefixHash(queryKey, primitiveRun(queryKey))
+      let bucket = prefixed.get(hash)
+      if (!bucket) prefixed.set(hash, (bucket = { entries: [], bits: 0 }))
+      bucket.entries.push({ queryKey, bits })
+      bucket.bits |= bits
+    },
+
+    match(query) {
+      let bits = 0
+      if (exact.size > 0) bits |= exact.get(exactHash(query)) ?? 0
+      if (prefixed.size > 0 && Array.isArray(query.queryKey)) {
+        const queryKey = query.queryKey
+        const run = primitiveRun(queryKey)
+        let prefix = '['
+        let bucket = prefixed.get('[]')
+        if (bucket) bits = matchBucket(bucket, queryKey, bits)
+        for (let i = 0; i < run; i++) {
+          prefix += (i === 0 ? '' : ',') + (JSON.stringify(queryKey[i]) ?? 'null')
+          bucket = prefixed.get(prefix + ']')
+          if (bucket) bits = matchBucket(bucket, queryKey, bits)
+        }
+      }
+      for (const entry of loose) {
+        if ((bits | entry.bits) !== bits && partialMatchKey(query.queryKey, entry.queryKey)) bits |= entry.bits
+      }
+      return bits
+    },
+  }
+}
+
+function matchBucket(bucket, queryKey, bits) {
+  for (const entry of bucket.entries) {
+    if ((bits | bucket.bits) === bits) break
+    if ((bits | entry.bits) === bits) continue
+    if (partialMatchKey(queryKey, entry.queryKey)) bits |= entry.bits
+  }
+  return bits
+}
+
+// TanStack compares exact filters through the query's own hash function, which a
+// custom queryKeyHashFn changes; the plan's hashes are always the default hashKey.
+function exactHash(query) {
+  return query.options?.queryKeyHashFn ? hashKey(query.queryKey) : query.queryHash
+}
+
+function opHash(op) {
+  return typeof op.queryHash === 'string' ? op.queryHash : hashKey(op.queryKey)
+}
+
+// hashKey only rewrites plain objects, so on a run of primitives it equals
+// JSON.stringify, which is several times faster without the replacer. match()
+// builds the same strings element by element (an undefined element is 'null' in
+// an array) for every prefix of every cached query.
+function primitivePrefixHash(queryKey, length) {
+  return JSON.stringify(length === queryKey.length ? queryKey : queryKey.slice(0, length))
+}
+
+function primitiveRun(queryKey) {
+  let run = 0
+  while (run < queryKey.length && isPrimitive(queryKey[run])) run++
+  return run
+}
+
+function isPrimitive(value) {
+  if (value === null) return true
+  const type = typeof value
+  return type !== 'object' && type !== 'function' && type !== 'bigint'
+}
+
+function isPlainObject(value) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+// TanStack's partialMatchKey, ported because query-core only exports it from
+// recent 5.x releases and the peer range is ^5.
+export function partialMatchKey(a, b) {
+  if (a === b) return true
+  if (typeof a !== typeof b) return false
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    if (Array.isArray(a) && Array.isArray(b)) {
+      if (b.length > a.length) return false
+      for (let i = 0; i < b.length; i++) if (!partialMatchKey(a[i], b[i])) return false
+      return true
+    }
+    for (const key of Object.keys(b)) if (!partialMatchKey(a[key], b[key])) return false
+    return true
+  }
+  return false
+}
