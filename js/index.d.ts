@@ -1,0 +1,449 @@
+import type { QueryClient, QueryKey } from '@tanstack/query-core'
+
+/**
+ * Which queries an invalidation refetches, as in TanStack's `invalidateQueries`.
+ * @example
+ * const rule: Rule = { table: 'audit_log', invalidate: [{ queryKey: ['audit'], refetchType: 'none' }] }
+ */
+export type RefetchType = 'active' | 'inactive' | 'all' | 'none'
+
+/** A value inside a {@link KeyTemplate}: JSON, where `"{col}"` strings are placeholders. */
+export type KeyTemplateValue =
+  | string
+  | number
+  | boolean
+  | null
+  | readonly KeyTemplateValue[]
+  | { readonly [key: string]: KeyTemplateValue }
+
+/**
+ * A query key with placeholders, filled from the changed row. A string element that is exactly
+ * `"{col}"` becomes the row's value of `col` with its JSON type kept; `{col}` inside a longer string
+ * is replaced by the value's text; objects are templated the same way, recursively. A key whose
+ * placeholder has no value (missing or null) is skipped whole.
+ * @example
+ * const byFactory: KeyTemplate = ['list', 'work_orders', '{factory_id}']
+ * const byLabel: KeyTemplate = ['label', 'wo-{id}', { factory: '{factory_id}' }]
+ */
+export type KeyTemplate = readonly KeyTemplateValue[]
+
+/** A row event kind a {@link Rule} can be limited to. */
+export type RowEvent = 'INSERT' | 'UPDATE' | 'DELETE'
+
+/**
+ * One entry of a rule's `invalidate` list: a key template alone (a prefix match refetching active
+ * queries) or with TanStack's `exact` and `refetchType`.
+ * @example
+ * const target: RuleTarget = { queryKey: ['stats', '{factory_id}'], exact: true, refetchType: 'all' }
+ */
+export type RuleTarget =
+  | KeyTemplate
+  | { queryKey: KeyTemplate; exact?: boolean; refetchType?: RefetchType }
+
+/**
+ * Routes a table's row events to query keys. Every rule whose table and event match applies; an
+ * event no rule matches falls back to the doc/list policy (`['doc', type, id]`,
+ * `['list', type, factoryId, { page: 1 }]`).
+ * @example
+ * const rule: Rule = {
+ *   table: 'work_order_lines',
+ *   events: ['INSERT', 'DELETE'],
+ *   invalidate: [['doc', 'work_orders', '{work_order_id}'], { queryKey: ['lines'], refetchType: 'all' }],
+ * }
+ */
+export interface Rule {
+  /** A row's table, an event's `type`, an envelope's `entity`. */
+  table: string
+  /** Default: all three. */
+  events?: readonly RowEvent[]
+  invalidate: readonly RuleTarget[]
+}
+
+/**
+ * Bad input reported through `onError` (never thrown), and transport failures such as
+ * `unauthorized` / `forbidden` close codes.
+ * @example
+ * const onError = (e: RealtimeError) => console.warn(`[${e.source}] ${e.code}: ${e.message}`)
+ */
+export interface RealtimeError {
+  /** Machine-readable class, e.g. `'invalid'`, `'too_large'`, `'unknown_source'`, `'unauthorized'`, `'forbidden'`. */
+  code: string
+  message: string
+  /** The ingest source (`'supabase'`, `'envelope'`, …) or the transport that failed. */
+  source: string
+}
+
+/**
+ * A field the engine drops events for when its value differs: `{ factoryId: 'f1' }` matches a
+ * payload's `factoryId` or `factory_id`.
+ * @example
+ * const scope: Scope = { factoryId: 'f1' }
+ */
+export type Scope = Record<string, string | number | boolean | null>
+
+/**
+ * Options of {@link createRealtime}. All but `queryClient` are optional.
+ * @example
+ * const options: RealtimeOptions = {
+ *   queryClient,
+ *   debounceMs: 300,
+ *   maxWaitMs: 1000,
+ *   scope: { factoryId: 'f1' },
+ *   rules: [{ table: 'work_order_lines', invalidate: [['doc', 'work_orders', '{work_order_id}']] }],
+ *   primaryKey: ['id', 'uuid', 'code'],
+ *   patch: true,
+ *   onError: (e) => console.warn(e.code, e.message),
+ * }
+ */
+export interface RealtimeOptions {
+  /** The @tanstack/query-core or @tanstack/react-query v5 client whose cache is kept fresh. */
+  queryClient: QueryClient
+  /** Trailing window that restarts on each event. Default 300; 0 flushes on the next macrotask. */
+  debounceMs?: number
+  /** No pending operation waits longer than this, even under a continuous burst. Default 1000. */
+  maxWaitMs?: number
+  /** Events carrying another value for one of these fields are dropped. Default: none. */
+  scope?: Scope
+  /** Table-to-key routes tried before the doc/list policy. Default: none. */
+  rules?: readonly Rule[]
+  /** Row columns tried, in order, for a row's id. Default `['id', 'uuid', 'code']`. */
+  primaryKey?: readonly string[]
+  /** Patch cached docs with `setQueryData` instead of refetching them. Default true. */
+  patch?: boolean
+  /** Realtime on or off; when off, active views are polled. Default true. */
+  enabled?: boolean
+  /** Polling interval while the page is visible, when realtime is off or given up on. Default 5000. */
+  pollingMs?: number
+  /** Receives bad input and transport failures; `ingest` never throws. */
+  onError?: (error: RealtimeError) => void
+}
+
+/**
+ * Cumulative counts since the engine was created.
+ * @example
+ * const { flushes, dropped } = rt.stats()
+ * console.log(flushes, dropped.duplicate)
+ */
+export interface Stats {
+  /** Payloads handed to `ingest`, valid or not. */
+  received: number
+  flushes: number
+  /** Query keys invalidated on the QueryClient, after dedupe and prefix subsumption. */
+  invalidations: number
+  /** Cached docs patched with `setQueryData`. */
+  patches: number
+  dropped: {
+    invalid: number
+    stale: number
+    duplicate: number
+    outOfScope: number
+  }
+}
+
+/**
+ * What a screen shows: a doc view opens `doc:<type>:<id>`, a list view `list:<type>:<factoryId>`,
+ * and either one `factory:<factoryId>`.
+ * @example
+ * const doc: View = { kind: 'doc', type: 'work_orders', id: 12 }
+ * const list: View = { kind: 'list', type: 'work_orders' }
+ */
+export type View =
+  | { kind: 'doc'; type: string; id: string | number }
+  | { kind: 'list'; type: string }
+
+/**
+ * Connection state. `disconnected` before a connect and after the app disconnects, `reconnecting`
+ * after an established connection drops, `polling` while realtime is off or given up on, `error`
+ * after a final close (it stays until the app acts).
+ * @example
+ * const live = (s: Status) => s === 'connected'
+ */
+export type Status = 'connecting' | 'connected' | 'reconnecting' | 'disconnected' | 'polling' | 'error'
+
+/** A row as a change event carries it. */
+export type Row = Record<string, unknown>
+
+/**
+ * What supabase-js v2 hands a `.on('postgres_changes', …)` callback.
+ * @example
+ * channel.on('postgres_changes', { event: '*', schema: 'public' }, (p) => rt.ingest('supabase', p))
+ */
+export interface SupabaseChangePayload {
+  schema: string
+  table: string
+  commit_timestamp: string
+  eventType: RowEvent
+  new: Row
+  old: Row
+  errors?: unknown
+}
+
+/**
+ * A Supabase broadcast message whose `payload` is an `'event'` payload.
+ * @example
+ * channel.on('broadcast', { event: 'change' }, (m) => rt.ingest('supabase', m))
+ */
+export interface SupabaseBroadcastPayload {
+  type: 'broadcast'
+  event: string
+  payload: EventPayload
+}
+
+/**
+ * An application change event.
+ * @example
+ * rt.ingest('event', { type: 'work_orders', id: 12, action: 'approve', changedKeys: ['status'], version: 4, data: { status: 'approved' } })
+ */
+export interface EventPayload {
+  type: string
+  id: string | number
+  factoryId?: string | number
+  action: 'create' | 'update' | 'delete' | 'approve' | 'reject'
+  changedKeys?: readonly string[]
+  version?: number
+  ts?: string | number
+  /** The changed values. */
+  data?: Row
+}
+
+/**
+ * A change envelope: `entity` is the table, `data` the row, `id` a unique event id (deduped).
+ * @example
+ * rt.ingest('envelope', { type: 'realtime', entity: 'work_orders', action: 'update', data: row, timestamp: new Date().toISOString(), id: 'chg-41' })
+ */
+export interface EnvelopePayload {
+  type: string
+  entity: string
+  action: 'insert' | 'update' | 'delete'
+  data: Row
+  timestamp: string
+  id: string
+}
+
+/**
+ * An explicit invalidation, as TanStack's `invalidateQueries` filters.
+ * @example
+ * rt.ingest('invalidate', { queryKey: ['list', 'work_orders'], refetchType: 'all' })
+ */
+export interface InvalidatePayload {
+  queryKey: QueryKey
+  exact?: boolean
+  refetchType?: RefetchType
+}
+
+/**
+ * A centrifuge-js publication context; `offset` dedupes per channel.
+ * @example
+ * sub.on('publication', (ctx) => rt.ingest('centrifugo', ctx))
+ */
+export interface CentrifugoPublication {
+  channel: string
+  data:
+    | { event: 'invalidate'; queryKey: QueryKey }
+    | SupabaseChangePayload
+    | EventPayload
+    | EnvelopePayload
+    | InvalidatePayload
+  offset?: number
+}
+
+/**
+ * The payload shape each ingest source takes.
+ * @example
+ * const p: IngestPayloads['invalidate'] = { queryKey: ['doc', 'work_orders', '1'], exact: true }
+ */
+export interface IngestPayloads {
+  supabase: SupabaseChangePayload | SupabaseBroadcastPayload
+  event: EventPayload
+  envelope: EnvelopePayload
+  centrifugo: CentrifugoPublication
+  invalidate: InvalidatePayload
+}
+
+/** An ingest source name. */
+export type Source = keyof IngestPayloads
+
+/**
+ * Reconnect policy: exponential backoff with full jitter, then polling.
+ * @example
+ * const backoff: BackoffOptions = { initialMs: 500, maxMs: 10_000, maxAttempts: 5 }
+ */
+export interface BackoffOptions {
+  /** Default 1000. */
+  initialMs?: number
+  /** Default 30000. */
+  maxMs?: number
+  /** Default 10; then the engine polls. */
+  maxAttempts?: number
+}
+
+/**
+ * Liveness check: no answer within `timeoutMs` of a ping means reconnect.
+ * @example
+ * const heartbeat: HeartbeatOptions = { intervalMs: 15_000, timeoutMs: 5_000 }
+ */
+export interface HeartbeatOptions {
+  /** Default 30000. */
+  intervalMs?: number
+  /** Default 10000. */
+  timeoutMs?: number
+}
+
+/**
+ * Options of `connectWebSocket` and `connectEventSource`.
+ * @example
+ * const opts: ConnectOptions = { token: () => getAccessToken(), backoff: { maxAttempts: 5 } }
+ */
+export interface ConnectOptions {
+  /** Called on every connect; sent as `{ type: 'auth', token }` (WebSocket) or `?token=` (SSE). */
+  token?: () => string | Promise<string>
+  backoff?: BackoffOptions
+  heartbeat?: HeartbeatOptions
+}
+
+/**
+ * Options of `connectSupabase`.
+ * @example
+ * const opts: SupabaseConnectOptions = { schema: 'public', tables: ['work_orders'], filter: 'factory_id=eq.f1' }
+ */
+export interface SupabaseConnectOptions {
+  /** Default `'public'`. */
+  schema?: string
+  /** Tables to listen to. Default: every table of the schema. */
+  tables?: readonly string[]
+  /** A realtime filter such as `factory_id=eq.f1`. */
+  filter?: string
+}
+
+/**
+ * The part of a supabase-js v2 client that querywire uses.
+ * @example
+ * const supabase: SupabaseClientLike = createClient(url, anonKey)
+ */
+export interface SupabaseClientLike {
+  channel(name: string, opts?: any): any
+  removeChannel(channel: any): any
+  realtime: { setAuth(token?: string | null): unknown }
+  auth?: { onAuthStateChange(callback: (event: any, session: any) => void): any }
+}
+
+/**
+ * The part of a centrifuge-js v5 `Centrifuge` client that querywire uses.
+ * @example
+ * const centrifuge: CentrifugeLike = new Centrifuge('ws://localhost:8000/connection/websocket')
+ */
+export interface CentrifugeLike {
+  newSubscription(channel: string, options?: any): any
+  getSubscription(channel: string): any
+  removeSubscription(subscription: any): void
+}
+
+/**
+ * Options of `connectCentrifuge`.
+ * @example
+ * const opts: CentrifugeConnectOptions = {}
+ */
+export interface CentrifugeConnectOptions {}
+
+/**
+ * A running engine, returned by {@link createRealtime}.
+ * @example
+ * const rt = await createRealtime({ queryClient })
+ * const off = rt.subscribe({ kind: 'doc', type: 'work_orders', id: 12 })
+ * rt.ingest('invalidate', { queryKey: ['doc', 'work_orders', '12'] })
+ * off()
+ * rt.dispose()
+ */
+export interface Realtime {
+  /**
+   * Feeds one payload. Never throws: malformed input goes to `onError` and
+   * `stats().dropped.invalid`.
+   * @example
+   * rt.ingest('envelope', JSON.parse(message.data))
+   */
+  ingest<S extends Source>(source: S, payload: IngestPayloads[S]): void
+  /**
+   * Applies every pending operation now.
+   * @example
+   * rt.flush()
+   */
+  flush(): void
+  /**
+   * Flushes, then stops timers, transports and listeners.
+   * @example
+   * window.addEventListener('pagehide', () => rt.dispose())
+   */
+  dispose(): void
+  /**
+   * Cumulative counts.
+   * @example
+   * console.log(rt.stats().dropped.invalid)
+   */
+  stats(): Stats
+  /**
+   * Opens a view's channels (reference counted); returns its unsubscribe function, which is
+   * idempotent.
+   * @example
+   * const off = rt.subscribe({ kind: 'list', type: 'work_orders' })
+   * off()
+   */
+  subscribe(view: View): () => void
+  /**
+   * Moves open views to the new scope's channels; events from other scopes are dropped.
+   * @example
+   * rt.setScope({ factoryId: 'f2' })
+   */
+  setScope(scope: Scope): void
+  /**
+   * Opens and closes supabase-js channels as views come and go, and follows `setAuth` on token
+   * refresh. Returns a function that disconnects.
+   * @example
+   * const stop = rt.connectSupabase(supabase, { schema: 'public', tables: ['work_orders'] })
+   */
+  connectSupabase(supabase: SupabaseClientLike, opts?: SupabaseConnectOptions): () => void
+  /**
+   * Connects the contract's wire protocol over WebSocket, with backoff, heartbeat and recovery.
+   * Returns a function that disconnects.
+   * @example
+   * const stop = rt.connectWebSocket('wss://api.example.com/ws', { token: () => session.token })
+   */
+  connectWebSocket(url: string, opts?: ConnectOptions): () => void
+  /**
+   * Connects the contract's wire protocol over Server-Sent Events. Returns a function that
+   * disconnects.
+   * @example
+   * const stop = rt.connectEventSource('/sse', { token: async () => (await refresh()).token })
+   */
+  connectEventSource(url: string, opts?: ConnectOptions): () => void
+  /**
+   * Subscribes a centrifuge-js client to the views' channels. Returns a function that disconnects.
+   * @example
+   * const stop = rt.connectCentrifuge(centrifuge)
+   */
+  connectCentrifuge(centrifuge: CentrifugeLike, opts?: CentrifugeConnectOptions): () => void
+  /**
+   * The current connection state.
+   * @example
+   * if (rt.status() === 'polling') showBanner()
+   */
+  status(): Status
+  /**
+   * Calls `listener` on every status change; returns a function that stops it.
+   * @example
+   * const off = rt.onStatus((s) => console.log('realtime', s))
+   */
+  onStatus(listener: (status: Status) => void): () => void
+}
+
+/**
+ * Creates an engine bound to `options.queryClient`. Loads the WebAssembly module once; works in
+ * browsers, bundlers and Node 20+.
+ * @example
+ * import { QueryClient } from '@tanstack/query-core'
+ * import { createRealtime } from 'querywire'
+ *
+ * const queryClient = new QueryClient()
+ * const rt = await createRealtime({ queryClient, scope: { factoryId: 'f1' } })
+ * rt.connectWebSocket('wss://api.example.com/ws')
+ */
+export function createRealtime(options: RealtimeOptions): Promise<Realtime>

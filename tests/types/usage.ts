@@ -1,0 +1,122 @@
+// Type-checked, never run: `npx tsc --noEmit -p tests/types`. It imports the package by its
+// own name, so the `exports` map and its `types` conditions are what is checked.
+import { QueryClient as CoreQueryClient } from '@tanstack/query-core'
+import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query'
+import { createClient } from '@supabase/supabase-js'
+import { Centrifuge } from 'centrifuge'
+import { createElement, type ReactNode } from 'react'
+import {
+  createRealtime,
+  type KeyTemplate,
+  type Realtime,
+  type RealtimeError,
+  type RealtimeOptions,
+  type Rule,
+  type Stats,
+  type Status,
+  type View,
+} from 'querywire'
+import { RealtimeProvider, useRealtime, useRealtimeStatus, useRealtimeSubscription } from 'querywire/react'
+
+const queryClient = new QueryClient()
+
+const linesKey: KeyTemplate = ['doc', 'work_orders', '{work_order_id}']
+const rules: Rule[] = [
+  { table: 'work_order_lines', events: ['INSERT', 'DELETE'], invalidate: [linesKey] },
+  {
+    table: 'audit',
+    invalidate: [
+      { queryKey: ['audit', { factory: '{factory_id}' }], exact: false, refetchType: 'none' },
+      ['label', 'wo-{id}', 3, true, null],
+    ],
+  },
+]
+
+const options: RealtimeOptions = {
+  queryClient,
+  debounceMs: 300,
+  maxWaitMs: 1000,
+  scope: { factoryId: 'f1' },
+  rules,
+  primaryKey: ['id', 'uuid', 'code'],
+  patch: true,
+  onError: (e: RealtimeError) => console.warn(e.code, e.message, e.source),
+}
+
+async function main(): Promise<void> {
+  const rt: Realtime = await createRealtime(options)
+  // A query-core client is as good as a react-query one.
+  await createRealtime({ queryClient: new CoreQueryClient() })
+
+  rt.ingest('event', { type: 'work_orders', id: 12, action: 'approve', changedKeys: ['status'], version: 4, data: { status: 'approved' } })
+  rt.ingest('envelope', { type: 'realtime', entity: 'work_orders', action: 'update', data: { id: 1 }, timestamp: '2026-01-01T00:00:00Z', id: 'chg-1' })
+  rt.ingest('invalidate', { queryKey: ['list', 'work_orders'], exact: false, refetchType: 'all' })
+  rt.ingest('centrifugo', { channel: 'doc:work_orders:1', data: { event: 'invalidate', queryKey: ['doc', 'work_orders', '1'] }, offset: 7 })
+  rt.ingest('supabase', {
+    schema: 'public', table: 'work_orders', commit_timestamp: '2026-01-01T00:00:00Z', eventType: 'UPDATE',
+    new: { id: 1, status: 'open' }, old: { id: 1 }, errors: null,
+  })
+  rt.ingest('supabase', { type: 'broadcast', event: 'change', payload: { type: 'work_orders', id: 1, action: 'update' } })
+  // Raw socket text parsed by the app is `any`, and accepted as is.
+  rt.ingest('envelope', JSON.parse('{}'))
+
+  // @ts-expect-error: not a source
+  rt.ingest('kafka', {})
+  // @ts-expect-error: an event's action is one of five
+  rt.ingest('event', { type: 'work_orders', id: 1, action: 'upsert' })
+
+  // supabase-js's own callback payload fits `ingest('supabase', …)` without a cast.
+  const supabase = createClient('http://127.0.0.1:54321', 'anon-key')
+  supabase
+    .channel('work_orders')
+    .on('postgres_changes', { event: '*', schema: 'public', table: 'work_orders' }, (payload) => rt.ingest('supabase', payload))
+    .subscribe()
+  const stopSupabase: () => void = rt.connectSupabase(supabase, { schema: 'public', tables: ['work_orders'], filter: 'factory_id=eq.f1' })
+
+  const centrifuge = new Centrifuge('ws://127.0.0.1:8000/connection/websocket')
+  const stopCentrifuge: () => void = rt.connectCentrifuge(centrifuge)
+
+  const stopWs = rt.connectWebSocket('ws://127.0.0.1:8787/ws', {
+    token: async () => 'jwt',
+    backoff: { initialMs: 1000, maxMs: 30000, maxAttempts: 10 },
+    heartbeat: { intervalMs: 30000, timeoutMs: 10000 },
+  })
+  const stopSse = rt.connectEventSource('/sse', { token: () => 'jwt' })
+
+  const views: View[] = [{ kind: 'doc', type: 'work_orders', id: 12 }, { kind: 'list', type: 'work_orders' }]
+  const offs = views.map((view) => rt.subscribe(view))
+  // @ts-expect-error: a doc view needs an id
+  rt.subscribe({ kind: 'doc', type: 'work_orders' })
+
+  rt.setScope({ factoryId: 'f2' })
+  const status: Status = rt.status()
+  const offStatus = rt.onStatus((s: Status) => console.log(s))
+  const stats: Stats = rt.stats()
+  const total: number = stats.received + stats.flushes + stats.invalidations + stats.patches +
+    stats.dropped.invalid + stats.dropped.stale + stats.dropped.duplicate + stats.dropped.outOfScope
+
+  rt.flush()
+  for (const off of [...offs, offStatus, stopSupabase, stopCentrifuge, stopWs, stopSse]) off()
+  rt.dispose()
+  console.log(status, total)
+}
+
+// @ts-expect-error: queryClient is required
+createRealtime({ debounceMs: 100 })
+
+function WorkOrder({ id }: { id: number }): ReactNode {
+  useRealtimeSubscription({ kind: 'doc', type: 'work_orders', id })
+  useRealtimeSubscription(null)
+  const rt: Realtime | null = useRealtime()
+  const status: Status = useRealtimeStatus()
+  const { data } = useQuery({ queryKey: ['doc', 'work_orders', String(id)], queryFn: async () => ({ title: 'x' }) })
+  return `${data?.title ?? ''} ${status} ${rt ? 'ready' : 'loading'}`
+}
+
+export const app = createElement(
+  QueryClientProvider,
+  { client: queryClient },
+  createElement(RealtimeProvider, { options: { queryClient, scope: { factoryId: 'f1' } } }, createElement(WorkOrder, { id: 1 })),
+)
+
+void main
