@@ -1,0 +1,59 @@
+//! # querywire-core
+//!
+//! The sans-IO engine behind querywire: realtime change events and the current time go in, TanStack
+//! Query cache operations and the next deadline come out. It owns no timer, no socket and no JS
+//! value, so it runs natively under `cargo test` in milliseconds and a recorded trace replays exactly.
+//!
+//! ## The run loop
+//!
+//! ```
+//! use querywire_core::{Engine, Millis};
+//! use serde_json::json;
+//!
+//! let mut engine = Engine::from_options(&json!({ "debounceMs": 300 })).unwrap();
+//! let mut now: Millis = 0;
+//! // 1. Feed inputs with the time they arrived (bad input comes back as an error value).
+//! engine.handle_text(now, "supabase", r#"{"table":"wo","eventType":"DELETE","old":{"id":1,"factory_id":"f1"}}"#).unwrap();
+//! engine.handle_text(now + 5, "supabase", r#"{"table":"wo","eventType":"INSERT","new":{"id":2,"factory_id":"f1"}}"#).unwrap();
+//! // 2. Sleep until `poll_timeout()`, then call `handle_timeout(now)` (a spurious call is harmless).
+//! while let Some(deadline) = engine.poll_timeout() {
+//!     now = deadline;
+//!     engine.handle_timeout(now);
+//! }
+//! // 3. Drain the plans and apply each to the QueryClient in one pass (the JS shim does this).
+//! let plan = engine.poll_plan().unwrap();
+//! assert_eq!(plan.invalidate.len(), 2); // the list head once, the deleted doc once
+//! assert!(engine.poll_plan().is_none());
+//! ```
+//!
+//! The connection policy ([`link`], [`views`]) follows the same loop: `handle_*` inputs with `now`,
+//! `poll_*` outputs, `poll_timeout` for its deadline.
+//!
+//! ## Fail-fast policy
+//! Bad input (payloads, options) is an [`Error`] value with a `code`; a panic means a broken invariant.
+//! Nothing here unwraps data that came from outside.
+#![forbid(unsafe_code)]
+
+pub mod adapt;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod event;
+pub mod guard;
+pub mod key;
+pub mod link;
+pub mod pending;
+pub mod plan;
+pub mod rules;
+pub mod stats;
+pub mod views;
+
+/// Milliseconds on the caller's clock (JS: `Date.now()`); the engine never reads a clock itself.
+pub type Millis = u64;
+
+pub use adapt::Source;
+pub use config::Config;
+pub use engine::{Engine, Outcome, MAX_PAYLOAD_BYTES};
+pub use error::{Error, ErrorCode};
+pub use plan::{FlushPlan, InvalidateOp, PatchOp, RefetchOp};
+pub use stats::{Dropped, Stats};

@@ -1,0 +1,245 @@
+//! Views: which channels the open UI needs, and which queries a recovery or a poll refetches.
+//!
+//! A *view* is what a mounted component shows: one document (`{ kind: 'doc', type, id }`) or the list
+//! of a type (`{ kind: 'list', type }`). Components subscribe and unsubscribe as they mount and
+//! unmount; [`Views`] reference-counts them so the same view twice opens one channel, and React
+//! StrictMode's mount → unmount → mount in one tick leaves exactly one channel open without a
+//! close/open round trip (realtime-js#169, supabase-js#1440, supabase-cache-helpers#162 are that trap).
+//!
+//! Channel names (contract, "Views, connections and recovery"):
+//!
+//! | view | channel | recovery / polling keys (prefix match) |
+//! | --- | --- | --- |
+//! | doc | `doc:<type>:<id>` | `["doc", type, id]` |
+//! | list, factoryId set | `list:<type>:<factoryId>` | `["list", type, factoryId]` |
+//! | list, no factoryId | `list:<type>` | `["list", type]` (every factory's lists) |
+//! | any view open, factoryId set | `factory:<factoryId>` | every open view's keys |
+//!
+//! Without a scope `factoryId` a list view cannot name one factory, so it listens on `list:<type>`
+//! and its recovery refetches every list of that type: more refetches, but nothing left stale.
+//!
+//! Nothing here does I/O: the glue calls [`Views::poll_channels`] after a batch of changes and opens
+//! or closes transport subscriptions from the [`ChannelDiff`] (or hands [`Views::channels`] to
+//! `Link::set_channels`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Deserializer};
+use serde_json::{json, Value};
+
+/// A handle returned by [`Views::subscribe`]; releasing it twice is a no-op, which is what makes the
+/// JS unsubscribe function safe to call again. Handles start at 1, so 0 can mean "none" in the glue.
+pub type ViewHandle = u64;
+
+/// What a mounted component shows; the unit that is reference counted and mapped to channels and keys.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum View {
+    /// One document, `{ kind: 'doc', type, id }`; `id` is kept as text (`String(id)` in JS) so
+    /// `12` and `"12"` are the same view, as they are the same `['doc', type, '12']` query.
+    Doc {
+        /// The table / event type, e.g. `work_orders`.
+        #[serde(rename = "type")]
+        ty: String,
+        /// The document id as text.
+        #[serde(deserialize_with = "id_as_text")]
+        id: String,
+    },
+    /// The list of one type in the current scope, `{ kind: 'list', type }`.
+    List {
+        /// The table / event type, e.g. `work_orders`.
+        #[serde(rename = "type")]
+        ty: String,
+    },
+}
+
+/// Accepts a JSON string or number for a doc id and keeps its text, like JS `String(id)`.
+fn id_as_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(serde::de::Error::custom(format!(
+            "a view id must be a string or a number, got {other}"
+        ))),
+    }
+}
+
+impl View {
+    /// Builds a doc view; a convenience for the glue and tests.
+    pub fn doc(ty: impl Into<String>, id: impl Into<String>) -> View {
+        View::Doc { ty: ty.into(), id: id.into() }
+    }
+
+    /// Builds a list view; a convenience for the glue and tests.
+    pub fn list(ty: impl Into<String>) -> View {
+        View::List { ty: ty.into() }
+    }
+
+    /// The channel this view listens on under `factory` (see the module table).
+    pub fn channel(&self, factory: Option<&str>) -> String {
+        match (self, factory) {
+            (View::Doc { ty, id }, _) => format!("doc:{ty}:{id}"),
+            (View::List { ty }, Some(f)) => format!("list:{ty}:{f}"),
+            (View::List { ty }, None) => format!("list:{ty}"),
+        }
+    }
+
+    /// The query key prefix a recovery or a poll refetches for this view under `factory`.
+    pub fn query_key(&self, factory: Option<&str>) -> Value {
+        match (self, factory) {
+            (View::Doc { ty, id }, _) => json!(["doc", ty, id]),
+            (View::List { ty }, Some(f)) => json!(["list", ty, f]),
+            (View::List { ty }, None) => json!(["list", ty]),
+        }
+    }
+}
+
+/// Channels to open and to close since the last [`Views::poll_channels`], so a transport that
+/// subscribes per channel (supabase-js, centrifuge-js, the WebSocket `subscribe` frame) does only the
+/// net change. Both lists are sorted and disjoint.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChannelDiff {
+    /// Channels wanted now that were not reported open before.
+    pub open: Vec<String>,
+    /// Channels reported open before that nothing wants any more.
+    pub close: Vec<String>,
+}
+
+/// The reference-counted set of open views and the scope's `factoryId`; the single source of truth
+/// for "which channels should be open" and "which queries does recovery refetch".
+#[derive(Clone, Debug, Default)]
+pub struct Views {
+    factory: Option<String>,
+    next_handle: ViewHandle,
+    handles: BTreeMap<ViewHandle, View>,
+    counts: BTreeMap<View, usize>,
+    /// The channel set last handed out by `poll_channels`; diffs are computed against it, which is
+    /// what turns a same-tick unsubscribe + subscribe into no change at all.
+    reported: BTreeSet<String>,
+}
+
+impl Views {
+    /// Starts with no views under the scope's `factoryId` (`None` when the scope has none; an
+    /// empty string counts as none, since `factory:` would name nothing).
+    pub fn new(factory: Option<String>) -> Views {
+        Views { factory: normalize_factory(factory), next_handle: 1, ..Views::default() }
+    }
+
+    /// Opens (or shares) a view and returns the handle that releases it.
+    pub fn subscribe(&mut self, view: View) -> ViewHandle {
+        let handle = self.next_handle.max(1);
+        self.next_handle = handle + 1;
+        *self.counts.entry(view.clone()).or_insert(0) += 1;
+        self.handles.insert(handle, view);
+        handle
+    }
+
+    /// Releases a handle; returns whether it was live. Releasing it again (or an unknown handle)
+    /// does nothing, like calling the same JS unsubscribe function twice.
+    pub fn unsubscribe(&mut self, handle: ViewHandle) -> bool {
+        let Some(view) = self.handles.remove(&handle) else {
+            return false;
+        };
+        if let Some(count) = self.counts.get_mut(&view) {
+            *count -= 1;
+            if *count == 0 {
+                self.counts.remove(&view);
+            }
+        }
+        true
+    }
+
+    /// Moves every open view to a new scope (`rt.setScope`); the next `poll_channels` closes the old
+    /// scope's list and factory channels and opens the new ones. Doc channels do not move.
+    pub fn set_factory(&mut self, factory: Option<String>) {
+        self.factory = normalize_factory(factory);
+    }
+
+    /// The current scope's `factoryId`, if any.
+    pub fn factory(&self) -> Option<&str> {
+        self.factory.as_deref()
+    }
+
+    /// The distinct open views, in a stable order.
+    pub fn views(&self) -> impl Iterator<Item = &View> {
+        self.counts.keys()
+    }
+
+    /// How many handles hold `view` open (0 when closed); for diagnostics and tests.
+    pub fn ref_count(&self, view: &View) -> usize {
+        self.counts.get(view).copied().unwrap_or(0)
+    }
+
+    /// Whether no view is open.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// The channels the open views need right now (sorted, distinct).
+    pub fn channels(&self) -> BTreeSet<String> {
+        let factory = self.factory();
+        let mut set: BTreeSet<String> = self.counts.keys().map(|v| v.channel(factory)).collect();
+        if let (Some(f), false) = (factory, self.counts.is_empty()) {
+            set.insert(factory_channel(f));
+        }
+        set
+    }
+
+    /// The net channel change since the previous call, or `None` when nothing changed. Call it once
+    /// after a batch of subscribe/unsubscribe/set_factory (e.g. at the end of a JS task), so churn
+    /// inside the batch never reaches the transport.
+    pub fn poll_channels(&mut self) -> Option<ChannelDiff> {
+        let now = self.channels();
+        if now == self.reported {
+            return None;
+        }
+        let open = now.difference(&self.reported).cloned().collect();
+        let close = self.reported.difference(&now).cloned().collect();
+        self.reported = now;
+        Some(ChannelDiff { open, close })
+    }
+
+    /// Every open view's query key prefix, distinct: what polling and a full recovery refetch.
+    pub fn active_keys(&self) -> Vec<Value> {
+        let factory = self.factory();
+        dedup(self.counts.keys().map(|v| v.query_key(factory)))
+    }
+
+    /// The keys a recovery of one channel refetches: the views listening on it, or every open view
+    /// for the current `factory:` channel (it carries every change of the factory). A channel no
+    /// open view uses (e.g. one already closed) yields nothing.
+    pub fn keys_for_channel(&self, channel: &str) -> Vec<Value> {
+        let factory = self.factory();
+        if let Some(f) = factory {
+            if channel == factory_channel(f) {
+                return self.active_keys();
+            }
+        }
+        dedup(
+            self.counts
+                .keys()
+                .filter(|v| v.channel(factory) == channel)
+                .map(|v| v.query_key(factory)),
+        )
+    }
+}
+
+/// `factory:<factoryId>`: every change of one factory, open while any view is.
+fn factory_channel(factory: &str) -> String {
+    format!("factory:{factory}")
+}
+
+fn normalize_factory(factory: Option<String>) -> Option<String> {
+    factory.filter(|f| !f.is_empty())
+}
+
+/// Keeps the first of equal keys; views are few, so a linear check is fine.
+fn dedup(keys: impl Iterator<Item = Value>) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::new();
+    for key in keys {
+        if !out.contains(&key) {
+            out.push(key);
+        }
+    }
+    out
+}

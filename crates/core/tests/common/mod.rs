@@ -1,0 +1,78 @@
+//! A test harness in the style of quinn's `Pair`: a virtual clock that jumps to the engine's
+//! deadline. Nothing sleeps.
+#![allow(dead_code)]
+
+use querywire_core::{Engine, FlushPlan, Millis};
+use serde_json::{json, Value};
+
+pub struct Harness {
+    pub engine: Engine,
+    pub now: Millis,
+    pub plans: Vec<(Millis, FlushPlan)>,
+}
+
+impl Harness {
+    pub fn new(opts: Value) -> Harness {
+        Harness { engine: Engine::from_options(&opts).expect("valid options"), now: 0, plans: Vec::new() }
+    }
+
+    /// Ingests `payload` at the current time; panics on an input error (use `try_ingest` to see it).
+    pub fn ingest(&mut self, source: &str, payload: Value) {
+        self.try_ingest(source, payload).expect("payload accepted");
+    }
+
+    pub fn try_ingest(&mut self, source: &str, payload: Value) -> Result<querywire_core::Outcome, querywire_core::Error> {
+        let text = payload.to_string();
+        let r = self.engine.handle_text(self.now, source, &text);
+        self.drain();
+        r
+    }
+
+    /// Moves the clock forward by `ms`, firing every deadline on the way in order.
+    pub fn advance(&mut self, ms: Millis) {
+        let end = self.now + ms;
+        while let Some(d) = self.engine.poll_timeout() {
+            if d > end {
+                break;
+            }
+            self.now = self.now.max(d);
+            self.engine.handle_timeout(self.now);
+            self.drain();
+        }
+        self.now = end;
+    }
+
+    /// Runs until nothing waits.
+    pub fn settle(&mut self) {
+        while let Some(d) = self.engine.poll_timeout() {
+            self.now = self.now.max(d);
+            self.engine.handle_timeout(self.now);
+            self.drain();
+        }
+    }
+
+    pub fn drain(&mut self) {
+        while let Some(p) = self.engine.poll_plan() {
+            // Play the shim: every invalidation and patch is applied (docs are "cached").
+            self.engine.record_applied(p.invalidate.len() as u64, p.patch.len() as u64);
+            self.plans.push((self.now, p));
+        }
+    }
+
+    pub fn invalidated(&self) -> Vec<Value> {
+        self.plans.iter().flat_map(|(_, p)| p.invalidate.iter().map(|o| o.query_key.clone())).collect()
+    }
+
+    pub fn patched(&self) -> Vec<(Value, Value)> {
+        self.plans
+            .iter()
+            .flat_map(|(_, p)| p.patch.iter().map(|o| (o.query_key.clone(), Value::Object(o.fields.clone()))))
+            .collect()
+    }
+}
+
+/// A Supabase postgres_changes callback payload, as supabase-js v2 builds it.
+pub fn sb(event: &str, table: &str, new: Value, old: Value) -> Value {
+    json!({ "schema": "public", "table": table, "commit_timestamp": "2026-11-25T10:00:00.000Z",
+            "eventType": event, "new": new, "old": old, "errors": null })
+}
