@@ -106,16 +106,22 @@ export function BurstLab({ factoryId }) {
           <Counter label="events received" value={c.received} testId="counter-received" hint="rt.stats().received" />
           <Counter label="flushes" value={c.flushes} testId="counter-flushes" hint="coalesced batches applied" />
           <Counter label="invalidations" value={c.invalidations} testId="counter-invalidations" hint="query keys invalidated" />
-          <Counter label="patches" value={c.patches} testId="counter-patches" hint="docs patched with setQueryData, no request" />
-          <Counter label="refetches made" value={serverRefetches} testId="counter-refetches" hint="server: GET list + GET doc requests" />
+          <Counter label="patches" value={c.patches} testId="counter-patches" hint="setQueryData, no request" />
+          <Counter label="refetches made" value={serverRefetches} testId="counter-refetches" hint="server: GET list + GET doc" />
           <Counter
             label="refetches saved"
             value={Math.max(0, saved)}
             testId="counter-saved"
             tone="good"
-            hint="events received − refetches made: a handler that refetches on every event would have made one request per event"
+            hint="events received − refetches made"
           />
         </div>
+        <p className="footnote">
+          <b>Refetches saved</b> = events received − refetches made: a handler that refetches the affected query on
+          every event makes one request per event; querywire coalesces, dedupes and patches instead.
+          <b> Refetches made</b> are the server's own count of <code>GET /api/work_orders</code> and
+          <code> GET /api/work_orders/:id</code> since the reset.
+        </p>
         <h3>Dropped by reason</h3>
         <div className="counters small-counters">
           {Object.entries(c.dropped).map(([k, v]) => (

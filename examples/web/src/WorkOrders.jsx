@@ -81,7 +81,7 @@ function Row({ item, selected, onOpen, compact }) {
 
 export function WorkOrderTable({ items, selectedId, onOpen, compact }) {
   return (
-    <table className="table" data-testid="wo-table">
+    <table className="table wo-table" data-testid="wo-table">
       <thead>
         <tr>
           <th>ID</th><th>Title</th><th>Status</th><th className="num">Qty</th><th className="num">Ver</th>

@@ -1,0 +1,84 @@
+// Seed 001 / issue 5: kill the server mid-stream and restart it five times while writes continue:
+// the UI converges to the database with no missed update, and each reconnect refetches each active
+// view once.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  closePage, launchBrowser, openApp, sleep, startServer, status, text, waitDetailEqualsDb, waitFor,
+  waitForStatus, waitListEqualsDb,
+} from './harness.mjs';
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  await server.ensureRows('f1', 12);
+});
+after(async () => {
+  await browser?.close();
+  await server?.cleanup();
+});
+
+/** Writes over HTTP until stopped, ignoring the moments the server is down. */
+function startWriter(ids) {
+  let stop = false;
+  let ok = 0;
+  let failed = 0;
+  let n = 0;
+  const done = (async () => {
+    while (!stop) {
+      const id = ids[n % ids.length];
+      n++;
+      try {
+        await server.update(id, { qty: 1000 + n, title: `Write ${n}` });
+        ok++;
+      } catch {
+        failed++;
+      }
+      await sleep(40);
+    }
+  })();
+  return { stop: async () => { stop = true; await done; return { ok, failed }; } };
+}
+
+test('kill and restart the server 5 times while writes continue: the UI converges, one refetch per view per reconnect', async () => {
+  const { items } = await server.list('f1', 1);
+  const target = items[0];
+  const page = await openApp(browser, server, {
+    params: { source: 'ws', backoffInitialMs: 200, backoffMaxMs: 1000 },
+    hash: `#/work-orders/${target.id}`,
+  });
+  try {
+    await waitFor(async () => (await text(page, 'detail-title')) === target.title, { message: 'the detail' });
+    await sleep(800);
+    const writer = startWriter(items.slice(0, 5).map((r) => r.id));
+    const perCycle = [];
+    try {
+      for (let i = 1; i <= 5; i++) {
+        await sleep(800); // events flowing
+        await server.kill();
+        await waitFor(async () => (await status(page)) !== 'connected', { timeout: 8000, message: 'the page to notice the drop' });
+        await sleep(300);
+        await server.start(); // same port, same database; its request counters start at zero
+        await waitForStatus(page, 'connected', 20_000);
+        await sleep(1500); // the recovery refetches land
+        const req = await server.requests();
+        perCycle.push({ list: req['GET /api/work_orders'] ?? 0, doc: req['GET /api/work_orders/:id'] ?? 0 });
+      }
+    } finally {
+      const w = await writer.stop();
+      console.log(`# writer: ${w.ok} writes, ${w.failed} refused while the server was down`);
+    }
+    console.log(`# refetches per reconnect: ${JSON.stringify(perCycle)}`);
+
+    await waitListEqualsDb(page, server, 'f1', 1, 15_000);
+    await waitDetailEqualsDb(page, server, target.id, 15_000);
+    for (const [i, c] of perCycle.entries()) {
+      assert.equal(c.list, 1, `reconnect ${i + 1}: the list view refetched once (${JSON.stringify(perCycle)})`);
+      assert.equal(c.doc, 1, `reconnect ${i + 1}: the doc view refetched once (${JSON.stringify(perCycle)})`);
+    }
+  } finally {
+    await closePage(page);
+  }
+});
