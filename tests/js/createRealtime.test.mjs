@@ -1,0 +1,709 @@
+// The contract ("Creating an engine" through "Inspecting", and views) against the real engine:
+// `createRealtime` from the package entry, a real QueryClient, real observers, counted queryFns.
+import { test, describe, afterEach } from 'node:test'
+import assert from 'node:assert/strict'
+import { createRealtime } from '../../js/index.js'
+import { makeClient, observeSettled, inactive, settle, sleep, waitFor, supabasePayload } from './helpers.mjs'
+
+const TYPE = 'work_orders'
+const docKey = (id) => ['doc', TYPE, String(id)]
+const headKey = (factoryId = 'f1') => ['list', TYPE, factoryId, { page: 1 }]
+const pageKey = (page, factoryId = 'f1') => ['list', TYPE, factoryId, { page }]
+const row = (id, fields = {}) => ({ id, factory_id: 'f1', title: `wo ${id}`, status: 'open', qty: 1, version: 1, updated_at: '2026-01-01T00:00:00Z', ...fields })
+
+const engines = []
+afterEach(() => {
+  for (const rt of engines.splice(0)) {
+    try { rt.dispose() } catch { /* a test may have disposed it already */ }
+  }
+})
+
+/** An engine that only flushes when told to, unless the test passes its own timings. */
+async function start(client, options = {}) {
+  const errors = []
+  const rt = await createRealtime({
+    queryClient: client,
+    debounceMs: 60_000,
+    maxWaitMs: 120_000,
+    scope: { factoryId: 'f1' },
+    onError: (e) => errors.push(e),
+    ...options,
+  })
+  engines.push(rt)
+  return { rt, errors }
+}
+
+/** The cache a work-order screen holds: two docs and two pages of the f1 list, all active. */
+async function screen(client) {
+  return {
+    doc: await observeSettled(client, docKey(12), () => row(12)),
+    other: await observeSettled(client, docKey(13), () => row(13)),
+    head: await observeSettled(client, headKey(), () => ({ items: [], page: 1 })),
+    page2: await observeSettled(client, pageKey(2), () => ({ items: [], page: 2 })),
+  }
+}
+
+const calls = (s) => Object.fromEntries(Object.entries(s).map(([name, q]) => [name, q.calls]))
+
+describe('creating an engine', () => {
+  test('createRealtime returns a Promise of an engine with every contract method', async () => {
+    const client = makeClient()
+    const pending = createRealtime({ queryClient: client })
+    assert.ok(pending instanceof Promise)
+    const rt = await pending
+    engines.push(rt)
+    for (const name of ['ingest', 'flush', 'dispose', 'stats', 'subscribe', 'setScope', 'connectSupabase',
+      'connectWebSocket', 'connectEventSource', 'connectCentrifuge', 'status', 'onStatus']) {
+      assert.equal(typeof rt[name], 'function', name)
+    }
+    assert.equal(rt.status(), 'disconnected', 'before a connect')
+    assert.deepEqual(rt.stats(), {
+      received: 0, flushes: 0, invalidations: 0, patches: 0,
+      dropped: { invalid: 0, stale: 0, duplicate: 0, outOfScope: 0 },
+    })
+  })
+
+  test('two engines on two clients are independent', async () => {
+    const a = makeClient()
+    const b = makeClient()
+    const qa = await observeSettled(a, headKey())
+    const qb = await observeSettled(b, headKey())
+    const { rt } = await start(a)
+    await start(b)
+    rt.ingest('event', { type: TYPE, id: 1, factoryId: 'f1', action: 'create' })
+    rt.flush()
+    await settle(a)
+    await settle(b)
+    assert.equal(qa.calls, 2)
+    assert.equal(qb.calls, 1)
+  })
+})
+
+describe('seed 001: the doc/list policy', () => {
+  test('a doc update with changed values patches only its doc, without a refetch', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client)
+
+    rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', action: 'update', changedKeys: ['status'], version: 2, data: { status: 'approved' } })
+    rt.flush()
+    await settle(client)
+
+    assert.deepEqual(client.getQueryData(docKey(12)), row(12, { status: 'approved', version: 2 }))
+    assert.deepEqual(calls(s), { doc: 1, other: 1, head: 1, page2: 1 })
+    assert.equal(rt.stats().patches, 1)
+    assert.equal(rt.stats().invalidations, 0)
+  })
+
+  test('a Supabase UPDATE patches only the columns that differ between new and old', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    client.setQueryData(docKey(12), row(12, { title: 'edited here' }))
+    const { rt } = await start(client)
+
+    rt.ingest('supabase', supabasePayload('UPDATE', TYPE, {
+      new: row(12, { status: 'approved', version: 2 }),
+      old: row(12),
+    }))
+    rt.flush()
+    await settle(client)
+
+    const doc = client.getQueryData(docKey(12))
+    assert.equal(doc.status, 'approved')
+    assert.equal(doc.version, 2)
+    assert.equal(doc.title, 'edited here', 'an unchanged column is not written')
+    assert.deepEqual(calls(s), { doc: 1, other: 1, head: 1, page2: 1 })
+  })
+
+  test('a doc update invalidates only its doc when patching is off', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client, { patch: false })
+
+    rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', action: 'update', changedKeys: ['status'], data: { status: 'approved' } })
+    rt.flush()
+    await settle(client)
+
+    assert.deepEqual(calls(s), { doc: 2, other: 1, head: 1, page2: 1 })
+    assert.equal(rt.stats().invalidations, 1)
+    assert.equal(rt.stats().patches, 0)
+  })
+
+  test('a doc update without values invalidates only its doc', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client)
+
+    rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', action: 'update' })
+    rt.flush()
+    await settle(client)
+
+    assert.deepEqual(calls(s), { doc: 2, other: 1, head: 1, page2: 1 })
+  })
+
+  test('a doc update for a doc not in the cache invalidates its key instead of patching', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client)
+
+    rt.ingest('event', { type: TYPE, id: 14, factoryId: 'f1', action: 'update', changedKeys: ['status'], data: { status: 'x' } })
+    rt.flush()
+    await settle(client)
+
+    assert.equal(client.getQueryData(docKey(14)), undefined)
+    assert.deepEqual(calls(s), { doc: 1, other: 1, head: 1, page2: 1 })
+    assert.equal(rt.stats().patches, 0)
+  })
+
+  test('a create refetches only the list head, not other pages or docs', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client)
+
+    rt.ingest('event', { type: TYPE, id: 99, factoryId: 'f1', action: 'create', data: row(99) })
+    rt.flush()
+    await settle(client)
+
+    assert.deepEqual(calls(s), { doc: 1, other: 1, head: 2, page2: 1 })
+  })
+
+  test('a delete refetches the list head and the doc', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client)
+
+    rt.ingest('envelope', { type: 'realtime', entity: TYPE, action: 'delete', data: row(12), timestamp: new Date().toISOString(), id: 'chg-1' })
+    rt.flush()
+    await settle(client)
+
+    assert.deepEqual(calls(s), { doc: 2, other: 1, head: 2, page2: 1 })
+  })
+
+  test('10 events within 200 ms give at most 2 handler runs', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client, { debounceMs: 100, maxWaitMs: 1000 })
+
+    for (let i = 0; i < 10; i++) {
+      rt.ingest('event', { type: TYPE, id: 100 + i, factoryId: 'f1', action: 'create', data: row(100 + i) })
+      await sleep(20)
+    }
+    await waitFor(() => rt.stats().flushes >= 1, { timeoutMs: 3000 })
+    await sleep(250)
+    await settle(client)
+
+    assert.ok(rt.stats().flushes <= 2, `flushes: ${rt.stats().flushes}`)
+    assert.ok(s.head.calls - 1 >= 1 && s.head.calls - 1 <= 2, `list head refetches: ${s.head.calls - 1}`)
+    assert.deepEqual({ ...calls(s), head: 0 }, { doc: 1, other: 1, head: 0, page2: 1 })
+  })
+
+  test('a stale version is ignored and a newer one stands', async () => {
+    const client = makeClient()
+    await screen(client)
+    const { rt } = await start(client)
+    const update = (version, status) =>
+      rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', action: 'update', changedKeys: ['status'], version, data: { status } })
+
+    update(5, 'five')
+    rt.flush()
+    update(4, 'four')
+    rt.flush()
+    assert.equal(client.getQueryData(docKey(12)).status, 'five')
+    assert.equal(client.getQueryData(docKey(12)).version, 5)
+    assert.equal(rt.stats().dropped.stale, 1)
+
+    update(6, 'six')
+    rt.flush()
+    assert.equal(client.getQueryData(docKey(12)).status, 'six')
+    assert.equal(client.getQueryData(docKey(12)).version, 6)
+  })
+
+  test('inside one window the highest version wins, whatever the arrival order', async () => {
+    const client = makeClient()
+    await screen(client)
+    const { rt } = await start(client)
+    for (const [version, status] of [[3, 'three'], [7, 'seven'], [5, 'five']]) {
+      rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', action: 'update', changedKeys: ['status'], version, data: { status } })
+    }
+    rt.flush()
+    assert.equal(client.getQueryData(docKey(12)).status, 'seven')
+    assert.equal(rt.stats().patches, 1, 'one setQueryData per patched key per flush')
+  })
+
+  test('a patch never replaces cached data whose version is higher', async () => {
+    const client = makeClient()
+    await screen(client)
+    client.setQueryData(docKey(12), row(12, { status: 'fetched', version: 9 }))
+    const { rt } = await start(client)
+    rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', action: 'update', changedKeys: ['status'], version: 8, data: { status: 'late' } })
+    rt.flush()
+    assert.equal(client.getQueryData(docKey(12)).status, 'fetched')
+  })
+})
+
+describe('seed 002: coalescing across sources and tables', () => {
+  test('a Supabase DELETE followed by an INSERT of the same row refetches each key once', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client)
+
+    rt.ingest('supabase', supabasePayload('DELETE', TYPE, { new: {}, old: row(12) }))
+    rt.ingest('supabase', supabasePayload('INSERT', TYPE, { new: row(12, { version: 2 }), old: {} }))
+    rt.flush()
+    await settle(client)
+
+    assert.deepEqual(calls(s), { doc: 2, other: 1, head: 2, page2: 1 })
+    assert.equal(rt.stats().flushes, 1)
+  })
+
+  test('several tables touching the same keys through rules give one refetch per key', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client, {
+      rules: [
+        { table: 'work_order_lines', invalidate: [['doc', TYPE, '{work_order_id}'], ['list', TYPE, '{factory_id}']] },
+        { table: 'work_order_notes', invalidate: [['doc', TYPE, '{work_order_id}'], { queryKey: ['list', TYPE, '{factory_id}'] }] },
+      ],
+    })
+
+    const line = { id: 1, work_order_id: 12, factory_id: 'f1', qty: 3 }
+    const note = { id: 7, work_order_id: 12, factory_id: 'f1', body: 'hi' }
+    rt.ingest('supabase', supabasePayload('INSERT', 'work_order_lines', { new: line }))
+    rt.ingest('supabase', supabasePayload('UPDATE', 'work_order_lines', { new: { ...line, qty: 4 }, old: { id: 1 } }))
+    rt.ingest('supabase', supabasePayload('INSERT', 'work_order_notes', { new: note }))
+    rt.ingest('supabase', supabasePayload('DELETE', 'work_order_lines', { old: line }))
+    rt.flush()
+    await settle(client)
+
+    assert.deepEqual(calls(s), { doc: 2, other: 1, head: 2, page2: 2 })
+    assert.equal(rt.stats().invalidations, 2, "['doc', type, '12'] and ['list', type, 'f1']")
+  })
+
+  test('a rule key placeholder keeps its JSON type; a key with a missing value is skipped', async () => {
+    const client = makeClient()
+    const numeric = await observeSettled(client, ['lines', 12])
+    const text = await observeSettled(client, ['lines', '12'])
+    const label = await observeSettled(client, ['label', 'wo-12'])
+    const { rt } = await start(client, {
+      rules: [{ table: 'work_order_lines', invalidate: [['lines', '{work_order_id}'], ['label', 'wo-{work_order_id}'], ['x', '{missing}']] }],
+    })
+    rt.ingest('supabase', supabasePayload('INSERT', 'work_order_lines', { new: { id: 1, work_order_id: 12, factory_id: 'f1' } }))
+    rt.flush()
+    await settle(client)
+    assert.deepEqual([numeric.calls, text.calls, label.calls], [2, 1, 2])
+    assert.equal(rt.stats().invalidations, 2)
+  })
+
+  test('an invalidation under another pending one with the same refetchType is subsumed', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client)
+    rt.ingest('invalidate', { queryKey: ['list', TYPE, 'f1'] })
+    rt.ingest('invalidate', { queryKey: ['list', TYPE] })
+    rt.ingest('invalidate', { queryKey: headKey() })
+    rt.flush()
+    await settle(client)
+    assert.deepEqual(calls(s), { doc: 1, other: 1, head: 2, page2: 2 })
+    assert.equal(rt.stats().invalidations, 1)
+  })
+
+  test("an 'invalidate' payload honours exact and refetchType", async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const gone = await inactive(client, pageKey(3))
+    const { rt } = await start(client)
+    rt.ingest('invalidate', { queryKey: headKey(), exact: true })
+    rt.ingest('invalidate', { queryKey: ['list', TYPE, 'f1', { page: 3 }], refetchType: 'inactive' })
+    rt.flush()
+    await settle(client)
+    assert.deepEqual(calls(s), { doc: 1, other: 1, head: 2, page2: 1 })
+    assert.equal(gone.calls, 2)
+  })
+})
+
+describe('guards', () => {
+  test('scope guard: another factoryId or factory_id is dropped before the cache', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const f2 = await observeSettled(client, headKey('f2'))
+    const { rt } = await start(client, { scope: { factoryId: 'f1' } })
+
+    rt.ingest('event', { type: TYPE, id: 50, factoryId: 'f2', action: 'create' })
+    rt.ingest('supabase', supabasePayload('INSERT', TYPE, { new: row(51, { factory_id: 'f2' }) }))
+    rt.ingest('envelope', { type: 'realtime', entity: TYPE, action: 'delete', data: row(12, { factory_id: 'f2' }), timestamp: new Date().toISOString(), id: 'chg-9' })
+    rt.flush()
+    await settle(client)
+    assert.deepEqual(calls(s), { doc: 1, other: 1, head: 1, page2: 1 })
+    assert.equal(f2.calls, 1)
+    assert.equal(rt.stats().dropped.outOfScope, 3)
+
+    rt.ingest('supabase', supabasePayload('INSERT', TYPE, { new: row(52, { factory_id: 'f1' }) }))
+    rt.ingest('event', { type: TYPE, id: 53, factoryId: 'f1', action: 'create' })
+    rt.flush()
+    await settle(client)
+    assert.equal(s.head.calls, 2)
+  })
+
+  test('setScope moves the guard to the new scope', async () => {
+    const client = makeClient()
+    const f2 = await observeSettled(client, headKey('f2'))
+    const { rt } = await start(client, { scope: { factoryId: 'f1' } })
+    rt.setScope({ factoryId: 'f2' })
+    rt.ingest('event', { type: TYPE, id: 60, factoryId: 'f2', action: 'create' })
+    rt.ingest('event', { type: TYPE, id: 61, factoryId: 'f1', action: 'create' })
+    rt.flush()
+    await settle(client)
+    assert.equal(f2.calls, 2)
+    assert.equal(rt.stats().dropped.outOfScope, 1)
+  })
+
+  test('event-id dedupe: the same envelope id from three channels applies once, across windows', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client)
+    const envelope = { type: 'realtime', entity: TYPE, action: 'delete', data: row(12), timestamp: new Date().toISOString(), id: 'chg-77' }
+
+    for (let copy = 0; copy < 3; copy++) {
+      rt.ingest('envelope', structuredClone(envelope))
+      rt.flush()
+      await settle(client)
+    }
+    assert.deepEqual(calls(s), { doc: 2, other: 1, head: 2, page2: 1 })
+    assert.equal(rt.stats().dropped.duplicate, 2)
+  })
+
+  test('event-id dedupe remembers at least the last 10,000 ids', async () => {
+    const client = makeClient()
+    const { rt } = await start(client)
+    const envelope = (n) => ({ type: 'realtime', entity: TYPE, action: 'update', data: row(1000 + n), timestamp: '2026-01-01T00:00:00Z', id: `chg-${n}` })
+    for (let n = 0; n < 10_000; n++) {
+      rt.ingest('envelope', envelope(n))
+      if (n % 1000 === 999) rt.flush()
+    }
+    rt.flush()
+    const before = rt.stats().dropped.duplicate
+    rt.ingest('envelope', envelope(0))
+    rt.ingest('envelope', envelope(9_999))
+    rt.flush()
+    assert.equal(rt.stats().dropped.duplicate - before, 2)
+  })
+
+  test('event-id dedupe: a Centrifugo offset is deduped per channel', async () => {
+    const client = makeClient()
+    const a = await observeSettled(client, ['x', 'a'])
+    const b = await observeSettled(client, ['x', 'b'])
+    const { rt } = await start(client)
+    const publish = (channel, offset, key) => {
+      rt.ingest('centrifugo', { channel, offset, data: { event: 'invalidate', queryKey: key } })
+      rt.flush()
+    }
+
+    publish('list:work_orders:f1', 5, ['x', 'a'])
+    await settle(client)
+    publish('list:work_orders:f1', 5, ['x', 'a'])
+    await settle(client)
+    publish('doc:work_orders:12', 5, ['x', 'b'])
+    await settle(client)
+    publish('list:work_orders:f1', 6, ['x', 'a'])
+    await settle(client)
+
+    assert.equal(a.calls, 3)
+    assert.equal(b.calls, 2)
+    assert.equal(rt.stats().dropped.duplicate, 1)
+  })
+
+  test('a Centrifugo publication may carry any other payload shape', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client)
+    rt.ingest('centrifugo', {
+      channel: 'factory:f1',
+      offset: 1,
+      data: { type: 'realtime', entity: TYPE, action: 'insert', data: row(70), timestamp: new Date().toISOString(), id: 'chg-70' },
+    })
+    rt.flush()
+    await settle(client)
+    assert.deepEqual(calls(s), { doc: 1, other: 1, head: 2, page2: 1 })
+  })
+
+  test('a Supabase broadcast carrying an event payload is routed like the event', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client)
+    rt.ingest('supabase', { type: 'broadcast', event: 'change', payload: { type: TYPE, id: 12, factoryId: 'f1', action: 'approve', changedKeys: ['status'], version: 3, data: { status: 'approved' } } })
+    rt.flush()
+    await settle(client)
+    assert.equal(client.getQueryData(docKey(12)).status, 'approved')
+    assert.deepEqual(calls(s), { doc: 1, other: 1, head: 1, page2: 1 })
+  })
+})
+
+describe('bad input is reported, counted and never thrown', () => {
+  const big = 'x'.repeat(1024 * 1024 + 16)
+  const cases = [
+    ['not an object: a string', 'event', 'hello'],
+    ['not an object: null', 'supabase', null],
+    ['not an object: a number', 'envelope', 42],
+    ['not an object: undefined', 'invalidate', undefined],
+    ['unknown source', 'kafka', { type: TYPE, id: 1, action: 'create' }],
+    ['missing source', undefined, { type: TYPE, id: 1, action: 'create' }],
+    ['missing table (supabase)', 'supabase', { schema: 'public', commit_timestamp: '2026-01-01T00:00:00Z', eventType: 'INSERT', new: row(1), old: {}, errors: null }],
+    ['missing id (supabase row without a primary key column)', 'supabase', supabasePayload('INSERT', TYPE, { new: { title: 'no id', factory_id: 'f1' } })],
+    ['missing type (event)', 'event', { id: 1, action: 'create' }],
+    ['missing id (event)', 'event', { type: TYPE, action: 'create' }],
+    ['missing entity (envelope)', 'envelope', { type: 'realtime', action: 'insert', data: row(1), timestamp: '2026-01-01T00:00:00Z', id: 'chg-x' }],
+    ['missing queryKey (invalidate)', 'invalidate', { exact: true }],
+    ['missing data (centrifugo)', 'centrifugo', { channel: 'factory:f1', offset: 3 }],
+    ['wrong type: unknown eventType', 'supabase', { ...supabasePayload('INSERT', TYPE, { new: row(1) }), eventType: 'MERGE' }],
+    ['wrong type: unknown action', 'event', { type: TYPE, id: 1, action: 'explode' }],
+    ['wrong type: id is an object', 'event', { type: TYPE, id: { nested: 1 }, action: 'update' }],
+    ['wrong type: table is a number', 'supabase', supabasePayload('INSERT', 7, { new: row(1) })],
+    ['wrong type: changedKeys is a string', 'event', { type: TYPE, id: 1, action: 'update', changedKeys: 'status' }],
+    ['wrong type: version is an object', 'event', { type: TYPE, id: 1, action: 'update', version: { v: 1 } }],
+    ['wrong type: queryKey is a string', 'invalidate', { queryKey: 'doc' }],
+    ['wrong type: refetchType is unknown', 'invalidate', { queryKey: ['doc'], refetchType: 'sometimes' }],
+    ['wrong type: envelope data is a string', 'envelope', { type: 'realtime', entity: TYPE, action: 'update', data: 'row', timestamp: '2026-01-01T00:00:00Z', id: 'chg-y' }],
+    ['payload over 1 MiB', 'event', { type: TYPE, id: 1, action: 'update', data: { blob: big } }],
+    ['payload over 1 MiB (supabase)', 'supabase', supabasePayload('UPDATE', TYPE, { new: row(1, { notes: big }), old: { id: 1 } })],
+  ]
+
+  for (const [name, source, payload] of cases) {
+    test(name, async () => {
+      const client = makeClient()
+      const { rt, errors } = await start(client)
+      assert.doesNotThrow(() => rt.ingest(source, payload))
+      rt.flush()
+      assert.equal(errors.length, 1, JSON.stringify(errors))
+      const [error] = errors
+      assert.equal(typeof error.code, 'string')
+      assert.ok(error.code.length > 0)
+      assert.equal(typeof error.message, 'string')
+      assert.equal(typeof error.source, 'string')
+      if (typeof source === 'string') assert.equal(error.source, source)
+      assert.equal(rt.stats().dropped.invalid, 1)
+    })
+  }
+
+  test('after every bad input, good events keep flowing', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt, errors } = await start(client)
+    for (const [, source, payload] of cases) rt.ingest(source, payload)
+    rt.ingest('event', { type: TYPE, id: 80, factoryId: 'f1', action: 'create' })
+    rt.flush()
+    await settle(client)
+    assert.equal(errors.length, cases.length)
+    assert.equal(rt.stats().dropped.invalid, cases.length)
+    assert.equal(s.head.calls, 2)
+  })
+
+  test('an onError that throws does not break ingest', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client, { onError: () => { throw new Error('app bug') } })
+    assert.doesNotThrow(() => rt.ingest('event', 'bad'))
+    rt.ingest('event', { type: TYPE, id: 81, factoryId: 'f1', action: 'create' })
+    rt.flush()
+    await settle(client)
+    assert.equal(s.head.calls, 2)
+  })
+})
+
+describe('prototype pollution', () => {
+  function assertClean(doc) {
+    assert.equal(Object.getPrototypeOf(doc), Object.prototype)
+    for (const field of ['__proto__', 'constructor', 'prototype']) assert.equal(Object.hasOwn(doc, field), false, field)
+    assert.equal({}.polluted, undefined)
+    assert.equal(Object.prototype.polluted, undefined)
+    assert.equal(doc.polluted, undefined)
+  }
+
+  test('__proto__, constructor and prototype in an event\'s changed fields are never written', async () => {
+    const client = makeClient()
+    await screen(client)
+    const { rt } = await start(client)
+    const payload = JSON.parse(`{"type":"${TYPE}","id":12,"factoryId":"f1","action":"update","version":2,
+      "changedKeys":["__proto__","constructor","prototype","status"],
+      "data":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"prototype":{"polluted":true},"status":"ok"}}`)
+    rt.ingest('event', payload)
+    rt.flush()
+    const doc = client.getQueryData(docKey(12))
+    assert.equal(doc.status, 'ok')
+    assertClean(doc)
+  })
+
+  test('a Supabase row with __proto__ columns parsed from JSON text pollutes nothing', async () => {
+    const client = makeClient()
+    await screen(client)
+    const { rt } = await start(client)
+    const text = `{"schema":"public","table":"${TYPE}","commit_timestamp":"2026-01-01T00:00:00Z","eventType":"UPDATE",
+      "new":{"id":12,"factory_id":"f1","status":"done","__proto__":{"polluted":true},"constructor":{"polluted":true}},
+      "old":{"id":12,"factory_id":"f1","status":"open","__proto__":{},"constructor":{}},"errors":null}`
+    rt.ingest('supabase', JSON.parse(text))
+    rt.flush()
+    const doc = client.getQueryData(docKey(12))
+    assert.equal(doc.status, 'done')
+    assertClean(doc)
+  })
+
+  test('an envelope row and an id named __proto__ pollute nothing', async () => {
+    const client = makeClient()
+    await screen(client)
+    const { rt } = await start(client)
+    rt.ingest('envelope', JSON.parse(`{"type":"realtime","entity":"${TYPE}","action":"update","timestamp":"2026-01-01T00:00:00Z","id":"chg-p",
+      "data":{"id":12,"factory_id":"f1","status":"x","__proto__":{"polluted":true}}}`))
+    rt.ingest('event', JSON.parse(`{"type":"__proto__","id":"__proto__","action":"update","data":{"polluted":true}}`))
+    rt.flush()
+    assertClean(client.getQueryData(docKey(12)))
+  })
+})
+
+describe('flush triggers', () => {
+  test('maxWaitMs: a continuous stream still flushes', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client, { debounceMs: 50, maxWaitMs: 150 })
+
+    const startedAt = Date.now()
+    let n = 0
+    while (Date.now() - startedAt < 600) {
+      rt.ingest('event', { type: TYPE, id: 200 + n, factoryId: 'f1', action: 'create' })
+      n++
+      await sleep(20)
+    }
+    const flushesDuringStream = rt.stats().flushes
+    const refetchesDuringStream = s.head.calls - 1
+    await sleep(100)
+    await settle(client)
+
+    assert.ok(flushesDuringStream >= 2, `flushes during a 600 ms stream with maxWaitMs 150: ${flushesDuringStream}`)
+    assert.ok(refetchesDuringStream >= 2, `list head refetches during the stream: ${refetchesDuringStream}`)
+    assert.ok(rt.stats().flushes <= Math.ceil(600 / 150) + 2, `flushes: ${rt.stats().flushes}`)
+  })
+
+  test('debounceMs: the window restarts on each event', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client, { debounceMs: 120, maxWaitMs: 10_000 })
+    for (let i = 0; i < 4; i++) {
+      rt.ingest('event', { type: TYPE, id: 300 + i, factoryId: 'f1', action: 'create' })
+      await sleep(60)
+    }
+    assert.equal(rt.stats().flushes, 0, '240 ms of events 60 ms apart keep a 120 ms window open')
+    await waitFor(() => rt.stats().flushes === 1, { timeoutMs: 2000 })
+    await settle(client)
+    assert.equal(s.head.calls, 2)
+  })
+
+  test('debounceMs 0 flushes on the next macrotask', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client, { debounceMs: 0 })
+    rt.ingest('event', { type: TYPE, id: 400, factoryId: 'f1', action: 'create' })
+    rt.ingest('event', { type: TYPE, id: 401, factoryId: 'f1', action: 'create' })
+    assert.equal(rt.stats().flushes, 0)
+    await sleep(10)
+    assert.equal(rt.stats().flushes, 1)
+    await settle(client)
+    assert.equal(s.head.calls, 2)
+  })
+
+  test('flush() applies what is pending now', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client)
+    rt.ingest('event', { type: TYPE, id: 500, factoryId: 'f1', action: 'create' })
+    assert.equal(rt.stats().flushes, 0)
+    rt.flush()
+    assert.equal(rt.stats().flushes, 1)
+    assert.equal(s.head.query.state.isInvalidated, true, 'applied synchronously')
+    await settle(client)
+    assert.equal(s.head.calls, 2)
+    rt.flush()
+    await settle(client)
+    assert.equal(s.head.calls, 2, 'nothing pending, nothing refetched')
+  })
+
+  test('dispose() flushes what is pending, then stops everything', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client, { debounceMs: 30, maxWaitMs: 60 })
+    rt.ingest('event', { type: TYPE, id: 600, factoryId: 'f1', action: 'create' })
+    rt.dispose()
+    await settle(client)
+    assert.equal(s.head.calls, 2)
+
+    assert.doesNotThrow(() => rt.ingest('event', { type: TYPE, id: 601, factoryId: 'f1', action: 'create' }))
+    assert.doesNotThrow(() => rt.flush())
+    await sleep(120)
+    await settle(client)
+    assert.equal(s.head.calls, 2, 'nothing applies after dispose')
+    assert.doesNotThrow(() => rt.dispose(), 'a second dispose is harmless')
+  })
+
+  test('each affected active query refetches exactly once per flush', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client, { patch: false })
+    rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', action: 'update' })
+    rt.ingest('envelope', { type: 'realtime', entity: TYPE, action: 'delete', data: row(12), timestamp: new Date().toISOString(), id: 'chg-d' })
+    rt.ingest('supabase', supabasePayload('INSERT', TYPE, { new: row(700) }))
+    rt.ingest('invalidate', { queryKey: docKey(12), exact: true })
+    rt.ingest('invalidate', { queryKey: ['list', TYPE, 'f1'], refetchType: 'all' })
+    rt.flush()
+    await settle(client)
+    assert.deepEqual(calls(s), { doc: 2, other: 1, head: 2, page2: 2 })
+  })
+})
+
+describe('views', () => {
+  // A supabase-js client stand-in that records which channels are open.
+  function fakeSupabase() {
+    const open = new Map()
+    let made = 0
+    const client = {
+      made: () => made,
+      open,
+      channel(name) {
+        made++
+        const ch = {
+          topic: name,
+          on() { return ch },
+          subscribe(cb) { open.set(ch, name); queueMicrotask(() => cb?.('SUBSCRIBED')); return ch },
+          unsubscribe() { open.delete(ch); return Promise.resolve('ok') },
+        }
+        return ch
+      },
+      removeChannel(ch) { open.delete(ch); return Promise.resolve('ok') },
+      getChannels() { return [...open.keys()] },
+      realtime: { setAuth() { return Promise.resolve() } },
+      auth: { onAuthStateChange() { return { data: { subscription: { unsubscribe() {} } } } } },
+    }
+    return client
+  }
+
+  test('the same view twice opens its channels once; they close with the last unsubscribe', async () => {
+    const client = makeClient()
+    const { rt } = await start(client)
+    const supabase = fakeSupabase()
+    const disconnect = rt.connectSupabase(supabase, { schema: 'public', tables: [TYPE] })
+    const view = { kind: 'doc', type: TYPE, id: 12 }
+
+    const first = rt.subscribe(view)
+    await sleep(0)
+    const openWithOne = supabase.open.size
+    assert.ok(openWithOne >= 1)
+    const second = rt.subscribe({ ...view })
+    await sleep(0)
+    assert.equal(supabase.open.size, openWithOne)
+
+    first()
+    first()
+    await sleep(0)
+    assert.equal(supabase.open.size, openWithOne, 'calling the same unsubscribe again does nothing')
+    second()
+    await sleep(0)
+    assert.equal(supabase.open.size, 0)
+    disconnect()
+  })
+})
