@@ -42,42 +42,56 @@ function startWriter(ids) {
   return { stop: async () => { stop = true; await done; return { ok, failed }; } };
 }
 
-test('kill and restart the server 5 times while writes continue: the UI converges, one refetch per view per reconnect', async () => {
+test('kill and restart the server 5 times while writes continue: the UI converges, at most one refetch per view per reconnect', async () => {
   const { items } = await server.list('f1', 1);
   const target = items[0];
   const page = await openApp(browser, server, {
     params: { source: 'ws', backoffInitialMs: 200, backoffMaxMs: 1000 },
     hash: `#/work-orders/${target.id}`,
   });
+  const reconnect = async () => {
+    await waitFor(async () => (await status(page)) !== 'connected', { timeout: 8000, message: 'the page to notice the drop' });
+    await sleep(300);
+    await server.start(); // same port, same database; its request counters start at zero
+    await waitForStatus(page, 'connected', 20_000);
+    await sleep(1500); // the recovery refetches land
+    const req = await server.requests();
+    return { list: req['GET /api/work_orders'] ?? 0, doc: req['GET /api/work_orders/:id'] ?? 0 };
+  };
   try {
     await waitFor(async () => (await text(page, 'detail-title')) === target.title, { message: 'the detail' });
     await sleep(800);
     const writer = startWriter(items.slice(0, 5).map((r) => r.id));
     const perCycle = [];
+    let last;
     try {
-      for (let i = 1; i <= 5; i++) {
+      // Reconnects 1-4: the server dies mid-stream and writes go on after it is back. A channel whose
+      // missed frames the new process can prove it has (a `since` resubscribe, `ok: true`) needs no
+      // refetch, so each view refetches at most once.
+      for (let i = 1; i <= 4; i++) {
         await sleep(800); // events flowing
         await server.kill();
-        await waitFor(async () => (await status(page)) !== 'connected', { timeout: 8000, message: 'the page to notice the drop' });
-        await sleep(300);
-        await server.start(); // same port, same database; its request counters start at zero
-        await waitForStatus(page, 'connected', 20_000);
-        await sleep(1500); // the recovery refetches land
-        const req = await server.requests();
-        perCycle.push({ list: req['GET /api/work_orders'] ?? 0, doc: req['GET /api/work_orders/:id'] ?? 0 });
+        perCycle.push(await reconnect());
       }
+      // Reconnect 5: the server dies mid-stream and the writes stop with it, so whatever the page missed
+      // is recovered by the reconnect refetch alone (the new process has no history to replay): each
+      // view refetches exactly once.
+      await sleep(800);
+      await server.kill();
     } finally {
       const w = await writer.stop();
       console.log(`# writer: ${w.ok} writes, ${w.failed} refused while the server was down`);
     }
-    console.log(`# refetches per reconnect: ${JSON.stringify(perCycle)}`);
+    last = await reconnect();
+    console.log(`# refetches per reconnect: ${JSON.stringify([...perCycle, last])}`);
 
     await waitListEqualsDb(page, server, 'f1', 1, 15_000);
     await waitDetailEqualsDb(page, server, target.id, 15_000);
     for (const [i, c] of perCycle.entries()) {
-      assert.equal(c.list, 1, `reconnect ${i + 1}: the list view refetched once (${JSON.stringify(perCycle)})`);
-      assert.equal(c.doc, 1, `reconnect ${i + 1}: the doc view refetched once (${JSON.stringify(perCycle)})`);
+      assert.ok(c.list <= 1, `reconnect ${i + 1}: the list view refetched at most once (${JSON.stringify(perCycle)})`);
+      assert.ok(c.doc <= 1, `reconnect ${i + 1}: the doc view refetched at most once (${JSON.stringify(perCycle)})`);
     }
+    assert.deepEqual(last, { list: 1, doc: 1 }, 'reconnect 5: each view refetched exactly once');
   } finally {
     await closePage(page);
   }
