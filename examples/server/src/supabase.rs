@@ -331,7 +331,8 @@ async fn run(app: AppState, mut socket: WebSocket, v2: bool) {
             r = flags.changed() => {
                 let f = *flags.borrow_and_update();
                 if r.is_err() || f.shutdown || !f.ws {
-                    let frame = CloseFrame { code: 1001, reason: "realtime unavailable".into() };
+                    let code = if r.is_err() || f.shutdown { 1001 } else { 1013 };
+                    let frame = CloseFrame { code, reason: "realtime unavailable".into() };
                     let _ = socket.send(Message::Close(Some(frame))).await;
                     break;
                 }

@@ -511,3 +511,28 @@ async fn supabase_phoenix_protocol() {
     assert_eq!(next_json(&mut w).await["payload"]["status"], "error");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn static_files_with_spa_fallback() {
+    let dist = std::env::temp_dir().join(format!("querywire-dist-{}", std::process::id()));
+    std::fs::create_dir_all(dist.join("assets")).expect("dist");
+    std::fs::write(dist.join("index.html"), "<!doctype html><title>querywire demo</title>").expect("index");
+    std::fs::write(dist.join("assets/app.js"), "console.log('hi')").expect("asset");
+    let mut cfg = config();
+    cfg.web_dist = dist.clone();
+    let server = start_with(cfg).await;
+    let a = server.addr;
+    let r = http(a, "GET", "/", None).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("querywire demo"));
+    let r = http(a, "GET", "/assets/app.js", None).await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").is_some_and(|c| c.contains("javascript")), "{:?}", r.headers);
+    let r = http(a, "GET", "/work_orders/12", None).await;
+    assert_eq!(r.status, 200, "SPA fallback");
+    assert!(r.body.contains("querywire demo"));
+    let r = http(a, "GET", "/api/missing", None).await;
+    assert_eq!(r.status, 404, "API paths never fall back to the app");
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(dist);
+}
