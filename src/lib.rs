@@ -1,10 +1,31 @@
-//! querywire: the WebAssembly glue around `querywire-core` (placeholder while the core lands).
+//! # querywire (the WebAssembly glue)
+//!
+//! Thin glue around the sans-IO [`querywire_core`]: it converts inputs for the core, arms one
+//! timeout for the core's next deadline, listens to `visibilitychange`, owns the WebSocket and
+//! EventSource handles, and hands each flush plan to JavaScript in one call. Every decision lives
+//! in the core; nothing here decides what to invalidate or when.
+//!
+//! On non-wasm targets this crate only re-exports the core, so `cargo test` runs natively.
+
+pub use querywire_core as core;
+
 #[cfg(target_arch = "wasm32")]
-use wasm_bindgen::prelude::*;
+mod clock;
+#[cfg(target_arch = "wasm32")]
+mod engine;
+#[cfg(target_arch = "wasm32")]
+mod interop;
+#[cfg(target_arch = "wasm32")]
+mod transport;
+#[cfg(target_arch = "wasm32")]
+mod visibility;
+
+#[cfg(target_arch = "wasm32")]
+pub use engine::WasmEngine;
 
 /// The package version, for diagnostics.
 #[cfg(target_arch = "wasm32")]
-#[wasm_bindgen]
+#[wasm_bindgen::prelude::wasm_bindgen]
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }

@@ -105,6 +105,12 @@ impl Engine {
         r.inspect_err(|_| self.stats.dropped.invalid += 1)
     }
 
+    /// Counts a replayed frame the link recognised by its `seq`.
+    pub fn record_duplicate(&mut self) {
+        self.stats.received += 1;
+        self.stats.dropped.duplicate += 1;
+    }
+
     /// Counts a payload refused before it reached the engine (the shim could not serialise it).
     pub fn record_invalid(&mut self) {
         self.stats.received += 1;

@@ -1,0 +1,383 @@
+//! `Realtime`: the whole sans-IO machine the glue drives: the cache [`Engine`], the reference-counted
+//! [`Views`] and, while a transport is connected, the [`Link`] policy. It routes between them, so
+//! the glue never decides anything: a `seq` gap or a reconnect becomes a refetch of the right
+//! views' keys here, a view change becomes subscribe frames here, a polling tick becomes a refetch.
+//!
+//! Run loop (as for every part of the core): after any input, drain [`Realtime::poll_output`], then
+//! arm one timer for [`Realtime::poll_timeout`] and call [`Realtime::handle_timeout`] when it fires.
+
+use crate::adapt::{self, Source};
+use crate::engine::{Engine, Outcome, MAX_PAYLOAD_BYTES};
+use crate::error::{Error, ErrorCode};
+use crate::link::{Intent, Link, LinkConfig, LinkOutput, Priority, RecoverScope, SeqCheck, Status, Transport};
+use crate::plan::FlushPlan;
+use crate::rules::value_text;
+use crate::views::{ChannelDiff, View, ViewHandle, Views};
+use crate::Millis;
+use serde_json::{Map, Value};
+use std::collections::VecDeque;
+
+/// What the glue must carry out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Apply to the QueryClient.
+    Plan(FlushPlan),
+    /// Channels to open / close on a JS-held transport (supabase-js, centrifuge-js).
+    Channels(ChannelDiff),
+    /// Open the transport (fetch a fresh token first), then report `transport_open`/`transport_close`.
+    Connect,
+    /// Close the transport without reporting its close.
+    Close,
+    /// Send this text frame on the open WebSocket.
+    Send(String),
+    Status(Status),
+    /// Report to `onError`.
+    Error(Error),
+}
+
+pub struct Realtime {
+    engine: Engine,
+    views: Views,
+    link: Option<Link>,
+    /// The `createRealtime` options, the base every connection's options are merged over.
+    options: Map<String, Value>,
+    transport_name: &'static str,
+    visible: bool,
+    status: Status,
+    outputs: VecDeque<Output>,
+}
+
+impl Realtime {
+    /// Builds the machine from the `createRealtime` options. With `enabled: false` polling starts now.
+    pub fn new(now: Millis, options: &Value) -> Result<Realtime, Error> {
+        let engine = Engine::from_options(options)?;
+        let factory = engine.config().scope.get("factoryId").map(value_text);
+        let mut rt = Realtime {
+            engine,
+            views: Views::new(factory),
+            link: None,
+            options: options.as_object().cloned().unwrap_or_default(),
+            transport_name: "websocket",
+            visible: true,
+            status: Status::Disconnected,
+            outputs: VecDeque::new(),
+        };
+        if options.get("enabled") == Some(&Value::Bool(false)) {
+            rt.connect(now, Transport::Ws, &Value::Null)?;
+        }
+        Ok(rt)
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
+    pub fn views(&self) -> &Views {
+        &self.views
+    }
+
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    // ---- payloads -----------------------------------------------------------------------------
+
+    /// One payload from the app (`rt.ingest`), as JSON text.
+    pub fn ingest_text(&mut self, now: Millis, source: &str, text: &str) -> Result<Outcome, Error> {
+        let r = self.engine.handle_text(now, source, text);
+        self.drive(now);
+        r
+    }
+
+    /// One wire-protocol frame from our WebSocket or EventSource (CONTRACT "Wire protocol"):
+    /// a control frame, an event frame `{ channel?, seq?, source?, payload }`, or a bare payload.
+    pub fn transport_frame(&mut self, now: Millis, text: &str) -> Result<Option<Outcome>, Error> {
+        if let Some(l) = self.link.as_mut() {
+            l.handle_frame(now); // any frame is proof of life
+        }
+        let r = self.frame(now, text);
+        self.drive(now);
+        r
+    }
+
+    fn frame(&mut self, now: Millis, text: &str) -> Result<Option<Outcome>, Error> {
+        let src = self.transport_name;
+        let invalid = |e: Error, engine: &mut Engine| {
+            engine.record_invalid();
+            Err(e)
+        };
+        if text.len() > MAX_PAYLOAD_BYTES {
+            let e = Error::new(ErrorCode::TooLarge, src, format!("frame is {} bytes; the limit is {MAX_PAYLOAD_BYTES}", text.len()));
+            return invalid(e, &mut self.engine);
+        }
+        let frame: Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => return invalid(Error::new(ErrorCode::BadJson, src, format!("frame is not JSON: {e}")), &mut self.engine),
+        };
+        let Some(o) = frame.as_object() else {
+            return invalid(Error::new(ErrorCode::NotObject, src, "frame must be an object"), &mut self.engine);
+        };
+        if !o.contains_key("payload") {
+            match o.get("type").and_then(Value::as_str) {
+                Some("pong") => return Ok(None),
+                Some("recovered") => {
+                    let ch = o.get("channel").and_then(Value::as_str).unwrap_or_default().to_string();
+                    let ok = o.get("ok").and_then(Value::as_bool).unwrap_or(false);
+                    if let Some(l) = self.link.as_mut() {
+                        l.handle_recovered(&ch, ok);
+                    }
+                    return Ok(None);
+                }
+                Some("error") if !o.contains_key("action") && !o.contains_key("entity") => {
+                    let code = o.get("code").map(value_text).unwrap_or_default();
+                    let msg = o.get("message").and_then(Value::as_str).unwrap_or("server error");
+                    return Err(Error::new(ErrorCode::Server, src, format!("{code}: {msg}")));
+                }
+                _ => {}
+            }
+        }
+        let (payload, channel, seq, source) = match o.get("payload") {
+            Some(p) => (
+                p,
+                o.get("channel").and_then(Value::as_str),
+                o.get("seq").and_then(Value::as_u64),
+                o.get("source").and_then(Value::as_str).and_then(Source::parse),
+            ),
+            None => (&frame, None, None, None),
+        };
+        if let (Some(ch), Some(seq), Some(l)) = (channel, seq, self.link.as_mut()) {
+            if l.handle_seq(ch, seq) == SeqCheck::Duplicate {
+                // A replay of what this channel already delivered (overlapping recovery).
+                self.engine.record_duplicate();
+                return Ok(Some(Outcome::Duplicate));
+            }
+        }
+        let Some(source) = source.or_else(|| adapt::detect(payload)) else {
+            return invalid(Error::new(ErrorCode::WrongType, src, "frame payload has no recognisable shape"), &mut self.engine);
+        };
+        self.engine.handle_payload(now, source.as_str(), payload, None).map(Some)
+    }
+
+    // ---- views --------------------------------------------------------------------------------
+
+    pub fn subscribe(&mut self, now: Millis, view: View) -> ViewHandle {
+        let h = self.views.subscribe(view);
+        self.drive(now);
+        h
+    }
+
+    pub fn unsubscribe(&mut self, now: Millis, handle: ViewHandle) {
+        self.views.unsubscribe(handle);
+        self.drive(now);
+    }
+
+    /// Replaces the scope: later events are judged against it; open views move to its channels.
+    pub fn set_scope(&mut self, now: Millis, scope: &Value) -> Result<(), Error> {
+        self.engine.set_scope(scope)?;
+        self.views.set_factory(self.engine.config().scope.get("factoryId").map(value_text));
+        self.drive(now);
+        Ok(())
+    }
+
+    /// Refetch the views of `channel` (or of every open view) once: a JS-held transport (supabase-js,
+    /// centrifuge-js) came back and could not replay what it missed.
+    pub fn recover(&mut self, now: Millis, channel: Option<&str>) {
+        let keys = match channel {
+            Some(ch) => self.views.keys_for_channel(ch),
+            None => self.views.active_keys(),
+        };
+        if !keys.is_empty() {
+            self.engine.refetch(now, keys);
+        }
+        self.drive(now);
+    }
+
+    // ---- the transport --------------------------------------------------------------------------
+
+    /// Starts a connection policy for our own transport (replacing any previous one). `opts` are the
+    /// connect call's options, merged over the `createRealtime` options.
+    pub fn connect(&mut self, now: Millis, transport: Transport, opts: &Value) -> Result<(), Error> {
+        let mut merged = self.options.clone();
+        if let Some(o) = opts.as_object() {
+            merged.extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        let mut cfg = LinkConfig::default();
+        let bad = |m: String| Error::new(ErrorCode::InvalidOption, "options", m);
+        if let Some(b) = merged.get("backoff").filter(|v| !v.is_null()) {
+            cfg.backoff = serde_json::from_value(b.clone()).map_err(|e| bad(format!("backoff: {e}")))?;
+        }
+        if let Some(h) = merged.get("heartbeat").filter(|v| !v.is_null()) {
+            cfg.heartbeat = serde_json::from_value(h.clone()).map_err(|e| bad(format!("heartbeat: {e}")))?;
+        }
+        if let Some(e) = merged.get("enabled").filter(|v| !v.is_null()) {
+            cfg.enabled = e.as_bool().ok_or_else(|| bad("enabled must be a boolean".into()))?;
+        }
+        if let Some(p) = merged.get("pollingMs").filter(|v| !v.is_null()) {
+            cfg.polling_ms = Some(p.as_f64().filter(|x| *x >= 0.0).ok_or_else(|| bad("pollingMs must be a number".into()))? as u64);
+        }
+        cfg.seed = merged.get("seed").and_then(Value::as_u64).unwrap_or(now ^ 0x9e37_79b9_7f4a_7c15);
+        cfg.transport = transport;
+        self.transport_name = match transport {
+            Transport::Ws => "websocket",
+            Transport::Sse => "eventsource",
+        };
+        if let Some(mut old) = self.link.take() {
+            old.disconnect(now);
+            self.drain_link(now, &mut old);
+        }
+        let mut link = Link::new(cfg.normalized());
+        link.set_visible(now, self.visible);
+        link.set_channels(now, self.views.channels());
+        link.connect(now);
+        self.link = Some(link);
+        self.drive(now);
+        Ok(())
+    }
+
+    /// The app disconnected: the transport closes and polling stops; status `disconnected`.
+    pub fn disconnect(&mut self, now: Millis) {
+        if let Some(mut l) = self.link.take() {
+            l.disconnect(now);
+            self.drain_link(now, &mut l);
+        }
+        self.set_status(Status::Disconnected);
+        self.drive(now);
+    }
+
+    pub fn transport_open(&mut self, now: Millis) {
+        if let Some(l) = self.link.as_mut() {
+            l.handle_open(now);
+        }
+        self.drive(now);
+    }
+
+    pub fn transport_close(&mut self, now: Millis, code: Option<u16>) {
+        if let Some(l) = self.link.as_mut() {
+            l.handle_close(now, code);
+        }
+        self.drive(now);
+    }
+
+    /// A reconnect intent from the page (`online`) or the app (auth change).
+    pub fn intent(&mut self, now: Millis, intent: Intent, priority: Priority) {
+        if let Some(l) = self.link.as_mut() {
+            l.intent(now, intent, priority);
+        }
+        self.drive(now);
+    }
+
+    /// `document.visibilityState`: the engine flushes on visible, the link checks its socket.
+    pub fn set_visible(&mut self, now: Millis, visible: bool) {
+        self.visible = visible;
+        self.engine.set_visible(now, visible);
+        if let Some(l) = self.link.as_mut() {
+            l.set_visible(now, visible);
+        }
+        self.drive(now);
+    }
+
+    /// Reports a status from a JS-held transport (supabase-js, centrifuge-js).
+    pub fn external_status(&mut self, now: Millis, status: Status) {
+        self.set_status(status);
+        self.drive(now);
+    }
+
+    // ---- time -----------------------------------------------------------------------------------
+
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        let a = self.engine.poll_timeout();
+        let b = self.link.as_ref().and_then(Link::poll_timeout);
+        match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn handle_timeout(&mut self, now: Millis) {
+        self.engine.handle_timeout(now);
+        if let Some(l) = self.link.as_mut() {
+            l.handle_timeout(now);
+        }
+        self.drive(now);
+    }
+
+    /// Flushes now (`rt.flush()`).
+    pub fn flush(&mut self, now: Millis) {
+        self.engine.flush(now);
+        self.drive(now);
+    }
+
+    /// Flushes, then stops the transport and polling (`rt.dispose()`).
+    pub fn dispose(&mut self, now: Millis) {
+        self.engine.flush(now);
+        self.disconnect(now);
+    }
+
+    // ---- outputs --------------------------------------------------------------------------------
+
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    fn set_status(&mut self, s: Status) {
+        if s != self.status {
+            self.status = s;
+            self.outputs.push_back(Output::Status(s));
+        }
+    }
+
+    /// Moves everything the parts produced to the output queue, routing what belongs elsewhere.
+    fn drive(&mut self, now: Millis) {
+        if let Some(diff) = self.views.poll_channels() {
+            if let Some(l) = self.link.as_mut() {
+                l.set_channels(now, self.views.channels());
+            }
+            self.outputs.push_back(Output::Channels(diff));
+        }
+        if let Some(mut l) = self.link.take() {
+            self.drain_link(now, &mut l);
+            self.link = Some(l);
+        }
+        while let Some(p) = self.engine.poll_plan() {
+            self.outputs.push_back(Output::Plan(p));
+        }
+    }
+
+    fn drain_link(&mut self, now: Millis, l: &mut Link) {
+        while let Some(out) = l.poll_output() {
+            match out {
+                LinkOutput::Connect => self.outputs.push_back(Output::Connect),
+                LinkOutput::Close => self.outputs.push_back(Output::Close),
+                LinkOutput::Send(s) => self.outputs.push_back(Output::Send(s)),
+                LinkOutput::Status(s) => self.set_status(s),
+                LinkOutput::Recover(RecoverScope::All) | LinkOutput::Poll => {
+                    let keys = self.views.active_keys();
+                    if !keys.is_empty() {
+                        self.engine.refetch(now, keys);
+                    }
+                }
+                LinkOutput::Recover(RecoverScope::Channels(chs)) => {
+                    let mut keys: Vec<Value> = chs.iter().flat_map(|c| self.views.keys_for_channel(c)).collect();
+                    keys.dedup();
+                    if !keys.is_empty() {
+                        self.engine.refetch(now, keys);
+                    }
+                }
+                LinkOutput::Error { code, message } => {
+                    let code = match code.as_str() {
+                        "forbidden" => ErrorCode::Forbidden,
+                        _ => ErrorCode::Unauthorized,
+                    };
+                    self.outputs.push_back(Output::Error(Error::new(code, self.transport_name, message)));
+                }
+            }
+        }
+        while let Some(p) = self.engine.poll_plan() {
+            self.outputs.push_back(Output::Plan(p));
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import { applyPlan } from './applyPlan.js'
+import { loadWasm } from './loadWasm.js'
+import { connectSupabase } from './connectSupabase.js'
+import { connectCentrifuge } from './connectCentrifuge.js'
+
+// Options the engine reads as JSON. Functions and the QueryClient stay on this side.
+function engineOptions(options) {
+  const out = {}
+  for (const [k, v] of Object.entries(options)) {
+    if (k === 'queryClient' || k === 'onError' || typeof v === 'function' || v === undefined) continue
+    out[k] = v
+  }
+  return out
+}
+
+function toReport(e) {
+  return { code: e?.code ?? 'internal', message: e?.message ?? String(e), source: e?.source ?? 'querywire' }
+}
+
+/**
+ * Creates an engine bound to `options.queryClient`. Resolves once the WebAssembly module is loaded.
+ * See CONTRACT.md "Creating an engine"; every option but queryClient is optional.
+ */
+export async function createRealtime(options = {}) {
+  const { queryClient, onError } = options
+  if (!queryClient || typeof queryClient.getQueryCache !== 'function') {
+    throw new TypeError('createRealtime: options.queryClient must be a TanStack Query QueryClient')
+  }
+  const { WasmEngine } = await loadWasm()
+  const engine = new WasmEngine(engineOptions(options))
+
+  const report = (e) => {
+    const err = toReport(e)
+    if (typeof onError === 'function') {
+      try { onError(err) } catch { /* a throwing onError must not stop the engine */ }
+    } else {
+      console.warn(`[querywire] ${err.code} (${err.source}): ${err.message}`)
+    }
+  }
+
+  let status = 'disconnected'
+  const statusListeners = new Set()
+  const channelListeners = new Set()
+  let disposed = false
+
+  engine.setHandlers({
+    plan(plan) {
+      try {
+        return applyPlan(queryClient, plan)
+      } catch (e) {
+        report({ code: 'apply_failed', message: String(e?.message ?? e), source: 'queryClient' })
+        return { invalidations: 0, patches: 0 }
+      }
+    },
+    error: report,
+    status(s) {
+      if (s === status) return
+      status = s
+      for (const cb of statusListeners) {
+        try { cb(s) } catch (e) { report({ code: 'listener_failed', message: String(e?.message ?? e), source: 'onStatus' }) }
+      }
+    },
+    channels(diff) {
+      for (const cb of channelListeners) cb(diff)
+    },
+  })
+
+  const rt = {
+    ingest(source, payload) {
+      if (disposed) return
+      let text
+      try {
+        text = JSON.stringify(payload)
+      } catch (e) {
+        // A cyclic or BigInt payload cannot be read; it is reported and counted like any bad input.
+        engine.recordInvalid()
+        report({ code: 'not_object', message: `payload cannot be serialised: ${e?.message ?? e}`, source: String(source) })
+        return
+      }
+      engine.ingestText(String(source), text ?? 'null')
+    },
+    flush() {
+      if (!disposed) engine.flush()
+    },
+    dispose() {
+      if (disposed) return
+      disposed = true
+      engine.dispose()
+      statusListeners.clear()
+      for (const off of cleanups.splice(0)) off()
+    },
+    stats() {
+      return engine.stats()
+    },
+    subscribe(view) {
+      const handle = engine.subscribe(view)
+      let done = false
+      return () => {
+        if (done) return
+        done = true
+        engine.unsubscribe(handle)
+      }
+    },
+    setScope(scope) {
+      engine.setScope(scope)
+    },
+    status() {
+      return status
+    },
+    onStatus(cb) {
+      statusListeners.add(cb)
+      return () => statusListeners.delete(cb)
+    },
+    connectWebSocket(url, opts = {}) {
+      return connectOwn('connectWebSocket', url, opts)
+    },
+    connectEventSource(url, opts = {}) {
+      return connectOwn('connectEventSource', url, opts)
+    },
+    connectSupabase(supabase, opts = {}) {
+      return connectSupabase(rt, supabase, opts)
+    },
+    connectCentrifuge(centrifuge, opts = {}) {
+      return connectCentrifuge(rt, centrifuge, opts)
+    },
+  }
+
+  // Our own transports live in Rust; only the token function stays here. One at a time: a new
+  // connect replaces the previous one, and the returned function disconnects only its own.
+  let connection = 0
+  function connectOwn(method, url, opts) {
+    if (disposed) return () => {}
+    const { token, ...rest } = opts ?? {}
+    const tokenFn = typeof token === 'function' ? token : typeof token === 'string' ? () => token : undefined
+    engine[method](String(url), engineOptions(rest), tokenFn)
+    const mine = ++connection
+    return () => {
+      if (mine === connection && !disposed) engine.disconnect()
+    }
+  }
+  const cleanups = []
+  // Internal hooks for the connectors (supabase-js, centrifuge-js): not part of the public API.
+  Object.defineProperty(rt, '_engine', { value: engine })
+  Object.defineProperty(rt, '_onChannels', {
+    value(cb) {
+      channelListeners.add(cb)
+      return () => channelListeners.delete(cb)
+    },
+  })
+  Object.defineProperty(rt, '_report', { value: report })
+  Object.defineProperty(rt, '_cleanup', { value: (off) => cleanups.push(off) })
+  return rt
+}
