@@ -1,0 +1,325 @@
+#!/usr/bin/env node
+// querywire benchmark: the WebAssembly engine (the real package, js/index.js + pkg/) against a careful
+// plain-JavaScript implementation of the same contract core (bench/baseline/), side by side in one
+// headless Chromium run. Prints a table, writes bench/results.md and bench/results.svg.
+//
+//   node bench/run.mjs [--quick] [--only=ingest,flush,refetch,latency,memory,size,init]
+//                      [--baseline-only] [--out=bench]
+//
+// Needs: /usr/bin/chromium (Debian), node_modules/playwright-core, node_modules/@tanstack/query-core,
+// and for the engine pkg/querywire_bg.wasm + js/index.js (bash scripts/build.sh). Without the engine it
+// says so, measures the baseline alone and exits with status 2.
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = Object.fromEntries(process.argv.slice(2).map((a) => {
+  const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
+  if (!m) { console.error('unknown argument ' + a); process.exit(64); }
+  return [m[1], m[2] ?? true];
+}));
+const QUICK = !!args.quick;
+const ONLY = args.only ? new Set(String(args.only).split(',')) : null;
+const OUT = path.resolve(ROOT, args.out || 'bench');
+const want = (s) => !ONLY || ONLY.has(s);
+const log = (...a) => console.error('[bench]', ...a);
+
+// ---------------------------------------------------------------------------------------------
+// static server (repo root)
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm', '.json': 'application/json', '.map': 'application/json', '.svg': 'image/svg+xml', '.css': 'text/css',
+};
+
+function startServer() {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    const p = path.normalize(path.join(ROOT, decodeURIComponent(url.pathname)));
+    if (!p.startsWith(ROOT + path.sep) && p !== ROOT) { res.writeHead(403).end(); return; }
+    fs.stat(p, (err, st) => {
+      if (err || !st.isFile()) { res.writeHead(404, { 'content-type': 'text/plain' }).end('not found'); return; }
+      res.writeHead(200, { 'content-type': MIME[path.extname(p)] || 'application/octet-stream', 'cache-control': 'no-store' });
+      fs.createReadStream(p).pipe(res);
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+const median = (xs) => { const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b); if (!s.length) return NaN; const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const fmt = (x, d = 2) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : Number(x).toFixed(d));
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
+const kb = (n) => (n / 1024).toFixed(1) + ' KB';
+const mb = (n) => (Number.isFinite(n) ? (n / 1048576).toFixed(1) + ' MB' : 'n/a');
+const gz = (buf) => zlib.gzipSync(buf, { level: 9 }).length;
+
+function fileSize(rel) {
+  const p = path.join(ROOT, rel);
+  if (!fs.existsSync(p)) return null;
+  const b = fs.readFileSync(p);
+  return { file: rel, raw: b.length, gzip: gz(b) };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  let chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch (e) {
+    console.error('bench: playwright-core is not installed (npm install); it is a devDependency. ' + e.message);
+    process.exit(1);
+  }
+  if (!fs.existsSync('/usr/bin/chromium')) {
+    console.error('bench: /usr/bin/chromium not found (Debian: apt-get install chromium). Not downloading a browser.');
+    process.exit(1);
+  }
+  const server = await startServer();
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: false, // the flag below selects the new headless mode explicitly
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--no-first-run', '--enable-precise-memory-info', '--js-flags=--expose-gc'],
+  });
+  const results = { date: new Date().toISOString(), host: `${os.cpus().length} CPU ${os.cpus()[0]?.model ?? ''}`.trim(), loadavg: os.loadavg(), browser: browser.version(), quick: QUICK };
+  let status = 0;
+  try {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    const loaded = new Set();
+    page.on('request', (r) => { const u = new URL(r.url()); if (/^\/(js|pkg)\//.test(u.pathname)) loaded.add(u.pathname.slice(1)); });
+    page.on('pageerror', (e) => log('page error:', e.message));
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') log('page console:', m.text()); });
+    await page.goto(base + '/bench/page.html');
+    await page.waitForFunction(() => window.bench && window.bench.ready, null, { timeout: 30000 });
+    results.hasGc = await page.evaluate(() => window.bench.hasGc);
+
+    // the engine
+    const missing = ['pkg/querywire_bg.wasm', 'pkg/querywire.js', 'js/index.js'].filter((f) => !fs.existsSync(path.join(ROOT, f)));
+    let engine = { ok: false, error: 'missing files: ' + missing.join(', ') };
+    if (!args['baseline-only'] && missing.length === 0) engine = await page.evaluate(() => window.bench.loadEngine());
+    results.engine = engine;
+    if (!engine.ok) {
+      console.error('\n*** bench: the querywire engine is not available: ' + engine.error.split('\n')[0]);
+      console.error('*** build it with `bash scripts/build.sh` (pkg/querywire_bg.wasm, pkg/querywire.js, js/index.js).');
+      console.error('*** measuring the plain-JS baseline alone; every ratio is n/a.\n');
+      status = 2;
+    } else {
+      log('engine loaded; rt methods:', engine.api.join(', '), '; wasm memory visible:', engine.wasmMemory);
+    }
+    results.shimFiles = [...loaded].sort();
+    const engines = engine.ok ? ['querywire', 'baseline'] : ['baseline'];
+    const reps = QUICK ? 3 : 7;
+
+    if (want('ingest')) {
+      log('ingest cost per event…');
+      results.ingest = await page.evaluate((o) => window.bench.ingest(o), { n: QUICK ? 5000 : 20000, reps, engines });
+    }
+    if (want('flush')) {
+      log('flush cost vs cache size and ops…');
+      results.flush = await page.evaluate((o) => window.bench.flushSweep(o), { reps: QUICK ? 3 : 5, engines });
+    }
+    if (want('refetch')) {
+      log('refetch counts…');
+      results.refetch = await page.evaluate((o) => window.bench.refetches(o), { engines });
+    }
+    if (want('latency')) {
+      log('latency…');
+      results.latencyDefault = await page.evaluate((o) => window.bench.latency(o), { reps: QUICK ? 3 : 7, engines });
+      results.latencyZero = await page.evaluate((o) => window.bench.latency(o), { debounceMs: 0, reps: QUICK ? 5 : 15, engines });
+    }
+    if (want('memory')) {
+      const total = QUICK ? 100000 : 1000000;
+      log(`memory after ${total} events…`);
+      results.memory = await page.evaluate((o) => window.bench.memory(o), { total, engines, checkpoints: QUICK ? [50000, 100000] : [100000, 500000, 1000000] });
+    }
+    await ctx.close();
+
+    if (want('init')) {
+      log('module init…');
+      results.init = {};
+      for (const k of engines) {
+        const samples = [];
+        for (let i = 0; i < (QUICK ? 3 : 7); i++) {
+          const c = await browser.newContext();
+          const p = await c.newPage();
+          await p.goto(`${base}/bench/init.html?engine=${k}`);
+          const r = await p.evaluate(() => window.initResult);
+          await c.close();
+          if (!r.ok) throw new Error(`init ${k}: ${r.error}`);
+          samples.push(r.ms);
+        }
+        results.init[k] = { medianMs: median(samples), samples };
+      }
+    }
+  } finally {
+    await browser.close();
+    server.close();
+  }
+
+  if (want('size')) {
+    const shim = (results.shimFiles.length ? results.shimFiles : ['js/index.js']).filter((f) => f.startsWith('js/')).map(fileSize).filter(Boolean);
+    results.size = {
+      wasm: fileSize('pkg/querywire_bg.wasm'),
+      glue: fileSize('pkg/querywire.js'),
+      shim,
+      baseline: ['bench/baseline/core.js', 'bench/baseline/apply.js'].map(fileSize),
+    };
+  }
+
+  const report = render(results);
+  console.log(report.text);
+  fs.mkdirSync(OUT, { recursive: true });
+  fs.writeFileSync(path.join(OUT, 'results.md'), report.md);
+  fs.writeFileSync(path.join(OUT, 'results.svg'), report.svg);
+  fs.writeFileSync(path.join(OUT, 'results.json'), JSON.stringify(results, null, 1));
+  log(`wrote ${path.relative(ROOT, path.join(OUT, 'results.md'))}, results.svg, results.json`);
+  process.exitCode = status;
+}
+
+// ---------------------------------------------------------------------------------------------
+// report
+
+function render(R) {
+  const rows = []; // [section, metric, querywire, baseline, ratio, target, verdict]
+  const bars = []; // { label, ratio, target }
+  const add = (...r) => rows.push(r.map((x) => (x === undefined || x === null ? '' : String(x))));
+  const verdict = (ok) => (ok === null ? 'n/a' : ok ? 'met' : 'MISSED');
+  const has = !!R.engine?.ok;
+
+  if (R.ingest) {
+    const n = R.ingest.nsPerEvent;
+    const parse = n.parse;
+    const qt = n['querywire:text'], bt = n['baseline:text'], qo = n['querywire:object'], bo = n['baseline:object'];
+    const rt = ratio(qt, bt), ro = ratio(qo, bo), rp = ratio(qt, parse);
+    add('ingest', `text path, ns/event (${R.ingest.n} events, ${R.ingest.avgBytes.toFixed(0)} B avg)`, fmt(qt, 0), fmt(bt, 0), fmt(rt), '≤ 0.50×', verdict(has ? rt <= 0.5 : null));
+    add('ingest', 'text path vs JSON.parse alone (floor)', fmt(qt, 0), `parse ${fmt(parse, 0)}`, fmt(rp), '≤ 1.00× of parse', verdict(has ? rp <= 1 : null));
+    add('ingest', 'baseline text path vs JSON.parse alone', '', fmt(bt, 0), fmt(ratio(bt, parse)), 'context', '');
+    add('ingest', 'object path, ns/event', fmt(qo, 0), fmt(bo, 0), fmt(ro), '≤ 0.50×', verdict(has ? ro <= 0.5 : null));
+    bars.push({ label: 'ingest, text', ratio: rt, target: 0.5 }, { label: 'ingest text / JSON.parse', ratio: rp, target: 1 }, { label: 'ingest, object', ratio: ro, target: 0.5 });
+  }
+  if (R.flush) {
+    for (const p of R.flush) {
+      const q = p.ms.querywire, b = p.ms.baseline;
+      const unit = p.cache + p.keys;
+      const isTarget = p.cache === 5000 && p.ops === 15000;
+      add('flush', `cache ${p.cache}, ${p.keys} keys: ms (ns per cache+key: qw ${fmt((q * 1e6) / unit, 0)}, js ${fmt((b * 1e6) / unit, 0)})`,
+        fmt(q, 2), fmt(b, 2), fmt(ratio(q, b)), isTarget ? '< 50 ms' : 'linear', isTarget ? verdict(has ? q < 50 : null) : '');
+      if (isTarget) bars.push({ label: 'flush 15k keys / 5k cache', ratio: ratio(q, b), target: null });
+    }
+    // growth: per-unit cost at the largest point vs the smallest, for each sweep
+    for (const [label, sel] of [['cache sweep (1,000 keys)', (p) => p.ops === 1000], ['ops sweep (5,000 cache)', (p) => p.cache === 5000 && p.ops !== 1000]]) {
+      const pts = R.flush.filter(sel).sort((a, b) => a.cache + a.keys - (b.cache + b.keys));
+      if (pts.length < 2) continue;
+      const per = (p, k) => p.ms[k] / (p.cache + p.keys);
+      const g = (k) => per(pts[pts.length - 1], k) / per(pts[0], k);
+      add('flush', `${label}: per-unit cost, largest / smallest point`, fmt(g('querywire')), fmt(g('baseline')), '', '≈ 1 (linear)', '');
+    }
+  }
+  if (R.refetch) {
+    for (const s of R.refetch) {
+      const q = s.runs.querywire, b = s.runs.baseline, nv = s.runs.naive;
+      add('refetch', `${s.name}: queryFn runs (min ${s.minimum}, naive ${nv}, ${s.activeQueries} active queries)`, q ?? 'n/a', b, fmt(ratio(q, b)), `= ${s.minimum}`, verdict(has ? q === s.minimum : null));
+    }
+  }
+  if (R.latencyDefault) {
+    const q = R.latencyDefault.querywire?.medianMs, b = R.latencyDefault.baseline?.medianMs;
+    add('latency', 'event → refetch start, default window (300 ms), ms', fmt(q, 1), fmt(b, 1), fmt(ratio(q, b)), 'context', '');
+    const q0 = R.latencyZero.querywire?.medianMs, b0 = R.latencyZero.baseline?.medianMs;
+    add('latency', 'event → refetch start, debounceMs 0, ms', fmt(q0, 2), fmt(b0, 2), fmt(ratio(q0, b0)), 'context', '');
+  }
+  if (R.memory) {
+    const floor = R.memory['stream-only'];
+    const last = (k) => R.memory[k]?.points.at(-1);
+    for (const k of ['querywire', 'baseline']) if (!R.memory[k]) R.memory[k] = null;
+    const heapDelta = (k) => (R.memory[k] ? last(k).heap - R.memory[k].heap0 : NaN);
+    const ev = last('baseline')?.events;
+    add('memory', `JS heap growth after ${ev?.toLocaleString('en')} events (generator alone: ${mb(last('stream-only').heap - floor.heap0)})`, mb(heapDelta('querywire')), mb(heapDelta('baseline')), fmt(ratio(heapDelta('querywire'), heapDelta('baseline'))), 'bounded', '');
+    for (const p of R.memory.baseline.points) {
+      const qp = R.memory.querywire?.points.find((x) => x.events === p.events);
+      add('memory', `  heap at ${p.events.toLocaleString('en')} events`, qp ? mb(qp.heap) : 'n/a', mb(p.heap), '', '', '');
+    }
+    if (R.memory.querywire) {
+      const w = R.memory.querywire;
+      add('memory', 'wasm linear memory: start → end', w.wasm0 === null ? 'not exposed' : `${mb(w.wasm0)} → ${mb(w.points.at(-1).wasm)}`, '—', '', 'bounded', '');
+      add('memory', `time for the ${ev?.toLocaleString('en')} events (incl. generating them), s`, fmt(w.ms / 1000, 1), fmt(R.memory.baseline.ms / 1000, 1), fmt(ratio(w.ms, R.memory.baseline.ms)), 'context', '');
+    }
+  }
+  if (R.size) {
+    const s = R.size;
+    const shimRaw = s.shim.reduce((a, f) => a + f.raw, 0), shimGz = s.shim.reduce((a, f) => a + f.gzip, 0);
+    const bRaw = s.baseline.reduce((a, f) => a + (f?.raw ?? 0), 0), bGz = s.baseline.reduce((a, f) => a + (f?.gzip ?? 0), 0);
+    if (s.wasm) {
+      const totRaw = s.wasm.raw + (s.glue?.raw ?? 0) + shimRaw, totGz = s.wasm.gzip + (s.glue?.gzip ?? 0) + shimGz;
+      add('size', 'wasm (pkg/querywire_bg.wasm) raw / gzip', `${kb(s.wasm.raw)} / ${kb(s.wasm.gzip)}`, '', '', '', '');
+      add('size', 'wasm-bindgen glue (pkg/querywire.js) raw / gzip', s.glue ? `${kb(s.glue.raw)} / ${kb(s.glue.gzip)}` : 'n/a', '', '', '', '');
+      add('size', `shim (${s.shim.map((f) => f.file).join(', ')}) raw / gzip`, `${kb(shimRaw)} / ${kb(shimGz)}`, '', '', '', '');
+      add('size', 'total, gzip (each file gzipped alone)', kb(totGz), `${kb(bGz)} (core.js+apply.js)`, fmt(ratio(totGz, bGz)), '< 60 KB gzip', verdict(totGz < 60 * 1024));
+      add('size', 'total, raw', kb(totRaw), kb(bRaw), fmt(ratio(totRaw, bRaw)), '', '');
+    } else add('size', 'engine not built', 'n/a', `${kb(bRaw)} / ${kb(bGz)}`, '', '< 60 KB gzip', 'n/a');
+  }
+  if (R.init) {
+    const q = R.init.querywire?.medianMs, b = R.init.baseline?.medianMs;
+    add('init', 'import + create engine in a fresh page, ms', fmt(q, 1), fmt(b, 1), fmt(ratio(q, b)), 'context', '');
+  }
+
+  const head = ['section', 'metric', 'querywire', 'JS baseline', 'ratio qw/js', 'target', 'verdict'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join(' | ');
+  const sep = widths.map((w) => '-'.repeat(w)).join('-|-');
+  const context = `${R.date} · ${R.host} · load avg ${R.loadavg.map((x) => x.toFixed(2)).join(' ')} · Chromium ${R.browser}${R.quick ? ' · QUICK run' : ''}` +
+    `${R.hasGc ? '' : ' · no gc() exposed'}${R.engine?.ok ? '' : ' · ENGINE MISSING: ' + R.engine?.error.split('\n')[0]}`;
+  const text = ['', 'querywire benchmark: wasm engine vs plain-JS baseline (medians; ratio < 1 means querywire is faster/smaller)', context, '', line(head), sep, ...rows.map(line), ''].join('\n');
+
+  const mdRow = (r) => '| ' + r.map((c) => c.replace(/\|/g, '\\|')).join(' | ') + ' |';
+  const md = [
+    '# querywire benchmark results', '',
+    'Generated by `npm run bench` (`node bench/run.mjs`): querywire (`js/index.js` + `pkg/`) and the plain-JS baseline',
+    '(`bench/baseline/`) measured side by side in one headless Chromium run. Figures are medians of interleaved',
+    'repetitions; the ratio column is querywire / baseline (below 1 = querywire faster or smaller). Absolute',
+    'times are context only: they depend on the machine.', '',
+    `Run: ${context}`, '',
+    mdRow(head), '| ' + head.map(() => '---').join(' | ') + ' |', ...rows.map(mdRow), '',
+    'Raw samples: `bench/results.json`. Chart: `bench/results.svg`.', '',
+  ].join('\n');
+  return { text, md, svg: svgChart(bars, context) };
+}
+
+function svgChart(bars, context) {
+  const W = 760, rowH = 34, top = 58, left = 210, right = 60;
+  const H = top + bars.length * rowH + 40;
+  const max = Math.max(2, ...bars.map((b) => (Number.isFinite(b.ratio) ? b.ratio : 0)), ...bars.map((b) => b.target || 0)) * 1.1;
+  const x = (v) => left + ((W - left - right) * Math.min(v, max)) / max;
+  const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  let s = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="system-ui, sans-serif" font-size="12">\n`;
+  s += `<rect width="100%" height="100%" fill="#fff"/>\n`;
+  s += `<text x="12" y="22" font-size="15" font-weight="600">querywire / plain-JS baseline (time or size ratio; shorter is better)</text>\n`;
+  s += `<text x="12" y="40" fill="#666" font-size="10">${esc(context)}</text>\n`;
+  bars.forEach((b, i) => {
+    const y = top + i * rowH;
+    s += `<text x="${left - 8}" y="${y + 18}" text-anchor="end">${esc(b.label)}</text>\n`;
+    if (Number.isFinite(b.ratio)) {
+      const miss = b.target !== null && b.ratio > b.target;
+      s += `<rect x="${left}" y="${y + 5}" width="${Math.max(1, x(b.ratio) - left)}" height="20" fill="${miss ? '#d9534f' : '#2e7d32'}"/>\n`;
+      s += `<text x="${x(b.ratio) + 4}" y="${y + 19}">${b.ratio.toFixed(2)}×${b.ratio > max ? ' (clipped)' : ''}</text>\n`;
+    } else s += `<text x="${left + 4}" y="${y + 19}" fill="#999">n/a (engine missing)</text>\n`;
+    if (b.target) s += `<line x1="${x(b.target)}" x2="${x(b.target)}" y1="${y + 2}" y2="${y + 28}" stroke="#000" stroke-dasharray="3,2"/>\n`;
+  });
+  const y1 = top + bars.length * rowH + 6;
+  s += `<line x1="${x(1)}" x2="${x(1)}" y1="${top}" y2="${y1}" stroke="#555"/>\n<text x="${x(1)}" y="${y1 + 14}" text-anchor="middle" fill="#555">1× (baseline)</text>\n`;
+  s += `<text x="${W - 12}" y="${y1 + 28}" text-anchor="end" fill="#666" font-size="10">dashed: target · green: target met · red: target missed</text>\n`;
+  return s + '</svg>\n';
+}
+
+main().catch((e) => {
+  console.error('bench failed:', e && e.stack ? e.stack : e);
+  process.exit(1);
+});
