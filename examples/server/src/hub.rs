@@ -2,9 +2,10 @@
 //! recovery, and one broadcast of every committed change to all open connections.
 //!
 //! Sequence numbers are assigned by the database in the same transaction as the change (a counter
-//! row per channel), so they survive restarts: a client that saw `seq` N before a restart and
-//! resubscribes with `since: N` is told `ok: true` only when this process can prove nothing on
-//! that channel was missed.
+//! row per channel), so they keep counting across restarts and never repeat. A `since` is answered
+//! `ok: true` only from this process's own history: right after a restart (no history yet for the
+//! channel) it is `ok: false`; once the new process has published frames on the channel, a client
+//! whose `since` is just before them is recovered from them.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -205,9 +206,11 @@ impl Hub {
             return Recovery { ok: since == 0, frames: Vec::new(), last: 0 };
         };
         let last = st.last;
+        // Only this process's own history proves anything: with none for the channel (e.g. right
+        // after a restart) a `since` > 0 is answered ok:false, and the client refetches.
         let first = match (st.history.front(), st.history.back()) {
             (Some(front), Some(back)) if back.seq == last => front.seq,
-            _ => last + 1,
+            _ => return Recovery { ok: since == 0 && last == 0, frames: Vec::new(), last },
         };
         if since > last || since + 1 < first {
             return Recovery { ok: false, frames: Vec::new(), last };

@@ -74,7 +74,7 @@ async fn pg_rest_and_realtime() {
     let row = create(a, &f, "PG order").await;
     assert_eq!(row["version"], 1);
     let id = row["id"].as_i64().expect("id");
-    let mut frames = vec![next_json(&mut w).await, next_json(&mut w).await];
+    let mut frames = [next_json(&mut w).await, next_json(&mut w).await];
     frames.sort_by_key(|f| f["channel"].as_str().map(str::to_string));
     assert_eq!(frames[0]["channel"], format!("factory:{f}"));
     assert_eq!(frames[0]["payload"]["action"], "insert");
@@ -87,7 +87,7 @@ async fn pg_rest_and_realtime() {
     assert_eq!(next_json(&mut w).await["type"], "pong");
     let updated = patch(a, id, json!({ "status": "in_progress", "qty": 3 })).await;
     assert_eq!(updated["version"], 2, "one bump, not two (trigger leaves explicit bumps alone)");
-    let mut frames = vec![next_json(&mut w).await, next_json(&mut w).await, next_json(&mut w).await];
+    let mut frames = [next_json(&mut w).await, next_json(&mut w).await, next_json(&mut w).await];
     frames.sort_by_key(|f| f["channel"].as_str().map(str::to_string));
     assert_eq!(frames[0]["channel"], format!("doc:work_orders:{id}"));
     assert_eq!(frames[0]["payload"]["data"], updated);
@@ -178,21 +178,34 @@ async fn pg_since_recovery_across_restart() {
     let a = server.addr;
     let mut w = ws(a, "/ws").await;
     send(&mut w, json!({ "type": "subscribe", "channels": [ch], "since": { ch.clone(): s2 } })).await;
-    assert_eq!(next_json(&mut w).await["ok"], true, "nothing happened on the channel");
-    send(&mut w, json!({ "type": "subscribe", "channels": [], "since": { ch.clone(): s1 } })).await;
-    assert_eq!(next_json(&mut w).await["ok"], false, "s2 is not in the new process's history");
+    assert_eq!(next_json(&mut w).await["ok"], false, "no history in the new process yet");
+    patch(a, id, json!({ "qty": 3 })).await;
+    assert_eq!(seq(&next_json(&mut w).await), s2 + 1, "seq goes on across the restart");
+    let mut w2 = ws(a, "/ws").await;
+    send(&mut w2, json!({ "type": "subscribe", "channels": [], "since": { ch.clone(): s2 } })).await;
+    assert_eq!(next_json(&mut w2).await["ok"], true, "recovered from the new process's history");
+    assert_eq!(seq(&next_json(&mut w2).await), s2 + 1);
+    send(&mut w2, json!({ "type": "subscribe", "channels": [], "since": { ch.clone(): s1 } })).await;
+    assert_eq!(next_json(&mut w2).await["ok"], false, "s2 is not in the new process's history");
+    drop(w2);
     server.shutdown().await;
+    let s2 = s2 + 1;
 
-    // A write while no server listens: the counter moves on, so since=s2 is no longer covered.
+    // A write while no server listens (seq s2+1 is never sent): the counter moves on, so a client
+    // at s2 is not recovered from the next process's frames, which start at s2+2.
     let db = sql().await;
     db.execute("UPDATE work_orders SET qty = 9 WHERE id = $1", &[&(id as i32)]).await.expect("update");
     let server = start_with(cfg).await;
     let a = server.addr;
-    let mut w = ws(a, "/ws").await;
-    send(&mut w, json!({ "type": "subscribe", "channels": [ch], "since": { ch.clone(): s2 } })).await;
-    assert_eq!(next_json(&mut w).await["ok"], false);
+    let mut w = subscribed(a, json!([ch])).await;
     patch(a, id, json!({ "qty": 10 })).await;
     assert_eq!(seq(&next_json(&mut w).await), s2 + 2);
+    let mut w2 = ws(a, "/ws").await;
+    send(&mut w2, json!({ "type": "subscribe", "channels": [ch], "since": { ch.clone(): s2 } })).await;
+    assert_eq!(next_json(&mut w2).await["ok"], false, "s2+1 was published by nobody");
+    send(&mut w2, json!({ "type": "subscribe", "channels": [], "since": { ch.clone(): s2 + 1 } })).await;
+    assert_eq!(next_json(&mut w2).await["ok"], true);
+    assert_eq!(seq(&next_json(&mut w2).await), s2 + 2);
     server.shutdown().await;
 }
 
