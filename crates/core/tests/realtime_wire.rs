@@ -1,0 +1,231 @@
+//! The composed machine (`Realtime`): wire frames, views and the link's recovery, end to end on a
+//! virtual clock. These are the contract's "Views, connections and recovery" and "Wire protocol"
+//! promises as the glue sees them: outputs in, nothing decided outside the core.
+
+use querywire_core::link::{Status, Transport};
+use querywire_core::views::View;
+use querywire_core::{Millis, Output, Realtime};
+use serde_json::{json, Value};
+
+struct H {
+    rt: Realtime,
+    now: Millis,
+    out: Vec<Output>,
+}
+
+impl H {
+    fn new(opts: Value) -> H {
+        let mut h = H { rt: Realtime::new(0, &opts).expect("options"), now: 0, out: vec![] };
+        h.drain();
+        h
+    }
+    fn drain(&mut self) {
+        while let Some(o) = self.rt.poll_output() {
+            if let Output::Plan(p) = &o {
+                self.rt.engine_mut().record_applied(p.invalidate.len() as u64, p.patch.len() as u64);
+            }
+            self.out.push(o);
+        }
+    }
+    fn advance(&mut self, ms: Millis) {
+        let end = self.now + ms;
+        while let Some(d) = self.rt.poll_timeout() {
+            if d > end {
+                break;
+            }
+            self.now = self.now.max(d);
+            self.rt.handle_timeout(self.now);
+            self.drain();
+        }
+        self.now = end;
+    }
+    fn frame(&mut self, v: Value) {
+        let _ = self.rt.transport_frame(self.now, &v.to_string());
+        self.drain();
+    }
+    fn take(&mut self) -> Vec<Output> {
+        std::mem::take(&mut self.out)
+    }
+    fn sent(out: &[Output]) -> Vec<Value> {
+        out.iter()
+            .filter_map(|o| match o {
+                Output::Send(s) => serde_json::from_str(s).ok(),
+                _ => None,
+            })
+            .collect()
+    }
+    fn refetched(out: &[Output]) -> Vec<Value> {
+        out.iter()
+            .filter_map(|o| match o {
+                Output::Plan(p) => Some(p.refetch.iter().map(|r| r.query_key.clone()).collect::<Vec<_>>()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+    fn connected(opts: Value) -> H {
+        let mut h = H::new(opts);
+        h.rt.subscribe(0, View::doc("wo", "1"));
+        h.rt.subscribe(0, View::list("wo"));
+        h.rt.connect(0, Transport::Ws, &json!({})).expect("connect");
+        h.drain();
+        assert!(h.out.iter().any(|o| *o == Output::Connect));
+        h.rt.transport_open(0);
+        h.drain();
+        h
+    }
+}
+
+fn frame(channel: &str, seq: u64, id: &str) -> Value {
+    json!({ "channel": channel, "seq": seq, "payload": {
+        "type": "realtime", "entity": "wo", "action": "update", "data": { "id": 1, "factory_id": "f1" }, "timestamp": "t", "id": id } })
+}
+
+#[test]
+fn views_open_their_channels_and_the_link_subscribes_them() {
+    let mut h = H::connected(json!({ "scope": { "factoryId": "f1" } }));
+    let out = h.take();
+    let sent = H::sent(&out);
+    let channels: Vec<&str> = sent
+        .iter()
+        .filter(|f| f["type"] == "subscribe")
+        .flat_map(|f| f["channels"].as_array().into_iter().flatten().filter_map(Value::as_str))
+        .collect();
+    for ch in ["doc:wo:1", "list:wo:f1", "factory:f1"] {
+        assert!(channels.contains(&ch), "{ch} in {channels:?}");
+    }
+    assert_eq!(h.rt.status(), Status::Connected);
+}
+
+#[test]
+fn event_frames_reach_the_cache_and_copies_on_other_channels_are_dropped() {
+    let mut h = H::connected(json!({ "debounceMs": 0, "scope": { "factoryId": "f1" } }));
+    h.take();
+    h.frame(frame("doc:wo:1", 1, "chg-1"));
+    h.frame(frame("factory:f1", 1, "chg-1"));
+    h.advance(0);
+    let out = h.take();
+    let plans: Vec<_> = out.iter().filter(|o| matches!(o, Output::Plan(_))).collect();
+    assert_eq!(plans.len(), 1);
+    assert_eq!(h.rt.engine().stats().dropped.duplicate, 1);
+}
+
+#[test]
+fn a_seq_gap_refetches_that_channels_views_once() {
+    // The frames are about another row (id 1 in `frame`'s data is doc 1 itself, whose invalidation
+    // would already cover the refetch), so the only refetch of doc 1 is the gap's.
+    let frame = |ch: &str, seq: u64, id: &str| {
+        let mut f = frame(ch, seq, id);
+        f["payload"]["data"]["id"] = json!(99);
+        f
+    };
+    let mut h = H::connected(json!({ "scope": { "factoryId": "f1" } }));
+    h.take();
+    h.frame(frame("doc:wo:1", 1, "a"));
+    h.frame(frame("doc:wo:1", 4, "b"));
+    let out = h.take();
+    assert_eq!(H::refetched(&out), vec![json!(["doc", "wo", "1"])]);
+    h.frame(frame("doc:wo:1", 5, "c"));
+    assert!(H::refetched(&h.take()).is_empty(), "the next seq continues the count");
+}
+
+#[test]
+fn a_replayed_seq_is_a_duplicate() {
+    let mut h = H::connected(json!({ "scope": { "factoryId": "f1" } }));
+    h.frame(frame("doc:wo:1", 1, "a"));
+    h.frame(frame("doc:wo:1", 2, "b"));
+    h.frame(frame("doc:wo:1", 2, "b-again"));
+    assert_eq!(h.rt.engine().stats().dropped.duplicate, 1);
+}
+
+#[test]
+fn a_drop_reconnects_resubscribes_with_since_and_recovers_unrecovered_channels_once() {
+    let mut h = H::connected(json!({ "scope": { "factoryId": "f1" } }));
+    h.frame(frame("doc:wo:1", 1, "a"));
+    h.frame(frame("list:wo:f1", 7, "b"));
+    h.advance(20_000); // the connection is stable
+    h.take();
+    h.rt.transport_close(h.now, Some(1006));
+    h.drain();
+    assert_eq!(h.rt.status(), Status::Reconnecting);
+    h.advance(2_000); // the first reconnect is not held back
+    let out = h.take();
+    assert!(out.contains(&Output::Connect), "{out:?}");
+    h.rt.transport_open(h.now);
+    h.drain();
+    let out = h.take();
+    let sub = H::sent(&out).into_iter().find(|f| f["type"] == "subscribe").expect("a subscribe frame");
+    assert_eq!(sub["since"], json!({ "doc:wo:1": 1, "list:wo:f1": 7 }));
+    h.frame(json!({ "type": "recovered", "channel": "doc:wo:1", "ok": true }));
+    h.frame(json!({ "type": "recovered", "channel": "list:wo:f1", "ok": false }));
+    h.advance(30_000);
+    let refetched = H::refetched(&h.take());
+    assert!(!refetched.contains(&json!(["doc", "wo", "1"])), "a history-recovered channel needs no refetch: {refetched:?}");
+    assert!(refetched.contains(&json!(["list", "wo", "f1"])), "{refetched:?}");
+    assert_eq!(refetched.iter().filter(|k| **k == json!(["list", "wo", "f1"])).count(), 1, "once");
+}
+
+#[test]
+fn close_4001_is_final_with_an_unauthorized_error() {
+    let mut h = H::connected(json!({}));
+    h.take();
+    h.rt.transport_close(h.now, Some(4001));
+    h.drain();
+    h.advance(120_000);
+    let out = h.take();
+    assert!(out.iter().any(|o| matches!(o, Output::Error(e) if e.code.as_str() == "unauthorized")));
+    assert!(!out.contains(&Output::Connect));
+    assert_eq!(h.rt.status(), Status::Error);
+}
+
+#[test]
+fn enabled_false_polls_active_views_from_creation() {
+    let mut h = H::new(json!({ "enabled": false, "scope": { "factoryId": "f1" } }));
+    h.rt.subscribe(0, View::doc("wo", "1"));
+    h.drain();
+    assert_eq!(h.rt.status(), Status::Polling);
+    h.advance(3_999);
+    assert!(H::refetched(&h.take()).is_empty(), "the first poll comes one interval after polling starts");
+    h.advance(2_002);
+    assert_eq!(H::refetched(&h.take()), vec![json!(["doc", "wo", "1"])]);
+    h.advance(60_000);
+    let n = H::refetched(&h.take()).len();
+    assert!((9..=15).contains(&n), "about every 5 s: {n} polls in 60 s");
+}
+
+#[test]
+fn unsubscribe_closes_channels_and_set_scope_moves_them() {
+    let mut h = H::new(json!({ "scope": { "factoryId": "f1" } }));
+    let a = h.rt.subscribe(0, View::list("wo"));
+    let b = h.rt.subscribe(0, View::list("wo"));
+    h.drain();
+    let opened: Vec<_> = h.take().into_iter().filter_map(|o| if let Output::Channels(d) = o { Some(d) } else { None }).collect();
+    assert_eq!(opened.len(), 1);
+    assert_eq!(opened[0].open, vec!["factory:f1".to_string(), "list:wo:f1".to_string()]);
+    h.rt.set_scope(0, &json!({ "factoryId": "f2" })).unwrap();
+    h.drain();
+    let moved: Vec<_> = h.take().into_iter().filter_map(|o| if let Output::Channels(d) = o { Some(d) } else { None }).collect();
+    assert_eq!(moved[0].open, vec!["factory:f2".to_string(), "list:wo:f2".to_string()]);
+    assert_eq!(moved[0].close, vec!["factory:f1".to_string(), "list:wo:f1".to_string()]);
+    h.rt.unsubscribe(0, a);
+    h.rt.unsubscribe(0, a);
+    h.drain();
+    assert!(h.take().iter().all(|o| !matches!(o, Output::Channels(_))), "one view still holds them");
+    h.rt.unsubscribe(0, b);
+    h.drain();
+    assert!(h.rt.views().channels().is_empty());
+}
+
+#[test]
+fn control_and_bad_frames() {
+    let mut h = H::connected(json!({}));
+    h.take();
+    assert!(h.rt.transport_frame(0, r#"{"type":"pong","ref":1}"#).unwrap().is_none());
+    let e = h.rt.transport_frame(0, r#"{"type":"error","code":"bad_channel","message":"nope"}"#).unwrap_err();
+    assert_eq!(e.code.as_str(), "server");
+    assert_eq!(h.rt.transport_frame(0, "not json").unwrap_err().code.as_str(), "bad_json");
+    assert_eq!(h.rt.transport_frame(0, r#"{"hello":1}"#).unwrap_err().code.as_str(), "wrong_type");
+    // A bare payload is recognised by its shape.
+    assert!(h.rt.transport_frame(0, r#"{"queryKey":["todos"]}"#).unwrap().is_some());
+    assert_eq!(h.rt.engine().stats().dropped.invalid, 2);
+}
