@@ -89,8 +89,12 @@ if ! ready; then
   [[ "$(id -u)" == 0 ]] && chown -R "$OWNER" "$DIR"
   if [[ ! -f "$DATA/PG_VERSION" ]]; then
     log "initdb in $DATA ($BIN)"
-    as_owner "$BIN/initdb" -D "$DATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >&2 \
-      || as_owner "$BIN/initdb" -D "$DATA" -U postgres -A trust -E UTF8 --locale=C >&2
+    if ! as_owner "$BIN/initdb" -D "$DATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$DIR/initdb.log" 2>&1 \
+      && ! { rm -rf "$DATA"; as_owner "$BIN/initdb" -D "$DATA" -U postgres -A trust -E UTF8 --locale=C >"$DIR/initdb.log" 2>&1; }; then
+      log "initdb failed:"
+      cat "$DIR/initdb.log" >&2
+      exit 1
+    fi
   fi
   log "starting on 127.0.0.1:$PORT (log: $LOG)"
   pg_ctl_ -w -t 60 -l "$LOG" \

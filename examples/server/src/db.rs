@@ -191,6 +191,7 @@ impl Sqlite {
         conn.busy_timeout(Duration::from_secs(5))?;
         if !memory {
             conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
+            conn.execute_batch("PRAGMA synchronous=NORMAL;")?;
         }
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS work_orders (
