@@ -97,9 +97,17 @@ impl Db {
         }
     }
 
-    pub async fn list(&self, factory: Option<String>, page: i64, size: i64) -> Result<Page, DbError> {
+    pub async fn list(
+        &self,
+        factory: Option<String>,
+        page: i64,
+        size: i64,
+    ) -> Result<Page, DbError> {
         match self {
-            Db::Sqlite(s) => s.run(move |_, c| Sqlite::list(c, factory.as_deref(), page, size)).await,
+            Db::Sqlite(s) => {
+                s.run(move |_, c| Sqlite::list(c, factory.as_deref(), page, size))
+                    .await
+            }
             Db::Postgres(p) => p.list(factory, page, size).await,
         }
     }
@@ -129,7 +137,13 @@ impl Db {
     }
     /// Ids of a factory's rows, newest first (bursts).
     pub async fn ids(&self, factory: String, limit: i64) -> Result<Vec<i64>, DbError> {
-        Ok(self.list(Some(factory), 1, limit).await?.items.into_iter().map(|r| r.id).collect())
+        Ok(self
+            .list(Some(factory), 1, limit)
+            .await?
+            .items
+            .into_iter()
+            .map(|r| r.id)
+            .collect())
     }
 }
 
@@ -217,9 +231,16 @@ impl Sqlite {
                 }
             }
         }
-        let me = Arc::new(Sqlite { conn: Mutex::new(conn), hub, base });
+        let me = Arc::new(Sqlite {
+            conn: Mutex::new(conn),
+            hub,
+            base,
+        });
         {
-            let mut c = me.conn.lock().map_err(|_| DbError("sqlite lock poisoned".into()))?;
+            let mut c = me
+                .conn
+                .lock()
+                .map_err(|_| DbError("sqlite lock poisoned".into()))?;
             let count: i64 = c.query_row("SELECT COUNT(*) FROM work_orders", [], |r| r.get(0))?;
             if count == 0 {
                 for new in seed_rows() {
@@ -237,14 +258,22 @@ impl Sqlite {
     {
         let me = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut c = me.conn.lock().map_err(|_| DbError("sqlite lock poisoned".into()))?;
+            let mut c = me
+                .conn
+                .lock()
+                .map_err(|_| DbError("sqlite lock poisoned".into()))?;
             f(&me, &mut c)
         })
         .await
         .map_err(|e| DbError(format!("sqlite task: {e}")))?
     }
 
-    fn list(c: &mut Connection, factory: Option<&str>, page: i64, size: i64) -> Result<Page, DbError> {
+    fn list(
+        c: &mut Connection,
+        factory: Option<&str>,
+        page: i64,
+        size: i64,
+    ) -> Result<Page, DbError> {
         let offset = (page - 1).max(0) * size;
         let mut st = c.prepare_cached(&format!(
             "SELECT {COLS} FROM work_orders WHERE (?1 IS NULL OR factory_id = ?1)
@@ -262,9 +291,12 @@ impl Sqlite {
     }
 
     fn get(c: &mut Connection, id: i64) -> Result<Option<WorkOrder>, DbError> {
-        Ok(c
-            .query_row(&format!("SELECT {COLS} FROM work_orders WHERE id = ?1"), params![id], row_of)
-            .optional()?)
+        Ok(c.query_row(
+            &format!("SELECT {COLS} FROM work_orders WHERE id = ?1"),
+            params![id],
+            row_of,
+        )
+        .optional()?)
     }
 
     fn bump(&self, tx: &rusqlite::Transaction<'_>, name: &str) -> Result<i64, DbError> {
@@ -284,7 +316,9 @@ impl Sqlite {
         new: Option<&WorkOrder>,
         old: Option<&WorkOrder>,
     ) -> Result<(), DbError> {
-        let Some(row) = new.or(old) else { return Ok(()) };
+        let Some(row) = new.or(old) else {
+            return Ok(());
+        };
         let mut seqs = Vec::with_capacity(3);
         for ch in channels_for(&row.id.to_string(), &row.factory_id) {
             let seq = self.bump(&tx, &ch)?;
@@ -310,7 +344,13 @@ impl Sqlite {
                 "INSERT INTO work_orders(factory_id, title, status, qty, version, updated_at)
                  VALUES (?1, ?2, ?3, ?4, 1, ?5) RETURNING {COLS}"
             ),
-            params![new.factory_id, new.title, new.status, new.qty, now_rfc3339()],
+            params![
+                new.factory_id,
+                new.title,
+                new.status,
+                new.qty,
+                now_rfc3339()
+            ],
             row_of,
         )?;
         self.commit_change(tx, Action::Insert, Some(&row), None)?;
@@ -320,7 +360,11 @@ impl Sqlite {
     fn update(&self, c: &mut Connection, id: i64, p: &Patch) -> Result<Option<WorkOrder>, DbError> {
         let tx = c.transaction()?;
         let old = tx
-            .query_row(&format!("SELECT {COLS} FROM work_orders WHERE id = ?1"), params![id], row_of)
+            .query_row(
+                &format!("SELECT {COLS} FROM work_orders WHERE id = ?1"),
+                params![id],
+                row_of,
+            )
             .optional()?;
         let Some(old) = old else { return Ok(None) };
         let new = tx.query_row(
@@ -329,7 +373,14 @@ impl Sqlite {
                    qty = COALESCE(?4, qty) + ?5, version = version + 1, updated_at = ?6
                  WHERE id = ?1 RETURNING {COLS}"
             ),
-            params![id, p.title, p.status, p.qty, p.qty_delta.unwrap_or(0), now_rfc3339()],
+            params![
+                id,
+                p.title,
+                p.status,
+                p.qty,
+                p.qty_delta.unwrap_or(0),
+                now_rfc3339()
+            ],
             row_of,
         )?;
         self.commit_change(tx, Action::Update, Some(&new), Some(&old))?;
@@ -339,7 +390,11 @@ impl Sqlite {
     fn delete(&self, c: &mut Connection, id: i64) -> Result<Option<WorkOrder>, DbError> {
         let tx = c.transaction()?;
         let old = tx
-            .query_row(&format!("DELETE FROM work_orders WHERE id = ?1 RETURNING {COLS}"), params![id], row_of)
+            .query_row(
+                &format!("DELETE FROM work_orders WHERE id = ?1 RETURNING {COLS}"),
+                params![id],
+                row_of,
+            )
             .optional()?;
         let Some(old) = old else { return Ok(None) };
         self.commit_change(tx, Action::Delete, None, Some(&old))?;
@@ -452,7 +507,11 @@ pub fn parse_notification(payload: &str) -> Option<Change> {
         action,
         record: non_null("record"),
         old: non_null("old"),
-        timestamp: v.get("ts").and_then(Value::as_str).map(str::to_string).unwrap_or_else(now_rfc3339),
+        timestamp: v
+            .get("ts")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(now_rfc3339),
         seqs,
     })
 }
@@ -488,9 +547,14 @@ async fn pg_listen(url: &str, hub: Arc<Hub>) -> Result<tokio::task::JoinHandle<(
             }
         }
     });
-    client.batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}")).await?;
+    client
+        .batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}"))
+        .await?;
     // Counters after LISTEN: anything committed later arrives as a notification.
-    for row in client.query("SELECT name, value FROM qw_counters", &[]).await? {
+    for row in client
+        .query("SELECT name, value FROM qw_counters", &[])
+        .await?
+    {
         let name: String = row.try_get(0)?;
         let value: i64 = row.try_get(1)?;
         if name != CHANGES_COUNTER {
@@ -535,11 +599,13 @@ impl Pg {
         let me = Arc::new(Pg { client });
         // Seed under the same advisory lock the schema uses.
         me.client
-            .batch_execute(
-"BEGIN; SELECT pg_advisory_xact_lock(7277001);"
-            )
+            .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(7277001);")
             .await?;
-        let count: i64 = me.client.query_one("SELECT COUNT(*) FROM work_orders", &[]).await?.try_get(0)?;
+        let count: i64 = me
+            .client
+            .query_one("SELECT COUNT(*) FROM work_orders", &[])
+            .await?
+            .try_get(0)?;
         if count == 0 {
             for new in seed_rows() {
                 me.client
@@ -570,17 +636,25 @@ impl Pg {
         let items = rows.iter().map(pg_row).collect::<Result<Vec<_>, _>>()?;
         let total: i64 = self
             .client
-            .query_one("SELECT COUNT(*) FROM work_orders WHERE ($1::text IS NULL OR factory_id = $1)", &[&factory])
+            .query_one(
+                "SELECT COUNT(*) FROM work_orders WHERE ($1::text IS NULL OR factory_id = $1)",
+                &[&factory],
+            )
             .await?
             .try_get(0)?;
         Ok(Page { items, total })
     }
 
     async fn get(&self, id: i64) -> Result<Option<WorkOrder>, DbError> {
-        let Ok(id) = i32::try_from(id) else { return Ok(None) };
+        let Ok(id) = i32::try_from(id) else {
+            return Ok(None);
+        };
         let row = self
             .client
-            .query_opt(&format!("SELECT {PG_COLS} FROM work_orders WHERE id = $1"), &[&id])
+            .query_opt(
+                &format!("SELECT {PG_COLS} FROM work_orders WHERE id = $1"),
+                &[&id],
+            )
             .await?;
         row.as_ref().map(pg_row).transpose()
     }
@@ -593,14 +667,22 @@ impl Pg {
                     "INSERT INTO work_orders(factory_id, title, status, qty, version, updated_at)
                      VALUES ($1, $2, $3, $4, 1, $5) RETURNING {PG_COLS}"
                 ),
-                &[&new.factory_id, &new.title, &new.status, &to_i32(new.qty, "qty")?, &now_rfc3339()],
+                &[
+                    &new.factory_id,
+                    &new.title,
+                    &new.status,
+                    &to_i32(new.qty, "qty")?,
+                    &now_rfc3339(),
+                ],
             )
             .await?;
         pg_row(&row)
     }
 
     async fn update(&self, id: i64, p: Patch) -> Result<Option<WorkOrder>, DbError> {
-        let Ok(id) = i32::try_from(id) else { return Ok(None) };
+        let Ok(id) = i32::try_from(id) else {
+            return Ok(None);
+        };
         let qty = p.qty.map(|q| to_i32(q, "qty")).transpose()?;
         let delta = to_i32(p.qty_delta.unwrap_or(0), "qty")?;
         let row = self
@@ -618,10 +700,15 @@ impl Pg {
     }
 
     async fn delete(&self, id: i64) -> Result<Option<WorkOrder>, DbError> {
-        let Ok(id) = i32::try_from(id) else { return Ok(None) };
+        let Ok(id) = i32::try_from(id) else {
+            return Ok(None);
+        };
         let row = self
             .client
-            .query_opt(&format!("DELETE FROM work_orders WHERE id = $1 RETURNING {PG_COLS}"), &[&id])
+            .query_opt(
+                &format!("DELETE FROM work_orders WHERE id = $1 RETURNING {PG_COLS}"),
+                &[&id],
+            )
             .await?;
         row.as_ref().map(pg_row).transpose()
     }

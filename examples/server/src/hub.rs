@@ -126,7 +126,11 @@ pub struct Recovery {
 impl Hub {
     pub fn new(history_limit: usize) -> Hub {
         let (tx, _) = broadcast::channel(8192);
-        Hub { channels: Mutex::new(HashMap::new()), tx, history_limit: history_limit.max(1) }
+        Hub {
+            channels: Mutex::new(HashMap::new()),
+            tx,
+            history_limit: history_limit.max(1),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, ChannelState>> {
@@ -177,7 +181,11 @@ impl Hub {
                     "id": format!("chg-{}", change.number),
                 }
             });
-            let frame = Arc::new(Frame { channel: channel.clone(), seq: *seq, text: frame.to_string() });
+            let frame = Arc::new(Frame {
+                channel: channel.clone(),
+                seq: *seq,
+                text: frame.to_string(),
+            });
             let st = map.entry(channel.clone()).or_default();
             let contiguous = match st.history.back() {
                 Some(back) => back.seq + 1 == *seq,
@@ -203,19 +211,42 @@ impl Hub {
     pub fn recover(&self, channel: &str, since: u64) -> Recovery {
         let map = self.lock();
         let Some(st) = map.get(channel) else {
-            return Recovery { ok: since == 0, frames: Vec::new(), last: 0 };
+            return Recovery {
+                ok: since == 0,
+                frames: Vec::new(),
+                last: 0,
+            };
         };
         let last = st.last;
         // Only this process's own history proves anything: with none for the channel (e.g. right
         // after a restart) a `since` > 0 is answered ok:false, and the client refetches.
         let first = match (st.history.front(), st.history.back()) {
             (Some(front), Some(back)) if back.seq == last => front.seq,
-            _ => return Recovery { ok: since == 0 && last == 0, frames: Vec::new(), last },
+            _ => {
+                return Recovery {
+                    ok: since == 0 && last == 0,
+                    frames: Vec::new(),
+                    last,
+                }
+            }
         };
         if since > last || since + 1 < first {
-            return Recovery { ok: false, frames: Vec::new(), last };
+            return Recovery {
+                ok: false,
+                frames: Vec::new(),
+                last,
+            };
         }
-        let frames = st.history.iter().filter(|f| f.seq > since).cloned().collect();
-        Recovery { ok: true, frames, last }
+        let frames = st
+            .history
+            .iter()
+            .filter(|f| f.seq > since)
+            .cloned()
+            .collect();
+        Recovery {
+            ok: true,
+            frames,
+            last,
+        }
     }
 }
