@@ -136,12 +136,22 @@ async function main() {
       results.latencyDefault = await page.evaluate((o) => window.bench.latency(o), { reps: QUICK ? 3 : 7, engines });
       results.latencyZero = await page.evaluate((o) => window.bench.latency(o), { debounceMs: 0, reps: QUICK ? 5 : 15, engines });
     }
+    await ctx.close();
     if (want('memory')) {
+      // a fresh page per engine, so wasm memory grown by the earlier sections does not count
       const total = QUICK ? 100000 : 1000000;
       log(`memory after ${total} events…`);
-      results.memory = await page.evaluate((o) => window.bench.memory(o), { total, engines, checkpoints: QUICK ? [50000, 100000] : [100000, 500000, 1000000] });
+      results.memory = {};
+      for (const k of ['stream-only', ...engines]) {
+        const c = await browser.newContext();
+        const p = await c.newPage();
+        await p.goto(base + '/bench/page.html');
+        await p.waitForFunction(() => window.bench && window.bench.ready);
+        if (k === 'querywire') await p.evaluate(() => window.bench.loadEngine());
+        Object.assign(results.memory, await p.evaluate((o) => window.bench.memory(o), { total, kinds: [k], checkpoints: QUICK ? [50000, 100000] : [100000, 500000, 1000000] }));
+        await c.close();
+      }
     }
-    await ctx.close();
 
     if (want('init')) {
       log('module init…');
@@ -165,6 +175,16 @@ async function main() {
     server.close();
   }
 
+  if (want('plans') && results.engine.ok) {
+    // fairness: the two cores must produce the same plans for the same stream
+    log('comparing flush plans (bench/compare-plans.mjs)…');
+    const { spawnSync } = await import('node:child_process');
+    results.plans = [];
+    for (const a of [['--n=2000', '--seed=7'], ['--n=20000', '--seed=3'], ['--n=2000', '--seed=7', '--patch=false']]) {
+      const r = spawnSync(process.execPath, [path.join(ROOT, 'bench/compare-plans.mjs'), ...a], { encoding: 'utf8' });
+      results.plans.push({ args: a.join(' '), same: r.status === 0, output: (r.stdout + r.stderr).trim() });
+    }
+  }
   if (want('size')) {
     const shim = (results.shimFiles.length ? results.shimFiles : ['js/index.js']).filter((f) => f.startsWith('js/')).map(fileSize).filter(Boolean);
     results.size = {
@@ -203,7 +223,10 @@ function render(R) {
     add('ingest', `text path, ns/event (${R.ingest.n} events, ${R.ingest.avgBytes.toFixed(0)} B avg)`, fmt(qt, 0), fmt(bt, 0), fmt(rt), '≤ 0.50×', verdict(has ? rt <= 0.5 : null));
     add('ingest', 'text path vs JSON.parse alone (floor)', fmt(qt, 0), `parse ${fmt(parse, 0)}`, fmt(rp), '≤ 1.00× of parse', verdict(has ? rp <= 1 : null));
     add('ingest', 'baseline text path vs JSON.parse alone', '', fmt(bt, 0), fmt(ratio(bt, parse)), 'context', '');
-    add('ingest', 'object path, ns/event', fmt(qo, 0), fmt(bo, 0), fmt(ro), '≤ 0.50×', verdict(has ? ro <= 0.5 : null));
+    add('ingest', 'object path (rt.ingest), ns/event', fmt(qo, 0), fmt(bo, 0), fmt(ro), '≤ 0.50×', verdict(has ? ro <= 0.5 : null));
+    if (n['querywire:object-direct'] !== undefined) {
+      add('ingest', 'object path via WasmEngine.ingest (serde-wasm-bindgen; not what rt.ingest uses)', fmt(n['querywire:object-direct'], 0), fmt(bo, 0), fmt(ratio(n['querywire:object-direct'], bo)), 'context', '');
+    }
     bars.push({ label: 'ingest, text', ratio: rt, target: 0.5 }, { label: 'ingest text / JSON.parse', ratio: rp, target: 1 }, { label: 'ingest, object', ratio: ro, target: 0.5 });
   }
   if (R.flush) {
@@ -215,13 +238,20 @@ function render(R) {
         fmt(q, 2), fmt(b, 2), fmt(ratio(q, b)), isTarget ? '< 50 ms' : 'linear', isTarget ? verdict(has ? q < 50 : null) : '');
       if (isTarget) bars.push({ label: 'flush 15k keys / 5k cache', ratio: ratio(q, b), target: null });
     }
-    // growth: per-unit cost at the largest point vs the smallest, for each sweep
-    for (const [label, sel] of [['cache sweep (1,000 keys)', (p) => p.ops === 1000], ['ops sweep (5,000 cache)', (p) => p.cache === 5000 && p.ops !== 1000]]) {
-      const pts = R.flush.filter(sel).sort((a, b) => a.cache + a.keys - (b.cache + b.keys));
-      if (pts.length < 2) continue;
-      const per = (p, k) => p.ms[k] / (p.cache + p.keys);
-      const g = (k) => per(pts[pts.length - 1], k) / per(pts[0], k);
-      add('flush', `${label}: per-unit cost, largest / smallest point`, fmt(g('querywire')), fmt(g('baseline')), '', '≈ 1 (linear)', '');
+    // growth: least-squares slope of log(time) against log(cache + keys) along each sweep. A flush linear
+    // in cache + operations has slope <= 1 (fixed costs pull it lower); cost in their product would
+    // push the ops sweep (cache fixed) and the cache sweep (ops fixed) toward 2 when both are large.
+    const slope = (pts, k) => {
+      const xs = pts.map((p) => Math.log(p.cache + p.keys)), ys = pts.map((p) => Math.log(p.ms[k]));
+      const mx = xs.reduce((a, b) => a + b) / xs.length, my = ys.reduce((a, b) => a + b) / ys.length;
+      let num = 0, den = 0;
+      for (let i = 0; i < xs.length; i++) { num += (xs[i] - mx) * (ys[i] - my); den += (xs[i] - mx) ** 2; }
+      return num / den;
+    };
+    for (const [label, sel] of [['cache sweep, 1,000 keys', (p) => p.ops === 1000], ['ops sweep, cache 5,000', (p) => p.cache === 5000]]) {
+      const pts = R.flush.filter(sel);
+      if (pts.length < 3) continue;
+      add('flush', `${label}: slope of log(ms) vs log(cache+keys)`, fmt(slope(pts, 'querywire')), fmt(slope(pts, 'baseline')), '', '≤ ~1 (linear)', has ? verdict(slope(pts, 'querywire') < 1.3) : 'n/a');
     }
   }
   if (R.refetch) {
@@ -265,6 +295,12 @@ function render(R) {
       add('size', 'total, gzip (each file gzipped alone)', kb(totGz), `${kb(bGz)} (core.js+apply.js)`, fmt(ratio(totGz, bGz)), '< 60 KB gzip', verdict(totGz < 60 * 1024));
       add('size', 'total, raw', kb(totRaw), kb(bRaw), fmt(ratio(totRaw, bRaw)), '', '');
     } else add('size', 'engine not built', 'n/a', `${kb(bRaw)} / ${kb(bGz)}`, '', '< 60 KB gzip', 'n/a');
+  }
+  if (R.plans) {
+    for (const p of R.plans) {
+      const summary = p.output.split('\n').filter((l) => /^(invalidate|patch):/.test(l)).map((l) => l.replace(/;.*$/, '')).join('; ');
+      add('fairness', `same flush plans, stream ${p.args} (${summary})`, p.same ? 'identical' : 'DIFFER', '', '', 'identical', verdict(p.same));
+    }
   }
   if (R.init) {
     const q = R.init.querywire?.medianMs, b = R.init.baseline?.medianMs;

@@ -54,21 +54,31 @@ test('dedupe by (type, id, action) keeps the highest version; event ids across w
   assert.equal(plan.invalidate.length, 0);
   assert.deepEqual(plan.patch, [{ queryKey: ['doc', 'work_orders', '5'], queryHash: '["doc","work_orders","5"]', fields: { status: 'approved' }, version: 4 }]);
   const s = core.stats();
-  assert.equal(s.dropped.duplicate + s.dropped.stale, 2);
+  assert.equal(s.dropped.stale, 1); // v3 after v4; v4 merged into the pending update (not a drop)
 
   const env = { type: 'realtime', entity: 'work_orders', action: 'update', data: { id: 9, factory_id: 'f1', status: 'a', version: 2 }, timestamp: 't', id: 'chg-1' };
   core.ingest(0, 'envelope', env);
-  assert.equal(core.flush(1000).patch.length, 1);
+  // an envelope names no changed columns: the doc is refetched, not patched
+  assert.deepEqual(core.flush(1000).invalidate.map((o) => o.queryKey), [['doc', 'work_orders', '9']]);
   core.ingest(2000, 'envelope', env); // the same change delivered on another channel, next window
   assert.equal(core.flush(3000), null);
-  assert.equal(core.stats().dropped.duplicate, 2); // one in-window, one by event id
+  assert.equal(core.stats().dropped.duplicate, 1); // by event id, across windows
+});
+
+test('Supabase UPDATE: old with only the primary key -> changes unknown -> doc refetched, not patched', () => {
+  const core = new BaselineCore();
+  core.ingest(0, 'supabase', sb('UPDATE', 'machines', { id: 2, rpm: 5, version: 2 }));
+  const plan = core.flush(500);
+  assert.deepEqual(plan.invalidate.map((o) => o.queryKey), [['doc', 'machines', '2']]);
+  assert.deepEqual(plan.patch, []);
 });
 
 test('version guard drops an older version seen after a newer one', () => {
   const core = new BaselineCore();
-  core.ingest(0, 'supabase', sb('UPDATE', 'work_orders', { id: 3, factory_id: 'f1', status: 'b', version: 5 }));
-  assert.equal(core.flush(500).patch[0].version, 5);
-  core.ingest(600, 'supabase', sb('UPDATE', 'work_orders', { id: 3, factory_id: 'f1', status: 'a', version: 4 }));
+  const full = { id: 3, factory_id: 'f1', status: 'a', version: 1 }; // REPLICA IDENTITY FULL old row
+  core.ingest(0, 'supabase', sb('UPDATE', 'work_orders', { id: 3, factory_id: 'f1', status: 'b', version: 5 }, full));
+  assert.deepEqual(core.flush(500).patch[0], { queryKey: ['doc', 'work_orders', '3'], queryHash: '["doc","work_orders","3"]', fields: { status: 'b', version: 5 }, version: 5 });
+  core.ingest(600, 'supabase', sb('UPDATE', 'work_orders', { id: 3, factory_id: 'f1', status: 'a', version: 4 }, full));
   assert.equal(core.pollDeadline(), null);
   assert.equal(core.flush(1000), null);
   assert.equal(core.stats().dropped.stale, 1);
@@ -139,7 +149,7 @@ test('plan applied to a real QueryClient: each active query refetches once; naiv
   const events = [
     sb('DELETE', 'work_orders', { id: 7, factory_id: 'f1', version: 2 }),
     sb('INSERT', 'work_orders', { id: 9, factory_id: 'f1', version: 1 }),
-    sb('UPDATE', 'work_orders', { id: 8, factory_id: 'f1', status: 'new', version: 2 }),
+    sb('UPDATE', 'work_orders', { id: 8, factory_id: 'f1', status: 'new', version: 2 }, { id: 8, factory_id: 'f1', status: 'old', version: 1 }),
   ];
   const a = make();
   const rt = new BaselineRealtime({ queryClient: a.qc, scope: { factoryId: 'f1' }, debounceMs: 10 });
