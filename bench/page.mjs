@@ -184,9 +184,39 @@ function deletePayload(id) {
   };
 }
 
+let shimApply = null;
+
 async function flushOnce(kind, cacheSize, ops) {
   const qc = new QueryClient();
   populate(qc, cacheSize);
+  if (kind === 'js-core+shim-apply') {
+    // diagnostic: the baseline core's plan applied by the shim's js/applyPlan.js (what querywire uses)
+    shimApply ??= (await import('/js/applyPlan.js')).applyPlan;
+    const b = new BaselineRealtime({ queryClient: qc, scope: { factoryId: 'f1' }, debounceMs: 600000, maxWaitMs: 600000, onError: noop });
+    for (let j = 0; j < ops; j++) b.ingest('supabase', deletePayload(j));
+    gc();
+    const t0 = now();
+    const plan = b.core.flush(now());
+    const t1 = now();
+    const res = shimApply(qc, plan);
+    const t2 = now();
+    b.dispose();
+    qc.clear();
+    return { ms: t2 - t0, coreMs: t1 - t0, applyMs: t2 - t1, invalidations: res.invalidations, invalidated: NaN };
+  }
+  if (kind === 'baseline-phases') {
+    const b = new BaselineRealtime({ queryClient: qc, scope: { factoryId: 'f1' }, debounceMs: 600000, maxWaitMs: 600000, onError: noop });
+    for (let j = 0; j < ops; j++) b.ingest('supabase', deletePayload(j));
+    gc();
+    const t0 = now();
+    const plan = b.core.flush(now());
+    const t1 = now();
+    const res = baselineApply(qc, plan);
+    const t2 = now();
+    b.dispose();
+    qc.clear();
+    return { ms: t2 - t0, coreMs: t1 - t0, applyMs: t2 - t1, invalidations: res.invalidations, invalidated: NaN };
+  }
   const eng = await makeEngine(kind, { queryClient: qc, scope: { factoryId: 'f1' }, debounceMs: 600000, maxWaitMs: 600000, onError: noop });
   for (let j = 0; j < ops; j++) eng.ingest('supabase', deletePayload(j));
   gc();
@@ -204,11 +234,19 @@ async function flushOnce(kind, cacheSize, ops) {
 async function flushSweep({ reps = 5, points, engines = ENGINE_KINDS } = {}) {
   points = points || [
     [100, 1000], [1000, 1000], [5000, 1000], [20000, 1000],
-    [5000, 10], [5000, 100], [5000, 5000], [5000, 15000], [5000, 20000],
+    [5000, 10], [5000, 100], [5000, 5000], [5000, 15000], [5000, 20000], [20000, 5000],
   ];
   const out = [];
   for (const [cache, ops] of points) {
     const ms = Object.fromEntries(engines.map((k) => [k, []]));
+    // phase split at the target point: baseline core vs baseline apply vs the shim's applyPlan
+    if (cache === 5000 && ops === 15000) {
+      const ph = { 'baseline-phases': [], 'js-core+shim-apply': [] };
+      const kinds = engines.includes('querywire') ? Object.keys(ph) : ['baseline-phases'];
+      for (let r = 0; r < reps; r++) for (const k of kinds) ph[k].push(await flushOnce(k, cache, ops));
+      out.phases = {};
+      for (const k of kinds) out.phases[k] = { coreMs: median(ph[k].map((x) => x.coreMs)), applyMs: median(ph[k].map((x) => x.applyMs)) };
+    }
     const info = {};
     for (const k of engines) await flushOnce(k, Math.min(cache, 1000), Math.min(ops, 100)); // warm-up
     for (let r = 0; r < reps; r++) {
@@ -221,7 +259,7 @@ async function flushSweep({ reps = 5, points, engines = ENGINE_KINDS } = {}) {
     }
     out.push({ cache, ops, keys: ops + (ops > 0 ? 1 : 0), ms: Object.fromEntries(engines.map((k) => [k, median(ms[k])])), samples: ms, info });
   }
-  return out;
+  return { points: out, phases: out.phases };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -117,7 +117,7 @@ async function main() {
     }
     results.shimFiles = [...loaded].sort();
     const engines = engine.ok ? ['querywire', 'baseline'] : ['baseline'];
-    const reps = QUICK ? 3 : 7;
+    const reps = QUICK ? 3 : 9;
 
     if (want('ingest')) {
       log('ingest cost per event…');
@@ -125,7 +125,7 @@ async function main() {
     }
     if (want('flush')) {
       log('flush cost vs cache size and ops…');
-      results.flush = await page.evaluate((o) => window.bench.flushSweep(o), { reps: QUICK ? 3 : 5, engines });
+      results.flush = await page.evaluate((o) => window.bench.flushSweep(o), { reps: QUICK ? 3 : 9, engines });
     }
     if (want('refetch')) {
       log('refetch counts…');
@@ -230,7 +230,8 @@ function render(R) {
     bars.push({ label: 'ingest, text', ratio: rt, target: 0.5 }, { label: 'ingest text / JSON.parse', ratio: rp, target: 1 }, { label: 'ingest, object', ratio: ro, target: 0.5 });
   }
   if (R.flush) {
-    for (const p of R.flush) {
+    const P = R.flush.points;
+    for (const p of P) {
       const q = p.ms.querywire, b = p.ms.baseline;
       const unit = p.cache + p.keys;
       const isTarget = p.cache === 5000 && p.ops === 15000;
@@ -238,20 +239,23 @@ function render(R) {
         fmt(q, 2), fmt(b, 2), fmt(ratio(q, b)), isTarget ? '< 50 ms' : 'linear', isTarget ? verdict(has ? q < 50 : null) : '');
       if (isTarget) bars.push({ label: 'flush 15k keys / 5k cache', ratio: ratio(q, b), target: null });
     }
-    // growth: least-squares slope of log(time) against log(cache + keys) along each sweep. A flush linear
-    // in cache + operations has slope <= 1 (fixed costs pull it lower); cost in their product would
-    // push the ops sweep (cache fixed) and the cache sweep (ops fixed) toward 2 when both are large.
-    const slope = (pts, k) => {
-      const xs = pts.map((p) => Math.log(p.cache + p.keys)), ys = pts.map((p) => Math.log(p.ms[k]));
-      const mx = xs.reduce((a, b) => a + b) / xs.length, my = ys.reduce((a, b) => a + b) / ys.length;
-      let num = 0, den = 0;
-      for (let i = 0; i < xs.length; i++) { num += (xs[i] - mx) * (ys[i] - my); den += (xs[i] - mx) ** 2; }
-      return num / den;
-    };
-    for (const [label, sel] of [['cache sweep, 1,000 keys', (p) => p.ops === 1000], ['ops sweep, cache 5,000', (p) => p.cache === 5000]]) {
-      const pts = R.flush.filter(sel);
-      if (pts.length < 3) continue;
-      add('flush', `${label}: slope of log(ms) vs log(cache+keys)`, fmt(slope(pts, 'querywire')), fmt(slope(pts, 'baseline')), '', '≤ ~1 (linear)', has ? verdict(slope(pts, 'querywire') < 1.3) : 'n/a');
+    // Not the product: the marginal cost of one more key must not depend on the cache size. Compare
+    // (ms(5,001 keys) - ms(1,001 keys)) / 4,000 at cache 5,000 and at cache 20,000: about 1 when the
+    // flush is linear in cache + ops, about 4 if every key scanned the whole cache.
+    const at = (c, o) => P.find((p) => p.cache === c && p.ops === o);
+    if (at(5000, 1000) && at(5000, 5000) && at(20000, 1000) && at(20000, 5000)) {
+      const m = (k, c) => (at(c, 5000).ms[k] - at(c, 1000).ms[k]) / 4000;
+      const g = (k) => m(k, 20000) / m(k, 5000);
+      add('flush', 'per-key marginal cost at cache 20,000 / at cache 5,000 (product would be ≈ 4)', fmt(g('querywire')), fmt(g('baseline')), '', '≈ 1 (linear)', has ? verdict(g('querywire') < 2) : 'n/a');
+      const pc = (k) => (at(20000, 1000).ms[k] - at(5000, 1000).ms[k]) / 15000;
+      add('flush', 'marginal cost per cached query, ns (cache 5,000 → 20,000, 1,001 keys)', fmt(pc('querywire') * 1e6, 0), fmt(pc('baseline') * 1e6, 0), fmt(ratio(pc('querywire'), pc('baseline'))), 'context', '');
+      add('flush', 'marginal cost per key, ns (1,001 → 5,001 keys, cache 5,000)', fmt(m('querywire', 5000) * 1e6, 0), fmt(m('baseline', 5000) * 1e6, 0), fmt(ratio(m('querywire', 5000), m('baseline', 5000))), 'context', '');
+    }
+    const ph = R.flush.phases;
+    if (ph) {
+      const b = ph['baseline-phases'], s = ph['js-core+shim-apply'];
+      add('flush', 'breakdown at 15,001 keys / 5,000 cache: baseline core.flush + baseline applyPlan, ms', '', `${fmt(b.coreMs, 1)} + ${fmt(b.applyMs, 1)}`, '', 'context', '');
+      if (s) add('flush', '  same plan applied by the shim (js/applyPlan.js), ms', fmt(s.applyMs, 1), fmt(b.applyMs, 1), fmt(ratio(s.applyMs, b.applyMs)), 'context', '');
     }
   }
   if (R.refetch) {
@@ -279,7 +283,7 @@ function render(R) {
     }
     if (R.memory.querywire) {
       const w = R.memory.querywire;
-      add('memory', 'wasm linear memory: start → end', w.wasm0 === null ? 'not exposed' : `${mb(w.wasm0)} → ${mb(w.points.at(-1).wasm)}`, '—', '', 'bounded', '');
+      add('memory', 'wasm linear memory: start → ' + w.points.map((p) => p.events.toLocaleString('en')).join(' → ') + ' events', w.wasm0 === null ? 'not exposed' : [w.wasm0, ...w.points.map((p) => p.wasm)].map(mb).join(' → '), '—', '', 'bounded', '');
       add('memory', `time for the ${ev?.toLocaleString('en')} events (incl. generating them), s`, fmt(w.ms / 1000, 1), fmt(R.memory.baseline.ms / 1000, 1), fmt(ratio(w.ms, R.memory.baseline.ms)), 'context', '');
     }
   }
