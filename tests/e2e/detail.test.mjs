@@ -53,13 +53,15 @@ for (const source of ['ws', 'sse', 'supabase']) {
 }
 
 test('after leaving a view, its events are no longer handled', async () => {
+  // The record is on page 2 once ten newer ones exist: after its detail closes, nothing on screen shows it.
   const row = await server.create({ factory_id: 'f1', title: 'Leave me', qty: 1 });
+  for (let i = 0; i < 10; i++) await server.create({ factory_id: 'f1', title: `Newer ${i}`, qty: 1 });
   const page = await openApp(browser, server, { params: { source: 'ws' }, hash: `#/work-orders/${row.id}` });
   try {
     await waitFor(async () => (await text(page, 'detail-title')) === row.title, { message: 'the detail to load' });
     await sleep(500);
 
-    // Leave the detail view (the list stays open): no request for that doc any more.
+    // Leave the detail view (the list, page 1, stays open): no request for that doc any more.
     await page.click('[data-testid="detail-close"]');
     await waitFor(async () => !(await page.$('[data-testid="detail"]')), { message: 'the detail pane to close' });
     await sleep(500);

@@ -10,8 +10,9 @@ export const LIST_VIEW = { kind: 'list', type: TYPE };
 export const STATUSES = ['open', 'in_progress', 'approved', 'rejected', 'done'];
 
 /**
- * Seed each row's doc query from a list page, so realtime updates can patch rows in place
- * (querywire patches docs that are in the cache; the list itself refetches only on create/delete).
+ * Seed each row's doc query from a list page: querywire's policy refetches a list only on create and
+ * delete, and routes an update to the doc alone (patched in place, or invalidated), so the rows read
+ * their values from the docs.
  */
 export function seedDocs(queryClient, items) {
   inspector.local(() => {
@@ -37,12 +38,17 @@ export function useListPage(factoryId, page) {
   });
 }
 
-/** A row's freshest values: the list's copy, or the doc cache's when it is newer (patched by an event). */
+/**
+ * A row is a view of its doc query (a normalized cache): the list seeds it, realtime events patch or
+ * invalidate it, and an invalidated row on screen refetches itself (one request for that row, not the
+ * page). staleTime Infinity: a seeded row never fetches on mount; only an invalidation makes it refetch.
+ */
 function useRow(item) {
   const { data: doc } = useQuery({
     queryKey: keys.doc(item.id),
     queryFn: ({ signal }) => api.get(item.id, { signal }),
-    enabled: false,
+    staleTime: Infinity,
+    retry: false,
   });
   return newest(item, doc);
 }
