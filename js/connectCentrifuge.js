@@ -1,4 +1,168 @@
-// Placeholder until the centrifuge-js connector lands (issue 4).
-export function connectCentrifuge() {
-  throw new Error('connectCentrifuge: not implemented yet')
+// centrifuge-js v5 connector: one Subscription per view channel the engine needs, created and
+// removed as views come and go; publications go to `rt.ingest('centrifugo', ctx)` (the engine
+// dedupes by `offset` per channel), the client's connection state to the engine's status.
+//
+// Options (all optional):
+//   recoverable  passed to `newSubscription` (stream recovery from Centrifugo's history)
+//   positioned   passed to `newSubscription`
+//   subscription extra SubscriptionOptions (an object, or `(channelName) => object`), e.g. getToken
+//
+// The app owns the client: it calls `centrifuge.connect()` itself (before or after this).
+// Recovery: a subscription that comes back (`subscribed` after it had been subscribed) refetches
+// its views once, unless Centrifugo recovered what it missed (`wasRecovering && recovered`):
+// `wasRecovering && !recovered` (history too short, epoch changed) and a non-recoverable
+// subscription that returns both refetch. Subscriptions that return together (one reconnect) are
+// recovered together, so a view under two channels (its own and `factory:`) is refetched once.
+// A subscription already registered on the client (`getSubscription(name)`) is shared: our
+// listeners are added, and on close only removed; it is neither unsubscribed nor removed.
+
+const RETURN_SETTLE_MS = 150
+
+export function connectCentrifuge(rt, centrifuge, opts = {}) {
+  if (!centrifuge || typeof centrifuge.newSubscription !== 'function' || typeof centrifuge.on !== 'function') {
+    throw new TypeError('connectCentrifuge: expected a centrifuge-js v5 Centrifuge client')
+  }
+  const engine = rt._engine
+  const report = (code, message) => rt._report({ code, message, source: 'centrifugo' })
+
+  let stopped = false
+  let reconcileTimer = null
+  let returnTimer = null
+  let everConnected = false
+  const returned = new Set()
+  // name → { name, sub, own, everSubscribed, off() }
+  const entries = new Map()
+  const offs = []
+
+  function subOptions(name) {
+    const o = {}
+    if (opts.recoverable !== undefined) o.recoverable = !!opts.recoverable
+    if (opts.positioned !== undefined) o.positioned = !!opts.positioned
+    const extra = typeof opts.subscription === 'function' ? opts.subscription(name) : opts.subscription
+    return { ...o, ...(extra ?? {}) }
+  }
+
+  function listen(target, event, fn) {
+    target.on(event, fn)
+    return () => {
+      if (typeof target.removeListener === 'function') target.removeListener(event, fn)
+      else if (typeof target.off === 'function') target.off(event, fn)
+    }
+  }
+
+  function open(name) {
+    let sub
+    let own = false
+    try {
+      sub = typeof centrifuge.getSubscription === 'function' ? centrifuge.getSubscription(name) : null
+      if (!sub) {
+        sub = centrifuge.newSubscription(name, subOptions(name))
+        own = true
+      }
+    } catch (e) {
+      report('subscription_failed', `could not create subscription ${name}: ${e?.message ?? e}`)
+      return
+    }
+    const entry = { name, sub, own, everSubscribed: sub.state === 'subscribed', offs: [] }
+    entry.offs.push(listen(sub, 'publication', (ctx) => rt.ingest('centrifugo', ctx)))
+    entry.offs.push(listen(sub, 'subscribed', (ctx) => {
+      if (stopped || entries.get(name) !== entry) return
+      const recovered = !!(ctx && ctx.wasRecovering && ctx.recovered)
+      const failedRecovery = !!(ctx && ctx.wasRecovering && !ctx.recovered)
+      if (failedRecovery || (entry.everSubscribed && !recovered)) noteReturn(name)
+      entry.everSubscribed = true
+    }))
+    entry.offs.push(listen(sub, 'error', (ctx) => {
+      report('subscription_error', `${name}: ${ctx?.type ?? 'error'} ${ctx?.error?.code ?? ''} ${ctx?.error?.message ?? ''}`.trim())
+    }))
+    entry.offs.push(listen(sub, 'unsubscribed', (ctx) => {
+      // Code 0 is a client-side unsubscribe (ours or the app's); others come from the server.
+      if (!stopped && entries.get(name) === entry && ctx && ctx.code !== 0) {
+        report('unsubscribed', `${name}: ${ctx.code} ${ctx.reason ?? ''}`.trim())
+      }
+    }))
+    entries.set(name, entry)
+    if (own || sub.state === 'unsubscribed') {
+      try { sub.subscribe() } catch (e) { report('subscription_failed', `${name}: ${e?.message ?? e}`) }
+    }
+  }
+
+  function close(entry) {
+    entries.delete(entry.name)
+    returned.delete(entry.name)
+    for (const off of entry.offs.splice(0)) off()
+    if (!entry.own) return
+    try {
+      entry.sub.unsubscribe()
+      centrifuge.removeSubscription(entry.sub)
+    } catch (e) {
+      report('subscription_failed', `could not remove subscription ${entry.name}: ${e?.message ?? e}`)
+    }
+  }
+
+  function noteReturn(name) {
+    returned.add(name)
+    clearTimeout(returnTimer)
+    returnTimer = setTimeout(flushReturns, RETURN_SETTLE_MS)
+  }
+
+  function flushReturns() {
+    returnTimer = null
+    if (stopped || returned.size === 0) return
+    const names = [...returned]
+    returned.clear()
+    const all = [...entries.keys()]
+    if (names.some((n) => n.startsWith('factory:')) || (all.length > 0 && all.every((n) => names.includes(n)))) {
+      engine.recover(undefined)
+    } else {
+      for (const n of names) engine.recover(n)
+    }
+  }
+
+  function reconcile() {
+    reconcileTimer = null
+    if (stopped) return
+    const want = new Set(engine.channels())
+    for (const entry of [...entries.values()]) if (!want.has(entry.name)) close(entry)
+    for (const name of want) if (!entries.has(name)) open(name)
+  }
+
+  // Applied on the next task, so a same-tick close and reopen (StrictMode) does nothing.
+  function schedule() {
+    if (stopped || reconcileTimer !== null) return
+    reconcileTimer = setTimeout(reconcile, 0)
+  }
+
+  function clientState(s) {
+    if (stopped) return
+    if (s === 'connected') {
+      everConnected = true
+      engine.setStatus('connected')
+    } else if (s === 'connecting') {
+      engine.setStatus(everConnected ? 'reconnecting' : 'connecting')
+    } else {
+      everConnected = false
+      engine.setStatus('disconnected')
+    }
+  }
+  offs.push(listen(centrifuge, 'connecting', () => clientState('connecting')))
+  offs.push(listen(centrifuge, 'connected', () => clientState('connected')))
+  offs.push(listen(centrifuge, 'disconnected', () => clientState('disconnected')))
+  offs.push(rt._onChannels(() => schedule()))
+  clientState(centrifuge.state ?? 'disconnected')
+  reconcile()
+
+  const disconnect = () => {
+    if (stopped) return
+    for (const entry of [...entries.values()]) close(entry)
+    stopped = true
+    clearTimeout(reconcileTimer)
+    clearTimeout(returnTimer)
+    for (const off of offs.splice(0)) {
+      try { off() } catch { /* ignore */ }
+    }
+    try { engine.setStatus('disconnected') } catch { /* disposed */ }
+  }
+  rt._cleanup(disconnect)
+  return disconnect
 }
