@@ -309,10 +309,18 @@ export interface ConnectOptions {
 export interface SupabaseConnectOptions {
   /** Default `'public'`. */
   schema?: string
-  /** Tables to listen to. Default: every table of the schema. */
+  /**
+   * Tables to listen to: one `postgres_changes` binding per table on every channel. Default: one
+   * binding on the whole schema (every change of the schema on every channel).
+   */
   tables?: readonly string[]
-  /** A realtime filter such as `factory_id=eq.f1`. */
-  filter?: string
+  /**
+   * A realtime filter such as `factory_id=eq.f1` for every binding, or a function of the channel
+   * name (and the binding's table) whose answer is used as is (`undefined` = no filter).
+   * Default, when `tables` is given: `doc:<table>:<id>` → `id=eq.<id>` on that table's binding,
+   * `list:<table>:<factoryId>` and `factory:<factoryId>` → `factory_id=eq.<factoryId>`.
+   */
+  filter?: string | ((channelName: string, table: string | undefined) => string | undefined | null)
 }
 
 /**
@@ -341,9 +349,16 @@ export interface CentrifugeLike {
 /**
  * Options of `connectCentrifuge`.
  * @example
- * const opts: CentrifugeConnectOptions = {}
+ * const opts: CentrifugeConnectOptions = { recoverable: true }
  */
-export interface CentrifugeConnectOptions {}
+export interface CentrifugeConnectOptions {
+  /** Passed to `newSubscription`: recover missed publications from the channel's history. */
+  recoverable?: boolean
+  /** Passed to `newSubscription`. */
+  positioned?: boolean
+  /** More `newSubscription` options (e.g. `getToken`), or a function of the channel name returning them. */
+  subscription?: Record<string, unknown> | ((channelName: string) => Record<string, unknown>)
+}
 
 /**
  * A running engine, returned by {@link createRealtime}.
