@@ -55,7 +55,8 @@ export function BurstLab({ factoryId }) {
   const [lastBurst, setLastBurst] = useState(null);
 
   const serverRefetches = WATCHED_ROUTES.reduce((n, r) => n + (requests[r] ?? 0), 0);
-  const saved = c.received - serverRefetches;
+  const distinct = c.received - c.dropped.duplicate;
+  const saved = distinct - serverRefetches;
 
   const burst = useMutation({
     mutationFn: (b) => api.burst({ factory_id: factoryId, ...b.body }),
@@ -113,14 +114,14 @@ export function BurstLab({ factoryId }) {
             value={Math.max(0, saved)}
             testId="counter-saved"
             tone="good"
-            hint="events received − refetches made"
+            hint="distinct events − refetches made"
           />
         </div>
         <p className="footnote">
-          <b>Refetches saved</b> = events received − refetches made: a handler that refetches the affected query on
-          every event makes one request per event; querywire coalesces, dedupes and patches instead.
-          <b> Refetches made</b> are the server's own count of <code>GET /api/work_orders</code> and
-          <code> GET /api/work_orders/:id</code> since the reset.
+          <b>Refetches saved</b> = distinct events (received − duplicates dropped) − refetches made: a handler
+          that refetches the affected query once per change makes one request per distinct event; querywire
+          coalesces, dedupes and patches instead. <b>Refetches made</b> are the server's own count of
+          <code> GET /api/work_orders</code> and <code>GET /api/work_orders/:id</code> since the reset.
         </p>
         <h3>Dropped by reason</h3>
         <div className="counters small-counters">

@@ -105,11 +105,12 @@ export function attachInspector(rt, queryClient) {
     const parts = [];
     if (g.invalidated.length) parts.push(`invalidated ${g.invalidated.length}`);
     if (g.patched.length) parts.push(`patched ${g.patched.length}`);
-    push({ kind: 'flush', text: `flush: ${parts.join(', ')}`, invalidated: g.invalidated, patched: g.patched });
+    if (g.fetched.length) parts.push(`${g.fetched.length} refetch${g.fetched.length === 1 ? '' : 'es'} started`);
+    push({ kind: 'flush', t: g.t, text: `flush: ${parts.join(', ')}`, invalidated: g.invalidated, patched: g.patched });
   };
   const addToGroup = (what, key) => {
     if (!group) {
-      group = { invalidated: [], patched: [] };
+      group = { t: Date.now(), invalidated: [], patched: [], fetched: [] };
       setTimeout(closeGroup, 0);
     }
     group[what].push(keyText(key));
@@ -130,7 +131,9 @@ export function attachInspector(rt, queryClient) {
           [refetch ? 'refetch' : 'initial']: state.fetches[refetch ? 'refetch' : 'initial'] + 1,
         },
       });
-      push({ kind: 'fetch', text: `${refetch ? 'refetch' : 'fetch'} ${keyText(query.queryKey)}` });
+      // A refetch a flush started is shown in that flush's entry; others get their own.
+      if (group && refetch) group.fetched.push(keyText(query.queryKey));
+      else push({ kind: 'fetch', text: `${refetch ? 'refetch' : 'fetch'} ${keyText(query.queryKey)}` });
     }
   });
 
