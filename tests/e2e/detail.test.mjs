@@ -93,3 +93,36 @@ test('after leaving a view, its events are no longer handled', async () => {
     await closePage(page);
   }
 });
+
+test('edit, approve and delete from the detail pane', async () => {
+  const row = await server.create({ factory_id: 'f1', title: 'Edit me', qty: 5 });
+  const page = await openApp(browser, server, { params: { source: 'ws' }, hash: `#/work-orders/${row.id}` });
+  try {
+    await waitFor(async () => (await text(page, 'detail-title')) === row.title, { message: 'the detail to load' });
+    await page.click('[data-testid="detail-edit"]');
+    await page.fill('[data-testid="edit-title"]', 'Edited in the page');
+    await page.fill('[data-testid="edit-qty"]', '7');
+    await page.click('[data-testid="edit-save"]');
+    await waitFor(async () => (await text(page, 'detail-title')) === 'Edited in the page', { message: 'the edit' });
+    let db = await server.get(row.id);
+    assert.equal(db.title, 'Edited in the page');
+    assert.equal(db.qty, 7);
+
+    await page.click('[data-testid="detail-approve"]');
+    await waitFor(async () => (await text(page, 'detail-status')) === 'approved', { message: 'the approval' });
+    db = await server.get(row.id);
+    assert.equal(db.status, 'approved');
+    await waitDetailEqualsDb(page, server, row.id);
+    await waitFor(async () => (await listRows(page)).find((r) => r.id === row.id)?.status === 'approved', {
+      message: 'the list row to follow',
+    });
+
+    await page.click('[data-testid="detail-delete"]');
+    await page.click('[data-testid="detail-delete-confirm"]');
+    await waitFor(async () => !(await page.$('[data-testid="detail"]')), { message: 'the detail pane to close' });
+    await waitFor(async () => !(await listRows(page)).some((r) => r.id === row.id), { message: 'the row to leave the list' });
+    await assert.rejects(server.get(row.id), (e) => e.status === 404);
+  } finally {
+    await closePage(page);
+  }
+});

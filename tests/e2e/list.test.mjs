@@ -98,3 +98,25 @@ test('screenshot: work orders with the detail pane', async () => {
     await closePage(page);
   }
 });
+
+test('switching the factory moves the list and its events to the new scope', async () => {
+  await server.ensureRows('f2', 3);
+  const page = await openApp(browser, server, { params: { source: 'ws' } });
+  try {
+    await waitListEqualsDb(page, server, 'f1', 1);
+    await page.selectOption('[data-testid="factory-select"]', 'f2');
+    await waitListEqualsDb(page, server, 'f2', 1);
+    await sleep(1000);
+    const created = await server.create({ factory_id: 'f2', title: 'Created in f2', qty: 3 });
+    await waitFor(async () => (await listRows(page))[0]?.id === created.id, { timeout: 5000, message: 'the f2 record at the top' });
+    // A change in f1 is no business of this page any more.
+    await server.resetStats();
+    await server.create({ factory_id: 'f1', title: 'Created in f1', qty: 3 });
+    await sleep(1500);
+    const req = await server.requests();
+    assert.equal(req['GET /api/work_orders'] ?? 0, 0, `no list refetch for another factory: ${JSON.stringify(req)}`);
+    await waitListEqualsDb(page, server, 'f2', 1);
+  } finally {
+    await closePage(page);
+  }
+});
