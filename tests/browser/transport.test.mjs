@@ -119,13 +119,16 @@ test('WebSocket: a server-side PATCH reaches the cache; status sequence', async 
 
 test('WebSocket: kill and restart the server → reconnect with backoff, each active view refetched exactly once', async (t) => {
   const { page, base, row, srv, ws } = await setup(t)
-  await page.evaluate((url) => qwt.connectWebSocket(url, { backoff: { initialMs: 200, maxMs: 1000, maxAttempts: 3 } }), ws)
+  // maxAttempts 10: with 3, full jitter can spend all attempts before the server is back, and the
+  // engine polls in between (contract-correct, tested below); here the plain reconnect is tested.
+  await page.evaluate((url) => qwt.connectWebSocket(url, { backoff: { initialMs: 200, maxMs: 1000, maxAttempts: 10 } }), ws)
   await waitStatus(page, 'connected')
   // A change first, so the channels have seen a seq (the resubscribe carries `since`).
   await api(base, 'PATCH', `/api/work_orders/${row.id}`, { qty: 3 })
   await sleep(300)
   const before = await quietCounts(page, 300)
   const socketsBefore = (await state(page)).sockets
+  const flushesBefore = (await state(page)).stats.flushes
 
   await srv.server.kill()
   await waitStatus(page, 'reconnecting', 5000)
@@ -133,13 +136,14 @@ test('WebSocket: kill and restart the server → reconnect with backoff, each ac
   await srv.restart()
   await waitStatus(page, 'connected', 10000)
   const after = await quietCounts(page, 1500)
+  const flushes = (await state(page)).stats.flushes - flushesBefore
   // KNOWN CORE BUG (reported, not fixed here: src/ and crates/ belong to others): the server
   // answers the `since` resubscribe with one `{type:'recovered', ok:false}` frame per channel;
   // Link::handle_recovered turns each into its own Recover(Channels([ch])), and Realtime::drain_link
   // refetches (and flushes) per frame, so `factory:f1` refetches every view and `doc:`/`list:` each
   // refetch theirs again: 2 refetches per view instead of the contract's one.
-  assert.equal(after.doc - before.doc, 1, 'doc refetched exactly once')
-  assert.equal(after.list - before.list, 1, 'list refetched exactly once')
+  assert.equal(after.doc - before.doc, 1, `doc refetched exactly once (${flushes} flushes)`)
+  assert.equal(after.list - before.list, 1, `list refetched exactly once (${flushes} flushes)`)
   const s = await state(page)
   assert.ok(s.sockets - socketsBefore >= 2, `a failed attempt, then the one that worked (${s.sockets - socketsBefore} attempts)`)
   const gaps = s.socketTimes.slice(socketsBefore).map((x, i, a) => (i ? x - a[i - 1] : 0)).slice(1)
