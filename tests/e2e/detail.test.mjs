@@ -46,6 +46,10 @@ for (const source of ['ws', 'sse', 'supabase']) {
       assert.ok((req['GET /api/work_orders/:id'] ?? 0) <= 1, `one doc refetch at most, got ${JSON.stringify(req)}`);
       assert.equal(req['GET /api/work_orders'] ?? 0, 0, `an update refetches no list, got ${JSON.stringify(req)}`);
       await waitDetailEqualsDb(page, server, row.id);
+      assert.deepEqual(page.pageErrors, [], 'no uncaught exception in the app');
+      const errors = await page.$$eval('[data-testid="insp-log"] .log-error .msg', (l) => l.map((e) => e.textContent));
+      assert.deepEqual(errors, [], 'querywire reported no error (onError)');
+      assert.equal(await text(page, 'insp-drop-invalid'), '0', 'no frame was invalid');
     } finally {
       await closePage(page);
     }

@@ -285,6 +285,7 @@ export async function openApp(browser, server, { params = {}, hash = '#/work-ord
   const page = await context.newPage();
   page.apiRequests = [];
   page.consoleErrors = [];
+  page.pageErrors = []; // uncaught exceptions in the app
   page.on('request', (req) => {
     const u = new URL(req.url());
     if (!u.pathname.startsWith('/api/work_orders')) return;
@@ -300,7 +301,7 @@ export async function openApp(browser, server, { params = {}, hash = '#/work-ord
     if (DEBUG) console.error(`[browser:${m.type()}] ${m.text()}`);
   });
   page.on('pageerror', (e) => {
-    page.consoleErrors.push(String(e));
+    page.pageErrors.push(String(e));
     if (DEBUG) console.error(`[browser:pageerror] ${e}`);
   });
   const qs = new URLSearchParams(params).toString();
