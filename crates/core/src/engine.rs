@@ -205,12 +205,19 @@ impl Engine {
         })
     }
 
-    /// Refetch the active queries under these keys now (recovery after a reconnect, polling).
+    /// Refetch the active queries under these keys with the next flush (recovery after a reconnect,
+    /// polling). They go through the window like any operation, so several recoveries arriving
+    /// together (one `recovered` frame per channel, a `factory:` channel covering every view)
+    /// refetch each view once.
     pub fn refetch(&mut self, now: Millis, keys: impl IntoIterator<Item = Value>) {
+        let mut any = false;
         for k in keys {
             self.pending.refetch(k, false);
+            any = true;
         }
-        self.flush(now);
+        if any {
+            self.arm_window(now);
+        }
     }
 
     /// Replaces the scope; later events are judged against it.

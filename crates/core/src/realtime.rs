@@ -43,6 +43,9 @@ pub struct Realtime {
     options: Map<String, Value>,
     transport_name: &'static str,
     visible: bool,
+    /// Views changed: the channel set is synced at this time (the next macrotask), so a React
+    /// StrictMode mount/unmount/mount in one tick never reaches the wire.
+    sync_at: Option<Millis>,
     status: Status,
     outputs: VecDeque<Output>,
 }
@@ -59,6 +62,7 @@ impl Realtime {
             options: options.as_object().cloned().unwrap_or_default(),
             transport_name: "websocket",
             visible: true,
+            sync_at: None,
             status: Status::Disconnected,
             outputs: VecDeque::new(),
         };
@@ -166,12 +170,14 @@ impl Realtime {
 
     pub fn subscribe(&mut self, now: Millis, view: View) -> ViewHandle {
         let h = self.views.subscribe(view);
+        self.sync_at.get_or_insert(now);
         self.drive(now);
         h
     }
 
     pub fn unsubscribe(&mut self, now: Millis, handle: ViewHandle) {
         self.views.unsubscribe(handle);
+        self.sync_at.get_or_insert(now);
         self.drive(now);
     }
 
@@ -179,6 +185,7 @@ impl Realtime {
     pub fn set_scope(&mut self, now: Millis, scope: &Value) -> Result<(), Error> {
         self.engine.set_scope(scope)?;
         self.views.set_factory(self.engine.config().scope.get("factoryId").map(value_text));
+        self.sync_at.get_or_insert(now);
         self.drive(now);
         Ok(())
     }
@@ -289,15 +296,17 @@ impl Realtime {
     // ---- time -----------------------------------------------------------------------------------
 
     pub fn poll_timeout(&self) -> Option<Millis> {
-        let a = self.engine.poll_timeout();
-        let b = self.link.as_ref().and_then(Link::poll_timeout);
-        match (a, b) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.engine.poll_timeout(), self.link.as_ref().and_then(Link::poll_timeout), self.sync_at]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     pub fn handle_timeout(&mut self, now: Millis) {
+        if self.sync_at.is_some_and(|t| t <= now) {
+            self.sync_at = None;
+            self.sync_channels(now);
+        }
         self.engine.handle_timeout(now);
         if let Some(l) = self.link.as_mut() {
             l.handle_timeout(now);
@@ -332,18 +341,23 @@ impl Realtime {
 
     /// Moves everything the parts produced to the output queue, routing what belongs elsewhere.
     fn drive(&mut self, now: Millis) {
-        if let Some(diff) = self.views.poll_channels() {
-            if let Some(l) = self.link.as_mut() {
-                l.set_channels(now, self.views.channels());
-            }
-            self.outputs.push_back(Output::Channels(diff));
-        }
         if let Some(mut l) = self.link.take() {
             self.drain_link(now, &mut l);
             self.link = Some(l);
         }
         while let Some(p) = self.engine.poll_plan() {
             self.outputs.push_back(Output::Plan(p));
+        }
+    }
+
+    /// Hands the net change of the channel set to the link (subscribe/unsubscribe frames) and to
+    /// JS-held connectors.
+    fn sync_channels(&mut self, now: Millis) {
+        if let Some(diff) = self.views.poll_channels() {
+            if let Some(l) = self.link.as_mut() {
+                l.set_channels(now, self.views.channels());
+            }
+            self.outputs.push_back(Output::Channels(diff));
         }
     }
 

@@ -309,10 +309,16 @@ fn invalid_options_are_refused_at_creation() {
 }
 
 #[test]
-fn refetch_recovers_view_keys_at_once() {
-    let mut h = Harness::new(json!({}));
-    h.engine.refetch(0, vec![json!(["doc","wo","1"]), json!(["list","wo","f1"])]);
+fn recovery_refetches_go_through_the_window_and_each_key_once() {
+    let mut h = Harness::new(json!({"debounceMs": 50}));
+    // Three recoveries arriving together (one per channel; the factory channel covers every view).
+    h.engine.refetch(0, vec![json!(["doc","wo","1"])]);
+    h.engine.refetch(1, vec![json!(["doc","wo","1"]), json!(["list","wo","f1"])]);
+    h.engine.refetch(2, vec![json!(["list","wo","f1"])]);
     h.drain();
+    assert!(h.plans.is_empty());
+    h.settle();
     assert_eq!(h.plans.len(), 1);
-    assert_eq!(h.plans[0].1.refetch.len(), 2);
+    let keys: Vec<_> = h.plans[0].1.refetch.iter().map(|r| r.query_key.clone()).collect();
+    assert_eq!(keys, vec![json!(["doc","wo","1"]), json!(["list","wo","f1"])]);
 }

@@ -123,9 +123,11 @@ fn a_seq_gap_refetches_that_channels_views_once() {
     h.take();
     h.frame(frame("doc:wo:1", 1, "a"));
     h.frame(frame("doc:wo:1", 4, "b"));
+    h.advance(1_000); // recoveries go out with the next flush
     let out = h.take();
     assert_eq!(H::refetched(&out), vec![json!(["doc", "wo", "1"])]);
     h.frame(frame("doc:wo:1", 5, "c"));
+    h.advance(1_000);
     assert!(H::refetched(&h.take()).is_empty(), "the next seq continues the count");
 }
 
@@ -143,6 +145,7 @@ fn a_drop_reconnects_resubscribes_with_since_and_recovers_unrecovered_channels_o
     let mut h = H::connected(json!({ "scope": { "factoryId": "f1" } }));
     h.frame(frame("doc:wo:1", 1, "a"));
     h.frame(frame("list:wo:f1", 7, "b"));
+    h.frame(frame("factory:f1", 3, "b"));
     h.advance(20_000); // the connection is stable
     h.take();
     h.rt.transport_close(h.now, Some(1006));
@@ -155,8 +158,9 @@ fn a_drop_reconnects_resubscribes_with_since_and_recovers_unrecovered_channels_o
     h.drain();
     let out = h.take();
     let sub = H::sent(&out).into_iter().find(|f| f["type"] == "subscribe").expect("a subscribe frame");
-    assert_eq!(sub["since"], json!({ "doc:wo:1": 1, "list:wo:f1": 7 }));
+    assert_eq!(sub["since"], json!({ "doc:wo:1": 1, "factory:f1": 3, "list:wo:f1": 7 }));
     h.frame(json!({ "type": "recovered", "channel": "doc:wo:1", "ok": true }));
+    h.frame(json!({ "type": "recovered", "channel": "factory:f1", "ok": true }));
     h.frame(json!({ "type": "recovered", "channel": "list:wo:f1", "ok": false }));
     h.advance(30_000);
     let refetched = H::refetched(&h.take());
@@ -198,22 +202,39 @@ fn unsubscribe_closes_channels_and_set_scope_moves_them() {
     let mut h = H::new(json!({ "scope": { "factoryId": "f1" } }));
     let a = h.rt.subscribe(0, View::list("wo"));
     let b = h.rt.subscribe(0, View::list("wo"));
-    h.drain();
+    h.advance(0); // channels sync on the next tick
     let opened: Vec<_> = h.take().into_iter().filter_map(|o| if let Output::Channels(d) = o { Some(d) } else { None }).collect();
     assert_eq!(opened.len(), 1);
     assert_eq!(opened[0].open, vec!["factory:f1".to_string(), "list:wo:f1".to_string()]);
     h.rt.set_scope(0, &json!({ "factoryId": "f2" })).unwrap();
-    h.drain();
+    h.advance(0);
     let moved: Vec<_> = h.take().into_iter().filter_map(|o| if let Output::Channels(d) = o { Some(d) } else { None }).collect();
     assert_eq!(moved[0].open, vec!["factory:f2".to_string(), "list:wo:f2".to_string()]);
     assert_eq!(moved[0].close, vec!["factory:f1".to_string(), "list:wo:f1".to_string()]);
     h.rt.unsubscribe(0, a);
     h.rt.unsubscribe(0, a);
-    h.drain();
+    h.advance(0);
     assert!(h.take().iter().all(|o| !matches!(o, Output::Channels(_))), "one view still holds them");
     h.rt.unsubscribe(0, b);
-    h.drain();
+    h.advance(0);
     assert!(h.rt.views().channels().is_empty());
+}
+
+#[test]
+fn a_strict_mode_remount_in_one_tick_sends_nothing_on_the_wire() {
+    let mut h = H::connected(json!({ "scope": { "factoryId": "f1" } }));
+    h.advance(0);
+    h.take();
+    // React StrictMode: mount, unmount, mount before the next macrotask.
+    let a = h.rt.subscribe(h.now, View::doc("wo", "2"));
+    h.rt.unsubscribe(h.now, a);
+    let _b = h.rt.subscribe(h.now, View::doc("wo", "2"));
+    h.advance(0);
+    let frames = H::sent(&h.take());
+    let subs: Vec<_> = frames.iter().filter(|f| f["type"] == "subscribe").collect();
+    assert_eq!(subs.len(), 1, "{frames:?}");
+    assert_eq!(subs[0]["channels"], json!(["doc:wo:2"]));
+    assert!(frames.iter().all(|f| f["type"] != "unsubscribe"), "{frames:?}");
 }
 
 #[test]
