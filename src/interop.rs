@@ -5,9 +5,11 @@ use querywire_core::Error;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// Core values become plain JS objects (never `Map`s), so the shim reads them as JSON.
+/// Core values become plain JS objects (never `Map`s), so the shim reads them as JSON. They cross
+/// as JSON text and `JSON.parse` builds them: one boundary call, and no serde-wasm-bindgen in the
+/// module (docs/SIZE.md).
 pub fn to_js<T: Serialize>(v: &T) -> JsValue {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+    serde_json::to_string(v).ok().and_then(|s| js_sys::JSON::parse(&s).ok()).unwrap_or(JsValue::NULL)
 }
 
 /// `{ code, message, source }` as a real JS `Error`, so stack-aware tooling shows it well.
@@ -20,8 +22,17 @@ pub fn error_to_js(e: &Error) -> JsValue {
 }
 
 /// A JS value to the core's JSON model (objects handed over by supabase-js callbacks).
+/// `JSON.stringify` on the JS side, then serde_json: what JSON cannot hold (a cycle, a BigInt) is an
+/// error with JS's message; `undefined` and functions read as `null`, as JSON would drop them.
 pub fn from_js(v: &JsValue) -> Result<serde_json::Value, String> {
-    serde_wasm_bindgen::from_value(v.clone()).map_err(|e| e.to_string())
+    let text = js_sys::JSON::stringify(v).map_err(|e| match e.dyn_ref::<js_sys::Error>() {
+        Some(err) => String::from(err.message()),
+        None => "value cannot be serialised".to_string(),
+    })?;
+    match text.as_string() {
+        Some(t) => serde_json::from_str(&t).map_err(|e| e.to_string()),
+        None => Ok(serde_json::Value::Null),
+    }
 }
 
 /// A function-valued property of `obj`, if there is one.
