@@ -326,17 +326,19 @@ fn on_report(weak: &Weak<RefCell<Inner>>, r: Report) {
 /// Drains the core's outputs and carries each out, with no borrow held while JS runs.
 fn deliver(inner: &Rc<RefCell<Inner>>) {
     loop {
-        let (out, handlers) = {
+        let out = {
             let mut i = inner.borrow_mut();
             if i.handlers.plan.is_none() {
                 break; // nothing can apply a plan yet: keep outputs until setHandlers
             }
-            (i.rt.poll_output(), i.handlers.clone())
+            i.rt.poll_output()
         };
         let Some(out) = out else { break };
+        // Only the handler this output needs is cloned (a clone is a call across the boundary).
+        let handler = |pick: fn(&Handlers) -> &Option<Function>| pick(&inner.borrow().handlers).clone();
         match out {
             Output::Plan(plan) => {
-                let applied = handlers.plan.as_ref().and_then(|h| h.call1(&JsValue::NULL, &to_js(&plan)).ok());
+                let applied = handler(|h| &h.plan).and_then(|h| h.call1(&JsValue::NULL, &to_js(&plan)).ok());
                 let count = |name: &str, fallback: usize| {
                     applied
                         .as_ref()
@@ -348,7 +350,7 @@ fn deliver(inner: &Rc<RefCell<Inner>>) {
                 inner.borrow_mut().rt.engine_mut().record_applied(inv, pat);
             }
             Output::Channels(d) => {
-                if let Some(h) = &handlers.channels {
+                if let Some(h) = handler(|h| &h.channels) {
                     let o = js_sys::Object::new();
                     let list = |v: &Vec<String>| v.iter().map(JsValue::from).collect::<js_sys::Array>();
                     let _ = Reflect::set(&o, &"open".into(), &list(&d.open));
@@ -357,11 +359,14 @@ fn deliver(inner: &Rc<RefCell<Inner>>) {
                 }
             }
             Output::Status(s) => {
-                if let Some(h) = &handlers.status {
+                if let Some(h) = handler(|h| &h.status) {
                     let _ = h.call1(&JsValue::NULL, &s.as_str().into());
                 }
             }
-            Output::Error(e) => call_error(&handlers, &e),
+            Output::Error(e) => {
+                let h = inner.borrow().handlers.clone();
+                call_error(&h, &e);
+            }
             Output::Connect => {
                 // Taken out while it runs: `token()` is user code and may call back into us.
                 let (t, channels) = {
@@ -391,26 +396,27 @@ fn deliver(inner: &Rc<RefCell<Inner>>) {
     arm_timer(inner);
 }
 
-/// Keeps exactly one timeout armed for the core's earliest deadline.
+/// Keeps one timeout armed, never later than the core's earliest deadline. A trailing window moves
+/// its deadline on every event; re-arming each time would cost a `clearTimeout` + `setTimeout` per
+/// event, so an earlier timer is kept: it fires, `handle_timeout` finds nothing due (a harmless
+/// no-op by the core's contract) and the timer is armed again for the new deadline.
 fn arm_timer(inner: &Rc<RefCell<Inner>>) {
     let mut i = inner.borrow_mut();
     if i.disposed {
         i.timer = None;
         return;
     }
-    match (i.rt.poll_timeout(), &i.timer) {
-        (None, _) => i.timer = None,
-        (Some(d), Some((armed, _))) if *armed == d => {}
-        (Some(d), _) => {
-            let delay = d.saturating_sub(now()).min(i32::MAX as u64) as u32;
-            let weak = Rc::downgrade(inner);
-            let t = Timeout::new(delay, move || {
-                if let Some(inner) = weak.upgrade() {
-                    inner.borrow_mut().timer = None;
-                    run(&inner, |i| i.rt.handle_timeout(now()));
-                }
-            });
-            i.timer = Some((d, t));
-        }
+    let Some(d) = i.rt.poll_timeout() else { return };
+    if i.timer.as_ref().is_some_and(|(armed, _)| *armed <= d) {
+        return;
     }
+    let delay = d.saturating_sub(now()).min(i32::MAX as u64) as u32;
+    let weak = Rc::downgrade(inner);
+    let t = Timeout::new(delay, move || {
+        if let Some(inner) = weak.upgrade() {
+            inner.borrow_mut().timer = None;
+            run(&inner, |i| i.rt.handle_timeout(now()));
+        }
+    });
+    i.timer = Some((d, t));
 }

@@ -692,19 +692,19 @@ describe('views', () => {
     const view = { kind: 'doc', type: TYPE, id: 12 }
 
     const first = rt.subscribe(view)
-    await sleep(0)
+    await sleep(20) // channel changes settle on the next ticks (StrictMode-safe)
     const openWithOne = supabase.open.size
     assert.ok(openWithOne >= 1)
     const second = rt.subscribe({ ...view })
-    await sleep(0)
+    await sleep(20)
     assert.equal(supabase.open.size, openWithOne)
 
     first()
     first()
-    await sleep(0)
+    await sleep(20)
     assert.equal(supabase.open.size, openWithOne, 'calling the same unsubscribe again does nothing')
     second()
-    await sleep(0)
+    await sleep(20)
     assert.equal(supabase.open.size, 0)
     disconnect()
   })
