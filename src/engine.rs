@@ -102,7 +102,7 @@ impl WasmEngine {
     /// the text path, which the benchmark found cheaper).
     pub fn ingest(&self, source: &str, payload: JsValue) {
         let r = match from_js(&payload) {
-            Ok(v) => self.update(|i| i.rt.engine_mut().handle_payload(now(), source, &v, None).map(|_| ())),
+            Ok(v) => self.update(|i| i.rt.engine_mut().handle_payload(now(), source, v, None).map(|_| ())),
             Err(m) => {
                 self.update(|i| i.rt.engine_mut().record_invalid());
                 Err(Error::new(ErrorCode::NotObject, source, format!("payload could not be read: {m}")))

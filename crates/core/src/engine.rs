@@ -87,12 +87,12 @@ impl Engine {
         }
         let payload: Value = serde_json::from_str(text)
             .map_err(|e| Error::new(ErrorCode::BadJson, source, format!("payload is not JSON: {e}")))?;
-        let ev = adapt::adapt(src, &payload, &self.config.primary_key)?;
+        let ev = adapt::adapt(src, payload, &self.config.primary_key)?;
         Ok(self.handle_event(now, ev))
     }
 
     /// One payload already parsed. `size` is its JSON size when known (for the 1 MiB limit).
-    pub fn handle_payload(&mut self, now: Millis, source: &str, payload: &Value, size: Option<usize>) -> Result<Outcome, Error> {
+    pub fn handle_payload(&mut self, now: Millis, source: &str, payload: Value, size: Option<usize>) -> Result<Outcome, Error> {
         self.stats.received += 1;
         let r = (|| {
             let src = Source::parse(source).ok_or_else(|| unknown_source(source))?;

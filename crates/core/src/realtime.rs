@@ -144,23 +144,27 @@ impl Realtime {
                 _ => {}
             }
         }
-        let (payload, channel, seq, source) = match o.get("payload") {
-            Some(p) => (
-                p,
-                o.get("channel").and_then(Value::as_str),
-                o.get("seq").and_then(Value::as_u64),
-                o.get("source").and_then(Value::as_str).and_then(Source::parse),
-            ),
-            None => (&frame, None, None, None),
-        };
-        if let (Some(ch), Some(seq), Some(l)) = (channel, seq, self.link.as_mut()) {
-            if l.handle_seq(ch, seq) == SeqCheck::Duplicate {
-                // A replay of what this channel already delivered (overlapping recovery).
-                self.engine.record_duplicate();
-                return Ok(Some(Outcome::Duplicate));
+        let mut frame = frame;
+        let (payload, seq_check) = match frame.as_object_mut().and_then(|o| o.remove("payload")) {
+            Some(p) => {
+                let o = frame.as_object();
+                let field = |k: &str| o.and_then(|o| o.get(k));
+                let source = field("source").and_then(Value::as_str).and_then(Source::parse);
+                let seq = match (field("channel").and_then(Value::as_str), field("seq").and_then(Value::as_u64)) {
+                    (Some(ch), Some(seq)) => self.link.as_mut().map(|l| l.handle_seq(ch, seq)),
+                    _ => None,
+                };
+                ((p, source), seq)
             }
+            None => ((frame, None), None),
+        };
+        if seq_check == Some(SeqCheck::Duplicate) {
+            // A replay of what this channel already delivered (overlapping recovery).
+            self.engine.record_duplicate();
+            return Ok(Some(Outcome::Duplicate));
         }
-        let Some(source) = source.or_else(|| adapt::detect(payload)) else {
+        let (payload, source) = payload;
+        let Some(source) = source.or_else(|| adapt::detect(&payload)) else {
             return invalid(Error::new(ErrorCode::WrongType, src, "frame payload has no recognisable shape"), &mut self.engine);
         };
         self.engine.handle_payload(now, source.as_str(), payload, None).map(Some)

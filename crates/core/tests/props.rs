@@ -96,7 +96,7 @@ proptest! {
     #[test]
     fn arbitrary_json_values_never_panic(v in arb_json(), src in prop::sample::select(vec!["supabase","event","envelope","centrifugo","invalidate"])) {
         let mut e = Engine::from_options(&json!({"rules":[{"table":"t","invalidate":[["a","{x}"],["b-{y}",{"z":"{z}"}]]}]})).unwrap();
-        let _ = e.handle_payload(0, src, &v, None);
+        let _ = e.handle_payload(0, src, v, None);
         e.flush(1);
         while e.poll_plan().is_some() {}
     }

@@ -6,9 +6,9 @@ use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, RowEvent};
 use serde_json::{Map, Value};
 
-pub fn adapt(o: &Map<String, Value>, src: &str) -> Result<Event, Error> {
+pub fn adapt(mut o: Map<String, Value>, src: &str) -> Result<Event, Error> {
     let wrong = |m: String| Error::new(ErrorCode::WrongType, src, m);
-    let ty = table_name(o, "type", src)?;
+    let ty = table_name(&o, "type", src)?;
     let id = match o.get("id") {
         None | Some(Value::Null) => return Err(Error::new(ErrorCode::MissingId, src, "`id` is missing")),
         Some(v) => id_text(v).ok_or_else(|| wrong(format!("`id` must be a non-empty string or a number, got {v}")))?,
@@ -19,11 +19,14 @@ pub fn adapt(o: &Map<String, Value>, src: &str) -> Result<Event, Error> {
         Some("delete") => Action::Delete,
         _ => return Err(wrong("`action` must be create, update, delete, approve or reject".into())),
     };
-    let changed_keys: Option<Vec<&str>> = match o.get("changedKeys") {
+    let changed_keys: Option<Vec<String>> = match o.remove("changedKeys") {
         None | Some(Value::Null) => None,
         Some(Value::Array(ks)) => Some(
-            ks.iter()
-                .map(Value::as_str)
+            ks.into_iter()
+                .map(|k| match k {
+                    Value::String(s) => Some(s),
+                    _ => None,
+                })
                 .collect::<Option<_>>()
                 .ok_or_else(|| wrong("`changedKeys` must be an array of strings".into()))?,
         ),
@@ -38,25 +41,28 @@ pub fn adapt(o: &Map<String, Value>, src: &str) -> Result<Event, Error> {
             return Err(wrong("`ts` must be a string or a number".into()));
         }
     }
-    let data = opt_object(o, "data", src)?;
-    // The row seen by templates and the scope guard: the changed values, then the event's own fields.
-    let mut row = data.cloned().unwrap_or_default();
-    for (k, v) in o {
-        if k != "data" && k != "changedKeys" && !row.contains_key(k) {
-            row.insert(k.clone(), v.clone());
-        }
-    }
+    opt_object(&o, "data", src)?;
+    let data = match o.remove("data") {
+        Some(Value::Object(d)) => Some(d),
+        _ => None,
+    };
+    let factory_id = field(&o, "factoryId").or_else(|| data.as_ref().and_then(|d| field(d, "factoryId"))).cloned();
     // Patchable only when every named field has its value; otherwise the doc must be refetched.
-    let changed = match (changed_keys, data) {
+    let changed = match (changed_keys, &data) {
         (Some(keys), Some(d)) => keys
-            .iter()
-            .map(|k| d.get(*k).map(|v| (k.to_string(), v.clone())))
+            .into_iter()
+            .map(|k| d.get(&k).map(|v| (k, v.clone())))
             .collect::<Option<Map<String, Value>>>(),
         (None, Some(d)) if !d.is_empty() => Some(d.clone()),
         _ => None,
     };
+    // The row seen by templates and the scope guard: the changed values, then the event's own fields.
+    let mut row = data.unwrap_or_default();
+    for (k, v) in o {
+        row.entry(k).or_insert(v);
+    }
     Ok(Event::Row(RowEvent {
-        factory_id: field(o, "factoryId").or_else(|| data.and_then(|d| field(d, "factoryId"))).cloned(),
+        factory_id,
         ty,
         id,
         action,
@@ -73,7 +79,7 @@ mod tests {
     use serde_json::json;
 
     fn run(v: Value) -> Result<Event, Error> {
-        adapt(v.as_object().unwrap(), "event")
+        adapt(v.as_object().unwrap().clone(), "event")
     }
 
     #[test]

@@ -10,10 +10,10 @@ use serde_json::{Map, Value};
 
 const SRC: &str = "centrifugo";
 
-pub fn adapt(o: &Map<String, Value>, primary_key: &[String]) -> Result<Event, Error> {
-    let data = match o.get("data") {
+pub fn adapt(mut o: Map<String, Value>, primary_key: &[String]) -> Result<Event, Error> {
+    let data = match o.remove("data") {
         Some(Value::Object(d)) => d,
-        Some(other) => return Err(Error::new(ErrorCode::NotObject, SRC, format!("`data` must be an object, got {}", super::kind(other)))),
+        Some(other) => return Err(Error::new(ErrorCode::NotObject, SRC, format!("`data` must be an object, got {}", super::kind(&other)))),
         None => return Err(Error::new(ErrorCode::WrongType, SRC, "`data` is missing")),
     };
     let channel = match o.get("channel") {
@@ -28,12 +28,12 @@ pub fn adapt(o: &Map<String, Value>, primary_key: &[String]) -> Result<Event, Er
     let mut ev = if data.get("event").and_then(Value::as_str) == Some("invalidate") {
         super::invalidate::adapt(data, SRC)?
     } else {
-        let inner = Value::Object(data.clone());
+        let inner = Value::Object(data);
         match super::detect(&inner) {
             Some(Source::Centrifugo) | None => {
                 return Err(Error::new(ErrorCode::WrongType, SRC, "`data` is neither { event: 'invalidate', queryKey } nor a known payload"))
             }
-            Some(s) => super::adapt(s, &inner, primary_key).map_err(|mut e| {
+            Some(s) => super::adapt(s, inner, primary_key).map_err(|mut e| {
                 e.source = SRC.into();
                 e
             })?,

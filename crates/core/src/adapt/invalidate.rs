@@ -5,10 +5,10 @@ use crate::error::{Error, ErrorCode};
 use crate::event::{Event, InvalidateEvent, RefetchType};
 use serde_json::{Map, Value};
 
-pub fn adapt(o: &Map<String, Value>, src: &str) -> Result<Event, Error> {
+pub fn adapt(mut o: Map<String, Value>, src: &str) -> Result<Event, Error> {
     let wrong = |m: &str| Error::new(ErrorCode::WrongType, src, m);
-    let key = match o.get("queryKey") {
-        Some(k @ Value::Array(_)) => k.clone(),
+    let key = match o.remove("queryKey") {
+        Some(k @ Value::Array(_)) => k,
         _ => return Err(wrong("`queryKey` must be an array")),
     };
     let exact = match o.get("exact") {

@@ -45,11 +45,13 @@ impl Source {
 }
 
 /// Turns one payload from `source` into an event. `primary_key` lists the id columns to try.
-pub fn adapt(source: Source, payload: &Value, primary_key: &[String]) -> Result<Event, Error> {
+/// The payload is taken by value: rows move into the event instead of being copied.
+pub fn adapt(source: Source, payload: Value, primary_key: &[String]) -> Result<Event, Error> {
     let src = source.as_str();
-    let obj = payload
-        .as_object()
-        .ok_or_else(|| Error::new(ErrorCode::NotObject, src, format!("payload must be an object, got {}", kind(payload))))?;
+    let obj = match payload {
+        Value::Object(o) => o,
+        other => return Err(Error::new(ErrorCode::NotObject, src, format!("payload must be an object, got {}", kind(&other)))),
+    };
     match source {
         Source::Supabase => supabase::adapt(obj, primary_key),
         Source::Event => app_event::adapt(obj, src),

@@ -10,14 +10,14 @@ use serde_json::{Map, Value};
 
 const SRC: &str = "supabase";
 
-pub fn adapt(o: &Map<String, Value>, primary_key: &[String]) -> Result<Event, Error> {
+pub fn adapt(mut o: Map<String, Value>, primary_key: &[String]) -> Result<Event, Error> {
     if o.get("type").and_then(Value::as_str) == Some("broadcast") {
-        return match o.get("payload") {
+        return match o.remove("payload") {
             Some(Value::Object(p)) => super::app_event::adapt(p, SRC),
             _ => Err(Error::new(ErrorCode::NotObject, SRC, "broadcast `payload` must be an 'event' object")),
         };
     }
-    let table = table_name(o, "table", SRC)?;
+    let table = table_name(&o, "table", SRC)?;
     let action = match o.get("eventType") {
         Some(Value::String(s)) if s == "INSERT" => Action::Create,
         Some(Value::String(s)) if s == "UPDATE" => Action::Update,
@@ -27,16 +27,16 @@ pub fn adapt(o: &Map<String, Value>, primary_key: &[String]) -> Result<Event, Er
         }
         None => return Err(Error::new(ErrorCode::WrongType, SRC, "`eventType` is missing")),
     };
-    let empty = Map::new();
-    let new = opt_object(o, "new", SRC)?.unwrap_or(&empty);
-    let old = opt_object(o, "old", SRC)?.unwrap_or(&empty);
-    // realtime-js gives DELETE an empty `new` and INSERT an empty `old`.
-    let row = match action {
-        Action::Delete => if old.is_empty() { new } else { old },
-        _ => if new.is_empty() { old } else { new },
+    opt_object(&o, "new", SRC)?;
+    opt_object(&o, "old", SRC)?;
+    let take = |o: &mut Map<String, Value>, k: &str| match o.remove(k) {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
     };
-    let id = row_id(row, primary_key)
-        .or_else(|| row_id(old, primary_key))
+    let new = take(&mut o, "new");
+    let old = take(&mut o, "old");
+    let id = row_id(if action == Action::Delete && !old.is_empty() { &old } else if new.is_empty() { &old } else { &new }, primary_key)
+        .or_else(|| row_id(&old, primary_key))
         .ok_or_else(|| Error::new(ErrorCode::MissingId, SRC, format!("no {} column in the `{table}` row", primary_key.join("/"))))?;
     // Without REPLICA IDENTITY FULL `old` holds only the primary key, so nothing can be diffed:
     // the changed fields are then unknown and the doc is refetched rather than patched.
@@ -46,13 +46,18 @@ pub fn adapt(o: &Map<String, Value>, primary_key: &[String]) -> Result<Event, Er
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect::<Map<String, Value>>()
     });
+    // realtime-js gives DELETE an empty `new` and INSERT an empty `old`.
+    let row = match action {
+        Action::Delete => if old.is_empty() { new } else { old },
+        _ => if new.is_empty() { old } else { new },
+    };
     Ok(Event::Row(RowEvent {
-        factory_id: field(row, "factoryId").cloned(),
+        factory_id: field(&row, "factoryId").cloned(),
         version: version_of(row.get("version")),
         ty: table,
         id,
         action,
-        row: row.clone(),
+        row,
         changed,
         event_id: None,
     }))
@@ -67,7 +72,7 @@ mod tests {
         vec!["id".into(), "uuid".into(), "code".into()]
     }
     fn run(v: Value) -> Result<Event, Error> {
-        adapt(v.as_object().unwrap(), &pk())
+        adapt(v.as_object().unwrap().clone(), &pk())
     }
     fn row(e: Event) -> RowEvent {
         match e {
