@@ -4,6 +4,7 @@
 #   bash tests/e2e/run.sh [--sqlite-only | --pg-only] [extra node --test args]
 # Needs pkg/, examples/web/dist and the server binary built (the harness says what is missing).
 # Env: DATABASE_URL (use this PostgreSQL instead of a local one), QW_E2E_PG=skip (SQLite only).
+# Each test file's server gets a fresh database (CREATE DATABASE through psql), dropped afterwards.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -24,10 +25,16 @@ node -e "import('./tests/e2e/harness.mjs').then(h => h.checkBuilt()).catch(e => 
 
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
 
-# Starts a local PostgreSQL cluster (installing Debian's postgresql when missing), creates the role
-# `querywire` and the database `querywire_e2e`, and exports DATABASE_URL.
+# Exports DATABASE_URL for a local PostgreSQL: scripts/postgres.sh's throwaway cluster (it installs
+# Debian's postgresql when missing); without that script, the distribution's cluster with the role
+# `querywire` and the database `querywire_e2e`.
 ensure_postgres() {
   if [ -n "${DATABASE_URL:-}" ]; then return 0; fi
+  if [ -f "$ROOT/scripts/postgres.sh" ]; then
+    DATABASE_URL="$(bash "$ROOT/scripts/postgres.sh")"
+    export DATABASE_URL
+    return 0
+  fi
   if ! command -v pg_lsclusters >/dev/null 2>&1 || [ -z "$(ls /usr/lib/postgresql 2>/dev/null)" ]; then
     echo "e2e: installing PostgreSQL (Debian packages)"
     apt-get update -qq
