@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Prints a markdown table of sizes, raw and gzip -9, of the built wasm, its wasm-bindgen JS and the js/
+# shim (the README quotes it). Run scripts/build.sh first. Any files given as arguments replace the list.
+#   bash scripts/size.sh [file...]
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+
+if [ $# -gt 0 ]; then
+  files=("$@")
+else
+  files=()
+  for f in pkg/querywire_bg.wasm pkg/querywire.js; do [ -f "$f" ] && files+=("$f"); done
+  if [ -d js ]; then
+    while IFS= read -r f; do files+=("$f"); done < <(find js -type f \( -name '*.js' -o -name '*.mjs' \) | sort)
+  fi
+fi
+[ ${#files[@]} -gt 0 ] || { echo "size.sh: nothing to measure (run scripts/build.sh)" >&2; exit 1; }
+
+human() { awk -v b="$1" 'BEGIN { if (b >= 1024) printf "%.1f KiB", b / 1024; else printf "%d B", b }'; }
+
+printf '| file | raw | gzip -9 |\n| --- | ---: | ---: |\n'
+raw_total=0 gz_total=0 js_raw=0 js_gz=0
+for f in "${files[@]}"; do
+  raw=$(wc -c <"$f")
+  gz=$(gzip -9 -c "$f" | wc -c)
+  printf '| `%s` | %s | %s |\n' "$f" "$(human "$raw")" "$(human "$gz")"
+  raw_total=$((raw_total + raw)) gz_total=$((gz_total + gz))
+  case "$f" in js/*) js_raw=$((js_raw + raw)) js_gz=$((js_gz + gz)) ;; esac
+done
+[ "$js_raw" -gt 0 ] && printf '| js/ shim, all files | %s | %s |\n' "$(human "$js_raw")" "$(human "$js_gz")"
+printf '| **total** | **%s** | **%s** |\n' "$(human "$raw_total")" "$(human "$gz_total")"
