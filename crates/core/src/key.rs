@@ -126,13 +126,19 @@ pub fn js_number_to_string(x: f64) -> String {
         return "null".into(); // what JSON.stringify writes
     }
     let neg = x < 0.0;
-    // `{:e}` gives the shortest round-trip digits: "d.ddde[-]N".
-    let sci = format!("{:e}", x.abs());
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let digits: String = mant.chars().filter(|c| *c != '.').collect();
-    let e: i32 = exp.parse().unwrap_or(0);
+    // zmij (which serde_json already links) gives the shortest round-trip digits, the closest to x
+    // when several are as short (what ECMAScript asks); it is much smaller than `{:e}`'s
+    // Grisu/Dragon code. Its layout ("1.5", "1e21", "1.2345e-10", ...) is read back generically:
+    // digits without leading/trailing zeros, and n such that value = 0.digits × 10^n.
+    let mut buf = zmij::Buffer::new();
+    let printed = buf.format_finite(x.abs());
+    let (mant, exp) = printed.split_once(['e', 'E']).unwrap_or((printed, "0"));
+    let int_len = mant.find('.').unwrap_or(mant.len()) as i32;
+    let all = mant.replace('.', "");
+    let trimmed = all.trim_start_matches('0');
+    let n = int_len + exp.trim_start_matches('+').parse::<i32>().unwrap_or(0) - (all.len() - trimmed.len()) as i32;
+    let digits = trimmed.trim_end_matches('0');
     let k = digits.len() as i32;
-    let n = e + 1; // value = 0.digits × 10^n
     let mut s = String::new();
     if neg {
         s.push('-');
@@ -234,3 +240,4 @@ mod tests {
         assert!(partial_match_key(&json!(["a"]), &json!([])));
     }
 }
+
