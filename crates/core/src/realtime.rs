@@ -218,11 +218,22 @@ impl Realtime {
         }
         let mut cfg = LinkConfig::default();
         let bad = |m: String| Error::new(ErrorCode::InvalidOption, "options", m);
+        // Read by hand, not with serde's derived Deserialize: that path pulls serde's error texts and
+        // with them float formatting (~18 KB of wasm, docs/SIZE.md).
         if let Some(b) = merged.get("backoff").filter(|v| !v.is_null()) {
-            cfg.backoff = serde_json::from_value(b.clone()).map_err(|e| bad(format!("backoff: {e}")))?;
+            let [initial, max, attempts] = uint_fields(b, "backoff", &["initialMs", "maxMs", "maxAttempts"]).map_err(bad)?;
+            let d = &mut cfg.backoff;
+            d.initial_ms = initial.unwrap_or(d.initial_ms);
+            d.max_ms = max.unwrap_or(d.max_ms);
+            if let Some(a) = attempts {
+                d.max_attempts = u32::try_from(a).map_err(|_| bad("backoff.maxAttempts is too large".into()))?;
+            }
         }
         if let Some(h) = merged.get("heartbeat").filter(|v| !v.is_null()) {
-            cfg.heartbeat = serde_json::from_value(h.clone()).map_err(|e| bad(format!("heartbeat: {e}")))?;
+            let [interval, timeout] = uint_fields(h, "heartbeat", &["intervalMs", "timeoutMs"]).map_err(bad)?;
+            let d = &mut cfg.heartbeat;
+            d.interval_ms = interval.unwrap_or(d.interval_ms);
+            d.timeout_ms = timeout.unwrap_or(d.timeout_ms);
         }
         if let Some(e) = merged.get("enabled").filter(|v| !v.is_null()) {
             cfg.enabled = e.as_bool().ok_or_else(|| bad("enabled must be a boolean".into()))?;
@@ -398,4 +409,16 @@ impl Realtime {
             self.outputs.push_back(Output::Plan(p));
         }
     }
+}
+
+/// The named fields of option object `v` (others ignored), each absent or a non-negative integer.
+fn uint_fields<const N: usize>(v: &Value, what: &str, names: &[&str; N]) -> Result<[Option<u64>; N], String> {
+    let obj = v.as_object().ok_or_else(|| format!("{what} must be an object"))?;
+    let mut out = [None; N];
+    for (slot, name) in out.iter_mut().zip(names) {
+        if let Some(x) = obj.get(*name) {
+            *slot = Some(x.as_u64().ok_or_else(|| format!("{what}.{name} must be a non-negative integer"))?);
+        }
+    }
+    Ok(out)
 }
