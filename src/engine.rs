@@ -6,10 +6,10 @@
 use crate::clock::now;
 use crate::interop::{error_to_js, from_js, method, to_js};
 use crate::transport::{Kind, Report, Transport};
-use crate::visibility::{is_visible, VisibilityListener};
+use crate::visibility::{is_visible, OnlineListener, VisibilityListener};
 use gloo_timers::callback::Timeout;
 use js_sys::{Function, Reflect};
-use querywire_core::link::{Status, Transport as LinkTransport};
+use querywire_core::link::{Intent, Priority, Status, Transport as LinkTransport};
 use querywire_core::views::{View, ViewHandle};
 use querywire_core::{Error, ErrorCode, Millis, Output, Realtime};
 use std::cell::RefCell;
@@ -30,6 +30,7 @@ struct Inner {
     /// The one armed timeout and the deadline it was armed for.
     timer: Option<(Millis, Timeout)>,
     visibility: Option<VisibilityListener>,
+    online: Option<OnlineListener>,
     transport: Option<Transport>,
     disposed: bool,
 }
@@ -64,6 +65,7 @@ impl WasmEngine {
             handlers: Handlers::default(),
             timer: None,
             visibility: None,
+            online: None,
             transport: None,
             disposed: false,
         }));
@@ -71,10 +73,15 @@ impl WasmEngine {
         let listener = VisibilityListener::install(move |visible| {
             with(&weak, |i| i.rt.set_visible(now(), visible));
         });
+        let weak = Rc::downgrade(&inner);
+        let online = OnlineListener::install(move || {
+            with(&weak, |i| i.rt.intent(now(), Intent::Online, Priority::Medium));
+        });
         {
             let mut i = inner.borrow_mut();
             i.rt.set_visible(now(), is_visible());
             i.visibility = listener;
+            i.online = online;
         }
         Ok(WasmEngine { inner })
     }
@@ -130,6 +137,7 @@ impl WasmEngine {
             i.disposed = true;
             i.timer = None;
             i.visibility = None;
+            i.online = None;
             i.transport.take()
         };
         drop(transport);

@@ -35,3 +35,26 @@ impl Drop for VisibilityListener {
             .remove_event_listener_with_callback("visibilitychange", self.closure.as_ref().unchecked_ref());
     }
 }
+
+/// The window's `online` event: the browser has a network again, so a pending retry may succeed
+/// now rather than after its backoff (a reconnect intent for the core's scheduler).
+pub struct OnlineListener {
+    window: web_sys::Window,
+    closure: Closure<dyn FnMut()>,
+}
+
+impl OnlineListener {
+    /// `None` where there is no window (Node, SSR).
+    pub fn install(on_online: impl FnMut() + 'static) -> Option<OnlineListener> {
+        let window = web_sys::window()?;
+        let closure = Closure::<dyn FnMut()>::new(on_online);
+        window.add_event_listener_with_callback("online", closure.as_ref().unchecked_ref()).ok()?;
+        Some(OnlineListener { window, closure })
+    }
+}
+
+impl Drop for OnlineListener {
+    fn drop(&mut self) {
+        let _ = self.window.remove_event_listener_with_callback("online", self.closure.as_ref().unchecked_ref());
+    }
+}

@@ -46,6 +46,9 @@ pub struct Realtime {
     /// Views changed: the channel set is synced at this time (the next macrotask), so a React
     /// StrictMode mount/unmount/mount in one tick never reaches the wire.
     sync_at: Option<Millis>,
+    /// Channels whose views need a refetch, held while the link still waits for other channels'
+    /// `recovered` answers (one frame per channel): released together, each view refetches once.
+    held_recovery: Vec<String>,
     status: Status,
     outputs: VecDeque<Output>,
 }
@@ -63,6 +66,7 @@ impl Realtime {
             transport_name: "websocket",
             visible: true,
             sync_at: None,
+            held_recovery: Vec::new(),
             status: Status::Disconnected,
             outputs: VecDeque::new(),
         };
@@ -384,18 +388,13 @@ impl Realtime {
                 LinkOutput::Send(s) => self.outputs.push_back(Output::Send(s)),
                 LinkOutput::Status(s) => self.set_status(s),
                 LinkOutput::Recover(RecoverScope::All) | LinkOutput::Poll => {
+                    self.held_recovery.clear(); // every view is refetched anyway
                     let keys = self.views.active_keys();
                     if !keys.is_empty() {
                         self.engine.refetch(now, keys);
                     }
                 }
-                LinkOutput::Recover(RecoverScope::Channels(chs)) => {
-                    let mut keys: Vec<Value> = chs.iter().flat_map(|c| self.views.keys_for_channel(c)).collect();
-                    keys.dedup();
-                    if !keys.is_empty() {
-                        self.engine.refetch(now, keys);
-                    }
-                }
+                LinkOutput::Recover(RecoverScope::Channels(chs)) => self.held_recovery.extend(chs),
                 LinkOutput::Error { code, message } => {
                     let code = match code.as_str() {
                         "forbidden" => ErrorCode::Forbidden,
@@ -403,6 +402,18 @@ impl Realtime {
                     };
                     self.outputs.push_back(Output::Error(Error::new(code, self.transport_name, message)));
                 }
+            }
+        }
+        if !self.held_recovery.is_empty() && !l.is_recovering() {
+            let chs = std::mem::take(&mut self.held_recovery);
+            let mut keys: Vec<Value> = Vec::new();
+            for k in chs.iter().flat_map(|c| self.views.keys_for_channel(c)) {
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+            if !keys.is_empty() {
+                self.engine.refetch(now, keys);
             }
         }
         while let Some(p) = self.engine.poll_plan() {

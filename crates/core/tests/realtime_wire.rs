@@ -250,3 +250,28 @@ fn control_and_bad_frames() {
     assert!(h.rt.transport_frame(0, r#"{"queryKey":["todos"]}"#).unwrap().is_some());
     assert_eq!(h.rt.engine().stats().dropped.invalid, 2);
 }
+
+#[test]
+fn recovered_answers_spread_over_time_still_refetch_each_view_once() {
+    // After a server restart every channel answers `recovered ok:false`, one frame each; with a short
+    // window they may land in different flushes, yet each view must be refetched once.
+    let mut h = H::connected(json!({ "debounceMs": 5, "scope": { "factoryId": "f1" } }));
+    h.frame(frame("doc:wo:1", 1, "a"));
+    h.frame(frame("list:wo:f1", 1, "b"));
+    h.frame(frame("factory:f1", 1, "c"));
+    h.advance(20_000);
+    h.rt.transport_close(h.now, Some(1006));
+    h.drain();
+    h.advance(2_000);
+    h.rt.transport_open(h.now);
+    h.drain();
+    h.take();
+    for ch in ["factory:f1", "doc:wo:1", "list:wo:f1"] {
+        h.frame(json!({ "type": "recovered", "channel": ch, "ok": false }));
+        h.advance(50); // longer than the window
+    }
+    h.advance(30_000);
+    let refetched = H::refetched(&h.take());
+    assert_eq!(refetched.iter().filter(|k| **k == json!(["doc", "wo", "1"])).count(), 1, "{refetched:?}");
+    assert_eq!(refetched.iter().filter(|k| **k == json!(["list", "wo", "f1"])).count(), 1, "{refetched:?}");
+}

@@ -151,6 +151,12 @@ impl Link {
         self.visible
     }
 
+    /// Whether a `since` resubscribe still waits for some channel's `recovered` answer. The caller
+    /// holds the per-channel recoveries until none waits, so a reconnect refetches each view once.
+    pub fn is_recovering(&self) -> bool {
+        self.seq.any_awaiting()
+    }
+
     /// Consecutive failed connect attempts, for diagnostics.
     pub fn failures(&self) -> u32 {
         self.failures
