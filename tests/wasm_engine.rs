@@ -17,7 +17,10 @@ struct Seen {
     errors: Vec<JsValue>,
 }
 
-fn engine(opts: &str) -> (WasmEngine, Rc<RefCell<Seen>>, Vec<Closure<dyn FnMut(JsValue) -> JsValue>>) {
+/// The handler closures, kept alive for as long as the engine may call them.
+type Handlers = Vec<Closure<dyn FnMut(JsValue) -> JsValue>>;
+
+fn engine(opts: &str) -> (WasmEngine, Rc<RefCell<Seen>>, Handlers) {
     let opts = js_sys::JSON::parse(opts).expect("options JSON");
     let e = WasmEngine::new(opts).expect("engine");
     let seen = Rc::new(RefCell::new(Seen::default()));

@@ -37,7 +37,7 @@ fn opt_err(msg: impl Into<String>) -> Error {
 
 fn millis(v: &Value, name: &str) -> Result<u64, Error> {
     match v.as_f64() {
-        Some(x) if x.is_finite() && x >= 0.0 && x <= 86_400_000.0 => Ok(x as u64),
+        Some(x) if (0.0..=86_400_000.0).contains(&x) => Ok(x as u64),
         _ => Err(opt_err(format!("{name} must be a number of milliseconds between 0 and 86400000"))),
     }
 }

@@ -144,23 +144,23 @@ pub fn js_number_to_string(x: f64) -> String {
         s.push('-');
     }
     if k <= n && n <= 21 {
-        s.push_str(&digits);
-        s.extend(std::iter::repeat('0').take((n - k) as usize));
+        s.push_str(digits);
+        s.extend(std::iter::repeat_n('0', (n - k) as usize));
     } else if 0 < n && n <= 21 {
         s.push_str(&digits[..n as usize]);
         s.push('.');
         s.push_str(&digits[n as usize..]);
     } else if -6 < n && n <= 0 {
         s.push_str("0.");
-        s.extend(std::iter::repeat('0').take((-n) as usize));
-        s.push_str(&digits);
+        s.extend(std::iter::repeat_n('0', (-n) as usize));
+        s.push_str(digits);
     } else {
         s.push_str(&digits[..1]);
         if k > 1 {
             s.push('.');
             s.push_str(&digits[1..]);
         }
-        let _ = write!(s, "e{}{}", if n - 1 >= 0 { "+" } else { "-" }, (n - 1).abs());
+        let _ = write!(s, "e{}{}", if n >= 1 { "+" } else { "-" }, (n - 1).abs());
     }
     s
 }

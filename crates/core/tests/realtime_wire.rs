@@ -69,7 +69,7 @@ impl H {
         h.rt.subscribe(0, View::list("wo"));
         h.rt.connect(0, Transport::Ws, &json!({})).expect("connect");
         h.drain();
-        assert!(h.out.iter().any(|o| *o == Output::Connect));
+        assert!(h.out.contains(&Output::Connect));
         h.rt.transport_open(0);
         h.drain();
         h

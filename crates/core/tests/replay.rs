@@ -15,7 +15,7 @@ fn replay() -> Value {
     let mut e = Engine::from_options(&opts).expect("options");
     let mut out = Vec::new();
     let mut errors = 0;
-    let mut take = |e: &mut Engine, at: u64, out: &mut Vec<Value>| {
+    let take = |e: &mut Engine, at: u64, out: &mut Vec<Value>| {
         while let Some(p) = e.poll_plan() {
             out.push(json!({ "at": at, "plan": serde_json::to_value(&p).expect("plan serialises") }));
         }

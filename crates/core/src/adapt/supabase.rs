@@ -35,7 +35,8 @@ pub fn adapt(mut o: Map<String, Value>, primary_key: &[String]) -> Result<Event,
     };
     let new = take(&mut o, "new");
     let old = take(&mut o, "old");
-    let id = row_id(if action == Action::Delete && !old.is_empty() { &old } else if new.is_empty() { &old } else { &new }, primary_key)
+    let id_row = if (action == Action::Delete && !old.is_empty()) || new.is_empty() { &old } else { &new };
+    let id = row_id(id_row, primary_key)
         .or_else(|| row_id(&old, primary_key))
         .ok_or_else(|| Error::new(ErrorCode::MissingId, SRC, format!("no {} column in the `{table}` row", primary_key.join("/"))))?;
     // Without REPLICA IDENTITY FULL `old` holds only the primary key, so nothing can be diffed:
