@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  closePage, launchBrowser, openApp, sleep, startServer, status, text, waitDetailEqualsDb, waitFor,
+  closePage, launchBrowser, listRows, openApp, sleep, startServer, status, text, waitDetailEqualsDb, waitFor,
   waitForStatus, waitListEqualsDb,
 } from './harness.mjs';
 
@@ -79,17 +79,24 @@ test('kill and restart the server 5 times while writes continue: the UI converge
         await server.kill();
         perCycle.push(await reconnect());
       }
-      // Reconnect 5: the server dies mid-stream and the writes stop with it, so whatever the page missed
-      // is recovered by the reconnect refetch alone (the new process has no history to replay): each
-      // view refetches exactly once.
-      await sleep(800);
-      await server.kill();
     } finally {
       const w = await writer.stop();
       console.log(`# writer: ${w.ok} writes, ${w.failed} refused while the server was down`);
     }
+    // Reconnect 5: updates the page certainly missed, which only a refetch can bring. The writes stop
+    // and settle; WebSockets are refused (the server closes the page's socket); a record is updated and
+    // another created while the page is away; then the server dies, taking the history of those
+    // changes with it, and comes back. Each view must refetch exactly once, and show both changes.
+    await sleep(1500);
+    await server.realtime({ ws: false });
+    await waitFor(async () => (await status(page)) !== 'connected', { timeout: 8000, message: 'the page to lose its socket' });
+    const missed = await server.update(target.id, { title: 'Missed while away', qty: 4242 });
+    const created = await server.create({ factory_id: 'f1', title: 'Created while away', qty: 1 });
+    await server.kill();
     last = await reconnect();
     console.log(`# refetches per reconnect: ${JSON.stringify([...perCycle, last])}`);
+    assert.equal(await text(page, 'detail-title'), missed.title, 'the missed update is shown');
+    assert.ok((await listRows(page)).some((r) => r.id === created.id), 'the missed create is shown');
 
     await waitListEqualsDb(page, server, 'f1', 1, 15_000);
     await waitDetailEqualsDb(page, server, target.id, 15_000);
@@ -98,6 +105,43 @@ test('kill and restart the server 5 times while writes continue: the UI converge
     }
     assert.deepEqual(last, { list: 1, doc: 1 }, 'reconnect 5: each view refetched exactly once');
   } finally {
+    await closePage(page);
+  }
+});
+
+test('a reconnect the server can replay from its history refetches no view', async () => {
+  const { items } = await server.list('f1', 1);
+  const target = items[1];
+  const page = await openApp(browser, server, {
+    params: { source: 'ws', backoffInitialMs: 200, backoffMaxMs: 1000 },
+    hash: `#/work-orders/${target.id}`,
+  });
+  try {
+    await waitFor(async () => (await text(page, 'detail-title')) === target.title, { message: 'the detail' });
+    await sleep(1000);
+    // A first change gives the page a position (seq) on each of its channels: doc, list and factory.
+    const seen = await server.update(target.id, { title: 'Seen live' });
+    await waitFor(async () => (await text(page, 'detail-title')) === seen.title, { timeout: 5000, message: 'the live update' });
+    await sleep(1000);
+    // The socket is closed and refused for a moment; the same server process keeps the changes made
+    // meanwhile, so the `since` resubscribe replays them (`recovered ok: true`): no view is refetched.
+    await server.realtime({ ws: false });
+    await waitFor(async () => (await status(page)) !== 'connected', { timeout: 8000, message: 'the page to lose its socket' });
+    await server.resetStats();
+    const missed = await server.update(target.id, { title: 'Replayed from history', status: 'approved' });
+    await server.realtime({ ws: true });
+    await waitForStatus(page, 'connected', 20_000);
+    await waitFor(async () => (await text(page, 'detail-title')) === missed.title, {
+      timeout: 5000, message: 'the replayed update',
+    });
+    await sleep(1500);
+    const req = await server.requests();
+    console.log(`# history replay: ${JSON.stringify(req)}`);
+    assert.equal(req['GET /api/work_orders'] ?? 0, 0, 'the list view was not refetched (an update never refetches a list)');
+    assert.ok((req['GET /api/work_orders/:id'] ?? 0) <= 1, 'the doc: at most the replayed update\'s own refetch');
+    await waitDetailEqualsDb(page, server, target.id);
+  } finally {
+    await server.realtime({ ws: true }).catch(() => {});
     await closePage(page);
   }
 });
