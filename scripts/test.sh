@@ -18,6 +18,7 @@ STAGES=(
   "rust      crates/core      must"
   "clippy    crates/core      info"
   "build     src              must"
+  "demo      examples         must"
   "wasm      src              must"
   "js        tests/js         must"
   "types     tests/types      must"
@@ -47,6 +48,10 @@ stage_clippy() {
 
 # The npm package's wasm half: pkg/.
 stage_build() { bash scripts/build.sh --no-setup; }
+
+# The demo's web app (examples/web/dist) and server release binary: the JS, browser and e2e tests start
+# that server, and none of them should spend its timeout compiling it.
+stage_demo() { build_demo; }
 
 # The root crate's wasm-bindgen-test suites, in Node and in headless Debian Chromium (webdriver.json
 # holds Chromium's flags; CHROMEDRIVER keeps wasm-pack from downloading a driver).
@@ -94,8 +99,8 @@ stage_server() {
 # The shim and the wasm transports in headless Chromium (playwright-core on /usr/bin/chromium).
 stage_browser() { node_tests --test-concurrency=1 tests/browser/; }
 
-# The demo end to end in Chromium, on SQLite. The tests start the demo server themselves; the web app
-# and the server binary are built here so that no test spends its timeout compiling.
+# The demo end to end in Chromium, on SQLite; the tests start the demo server themselves. build_demo
+# again (a no-op when the demo stage ran) so that `scripts/test.sh e2e` works alone.
 stage_e2e() {
   build_demo
   if [ -f tests/e2e/run.sh ]; then
