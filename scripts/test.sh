@@ -24,6 +24,7 @@ STAGES=(
   "types     tests/types      must"
   "server    examples/server  must"
   "browser   tests/browser    must"
+  "pack      tests/pack       must"
   "e2e       tests/e2e        must"
   "postgres  examples/server  must"
 )
@@ -98,6 +99,10 @@ stage_server() {
 
 # The shim and the wasm transports in headless Chromium (playwright-core on /usr/bin/chromium).
 stage_browser() { node_tests --test-concurrency=1 tests/browser/; }
+
+# The package as users get it: npm pack, installed into an empty Node project and an empty Vite +
+# React app (from the npm registry, as a user would), each running the README's quick start.
+stage_pack() { node_tests --test-concurrency=1 tests/pack/; }
 
 # The demo end to end in Chromium, on SQLite; the tests start the demo server themselves. build_demo
 # again (a no-op when the demo stage ran) so that `scripts/test.sh e2e` works alone.
