@@ -16,7 +16,7 @@
 // A subscription already registered on the client (`getSubscription(name)`) is shared: our
 // listeners are added, and on close only removed; it is neither unsubscribed nor removed.
 
-const RETURN_SETTLE_MS = 150
+import { channelSync } from './channelSync.js'
 
 export function connectCentrifuge(rt, centrifuge, opts = {}) {
   if (!centrifuge || typeof centrifuge.newSubscription !== 'function' || typeof centrifuge.on !== 'function') {
@@ -25,14 +25,11 @@ export function connectCentrifuge(rt, centrifuge, opts = {}) {
   const engine = rt._engine
   const report = (code, message) => rt._report({ code, message, source: 'centrifugo' })
 
-  let stopped = false
-  let reconcileTimer = null
-  let returnTimer = null
   let everConnected = false
-  const returned = new Set()
-  // name → { name, sub, own, everSubscribed, off() }
-  const entries = new Map()
   const offs = []
+  // entries: name → { name, sub, own, everSubscribed, offs }
+  const sync = channelSync(rt, { open, close })
+  const { entries } = sync
 
   function subOptions(name) {
     const o = {}
@@ -66,10 +63,10 @@ export function connectCentrifuge(rt, centrifuge, opts = {}) {
     const entry = { name, sub, own, everSubscribed: sub.state === 'subscribed', offs: [] }
     entry.offs.push(listen(sub, 'publication', (ctx) => rt.ingest('centrifugo', ctx)))
     entry.offs.push(listen(sub, 'subscribed', (ctx) => {
-      if (stopped || entries.get(name) !== entry) return
+      if (sync.stopped || entries.get(name) !== entry) return
       const recovered = !!(ctx && ctx.wasRecovering && ctx.recovered)
       const failedRecovery = !!(ctx && ctx.wasRecovering && !ctx.recovered)
-      if (failedRecovery || (entry.everSubscribed && !recovered)) noteReturn(name)
+      if (failedRecovery || (entry.everSubscribed && !recovered)) sync.noteReturn(name)
       entry.everSubscribed = true
     }))
     entry.offs.push(listen(sub, 'error', (ctx) => {
@@ -77,7 +74,7 @@ export function connectCentrifuge(rt, centrifuge, opts = {}) {
     }))
     entry.offs.push(listen(sub, 'unsubscribed', (ctx) => {
       // Code 0 is a client-side unsubscribe (ours or the app's); others come from the server.
-      if (!stopped && entries.get(name) === entry && ctx && ctx.code !== 0) {
+      if (!sync.stopped && entries.get(name) === entry && ctx && ctx.code !== 0) {
         report('unsubscribed', `${name}: ${ctx.code} ${ctx.reason ?? ''}`.trim())
       }
     }))
@@ -88,8 +85,6 @@ export function connectCentrifuge(rt, centrifuge, opts = {}) {
   }
 
   function close(entry) {
-    entries.delete(entry.name)
-    returned.delete(entry.name)
     for (const off of entry.offs.splice(0)) off()
     if (!entry.own) return
     try {
@@ -100,41 +95,8 @@ export function connectCentrifuge(rt, centrifuge, opts = {}) {
     }
   }
 
-  function noteReturn(name) {
-    returned.add(name)
-    clearTimeout(returnTimer)
-    returnTimer = setTimeout(flushReturns, RETURN_SETTLE_MS)
-  }
-
-  function flushReturns() {
-    returnTimer = null
-    if (stopped || returned.size === 0) return
-    const names = [...returned]
-    returned.clear()
-    const all = [...entries.keys()]
-    if (names.some((n) => n.startsWith('factory:')) || (all.length > 0 && all.every((n) => names.includes(n)))) {
-      engine.recover(undefined)
-    } else {
-      for (const n of names) engine.recover(n)
-    }
-  }
-
-  function reconcile() {
-    reconcileTimer = null
-    if (stopped) return
-    const want = new Set(engine.channels())
-    for (const entry of [...entries.values()]) if (!want.has(entry.name)) close(entry)
-    for (const name of want) if (!entries.has(name)) open(name)
-  }
-
-  // Applied on the next task, so a same-tick close and reopen (StrictMode) does nothing.
-  function schedule() {
-    if (stopped || reconcileTimer !== null) return
-    reconcileTimer = setTimeout(reconcile, 0)
-  }
-
   function clientState(s) {
-    if (stopped) return
+    if (sync.stopped) return
     if (s === 'connected') {
       everConnected = true
       engine.setStatus('connected')
@@ -148,16 +110,12 @@ export function connectCentrifuge(rt, centrifuge, opts = {}) {
   offs.push(listen(centrifuge, 'connecting', () => clientState('connecting')))
   offs.push(listen(centrifuge, 'connected', () => clientState('connected')))
   offs.push(listen(centrifuge, 'disconnected', () => clientState('disconnected')))
-  offs.push(rt._onChannels(() => schedule()))
   clientState(centrifuge.state ?? 'disconnected')
-  reconcile()
+  sync.reconcile()
 
   const disconnect = () => {
-    if (stopped) return
-    for (const entry of [...entries.values()]) close(entry)
-    stopped = true
-    clearTimeout(reconcileTimer)
-    clearTimeout(returnTimer)
+    if (sync.stopped) return
+    sync.stop()
     for (const off of offs.splice(0)) {
       try { off() } catch { /* ignore */ }
     }

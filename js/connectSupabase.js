@@ -34,7 +34,7 @@ const DOC = /^doc:([^:]+):(.+)$/
 const LIST = /^list:([^:]+):(.+)$/
 const FACTORY = /^factory:(.+)$/
 
-const RETURN_SETTLE_MS = 150
+import { channelSync, RETURN_SETTLE_MS } from './channelSync.js'
 
 export function connectSupabase(rt, supabase, opts = {}) {
   if (!supabase || typeof supabase.channel !== 'function' || typeof supabase.removeChannel !== 'function') {
@@ -45,15 +45,20 @@ export function connectSupabase(rt, supabase, opts = {}) {
   const schema = opts.schema ?? 'public'
   const tables = Array.isArray(opts.tables) && opts.tables.length ? [...opts.tables] : null
 
-  let stopped = false
   let signedOut = false
   let everConnected = false
   let lastToken
-  let reconcileTimer = null
-  let returnTimer = null
-  const returned = new Set()
-  // name → { name, ch, state: 'joining'|'subscribed'|'down', everSubscribed, closing }
-  const entries = new Map()
+  // entries: name → { name, ch, state: 'joining'|'subscribed'|'down', everSubscribed, closing }
+  const sync = channelSync(rt, {
+    open: (name) => open(name, false),
+    close,
+    wanted: () => (signedOut ? [] : engine.channels()),
+    // While other channels are still down, wait longer so that they come back in the same batch.
+    settleMs: () => ([...sync.entries.values()].some((e) => e.everSubscribed && e.state !== 'subscribed')
+      ? RETURN_SETTLE_MS * 4 : RETURN_SETTLE_MS),
+    afterReconcile: () => updateStatus(),
+  })
+  const { entries, schedule } = sync
   // name → Promise that settles when our previous channel of that name is gone
   const leaving = new Map()
   const offs = []
@@ -142,8 +147,6 @@ export function connectSupabase(rt, supabase, opts = {}) {
 
   function close(entry) {
     entry.closing = true
-    entries.delete(entry.name)
-    returned.delete(entry.name)
     const p = Promise.resolve()
       .then(() => supabase.removeChannel(entry.ch))
       .catch((e) => report('channel_failed', `removeChannel(${entry.name}) failed: ${e?.message ?? e}`))
@@ -154,13 +157,13 @@ export function connectSupabase(rt, supabase, opts = {}) {
   }
 
   function onChannelStatus(entry, status, err) {
-    if (stopped || entry.closing || entries.get(entry.name) !== entry) return
+    if (sync.stopped || entry.closing || entries.get(entry.name) !== entry) return
     if (status === 'SUBSCRIBED') {
       const wasReturn = entry.everSubscribed && entry.state !== 'subscribed'
       entry.state = 'subscribed'
       entry.everSubscribed = true
       everConnected = true
-      if (wasReturn) noteReturn(entry.name)
+      if (wasReturn) sync.noteReturn(entry.name)
     } else if (status === 'CHANNEL_ERROR' || status === 'TIMED_OUT') {
       // supabase-js rejoins by itself (socket reconnect, rejoin timer).
       entry.state = 'down'
@@ -174,7 +177,7 @@ export function connectSupabase(rt, supabase, opts = {}) {
       entries.delete(entry.name)
       const carried = entry.everSubscribed
       setTimeout(() => {
-        if (stopped || signedOut || entries.has(entry.name)) return
+        if (sync.stopped || signedOut || entries.has(entry.name)) return
         if (new Set(engine.channels()).has(entry.name)) open(entry.name, carried)
         updateStatus()
       }, 1000)
@@ -182,51 +185,9 @@ export function connectSupabase(rt, supabase, opts = {}) {
     updateStatus()
   }
 
-  // Channels that come back together (one socket drop) are recovered together, so a view under
-  // two of them (its own channel and `factory:`) is refetched once.
-  function noteReturn(name) {
-    returned.add(name)
-    const waiting = [...entries.values()].some((e) => e.everSubscribed && e.state !== 'subscribed')
-    clearTimeout(returnTimer)
-    returnTimer = setTimeout(flushReturns, waiting ? RETURN_SETTLE_MS * 4 : RETURN_SETTLE_MS)
-  }
-
-  function flushReturns() {
-    returnTimer = null
-    if (stopped || returned.size === 0) return
-    const names = [...returned]
-    returned.clear()
-    const all = [...entries.keys()]
-    if (names.some((n) => FACTORY.test(n)) || (all.length > 0 && all.every((n) => names.includes(n)))) {
-      engine.recover(undefined)
-    } else {
-      for (const n of names) engine.recover(n)
-    }
-  }
-
-  function reconcile() {
-    reconcileTimer = null
-    if (stopped) return
-    const want = signedOut ? new Set() : new Set(engine.channels())
-    for (const entry of [...entries.values()]) {
-      if (!want.has(entry.name)) close(entry)
-    }
-    for (const name of want) {
-      if (!entries.has(name)) open(name, false)
-    }
-    updateStatus()
-  }
-
-  // Channel changes are applied on the next task: a same-tick close and reopen (React StrictMode's
-  // double mount) never reaches supabase-js.
-  function schedule() {
-    if (stopped || reconcileTimer !== null) return
-    reconcileTimer = setTimeout(reconcile, 0)
-  }
-
   let status
   function updateStatus() {
-    if (stopped) return
+    if (sync.stopped) return
     let s
     if (signedOut) s = 'disconnected'
     else {
@@ -257,11 +218,11 @@ export function connectSupabase(rt, supabase, opts = {}) {
   let authQueue = Promise.resolve()
   function onAuth(event, session) {
     authQueue = authQueue.then(async () => {
-      if (stopped) return
+      if (sync.stopped) return
       if (event === 'SIGNED_OUT') {
         signedOut = true
         lastToken = undefined
-        for (const entry of [...entries.values()]) close(entry)
+        for (const entry of [...entries.values()]) sync.drop(entry)
         updateStatus()
         return
       }
@@ -301,7 +262,7 @@ export function connectSupabase(rt, supabase, opts = {}) {
 
   let waking = null
   function wake() {
-    if (stopped || signedOut || entries.size === 0 || waking) return
+    if (sync.stopped || signedOut || entries.size === 0 || waking) return
     const realtime = supabase.realtime
     if (!realtime) return
     const dead = typeof realtime.isConnected === 'function' && !realtime.isConnected()
@@ -318,7 +279,7 @@ export function connectSupabase(rt, supabase, opts = {}) {
       } catch (e) {
         report('auth_failed', `could not refresh the session before rejoining: ${e?.message ?? e}`)
       }
-      if (!stopped && !signedOut && entries.size > 0 && typeof realtime.isConnected === 'function' && !realtime.isConnected()) {
+      if (!sync.stopped && !signedOut && entries.size > 0 && typeof realtime.isConnected === 'function' && !realtime.isConnected()) {
         try { realtime.connect() } catch (e) { report('connect_failed', String(e?.message ?? e)) }
       }
     })().finally(() => { waking = null })
@@ -341,18 +302,14 @@ export function connectSupabase(rt, supabase, opts = {}) {
 
   // ---- start ----------------------------------------------------------------------------------
 
-  offs.push(rt._onChannels(() => schedule()))
   status = undefined
   engine.setStatus('connecting')
   status = 'connecting'
-  reconcile()
+  sync.reconcile()
 
   const disconnect = () => {
-    if (stopped) return
-    for (const entry of [...entries.values()]) close(entry)
-    stopped = true
-    clearTimeout(reconcileTimer)
-    clearTimeout(returnTimer)
+    if (sync.stopped) return
+    sync.stop()
     for (const off of offs.splice(0)) {
       try { off() } catch { /* ignore */ }
     }

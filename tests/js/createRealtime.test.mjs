@@ -690,22 +690,26 @@ describe('views', () => {
     const supabase = fakeSupabase()
     const disconnect = rt.connectSupabase(supabase, { schema: 'public', tables: [TYPE] })
     const view = { kind: 'doc', type: TYPE, id: 12 }
+    // Channel changes settle a few ticks later (StrictMode-safe); wait for them, then for quiet.
+    const settled = async (check, message) => {
+      await waitFor(check, { timeoutMs: 2000, message })
+      await sleep(30)
+      assert.ok(check(), message)
+    }
 
     const first = rt.subscribe(view)
-    await sleep(20) // channel changes settle on the next ticks (StrictMode-safe)
+    await settled(() => supabase.open.size >= 1, 'the view opens its channels')
     const openWithOne = supabase.open.size
-    assert.ok(openWithOne >= 1)
     const second = rt.subscribe({ ...view })
-    await sleep(20)
+    await sleep(30)
     assert.equal(supabase.open.size, openWithOne)
 
     first()
     first()
-    await sleep(20)
+    await sleep(30)
     assert.equal(supabase.open.size, openWithOne, 'calling the same unsubscribe again does nothing')
     second()
-    await sleep(20)
-    assert.equal(supabase.open.size, 0)
+    await settled(() => supabase.open.size === 0, 'the last unsubscribe closes them')
     disconnect()
   })
 })
