@@ -85,6 +85,17 @@ impl Engine {
         if text.len() > MAX_PAYLOAD_BYTES {
             return Err(too_large(source, text.len()));
         }
+        if src == Source::Supabase {
+            let rules = &self.config.rules;
+            let needs = adapt::supabase_fast::Needs {
+                primary_key: &self.config.primary_key,
+                scope: &self.config.scope,
+                whole_row: &|t: &str| rules.has_table(t),
+            };
+            if let Some(ev) = adapt::supabase_fast::adapt(text, &needs) {
+                return Ok(self.handle_event(now, ev));
+            }
+        }
         let payload: Value = serde_json::from_str(text)
             .map_err(|e| Error::new(ErrorCode::BadJson, source, format!("payload is not JSON: {e}")))?;
         let ev = adapt::adapt(src, payload, &self.config.primary_key)?;

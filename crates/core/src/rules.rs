@@ -113,6 +113,11 @@ impl RuleTable {
         self.by_table.is_empty()
     }
 
+    /// Whether any rule names `table` (its events then need the whole row for templates).
+    pub fn has_table(&self, table: &str) -> bool {
+        self.by_table.contains_key(table)
+    }
+
     /// Applies every rule whose table and event match. `None` when no rule matched (the event then
     /// goes to the doc/list policy); `Some(keys)` otherwise, possibly empty when every key was skipped
     /// for a missing value.

@@ -7,6 +7,7 @@ mod envelope;
 mod invalidate;
 pub(crate) mod row;
 mod supabase;
+pub(crate) mod supabase_fast;
 
 use crate::error::{Error, ErrorCode};
 use crate::event::Event;
