@@ -101,16 +101,17 @@ ensure_wasm_pack() { ensure_cargo_tool wasm-pack "$WASM_PACK_VERSION"; }
 # package.json/package-lock.json (compared by content, so a fresh clone reuses a cached node_modules);
 # `npm install` when there is no lockfile. A dir without package.json is left alone.
 ensure_node_modules() {
-  local dir="${1:-$ROOT}" want have=""
+  local dir="${1:-$ROOT}" want have="" rel
   [ -f "$dir/package.json" ] || return 0
+  rel="${dir#"$ROOT"}" rel="${rel#/}" rel="${rel:-.}"
   want="$(cat "$dir/package.json" "$dir/package-lock.json" 2>/dev/null | sha256sum | cut -c1-16)"
   [ -f "$dir/node_modules/.querywire-installed" ] && have="$(cat "$dir/node_modules/.querywire-installed")"
   [ -d "$dir/node_modules" ] && [ "$want" = "$have" ] && return 0
   if [ -f "$dir/package-lock.json" ]; then
-    step "npm ci in ${dir#"$ROOT"/}"
+    step "npm ci in $rel"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   else
-    step "npm install in ${dir#"$ROOT"/} (no package-lock.json)"
+    step "npm install in $rel (no package-lock.json)"
     (cd "$dir" && npm install --no-audit --no-fund --loglevel=error)
   fi
   # npm install may have written a lockfile: hash again.

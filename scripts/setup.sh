@@ -20,6 +20,8 @@ done
 
 command -v cargo >/dev/null || die "cargo not found: install Rust with rustup first"
 command -v npm >/dev/null || die "npm not found: install Node.js 20+ first"
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+[ "$node_major" -ge 20 ] || die "Node.js $(node --version) is too old: querywire needs 20+"
 
 ensure_rust_target wasm32-unknown-unknown
 ensure_wasm_bindgen
