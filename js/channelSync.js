@@ -71,8 +71,28 @@ export function channelSync(rt, { open, close, wanted, settleMs, afterReconcile 
     offChannels()
   }
 
+  /**
+   * Opens what the views need now and returns the connector's disconnect function: idempotent, it
+   * closes every channel, runs the connector's own `offs`, reports `disconnected`, and runs on
+   * `rt.dispose()` too.
+   */
+  function start(offs) {
+    reconcile()
+    const disconnect = () => {
+      if (stopped) return
+      stop()
+      for (const off of offs.splice(0)) {
+        try { off() } catch { /* a listener already gone */ }
+      }
+      try { engine.setStatus('disconnected') } catch { /* the engine was disposed */ }
+    }
+    rt._cleanup(disconnect)
+    return disconnect
+  }
+
   return {
     entries,
+    start,
     reconcile,
     schedule,
     drop,

@@ -111,16 +111,5 @@ export function connectCentrifuge(rt, centrifuge, opts = {}) {
   offs.push(listen(centrifuge, 'connected', () => clientState('connected')))
   offs.push(listen(centrifuge, 'disconnected', () => clientState('disconnected')))
   clientState(centrifuge.state ?? 'disconnected')
-  sync.reconcile()
-
-  const disconnect = () => {
-    if (sync.stopped) return
-    sync.stop()
-    for (const off of offs.splice(0)) {
-      try { off() } catch { /* ignore */ }
-    }
-    try { engine.setStatus('disconnected') } catch { /* disposed */ }
-  }
-  rt._cleanup(disconnect)
-  return disconnect
+  return sync.start(offs)
 }

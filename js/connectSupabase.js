@@ -305,16 +305,5 @@ export function connectSupabase(rt, supabase, opts = {}) {
   status = undefined
   engine.setStatus('connecting')
   status = 'connecting'
-  sync.reconcile()
-
-  const disconnect = () => {
-    if (sync.stopped) return
-    sync.stop()
-    for (const off of offs.splice(0)) {
-      try { off() } catch { /* ignore */ }
-    }
-    try { engine.setStatus('disconnected') } catch { /* disposed */ }
-  }
-  rt._cleanup(disconnect)
-  return disconnect
+  return sync.start(offs)
 }
