@@ -1,23 +1,16 @@
 // Seed 001 / issue 5: a burst of 100 updates in 1 s yields at most a few refetches per active query,
 // and the final UI equals the database. Also drives the Burst lab page and screenshots it.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  closePage, launchBrowser, openApp, screenshot, sleep, startServer, text, waitDetailEqualsDb, waitFor,
+  useDemo,
+  closePage, openApp, screenshot, sleep, text, waitDetailEqualsDb, waitFor,
   waitListEqualsDb,
 } from './harness.mjs';
 
 let server;
 let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  await server.ensureRows('f1', 14);
-});
-after(async () => {
-  await browser?.close();
-  await server?.cleanup();
-});
+useDemo({ rows: 14 }, (s, b) => { server = s; browser = b; });
 
 const MAX_REFETCHES = 3; // "at most a few" per active query
 

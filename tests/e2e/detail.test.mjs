@@ -1,21 +1,15 @@
 // Seed 001 / issue 5: a detail view updates after a server-side update without a page reload
 // (WebSocket, SSE and the real supabase-js client), and a view that was left handles no more events.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  closePage, launchBrowser, listRows, openApp, sleep, startServer, text, waitDetailEqualsDb, waitFor,
+  useDemo,
+  closePage, listRows, openApp, sleep, text, waitDetailEqualsDb, waitFor,
 } from './harness.mjs';
 
 let server;
 let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.cleanup();
-});
+useDemo({}, (s, b) => { server = s; browser = b; });
 
 for (const source of ['ws', 'sse', 'supabase']) {
   test(`detail view updates after a server-side PATCH without reload (source=${source}, ${process.env.DATABASE_URL ? 'postgres' : 'sqlite'})`, async () => {

@@ -9,6 +9,7 @@
 //   QW_E2E_CHROMIUM     the browser (default /usr/bin/chromium)
 //   QW_E2E_SCREENSHOTS  folder for screenshots (default docs/screenshots); "0" takes none
 //   QW_E2E_DEBUG=1      echo server output and browser console
+import { after, before } from 'node:test';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -397,4 +398,23 @@ export async function screenshot(page, name) {
   const file = path.join(dir, `${name}.png`);
   await page.screenshot({ path: file });
   return file;
+}
+
+/**
+ * Starts a demo server (with at least `rows` work orders in factory f1) and Chromium before a test
+ * file's tests, hands both to `set`, and stops them after the file.
+ */
+export function useDemo({ rows } = {}, set) {
+  let server;
+  let browser;
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    if (rows) await server.ensureRows('f1', rows);
+    set(server, browser);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.cleanup();
+  });
 }

@@ -1,21 +1,14 @@
 // Seed 001 / issue 5: creating a record refetches the list's first page only.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  closePage, launchBrowser, listRows, openApp, screenshot, sleep, startServer, text, waitFor, waitListEqualsDb,
+  useDemo,
+  closePage, listRows, openApp, screenshot, sleep, text, waitFor, waitListEqualsDb,
 } from './harness.mjs';
 
 let server;
 let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  await server.ensureRows('f1', 25); // three pages of 10
-});
-after(async () => {
-  await browser?.close();
-  await server?.cleanup();
-});
+useDemo({ rows: 25 }, (s, b) => { server = s; browser = b; }); // three pages of 10
 
 const listGets = (page) => page.apiRequests.filter((r) => r.method === 'GET' && r.path === '/api/work_orders');
 

@@ -1,23 +1,16 @@
 // Seed 001 / issue 5: with WebSockets blocked, polling keeps the UI fresh; and `enabled: false`
 // (source=poll) polls the active views.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  closePage, launchBrowser, openApp, sleep, startServer, text, waitDetailEqualsDb, waitFor, waitForStatus,
+  useDemo,
+  closePage, openApp, sleep, text, waitDetailEqualsDb, waitFor, waitForStatus,
   waitListEqualsDb,
 } from './harness.mjs';
 
 let server;
 let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  await server.ensureRows('f1', 5);
-});
-after(async () => {
-  await browser?.close();
-  await server?.cleanup();
-});
+useDemo({ rows: 5 }, (s, b) => { server = s; browser = b; });
 
 const POLL_TIMEOUT = 14_000; // 5 s interval ± 1 s jitter, with room
 

@@ -1,24 +1,17 @@
 // Seed 001 / issue 5: kill the server mid-stream and restart it five times while writes continue:
 // the UI converges to the database with no missed update, and each reconnect refetches each active
 // view once.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  closePage, launchBrowser, listRows, openApp, sleep, startServer, status, text, waitDetailEqualsDb, waitFor,
+  useDemo,
+  closePage, listRows, openApp, sleep, status, text, waitDetailEqualsDb, waitFor,
   waitForStatus, waitListEqualsDb,
 } from './harness.mjs';
 
 let server;
 let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  await server.ensureRows('f1', 12);
-});
-after(async () => {
-  await browser?.close();
-  await server?.cleanup();
-});
+useDemo({ rows: 12 }, (s, b) => { server = s; browser = b; });
 
 /** Writes over HTTP until stopped, ignoring the moments the server is down. */
 function startWriter(ids) {
