@@ -8,7 +8,7 @@
 //! (`tests/supabase_fast.rs`) checks that both paths route every payload the same.
 //! (A serde-derived borrowed struct did the same at +46 KB of wasm; this scanner costs almost none.)
 
-use super::row::{id_text, snake_case};
+use super::row::{field, id_text, snake_case, version_of};
 use crate::event::{Action, Event, RowEvent};
 use serde_json::{Map, Value};
 
@@ -193,9 +193,9 @@ pub fn adapt(text: &str, needs: &Needs<'_>) -> Option<Event> {
             take(&snake_case(f))?;
         }
     }
-    let field = |name: &str| values.get(name).filter(|v| !v.is_null());
-    let factory_id = field("factoryId").or_else(|| field("factory_id")).cloned();
-    let version = values.get("version").and_then(Value::as_f64).filter(|x| x.is_finite());
+    // The same lookups the general path makes (`supabase.rs`), on the columns taken above.
+    let factory_id = field(&values, "factoryId").cloned();
+    let version = version_of(values.get("version"));
     Some(Event::Row(RowEvent {
         ty: table.to_string(),
         id,
