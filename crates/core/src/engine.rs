@@ -1,7 +1,7 @@
 //! The cache engine: payloads and the time in, flush plans out. It owns the window, the guards and
 //! the routing; it owns no timer, no socket and no JS value (see the crate doc for the run loop).
 
-use crate::adapt::{self, row::field, Source};
+use crate::adapt::{self, fields::field, Source};
 use crate::config::{parse_scope, Config};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, RefetchType, RowEvent};
@@ -17,9 +17,10 @@ use std::collections::VecDeque;
 /// Payloads larger than this are refused (CONTRACT "Feeding events").
 pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 
-/// What happened to one accepted-or-dropped event; returned for tests and traces.
+/// What became of one ingested event (queued, or dropped and why); returned for tests and traces.
+/// Not to be confused with [`crate::Output`], what the [`crate::Realtime`] machine asks the glue to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Ingested {
     /// Routed to at least one operation.
     Queued,
     /// Valid, but no rule key could be built (a placeholder had no value).
@@ -75,12 +76,12 @@ impl Engine {
 
     /// One payload as JSON text (a WebSocket message, or an object the shim stringified).
     /// Errors are counted in `dropped.invalid` and returned for `onError`.
-    pub fn handle_text(&mut self, now: Millis, source: &str, text: &str) -> Result<Outcome, Error> {
+    pub fn handle_text(&mut self, now: Millis, source: &str, text: &str) -> Result<Ingested, Error> {
         self.stats.received += 1;
         self.text_inner(now, source, text).inspect_err(|_| self.stats.dropped.invalid += 1)
     }
 
-    fn text_inner(&mut self, now: Millis, source: &str, text: &str) -> Result<Outcome, Error> {
+    fn text_inner(&mut self, now: Millis, source: &str, text: &str) -> Result<Ingested, Error> {
         let src = Source::parse(source).ok_or_else(|| unknown_source(source))?;
         if text.len() > MAX_PAYLOAD_BYTES {
             return Err(too_large(source, text.len()));
@@ -103,7 +104,7 @@ impl Engine {
     }
 
     /// One payload already parsed. `size` is its JSON size when known (for the 1 MiB limit).
-    pub fn handle_payload(&mut self, now: Millis, source: &str, payload: Value, size: Option<usize>) -> Result<Outcome, Error> {
+    pub fn handle_payload(&mut self, now: Millis, source: &str, payload: Value, size: Option<usize>) -> Result<Ingested, Error> {
         self.stats.received += 1;
         let r = (|| {
             let src = Source::parse(source).ok_or_else(|| unknown_source(source))?;
@@ -129,44 +130,44 @@ impl Engine {
     }
 
     /// A canonical event: guards, then routing, then the window.
-    pub fn handle_event(&mut self, now: Millis, ev: Event) -> Outcome {
+    pub fn handle_event(&mut self, now: Millis, ev: Event) -> Ingested {
         if let Some(id) = ev.event_id() {
             if self.ids.contains(id) {
                 self.stats.dropped.duplicate += 1;
-                return Outcome::Duplicate;
+                return Ingested::Duplicate;
             }
         }
         let outcome = match &ev {
             Event::Invalidate(inv) => {
                 self.pending.invalidate(inv.key.clone(), inv.exact, inv.refetch_type);
-                Outcome::Queued
+                Ingested::Queued
             }
             Event::Row(row) => self.route_row(row),
         };
         match outcome {
-            Outcome::Stale => self.stats.dropped.stale += 1,
-            Outcome::Duplicate => self.stats.dropped.duplicate += 1,
-            Outcome::OutOfScope => self.stats.dropped.out_of_scope += 1,
-            Outcome::Queued | Outcome::NoOp => {
+            Ingested::Stale => self.stats.dropped.stale += 1,
+            Ingested::Duplicate => self.stats.dropped.duplicate += 1,
+            Ingested::OutOfScope => self.stats.dropped.out_of_scope += 1,
+            Ingested::Queued | Ingested::NoOp => {
                 // Only accepted events are remembered: a dropped copy must not shadow a good one.
                 if let Some(id) = ev.event_id() {
                     self.ids.insert(id);
                 }
             }
         }
-        if outcome == Outcome::Queued {
+        if outcome == Ingested::Queued {
             self.arm_window(now);
         }
         outcome
     }
 
-    fn route_row(&mut self, row: &RowEvent) -> Outcome {
+    fn route_row(&mut self, row: &RowEvent) -> Ingested {
         if !self.in_scope(row) {
-            return Outcome::OutOfScope;
+            return Ingested::OutOfScope;
         }
         match self.versions.check(&row.ty, &row.id, row.version, row.action) {
-            Verdict::Stale => return Outcome::Stale,
-            Verdict::Duplicate => return Outcome::Duplicate,
+            Verdict::Stale => return Ingested::Stale,
+            Verdict::Duplicate => return Ingested::Duplicate,
             Verdict::Fresh => {}
         }
         if let Some(keys) = self.config.rules.route(&row.ty, row.action, &row.row) {
@@ -174,10 +175,10 @@ impl Engine {
             for k in keys {
                 self.pending.invalidate(k.key, k.exact, k.refetch_type);
             }
-            return if queued { Outcome::Queued } else { Outcome::NoOp };
+            return if queued { Ingested::Queued } else { Ingested::NoOp };
         }
         self.apply_policy(row);
-        Outcome::Queued
+        Ingested::Queued
     }
 
     /// The doc/list policy of seed 001 for events no rule matched (CONTRACT "Routing").

@@ -8,7 +8,7 @@
 //! (`tests/supabase_fast.rs`) checks that both paths route every payload the same.
 //! (A serde-derived borrowed struct did the same at +46 KB of wasm; this scanner costs almost none.)
 
-use super::row::{field, id_text, snake_case, version_of};
+use super::fields::{field, id_text, snake_case, version_of};
 use crate::event::{Action, Event, RowEvent};
 use serde_json::{Map, Value};
 
