@@ -200,23 +200,37 @@ fn enabled_false_polls_active_views_from_creation() {
 #[test]
 fn unsubscribe_closes_channels_and_set_scope_moves_them() {
     let mut h = H::new(json!({ "scope": { "factoryId": "f1" } }));
+    let id = 7;
+    h.rt.attach_connector(0, id, vec!["wo".into()], None);
     let a = h.rt.subscribe(0, View::list("wo"));
     let b = h.rt.subscribe(0, View::list("wo"));
     h.advance(0); // channels sync on the next tick
-    let opened: Vec<_> = h.take().into_iter().filter_map(|o| if let Output::Channels(d) = o { Some(d) } else { None }).collect();
-    assert_eq!(opened.len(), 1);
-    assert_eq!(opened[0].open, vec!["factory:f1".to_string(), "list:wo:f1".to_string()]);
+    let names = |out: Vec<Output>| -> (Vec<String>, Vec<String>) {
+        let mut open = vec![];
+        let mut close = vec![];
+        for o in out {
+            match o {
+                Output::OpenChannel(i, s) if i == id => open.push(s.name),
+                Output::CloseChannel(i, n) if i == id => close.push(n),
+                _ => {}
+            }
+        }
+        (open, close)
+    };
+    assert_eq!(names(h.take()), (vec!["factory:f1".to_string(), "list:wo:f1".to_string()], vec![]));
     h.rt.set_scope(0, &json!({ "factoryId": "f2" })).unwrap();
     h.advance(0);
-    let moved: Vec<_> = h.take().into_iter().filter_map(|o| if let Output::Channels(d) = o { Some(d) } else { None }).collect();
-    assert_eq!(moved[0].open, vec!["factory:f2".to_string(), "list:wo:f2".to_string()]);
-    assert_eq!(moved[0].close, vec!["factory:f1".to_string(), "list:wo:f1".to_string()]);
+    assert_eq!(
+        names(h.take()),
+        (vec!["factory:f2".to_string(), "list:wo:f2".to_string()], vec!["factory:f1".to_string(), "list:wo:f1".to_string()])
+    );
     h.rt.unsubscribe(0, a);
     h.rt.unsubscribe(0, a);
     h.advance(0);
-    assert!(h.take().iter().all(|o| !matches!(o, Output::Channels(_))), "one view still holds them");
+    assert_eq!(names(h.take()), (vec![], vec![]), "one view still holds them");
     h.rt.unsubscribe(0, b);
     h.advance(0);
+    assert_eq!(names(h.take()), (vec![], vec!["factory:f2".to_string(), "list:wo:f2".to_string()]));
     assert!(h.rt.views().channels().is_empty());
 }
 
