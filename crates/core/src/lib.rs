@@ -48,6 +48,7 @@ pub mod realtime;
 pub mod rules;
 pub mod stats;
 pub mod views;
+pub mod wire;
 
 /// Milliseconds on the caller's clock (JS: `Date.now()`); the engine never reads a clock itself.
 pub type Millis = u64;
