@@ -9,6 +9,7 @@ use crate::guard::{IdMemory, Verdict, VersionMemory};
 use crate::pending::Pending;
 use crate::plan::FlushPlan;
 use crate::rules::value_text;
+use crate::scan::{to_value, Tape};
 use crate::stats::Stats;
 use crate::Millis;
 use serde_json::{json, Value};
@@ -41,6 +42,8 @@ pub struct Engine {
     plans: VecDeque<FlushPlan>,
     stats: Stats,
     visible: bool,
+    /// The scanner's reusable tape (one payload at a time).
+    tape: Tape,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -60,6 +63,7 @@ impl Engine {
             plans: VecDeque::new(),
             stats: Stats::default(),
             visible: true,
+            tape: Tape::new(),
         }
     }
 
@@ -86,6 +90,7 @@ impl Engine {
         if text.len() > MAX_PAYLOAD_BYTES {
             return Err(too_large(source, text.len()));
         }
+        self.tape.scan(text).map_err(|e| Error::new(ErrorCode::BadJson, source, e.message("payload is not JSON: ")))?;
         if src == Source::Supabase {
             let rules = &self.config.rules;
             let needs = adapt::supabase_fast::Needs {
@@ -93,12 +98,11 @@ impl Engine {
                 scope: &self.config.scope,
                 whole_row: &|t: &str| rules.has_table(t),
             };
-            if let Some(ev) = adapt::supabase_fast::adapt(text, &needs) {
+            if let Some(ev) = adapt::supabase_fast::adapt(&self.tape, text, &needs) {
                 return Ok(self.handle_event(now, ev));
             }
         }
-        let payload: Value = serde_json::from_str(text)
-            .map_err(|e| Error::new(ErrorCode::BadJson, source, format!("payload is not JSON: {e}")))?;
+        let payload = to_value(&self.tape, text, 0);
         let ev = adapt::adapt(src, payload, &self.config.primary_key)?;
         Ok(self.handle_event(now, ev))
     }

@@ -47,8 +47,10 @@ pub mod pending;
 pub mod plan;
 pub mod realtime;
 pub mod rules;
+pub mod scan;
 pub mod stats;
 pub mod views;
+pub mod wire;
 
 /// Milliseconds on the caller's clock (JS: `Date.now()`); the engine never reads a clock itself.
 pub type Millis = u64;
