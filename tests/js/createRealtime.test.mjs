@@ -346,6 +346,23 @@ describe('guards', () => {
     assert.equal(s.head.calls, 2)
   })
 
+  test('tenant isolation holds in every spelling: one foreign spelling drops the event even beside ours', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client, { scope: { factoryId: 'f1' } })
+    const ts = new Date().toISOString()
+    rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', action: 'update', changedKeys: ['status'], data: { status: 'leak', factory_id: 'f2' } })
+    rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', factory_id: 'f2', action: 'update', changedKeys: ['status'], data: { status: 'leak' } })
+    rt.ingest('supabase', supabasePayload('UPDATE', TYPE, { new: row(12, { status: 'leak', version: 9, factoryId: 'f2' }), old: row(12) }))
+    rt.ingest('envelope', { type: 'realtime', entity: TYPE, action: 'insert', factory_id: 'f2', data: row(90), timestamp: ts, id: 'chg-t1' })
+    rt.ingest('centrifugo', { channel: 'factory:f1', offset: 1, data: { type: TYPE, id: 91, factoryId: 'f2', action: 'create', data: { factory_id: 'f1' } } })
+    rt.flush()
+    await settle(client)
+    assert.equal(client.getQueryData(docKey(12)).status, 'open', 'never patched')
+    assert.deepEqual(calls(s), { doc: 1, other: 1, head: 1, page2: 1 }, 'nothing refetched')
+    assert.equal(rt.stats().dropped.outOfScope, 5)
+  })
+
   test('setScope moves the guard to the new scope', async () => {
     const client = makeClient()
     const f2 = await observeSettled(client, headKey('f2'))
@@ -437,6 +454,100 @@ describe('guards', () => {
     await settle(client)
     assert.equal(client.getQueryData(docKey(12)).status, 'approved')
     assert.deepEqual(calls(s), { doc: 1, other: 1, head: 1, page2: 1 })
+  })
+})
+
+describe('callbacks may call back', () => {
+  // CONTRACT: from inside onError, an onStatus listener, a queryFn or any other function querywire
+  // calls, every rt method works, is applied in order, and never throws. The wasm engine traps
+  // (RuntimeError: unreachable) if it calls JS while it holds its state (issue 11).
+  const every = (rt, tag) => {
+    rt.ingest('event', { type: TYPE, id: 900 + tag, factoryId: 'f1', action: 'create' })
+    rt.ingest('event', 'bad input from inside a callback')
+    const off = rt.subscribe({ kind: 'doc', type: TYPE, id: 900 + tag })
+    rt.setScope({ factoryId: 'f1' })
+    rt.flush()
+    off()
+  }
+
+  test('onError may call every rt method', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    let calls = 0
+    const { rt, errors } = await start(client, {
+      onError: (e) => {
+        errors.push(e)
+        if (calls++ === 0) assert.doesNotThrow(() => every(rt, 1))
+      },
+    })
+    assert.doesNotThrow(() => rt.ingest('event', 'bad'))
+    await settle(client)
+    assert.equal(errors.length, 2, 'the first error, then the one ingested from inside onError')
+    assert.equal(rt.stats().flushes, 1, 'the flush from inside onError')
+    assert.equal(s.head.calls, 2, 'its create refetched the list head once')
+    assert.equal(rt.stats().dropped.invalid, 2)
+  })
+
+  test('an onStatus listener may call every rt method, and dispose', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt, errors } = await start(client)
+    const seen = []
+    rt.onStatus((st) => {
+      seen.push(st)
+      if (st === 'connecting') assert.doesNotThrow(() => every(rt, 2))
+      if (st === 'connected') assert.doesNotThrow(() => rt.dispose())
+    })
+    const port = rt.attachConnector({ source: 'test', open: ({ name }) => port.joined(name), close: (name) => port.left(name) })
+    rt.subscribe({ kind: 'list', type: TYPE })
+    await waitFor(() => seen.includes('connected'))
+    await settle(client)
+    assert.deepEqual(seen, ['connecting', 'connected'])
+    assert.equal(errors.length, 1)
+    assert.equal(s.head.calls, 2)
+    assert.equal(rt.status(), 'disconnected', 'disposed from inside the listener')
+  })
+
+  test('a queryFn that runs inside invalidateQueries may ingest and flush; its plan follows in order', async () => {
+    const client = makeClient()
+    const { rt } = await start(client)
+    let rtRef = rt
+    const head = await observeSettled(client, headKey(), () => ({ items: [] }))
+    let fed = false
+    const doc = await observeSettled(client, docKey(12), (n) => {
+      // Runs synchronously inside the plan's invalidateQueries (the doc is active).
+      if (n === 2 && !fed) {
+        fed = true
+        rtRef.ingest('event', { type: TYPE, id: 99, factoryId: 'f1', action: 'create' })
+        rtRef.flush()
+      }
+      return row(12)
+    })
+    rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', action: 'update' })
+    rt.flush()
+    await settle(client)
+    assert.equal(fed, true)
+    assert.equal(doc.calls, 2)
+    assert.equal(head.calls, 2, 'the event fed from inside the queryFn reached the cache')
+    assert.equal(rt.stats().flushes, 2)
+    rtRef = null
+  })
+
+  test('a connector\'s open and close may report facts and detach at once', async () => {
+    const client = makeClient()
+    const { rt } = await start(client)
+    const opened = []
+    const port = rt.attachConnector({
+      source: 'test',
+      open: ({ name }) => { opened.push(name); port.joined(name) },
+      close: (name) => { port.left(name); port.detach() },
+    })
+    const off = rt.subscribe({ kind: 'doc', type: TYPE, id: 1 })
+    await waitFor(() => rt.status() === 'connected')
+    assert.deepEqual(opened, ['doc:work_orders:1', 'factory:f1'])
+    off()
+    await waitFor(() => rt.status() === 'disconnected')
+    assert.equal(port.detached, true)
   })
 })
 

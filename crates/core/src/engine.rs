@@ -1,7 +1,7 @@
 //! The cache engine: payloads and the time in, flush plans out. It owns the window, the guards and
 //! the routing; it owns no timer, no socket and no JS value (see the crate doc for the run loop).
 
-use crate::adapt::{self, fields::field, Source};
+use crate::adapt::{self, fields::spellings, Source};
 use crate::config::{parse_scope, Config};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, RefetchType, RowEvent};
@@ -211,13 +211,16 @@ impl Engine {
         self.pending.invalidate(key, false, RefetchType::Active);
     }
 
+    /// Every spelling the event carries must match (CONTRACT "Scope guard": where an event carries
+    /// the field in more than one accepted spelling, any one that differs drops it). An event that
+    /// does not say cannot be judged; it is kept.
     fn in_scope(&self, row: &RowEvent) -> bool {
         self.config.scope.iter().all(|(name, want)| {
-            let got = if name == "factoryId" { row.factory_id.as_ref() } else { None }.or_else(|| field(&row.row, name));
-            match got {
-                None => true, // an event that does not say cannot be judged; it is kept
-                Some(v) => v == want || (is_primitive(v) && value_text(v) == value_text(want)),
-            }
+            let outer = if name == "factoryId" { row.factory_id.as_ref() } else { None };
+            outer
+                .into_iter()
+                .chain(spellings(&row.row, name))
+                .all(|v| v == want || (is_primitive(v) && value_text(v) == value_text(want)))
         })
     }
 

@@ -1,7 +1,7 @@
 //! The contract's own event payload (seed 001):
 //! `{ type, id, factoryId?, action: create|update|delete|approve|reject, changedKeys?, version?, ts?, data? }`.
 
-use super::fields::{field, id_text, opt_object, table_name};
+use super::fields::{factory_of, id_text, opt_object, table_name};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, RowEvent};
 use serde_json::{Map, Value};
@@ -46,7 +46,6 @@ pub fn adapt(mut o: Map<String, Value>, src: &str) -> Result<Event, Error> {
         Some(Value::Object(d)) => Some(d),
         _ => None,
     };
-    let factory_id = field(&o, "factoryId").or_else(|| data.as_ref().and_then(|d| field(d, "factoryId"))).cloned();
     // Patchable only when every named field has its value; otherwise the doc must be refetched.
     let changed = match (changed_keys, &data) {
         (Some(keys), Some(d)) => keys
@@ -58,6 +57,7 @@ pub fn adapt(mut o: Map<String, Value>, src: &str) -> Result<Event, Error> {
     };
     // The row seen by templates and the scope guard: the changed values, then the event's own fields.
     let mut row = data.unwrap_or_default();
+    let factory_id = factory_of(&o, &mut row);
     for (k, v) in o {
         row.entry(k).or_insert(v);
     }

@@ -1,7 +1,7 @@
 //! Seed 004's envelope: `{ type, entity, action: insert|update|delete, data, timestamp, id }` where
 //! `entity` is the table, `data` the row and `id` a unique event id (deduped across windows).
 
-use super::fields::{field, id_text, row_id, table_name, version_of};
+use super::fields::{factory_of, id_text, row_id, table_name, version_of};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, RowEvent};
 use serde_json::{Map, Value};
@@ -16,7 +16,7 @@ pub fn adapt(mut o: Map<String, Value>, primary_key: &[String]) -> Result<Event,
         Some("delete" | "DELETE") => Action::Delete,
         _ => return Err(Error::new(ErrorCode::WrongType, SRC, "`action` must be insert, update or delete")),
     };
-    let data = match o.remove("data") {
+    let mut data = match o.remove("data") {
         Some(Value::Object(d)) => d,
         Some(other) => return Err(Error::new(ErrorCode::WrongType, SRC, format!("`data` must be the row object, got {}", super::kind(&other)))),
         None => return Err(Error::new(ErrorCode::WrongType, SRC, "`data` (the row) is missing")),
@@ -27,8 +27,9 @@ pub fn adapt(mut o: Map<String, Value>, primary_key: &[String]) -> Result<Event,
         None | Some(Value::Null) => None,
         Some(v) => Some(id_text(v).ok_or_else(|| Error::new(ErrorCode::WrongType, SRC, "`id` (the event id) must be a string or a number"))?),
     };
+    let factory_id = factory_of(&o, &mut data);
     Ok(Event::Row(RowEvent {
-        factory_id: field(&data, "factoryId").cloned(),
+        factory_id,
         version: version_of(data.get("version")),
         ty: entity,
         id,

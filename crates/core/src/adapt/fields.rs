@@ -40,6 +40,31 @@ pub fn field<'a>(row: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
         .or_else(|| row.get(&snake_case(name)).filter(|v| !v.is_null()))
 }
 
+/// Every non-null value of scope field `name` in `row`, under either spelling (`factoryId`,
+/// `factory_id`): the scope guard drops an event when any one differs from the scope.
+pub fn spellings<'a>(row: &'a Map<String, Value>, name: &str) -> impl Iterator<Item = &'a Value> {
+    let snake = snake_case(name);
+    let other = if snake == name { None } else { row.get(&snake) };
+    row.get(name).into_iter().chain(other).filter(|v| !v.is_null())
+}
+
+/// The `factoryId` an event carries outside its row (`outer`, either spelling), for the list key and
+/// the scope guard, which reads it and the row's own spellings. So that no spelling escapes the
+/// guard (issue 11): a spelling the row lacks is copied into the row, and an outer value the row
+/// still does not show (the row names another) is the one returned. Otherwise the outer value,
+/// else the row's.
+pub fn factory_of(outer: &Map<String, Value>, row: &mut Map<String, Value>) -> Option<Value> {
+    for k in ["factoryId", "factory_id"] {
+        if let Some(v) = outer.get(k).filter(|v| !v.is_null()) {
+            if row.get(k).map_or(true, Value::is_null) {
+                row.insert(k.to_string(), v.clone());
+            }
+        }
+    }
+    let hidden = spellings(outer, "factoryId").find(|v| !spellings(row, "factoryId").any(|r| r == *v));
+    hidden.or_else(|| field(outer, "factoryId")).or_else(|| field(row, "factoryId")).cloned()
+}
+
 /// An optional object field; present-but-not-an-object is a type error.
 pub fn opt_object<'a>(o: &'a Map<String, Value>, name: &str, src: &str) -> Result<Option<&'a Map<String, Value>>, Error> {
     match o.get(name) {
