@@ -3,7 +3,7 @@
 import { test, describe, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRealtime } from '../../js/index.js'
-import { makeClient, observeSettled, inactive, settle, sleep, waitFor, supabasePayload } from './helpers.mjs'
+import { makeClient, observeSettled, inactive, settle, sleep, waitFor, supabasePayload, virtualClock } from './helpers.mjs'
 
 const TYPE = 'work_orders'
 const docKey = (id) => ['doc', TYPE, String(id)]
@@ -179,22 +179,23 @@ describe('seed 001: the doc/list policy', () => {
     assert.deepEqual(calls(s), { doc: 2, other: 1, head: 2, page2: 1 })
   })
 
-  test('10 events within 200 ms give at most 2 handler runs', async () => {
+  test('10 events within 200 ms give at most 2 handler runs', async (t) => {
     const client = makeClient()
     const s = await screen(client)
+    const clock = virtualClock(t)
     const { rt } = await start(client, { debounceMs: 100, maxWaitMs: 1000 })
 
     for (let i = 0; i < 10; i++) {
       rt.ingest('event', { type: TYPE, id: 100 + i, factoryId: 'f1', action: 'create', data: row(100 + i) })
-      await sleep(20)
+      await clock.advance(20)
     }
-    await waitFor(() => rt.stats().flushes >= 1, { timeoutMs: 3000 })
-    await sleep(250)
-    await settle(client)
-
-    assert.ok(rt.stats().flushes <= 2, `flushes: ${rt.stats().flushes}`)
-    assert.ok(s.head.calls - 1 >= 1 && s.head.calls - 1 <= 2, `list head refetches: ${s.head.calls - 1}`)
-    assert.deepEqual({ ...calls(s), head: 0 }, { doc: 1, other: 1, head: 0, page2: 1 })
+    // The last event came at 180 ms: the 100 ms window closes at 280 ms, once.
+    await clock.advance(79)
+    assert.equal(rt.stats().flushes, 0)
+    await clock.advance(1)
+    await clock.settle(client)
+    assert.equal(rt.stats().flushes, 1)
+    assert.deepEqual(calls(s), { doc: 1, other: 1, head: 2, page2: 1 }, 'the list head refetched once')
   })
 
   test('a stale version is ignored and a newer one stands', async () => {
@@ -672,52 +673,59 @@ describe('prototype pollution', () => {
 })
 
 describe('flush triggers', () => {
-  test('maxWaitMs: a continuous stream still flushes', async () => {
+  test('maxWaitMs: a continuous stream still flushes', async (t) => {
     const client = makeClient()
     const s = await screen(client)
+    const clock = virtualClock(t)
     const { rt } = await start(client, { debounceMs: 50, maxWaitMs: 150 })
 
-    const startedAt = Date.now()
-    let n = 0
-    while (Date.now() - startedAt < 600) {
+    // An event every 20 ms for 600 ms: the trailing 50 ms window never closes on its own.
+    const flushedAt = []
+    for (let n = 0; n < 30; n++) {
       rt.ingest('event', { type: TYPE, id: 200 + n, factoryId: 'f1', action: 'create' })
-      n++
-      await sleep(20)
+      for (let ms = 0; ms < 20; ms++) {
+        const before = rt.stats().flushes
+        await clock.advance(1)
+        if (rt.stats().flushes > before) flushedAt.push(n * 20 + ms + 1)
+      }
     }
-    const flushesDuringStream = rt.stats().flushes
-    const refetchesDuringStream = s.head.calls - 1
-    await sleep(100)
-    await settle(client)
-
-    assert.ok(flushesDuringStream >= 2, `flushes during a 600 ms stream with maxWaitMs 150: ${flushesDuringStream}`)
-    assert.ok(refetchesDuringStream >= 2, `list head refetches during the stream: ${refetchesDuringStream}`)
-    assert.ok(rt.stats().flushes < n / 2, `${n} events coalesced into ${rt.stats().flushes} flushes`)
+    await clock.advance(100)
+    await clock.settle(client)
+    // Each window opens with its first event and closes 150 ms later; the last one trails off.
+    assert.deepEqual(flushedAt, [150, 310, 470])
+    assert.equal(rt.stats().flushes, 4)
+    assert.equal(s.head.calls, 5, 'the list head refetched once per flush')
   })
 
-  test('debounceMs: the window restarts on each event', async () => {
+  test('debounceMs: the window restarts on each event', async (t) => {
     const client = makeClient()
     const s = await screen(client)
+    const clock = virtualClock(t)
     const { rt } = await start(client, { debounceMs: 300, maxWaitMs: 10_000 })
     for (let i = 0; i < 5; i++) {
       rt.ingest('event', { type: TYPE, id: 300 + i, factoryId: 'f1', action: 'create' })
-      await sleep(50)
+      await clock.advance(i < 4 ? 50 : 0)
     }
+    // The last event came at 200 ms: the window closes at 500 ms, not at 300.
+    await clock.advance(299)
     assert.equal(rt.stats().flushes, 0, 'events 50 ms apart keep a 300 ms window open past the first 300 ms')
-    await waitFor(() => rt.stats().flushes === 1, { timeoutMs: 2000 })
-    await settle(client)
+    await clock.advance(1)
+    assert.equal(rt.stats().flushes, 1)
+    await clock.settle(client)
     assert.equal(s.head.calls, 2)
   })
 
-  test('debounceMs 0 flushes on the next macrotask', async () => {
+  test('debounceMs 0 flushes on the next macrotask', async (t) => {
     const client = makeClient()
     const s = await screen(client)
+    const clock = virtualClock(t)
     const { rt } = await start(client, { debounceMs: 0 })
     rt.ingest('event', { type: TYPE, id: 400, factoryId: 'f1', action: 'create' })
     rt.ingest('event', { type: TYPE, id: 401, factoryId: 'f1', action: 'create' })
     assert.equal(rt.stats().flushes, 0)
-    await sleep(10)
+    await clock.advance(0)
     assert.equal(rt.stats().flushes, 1)
-    await settle(client)
+    await clock.settle(client)
     assert.equal(s.head.calls, 2)
   })
 
@@ -737,19 +745,20 @@ describe('flush triggers', () => {
     assert.equal(s.head.calls, 2, 'nothing pending, nothing refetched')
   })
 
-  test('dispose() flushes what is pending, then stops everything', async () => {
+  test('dispose() flushes what is pending, then stops everything', async (t) => {
     const client = makeClient()
     const s = await screen(client)
+    const clock = virtualClock(t)
     const { rt } = await start(client, { debounceMs: 30, maxWaitMs: 60 })
     rt.ingest('event', { type: TYPE, id: 600, factoryId: 'f1', action: 'create' })
     rt.dispose()
-    await settle(client)
+    await clock.settle(client)
     assert.equal(s.head.calls, 2)
 
     assert.doesNotThrow(() => rt.ingest('event', { type: TYPE, id: 601, factoryId: 'f1', action: 'create' }))
     assert.doesNotThrow(() => rt.flush())
-    await sleep(120)
-    await settle(client)
+    await clock.advance(1_000)
+    await clock.settle(client)
     assert.equal(s.head.calls, 2, 'nothing applies after dispose')
     assert.doesNotThrow(() => rt.dispose(), 'a second dispose is harmless')
   })
@@ -795,32 +804,29 @@ describe('views', () => {
     return client
   }
 
-  test('the same view twice opens its channels once; they close with the last unsubscribe', async () => {
+  test('the same view twice opens its channels once; they close with the last unsubscribe', async (t) => {
     const client = makeClient()
+    const clock = virtualClock(t)
     const { rt } = await start(client)
     const supabase = fakeSupabase()
     const disconnect = rt.connectSupabase(supabase, { schema: 'public', tables: [TYPE] })
     const view = { kind: 'doc', type: TYPE, id: 12 }
-    // Channel changes settle a few ticks later (StrictMode-safe); wait for them, then for quiet.
-    const settled = async (check, message) => {
-      await waitFor(check, { timeoutMs: 2000, message })
-      await sleep(30)
-      assert.ok(check(), message)
-    }
 
     const first = rt.subscribe(view)
-    await settled(() => supabase.open.size >= 1, 'the view opens its channels')
-    const openWithOne = supabase.open.size
+    assert.equal(supabase.open.size, 0, 'channel changes apply on the next tick (StrictMode-safe)')
+    await clock.advance(0)
+    assert.deepEqual([...supabase.open.values()].sort(), ['doc:work_orders:12', 'factory:f1'])
     const second = rt.subscribe({ ...view })
-    await sleep(30)
-    assert.equal(supabase.open.size, openWithOne)
+    await clock.advance(0)
+    assert.equal(supabase.made(), 2, 'the same view again opens nothing')
 
     first()
     first()
-    await sleep(30)
-    assert.equal(supabase.open.size, openWithOne, 'calling the same unsubscribe again does nothing')
+    await clock.advance(0)
+    assert.equal(supabase.open.size, 2, 'calling the same unsubscribe again does nothing')
     second()
-    await settled(() => supabase.open.size === 0, 'the last unsubscribe closes them')
+    await clock.advance(0)
+    assert.equal(supabase.open.size, 0, 'the last unsubscribe closes them')
     disconnect()
   })
 })
