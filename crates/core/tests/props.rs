@@ -133,6 +133,7 @@ fn memory_stays_bounded_after_a_long_stream() {
         while e.poll_plan().is_some() {}
     }
     let (ids, versions, pending) = e.memory();
+    assert!(e.interned_keys() <= querywire_core::pending::KEY_CAPACITY + 1_000, "{}", e.interned_keys());
     assert!(ids <= querywire_core::guard::MEMORY, "{ids}");
     assert!(versions <= querywire_core::guard::MEMORY, "{versions}");
     assert!(pending < 100, "{pending}");
