@@ -1,7 +1,7 @@
 //! The cache engine: payloads and the time in, flush plans out. It owns the window, the guards and
 //! the routing; it owns no timer, no socket and no JS value (see the crate doc for the run loop).
 
-use crate::adapt::{self, row::snake_case, Source};
+use crate::adapt::{self, fields::snake_case, Source};
 use crate::config::{parse_scope, Config};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, RefetchType, RowEvent};
@@ -21,7 +21,7 @@ pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 
 /// What happened to one accepted-or-dropped event; returned for tests and traces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Ingested {
     /// Routed to at least one operation.
     Queued,
     /// Valid, but no rule key could be built (a placeholder had no value).
@@ -103,7 +103,7 @@ impl Engine {
 
     /// One payload as JSON text (a WebSocket message, or an object the shim stringified).
     /// Errors are counted in `dropped.invalid` and returned for `onError`.
-    pub fn handle_text(&mut self, now: Millis, source: &str, text: &str) -> Result<Outcome, Error> {
+    pub fn handle_text(&mut self, now: Millis, source: &str, text: &str) -> Result<Ingested, Error> {
         self.st.stats.received += 1;
         let r = self.text_inner(now, source, text);
         if r.is_err() {
@@ -112,7 +112,7 @@ impl Engine {
         r
     }
 
-    fn text_inner(&mut self, now: Millis, source: &str, text: &str) -> Result<Outcome, Error> {
+    fn text_inner(&mut self, now: Millis, source: &str, text: &str) -> Result<Ingested, Error> {
         let src = Source::parse(source).ok_or_else(|| unknown_source(source))?;
         if text.len() > MAX_PAYLOAD_BYTES {
             return Err(too_large(source, text.len()));
@@ -128,7 +128,7 @@ impl Engine {
     }
 
     /// The payload at node `root` of the text the tape holds (a wire frame's `payload`).
-    pub(crate) fn handle_scanned(&mut self, now: Millis, src: Source, text: &str, root: u32) -> Result<Outcome, Error> {
+    pub(crate) fn handle_scanned(&mut self, now: Millis, src: Source, text: &str, root: u32) -> Result<Ingested, Error> {
         self.st.stats.received += 1;
         let r = self.route_scanned(now, src, text, root);
         if r.is_err() {
@@ -137,7 +137,7 @@ impl Engine {
         r
     }
 
-    fn route_scanned(&mut self, now: Millis, src: Source, text: &str, root: u32) -> Result<Outcome, Error> {
+    fn route_scanned(&mut self, now: Millis, src: Source, text: &str, root: u32) -> Result<Ingested, Error> {
         let Input { tape, changed } = &mut self.input;
         let ev = adapt::adapt(src, tape, text, root, &self.st.config.primary_key, changed)?;
         Ok(self.st.handle_event(now, &ev))
@@ -145,7 +145,7 @@ impl Engine {
 
     /// One payload already parsed (the glue's object path, tests): written as JSON text and read
     /// like any other. `size` is its JSON size when known (for the 1 MiB limit).
-    pub fn handle_payload(&mut self, now: Millis, source: &str, payload: Value, size: Option<usize>) -> Result<Outcome, Error> {
+    pub fn handle_payload(&mut self, now: Millis, source: &str, payload: Value, size: Option<usize>) -> Result<Ingested, Error> {
         let _ = size; // the text's own length is checked
         self.handle_text(now, source, &payload.to_string())
     }
@@ -256,44 +256,44 @@ impl State {
     }
 
     /// A canonical event: guards, then routing, then the window.
-    fn handle_event(&mut self, now: Millis, ev: &Event<'_>) -> Outcome {
+    fn handle_event(&mut self, now: Millis, ev: &Event<'_>) -> Ingested {
         if let Some(id) = ev.event_id() {
             if self.ids.contains(id) {
                 self.stats.dropped.duplicate += 1;
-                return Outcome::Duplicate;
+                return Ingested::Duplicate;
             }
         }
         let outcome = match ev {
             Event::Invalidate(inv) => {
                 self.pending.invalidate(&inv.hash, inv.exact, inv.refetch_type);
-                Outcome::Queued
+                Ingested::Queued
             }
             Event::Row(row) => self.route_row(row),
         };
         match outcome {
-            Outcome::Stale => self.stats.dropped.stale += 1,
-            Outcome::Duplicate => self.stats.dropped.duplicate += 1,
-            Outcome::OutOfScope => self.stats.dropped.out_of_scope += 1,
-            Outcome::Queued | Outcome::NoOp => {
+            Ingested::Stale => self.stats.dropped.stale += 1,
+            Ingested::Duplicate => self.stats.dropped.duplicate += 1,
+            Ingested::OutOfScope => self.stats.dropped.out_of_scope += 1,
+            Ingested::Queued | Ingested::NoOp => {
                 // Only accepted events are remembered: a dropped copy must not shadow a good one.
                 if let Some(id) = ev.event_id() {
                     self.ids.insert(id);
                 }
             }
         }
-        if outcome == Outcome::Queued {
+        if outcome == Ingested::Queued {
             self.arm_window(now);
         }
         outcome
     }
 
-    fn route_row(&mut self, row: &RowEvent<'_>) -> Outcome {
+    fn route_row(&mut self, row: &RowEvent<'_>) -> Ingested {
         if !self.in_scope(row) {
-            return Outcome::OutOfScope;
+            return Ingested::OutOfScope;
         }
         match self.versions.check(&row.ty, &row.id, row.version, row.action) {
-            Verdict::Stale => return Outcome::Stale,
-            Verdict::Duplicate => return Outcome::Duplicate,
+            Verdict::Stale => return Ingested::Stale,
+            Verdict::Duplicate => return Ingested::Duplicate,
             Verdict::Fresh => {}
         }
         self.keys.clear();
@@ -301,10 +301,10 @@ impl State {
             for k in &self.keys.keys {
                 self.pending.invalidate(self.keys.hash(k), k.exact, k.refetch_type);
             }
-            return if self.keys.keys.is_empty() { Outcome::NoOp } else { Outcome::Queued };
+            return if self.keys.keys.is_empty() { Ingested::NoOp } else { Ingested::Queued };
         }
         self.apply_policy(row);
-        Outcome::Queued
+        Ingested::Queued
     }
 
     /// The doc/list policy of seed 001 for events no rule matched (CONTRACT "Routing").

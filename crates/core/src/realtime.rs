@@ -6,7 +6,7 @@
 //! Run loop (as for every part of the core): after any input, drain [`Realtime::poll_output`], then
 //! arm one timer for [`Realtime::poll_timeout`] and call [`Realtime::handle_timeout`] when it fires.
 
-use crate::engine::{Engine, Outcome};
+use crate::engine::{Engine, Ingested};
 use crate::error::{Error, ErrorCode};
 use crate::link::{Intent, Link, LinkConfig, LinkOutput, Priority, RecoverScope, SeqCheck, Status, Transport};
 use crate::plan::FlushPlan;
@@ -95,7 +95,7 @@ impl Realtime {
     // ---- payloads -----------------------------------------------------------------------------
 
     /// One payload from the app (`rt.ingest`), as JSON text.
-    pub fn ingest_text(&mut self, now: Millis, source: &str, text: &str) -> Result<Outcome, Error> {
+    pub fn ingest_text(&mut self, now: Millis, source: &str, text: &str) -> Result<Ingested, Error> {
         let r = self.engine.handle_text(now, source, text);
         self.drive(now);
         r
@@ -103,7 +103,7 @@ impl Realtime {
 
     /// One wire-protocol frame from our WebSocket or EventSource (CONTRACT "Wire protocol"):
     /// a control frame, an event frame `{ channel?, seq?, source?, payload }`, or a bare payload.
-    pub fn transport_frame(&mut self, now: Millis, text: &str) -> Result<Option<Outcome>, Error> {
+    pub fn transport_frame(&mut self, now: Millis, text: &str) -> Result<Option<Ingested>, Error> {
         if let Some(l) = self.link.as_mut() {
             l.handle_frame(now); // any frame is proof of life
         }
@@ -112,7 +112,7 @@ impl Realtime {
         r
     }
 
-    fn frame(&mut self, now: Millis, text: &str) -> Result<Option<Outcome>, Error> {
+    fn frame(&mut self, now: Millis, text: &str) -> Result<Option<Ingested>, Error> {
         let (channel, seq, source, payload) = match wire::decode(self.engine.tape_mut(), self.transport_name, text) {
             Ok(Frame::Pong) => return Ok(None),
             Ok(Frame::Recovered { channel, ok }) => {
@@ -136,7 +136,7 @@ impl Realtime {
         if seq_check == Some(SeqCheck::Duplicate) {
             // A replay of what this channel already delivered (overlapping recovery).
             self.engine.record_duplicate();
-            return Ok(Some(Outcome::Duplicate));
+            return Ok(Some(Ingested::Duplicate));
         }
         let Some(source) = source else {
             self.engine.record_invalid();

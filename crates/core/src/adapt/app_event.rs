@@ -1,7 +1,7 @@
 //! The contract's own event payload (seed 001):
 //! `{ type, id, factoryId?, action: create|update|delete|approve|reject, changedKeys?, version?, ts?, data? }`.
 
-use super::row::{cat, id_text, opt_object, set_changed, table_name, In};
+use super::fields::{cat, id_text, opt_object, set_changed, table_name, In};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, Row, RowEvent};
 use crate::scan::Kind;

@@ -1,7 +1,7 @@
 //! Seed 004's envelope: `{ type, entity, action: insert|update|delete, data, timestamp, id }` where
 //! `entity` is the table, `data` the row and `id` a unique event id (deduped across windows).
 
-use super::row::{cat, id_text, kind_name, row_id, table_name, version_of, In};
+use super::fields::{cat, id_text, kind_name, row_id, table_name, version_of, In};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, Row, RowEvent};
 use crate::scan::Kind;

@@ -1,7 +1,7 @@
 //! A direct invalidation: `{ queryKey, exact?, refetchType? }` (also Centrifugo's
 //! `{ event: 'invalidate', queryKey }` of seed 000).
 
-use super::row::In;
+use super::fields::In;
 use crate::error::{Error, ErrorCode};
 use crate::event::{Event, InvalidateEvent, RefetchType};
 use crate::key::write_tape;

@@ -5,13 +5,13 @@ mod app_event;
 mod centrifugo;
 mod envelope;
 mod invalidate;
-pub(crate) mod row;
+pub(crate) mod fields;
 mod supabase;
 
 use crate::error::{Error, ErrorCode};
 use crate::event::Event;
 use crate::scan::{Kind, Tape};
-use row::{cat, kind_name, In};
+use fields::{cat, kind_name, In};
 
 /// The sources `ingest` accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

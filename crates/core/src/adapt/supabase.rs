@@ -5,7 +5,7 @@
 //! scope fields and (for an UPDATE with the whole old row) the changed columns are looked at;
 //! every other column stays unread text.
 
-use super::row::{cat, opt_object, row_id, set_changed, table_name, values_equal, version_of, In};
+use super::fields::{cat, opt_object, row_id, set_changed, table_name, values_equal, version_of, In};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, Row, RowEvent};
 use crate::scan::Kind;

@@ -1,4 +1,4 @@
-//! Helpers shared by the adapters: reading typed fields off the scanner's tape, ids, and error
+//! Helpers shared by the adapters (reading fields): typed fields off the scanner's tape, ids, and error
 //! texts built without `core::fmt` (static words plus parameters).
 
 use crate::error::{Error, ErrorCode};
