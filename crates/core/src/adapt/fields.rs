@@ -87,7 +87,12 @@ pub fn snake_case(name: &str) -> String {
 
 /// An optional object member; present-but-not-an-object (null counts as absent) is a type error.
 pub fn opt_object(p: &In<'_>, o: u32, name: &str, src: &str) -> Result<Option<u32>, Error> {
-    match p.some(o, name) {
+    opt_object_of(p, p.get(o, name), name, src)
+}
+
+/// [`opt_object`] for a member already found.
+pub fn opt_object_of(p: &In<'_>, member: Option<u32>, name: &str, src: &str) -> Result<Option<u32>, Error> {
+    match member.filter(|&v| p.kind(v) != Kind::Null) {
         None => Ok(None),
         Some(v) if p.kind(v) == Kind::Object => Ok(Some(v)),
         Some(v) => Err(Error::new(ErrorCode::WrongType, src, cat(&["`", name, "` must be an object, got ", kind_name(p.kind(v))]))),
@@ -101,7 +106,12 @@ pub fn version_of(p: &In<'_>, v: Option<u32>) -> Option<f64> {
 
 /// A required non-empty string naming the table/type/entity.
 pub fn table_name<'a>(p: &In<'a>, o: u32, name: &str, src: &str) -> Result<Cow<'a, str>, Error> {
-    match p.some(o, name) {
+    table_name_of(p, p.get(o, name), name, src)
+}
+
+/// [`table_name`] for a member already found.
+pub fn table_name_of<'a>(p: &In<'a>, member: Option<u32>, name: &str, src: &str) -> Result<Cow<'a, str>, Error> {
+    match member.filter(|&v| p.kind(v) != Kind::Null) {
         None => Err(Error::new(ErrorCode::MissingTable, src, cat(&["`", name, "` is missing"]))),
         Some(v) => match p.str(v) {
             Some(s) if !s.is_empty() => Ok(s),

@@ -5,7 +5,7 @@
 //! scope fields and (for an UPDATE with the whole old row) the changed columns are looked at;
 //! every other column stays unread text.
 
-use super::fields::{cat, opt_object, row_id, set_changed, table_name, values_equal, version_of, In};
+use super::fields::{cat, opt_object_of, row_id, set_changed, table_name_of, values_equal, version_of, In};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, Row, RowEvent};
 use crate::scan::Kind;
@@ -13,14 +13,17 @@ use crate::scan::Kind;
 const SRC: &str = "supabase";
 
 pub fn adapt<'a>(p: In<'a>, o: u32, primary_key: &[String], changed: &'a mut Vec<(u32, u32)>) -> Result<Event<'a>, Error> {
-    if p.some(o, "type").and_then(|t| p.str(t)).as_deref() == Some("broadcast") {
+    let mut top = [None; 5];
+    p.tape.pick(p.text, o, &["type", "table", "eventType", "new", "old"], &mut top);
+    let [ty, table, event_type, new, old] = top;
+    if ty.filter(|&t| p.kind(t) != Kind::Null).and_then(|t| p.str(t)).as_deref() == Some("broadcast") {
         return match p.get(o, "payload").filter(|&v| p.kind(v) == Kind::Object) {
             Some(payload) => super::app_event::adapt(p, payload, SRC, changed),
             None => Err(Error::new(ErrorCode::NotObject, SRC, "broadcast `payload` must be an 'event' object")),
         };
     }
-    let table = table_name(&p, o, "table", SRC)?;
-    let action = match p.get(o, "eventType") {
+    let table = table_name_of(&p, table, "table", SRC)?;
+    let action = match event_type {
         Some(v) => match p.str(v).as_deref() {
             Some("INSERT") => Action::Create,
             Some("UPDATE") => Action::Update,
@@ -29,8 +32,8 @@ pub fn adapt<'a>(p: In<'a>, o: u32, primary_key: &[String], changed: &'a mut Vec
         },
         None => return Err(Error::new(ErrorCode::WrongType, SRC, "`eventType` is missing")),
     };
-    let new = opt_object(&p, o, "new", SRC)?;
-    let old = opt_object(&p, o, "old", SRC)?;
+    let new = opt_object_of(&p, new, "new", SRC)?;
+    let old = opt_object_of(&p, old, "old", SRC)?;
     let (new_empty, old_empty) = (p.is_empty_object(new), p.is_empty_object(old));
     let id_row = if (action == Action::Delete && !old_empty) || new_empty { old } else { new };
     let id = row_id(&p, id_row, primary_key)
