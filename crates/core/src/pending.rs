@@ -10,9 +10,8 @@
 
 use crate::event::RefetchType;
 use crate::hash::{hash_str, FxMap};
-use crate::plan::{FlushPlan, InvalidateOp, PatchOp, RefetchOp};
-use crate::scan::{to_value, Tape};
-use serde_json::Map;
+use crate::plan::{FlushPlan, InvalidateOp, KeyRef, RefetchOp};
+use crate::scan::Tape;
 
 /// Fields a patch never writes: writing them through an object spread or assignment could reach
 /// `Object.prototype` in the shim (prototype pollution).
@@ -38,6 +37,10 @@ pub struct Keys {
     index: FxMap<u64, KeyId>,
     /// The next key with the same 64-bit hash, or `NONE`.
     chain: Vec<KeyId>,
+    /// Whether a plan has named the key yet (its hash then crossed to the shim).
+    known: Vec<bool>,
+    /// The table was cleared since the last plan: the next plan says so.
+    reset: bool,
     tape: Tape,
 }
 
@@ -91,7 +94,13 @@ impl Keys {
         let h = hash_str(hash);
         let prev = self.index.insert(h, id).unwrap_or(NONE);
         self.chain.push(prev);
+        self.known.push(false);
         id
+    }
+
+    /// Marks `id` as named by a plan; true the first time.
+    fn first_use(&mut self, id: KeyId) -> bool {
+        !std::mem::replace(&mut self.known[id as usize], true)
     }
 
     pub fn clear(&mut self) {
@@ -100,6 +109,8 @@ impl Keys {
         self.ends.clear();
         self.index.clear();
         self.chain.clear();
+        self.known.clear();
+        self.reset = true;
     }
 }
 
@@ -310,25 +321,14 @@ impl Pending {
     /// refetches that an invalidation already refetches are left out.
     pub fn take_plan(&mut self) -> FlushPlan {
         let mut plan = FlushPlan::default();
-        let mut tape = Tape::new();
-        let key_value = |keys: &Keys, tape: &mut Tape, id: KeyId| {
-            let text = keys.text(id);
-            match tape.scan(text) {
-                Ok(()) => to_value(tape, text, 0),
-                Err(_) => serde_json::Value::Null, // cannot happen: the hash is JSON we wrote
-            }
-        };
+        plan.reset = std::mem::take(&mut self.keys.reset);
         for i in 0..self.inv_order.len() {
             let id = self.inv_order[i];
             let s = self.slots[id as usize];
-            let (exact, rt) = (s.inv & EXACT != 0, bits_rt(s.inv));
-            if !self.covered(id, exact, rt, false) {
-                plan.invalidate.push(InvalidateOp {
-                    query_key: key_value(&self.keys, &mut tape, id),
-                    query_hash: self.keys.text(id).to_string(),
-                    exact,
-                    refetch_type: rt,
-                });
+            let (exact, refetch_type) = (s.inv & EXACT != 0, bits_rt(s.inv));
+            if !self.covered(id, exact, refetch_type, false) {
+                let key = self.key_ref(&mut plan, id);
+                plan.invalidate.push(InvalidateOp { key, exact, refetch_type });
             }
         }
         for i in 0..self.patches.len() {
@@ -336,35 +336,33 @@ impl Pending {
             if self.covered(acc.key, true, RefetchType::Active, true) {
                 continue;
             }
-            let mut fields = Map::new();
+            let key = self.key_ref(&mut plan, acc.key);
+            plan.push_patch(key, acc.version);
             let mut f = acc.first;
             while f != NONE {
                 let fl = self.fields[f as usize];
-                let raw = &self.field_text[fl.value.0 as usize..fl.value.1 as usize];
-                let v = if tape.scan(raw).is_ok() { to_value(&tape, raw, 0) } else { serde_json::Value::Null };
-                fields.insert(self.field_text[fl.name.0 as usize..fl.name.1 as usize].to_string(), v);
+                plan.push_field(
+                    &self.field_text[fl.name.0 as usize..fl.name.1 as usize],
+                    &self.field_text[fl.value.0 as usize..fl.value.1 as usize],
+                );
                 f = fl.next;
             }
-            plan.patch.push(PatchOp {
-                query_key: key_value(&self.keys, &mut tape, acc.key),
-                query_hash: self.keys.text(acc.key).to_string(),
-                fields,
-                version: acc.version,
-            });
         }
         for i in 0..self.refetch_order.len() {
             let id = self.refetch_order[i];
             let exact = self.slots[id as usize].refetch & EXACT != 0;
             if !self.covered(id, exact, RefetchType::Active, true) {
-                plan.refetch.push(RefetchOp {
-                    query_key: key_value(&self.keys, &mut tape, id),
-                    query_hash: self.keys.text(id).to_string(),
-                    exact,
-                });
+                let key = self.key_ref(&mut plan, id);
+                plan.refetch.push(RefetchOp { key, exact });
             }
         }
         self.reset();
         plan
+    }
+
+    fn key_ref(&mut self, plan: &mut FlushPlan, id: KeyId) -> KeyRef {
+        let new = self.keys.first_use(id);
+        plan.key(id, new, self.keys.text(id))
     }
 
     fn reset(&mut self) {
@@ -403,8 +401,8 @@ mod tests {
         p.invalidate(&h(json!(["list", "wo"])), false, RefetchType::Active);
         p.invalidate(&h(json!(["list", "wo", "f2"])), false, RefetchType::All);
         let plan = p.take_plan();
-        let keys: Vec<_> = plan.invalidate.iter().map(|o| o.query_key.clone()).collect();
-        assert_eq!(keys, vec![json!(["list", "wo"]), json!(["list", "wo", "f2"])]);
+        let keys: Vec<_> = plan.invalidate.iter().map(|o| plan.hash(&o.key)).collect();
+        assert_eq!(keys, vec![h(json!(["list", "wo"])), h(json!(["list", "wo", "f2"]))]);
     }
 
     #[test]
@@ -427,7 +425,9 @@ mod tests {
         p.patch(&doc, [("__proto__", r#"{"x":1}"#), ("constructor", "1"), ("d", "3")], Some(3.0));
         let plan = p.take_plan();
         assert_eq!(plan.patch.len(), 1);
-        assert_eq!(Value::Object(plan.patch[0].fields.clone()), json!({"a": 2, "b": 2, "c": 1, "d": 3}));
+        let mut fields: Vec<_> = plan.fields(&plan.patch[0]).collect();
+        fields.sort();
+        assert_eq!(fields, [("a", "2"), ("b", "2"), ("c", "1"), ("d", "3")]);
         assert_eq!(plan.patch[0].version, Some(3.0));
     }
 
@@ -439,6 +439,19 @@ mod tests {
         let plan = p.take_plan();
         assert!(plan.patch.is_empty());
         assert_eq!(plan.invalidate.len(), 1);
+    }
+
+    #[test]
+    fn a_key_is_new_in_the_first_plan_that_names_it_only() {
+        let mut p = Pending::default();
+        p.invalidate(&h(json!(["a"])), false, RefetchType::Active);
+        let first = p.take_plan();
+        p.invalidate(&h(json!(["a"])), false, RefetchType::Active);
+        p.invalidate(&h(json!(["b"])), false, RefetchType::Active);
+        let second = p.take_plan();
+        assert!(first.invalidate[0].key.new);
+        assert_eq!(second.invalidate.iter().map(|o| o.key.new).collect::<Vec<_>>(), [false, true]);
+        assert_eq!(first.invalidate[0].key.id, second.invalidate[0].key.id);
     }
 
     #[test]
