@@ -1,4 +1,4 @@
-import { applyPlan } from './applyPlan.js'
+import { applyPlan, createPlanDecoder } from './applyPlan.js'
 import { loadWasm } from './loadWasm.js'
 import { connectSupabase } from './connectSupabase.js'
 import { connectCentrifuge } from './connectCentrifuge.js'
@@ -53,11 +53,13 @@ export async function createRealtime(options = {}) {
 
   // Every callback below may call back into `rt`: the engine calls them with nothing borrowed and
   // applies what they call in order (src/driver.rs).
+  const decodePlan = createPlanDecoder()
   engine.setHandlers({
-    plan(plan) {
+    plan(bytes) {
       let applied
       try {
-        applied = applyPlan(queryClient, plan)
+        // Decoded in full first: the bytes are a view of wasm memory, valid until JS calls back.
+        applied = applyPlan(queryClient, decodePlan(bytes))
       } catch (e) {
         report({ code: 'apply_failed', message: String(e?.message ?? e), source: 'queryClient' })
         return
@@ -85,6 +87,15 @@ export async function createRealtime(options = {}) {
         return
       }
       engine.ingestText(String(source), text ?? 'null')
+    },
+    ingestText(source, text) {
+      if (disposed) return
+      if (typeof text !== 'string') {
+        engine.recordInvalid()
+        report({ code: 'bad_json', message: 'ingestText expects a string of JSON text', source: String(source) })
+        return
+      }
+      engine.ingestText(String(source), text)
     },
     flush() {
       if (!disposed) engine.flush()

@@ -6,7 +6,7 @@
 //! drain that is already running (a drain never nests). Nothing here can trap on a `RefCell`.
 
 use crate::clock::now;
-use crate::interop::{channel_spec_to_js, error_to_js, to_js};
+use crate::interop::{channel_spec_to_js, error_to_js, plan_view};
 use crate::transport::{Report, Transport};
 use crate::visibility::{OnlineListener, VisibilityListener};
 use gloo_timers::callback::Timeout;
@@ -37,6 +37,8 @@ pub struct Inner {
     pub online: Option<OnlineListener>,
     pub transport: Option<Transport>,
     pub disposed: bool,
+    /// The binary plan being handed over (reused: a flush allocates nothing here).
+    plan_buf: Vec<u8>,
     /// A drain is running further up the stack: a re-entrant call leaves its outputs to it.
     draining: bool,
 }
@@ -45,7 +47,17 @@ pub type Shared = Rc<RefCell<Inner>>;
 
 impl Inner {
     pub fn new(rt: Realtime) -> Inner {
-        Inner { rt, handlers: Handlers::default(), timer: None, visibility: None, online: None, transport: None, disposed: false, draining: false }
+        Inner {
+            rt,
+            handlers: Handlers::default(),
+            timer: None,
+            visibility: None,
+            online: None,
+            transport: None,
+            disposed: false,
+            plan_buf: Vec::new(),
+            draining: false,
+        }
     }
 }
 
@@ -93,9 +105,15 @@ fn handler(inner: &Shared, pick: fn(&Handlers) -> &Option<Function>) -> Option<F
 fn carry_out(inner: &Shared, out: Output) {
     match out {
         Output::Plan(plan) => {
+            // Taken out while JS reads it, so a re-entrant flush encodes into a buffer of its own.
+            // The handler reports what it applied with `recordApplied` (two numbers).
+            let mut buf = std::mem::take(&mut inner.borrow_mut().plan_buf);
+            buf.clear();
+            plan.encode(&mut buf);
             if let Some(h) = handler(inner, |h| &h.plan) {
-                let _ = h.call1(&JsValue::NULL, &to_js(&plan));
+                let _ = h.call1(&JsValue::NULL, &plan_view(&buf));
             }
+            inner.borrow_mut().plan_buf = buf;
         }
         Output::OpenChannel(id, spec) => {
             if let Some(h) = handler(inner, |h| &h.open) {

@@ -86,3 +86,11 @@ pub fn strings(v: &JsValue) -> Vec<String> {
     }
     js_sys::Array::from(v).iter().filter_map(|x| x.as_string()).collect()
 }
+
+/// A `Uint8Array` over the plan's bytes in wasm memory: the plan crosses without a copy.
+pub fn plan_view(buf: &[u8]) -> JsValue {
+    // SAFETY: the view aliases `buf`, which is neither freed nor written while the handler runs
+    // (the caller holds it outside the shared state). The shim decodes the bytes into JS values
+    // before it calls anything that could re-enter wasm and grow its memory (docs/INTERFACES.md).
+    unsafe { js_sys::Uint8Array::view(buf) }.into()
+}

@@ -67,7 +67,7 @@ impl H {
     }
     fn refetched(out: &[Output]) -> Vec<Value> {
         out.iter()
-            .filter_map(|o| if let Output::Plan(p) = o { Some(p.refetch.iter().map(|r| r.query_key.clone()).collect::<Vec<_>>()) } else { None })
+            .filter_map(|o| if let Output::Plan(p) = o { Some(p.refetch.iter().map(|r| serde_json::from_str::<Value>(p.hash(&r.key)).unwrap()).collect::<Vec<_>>()) } else { None })
             .flatten()
             .collect()
     }
