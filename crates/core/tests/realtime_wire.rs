@@ -275,3 +275,20 @@ fn recovered_answers_spread_over_time_still_refetch_each_view_once() {
     assert_eq!(refetched.iter().filter(|k| **k == json!(["doc", "wo", "1"])).count(), 1, "{refetched:?}");
     assert_eq!(refetched.iter().filter(|k| **k == json!(["list", "wo", "f1"])).count(), 1, "{refetched:?}");
 }
+
+#[test]
+fn no_option_value_however_large_overflows() {
+    // Issue 10: `backoff.maxMs` near u64::MAX overflowed in the polling retry (± 10 % of it).
+    let huge: Value = serde_json::from_str(r#"{ "backoff": { "initialMs": 18446744073709551615, "maxMs": 18446744073709551615, "maxAttempts": 2 },
+        "heartbeat": { "intervalMs": 18446744073709551615, "timeoutMs": 18446744073709551615 } }"#).unwrap();
+    let mut h = H::new(json!({}));
+    h.rt.subscribe(0, View::doc("wo", "1"));
+    h.rt.connect(0, Transport::Ws, &huge).expect("huge values are clamped, not refused");
+    for _ in 0..20 {
+        h.rt.transport_close(h.now, Some(1006));
+        h.advance(86_400_000 * 3);
+    }
+    h.rt.handle_timeout(u64::MAX);
+    h.drain();
+    assert!(matches!(h.rt.status(), Status::Polling | Status::Reconnecting | Status::Connecting), "{:?}", h.rt.status());
+}
