@@ -378,6 +378,15 @@ export interface Realtime {
    */
   ingest<S extends Source>(source: S, payload: IngestPayloads[S]): void
   /**
+   * Feeds one payload as JSON text (what a WebSocket, SSE or Centrifugo message already is), so
+   * an app that owns its socket never parses a payload into objects just for it to be read again.
+   * The text is scanned once; only the columns routing reads are decoded. Never throws: text that
+   * is not JSON is `bad_json` in `onError` and `stats().dropped.invalid`.
+   * @example
+   * socket.onmessage = (m) => rt.ingestText('envelope', m.data)
+   */
+  ingestText(source: Source, text: string): void
+  /**
    * Applies every pending operation now.
    * @example
    * rt.flush()

@@ -246,8 +246,8 @@ impl Realtime {
         if let Some(b) = merged.get("backoff").filter(|v| !v.is_null()) {
             let [initial, max, attempts] = uint_fields(b, "backoff", &["initialMs", "maxMs", "maxAttempts"]).map_err(bad)?;
             let d = &mut cfg.backoff;
-            d.initial_ms = initial.unwrap_or(d.initial_ms);
-            d.max_ms = max.unwrap_or(d.max_ms);
+            d.initial_ms = initial.map_or(d.initial_ms, clamp_ms);
+            d.max_ms = max.map_or(d.max_ms, clamp_ms);
             if let Some(a) = attempts {
                 d.max_attempts = u32::try_from(a).map_err(|_| bad("backoff.maxAttempts is too large".into()))?;
             }
@@ -255,14 +255,14 @@ impl Realtime {
         if let Some(h) = merged.get("heartbeat").filter(|v| !v.is_null()) {
             let [interval, timeout] = uint_fields(h, "heartbeat", &["intervalMs", "timeoutMs"]).map_err(bad)?;
             let d = &mut cfg.heartbeat;
-            d.interval_ms = interval.unwrap_or(d.interval_ms);
-            d.timeout_ms = timeout.unwrap_or(d.timeout_ms);
+            d.interval_ms = interval.map_or(d.interval_ms, clamp_ms);
+            d.timeout_ms = timeout.map_or(d.timeout_ms, clamp_ms);
         }
         if let Some(e) = merged.get("enabled").filter(|v| !v.is_null()) {
             cfg.enabled = e.as_bool().ok_or_else(|| bad("enabled must be a boolean".into()))?;
         }
         if let Some(p) = merged.get("pollingMs").filter(|v| !v.is_null()) {
-            cfg.polling_ms = Some(p.as_f64().filter(|x| *x >= 0.0).ok_or_else(|| bad("pollingMs must be a number".into()))? as u64);
+            cfg.polling_ms = Some(clamp_ms(p.as_f64().filter(|x| *x >= 0.0).ok_or_else(|| bad("pollingMs must be a number".into()))? as u64));
         }
         cfg.seed = merged.get("seed").and_then(Value::as_u64).unwrap_or(now ^ 0x9e37_79b9_7f4a_7c15);
         cfg.transport = transport;
@@ -480,6 +480,15 @@ impl Realtime {
             self.outputs.push_back(Output::Plan(p));
         }
     }
+}
+
+/// Longest duration a connection option may ask for: one day. Larger values (up to `u64::MAX`,
+/// which JS can send) are clamped, so no later sum or `± 10 %` of them can overflow (issue 10:
+/// `backoff.maxMs` near `u64::MAX` overflowed in the polling retry).
+const MAX_OPTION_MS: u64 = 86_400_000;
+
+fn clamp_ms(ms: u64) -> u64 {
+    ms.min(MAX_OPTION_MS)
 }
 
 /// The named fields of option object `v` (others ignored), each absent or a non-negative integer.
