@@ -9,6 +9,7 @@
 use crate::adapt::{self, Source};
 use crate::engine::{Engine, Outcome, MAX_PAYLOAD_BYTES};
 use crate::error::{Error, ErrorCode};
+use crate::link::polling::Poller;
 use crate::link::{Intent, Link, LinkConfig, LinkOutput, Priority, RecoverScope, SeqCheck, Status, Transport};
 use crate::plan::FlushPlan;
 use crate::rules::value_text;
@@ -49,6 +50,9 @@ pub struct Realtime {
     /// Channels whose views need a refetch, held while the link still waits for other channels'
     /// `recovered` answers (one frame per channel): released together, each view refetches once.
     held_recovery: Vec<String>,
+    /// Polls the active views while a JS-held connector reports its socket down (`link::polling`,
+    /// the rules our own transport's Link follows).
+    connector_poll: Poller,
     status: Status,
     outputs: VecDeque<Output>,
 }
@@ -67,6 +71,10 @@ impl Realtime {
             visible: true,
             sync_at: None,
             held_recovery: Vec::new(),
+            connector_poll: Poller::new(
+                options.get("pollingMs").and_then(Value::as_f64).map(|ms| ms.max(0.0) as u64),
+                options.get("seed").and_then(Value::as_u64).unwrap_or(now ^ 0x6a09_e667_f3bc_c909),
+            ),
             status: Status::Disconnected,
             outputs: VecDeque::new(),
         };
@@ -299,6 +307,7 @@ impl Realtime {
     /// `document.visibilityState`: the engine flushes on visible, the link checks its socket.
     pub fn set_visible(&mut self, now: Millis, visible: bool) {
         self.visible = visible;
+        self.connector_poll.set_visible(now, visible);
         self.engine.set_visible(now, visible);
         if let Some(l) = self.link.as_mut() {
             l.set_visible(now, visible);
@@ -309,13 +318,14 @@ impl Realtime {
     /// Reports a status from a JS-held transport (supabase-js, centrifuge-js).
     pub fn external_status(&mut self, now: Millis, status: Status) {
         self.set_status(status);
+        self.connector_poll.follow(now, status, self.visible);
         self.drive(now);
     }
 
     // ---- time -----------------------------------------------------------------------------------
 
     pub fn poll_timeout(&self) -> Option<Millis> {
-        [self.engine.poll_timeout(), self.link.as_ref().and_then(Link::poll_timeout), self.sync_at]
+        [self.engine.poll_timeout(), self.link.as_ref().and_then(Link::poll_timeout), self.sync_at, self.connector_poll.next()]
             .into_iter()
             .flatten()
             .min()
@@ -325,6 +335,9 @@ impl Realtime {
         if self.sync_at.is_some_and(|t| t <= now) {
             self.sync_at = None;
             self.sync_channels(now);
+        }
+        if self.connector_poll.fire(now, self.visible) {
+            self.refetch_active(now);
         }
         self.engine.handle_timeout(now);
         if let Some(l) = self.link.as_mut() {
@@ -341,6 +354,7 @@ impl Realtime {
 
     /// Flushes, then stops the transport and polling (`rt.dispose()`).
     pub fn dispose(&mut self, now: Millis) {
+        self.connector_poll.stop();
         self.engine.flush(now);
         self.disconnect(now);
     }
@@ -349,6 +363,15 @@ impl Realtime {
 
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
+    }
+
+    /// Refetches every active view's queries once (through the window, so a recovery and a poll
+    /// that meet refetch each key once).
+    fn refetch_active(&mut self, now: Millis) {
+        let keys = self.views.active_keys();
+        if !keys.is_empty() {
+            self.engine.refetch(now, keys);
+        }
     }
 
     fn set_status(&mut self, s: Status) {
