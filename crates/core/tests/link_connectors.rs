@@ -61,7 +61,9 @@ impl H {
         self.out
             .iter()
             .filter_map(|(t, o)| match o {
-                Output::Plan(p) => Some(p.refetch.iter().map(|r| (*t, r.query_key.clone())).collect::<Vec<_>>()),
+                Output::Plan(p) => Some(
+                    p.refetch.iter().map(|r| (*t, serde_json::from_str::<Value>(p.hash(&r.key)).unwrap())).collect::<Vec<_>>(),
+                ),
                 _ => None,
             })
             .flatten()
