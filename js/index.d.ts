@@ -112,7 +112,11 @@ export interface RealtimeOptions {
   patch?: boolean
   /** Realtime on or off; when off, active views are polled. Default true. */
   enabled?: boolean
-  /** Polling interval while the page is visible, when realtime is off or given up on. Default 5000. */
+  /**
+   * Polling interval while the page is visible (15 s while hidden, ±1 s jitter): when realtime is
+   * off, given up on, or down (the first poll this long after a drop, status still `reconnecting`).
+   * Clamped to 1000..60000. Default 5000.
+   */
   pollingMs?: number
   /** Receives bad input and transport failures; `ingest` never throws. */
   onError?: (error: RealtimeError) => void
@@ -154,7 +158,9 @@ export type View =
 /**
  * Connection state. `disconnected` before a connect and after the app disconnects, `reconnecting`
  * after an established connection drops, `polling` while realtime is off or given up on, `error`
- * after a final close (it stays until the app acts).
+ * after a final close (it stays until the app acts). While `connecting`, `reconnecting` or `polling`
+ * the active views are polled (5 s ± 1 s after the drop, then every 5 s visible / 15 s hidden); the
+ * return refetches each view once and stops the polls.
  * @example
  * const live = (s: Status) => s === 'connected'
  */
@@ -264,16 +270,20 @@ export interface IngestPayloads {
 export type Source = keyof IngestPayloads
 
 /**
- * Reconnect policy: exponential backoff with full jitter, then polling.
+ * Reconnect policy: exponential backoff with full jitter (the views are polled meanwhile), then
+ * status `polling`.
  * @example
- * const backoff: BackoffOptions = { initialMs: 500, maxMs: 10_000, maxAttempts: 5 }
+ * const backoff: BackoffOptions = { initialMs: 500, maxMs: 5_000, maxAttempts: 5 }
  */
 export interface BackoffOptions {
-  /** Default 1000. */
+  /** Upper bound of the first retry delay. Default 1000. */
   initialMs?: number
-  /** Default 30000. */
+  /**
+   * Cap of every retry delay; after giving up the transport is retried every 0.9-1 × maxMs, so a
+   * server that is back is reached within maxMs. Default 10000.
+   */
   maxMs?: number
-  /** Default 10; then the engine polls. */
+  /** Consecutive failed attempts before the status turns `polling`. Default 10. */
   maxAttempts?: number
 }
 
@@ -377,6 +387,15 @@ export interface Realtime {
    * rt.ingest('envelope', JSON.parse(message.data))
    */
   ingest<S extends Source>(source: S, payload: IngestPayloads[S]): void
+  /**
+   * Feeds one payload as JSON text (what a WebSocket, SSE or Centrifugo message already is), so
+   * an app that owns its socket never parses a payload into objects just for it to be read again.
+   * The text is scanned once; only the columns routing reads are decoded. Never throws: text that
+   * is not JSON is `bad_json` in `onError` and `stats().dropped.invalid`.
+   * @example
+   * socket.onmessage = (m) => rt.ingestText('envelope', m.data)
+   */
+  ingestText(source: Source, text: string): void
   /**
    * Applies every pending operation now.
    * @example

@@ -52,7 +52,7 @@ describe('creating an engine', () => {
     assert.ok(pending instanceof Promise)
     const rt = await pending
     engines.push(rt)
-    for (const name of ['ingest', 'flush', 'dispose', 'stats', 'subscribe', 'setScope', 'connectSupabase',
+    for (const name of ['ingest', 'ingestText', 'flush', 'dispose', 'stats', 'subscribe', 'setScope', 'connectSupabase',
       'connectWebSocket', 'connectEventSource', 'connectCentrifuge', 'status', 'onStatus']) {
       assert.equal(typeof rt[name], 'function', name)
     }
@@ -113,6 +113,34 @@ describe('seed 001: the doc/list policy', () => {
     assert.equal(doc.version, 2)
     assert.equal(doc.title, 'edited here', 'an unchanged column is not written')
     assert.deepEqual(calls(s), { doc: 1, other: 1, head: 1, page2: 1 })
+  })
+
+  test('ingestText takes a payload as JSON text, exactly as ingest takes the object', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    client.setQueryData(docKey(12), row(12, { title: 'edited here' }))
+    const { rt, errors } = await start(client)
+
+    // As a socket hands it over: pretty-printed, with a column nothing reads holding what only
+    // JSON.parse accepts (a lone surrogate escape, a number beyond a double).
+    const text = JSON.stringify(supabasePayload('UPDATE', TYPE, {
+      new: row(12, { status: 'approved', version: 2, note: 'NOTE' }),
+      old: row(12, { note: 'NOTE' }),
+    }), null, 2).replaceAll('"NOTE"', '"\\ud800"').replace('"qty": 1,', '"qty": 1, "big": 1e400,')
+    assert.doesNotThrow(() => JSON.parse(text))
+    rt.ingestText('supabase', text)
+    rt.ingestText('supabase', '{"table": ')
+    rt.flush()
+    await settle(client)
+
+    const doc = client.getQueryData(docKey(12))
+    assert.equal(doc.status, 'approved')
+    assert.equal(doc.version, 2)
+    assert.equal(doc.title, 'edited here', 'an unchanged column is not written')
+    assert.deepEqual(calls(s), { doc: 1, other: 1, head: 1, page2: 1 }, 'patched, no refetch')
+    assert.deepEqual(errors.map((e) => [e.code, e.source]), [['bad_json', 'supabase']])
+    assert.deepEqual(rt.stats().dropped.invalid, 1)
+    assert.equal(rt.stats().received, 2)
   })
 
   test('a doc update invalidates only its doc when patching is off', async () => {

@@ -195,9 +195,9 @@ fn enabled_false_polls_active_views_from_creation() {
             polls.push(h.now);
         }
     }
-    // Seed 7: every 5 s ± 1 s, the first one interval after polling starts (the clock is virtual
-    // and the jitter seeded, so the times are exact).
-    assert_eq!(polls, [5842, 11492, 17007, 22546, 26622, 31519, 35817, 40828, 44899, 50056, 54600, 59624]);
+    // Seed 7 (polls draw from their own stream, link/polling.rs): every 5 s ± 1 s, the first one
+    // interval after polling starts (the clock is virtual and the jitter seeded, so the times are exact).
+    assert_eq!(polls, [5135, 10335, 15615, 20920, 26496, 31012, 35510, 40196, 45978, 50275, 55082, 59433]);
     assert!(polls.windows(2).all(|w| (4_000..=6_000).contains(&(w[1] - w[0]))));
 }
 
@@ -292,4 +292,41 @@ fn recovered_answers_spread_over_time_still_refetch_each_view_once() {
     let refetched = H::refetched(&h.take());
     assert_eq!(refetched.iter().filter(|k| **k == json!(["doc", "wo", "1"])).count(), 1, "{refetched:?}");
     assert_eq!(refetched.iter().filter(|k| **k == json!(["list", "wo", "f1"])).count(), 1, "{refetched:?}");
+}
+
+#[test]
+fn no_option_value_however_large_overflows() {
+    // Issue 10: `backoff.maxMs` near u64::MAX overflowed in the polling retry (± 10 % of it).
+    let huge: Value = serde_json::from_str(r#"{ "backoff": { "initialMs": 18446744073709551615, "maxMs": 18446744073709551615, "maxAttempts": 2 },
+        "heartbeat": { "intervalMs": 18446744073709551615, "timeoutMs": 18446744073709551615 } }"#).unwrap();
+    let mut h = H::new(json!({}));
+    h.rt.subscribe(0, View::doc("wo", "1"));
+    h.rt.connect(0, Transport::Ws, &huge).expect("huge values are clamped, not refused");
+    for _ in 0..20 {
+        h.rt.transport_close(h.now, Some(1006));
+        h.advance(86_400_000 * 3);
+    }
+    h.rt.handle_timeout(u64::MAX);
+    h.drain();
+    assert!(matches!(h.rt.status(), Status::Polling | Status::Reconnecting | Status::Connecting), "{:?}", h.rt.status());
+}
+
+#[test]
+fn a_frame_is_read_as_json_parse_reads_it() {
+    // Issue 10: a lone surrogate escape or 1e400 in a column nothing reads turned a WebSocket frame
+    // into bad_json (the event was lost), while the same payload by rt.ingest was accepted.
+    let mut h = H::connected(json!({ "debounceMs": 0, "scope": { "factoryId": "f1" } }));
+    h.take();
+    let text = r#"{ "channel": "doc:wo:1", "seq": 1, "payload": { "schema": "public", "table": "wo", "commit_timestamp": "t",
+        "eventType": "DELETE", "new": {}, "old": { "id": 1, "factory_id": "f1", "note": "\ud800", "big": 1e400 }, "errors": null } }"#;
+    assert!(h.rt.transport_frame(h.now, text).is_ok());
+    h.drain();
+    h.advance(0);
+    let out = h.take();
+    let hashes: Vec<String> = out.iter().filter_map(|o| match o {
+        Output::Plan(p) => Some(p.hashes().into_iter().map(str::to_string).collect::<Vec<_>>()),
+        _ => None,
+    }).flatten().collect();
+    assert_eq!(hashes, [r#"["list","wo","f1",{"page":1}]"#, r#"["doc","wo","1"]"#]);
+    assert_eq!(h.rt.engine().stats().dropped.invalid, 0);
 }
