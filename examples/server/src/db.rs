@@ -18,9 +18,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::hub::{channels_for, Action, Change, Hub};
+use crate::streams::{new_epoch, StreamPub};
 use crate::util::{now_rfc3339, unix_ms};
 
 pub const CHANGES_COUNTER: &str = "__changes__";
+/// `qw_meta` row holding the Centrifugo stream epoch.
+pub const EPOCH_KEY: &str = "centrifugo_epoch";
 pub const NOTIFY_CHANNEL: &str = "querywire_changes";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -135,6 +138,14 @@ impl Db {
             Db::Postgres(p) => p.delete(id).await,
         }
     }
+    /// A stream reset: new epoch, no history (`POST /api/admin/centrifugo {"reset": true}`).
+    pub async fn reset_streams(&self) -> Result<String, DbError> {
+        match self {
+            Db::Sqlite(s) => s.run(move |me, c| me.reset_streams(c)).await,
+            Db::Postgres(p) => p.reset_streams().await,
+        }
+    }
+
     /// Ids of a factory's rows, newest first (bursts).
     pub async fn ids(&self, factory: String, limit: i64) -> Result<Vec<i64>, DbError> {
         Ok(self
@@ -217,9 +228,58 @@ impl Sqlite {
                version INTEGER NOT NULL DEFAULT 1,
                updated_at TEXT NOT NULL);
              CREATE INDEX IF NOT EXISTS work_orders_factory ON work_orders(factory_id, id);
-             CREATE TABLE IF NOT EXISTS qw_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+             CREATE TABLE IF NOT EXISTS qw_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS qw_history (channel TEXT NOT NULL, seq INTEGER NOT NULL,
+               data TEXT NOT NULL, time_ms INTEGER NOT NULL, PRIMARY KEY (channel, seq));
+             CREATE TABLE IF NOT EXISTS qw_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
         )?;
         let base = if memory { unix_ms() } else { 0 };
+        // The Centrifugo streams: epoch and history (before the counters, which may be ahead).
+        {
+            let epoch: Option<String> = conn
+                .query_row(
+                    "SELECT value FROM qw_meta WHERE name = ?1",
+                    params![EPOCH_KEY],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let epoch = match epoch {
+                Some(e) => e,
+                None => {
+                    let e = new_epoch();
+                    conn.execute(
+                        "INSERT INTO qw_meta(name, value) VALUES (?1, ?2)",
+                        params![EPOCH_KEY, e],
+                    )?;
+                    e
+                }
+            };
+            hub.streams.set_epoch(epoch);
+            let oldest = unix_ms() - hub.streams.ttl_ms;
+            conn.execute("DELETE FROM qw_history WHERE time_ms < ?1", params![oldest])?;
+            let mut st = conn.prepare(
+                "SELECT channel, seq, data, time_ms FROM qw_history ORDER BY channel, seq",
+            )?;
+            let rows = st.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })?;
+            for row in rows {
+                let (channel, seq, data, time_ms) = row?;
+                hub.streams.append(
+                    &channel,
+                    StreamPub {
+                        offset: seq.max(0) as u64,
+                        data: data.into(),
+                        time_ms,
+                    },
+                );
+            }
+        }
         // Known channel counters: seqs up to them are not in this process's history.
         {
             let mut st = conn.prepare("SELECT name, value FROM qw_counters")?;
@@ -319,22 +379,55 @@ impl Sqlite {
         let Some(row) = new.or(old) else {
             return Ok(());
         };
-        let mut seqs = Vec::with_capacity(3);
+        let mut seqs = Vec::with_capacity(crate::invalidation::RULES.len());
         for ch in channels_for(&row.id.to_string(), &row.factory_id) {
             let seq = self.bump(&tx, &ch)?;
             seqs.push((ch, seq.max(0) as u64));
         }
         let number = self.bump(&tx, CHANGES_COUNTER)?;
-        tx.commit()?;
-        self.hub.publish(Change {
+        let change = Change {
             number,
             action,
             record: new.map(WorkOrder::to_json),
             old: old.map(WorkOrder::to_json),
             timestamp: now_rfc3339(),
             seqs,
-        });
+        };
+        // The streams' history is written in the same transaction: it survives a restart.
+        let pubs = crate::invalidation::publications(&change);
+        {
+            let now = unix_ms();
+            let mut ins = tx.prepare_cached(
+                "INSERT OR REPLACE INTO qw_history(channel, seq, data, time_ms) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut prune =
+                tx.prepare_cached("DELETE FROM qw_history WHERE channel = ?1 AND seq <= ?2")?;
+            let size = self.hub.streams.size as u64;
+            for p in &pubs {
+                ins.execute(params![p.channel, p.seq as i64, &*p.data, now])?;
+                if p.seq % 32 == 0 && p.seq > size {
+                    prune.execute(params![p.channel, (p.seq - size) as i64])?;
+                }
+            }
+        }
+        tx.commit()?;
+        self.hub.publish_with(change, pubs);
         Ok(())
+    }
+
+    /// Start a new stream epoch and forget the streams' history.
+    fn reset_streams(&self, c: &mut Connection) -> Result<String, DbError> {
+        let epoch = new_epoch();
+        let tx = c.transaction()?;
+        tx.execute("DELETE FROM qw_history", [])?;
+        tx.execute(
+            "INSERT INTO qw_meta(name, value) VALUES (?1, ?2)
+             ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            params![EPOCH_KEY, epoch],
+        )?;
+        tx.commit()?;
+        self.hub.streams.reset(epoch.clone());
+        Ok(epoch)
     }
 
     fn create(&self, c: &mut Connection, new: &NewOrder) -> Result<WorkOrder, DbError> {
@@ -407,11 +500,22 @@ impl Sqlite {
 
 pub struct Pg {
     client: tokio_postgres::Client,
+    hub: Arc<Hub>,
 }
 
-/// Schema, counters, version/updated_at touch trigger and the change notification trigger.
-/// Run in one implicit transaction under an advisory lock, so concurrent servers can start.
-pub const PG_SCHEMA: &str = r#"
+/// Schema, counters, version/updated_at touch trigger and the change notification trigger (its
+/// channels come from [`crate::invalidation`]). Run in one implicit transaction under an advisory
+/// lock, so concurrent servers can start.
+pub fn pg_schema() -> String {
+    let seqs = crate::invalidation::pg_channel_exprs("r")
+        .iter()
+        .map(|e| format!("json_build_array({e}, qw_bump({e}))"))
+        .collect::<Vec<_>>()
+        .join(",\n    ");
+    PG_SCHEMA.replace("__SEQS__", &seqs)
+}
+
+const PG_SCHEMA: &str = r#"
 SELECT pg_advisory_xact_lock(7277001);
 CREATE TABLE IF NOT EXISTS work_orders (
   id serial PRIMARY KEY,
@@ -424,6 +528,9 @@ CREATE TABLE IF NOT EXISTS work_orders (
 );
 CREATE INDEX IF NOT EXISTS work_orders_factory ON work_orders(factory_id, id);
 CREATE TABLE IF NOT EXISTS qw_counters (name text PRIMARY KEY, value bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS qw_history (channel text NOT NULL, seq bigint NOT NULL,
+  data text NOT NULL, time_ms bigint NOT NULL, PRIMARY KEY (channel, seq));
+CREATE TABLE IF NOT EXISTS qw_meta (name text PRIMARY KEY, value text NOT NULL);
 CREATE OR REPLACE FUNCTION qw_bump(n text) RETURNS bigint LANGUAGE sql AS $$
   INSERT INTO qw_counters(name, value) VALUES (n, 1)
   ON CONFLICT (name) DO UPDATE SET value = qw_counters.value + 1
@@ -443,16 +550,11 @@ $$;
 CREATE OR REPLACE FUNCTION qw_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   r work_orders;
-  c1 text; c2 text; c3 text;
   seqs json;
 BEGIN
   IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
-  c1 := 'doc:work_orders:' || r.id;
-  c2 := 'list:work_orders:' || r.factory_id;
-  c3 := 'factory:' || r.factory_id;
-  seqs := json_build_array(json_build_array(c1, qw_bump(c1)),
-                           json_build_array(c2, qw_bump(c2)),
-                           json_build_array(c3, qw_bump(c3)));
+  seqs := json_build_array(
+    __SEQS__);
   PERFORM pg_notify('querywire_changes', json_build_object(
     'change', qw_bump('__changes__'),
     'action', lower(TG_OP),
@@ -562,10 +664,17 @@ async fn pg_listen(url: &str, hub: Arc<Hub>) -> Result<tokio::task::JoinHandle<(
         }
     }
     Ok(tokio::spawn(async move {
-        let _client = client; // keep the session (and its LISTEN) open
+        // The session keeps its LISTEN open, and stores the streams' history: after the commit
+        // (a crash in between leaves a gap, which recovery reports as not recovered).
         while let Some(payload) = rx.recv().await {
             match parse_notification(&payload) {
-                Some(change) => hub.publish(change),
+                Some(change) => {
+                    let pubs = crate::invalidation::publications(&change);
+                    if let Err(e) = pg_store_history(&client, &hub, &pubs).await {
+                        eprintln!("querywire demo server: storing history failed: {e}");
+                    }
+                    hub.publish_with(change, pubs);
+                }
                 None => eprintln!("querywire demo server: ignoring notification {payload}"),
             }
         }
@@ -573,12 +682,96 @@ async fn pg_listen(url: &str, hub: Arc<Hub>) -> Result<tokio::task::JoinHandle<(
     }))
 }
 
+async fn pg_store_history(
+    client: &tokio_postgres::Client,
+    hub: &Hub,
+    pubs: &[crate::invalidation::Publication],
+) -> Result<(), DbError> {
+    let now = unix_ms();
+    let size = hub.streams.size as u64;
+    for p in pubs {
+        let seq = p.seq as i64;
+        client
+            .execute(
+                "INSERT INTO qw_history(channel, seq, data, time_ms) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (channel, seq) DO UPDATE SET data = excluded.data, time_ms = excluded.time_ms",
+                &[&p.channel, &seq, &&*p.data, &now],
+            )
+            .await?;
+        if p.seq % 32 == 0 && p.seq > size {
+            let below = (p.seq - size) as i64;
+            client
+                .execute(
+                    "DELETE FROM qw_history WHERE channel = $1 AND seq <= $2",
+                    &[&p.channel, &below],
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The streams' epoch (created once per database) and history, before the counters are read.
+async fn pg_load_streams(client: &tokio_postgres::Client, hub: &Hub) -> Result<(), DbError> {
+    client
+        .execute(
+            "INSERT INTO qw_meta(name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            &[&EPOCH_KEY, &new_epoch()],
+        )
+        .await?;
+    let epoch: String = client
+        .query_one("SELECT value FROM qw_meta WHERE name = $1", &[&EPOCH_KEY])
+        .await?
+        .try_get(0)?;
+    hub.streams.set_epoch(epoch);
+    let oldest = unix_ms() - hub.streams.ttl_ms;
+    client
+        .execute("DELETE FROM qw_history WHERE time_ms < $1", &[&oldest])
+        .await?;
+    for row in client
+        .query(
+            "SELECT channel, seq, data, time_ms FROM qw_history ORDER BY channel, seq",
+            &[],
+        )
+        .await?
+    {
+        let channel: String = row.try_get(0)?;
+        let seq: i64 = row.try_get(1)?;
+        let data: String = row.try_get(2)?;
+        let time_ms: i64 = row.try_get(3)?;
+        hub.streams.append(
+            &channel,
+            StreamPub {
+                offset: seq.max(0) as u64,
+                data: data.into(),
+                time_ms,
+            },
+        );
+    }
+    Ok(())
+}
+
 impl Pg {
+    async fn reset_streams(&self) -> Result<String, DbError> {
+        let epoch = new_epoch(); // hex digits only: safe inline, and one simple query is atomic
+        self.client
+            .batch_execute(&format!(
+                "BEGIN; DELETE FROM qw_history;
+                 INSERT INTO qw_meta(name, value) VALUES ('{EPOCH_KEY}', '{epoch}')
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value; COMMIT;"
+            ))
+            .await?;
+        self.hub.streams.reset(epoch.clone());
+        Ok(epoch)
+    }
+
     pub async fn open(url: &str, hub: Arc<Hub>) -> Result<Arc<Pg>, DbError> {
         let client = pg_connect(url).await?;
-        client.batch_execute(PG_SCHEMA).await?;
+        client.batch_execute(&pg_schema()).await?;
+        pg_load_streams(&client, &hub).await?;
         let first = pg_listen(url, hub.clone()).await?;
         let url_owned = url.to_string();
+        let me_hub = hub.clone();
         tokio::spawn(async move {
             let mut current = first;
             loop {
@@ -596,7 +789,10 @@ impl Pg {
                 }
             }
         });
-        let me = Arc::new(Pg { client });
+        let me = Arc::new(Pg {
+            client,
+            hub: me_hub,
+        });
         // Seed under the same advisory lock the schema uses.
         me.client
             .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(7277001);")
