@@ -664,16 +664,17 @@ async fn pg_listen(url: &str, hub: Arc<Hub>) -> Result<tokio::task::JoinHandle<(
         }
     }
     Ok(tokio::spawn(async move {
-        // The session keeps its LISTEN open, and stores the streams' history: after the commit
-        // (a crash in between leaves a gap, which recovery reports as not recovered).
+        // The session keeps its LISTEN open, and stores the streams' history once published
+        // (after the commit: a crash in between leaves a gap in the stored history, which a
+        // recovery after the restart reports as not recovered).
         while let Some(payload) = rx.recv().await {
             match parse_notification(&payload) {
                 Some(change) => {
                     let pubs = crate::invalidation::publications(&change);
+                    hub.publish_with(change, pubs.clone());
                     if let Err(e) = pg_store_history(&client, &hub, &pubs).await {
                         eprintln!("querywire demo server: storing history failed: {e}");
                     }
-                    hub.publish_with(change, pubs);
                 }
                 None => eprintln!("querywire demo server: ignoring notification {payload}"),
             }
@@ -689,24 +690,37 @@ async fn pg_store_history(
 ) -> Result<(), DbError> {
     let now = unix_ms();
     let size = hub.streams.size as u64;
-    for p in pubs {
-        let seq = p.seq as i64;
+    // One statement for the change's publications.
+    let mut sql = String::from("INSERT INTO qw_history(channel, seq, data, time_ms) VALUES ");
+    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
+    let seqs: Vec<i64> = pubs.iter().map(|p| p.seq as i64).collect();
+    let datas: Vec<&str> = pubs.iter().map(|p| &*p.data).collect();
+    for (i, p) in pubs.iter().enumerate() {
+        let n = params.len();
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
+        params.push(&p.channel);
+        params.push(&seqs[i]);
+        params.push(&datas[i]);
+        params.push(&now);
+    }
+    if pubs.is_empty() {
+        return Ok(());
+    }
+    sql.push_str(
+        " ON CONFLICT (channel, seq) DO UPDATE SET data = excluded.data, time_ms = excluded.time_ms",
+    );
+    client.execute(sql.as_str(), &params).await?;
+    for p in pubs.iter().filter(|p| p.seq % 32 == 0 && p.seq > size) {
+        let below = (p.seq - size) as i64;
         client
             .execute(
-                "INSERT INTO qw_history(channel, seq, data, time_ms) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (channel, seq) DO UPDATE SET data = excluded.data, time_ms = excluded.time_ms",
-                &[&p.channel, &seq, &&*p.data, &now],
+                "DELETE FROM qw_history WHERE channel = $1 AND seq <= $2",
+                &[&p.channel, &below],
             )
             .await?;
-        if p.seq % 32 == 0 && p.seq > size {
-            let below = (p.seq - size) as i64;
-            client
-                .execute(
-                    "DELETE FROM qw_history WHERE channel = $1 AND seq <= $2",
-                    &[&p.channel, &below],
-                )
-                .await?;
-        }
     }
     Ok(())
 }
