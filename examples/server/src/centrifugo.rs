@@ -151,7 +151,20 @@ async fn close(socket: &mut WebSocket, d: Disconnect) {
         code: d.0,
         reason: d.1.into(),
     };
-    let _ = socket.send(Message::Close(Some(frame))).await;
+    if socket.send(Message::Close(Some(frame))).await.is_err() {
+        return;
+    }
+    // Finish the closing handshake before dropping the TCP connection: closing it with the
+    // client's commands still unread makes the kernel reset it, and the client would see 1006
+    // (transport closed: reconnect) instead of the code (3500 invalid token: no reconnect).
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Some(Ok(m)) = socket.recv().await {
+            if matches!(m, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 async fn run(app: AppState, mut socket: WebSocket) {

@@ -24,6 +24,40 @@ use crate::util::{now_rfc3339, unix_ms};
 pub const CHANGES_COUNTER: &str = "__changes__";
 /// `qw_meta` row holding the Centrifugo stream epoch.
 pub const EPOCH_KEY: &str = "centrifugo_epoch";
+/// Changes kept in the change log `qw_changes` (besides the history TTL).
+pub const CHANGE_LOG_CAP: i64 = 100_000;
+
+/// A change as the change log (and PostgreSQL's notification) holds it:
+/// `{change, action, record, old, ts, seqs: [[channel, seq], …]}`.
+pub fn change_json(c: &Change) -> String {
+    serde_json::json!({
+        "change": c.number,
+        "action": c.action.as_str(),
+        "record": c.record,
+        "old": c.old,
+        "ts": c.timestamp,
+        "seqs": c.seqs.iter().map(|(ch, s)| serde_json::json!([ch, s])).collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
+/// Start-up: a logged change's publications into the streams' history.
+fn replay_change(hub: &Hub, payload: &str, time_ms: i64) {
+    let Some(change) = parse_notification(payload) else {
+        eprintln!("querywire demo server: ignoring change log entry {payload}");
+        return;
+    };
+    for p in crate::invalidation::publications(&change) {
+        hub.streams.append(
+            &p.channel,
+            StreamPub {
+                offset: p.seq,
+                data: p.data,
+                time_ms,
+            },
+        );
+    }
+}
 pub const NOTIFY_CHANNEL: &str = "querywire_changes";
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -229,8 +263,8 @@ impl Sqlite {
                updated_at TEXT NOT NULL);
              CREATE INDEX IF NOT EXISTS work_orders_factory ON work_orders(factory_id, id);
              CREATE TABLE IF NOT EXISTS qw_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-             CREATE TABLE IF NOT EXISTS qw_history (channel TEXT NOT NULL, seq INTEGER NOT NULL,
-               data TEXT NOT NULL, time_ms INTEGER NOT NULL, PRIMARY KEY (channel, seq));
+             CREATE TABLE IF NOT EXISTS qw_changes (number INTEGER PRIMARY KEY, payload TEXT NOT NULL,
+               time_ms INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS qw_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
         )?;
         let base = if memory { unix_ms() } else { 0 };
@@ -256,28 +290,12 @@ impl Sqlite {
             };
             hub.streams.set_epoch(epoch);
             let oldest = unix_ms() - hub.streams.ttl_ms;
-            conn.execute("DELETE FROM qw_history WHERE time_ms < ?1", params![oldest])?;
-            let mut st = conn.prepare(
-                "SELECT channel, seq, data, time_ms FROM qw_history ORDER BY channel, seq",
-            )?;
-            let rows = st.query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, i64>(3)?,
-                ))
-            })?;
+            conn.execute("DELETE FROM qw_changes WHERE time_ms < ?1", params![oldest])?;
+            let mut st = conn.prepare("SELECT payload, time_ms FROM qw_changes ORDER BY number")?;
+            let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
             for row in rows {
-                let (channel, seq, data, time_ms) = row?;
-                hub.streams.append(
-                    &channel,
-                    StreamPub {
-                        offset: seq.max(0) as u64,
-                        data: data.into(),
-                        time_ms,
-                    },
-                );
+                let (payload, time_ms) = row?;
+                replay_change(&hub, &payload, time_ms);
             }
         }
         // Known channel counters: seqs up to them are not in this process's history.
@@ -393,23 +411,18 @@ impl Sqlite {
             timestamp: now_rfc3339(),
             seqs,
         };
-        // The streams' history is written in the same transaction: it survives a restart.
-        let pubs = crate::invalidation::publications(&change);
-        {
-            let now = unix_ms();
-            let mut ins = tx.prepare_cached(
-                "INSERT OR REPLACE INTO qw_history(channel, seq, data, time_ms) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            let mut prune =
-                tx.prepare_cached("DELETE FROM qw_history WHERE channel = ?1 AND seq <= ?2")?;
-            let size = self.hub.streams.size as u64;
-            for p in &pubs {
-                ins.execute(params![p.channel, p.seq as i64, &*p.data, now])?;
-                if p.seq % 32 == 0 && p.seq > size {
-                    prune.execute(params![p.channel, (p.seq - size) as i64])?;
-                }
-            }
+        // The change log is written in the same transaction: the streams' history survives a
+        // restart (it is rebuilt from the log at start-up).
+        tx.prepare_cached("INSERT INTO qw_changes(number, payload, time_ms) VALUES (?1, ?2, ?3)")?
+            .execute(params![number, change_json(&change), unix_ms()])?;
+        if number % 64 == 0 {
+            tx.prepare_cached("DELETE FROM qw_changes WHERE number <= ?1 OR time_ms < ?2")?
+                .execute(params![
+                    number - CHANGE_LOG_CAP,
+                    unix_ms() - self.hub.streams.ttl_ms
+                ])?;
         }
+        let pubs = crate::invalidation::publications(&change);
         tx.commit()?;
         self.hub.publish_with(change, pubs);
         Ok(())
@@ -419,7 +432,7 @@ impl Sqlite {
     fn reset_streams(&self, c: &mut Connection) -> Result<String, DbError> {
         let epoch = new_epoch();
         let tx = c.transaction()?;
-        tx.execute("DELETE FROM qw_history", [])?;
+        tx.execute("DELETE FROM qw_changes", [])?;
         tx.execute(
             "INSERT INTO qw_meta(name, value) VALUES (?1, ?2)
              ON CONFLICT(name) DO UPDATE SET value = excluded.value",
@@ -528,8 +541,8 @@ CREATE TABLE IF NOT EXISTS work_orders (
 );
 CREATE INDEX IF NOT EXISTS work_orders_factory ON work_orders(factory_id, id);
 CREATE TABLE IF NOT EXISTS qw_counters (name text PRIMARY KEY, value bigint NOT NULL);
-CREATE TABLE IF NOT EXISTS qw_history (channel text NOT NULL, seq bigint NOT NULL,
-  data text NOT NULL, time_ms bigint NOT NULL, PRIMARY KEY (channel, seq));
+CREATE TABLE IF NOT EXISTS qw_changes (number bigint PRIMARY KEY, payload text NOT NULL,
+  time_ms bigint NOT NULL);
 CREATE TABLE IF NOT EXISTS qw_meta (name text PRIMARY KEY, value text NOT NULL);
 CREATE OR REPLACE FUNCTION qw_bump(n text) RETURNS bigint LANGUAGE sql AS $$
   INSERT INTO qw_counters(name, value) VALUES (n, 1)
@@ -551,17 +564,22 @@ CREATE OR REPLACE FUNCTION qw_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   r work_orders;
   seqs json;
+  payload text;
 BEGIN
   IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
   seqs := json_build_array(
     __SEQS__);
-  PERFORM pg_notify('querywire_changes', json_build_object(
+  payload := json_build_object(
     'change', qw_bump('__changes__'),
     'action', lower(TG_OP),
     'record', CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE to_json(NEW) END,
     'old', CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE to_json(OLD) END,
     'ts', to_char(clock_timestamp() AT TIME ZONE 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-    'seqs', seqs)::text);
+    'seqs', seqs)::text;
+  -- The change log, in the writing transaction: the streams' history survives a restart.
+  INSERT INTO qw_changes(number, payload, time_ms)
+    VALUES ((payload::json->>'change')::bigint, payload, (extract(epoch FROM clock_timestamp()) * 1000)::bigint);
+  PERFORM pg_notify('querywire_changes', payload);
   RETURN NULL;
 END
 $$;
@@ -664,16 +682,24 @@ async fn pg_listen(url: &str, hub: Arc<Hub>) -> Result<tokio::task::JoinHandle<(
         }
     }
     Ok(tokio::spawn(async move {
-        // The session keeps its LISTEN open, and stores the streams' history once published
-        // (after the commit: a crash in between leaves a gap in the stored history, which a
-        // recovery after the restart reports as not recovered).
+        // The session keeps its LISTEN open (and prunes the change log the trigger writes).
         while let Some(payload) = rx.recv().await {
             match parse_notification(&payload) {
                 Some(change) => {
-                    let pubs = crate::invalidation::publications(&change);
-                    hub.publish_with(change, pubs.clone());
-                    if let Err(e) = pg_store_history(&client, &hub, &pubs).await {
-                        eprintln!("querywire demo server: storing history failed: {e}");
+                    let number = change.number;
+                    hub.publish(change);
+                    if number % 64 == 0 {
+                        let oldest = unix_ms() - hub.streams.ttl_ms;
+                        let below = number - CHANGE_LOG_CAP;
+                        if let Err(e) = client
+                            .execute(
+                                "DELETE FROM qw_changes WHERE number <= $1 OR time_ms < $2",
+                                &[&below, &oldest],
+                            )
+                            .await
+                        {
+                            eprintln!("querywire demo server: pruning the change log failed: {e}");
+                        }
                     }
                 }
                 None => eprintln!("querywire demo server: ignoring notification {payload}"),
@@ -681,48 +707,6 @@ async fn pg_listen(url: &str, hub: Arc<Hub>) -> Result<tokio::task::JoinHandle<(
         }
         driver.abort();
     }))
-}
-
-async fn pg_store_history(
-    client: &tokio_postgres::Client,
-    hub: &Hub,
-    pubs: &[crate::invalidation::Publication],
-) -> Result<(), DbError> {
-    let now = unix_ms();
-    let size = hub.streams.size as u64;
-    // One statement for the change's publications.
-    let mut sql = String::from("INSERT INTO qw_history(channel, seq, data, time_ms) VALUES ");
-    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
-    let seqs: Vec<i64> = pubs.iter().map(|p| p.seq as i64).collect();
-    let datas: Vec<&str> = pubs.iter().map(|p| &*p.data).collect();
-    for (i, p) in pubs.iter().enumerate() {
-        let n = params.len();
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
-        params.push(&p.channel);
-        params.push(&seqs[i]);
-        params.push(&datas[i]);
-        params.push(&now);
-    }
-    if pubs.is_empty() {
-        return Ok(());
-    }
-    sql.push_str(
-        " ON CONFLICT (channel, seq) DO UPDATE SET data = excluded.data, time_ms = excluded.time_ms",
-    );
-    client.execute(sql.as_str(), &params).await?;
-    for p in pubs.iter().filter(|p| p.seq % 32 == 0 && p.seq > size) {
-        let below = (p.seq - size) as i64;
-        client
-            .execute(
-                "DELETE FROM qw_history WHERE channel = $1 AND seq <= $2",
-                &[&p.channel, &below],
-            )
-            .await?;
-    }
-    Ok(())
 }
 
 /// The streams' epoch (created once per database) and history, before the counters are read.
@@ -740,27 +724,18 @@ async fn pg_load_streams(client: &tokio_postgres::Client, hub: &Hub) -> Result<(
     hub.streams.set_epoch(epoch);
     let oldest = unix_ms() - hub.streams.ttl_ms;
     client
-        .execute("DELETE FROM qw_history WHERE time_ms < $1", &[&oldest])
+        .execute("DELETE FROM qw_changes WHERE time_ms < $1", &[&oldest])
         .await?;
     for row in client
         .query(
-            "SELECT channel, seq, data, time_ms FROM qw_history ORDER BY channel, seq",
+            "SELECT payload, time_ms FROM qw_changes ORDER BY number",
             &[],
         )
         .await?
     {
-        let channel: String = row.try_get(0)?;
-        let seq: i64 = row.try_get(1)?;
-        let data: String = row.try_get(2)?;
-        let time_ms: i64 = row.try_get(3)?;
-        hub.streams.append(
-            &channel,
-            StreamPub {
-                offset: seq.max(0) as u64,
-                data: data.into(),
-                time_ms,
-            },
-        );
+        let payload: String = row.try_get(0)?;
+        let time_ms: i64 = row.try_get(1)?;
+        replay_change(hub, &payload, time_ms);
     }
     Ok(())
 }
@@ -770,7 +745,7 @@ impl Pg {
         let epoch = new_epoch(); // hex digits only: safe inline, and one simple query is atomic
         self.client
             .batch_execute(&format!(
-                "BEGIN; DELETE FROM qw_history;
+                "BEGIN; DELETE FROM qw_changes;
                  INSERT INTO qw_meta(name, value) VALUES ('{EPOCH_KEY}', '{epoch}')
                  ON CONFLICT (name) DO UPDATE SET value = excluded.value; COMMIT;"
             ))

@@ -4,8 +4,9 @@
 //! rules of Centrifugo's stream recovery (centrifugal/centrifuge `isStreamRecovered`): recovered
 //! when the epoch matches and the history holds every publication after `offset` up to the top.
 //!
-//! Unlike the `/ws` history (this process's frames only), the streams are persisted by the store
-//! (`qw_history`, `qw_meta`), so they survive a restart like Centrifugo's Redis engine; a reset
+//! Unlike the `/ws` history (this process's frames only), the streams are rebuilt at start-up from
+//! the change log the store writes in each writing transaction (`qw_changes`; the epoch in `qw_meta`),
+//! so they survive a restart like Centrifugo's Redis engine; a reset
 //! (`POST /api/admin/centrifugo {"reset": true}`) clears them and starts a new epoch, like a
 //! Centrifugo whose history was lost.
 
