@@ -26,8 +26,8 @@ export async function createRealtime(options = {}) {
   if (!queryClient || typeof queryClient.getQueryCache !== 'function') {
     throw new TypeError('createRealtime: options.queryClient must be a TanStack Query QueryClient')
   }
-  const { WasmEngine } = await loadWasm()
-  const engine = new WasmEngine(engineOptions(options))
+  const { WasmRealtime } = await loadWasm()
+  const engine = new WasmRealtime(engineOptions(options))
 
   const report = (e) => {
     const err = toReport(e)

@@ -14,7 +14,7 @@ use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::db::{DbError, NewOrder, Patch, WorkOrder};
-use crate::util::ApiError;
+use crate::http_error::ApiError;
 use crate::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -357,7 +357,7 @@ pub async fn centrifugo_token(
     let ttl = opt_int(&m, "ttl", 0, 86_400 * 365)?.unwrap_or(3600);
     let mut claims = json!({ "sub": user });
     if ttl > 0 {
-        claims["exp"] = json!(crate::util::unix_ms().div_euclid(1000) + ttl);
+        claims["exp"] = json!(crate::clock::unix_ms().div_euclid(1000) + ttl);
     }
     let token = crate::jwt::sign(&claims, app.centrifugo.secret.as_bytes());
     Ok(Json(json!({ "token": token })))

@@ -34,9 +34,10 @@ use serde_json::{json, Map, Value};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{sleep_until, Instant};
 
+use crate::clock::unix_ms;
+use crate::http_error::json_error;
 use crate::hub::Published;
 use crate::jwt::{self, TokenError};
-use crate::util::{json_error, unix_ms};
 use crate::{AppState, ConnGuard};
 
 const MAX_CHANNEL_LEN: usize = 255;

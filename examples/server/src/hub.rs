@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::Value;
 use tokio::sync::broadcast;
 
+use crate::clock::unix_ms;
 use crate::invalidation::Publication;
 use crate::streams::{StreamPub, Streams};
-use crate::util::unix_ms;
 
 /// The only table the demo serves.
 pub const TABLE: &str = "work_orders";

@@ -3,13 +3,15 @@
 //! This is a demo. In production the change events come from Supabase Realtime or Centrifugo,
 //! which scale out across machines; querywire connects to them unchanged.
 
+pub mod auth;
 pub mod centrifugo;
+pub mod clock;
 pub mod db;
+pub mod http_error;
 pub mod hub;
 pub mod invalidation;
 pub mod jwt;
 pub mod streams;
-pub mod util;
 
 mod api;
 mod sse;

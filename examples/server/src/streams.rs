@@ -13,7 +13,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::util::unix_ms;
+use crate::clock::unix_ms;
 
 /// One stored publication.
 #[derive(Debug, Clone)]
