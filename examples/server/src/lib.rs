@@ -1,4 +1,7 @@
-//! querywire demo server: a small realtime backend for the demo app and the end-to-end tests.
+//! querywire demo server: a small realtime backend for the demo app and the end-to-end tests:
+//! REST, and every write pushed over `/ws`, `/sse`, a Supabase-Realtime-compatible endpoint
+//! (`supabase.rs`) and a Centrifugo-compatible endpoint (`centrifugo.rs`); what a write publishes
+//! is decided in `invalidation.rs`.
 //!
 //! This is a demo. In production the change events come from Supabase Realtime or Centrifugo,
 //! which scale out across machines; querywire connects to them unchanged.

@@ -8,6 +8,10 @@
 //! PostgreSQL: an `AFTER` trigger bumps the counters and calls `pg_notify('querywire_changes', …)`
 //! in the writing transaction; a dedicated connection `LISTEN`s and publishes what it hears, so
 //! writes made with psql directly are pushed too.
+//!
+//! Both write each change to the change log `qw_changes` in the writing transaction (SQLite: the
+//! server, PostgreSQL: the trigger); at start-up the Centrifugo streams' history is rebuilt from it
+//! (`crate::streams`), and `qw_meta` holds the streams' epoch.
 
 use std::sync::Arc;
 
