@@ -451,8 +451,14 @@ export interface Realtime {
   connectEventSource(url: string, opts?: ConnectOptions): () => void
   /**
    * Subscribes a centrifuge-js client to the views' channels. Returns a function that disconnects.
+   * Publications are deduped by `offset`; a subscription that comes back `recovered: true` refetches
+   * nothing, `recovered: false` or a new stream epoch refetches its views once. A final disconnect
+   * (e.g. 3500 invalid token) is status `'error'` and `onError({ code: 'unauthorized', … })`. Tokens
+   * stay with the client's own `getToken`.
    * @example
+   * const centrifuge = new Centrifuge(url, { getToken })
    * const stop = rt.connectCentrifuge(centrifuge)
+   * centrifuge.connect()
    */
   connectCentrifuge(centrifuge: CentrifugeLike, opts?: CentrifugeConnectOptions): () => void
   /**
