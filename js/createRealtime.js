@@ -2,6 +2,8 @@ import { applyPlan } from './applyPlan.js'
 import { loadWasm } from './loadWasm.js'
 import { connectSupabase } from './connectSupabase.js'
 import { connectCentrifuge } from './connectCentrifuge.js'
+import { devChecks, watchKeyTypes } from './keys.js'
+import { createTap, fetchSnapshot, isVisible, startedSince } from './trace.js'
 
 // Options the engine reads as JSON. Functions and the QueryClient stay on this side.
 function engineOptions(options) {
@@ -29,8 +31,11 @@ export async function createRealtime(options = {}) {
   const { WasmEngine } = await loadWasm()
   const engine = new WasmEngine(engineOptions(options))
 
+  // rt.inspect's feed; every `tap.on &&` below is the whole cost while nothing inspects.
+  const tap = createTap()
   const report = (e) => {
     const err = toReport(e)
+    if (tap.on) tap.emit({ kind: 'error', error: err })
     if (typeof onError === 'function') {
       try { onError(err) } catch { /* a throwing onError must not stop the engine */ }
     } else {
@@ -43,10 +48,14 @@ export async function createRealtime(options = {}) {
   const channelListeners = new Set()
   let disposed = false
 
-  engine.setHandlers({
+  const handlers = {
     plan(plan) {
       try {
-        return applyPlan(queryClient, plan)
+        if (!tap.on) return applyPlan(queryClient, plan)
+        const before = fetchSnapshot(queryClient)
+        const applied = applyPlan(queryClient, plan)
+        tap.emit({ kind: 'plan', plan, applied, refetched: startedSince(queryClient, before) })
+        return applied
       } catch (e) {
         report({ code: 'apply_failed', message: String(e?.message ?? e), source: 'queryClient' })
         return { invalidations: 0, patches: 0 }
@@ -56,14 +65,19 @@ export async function createRealtime(options = {}) {
     status(s) {
       if (s === status) return
       status = s
+      if (tap.on) tap.emit({ kind: 'status', status: s })
       for (const cb of statusListeners) {
         try { cb(s) } catch (e) { report({ code: 'listener_failed', message: String(e?.message ?? e), source: 'onStatus' }) }
       }
     },
     channels(diff) {
+      if (tap.on) tap.emit({ kind: 'channels', open: diff.open, close: diff.close })
       for (const cb of channelListeners) cb(diff)
     },
-  })
+  }
+  engine.setHandlers(handlers)
+  const views = new Map() // handle -> view, for an inspector's start record
+  let scope = options.scope
 
   const rt = {
     ingest(source, payload) {
@@ -77,16 +91,20 @@ export async function createRealtime(options = {}) {
         report({ code: 'not_object', message: `payload cannot be serialised: ${e?.message ?? e}`, source: String(source) })
         return
       }
+      if (tap.on) tap.emit({ kind: 'ingest', source: String(source), text: text ?? 'null' })
       engine.ingestText(String(source), text ?? 'null')
     },
     flush() {
-      if (!disposed) engine.flush()
+      if (disposed) return
+      if (tap.on) tap.emit({ kind: 'flush' })
+      engine.flush()
     },
     dispose() {
       if (disposed) return
       disposed = true
       engine.dispose()
       statusListeners.clear()
+      tap.clear()
       for (const off of cleanups.splice(0)) off()
     },
     stats() {
@@ -94,15 +112,23 @@ export async function createRealtime(options = {}) {
     },
     subscribe(view) {
       const handle = engine.subscribe(view)
+      const closeCheck = keyCheck ? keyCheck.opened(view) : undefined
+      views.set(handle, view)
+      if (tap.on) tap.emit({ kind: 'subscribe', handle, view })
       let done = false
       return () => {
         if (done) return
         done = true
+        views.delete(handle)
+        if (tap.on) tap.emit({ kind: 'unsubscribe', handle })
         engine.unsubscribe(handle)
+        closeCheck?.()
       }
     },
-    setScope(scope) {
-      engine.setScope(scope)
+    setScope(next) {
+      engine.setScope(next)
+      scope = next
+      if (tap.on) tap.emit({ kind: 'scope', scope: next })
     },
     status() {
       return status
@@ -123,6 +149,17 @@ export async function createRealtime(options = {}) {
     connectCentrifuge(centrifuge, opts = {}) {
       return connectCentrifuge(rt, centrifuge, opts)
     },
+    // Observation (docs/API.md): a `start` record with the state now, then every record until the
+    // returned function is called. The frame handler crosses from wasm only while someone listens.
+    inspect(listener) {
+      if (disposed || typeof listener !== 'function') return () => {}
+      const start = { t: Date.now(), kind: 'start', options: { ...engineOptions(options), scope }, status, stats: engine.stats(),
+        channels: engine.channels(), views: [...views].map(([handle, view]) => ({ handle, view })), visible: isVisible() }
+      try { listener(start) } catch { /* as in emit */ }
+      return tap.add(listener,
+        () => engine.setHandlers({ ...handlers, frame: (text) => tap.emit({ kind: 'frame', text }) }),
+        () => { if (!disposed) engine.setHandlers(handlers) })
+    },
   }
 
   // Our own transports live in Rust; only the token function stays here. One at a time: a new
@@ -139,6 +176,9 @@ export async function createRealtime(options = {}) {
     }
   }
   const cleanups = []
+  // Development only: one warning for a view whose doc query is cached under another id type.
+  const keyCheck = devChecks() ? watchKeyTypes(queryClient) : undefined
+  if (keyCheck) cleanups.push(keyCheck.stop)
   // Internal hooks for the connectors (supabase-js, centrifuge-js): not part of the public API.
   Object.defineProperty(rt, '_engine', { value: engine })
   Object.defineProperty(rt, '_onChannels', {

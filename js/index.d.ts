@@ -147,9 +147,56 @@ export interface Stats {
  * const doc: View = { kind: 'doc', type: 'work_orders', id: 12 }
  * const list: View = { kind: 'list', type: 'work_orders' }
  */
-export type View =
-  | { kind: 'doc'; type: string; id: string | number }
-  | { kind: 'list'; type: string }
+export type View<T extends string = string> =
+  | { kind: 'doc'; type: T; id: string | number }
+  | { kind: 'list'; type: T }
+
+/**
+ * A document's query key: `['doc', type, String(id)]`, what the doc/list policy patches and
+ * invalidates and what a doc view refreshes.
+ * @example
+ * type Doc = 'work_orders' | 'invoices'
+ * const key: DocKey<Doc> = docKey('invoices', 7) // readonly ['doc', 'invoices', string]
+ */
+export type DocKey<T extends string = string> = readonly ['doc', T, string]
+
+/**
+ * A list page's query key: `['list', type, String(factoryId), { page }]`; the policy invalidates page 1.
+ * @example
+ * const key: ListKey<'work_orders'> = listKey('work_orders', 'f1', 2)
+ */
+export type ListKey<T extends string = string> = readonly ['list', T, string, { readonly page: number }]
+
+/**
+ * Every page of one factory's list: `['list', type, String(factoryId)]`, what a list view refreshes.
+ * @example
+ * queryClient.invalidateQueries({ queryKey: listPrefix('work_orders', 'f1') })
+ */
+export type ListPrefix<T extends string = string> = readonly ['list', T, string]
+
+/**
+ * `['doc', type, String(id)]`. Use it for every doc query: a numeric id and its string then name the
+ * same query, the one the policy and the view `{ kind: 'doc', type, id }` refresh. The `type`
+ * parameter keeps an app's own union of type names.
+ * @example
+ * useQuery({ queryKey: docKey('work_orders', id), queryFn: () => fetchWorkOrder(id) })
+ */
+export function docKey<const T extends string>(type: T, id: string | number): DocKey<T>
+
+/**
+ * `['list', type, String(factoryId), { page }]`, `page` defaulting to 1 (the list head the policy
+ * invalidates on a create or a delete).
+ * @example
+ * useQuery({ queryKey: listKey('work_orders', factoryId, page), queryFn: () => fetchPage(page) })
+ */
+export function listKey<const T extends string>(type: T, factoryId: string | number, page?: number): ListKey<T>
+
+/**
+ * `['list', type, String(factoryId)]`: a prefix of every {@link listKey} of that list.
+ * @example
+ * queryClient.invalidateQueries({ queryKey: listPrefix('work_orders', 'f1') })
+ */
+export function listPrefix<const T extends string>(type: T, factoryId: string | number): ListPrefix<T>
 
 /**
  * Connection state. `disconnected` before a connect and after the app disconnects, `reconnecting`

@@ -199,7 +199,9 @@ impl Engine {
     fn invalidate_list_head(&mut self, row: &RowEvent) {
         let factory = row.factory_id.clone().or_else(|| self.config.scope.get("factoryId").cloned());
         let key = match factory {
-            Some(f) => json!(["list", row.ty, f, {"page": 1}]),
+            // As text, like views (`list:<type>:<factoryId>`, views.rs) and `listKey`: a numeric
+            // factory id and its string name one list.
+            Some(f) => json!(["list", row.ty, value_text(&f), {"page": 1}]),
             // Without a factory the head cannot be named: every list of the type is refreshed.
             None => json!(["list", row.ty]),
         };

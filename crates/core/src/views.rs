@@ -57,7 +57,7 @@ pub enum View {
 fn id_as_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     match Value::deserialize(d)? {
         Value::String(s) => Ok(s),
-        Value::Number(n) => Ok(n.to_string()),
+        n @ Value::Number(_) => Ok(crate::rules::value_text(&n)), // JS `String(n)`: 1e21 -> "1e+21"
         other => Err(serde::de::Error::custom(format!(
             "a view id must be a string or a number, got {other}"
         ))),
