@@ -102,6 +102,7 @@ export async function createRealtime(options = {}) {
     dispose() {
       if (disposed) return
       disposed = true
+      if (tap.on) tap.emit({ kind: 'dispose' })
       engine.dispose()
       statusListeners.clear()
       tap.clear()

@@ -495,6 +495,76 @@ export interface Realtime {
    * const off = rt.onStatus((s) => console.log('realtime', s))
    */
   onStatus(listener: (status: Status) => void): () => void
+  /**
+   * Observes the engine (what `querywire/devtools` draws): `listener` first gets a `start` record
+   * with the state now, then every input, plan, status change and error as it happens, until the
+   * returned function is called. Nothing is recorded while no listener is attached. The records
+   * of a session are a {@link Trace}'s `records`.
+   * @example
+   * const records: TraceRecord[] = []
+   * const stop = rt.inspect((r) => records.push(r))
+   * // … later: a bug report
+   * const trace: Trace = { version: 1, options: (records[0] as TraceStart).options, records }
+   * stop()
+   */
+  inspect(listener: (record: TraceRecord) => void): () => void
+}
+
+/** A flush plan as the engine hands it to the QueryClient (docs/API.md "Flush plans"). */
+export interface FlushPlan {
+  invalidate: { queryKey: unknown[]; queryHash: string; exact: boolean; refetchType: RefetchType }[]
+  patch: { queryKey: unknown[]; queryHash: string; fields: Record<string, unknown>; version: number | null }[]
+  refetch: { queryKey: unknown[]; queryHash: string; exact: boolean }[]
+}
+
+/**
+ * The first record an inspector gets: the engine's options (functions left out), open views,
+ * channels, status and stats at that time.
+ * @example
+ * rt.inspect((r) => { if (r.kind === 'start') console.log(r.channels) })
+ */
+export interface TraceStart {
+  kind: 'start'
+  t: number
+  options: Omit<RealtimeOptions, 'queryClient' | 'onError'>
+  views: { handle: number; view: View }[]
+  channels: string[]
+  status: Status
+  stats: Stats
+  visible: boolean
+}
+
+/**
+ * One observation, `t` being `Date.now()` when it happened. `ingest`: a payload (as JSON text);
+ * `frame`: a frame of querywire's own WebSocket / SSE; `plan`: a flush as applied, with the
+ * counts applied and the queries whose fetch it started.
+ * @example
+ * const show = (r: TraceRecord) => r.kind === 'plan' ? `${r.refetched.length} refetches` : r.kind
+ */
+export type TraceRecord =
+  | TraceStart
+  | { kind: 'ingest'; t: number; source: string; text: string }
+  | { kind: 'frame'; t: number; text: string }
+  | { kind: 'subscribe'; t: number; handle: number; view: View }
+  | { kind: 'unsubscribe'; t: number; handle: number }
+  | { kind: 'scope'; t: number; scope: Scope }
+  | { kind: 'flush'; t: number }
+  | { kind: 'dispose'; t: number }
+  | { kind: 'visible'; t: number; visible: boolean }
+  | { kind: 'plan'; t: number; plan: FlushPlan; applied: { invalidations: number; patches: number }; refetched: string[] }
+  | { kind: 'status'; t: number; status: Status }
+  | { kind: 'channels'; t: number; open: string[]; close: string[] }
+  | { kind: 'error'; t: number; error: RealtimeError }
+
+/**
+ * A recorded session: what the devtools export and `replayTrace` reads.
+ * @example
+ * const trace: Trace = JSON.parse(await file.text())
+ */
+export interface Trace {
+  version: 1
+  options: Omit<RealtimeOptions, 'queryClient' | 'onError'>
+  records: TraceRecord[]
 }
 
 /**

@@ -22,6 +22,8 @@ struct Handlers {
     error: Option<Function>,
     status: Option<Function>,
     channels: Option<Function>,
+    /// Observation only (`rt.inspect`): each frame of our own transport, before the core reads it.
+    frame: Option<Function>,
 }
 
 struct Inner {
@@ -94,6 +96,7 @@ impl WasmEngine {
             error: method(&handlers, "error"),
             status: method(&handlers, "status"),
             channels: method(&handlers, "channels"),
+            frame: method(&handlers, "frame"),
         };
         deliver(&self.inner);
     }
@@ -299,6 +302,16 @@ fn reporter(weak: Weak<RefCell<Inner>>) -> impl Fn(Report) + Clone + 'static {
 
 /// A socket event: stale generations are ignored, the rest go to the core with the time.
 fn on_report(weak: &Weak<RefCell<Inner>>, r: Report) {
+    if let Report::Frame { generation, text } = &r {
+        // Called with no borrow held: an inspector may call back into the engine.
+        let h = weak.upgrade().and_then(|i| {
+            let i = i.borrow();
+            i.handlers.frame.clone().filter(|_| i.transport.as_ref().map(|t| t.generation) == Some(*generation))
+        });
+        if let Some(h) = h {
+            let _ = h.call1(&JsValue::NULL, &text.as_str().into());
+        }
+    }
     let w = weak.clone();
     let err = with(weak, move |i| {
         let current = i.transport.as_ref().map(|t| t.generation);
