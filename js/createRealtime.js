@@ -54,7 +54,7 @@ export async function createRealtime(options = {}) {
         if (!tap.on) return applyPlan(queryClient, plan)
         const before = fetchSnapshot(queryClient)
         const applied = applyPlan(queryClient, plan)
-        tap.emit({ kind: 'plan', plan, applied, refetched: startedSince(queryClient, before) })
+        tap.emit({ kind: 'plan', plan, applied, refetched: startedSince(queryClient, before), stats: engine.stats() })
         return applied
       } catch (e) {
         report({ code: 'apply_failed', message: String(e?.message ?? e), source: 'queryClient' })

@@ -55,14 +55,17 @@ export interface TraceSummary {
     /** Query hashes whose fetch the flush started. */
     refetched: string[]
     applied: { invalidations: number; patches: number }
-    /** Events (ingested payloads and event frames) since the previous flush. */
+    /** Distinct events (received − duplicates dropped) since the previous flush. */
     events: number
-    /** `events - refetched.length`, at least 0: what one refetch per event would have cost more. */
+    /** `events - refetched.length`, at least 0: what a handler refetching once per change would have cost more. */
     saved: number
   }[]
   errors: { t: number; code: string; message: string; source: string }[]
+  /** Refetches the flushes started, in all. */
   refetches: number
+  /** Sum of the flushes' `saved`. */
   saved: number
+  /** Sum of the flushes' `events`. */
   eventsIn: number
 }
 

@@ -110,7 +110,11 @@ export function summarizeTrace(trace) {
   const events = []
   const flushes = []
   const errors = []
-  let window = 0 // events since the last flush
+  // Distinct events (received − duplicates dropped) since the previous flush, from the stats the
+  // plan records carry: what a handler refetching once per change would have refetched for.
+  const distinct = (st) => (st ? st.received - st.dropped.duplicate : 0)
+  let lastDistinct = distinct(start?.stats)
+  let window = 0 // event records since the last flush (when a record has no stats)
   for (const r of records) {
     switch (r.kind) {
       case 'status': status.push({ t: r.t, status: r.status }); break
@@ -153,7 +157,9 @@ export function summarizeTrace(trace) {
           ...r.plan.patch.map((o) => ({ op: 'patch', hash: o.queryHash, detail: Object.keys(o.fields).join(', ') + (o.version !== null ? ` v${o.version}` : '') })),
           ...r.plan.refetch.map((o) => ({ op: 'refetch', hash: o.queryHash, detail: o.exact ? 'exact' : '' })),
         ]
-        flushes.push({ t: r.t, keys, refetched: r.refetched ?? [], applied: r.applied, events: window, saved: Math.max(0, window - (r.refetched?.length ?? 0)) })
+        const events = r.stats ? distinct(r.stats) - lastDistinct : window
+        if (r.stats) lastDistinct = distinct(r.stats)
+        flushes.push({ t: r.t, keys, refetched: r.refetched ?? [], applied: r.applied, events, saved: Math.max(0, events - (r.refetched?.length ?? 0)) })
         window = 0
         break
       }
@@ -168,7 +174,7 @@ export function summarizeTrace(trace) {
     channels: [...channels.values()].sort((a, b) => a.name.localeCompare(b.name)),
     refetches: flushes.reduce((n, f) => n + f.refetched.length, 0),
     saved: flushes.reduce((n, f) => n + f.saved, 0),
-    eventsIn: events.filter((e) => e.via !== 'control').length,
+    eventsIn: flushes.reduce((n, f) => n + f.events, 0),
   }
 }
 
@@ -230,7 +236,7 @@ function Flushes({ s }) {
         h('span', { style: { color: C.muted } }, time(f.t)), ' ',
         h('b', { style: { color: C.flush } }, `flush`), ` ${f.keys.length} key${f.keys.length === 1 ? '' : 's'} · `,
         h('span', { style: { color: C.refetch } }, `${f.refetched.length} refetch${f.refetched.length === 1 ? '' : 'es'}`),
-        ` · from ${f.events} event${f.events === 1 ? '' : 's'}`),
+        ` · from ${f.events} distinct event${f.events === 1 ? '' : 's'}`),
       open && h('ul', { style: { listStyle: 'none', margin: '2px 0 2px 12px', padding: 0 } },
         f.keys.map((k, j) => h('li', { key: j, 'data-testid': 'qw-flush-key' },
           h('span', { style: { color: k.op === 'patch' ? C.patch : k.op === 'refetch' ? C.refetch : C.flush, display: 'inline-block', width: 74 } }, k.op),
@@ -326,8 +332,8 @@ export function QuerywireDevtools({ initialIsOpen = false, position = 'bottom-ri
         h('div', { style: { display: 'flex', flex: 1, minHeight: 0 } },
           h('div', { style: { width: 300, overflow: 'auto', borderRight: `1px solid ${C.line}` } },
             h(Section, { title: 'Refetches saved' },
-              h('div', { 'data-testid': 'qw-saved', title: 'events that reached a flush, minus the refetches the flushes started: what one refetch per event would have cost more' },
-                h('b', { style: { fontSize: 16 } }, s.saved), h('span', { style: { color: C.muted } }, ` of ${s.eventsIn} events (${s.refetches} refetches in ${s.flushes.length} flushes)`))),
+              h('div', { 'data-testid': 'qw-saved', title: 'distinct events (received − duplicates dropped) minus the refetches the flushes started, flush by flush: what a handler refetching once per change would have cost more' },
+                h('b', { style: { fontSize: 16 } }, s.saved), h('span', { style: { color: C.muted } }, ` = ${s.eventsIn} distinct events − ${s.refetches} refetches (${s.flushes.length} flushes)`))),
             h(Section, { title: 'Dropped' },
               stats && Object.entries(stats.dropped).map(([k, v]) => h('div', { key: k, 'data-testid': `qw-drop-${k}` }, h('span', { style: { color: v ? C.refetch : C.muted, display: 'inline-block', width: 90 } }, k), v))),
             h(Section, { title: 'Channels (last seq · events)' },

@@ -537,7 +537,7 @@ export interface TraceStart {
 /**
  * One observation, `t` being `Date.now()` when it happened. `ingest`: a payload (as JSON text);
  * `frame`: a frame of querywire's own WebSocket / SSE; `plan`: a flush as applied, with the
- * counts applied and the queries whose fetch it started.
+ * counts applied, the queries whose fetch it started, and `stats()` after it.
  * @example
  * const show = (r: TraceRecord) => r.kind === 'plan' ? `${r.refetched.length} refetches` : r.kind
  */
@@ -551,7 +551,7 @@ export type TraceRecord =
   | { kind: 'flush'; t: number }
   | { kind: 'dispose'; t: number }
   | { kind: 'visible'; t: number; visible: boolean }
-  | { kind: 'plan'; t: number; plan: FlushPlan; applied: { invalidations: number; patches: number }; refetched: string[] }
+  | { kind: 'plan'; t: number; plan: FlushPlan; applied: { invalidations: number; patches: number }; refetched: string[]; stats: Stats }
   | { kind: 'status'; t: number; status: Status }
   | { kind: 'channels'; t: number; open: string[]; close: string[] }
   | { kind: 'error'; t: number; error: RealtimeError }
