@@ -28,8 +28,8 @@ export async function createRealtime(options = {}) {
   if (!queryClient || typeof queryClient.getQueryCache !== 'function') {
     throw new TypeError('createRealtime: options.queryClient must be a TanStack Query QueryClient')
   }
-  const { WasmEngine } = await loadWasm()
-  const engine = new WasmEngine(engineOptions(options))
+  const { WasmRealtime } = await loadWasm()
+  const engine = new WasmRealtime(engineOptions(options))
 
   // rt.inspect's feed; every `tap.on &&` below is the whole cost while nothing inspects.
   const tap = createTap()

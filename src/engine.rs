@@ -1,4 +1,4 @@
-//! `WasmEngine`: the core's [`Realtime`] machine behind wasm-bindgen. One `Rc<RefCell<Inner>>` is
+//! `WasmRealtime`: the core's [`Realtime`] machine behind wasm-bindgen. One `Rc<RefCell<Inner>>` is
 //! shared with the timer, the visibility listener and the socket callbacks. JS is only ever called
 //! with no borrow held, so a handler that re-enters (a QueryCache subscriber calling `rt.ingest`,
 //! a `token()` function reading `rt.status()`) cannot trip the `RefCell`.
@@ -39,7 +39,7 @@ struct Inner {
 
 /// The engine as JS sees it (docs/INTERFACES.md). Users reach it through `createRealtime`.
 #[wasm_bindgen]
-pub struct WasmEngine {
+pub struct WasmRealtime {
     inner: Rc<RefCell<Inner>>,
 }
 
@@ -55,11 +55,11 @@ fn json_arg(v: &JsValue) -> Result<serde_json::Value, JsValue> {
 }
 
 #[wasm_bindgen]
-impl WasmEngine {
+impl WasmRealtime {
     /// Options are the `createRealtime` options minus `queryClient`, `onError` and functions.
     /// Throws an `Error` with `code: 'invalid_option'` when an option is invalid.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<WasmEngine, JsValue> {
+    pub fn new(options: JsValue) -> Result<WasmRealtime, JsValue> {
         let opts = json_arg(&options)?;
         let rt = Realtime::new(now(), &opts).map_err(|e| error_to_js(&e))?;
         let inner = Rc::new(RefCell::new(Inner {
@@ -85,7 +85,7 @@ impl WasmEngine {
             i.visibility = listener;
             i.online = online;
         }
-        Ok(WasmEngine { inner })
+        Ok(WasmRealtime { inner })
     }
 
     /// `{ plan(plan), error(e), status(s), channels(diff) }`; each optional. Delivers what waits.
@@ -246,7 +246,7 @@ fn bad_view(msg: &str) -> JsValue {
     error_to_js(&Error::new(ErrorCode::WrongType, "subscribe", msg))
 }
 
-impl WasmEngine {
+impl WasmRealtime {
     fn update<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
         run(&self.inner, f)
     }

@@ -1,7 +1,7 @@
 //! The cache engine: payloads and the time in, flush plans out. It owns the window, the guards and
 //! the routing; it owns no timer, no socket and no JS value (see the crate doc for the run loop).
 
-use crate::adapt::{self, row::field, Source};
+use crate::adapt::{self, fields::field, Source};
 use crate::config::{parse_scope, Config};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, RefetchType, RowEvent};
@@ -9,6 +9,7 @@ use crate::guard::{IdMemory, Verdict, VersionMemory};
 use crate::pending::Pending;
 use crate::plan::FlushPlan;
 use crate::rules::value_text;
+use crate::scan::{to_value, Tape};
 use crate::stats::Stats;
 use crate::Millis;
 use serde_json::{json, Value};
@@ -17,9 +18,10 @@ use std::collections::VecDeque;
 /// Payloads larger than this are refused (CONTRACT "Feeding events").
 pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 
-/// What happened to one accepted-or-dropped event; returned for tests and traces.
+/// What became of one ingested event (queued, or dropped and why); returned for tests and traces.
+/// Not to be confused with [`crate::Output`], what the [`crate::Realtime`] machine asks the glue to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Ingested {
     /// Routed to at least one operation.
     Queued,
     /// Valid, but no rule key could be built (a placeholder had no value).
@@ -40,6 +42,8 @@ pub struct Engine {
     plans: VecDeque<FlushPlan>,
     stats: Stats,
     visible: bool,
+    /// The scanner's reusable tape (one payload at a time).
+    tape: Tape,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -59,6 +63,7 @@ impl Engine {
             plans: VecDeque::new(),
             stats: Stats::default(),
             visible: true,
+            tape: Tape::new(),
         }
     }
 
@@ -75,16 +80,17 @@ impl Engine {
 
     /// One payload as JSON text (a WebSocket message, or an object the shim stringified).
     /// Errors are counted in `dropped.invalid` and returned for `onError`.
-    pub fn handle_text(&mut self, now: Millis, source: &str, text: &str) -> Result<Outcome, Error> {
+    pub fn handle_text(&mut self, now: Millis, source: &str, text: &str) -> Result<Ingested, Error> {
         self.stats.received += 1;
         self.text_inner(now, source, text).inspect_err(|_| self.stats.dropped.invalid += 1)
     }
 
-    fn text_inner(&mut self, now: Millis, source: &str, text: &str) -> Result<Outcome, Error> {
+    fn text_inner(&mut self, now: Millis, source: &str, text: &str) -> Result<Ingested, Error> {
         let src = Source::parse(source).ok_or_else(|| unknown_source(source))?;
         if text.len() > MAX_PAYLOAD_BYTES {
             return Err(too_large(source, text.len()));
         }
+        self.tape.scan(text).map_err(|e| Error::new(ErrorCode::BadJson, source, e.message("payload is not JSON: ")))?;
         if src == Source::Supabase {
             let rules = &self.config.rules;
             let needs = adapt::supabase_fast::Needs {
@@ -92,18 +98,17 @@ impl Engine {
                 scope: &self.config.scope,
                 whole_row: &|t: &str| rules.has_table(t),
             };
-            if let Some(ev) = adapt::supabase_fast::adapt(text, &needs) {
+            if let Some(ev) = adapt::supabase_fast::adapt(&self.tape, text, &needs) {
                 return Ok(self.handle_event(now, ev));
             }
         }
-        let payload: Value = serde_json::from_str(text)
-            .map_err(|e| Error::new(ErrorCode::BadJson, source, format!("payload is not JSON: {e}")))?;
+        let payload = to_value(&self.tape, text, 0);
         let ev = adapt::adapt(src, payload, &self.config.primary_key)?;
         Ok(self.handle_event(now, ev))
     }
 
     /// One payload already parsed. `size` is its JSON size when known (for the 1 MiB limit).
-    pub fn handle_payload(&mut self, now: Millis, source: &str, payload: Value, size: Option<usize>) -> Result<Outcome, Error> {
+    pub fn handle_payload(&mut self, now: Millis, source: &str, payload: Value, size: Option<usize>) -> Result<Ingested, Error> {
         self.stats.received += 1;
         let r = (|| {
             let src = Source::parse(source).ok_or_else(|| unknown_source(source))?;
@@ -129,44 +134,44 @@ impl Engine {
     }
 
     /// A canonical event: guards, then routing, then the window.
-    pub fn handle_event(&mut self, now: Millis, ev: Event) -> Outcome {
+    pub fn handle_event(&mut self, now: Millis, ev: Event) -> Ingested {
         if let Some(id) = ev.event_id() {
             if self.ids.contains(id) {
                 self.stats.dropped.duplicate += 1;
-                return Outcome::Duplicate;
+                return Ingested::Duplicate;
             }
         }
         let outcome = match &ev {
             Event::Invalidate(inv) => {
                 self.pending.invalidate(inv.key.clone(), inv.exact, inv.refetch_type);
-                Outcome::Queued
+                Ingested::Queued
             }
             Event::Row(row) => self.route_row(row),
         };
         match outcome {
-            Outcome::Stale => self.stats.dropped.stale += 1,
-            Outcome::Duplicate => self.stats.dropped.duplicate += 1,
-            Outcome::OutOfScope => self.stats.dropped.out_of_scope += 1,
-            Outcome::Queued | Outcome::NoOp => {
+            Ingested::Stale => self.stats.dropped.stale += 1,
+            Ingested::Duplicate => self.stats.dropped.duplicate += 1,
+            Ingested::OutOfScope => self.stats.dropped.out_of_scope += 1,
+            Ingested::Queued | Ingested::NoOp => {
                 // Only accepted events are remembered: a dropped copy must not shadow a good one.
                 if let Some(id) = ev.event_id() {
                     self.ids.insert(id);
                 }
             }
         }
-        if outcome == Outcome::Queued {
+        if outcome == Ingested::Queued {
             self.arm_window(now);
         }
         outcome
     }
 
-    fn route_row(&mut self, row: &RowEvent) -> Outcome {
+    fn route_row(&mut self, row: &RowEvent) -> Ingested {
         if !self.in_scope(row) {
-            return Outcome::OutOfScope;
+            return Ingested::OutOfScope;
         }
         match self.versions.check(&row.ty, &row.id, row.version, row.action) {
-            Verdict::Stale => return Outcome::Stale,
-            Verdict::Duplicate => return Outcome::Duplicate,
+            Verdict::Stale => return Ingested::Stale,
+            Verdict::Duplicate => return Ingested::Duplicate,
             Verdict::Fresh => {}
         }
         if let Some(keys) = self.config.rules.route(&row.ty, row.action, &row.row) {
@@ -174,10 +179,10 @@ impl Engine {
             for k in keys {
                 self.pending.invalidate(k.key, k.exact, k.refetch_type);
             }
-            return if queued { Outcome::Queued } else { Outcome::NoOp };
+            return if queued { Ingested::Queued } else { Ingested::NoOp };
         }
         self.apply_policy(row);
-        Outcome::Queued
+        Ingested::Queued
     }
 
     /// The doc/list policy of seed 001 for events no rule matched (CONTRACT "Routing").

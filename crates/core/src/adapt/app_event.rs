@@ -1,7 +1,7 @@
 //! The contract's own event payload (seed 001):
 //! `{ type, id, factoryId?, action: create|update|delete|approve|reject, changedKeys?, version?, ts?, data? }`.
 
-use super::row::{field, id_text, opt_object, table_name};
+use super::fields::{field, id_text, opt_object, table_name};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, RowEvent};
 use serde_json::{Map, Value};

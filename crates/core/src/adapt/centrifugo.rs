@@ -2,7 +2,7 @@
 //! `{ event: 'invalidate', queryKey }` or any other payload, recognised by its shape. The offset,
 //! per channel, is the event id: overlapping recovery and live delivery repeat offsets.
 
-use super::row::id_text;
+use super::fields::id_text;
 use super::Source;
 use crate::error::{Error, ErrorCode};
 use crate::event::Event;

@@ -1,7 +1,7 @@
 //! Seed 004's envelope: `{ type, entity, action: insert|update|delete, data, timestamp, id }` where
 //! `entity` is the table, `data` the row and `id` a unique event id (deduped across windows).
 
-use super::row::{field, id_text, row_id, table_name, version_of};
+use super::fields::{field, id_text, row_id, table_name, version_of};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, RowEvent};
 use serde_json::{Map, Value};

@@ -5,7 +5,7 @@ mod app_event;
 mod centrifugo;
 mod envelope;
 mod invalidate;
-pub(crate) mod row;
+pub(crate) mod fields;
 mod supabase;
 pub(crate) mod supabase_fast;
 

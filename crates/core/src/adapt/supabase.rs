@@ -3,7 +3,7 @@
 //! server's `record`/`old_record`), or a broadcast `{ type: 'broadcast', event, payload }` whose
 //! `payload` is an `'event'` payload.
 
-use super::row::{field, opt_object, row_id, table_name, version_of};
+use super::fields::{field, opt_object, row_id, table_name, version_of};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, RowEvent};
 use serde_json::{Map, Value};

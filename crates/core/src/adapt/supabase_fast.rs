@@ -8,114 +8,10 @@
 //! (`tests/supabase_fast.rs`) checks that both paths route every payload the same.
 //! (A serde-derived borrowed struct did the same at +46 KB of wasm; this scanner costs almost none.)
 
-use super::row::{field, id_text, snake_case, version_of};
+use super::fields::{field, id_text, snake_case, version_of};
 use crate::event::{Action, Event, RowEvent};
+use crate::scan::{to_value, Kind, Tape};
 use serde_json::{Map, Value};
-
-/// An object's members as (key, raw value) slices, in text order. `None` when `text` is not an
-/// object or a key holds an escape. `text` must be valid JSON (checked before).
-fn members(text: &str) -> Option<Vec<(&str, &str)>> {
-    let b = text.as_bytes();
-    let mut i = ws(b, 0);
-    if b.get(i) != Some(&b'{') {
-        return None;
-    }
-    let mut out = Vec::new();
-    i = ws(b, i + 1);
-    if b.get(i) == Some(&b'}') {
-        return Some(out);
-    }
-    loop {
-        if b.get(i) != Some(&b'"') {
-            return None;
-        }
-        let start = i + 1;
-        let end = start + b[start..].iter().position(|&c| c == b'"' || c == b'\\')?;
-        if b[end] == b'\\' {
-            return None; // an escaped key: the general path decodes it
-        }
-        i = ws(b, end + 1);
-        if b.get(i) != Some(&b':') {
-            return None;
-        }
-        let vstart = ws(b, i + 1);
-        let vend = skip_value(b, vstart)?;
-        out.push((&text[start..end], &text[vstart..vend]));
-        i = ws(b, vend);
-        match b.get(i) {
-            Some(b',') => i = ws(b, i + 1),
-            Some(b'}') => return Some(out),
-            _ => return None,
-        }
-    }
-}
-
-fn ws(b: &[u8], mut i: usize) -> usize {
-    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-        i += 1;
-    }
-    i
-}
-
-/// The end of the (valid) JSON value starting at `i`.
-fn skip_value(b: &[u8], i: usize) -> Option<usize> {
-    match *b.get(i)? {
-        b'"' => skip_string(b, i),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut j = i;
-            while j < b.len() {
-                match b[j] {
-                    b'"' => {
-                        j = skip_string(b, j)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(j + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-            None
-        }
-        _ => Some(i + b[i..].iter().position(|c| matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')).unwrap_or(b.len() - i)),
-    }
-}
-
-fn skip_string(b: &[u8], i: usize) -> Option<usize> {
-    let mut j = i + 1;
-    while j < b.len() {
-        match b[j] {
-            b'\\' => j += 2,
-            b'"' => return Some(j + 1),
-            _ => j += 1,
-        }
-    }
-    None
-}
-
-/// The last member named `key` (JSON objects keep the last of duplicate keys).
-fn get<'a>(m: &[(&'a str, &'a str)], key: &str) -> Option<&'a str> {
-    m.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v)
-}
-
-/// A JSON string without escapes, unquoted.
-fn plain_str(raw: &str) -> Option<&str> {
-    let inner = raw.strip_prefix('"')?.strip_suffix('"')?;
-    (!inner.contains('\\')).then_some(inner)
-}
-
-fn row(raw: Option<&str>) -> Option<Vec<(&str, &str)>> {
-    match raw {
-        None | Some("null") => Some(Vec::new()),
-        Some(r) => members(r),
-    }
-}
 
 /// What the engine needs from a row besides the id: the columns the scope guard reads.
 pub struct Needs<'n> {
@@ -125,48 +21,58 @@ pub struct Needs<'n> {
     pub whole_row: &'n dyn Fn(&str) -> bool,
 }
 
-fn parse(raw: &str) -> Option<Value> {
-    serde_json::from_str(raw).ok()
+/// A row member: `null` or absent is an empty row, an object is itself, anything else falls back.
+fn row(tape: &Tape, text: &str, top: u32, name: &str) -> Option<Option<u32>> {
+    match tape.get(text, top, name) {
+        None => Some(None),
+        Some(v) => match tape.kind(v) {
+            Kind::Null => Some(None),
+            Kind::Object if tape.members(v).all(|(k, _)| tape.kind(k) == Kind::Str) => Some(Some(v)),
+            _ => None, // not an object, or an escaped key: the general path decodes it
+        },
+    }
 }
 
-/// `Some(event)` for a well-formed payload, `None` to fall back to the general path.
-pub fn adapt(text: &str, needs: &Needs<'_>) -> Option<Event> {
-    serde_json::from_str::<serde::de::IgnoredAny>(text).ok()?;
-    let top = members(text)?;
-    if get(&top, "type").is_some() {
-        return None; // a broadcast: the general path
+/// `Some(event)` for a well-formed payload on `tape` (already scanned from `text`), `None` to fall
+/// back to the general path.
+pub fn adapt(tape: &Tape, text: &str, needs: &Needs<'_>) -> Option<Event> {
+    if tape.kind(0) != Kind::Object || tape.get(text, 0, "type").is_some() {
+        return None; // not an object, or a broadcast: the general path
     }
-    let table = plain_str(get(&top, "table")?).filter(|t| !t.is_empty())?;
-    let action = match plain_str(get(&top, "eventType")?)? {
+    let table = tape.plain_str(text, tape.get(text, 0, "table")?).filter(|t| !t.is_empty())?;
+    let action = match tape.plain_str(text, tape.get(text, 0, "eventType")?)? {
         "INSERT" => Action::Create,
         "UPDATE" => Action::Update,
         "DELETE" => Action::Delete,
         _ => return None,
     };
-    let new = row(get(&top, "new"))?;
-    let old = row(get(&top, "old"))?;
+    let new = row(tape, text, 0, "new")?;
+    let old = row(tape, text, 0, "old")?;
+    let empty = |r: Option<u32>| r.map_or(true, |o| tape.members(o).next().is_none());
     let row = match action {
-        Action::Delete if !old.is_empty() => &old,
-        Action::Delete => &new,
-        _ if !new.is_empty() => &new,
-        _ => &old,
+        Action::Delete if !empty(old) => old,
+        Action::Delete => new,
+        _ if !empty(new) => new,
+        _ => old,
     };
-    let id_of = |r: &[(&str, &str)]| {
-        needs.primary_key.iter().find_map(|col| get(r, col).and_then(parse).and_then(|v| id_text(&v)))
-    };
-    let id = id_of(row).or_else(|| id_of(&old))?;
-    let changed = if action == Action::Update && old.iter().any(|(k, _)| !needs.primary_key.iter().any(|p| p == k)) {
+    let get = |r: Option<u32>, col: &str| r.and_then(|o| tape.get(text, o, col));
+    let value = |v: u32| to_value(tape, text, v);
+    let id_of = |r: Option<u32>| needs.primary_key.iter().find_map(|col| get(r, col).and_then(|v| id_text(&value(v))));
+    let id = id_of(row).or_else(|| id_of(old))?;
+    let old_has_more = old.is_some_and(|o| tape.members(o).any(|(k, _)| !needs.primary_key.iter().any(|p| tape.str_eq(text, k, p))));
+    let changed = if action == Action::Update && old_has_more {
         let mut m = Map::new();
-        for (k, raw) in &new {
-            let same = match get(&old, k) {
-                Some(o) if o == *raw => true,
-                Some(o) => parse(o)? == parse(raw)?,
+        for (k, v) in new.map(|n| tape.members(n)).into_iter().flatten() {
+            let key = tape.plain_str(text, k)?;
+            let same = match get(old, key) {
+                Some(o) if tape.raw(text, o) == tape.raw(text, v) => true,
+                Some(o) => value(o) == value(v),
                 None => false,
             };
             if same {
-                m.remove(*k); // a later duplicate of the key wins, as in a parsed object
+                m.remove(key); // a later duplicate of the key wins, as in a parsed object
             } else {
-                m.insert((*k).to_string(), parse(raw)?);
+                m.insert(key.to_string(), value(v));
             }
         }
         Some(m)
@@ -175,22 +81,21 @@ pub fn adapt(text: &str, needs: &Needs<'_>) -> Option<Event> {
     };
     let mut values = Map::new();
     if (needs.whole_row)(table) {
-        for (k, raw) in row {
-            values.insert((*k).to_string(), parse(raw)?);
+        for (k, v) in row.map(|r| tape.members(r)).into_iter().flatten() {
+            values.insert(tape.plain_str(text, k)?.to_string(), value(v));
         }
     } else {
-        let mut take = |name: &str| -> Option<()> {
-            if let Some(raw) = get(row, name) {
-                values.insert(name.to_string(), parse(raw)?);
+        let mut take = |name: &str| {
+            if let Some(v) = get(row, name) {
+                values.insert(name.to_string(), value(v));
             }
-            Some(())
         };
-        take("version")?;
-        take("factoryId")?;
-        take("factory_id")?;
+        take("version");
+        take("factoryId");
+        take("factory_id");
         for f in needs.scope.keys() {
-            take(f)?;
-            take(&snake_case(f))?;
+            take(f);
+            take(&snake_case(f));
         }
     }
     // The same lookups the general path makes (`supabase.rs`), on the columns taken above.
@@ -213,6 +118,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn fast(text: &str, n: &Needs<'_>) -> Option<Event> {
+        let mut t = Tape::new();
+        t.scan(text).ok()?;
+        adapt(&t, text, n)
+    }
+
     fn needs<'n>(pk: &'n [String], scope: &'n Map<String, Value>, whole: &'n dyn Fn(&str) -> bool) -> Needs<'n> {
         Needs { primary_key: pk, scope, whole_row: whole }
     }
@@ -224,11 +135,11 @@ mod tests {
         let text = r#"{"schema":"public","table":"wo","commit_timestamp":"t","eventType":"UPDATE",
             "new":{"id":5,"factory_id":"f1","status":"done","title":"long text","version":3},
             "old":{"id":5,"factory_id":"f1","status":"open","title":"long text","version":2},"errors":null}"#;
-        let Some(Event::Row(r)) = adapt(text, &needs(&pk, &scope, &|_| false)) else { panic!("fast path not taken") };
+        let Some(Event::Row(r)) = fast(text, &needs(&pk, &scope, &|_| false)) else { panic!("fast path not taken") };
         assert_eq!((r.id.as_str(), r.version, r.factory_id.clone()), ("5", Some(3.0), Some(json!("f1"))));
         assert_eq!(Value::Object(r.changed.unwrap()), json!({"status": "done", "version": 3}));
         assert!(!r.row.contains_key("title"), "columns nothing reads stay raw");
-        let Some(Event::Row(r)) = adapt(text, &needs(&pk, &scope, &|t| t == "wo")) else { panic!() };
+        let Some(Event::Row(r)) = fast(text, &needs(&pk, &scope, &|t| t == "wo")) else { panic!() };
         assert!(r.row.contains_key("title"), "a rule on the table gets the whole row");
     }
 
@@ -245,7 +156,7 @@ mod tests {
             r#"{"table":"wo","eventType":"INSERT","new":[1]}"#,
             "not json",
         ] {
-            assert!(adapt(text, &n).is_none(), "{text}");
+            assert!(fast(text, &n).is_none(), "{text}");
         }
     }
 }

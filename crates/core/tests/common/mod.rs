@@ -21,7 +21,7 @@ impl Harness {
         self.try_ingest(source, payload).expect("payload accepted");
     }
 
-    pub fn try_ingest(&mut self, source: &str, payload: Value) -> Result<querywire_core::Outcome, querywire_core::Error> {
+    pub fn try_ingest(&mut self, source: &str, payload: Value) -> Result<querywire_core::Ingested, querywire_core::Error> {
         let text = payload.to_string();
         let r = self.engine.handle_text(self.now, source, &text);
         self.drain();

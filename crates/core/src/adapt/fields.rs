@@ -1,4 +1,5 @@
-//! Helpers shared by the row adapters: ids, scope fields, optional typed fields.
+//! Reading the fields of a payload object, shared by the adapters: ids as text, scope fields in either
+//! spelling, table names, optional typed members.
 
 use crate::error::{Error, ErrorCode};
 use crate::rules::value_text;

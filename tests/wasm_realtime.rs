@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Array, Function, Object, Reflect};
-use querywire::WasmEngine;
+use querywire::WasmRealtime;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -20,9 +20,9 @@ struct Seen {
 /// The handler closures, kept alive for as long as the engine may call them.
 type Handlers = Vec<Closure<dyn FnMut(JsValue) -> JsValue>>;
 
-fn engine(opts: &str) -> (WasmEngine, Rc<RefCell<Seen>>, Handlers) {
+fn engine(opts: &str) -> (WasmRealtime, Rc<RefCell<Seen>>, Handlers) {
     let opts = js_sys::JSON::parse(opts).expect("options JSON");
-    let e = WasmEngine::new(opts).expect("engine");
+    let e = WasmRealtime::new(opts).expect("engine");
     let seen = Rc::new(RefCell::new(Seen::default()));
     let s1 = seen.clone();
     let plan = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |p: JsValue| {
@@ -103,7 +103,7 @@ fn bad_input_reaches_the_error_handler_as_an_error_with_a_code() {
 #[wasm_bindgen_test]
 fn invalid_options_throw_an_invalid_option_error() {
     let opts = js_sys::JSON::parse(r#"{"debounceMs": "soon"}"#).unwrap();
-    let err = WasmEngine::new(opts).err().expect("refused");
+    let err = WasmRealtime::new(opts).err().expect("refused");
     assert_eq!(get(&err, &["code"]).as_string().unwrap(), "invalid_option");
 }
 
