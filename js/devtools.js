@@ -205,8 +205,9 @@ function Section({ title, children, style }) {
 function Timeline({ s }) {
   const W = 1000, H = 118
   // The last 60 s of the trace (all of it when shorter).
-  const end = Math.max(s.t1, s.t0 + 1)
-  const from = Math.max(s.t0, end - 60_000)
+  const last = Math.max(s.t1, s.t0 + 1)
+  const from = Math.max(s.t0, last - 60_000)
+  const end = last + Math.max(100, (last - from) * 0.03) // a margin: the newest mark is not cut at the edge
   const x = (t) => ((t - from) / (end - from)) * (W - 70) + 65
   const inView = (t) => t >= from
   const bands = s.status.map((st, i) => ({ ...st, until: s.status[i + 1]?.t ?? end })).filter((b) => b.until >= from)
@@ -222,7 +223,7 @@ function Timeline({ s }) {
       const hgt = Math.min(22, 4 + f.refetched.length * 2)
       return h('rect', { key: `r${i}`, x: x(f.t) - 2, y: 114 - hgt, width: 4, height: hgt, fill: C.refetch }, h('title', null, `${f.refetched.length} refetches`))
     }),
-    h('text', { x: W - 4, y: H - 2, fill: C.muted, fontSize: 10, textAnchor: 'end', fontFamily: font }, `${((end - from) / 1000).toFixed(1)} s`))
+    h('text', { x: W - 4, y: 28, fill: C.muted, fontSize: 10, textAnchor: 'end', fontFamily: font }, `last ${((last - from) / 1000).toFixed(1)} s`))
 }
 
 function Flushes({ s }) {
