@@ -3,6 +3,7 @@
 // and to the plain-JS baseline core, flushes both, and prints where their flush plans differ.
 //   node bench/compare-plans.mjs [--n=2000] [--seed=7] [--patch=false]
 import { loadWasm } from '../js/loadWasm.js';
+import { createPlanDecoder } from '../js/applyPlan.js';
 import { BaselineCore, hashKey } from './baseline/core.js';
 import { generate, STREAM_RULES } from './stream.js';
 
@@ -15,7 +16,8 @@ const { objects } = generate(n, { seed });
 const { WasmRealtime } = await loadWasm();
 const engine = new WasmRealtime(options);
 const plans = [];
-engine.setHandlers({ plan: (p) => { plans.push(p); return { invalidations: p.invalidate.length, patches: p.patch.length }; }, error() {}, status() {}, channels() {} });
+const decode = createPlanDecoder();
+engine.setHandlers({ plan: (bytes) => { const p = decode(bytes); plans.push(p); return { invalidations: p.invalidate.length, patches: p.patch.length }; }, error() {}, status() {}, channels() {} });
 for (const o of objects) engine.ingest('supabase', o);
 engine.flush();
 const core = new BaselineCore(options);

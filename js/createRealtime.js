@@ -1,4 +1,4 @@
-import { applyPlan } from './applyPlan.js'
+import { applyPlan, createPlanDecoder } from './applyPlan.js'
 import { loadWasm } from './loadWasm.js'
 import { connectSupabase } from './connectSupabase.js'
 import { connectCentrifuge } from './connectCentrifuge.js'
@@ -48,9 +48,12 @@ export async function createRealtime(options = {}) {
   const channelListeners = new Set()
   let disposed = false
 
+  const decodePlan = createPlanDecoder()
   const handlers = {
-    plan(plan) {
+    plan(bytes) {
       try {
+        // Decoded in full first: the bytes are a view of wasm memory, valid until JS calls back.
+        const plan = decodePlan(bytes)
         if (!tap.on) return applyPlan(queryClient, plan)
         const before = fetchSnapshot(queryClient)
         const applied = applyPlan(queryClient, plan)
@@ -93,6 +96,16 @@ export async function createRealtime(options = {}) {
       }
       if (tap.on) tap.emit({ kind: 'ingest', source: String(source), text: text ?? 'null' })
       engine.ingestText(String(source), text ?? 'null')
+    },
+    ingestText(source, text) {
+      if (disposed) return
+      if (typeof text !== 'string') {
+        engine.recordInvalid()
+        report({ code: 'bad_json', message: 'ingestText expects a string of JSON text', source: String(source) })
+        return
+      }
+      if (tap.on) tap.emit({ kind: 'ingest', source: String(source), text })
+      engine.ingestText(String(source), text)
     },
     flush() {
       if (disposed) return

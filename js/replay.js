@@ -2,6 +2,7 @@
 // fresh engine on the trace's own clock (src/replay.rs), and its plans compared with the plans the
 // live engine applied. Loads the same WebAssembly module as `createRealtime`; needs no QueryClient.
 import { loadWasm } from './loadWasm.js'
+import { createPlanDecoder } from './applyPlan.js'
 
 /** JSON with object keys sorted: two plans are the same when these strings are equal. */
 export function canonical(value) {
@@ -23,7 +24,9 @@ export async function replayTrace(trace, options = {}) {
   }
   const { replayTrace: run } = await loadWasm()
   const out = run(text, options ?? {})
-  const plans = out.plans.map((p) => ({ t: p.t, plan: p.plan }))
+  // A fresh engine's key table starts empty: one fresh decoder reads its plans in order.
+  const decode = createPlanDecoder()
+  const plans = out.plans.map((p) => ({ t: p.t, plan: decode(p.bytes) }))
   const recorded = parsed.records.filter((r) => r.kind === 'plan').map((r) => ({ t: r.t, plan: r.plan }))
   let firstDifference = -1
   const n = Math.max(plans.length, recorded.length)

@@ -35,6 +35,8 @@ struct Inner {
     online: Option<OnlineListener>,
     transport: Option<Transport>,
     disposed: bool,
+    /// The binary plan being handed over (reused: a flush allocates nothing here).
+    plan_buf: Vec<u8>,
 }
 
 /// The engine as JS sees it (docs/INTERFACES.md). Users reach it through `createRealtime`.
@@ -70,6 +72,7 @@ impl WasmRealtime {
             online: None,
             transport: None,
             disposed: false,
+            plan_buf: Vec::new(),
         }));
         let weak = Rc::downgrade(&inner);
         let listener = VisibilityListener::install(move |visible| {
@@ -277,6 +280,14 @@ impl WasmRealtime {
     }
 }
 
+/// A `Uint8Array` over the plan's bytes in wasm memory: the plan crosses without a copy.
+fn plan_view(buf: &[u8]) -> JsValue {
+    // SAFETY: the view aliases `buf`, which is neither freed nor written while the handler runs
+    // (the caller holds it outside `Inner`). The shim decodes the bytes into JS values before it
+    // calls anything that could re-enter wasm and grow its memory (docs/INTERFACES.md).
+    unsafe { js_sys::Uint8Array::view(buf) }.into()
+}
+
 fn call_error(h: &Handlers, e: &Error) {
     match &h.error {
         Some(f) => {
@@ -359,7 +370,12 @@ fn deliver(inner: &Rc<RefCell<Inner>>) {
         let handler = |pick: fn(&Handlers) -> &Option<Function>| pick(&inner.borrow().handlers).clone();
         match out {
             Output::Plan(plan) => {
-                let applied = handler(|h| &h.plan).and_then(|h| h.call1(&JsValue::NULL, &to_js(&plan)).ok());
+                // Taken out while JS reads it, so a re-entrant flush encodes into a buffer of its own.
+                let mut buf = std::mem::take(&mut inner.borrow_mut().plan_buf);
+                buf.clear();
+                plan.encode(&mut buf);
+                let applied = handler(|h| &h.plan).and_then(|h| h.call1(&JsValue::NULL, &plan_view(&buf)).ok());
+                inner.borrow_mut().plan_buf = buf;
                 let count = |name: &str, fallback: usize| {
                     applied
                         .as_ref()

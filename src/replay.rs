@@ -102,22 +102,26 @@ fn open(rt: &mut Realtime, handles: &mut Vec<(u64, ViewHandle)>, t: Millis, r: &
 #[cfg(target_arch = "wasm32")]
 mod js {
     use crate::interop::{error_to_js, from_js, to_js};
-    use js_sys::{Array, Object, Reflect};
+    use js_sys::{Array, Object, Reflect, Uint8Array};
     use querywire_core::{Error, ErrorCode};
     use wasm_bindgen::prelude::*;
 
-    /// `replayTrace(traceJson, overrides)` → `{ plans: [{ t, plan }], errors, stats }`; throws an
-    /// `Error` with `code: 'bad_json'` and `source: 'replay'` when the trace cannot be read.
+    /// `replayTrace(traceJson, overrides)` → `{ plans: [{ t, bytes }], errors, stats }`, each plan in
+    /// the binary form the shim decodes (js/applyPlan.js `createPlanDecoder`, a fresh one per
+    /// replay); throws an `Error` with `code: 'bad_json'`, `source: 'replay'` for an unreadable trace.
     #[wasm_bindgen(js_name = replayTrace)]
     pub fn replay_trace(trace: &str, overrides: JsValue) -> Result<JsValue, JsValue> {
         let bad = |m: String| error_to_js(&Error::new(ErrorCode::BadJson, "replay", m));
         let trace: serde_json::Value = serde_json::from_str(trace).map_err(|e| bad(format!("the trace is not JSON: {e}")))?;
         let overrides = if overrides.is_undefined() || overrides.is_null() { serde_json::Value::Null } else { from_js(&overrides).map_err(bad)? };
         let plans = Array::new();
+        let mut buf = Vec::new();
         let done = super::replay(&trace, &overrides, |t, p| {
+            buf.clear();
+            p.encode(&mut buf);
             let o = Object::new();
             let _ = Reflect::set(&o, &"t".into(), &(t as f64).into());
-            let _ = Reflect::set(&o, &"plan".into(), &to_js(p));
+            let _ = Reflect::set(&o, &"bytes".into(), &Uint8Array::from(&buf[..]));
             plans.push(&o);
         })
         .map_err(bad)?;

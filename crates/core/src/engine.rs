@@ -1,25 +1,25 @@
 //! The cache engine: payloads and the time in, flush plans out. It owns the window, the guards and
 //! the routing; it owns no timer, no socket and no JS value (see the crate doc for the run loop).
 
-use crate::adapt::{self, fields::field, Source};
+use crate::adapt::{self, fields::snake_case, Source};
 use crate::config::{parse_scope, Config};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, RefetchType, RowEvent};
 use crate::guard::{IdMemory, Verdict, VersionMemory};
+use crate::key::{hash_key, is_canonical_int, js_number_to_string, tape_text, write_string, write_tape};
 use crate::pending::Pending;
 use crate::plan::FlushPlan;
-use crate::rules::value_text;
-use crate::scan::{to_value, Tape};
+use crate::rules::{value_text, RoutedKeys};
+use crate::scan::{push_uint, Kind, Tape};
 use crate::stats::Stats;
 use crate::Millis;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::VecDeque;
 
 /// Payloads larger than this are refused (CONTRACT "Feeding events").
 pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 
-/// What became of one ingested event (queued, or dropped and why); returned for tests and traces.
-/// Not to be confused with [`crate::Output`], what the [`crate::Realtime`] machine asks the glue to do.
+/// What happened to one accepted-or-dropped event; returned for tests and traces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ingested {
     /// Routed to at least one operation.
@@ -31,9 +31,28 @@ pub enum Ingested {
     OutOfScope,
 }
 
+/// The engine: what a payload is read into ([`Input`]) and what routing changes ([`State`]),
+/// kept apart so an event can borrow the first while the second is updated.
 #[derive(Debug)]
 pub struct Engine {
+    st: State,
+    input: Input,
+}
+
+/// The scanner's reusable tape and the changed-fields list of the event being routed.
+#[derive(Debug, Default)]
+struct Input {
+    tape: Tape,
+    changed: Vec<(u32, u32)>,
+}
+
+#[derive(Debug)]
+struct State {
     config: Config,
+    /// Per scope field: its name, its snake_case form and the text of the wanted value.
+    scope: Vec<(String, String, String)>,
+    /// `hashKey` of the scope's `factoryId`, for list heads of events that carry none.
+    scope_factory: Option<String>,
     pending: Pending,
     /// When the first pending operation arrived (for `maxWaitMs`) and the trailing deadline.
     window: Option<Window>,
@@ -42,8 +61,8 @@ pub struct Engine {
     plans: VecDeque<FlushPlan>,
     stats: Stats,
     visible: bool,
-    /// The scanner's reusable tape (one payload at a time).
-    tape: Tape,
+    /// Keys built for the event being routed.
+    keys: RoutedKeys,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -54,8 +73,10 @@ struct Window {
 
 impl Engine {
     pub fn new(config: Config) -> Engine {
-        Engine {
+        let mut st = State {
             config,
+            scope: Vec::new(),
+            scope_factory: None,
             pending: Pending::default(),
             window: None,
             ids: IdMemory::default(),
@@ -63,8 +84,10 @@ impl Engine {
             plans: VecDeque::new(),
             stats: Stats::default(),
             visible: true,
-            tape: Tape::new(),
-        }
+            keys: RoutedKeys::default(),
+        };
+        st.compile_scope();
+        Engine { st, input: Input::default() }
     }
 
     /// Builds an engine from the `createRealtime` options object.
@@ -73,7 +96,7 @@ impl Engine {
     }
 
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.st.config
     }
 
     // ---- inputs -------------------------------------------------------------------------------
@@ -81,8 +104,12 @@ impl Engine {
     /// One payload as JSON text (a WebSocket message, or an object the shim stringified).
     /// Errors are counted in `dropped.invalid` and returned for `onError`.
     pub fn handle_text(&mut self, now: Millis, source: &str, text: &str) -> Result<Ingested, Error> {
-        self.stats.received += 1;
-        self.text_inner(now, source, text).inspect_err(|_| self.stats.dropped.invalid += 1)
+        self.st.stats.received += 1;
+        let r = self.text_inner(now, source, text);
+        if r.is_err() {
+            self.st.stats.dropped.invalid += 1;
+        }
+        r
     }
 
     fn text_inner(&mut self, now: Millis, source: &str, text: &str) -> Result<Ingested, Error> {
@@ -90,60 +117,164 @@ impl Engine {
         if text.len() > MAX_PAYLOAD_BYTES {
             return Err(too_large(source, text.len()));
         }
-        self.tape.scan(text).map_err(|e| Error::new(ErrorCode::BadJson, source, e.message("payload is not JSON: ")))?;
-        if src == Source::Supabase {
-            let rules = &self.config.rules;
-            let needs = adapt::supabase_fast::Needs {
-                primary_key: &self.config.primary_key,
-                scope: &self.config.scope,
-                whole_row: &|t: &str| rules.has_table(t),
-            };
-            if let Some(ev) = adapt::supabase_fast::adapt(&self.tape, text, &needs) {
-                return Ok(self.handle_event(now, ev));
-            }
-        }
-        let payload = to_value(&self.tape, text, 0);
-        let ev = adapt::adapt(src, payload, &self.config.primary_key)?;
-        Ok(self.handle_event(now, ev))
+        self.input.tape.scan(text).map_err(|e| Error::new(ErrorCode::BadJson, source, e.message("payload is not JSON: ")))?;
+        self.route_scanned(now, src, text, 0)
     }
 
-    /// One payload already parsed. `size` is its JSON size when known (for the 1 MiB limit).
+    /// The scanner's tape, for a caller that scans a larger text (a wire frame) and hands one of
+    /// its nodes to [`Engine::handle_scanned`].
+    pub(crate) fn tape_mut(&mut self) -> &mut Tape {
+        &mut self.input.tape
+    }
+
+    /// The payload at node `root` of the text the tape holds (a wire frame's `payload`).
+    pub(crate) fn handle_scanned(&mut self, now: Millis, src: Source, text: &str, root: u32) -> Result<Ingested, Error> {
+        self.st.stats.received += 1;
+        let r = self.route_scanned(now, src, text, root);
+        if r.is_err() {
+            self.st.stats.dropped.invalid += 1;
+        }
+        r
+    }
+
+    fn route_scanned(&mut self, now: Millis, src: Source, text: &str, root: u32) -> Result<Ingested, Error> {
+        let Input { tape, changed } = &mut self.input;
+        let ev = adapt::adapt(src, tape, text, root, &self.st.config.primary_key, changed)?;
+        Ok(self.st.handle_event(now, &ev))
+    }
+
+    /// One payload already parsed (the glue's object path, tests): written as JSON text and read
+    /// like any other. `size` is its JSON size when known (for the 1 MiB limit).
     pub fn handle_payload(&mut self, now: Millis, source: &str, payload: Value, size: Option<usize>) -> Result<Ingested, Error> {
-        self.stats.received += 1;
-        let r = (|| {
-            let src = Source::parse(source).ok_or_else(|| unknown_source(source))?;
-            if let Some(n) = size.filter(|n| *n > MAX_PAYLOAD_BYTES) {
-                return Err(too_large(source, n));
-            }
-            let ev = adapt::adapt(src, payload, &self.config.primary_key)?;
-            Ok(self.handle_event(now, ev))
-        })();
-        r.inspect_err(|_| self.stats.dropped.invalid += 1)
+        let _ = size; // the text's own length is checked
+        self.handle_text(now, source, &payload.to_string())
     }
 
     /// Counts a replayed frame the link recognised by its `seq`.
     pub fn record_duplicate(&mut self) {
-        self.stats.received += 1;
-        self.stats.dropped.duplicate += 1;
+        self.st.stats.received += 1;
+        self.st.stats.dropped.duplicate += 1;
     }
 
     /// Counts a payload refused before it reached the engine (the shim could not serialise it).
     pub fn record_invalid(&mut self) {
-        self.stats.received += 1;
-        self.stats.dropped.invalid += 1;
+        self.st.stats.received += 1;
+        self.st.stats.dropped.invalid += 1;
+    }
+
+    /// Refetch the active queries under these keys with the next flush (recovery after a reconnect,
+    /// polling). They go through the window like any operation, so several recoveries arriving
+    /// together (one `recovered` frame per channel, a `factory:` channel covering every view)
+    /// refetch each view once.
+    pub fn refetch(&mut self, now: Millis, keys: impl IntoIterator<Item = Value>) {
+        let mut any = false;
+        for k in keys {
+            self.st.pending.refetch(&hash_key(&k), false);
+            any = true;
+        }
+        if any {
+            self.st.arm_window(now);
+        }
+    }
+
+    /// Replaces the scope; later events are judged against it.
+    pub fn set_scope(&mut self, scope: &Value) -> Result<(), Error> {
+        self.st.config.scope = parse_scope(scope)?;
+        self.st.compile_scope();
+        Ok(())
+    }
+
+    /// `document.visibilityState`: turning visible flushes at once (a woken tab shows fresh data).
+    pub fn set_visible(&mut self, now: Millis, visible: bool) {
+        let woke = visible && !self.st.visible;
+        self.st.visible = visible;
+        if woke {
+            self.flush(now);
+        }
+    }
+
+    /// The counts the shim reports after applying a plan (patch fallbacks are decided there).
+    pub fn record_applied(&mut self, invalidations: u64, patches: u64) {
+        let s = &mut self.st.stats;
+        s.invalidations = s.invalidations.saturating_add(invalidations);
+        s.patches = s.patches.saturating_add(patches);
+    }
+
+    /// When `handle_timeout` should next be called, if anything waits.
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        self.st.window.map(|w| w.deadline)
+    }
+
+    /// Closes the window when its deadline has passed; early or spurious calls do nothing.
+    pub fn handle_timeout(&mut self, now: Millis) {
+        if self.st.window.is_some_and(|w| now >= w.deadline) {
+            self.flush(now);
+        }
+    }
+
+    /// Flushes whatever waits, now (`rt.flush()`, visibility, dispose).
+    pub fn flush(&mut self, _now: Millis) {
+        let st = &mut self.st;
+        st.window = None;
+        if st.pending.is_empty() {
+            return;
+        }
+        let plan = st.pending.take_plan();
+        if !plan.is_empty() {
+            st.stats.flushes += 1;
+            st.plans.push_back(plan);
+        }
+    }
+
+    // ---- outputs ------------------------------------------------------------------------------
+
+    /// The next plan to apply, oldest first.
+    pub fn poll_plan(&mut self) -> Option<FlushPlan> {
+        self.st.plans.pop_front()
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.st.stats
+    }
+
+    /// Sizes of the bounded memories (for tests that check memory stays flat): event ids, row
+    /// versions, pending operations.
+    pub fn memory(&self) -> (usize, usize, usize) {
+        (self.st.ids.len(), self.st.versions.len(), self.st.pending.len())
+    }
+
+    /// How many keys are interned (bounded by `pending::KEY_CAPACITY` plus one window's keys).
+    pub fn interned_keys(&self) -> usize {
+        self.st.pending.keys().len()
+    }
+}
+
+impl State {
+    fn compile_scope(&mut self) {
+        self.scope = self.config.scope.iter().map(|(k, v)| (k.clone(), snake_case(k), value_text(v))).collect();
+        // The list head names the factory as text, like views (`list:<type>:<factoryId>`, views.rs)
+        // and `listKey`: a numeric factory id and its string name one list.
+        self.scope_factory = self.config.scope.get("factoryId").map(|v| match v {
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => {
+                let mut s = String::new();
+                write_string(&mut s, &value_text(v));
+                s
+            }
+            other => hash_key(other),
+        });
     }
 
     /// A canonical event: guards, then routing, then the window.
-    pub fn handle_event(&mut self, now: Millis, ev: Event) -> Ingested {
+    fn handle_event(&mut self, now: Millis, ev: &Event<'_>) -> Ingested {
         if let Some(id) = ev.event_id() {
             if self.ids.contains(id) {
                 self.stats.dropped.duplicate += 1;
                 return Ingested::Duplicate;
             }
         }
-        let outcome = match &ev {
+        let outcome = match ev {
             Event::Invalidate(inv) => {
-                self.pending.invalidate(inv.key.clone(), inv.exact, inv.refetch_type);
+                self.pending.invalidate(&inv.hash, inv.exact, inv.refetch_type);
                 Ingested::Queued
             }
             Event::Row(row) => self.route_row(row),
@@ -165,7 +296,7 @@ impl Engine {
         outcome
     }
 
-    fn route_row(&mut self, row: &RowEvent) -> Ingested {
+    fn route_row(&mut self, row: &RowEvent<'_>) -> Ingested {
         if !self.in_scope(row) {
             return Ingested::OutOfScope;
         }
@@ -174,92 +305,101 @@ impl Engine {
             Verdict::Duplicate => return Ingested::Duplicate,
             Verdict::Fresh => {}
         }
-        if let Some(keys) = self.config.rules.route(&row.ty, row.action, &row.row) {
-            let queued = !keys.is_empty();
-            for k in keys {
-                self.pending.invalidate(k.key, k.exact, k.refetch_type);
+        self.keys.clear();
+        if self.config.rules.route(&row.ty, row.action, &row.row, &mut self.keys).is_some() {
+            for k in &self.keys.keys {
+                self.pending.invalidate(self.keys.hash(k), k.exact, k.refetch_type);
             }
-            return if queued { Ingested::Queued } else { Ingested::NoOp };
+            return if self.keys.keys.is_empty() { Ingested::NoOp } else { Ingested::Queued };
         }
         self.apply_policy(row);
         Ingested::Queued
     }
 
     /// The doc/list policy of seed 001 for events no rule matched (CONTRACT "Routing").
-    fn apply_policy(&mut self, row: &RowEvent) {
-        let doc = json!(["doc", row.ty, row.id]);
+    fn apply_policy(&mut self, row: &RowEvent<'_>) {
+        let buf = &mut self.keys.text;
+        buf.clear();
+        buf.push_str("[\"doc\",");
+        write_string(buf, &row.ty);
+        buf.push(',');
+        write_string(buf, &row.id);
+        buf.push(']');
+        let doc_end = buf.len();
         match row.action {
-            Action::Update => match &row.changed {
-                Some(fields) if self.config.patch => self.pending.patch(doc, fields.clone(), row.version),
-                _ => self.pending.invalidate(doc, false, RefetchType::Active),
+            Action::Update => match row.changed {
+                Some(fields) if self.config.patch => {
+                    let (tape, text) = (row.row.tape, row.row.text);
+                    let fields = fields.iter().map(|&(k, v)| (tape.str(text, k), tape.raw(text, v)));
+                    self.pending.patch(&self.keys.text[..doc_end], fields, row.version);
+                }
+                _ => self.pending.invalidate(&self.keys.text[..doc_end], false, RefetchType::Active),
             },
             Action::Create => self.invalidate_list_head(row),
             Action::Delete => {
                 self.invalidate_list_head(row);
-                self.pending.invalidate(doc, false, RefetchType::Active);
+                let buf = &mut self.keys.text;
+                buf.clear();
+                buf.push_str("[\"doc\",");
+                write_string(buf, &row.ty);
+                buf.push(',');
+                write_string(buf, &row.id);
+                buf.push(']');
+                self.pending.invalidate(&self.keys.text, false, RefetchType::Active);
             }
         }
     }
 
-    fn invalidate_list_head(&mut self, row: &RowEvent) {
-        let factory = row.factory_id.clone().or_else(|| self.config.scope.get("factoryId").cloned());
-        let key = match factory {
-            // As text, like views (`list:<type>:<factoryId>`, views.rs) and `listKey`: a numeric
-            // factory id and its string name one list.
-            Some(f) => json!(["list", row.ty, value_text(&f), {"page": 1}]),
+    fn invalidate_list_head(&mut self, row: &RowEvent<'_>) {
+        let buf = &mut self.keys.text;
+        buf.clear();
+        buf.push_str("[\"list\",");
+        write_string(buf, &row.ty);
+        match (row.factory_id, &self.scope_factory) {
+            (Some(f), _) => {
+                buf.push(',');
+                match row.row.tape.kind(f) {
+                    // As text (see `compile_scope`).
+                    Kind::Number | Kind::True | Kind::False => write_string(buf, &tape_text(row.row.tape, row.row.text, f)),
+                    _ => write_tape(buf, row.row.tape, row.row.text, f),
+                }
+                buf.push_str(",{\"page\":1}");
+            }
+            (None, Some(f)) => {
+                buf.push(',');
+                buf.push_str(f);
+                buf.push_str(",{\"page\":1}");
+            }
             // Without a factory the head cannot be named: every list of the type is refreshed.
-            None => json!(["list", row.ty]),
-        };
-        self.pending.invalidate(key, false, RefetchType::Active);
+            (None, None) => {}
+        }
+        buf.push(']');
+        self.pending.invalidate(&self.keys.text, false, RefetchType::Active);
     }
 
-    fn in_scope(&self, row: &RowEvent) -> bool {
-        self.config.scope.iter().all(|(name, want)| {
-            let got = if name == "factoryId" { row.factory_id.as_ref() } else { None }.or_else(|| field(&row.row, name));
+    fn in_scope(&self, row: &RowEvent<'_>) -> bool {
+        let (tape, text) = (row.row.tape, row.row.text);
+        self.scope.iter().all(|(name, snake, want)| {
+            let got = if name == "factoryId" { row.factory_id } else { None }.or_else(|| row.row.field(name, snake));
             match got {
                 None => true, // an event that does not say cannot be judged; it is kept
-                Some(v) => v == want || (is_primitive(v) && value_text(v) == value_text(want)),
+                Some(v) => match tape.kind(v) {
+                    Kind::Str | Kind::StrEscaped => tape.str_eq(text, v, want),
+                    Kind::Number => {
+                        let raw = tape.raw(text, v);
+                        if is_canonical_int(raw) {
+                            raw == want
+                        } else {
+                            js_number_to_string(tape.f64(text, v).unwrap_or(0.0)) == *want
+                        }
+                    }
+                    Kind::True => want == "true",
+                    Kind::False => want == "false",
+                    _ => false,
+                },
             }
         })
     }
-
-    /// Refetch the active queries under these keys with the next flush (recovery after a reconnect,
-    /// polling). They go through the window like any operation, so several recoveries arriving
-    /// together (one `recovered` frame per channel, a `factory:` channel covering every view)
-    /// refetch each view once.
-    pub fn refetch(&mut self, now: Millis, keys: impl IntoIterator<Item = Value>) {
-        let mut any = false;
-        for k in keys {
-            self.pending.refetch(k, false);
-            any = true;
-        }
-        if any {
-            self.arm_window(now);
-        }
-    }
-
-    /// Replaces the scope; later events are judged against it.
-    pub fn set_scope(&mut self, scope: &Value) -> Result<(), Error> {
-        self.config.scope = parse_scope(scope)?;
-        Ok(())
-    }
-
-    /// `document.visibilityState`: turning visible flushes at once (a woken tab shows fresh data).
-    pub fn set_visible(&mut self, now: Millis, visible: bool) {
-        let woke = visible && !self.visible;
-        self.visible = visible;
-        if woke {
-            self.flush(now);
-        }
-    }
-
-    /// The counts the shim reports after applying a plan (patch fallbacks are decided there).
-    pub fn record_applied(&mut self, invalidations: u64, patches: u64) {
-        self.stats.invalidations += invalidations;
-        self.stats.patches += patches;
-    }
-
-    // ---- time ---------------------------------------------------------------------------------
 
     fn arm_window(&mut self, now: Millis) {
         let opened = self.window.map_or(now, |w| w.opened);
@@ -267,61 +407,18 @@ impl Engine {
         let cap = opened.saturating_add(self.config.max_wait_ms);
         self.window = Some(Window { opened, deadline: trailing.min(cap) });
     }
-
-    /// When `handle_timeout` should next be called, if anything waits.
-    pub fn poll_timeout(&self) -> Option<Millis> {
-        self.window.map(|w| w.deadline)
-    }
-
-    /// Closes the window when its deadline has passed; early or spurious calls do nothing.
-    pub fn handle_timeout(&mut self, now: Millis) {
-        if self.window.is_some_and(|w| now >= w.deadline) {
-            self.flush(now);
-        }
-    }
-
-    /// Flushes whatever waits, now (`rt.flush()`, visibility, dispose).
-    pub fn flush(&mut self, _now: Millis) {
-        self.window = None;
-        if self.pending.is_empty() {
-            return;
-        }
-        let plan = self.pending.take_plan();
-        if !plan.is_empty() {
-            self.stats.flushes += 1;
-            self.plans.push_back(plan);
-        }
-    }
-
-    // ---- outputs ------------------------------------------------------------------------------
-
-    /// The next plan to apply, oldest first.
-    pub fn poll_plan(&mut self) -> Option<FlushPlan> {
-        self.plans.pop_front()
-    }
-
-    pub fn stats(&self) -> Stats {
-        self.stats
-    }
-
-    /// Sizes of the bounded memories (for tests that check memory stays flat).
-    pub fn memory(&self) -> (usize, usize, usize) {
-        (self.ids.len(), self.versions.len(), self.pending.len())
-    }
-}
-
-fn is_primitive(v: &Value) -> bool {
-    matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_))
 }
 
 fn unknown_source(source: &str) -> Error {
-    Error::new(
-        ErrorCode::UnknownSource,
-        source,
-        format!("unknown source '{source}': expected supabase, event, envelope, centrifugo or invalidate"),
-    )
+    let mut m = String::from("unknown source '");
+    m.push_str(source);
+    m.push_str("': expected supabase, event, envelope, centrifugo or invalidate");
+    Error::new(ErrorCode::UnknownSource, source, m)
 }
 
 fn too_large(source: &str, n: usize) -> Error {
-    Error::new(ErrorCode::TooLarge, source, format!("payload is {n} bytes; the limit is {MAX_PAYLOAD_BYTES}"))
+    let mut m = String::from("payload is ");
+    push_uint(&mut m, n as u64);
+    m.push_str(" bytes; the limit is 1048576");
+    Error::new(ErrorCode::TooLarge, source, m)
 }

@@ -12,7 +12,7 @@ use crate::link::{Intent, Link, LinkConfig, LinkOutput, Priority, RecoverScope, 
 use crate::plan::FlushPlan;
 use crate::rules::value_text;
 use crate::views::{ChannelDiff, View, ViewHandle, Views};
-use crate::wire::{self, Frame};
+use crate::wire::{self, Frame, FrameError};
 use crate::Millis;
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
@@ -113,7 +113,7 @@ impl Realtime {
     }
 
     fn frame(&mut self, now: Millis, text: &str) -> Result<Option<Ingested>, Error> {
-        let (channel, seq, source, payload) = match wire::decode(self.transport_name, text) {
+        let (channel, seq, source, payload) = match wire::decode(self.engine.tape_mut(), self.transport_name, text) {
             Ok(Frame::Pong) => return Ok(None),
             Ok(Frame::Recovered { channel, ok }) => {
                 if let Some(l) = self.link.as_mut() {
@@ -122,15 +122,15 @@ impl Realtime {
                 return Ok(None);
             }
             Ok(Frame::Event { channel, seq, source, payload }) => (channel, seq, source, payload),
-            Err((e, counted)) => {
+            Err(FrameError { error, counted }) => {
                 if counted {
                     self.engine.record_invalid();
                 }
-                return Err(e);
+                return Err(error);
             }
         };
         let seq_check = match (channel, seq) {
-            (Some(ch), Some(seq)) => self.link.as_mut().map(|l| l.handle_seq(&ch, seq)),
+            (Some(ch), Some(seq)) => self.link.as_mut().map(|l| l.handle_seq(ch, seq)),
             _ => None,
         };
         if seq_check == Some(SeqCheck::Duplicate) {
@@ -142,7 +142,7 @@ impl Realtime {
             self.engine.record_invalid();
             return Err(Error::new(ErrorCode::WrongType, self.transport_name, "frame payload has no recognisable shape"));
         };
-        self.engine.handle_payload(now, source.as_str(), payload, None).map(Some)
+        self.engine.handle_scanned(now, source, text, payload).map(Some)
     }
 
     // ---- views --------------------------------------------------------------------------------

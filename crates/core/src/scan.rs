@@ -258,6 +258,21 @@ impl Tape {
         found
     }
 
+    /// Several members of object `obj` in one pass: `out[k]` gets the last member named
+    /// `names[k]` (or stays `None`).
+    pub fn pick(&self, text: &str, obj: u32, names: &[&str], out: &mut [Option<u32>]) {
+        if self.kind(obj) != Kind::Object {
+            return;
+        }
+        for (k, v) in self.members(obj) {
+            for (name, slot) in names.iter().zip(out.iter_mut()) {
+                if self.str_eq(text, k, name) {
+                    *slot = Some(v);
+                }
+            }
+        }
+    }
+
     /// `get`, with `null` counted as absent.
     pub fn get_some(&self, text: &str, obj: u32, key: &str) -> Option<u32> {
         self.get(text, obj, key).filter(|&v| self.kind(v) != Kind::Null)
@@ -265,8 +280,16 @@ impl Tape {
 
     /// Whether string node `i` decodes to `want`.
     pub fn str_eq(&self, text: &str, i: u32, want: &str) -> bool {
-        match self.kind(i) {
-            Kind::Str => self.str_raw(text, i) == want,
+        let n = self.nodes[i as usize];
+        match n.kind {
+            Kind::Str => {
+                let (s, w) = (n.start as usize + 1, want.as_bytes());
+                (n.end - n.start) as usize == w.len() + 2 && {
+                    let got = &text.as_bytes()[s..s + w.len()];
+                    // Short keys: a byte loop beats a call to memcmp.
+                    got.iter().zip(w).all(|(a, b)| a == b)
+                }
+            }
             Kind::StrEscaped => self.str(text, i) == want,
             _ => false,
         }
@@ -365,6 +388,19 @@ fn string(b: &[u8], i: usize) -> Result<(usize, bool), ScanError> {
     let mut j = i + 1;
     let mut escaped = false;
     loop {
+        // Eight bytes at a time up to the first quote, backslash or control character (SWAR: the
+        // lowest flagged byte is exact, later flags may be spurious).
+        while let Some(w) = b.get(j..j + 8) {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(w);
+            let v = u64::from_le_bytes(a);
+            let m = has_zero(v ^ (LO * u64::from(b'"'))) | has_zero(v ^ (LO * u64::from(b'\\'))) | has_less(v, 0x20);
+            if m != 0 {
+                j += (m.trailing_zeros() / 8) as usize;
+                break;
+            }
+            j += 8;
+        }
         let Some(&c) = b.get(j) else { return err("unterminated string", i) };
         match c {
             b'"' => return Ok((j + 1, escaped)),
@@ -385,6 +421,19 @@ fn string(b: &[u8], i: usize) -> Result<(usize, bool), ScanError> {
             _ => j += 1,
         }
     }
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+#[inline]
+fn has_zero(v: u64) -> u64 {
+    v.wrapping_sub(LO) & !v & HI
+}
+
+#[inline]
+fn has_less(v: u64, n: u8) -> u64 {
+    v.wrapping_sub(LO * u64::from(n)) & !v & HI
 }
 
 /// A number starting at `i`: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.

@@ -319,6 +319,7 @@ fn recovery_refetches_go_through_the_window_and_each_key_once() {
     assert!(h.plans.is_empty());
     h.settle();
     assert_eq!(h.plans.len(), 1);
-    let keys: Vec<_> = h.plans[0].1.refetch.iter().map(|r| r.query_key.clone()).collect();
+    let p = &h.plans[0].1;
+    let keys: Vec<_> = p.refetch.iter().map(|r| common::key(p, &r.key)).collect();
     assert_eq!(keys, vec![json!(["doc","wo","1"]), json!(["list","wo","f1"])]);
 }
