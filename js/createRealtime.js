@@ -4,6 +4,7 @@ import { connectSupabase } from './connectSupabase.js'
 import { connectCentrifuge } from './connectCentrifuge.js'
 import { devChecks, watchKeyTypes } from './keys.js'
 import { createTap, fetchSnapshot, isVisible, startedSince } from './trace.js'
+import { watchMutations } from './mutations.js'
 
 // Options the engine reads as JSON. Functions and the QueryClient stay on this side.
 function engineOptions(options) {
@@ -193,6 +194,8 @@ export async function createRealtime(options = {}) {
   // Development only: one warning for a view whose doc query is cached under another id type.
   const keyCheck = devChecks() ? watchKeyTypes(queryClient) : undefined
   if (keyCheck) cleanups.push(keyCheck.stop)
+  // Optimistic updates: pending mutations and the keys they name (the core decides what waits).
+  cleanups.push(watchMutations(queryClient, engine))
   // Internal hooks for the connectors (supabase-js, centrifuge-js): not part of the public API.
   Object.defineProperty(rt, '_engine', { value: engine })
   Object.defineProperty(rt, '_onChannels', {

@@ -130,6 +130,20 @@ impl WasmRealtime {
         self.update(|i| i.rt.engine_mut().record_invalid());
     }
 
+    /// A QueryClient mutation went pending naming these key prefixes (JSON text of an array of
+    /// keys): realtime operations on queries under them wait until it settles (optimistic updates).
+    #[wasm_bindgen(js_name = mutationStarted)]
+    pub fn mutation_started(&self, id: f64, keys: &str) {
+        let r = self.update(|i| i.rt.mutation_started(id.max(0.0) as u64, keys));
+        self.report(r);
+    }
+
+    /// The mutation settled (success, error, removed): what waited for it alone goes out now.
+    #[wasm_bindgen(js_name = mutationSettled)]
+    pub fn mutation_settled(&self, id: f64) {
+        self.update(|i| i.rt.mutation_settled(now(), id.max(0.0) as u64));
+    }
+
     /// Flushes whatever waits, now.
     pub fn flush(&self) {
         self.update(|i| i.rt.flush(now()));
