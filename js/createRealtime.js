@@ -169,7 +169,8 @@ export async function createRealtime(options = {}) {
     inspect(listener) {
       if (disposed || typeof listener !== 'function') return () => {}
       const start = { t: Date.now(), kind: 'start', options: { ...engineOptions(options), scope }, status, stats: engine.stats(),
-        channels: engine.channels(), views: [...views].map(([handle, view]) => ({ handle, view })), visible: isVisible() }
+        channels: engine.channels(), views: [...views].map(([handle, view]) => ({ handle, view })), visible: isVisible(),
+        mutations: [...mutations].map(([id, keys]) => ({ id, keys })) }
       try { listener(start) } catch { /* as in emit */ }
       return tap.add(listener,
         () => engine.setHandlers({ ...handlers, frame: (text) => tap.emit({ kind: 'frame', text }) }),
@@ -195,7 +196,19 @@ export async function createRealtime(options = {}) {
   const keyCheck = devChecks() ? watchKeyTypes(queryClient) : undefined
   if (keyCheck) cleanups.push(keyCheck.stop)
   // Optimistic updates: pending mutations and the keys they name (the core decides what waits).
-  cleanups.push(watchMutations(queryClient, engine))
+  const mutations = new Map() // id -> keys (JSON text), for an inspector's start record
+  cleanups.push(watchMutations(queryClient, {
+    mutationStarted(id, keys) {
+      mutations.set(id, keys)
+      if (tap.on) tap.emit({ kind: 'mutation', id, keys })
+      engine.mutationStarted(id, keys)
+    },
+    mutationSettled(id) {
+      mutations.delete(id)
+      if (tap.on) tap.emit({ kind: 'settled', id })
+      engine.mutationSettled(id)
+    },
+  }))
   // Internal hooks for the connectors (supabase-js, centrifuge-js): not part of the public API.
   Object.defineProperty(rt, '_engine', { value: engine })
   Object.defineProperty(rt, '_onChannels', {

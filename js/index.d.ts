@@ -532,6 +532,8 @@ export interface TraceStart {
   status: Status
   stats: Stats
   visible: boolean
+  /** Pending mutations that hold keys (optimistic updates): their ids and key prefixes (JSON text). */
+  mutations: { id: number; keys: string }[]
 }
 
 /**
@@ -550,6 +552,8 @@ export type TraceRecord =
   | { kind: 'scope'; t: number; scope: Scope }
   | { kind: 'flush'; t: number }
   | { kind: 'dispose'; t: number }
+  | { kind: 'mutation'; t: number; id: number; keys: string }
+  | { kind: 'settled'; t: number; id: number }
   | { kind: 'visible'; t: number; visible: boolean }
   | { kind: 'plan'; t: number; plan: FlushPlan; applied: { invalidations: number; patches: number }; refetched: string[]; stats: Stats }
   | { kind: 'status'; t: number; status: Status }

@@ -5,7 +5,7 @@
 //! records), which is when its timer fired. Nothing else is timed, so the replay is deterministic.
 //!
 //! Replayed inputs: `ingest`, `frame` (our own WebSocket / SSE frames), `subscribe`, `unsubscribe`,
-//! `scope`, `flush`, `dispose`, `visible`, and the `start` record's views. Connection events are not inputs
+//! `scope`, `flush`, `dispose`, `visible`, `mutation` / `settled`, and the `start` record's views. Connection events are not inputs
 //! here (the transport's opens and closes are not in a trace), so refetches that a reconnect or a
 //! `seq` gap caused live show up as a difference, not as a replayed plan.
 
@@ -49,6 +49,10 @@ pub fn replay(trace: &Value, overrides: &Value, mut on_plan: impl FnMut(Millis, 
                 for v in r.get("views").and_then(Value::as_array).into_iter().flatten() {
                     open(&mut rt, &mut handles, t, v);
                 }
+                for m in r.get("mutations").and_then(Value::as_array).into_iter().flatten() {
+                    let keys = m.get("keys").and_then(Value::as_str).unwrap_or_default();
+                    errors += u64::from(rt.mutation_started(m.get("id").and_then(Value::as_u64).unwrap_or(0), keys).is_err());
+                }
             }
             "ingest" => errors += u64::from(rt.ingest_text(t, s("source"), s("text")).is_err()),
             "frame" => errors += u64::from(rt.transport_frame(t, s("text")).is_err()),
@@ -64,6 +68,9 @@ pub fn replay(trace: &Value, overrides: &Value, mut on_plan: impl FnMut(Millis, 
             // `rt.dispose()` flushes before it stops (the rest is the transport's business).
             "flush" | "dispose" => rt.flush(t),
             "visible" => rt.set_visible(t, r.get("visible").and_then(Value::as_bool).unwrap_or(true)),
+            // Optimistic updates: a mutation went pending (`keys`: JSON text) / settled.
+            "mutation" => errors += u64::from(rt.mutation_started(r.get("id").and_then(Value::as_u64).unwrap_or(0), s("keys")).is_err()),
+            "settled" => rt.mutation_settled(t, r.get("id").and_then(Value::as_u64).unwrap_or(0)),
             // The live engine's timer fired here and applied a plan.
             "plan" => rt.handle_timeout(t),
             _ => {}

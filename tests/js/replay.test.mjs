@@ -5,7 +5,8 @@ import { test, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRealtime, docKey, listKey } from 'querywire'
 import { replayTrace, canonical } from 'querywire/replay'
-import { makeClient, observeSettled, settle, sleep, waitFor } from './helpers.mjs'
+import { MutationObserver } from '@tanstack/query-core'
+import { makeClient, observeSettled, settle, sleep, waitFor, deferred } from './helpers.mjs'
 
 const T = 'work_orders'
 const engines = []
@@ -79,6 +80,32 @@ test('a burst recorded live replays to the same plans; a tampered trace or anoth
   const other = await replayTrace(trace, { patch: false, rules: [{ table: T, invalidate: [['everything']] }] })
   assert.equal(other.same, false, 'another rule set makes other plans')
   assert.ok(other.plans.every((p) => p.plan.invalidate.every((o) => o.queryHash === '["everything"]' || o.queryHash === '["dashboard"]')))
+})
+
+test('a trace across an optimistic mutation (held, then released at the settle) replays to the same plans', async () => {
+  const { client, rt, records } = await record({ debounceMs: 5, maxWaitMs: 20 })
+  await observeSettled(client, docKey(T, 1), () => ({ title: 'server' }))
+  await observeSettled(client, docKey(T, 2), () => ({ title: 'two' }))
+  const gate = deferred()
+  const m = new MutationObserver(client, { mutationKey: docKey(T, 1), mutationFn: () => gate.promise,
+    onMutate: () => client.setQueryData(docKey(T, 1), { title: 'optimistic' }) })
+  m.mutate().catch(() => {})
+  await sleep(0)
+  rt.ingest('envelope', envelope(1, 'update', 1))
+  rt.ingest('envelope', envelope(2, 'update', 2))
+  await sleep(40)
+  assert.equal(client.getQueryData(docKey(T, 1)).title, 'optimistic', 'held')
+  gate.resolve({})
+  await sleep(20)
+  await settle(client)
+  const plans = records.filter((r) => r.kind === 'plan')
+  assert.deepEqual(plans.map((p) => p.plan.invalidate.map((o) => o.queryKey[2])), [['2'], ['1']], 'doc 2 now, doc 1 after the settle')
+  assert.ok(records.some((r) => r.kind === 'mutation') && records.some((r) => r.kind === 'settled'))
+  const r = await replayTrace({ version: 1, options: records[0].options, records })
+  assert.equal(r.same, true, `first difference at ${r.firstDifference}`)
+  // Without the mutation records, the replay releases nothing late: the difference shows.
+  const without = await replayTrace({ version: 1, options: records[0].options, records: records.filter((x) => x.kind !== 'mutation') })
+  assert.equal(without.same, false)
 })
 
 test('replayTrace rejects what is not a trace', async () => {
