@@ -2,6 +2,7 @@ import { applyPlan, createPlanDecoder } from './applyPlan.js'
 import { loadWasm } from './loadWasm.js'
 import { connectSupabase } from './connectSupabase.js'
 import { connectCentrifuge } from './connectCentrifuge.js'
+import { attachConnector, connectorHandlers } from './channelSync.js'
 import { devChecks, watchKeyTypes } from './keys.js'
 import { createTap, fetchSnapshot, isVisible, startedSince } from './trace.js'
 import { watchMutations } from './mutations.js'
@@ -44,44 +45,52 @@ export async function createRealtime(options = {}) {
     }
   }
 
-  let status = 'disconnected'
   const statusListeners = new Set()
-  const channelListeners = new Set()
+  const cleanups = []
   let disposed = false
+  // What the connectors (supabase-js, centrifuge-js, any other) share with the engine.
+  const host = {
+    connectors: new Map(),
+    report,
+    ingest: (source, payload) => rt.ingest(source, payload),
+    onDispose: (off) => cleanups.push(off),
+    get disposed() { return disposed },
+  }
 
+  // Every callback below may call back into `rt`: the engine calls them with nothing borrowed and
+  // applies what they call in order (src/driver.rs).
   const decodePlan = createPlanDecoder()
   const handlers = {
     plan(bytes) {
+      let applied
       try {
         // Decoded in full first: the bytes are a view of wasm memory, valid until JS calls back.
         const plan = decodePlan(bytes)
-        if (!tap.on) return applyPlan(queryClient, plan)
-        const before = fetchSnapshot(queryClient)
-        const applied = applyPlan(queryClient, plan)
-        tap.emit({ kind: 'plan', plan, applied, refetched: startedSince(queryClient, before), stats: engine.stats() })
-        return applied
+        if (!tap.on) applied = applyPlan(queryClient, plan)
+        else {
+          const before = fetchSnapshot(queryClient)
+          applied = applyPlan(queryClient, plan)
+          tap.emit({ kind: 'plan', plan, applied, refetched: startedSince(queryClient, before), stats: engine.stats() })
+        }
       } catch (e) {
         report({ code: 'apply_failed', message: String(e?.message ?? e), source: 'queryClient' })
-        return { invalidations: 0, patches: 0 }
+        return
       }
+      engine.recordApplied(applied.invalidations, applied.patches)
     },
     error: report,
     status(s) {
-      if (s === status) return
-      status = s
       if (tap.on) tap.emit({ kind: 'status', status: s })
-      for (const cb of statusListeners) {
+      for (const cb of [...statusListeners]) {
         try { cb(s) } catch (e) { report({ code: 'listener_failed', message: String(e?.message ?? e), source: 'onStatus' }) }
       }
     },
-    channels(diff) {
-      if (tap.on) tap.emit({ kind: 'channels', open: diff.open, close: diff.close })
-      for (const cb of channelListeners) cb(diff)
-    },
+    ...connectorHandlers(host),
   }
   engine.setHandlers(handlers)
   const views = new Map() // handle -> view, for an inspector's start record
   let scope = options.scope
+  const channelsNow = () => ({ channels: engine.channels() })
 
   const rt = {
     ingest(source, payload) {
@@ -91,8 +100,7 @@ export async function createRealtime(options = {}) {
         text = JSON.stringify(payload)
       } catch (e) {
         // A cyclic or BigInt payload cannot be read; it is reported and counted like any bad input.
-        engine.recordInvalid()
-        report({ code: 'not_object', message: `payload cannot be serialised: ${e?.message ?? e}`, source: String(source) })
+        engine.recordInvalid(String(source), `payload cannot be serialised: ${e?.message ?? e}`)
         return
       }
       if (tap.on) tap.emit({ kind: 'ingest', source: String(source), text: text ?? 'null' })
@@ -117,7 +125,7 @@ export async function createRealtime(options = {}) {
       if (disposed) return
       disposed = true
       if (tap.on) tap.emit({ kind: 'dispose' })
-      engine.dispose()
+      engine.dispose() // flushes, closes the connector's channels, reports 'disconnected'
       statusListeners.clear()
       tap.clear()
       for (const off of cleanups.splice(0)) off()
@@ -126,27 +134,29 @@ export async function createRealtime(options = {}) {
       return engine.stats()
     },
     subscribe(view) {
+      if (disposed) return () => {}
       const handle = engine.subscribe(view)
       const closeCheck = keyCheck ? keyCheck.opened(view) : undefined
       views.set(handle, view)
-      if (tap.on) tap.emit({ kind: 'subscribe', handle, view })
+      if (tap.on) tap.emit({ kind: 'subscribe', handle, view, ...channelsNow() })
       let done = false
       return () => {
         if (done) return
         done = true
         views.delete(handle)
-        if (tap.on) tap.emit({ kind: 'unsubscribe', handle })
         engine.unsubscribe(handle)
+        if (tap.on) tap.emit({ kind: 'unsubscribe', handle, ...channelsNow() })
         closeCheck?.()
       }
     },
     setScope(next) {
+      if (disposed) return
       engine.setScope(next)
       scope = next
-      if (tap.on) tap.emit({ kind: 'scope', scope: next })
+      if (tap.on) tap.emit({ kind: 'scope', scope: next, ...channelsNow() })
     },
     status() {
-      return status
+      return engine.status()
     },
     onStatus(cb) {
       statusListeners.add(cb)
@@ -164,11 +174,15 @@ export async function createRealtime(options = {}) {
     connectCentrifuge(centrifuge, opts = {}) {
       return connectCentrifuge(rt, centrifuge, opts)
     },
+    /** Attaches a JS-held connector (docs/CONNECTORS.md); returns its port. */
+    attachConnector(connector) {
+      return attachConnector(engine, host, connector)
+    },
     // Observation (docs/API.md): a `start` record with the state now, then every record until the
     // returned function is called. The frame handler crosses from wasm only while someone listens.
     inspect(listener) {
       if (disposed || typeof listener !== 'function') return () => {}
-      const start = { t: Date.now(), kind: 'start', options: { ...engineOptions(options), scope }, status, stats: engine.stats(),
+      const start = { t: Date.now(), kind: 'start', options: { ...engineOptions(options), scope }, status: engine.status(), stats: engine.stats(),
         channels: engine.channels(), views: [...views].map(([handle, view]) => ({ handle, view })), visible: isVisible(),
         mutations: [...mutations].map(([id, keys]) => ({ id, keys })) }
       try { listener(start) } catch { /* as in emit */ }
@@ -177,21 +191,6 @@ export async function createRealtime(options = {}) {
         () => { if (!disposed) engine.setHandlers(handlers) })
     },
   }
-
-  // Our own transports live in Rust; only the token function stays here. One at a time: a new
-  // connect replaces the previous one, and the returned function disconnects only its own.
-  let connection = 0
-  function connectOwn(method, url, opts) {
-    if (disposed) return () => {}
-    const { token, ...rest } = opts ?? {}
-    const tokenFn = typeof token === 'function' ? token : typeof token === 'string' ? () => token : undefined
-    engine[method](String(url), engineOptions(rest), tokenFn)
-    const mine = ++connection
-    return () => {
-      if (mine === connection && !disposed) engine.disconnect()
-    }
-  }
-  const cleanups = []
   // Development only: one warning for a view whose doc query is cached under another id type.
   const keyCheck = devChecks() ? watchKeyTypes(queryClient) : undefined
   if (keyCheck) cleanups.push(keyCheck.stop)
@@ -209,15 +208,21 @@ export async function createRealtime(options = {}) {
       engine.mutationSettled(id)
     },
   }))
-  // Internal hooks for the connectors (supabase-js, centrifuge-js): not part of the public API.
+
+  // Our own transports live in Rust; only the token function stays here. One at a time: a new
+  // connect replaces the previous one, and the returned function disconnects only its own.
+  let connection = 0
+  function connectOwn(method, url, opts) {
+    if (disposed) return () => {}
+    const { token, ...rest } = opts ?? {}
+    const tokenFn = typeof token === 'function' ? token : typeof token === 'string' ? () => token : undefined
+    engine[method](String(url), engineOptions(rest), tokenFn)
+    const mine = ++connection
+    return () => {
+      if (mine === connection && !disposed) engine.disconnect()
+    }
+  }
+  // Tests and the benchmark read the wasm engine directly (`rt._engine.channels()`); the shim does not.
   Object.defineProperty(rt, '_engine', { value: engine })
-  Object.defineProperty(rt, '_onChannels', {
-    value(cb) {
-      channelListeners.add(cb)
-      return () => channelListeners.delete(cb)
-    },
-  })
-  Object.defineProperty(rt, '_report', { value: report })
-  Object.defineProperty(rt, '_cleanup', { value: (off) => cleanups.push(off) })
   return rt
 }

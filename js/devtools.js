@@ -118,9 +118,12 @@ export function summarizeTrace(trace) {
   for (const r of records) {
     switch (r.kind) {
       case 'status': status.push({ t: r.t, status: r.status }); break
-      case 'channels':
-        for (const n of r.open) channel(n).open = true
-        for (const n of r.close) channel(n).open = false
+      case 'subscribe': case 'unsubscribe': case 'scope':
+        // The channels the open views need after the change.
+        if (Array.isArray(r.channels)) {
+          for (const c of channels.values()) c.open = false
+          for (const n of r.channels) channel(n).open = true
+        }
         break
       case 'ingest': {
         const p = parse(r)

@@ -5,7 +5,7 @@
 import { test, describe, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRealtime, docKey, listKey, listPrefix } from 'querywire'
-import { makeClient, observeSettled, settle, sleep } from './helpers.mjs'
+import { makeClient, observeSettled, settle, sleep, waitFor } from './helpers.mjs'
 
 const T = 'work_orders'
 const engines = []
@@ -18,6 +18,25 @@ async function start(client, options = {}) {
   const rt = await createRealtime({ queryClient: client, debounceMs: 60_000, maxWaitMs: 120_000, onError: (e) => errors.push(e), ...options })
   engines.push(rt)
   return { rt, errors }
+}
+
+/**
+ * A connector on the public rt.attachConnector interface (docs/CONNECTORS.md): it records the
+ * channels the engine opens; `lost(name)` reports a rejoin whose replay failed, which refetches
+ * that channel's views once (after the engine's settle window), the recovery path of every connector.
+ */
+function connector(rt) {
+  const opened = new Set()
+  const port = rt.attachConnector({ source: 'event', open: ({ name }) => opened.add(name), close: (name) => { opened.delete(name); port.left(name) } })
+  return {
+    opened,
+    async lost(name) {
+      await waitFor(() => opened.has(name), { message: `${name} opened` })
+      port.joined(name, 'lost')
+      await sleep(200)
+      rt.flush()
+    },
+  }
 }
 
 const IDS = [
@@ -66,10 +85,9 @@ describe('builders, policy and views agree', () => {
       const { rt } = await start(client)
       const doc = await observeSettled(client, docKey(T, id), () => ({ id }))
       const other = await observeSettled(client, docKey(T, 'other'), () => ({}))
+      const c = connector(rt)
       rt.subscribe({ kind: 'doc', type: T, id })
-      await sleep(0)
-      rt._engine.recover(`doc:${T}:${String(id)}`)
-      rt.flush()
+      await c.lost(`doc:${T}:${String(id)}`)
       await settle(client)
       assert.equal(doc.calls, 2, 'the view\'s query refetched once')
       assert.equal(other.calls, 1, 'a query of no open view is left alone')
@@ -99,11 +117,11 @@ describe('builders, policy and views agree', () => {
       await settle(client)
       assert.deepEqual([head.calls, page2.calls], [2, 1], 'the head refetched, page 2 left alone')
 
+      const c = connector(rt)
       rt.subscribe({ kind: 'list', type: T })
       await sleep(0)
       assert.deepEqual(rt._engine.channels(), [`factory:${factoryId}`, `list:${T}:${factoryId}`])
-      rt._engine.recover(`list:${T}:${factoryId}`)
-      rt.flush()
+      await c.lost(`list:${T}:${factoryId}`)
       await settle(client)
       assert.deepEqual([head.calls, page2.calls], [3, 2], 'every page under listPrefix refetched once')
       assert.deepEqual(client.getQueryCache().findAll({ queryKey: listPrefix(T, factoryId) }).length, 2)
