@@ -112,7 +112,11 @@ export interface RealtimeOptions {
   patch?: boolean
   /** Realtime on or off; when off, active views are polled. Default true. */
   enabled?: boolean
-  /** Polling interval while the page is visible, when realtime is off or given up on. Default 5000. */
+  /**
+   * Polling interval while the page is visible (15 s while hidden, ±1 s jitter): when realtime is
+   * off, given up on, or down (the first poll this long after a drop, status still `reconnecting`).
+   * Clamped to 1000..60000. Default 5000.
+   */
   pollingMs?: number
   /** Receives bad input and transport failures; `ingest` never throws. */
   onError?: (error: RealtimeError) => void
@@ -154,7 +158,9 @@ export type View =
 /**
  * Connection state. `disconnected` before a connect and after the app disconnects, `reconnecting`
  * after an established connection drops, `polling` while realtime is off or given up on, `error`
- * after a final close (it stays until the app acts).
+ * after a final close (it stays until the app acts). While `connecting`, `reconnecting` or `polling`
+ * the active views are polled (5 s ± 1 s after the drop, then every 5 s visible / 15 s hidden); the
+ * return refetches each view once and stops the polls.
  * @example
  * const live = (s: Status) => s === 'connected'
  */
@@ -264,16 +270,20 @@ export interface IngestPayloads {
 export type Source = keyof IngestPayloads
 
 /**
- * Reconnect policy: exponential backoff with full jitter, then polling.
+ * Reconnect policy: exponential backoff with full jitter (the views are polled meanwhile), then
+ * status `polling`.
  * @example
- * const backoff: BackoffOptions = { initialMs: 500, maxMs: 10_000, maxAttempts: 5 }
+ * const backoff: BackoffOptions = { initialMs: 500, maxMs: 5_000, maxAttempts: 5 }
  */
 export interface BackoffOptions {
-  /** Default 1000. */
+  /** Upper bound of the first retry delay. Default 1000. */
   initialMs?: number
-  /** Default 30000. */
+  /**
+   * Cap of every retry delay; after giving up the transport is retried every 0.9-1 × maxMs, so a
+   * server that is back is reached within maxMs. Default 10000.
+   */
   maxMs?: number
-  /** Default 10; then the engine polls. */
+  /** Consecutive failed attempts before the status turns `polling`. Default 10. */
   maxAttempts?: number
 }
 
@@ -378,6 +388,15 @@ export interface Realtime {
    */
   ingest<S extends Source>(source: S, payload: IngestPayloads[S]): void
   /**
+   * Feeds one payload as JSON text (what a WebSocket, SSE or Centrifugo message already is), so
+   * an app that owns its socket never parses a payload into objects just for it to be read again.
+   * The text is scanned once; only the columns routing reads are decoded. Never throws: text that
+   * is not JSON is `bad_json` in `onError` and `stats().dropped.invalid`.
+   * @example
+   * socket.onmessage = (m) => rt.ingestText('envelope', m.data)
+   */
+  ingestText(source: Source, text: string): void
+  /**
    * Applies every pending operation now.
    * @example
    * rt.flush()
@@ -454,6 +473,68 @@ export interface Realtime {
    * const off = rt.onStatus((s) => console.log('realtime', s))
    */
   onStatus(listener: (status: Status) => void): () => void
+  /**
+   * Attaches a client the app owns that subscribes per channel (how `connectSupabase` and
+   * `connectCentrifuge` are built; docs/CONNECTORS.md). The engine decides which channels to open
+   * and close, when to reopen one, when a channel that came back refetches its views, and the
+   * status; the connector holds the handles and reports facts through the returned port. One
+   * connector at a time: attaching another detaches the previous one.
+   * @example
+   * const port = rt.attachConnector({
+   *   source: 'event',
+   *   open: ({ name }) => { client.join(name, (msg) => port.ingest(msg)); client.onJoined(name, () => port.joined(name)) },
+   *   close: (name) => client.leave(name).then(() => port.left(name)),
+   * })
+   * port.client('connected')
+   */
+  attachConnector(connector: Connector): ConnectorPort
+}
+
+/** A channel the engine asks a connector to open. */
+export interface ConnectorChannel {
+  /** The channel name: `doc:<type>:<id>`, `list:<type>:<factoryId>`, `factory:<factoryId>`. */
+  name: string
+  /** One table subscription each (supabase-js `postgres_changes`): `table` absent = the whole schema. */
+  bindings: Array<{ table?: string; filter?: string }>
+}
+
+/** What a connector implements (docs/CONNECTORS.md). */
+export interface Connector {
+  /** The `source` its payloads are ingested as, and the `source` of the errors it reports. */
+  source?: Source
+  /** Tables for `bindings` (one each); absent = one whole-schema binding. */
+  tables?: string[]
+  /** A filter used as is on every binding instead of the default filters. */
+  filter?: string
+  /** Open this channel; report `joined` (or `down`, `closed`, `refused`) as the client says. */
+  open(channel: ConnectorChannel): void
+  /** Release this channel's handle; call `port.left(name)` once it is gone. */
+  close(name: string): void
+  /** Called once when detached (after `close` for each channel): release what is left, remove listeners. */
+  stop?(): void
+}
+
+/** The facts a connector reports; each is applied at once, none throws, any may be called from inside a callback. */
+export interface ConnectorPort {
+  /** Subscribed. `replay`: `'replayed'` when the server resent what the channel missed (no refetch), `'lost'` when it could not. */
+  joined(name: string, replay?: 'replayed' | 'lost'): void
+  /** Down; the client rejoins it by itself. */
+  down(name: string): void
+  /** Closed by the server; the client will not rejoin it (the engine reopens it 1 s later). */
+  closed(name: string): void
+  /** The handle `close(name)` released is gone. */
+  left(name: string): void
+  /** Cannot be opened (after reporting why with `error`); not retried. */
+  refused(name: string): void
+  /** The client's own connection state, for a client that has one. */
+  client(state: 'connecting' | 'connected' | 'disconnected' | 'signedOut' | 'signedIn' | 'failed'): void
+  /** A payload the client delivered, ingested under the connector's `source`. */
+  ingest(payload: unknown): void
+  /** Reports `{ code, message, source }` to `onError`. */
+  error(code: string, message: string): void
+  /** Closes every channel through `close`, then `stop()`; idempotent. The connectors' disconnect function. */
+  detach(): void
+  readonly detached: boolean
 }
 
 /**

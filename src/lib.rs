@@ -12,6 +12,8 @@ pub use querywire_core as core;
 #[cfg(target_arch = "wasm32")]
 mod clock;
 #[cfg(target_arch = "wasm32")]
+mod driver;
+#[cfg(target_arch = "wasm32")]
 mod engine;
 #[cfg(target_arch = "wasm32")]
 mod interop;
@@ -22,10 +24,3 @@ mod visibility;
 
 #[cfg(target_arch = "wasm32")]
 pub use engine::WasmRealtime;
-
-/// The package version, for diagnostics.
-#[cfg(target_arch = "wasm32")]
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").to_string()
-}

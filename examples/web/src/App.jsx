@@ -66,10 +66,16 @@ function useConnection(rt) {
   }, [rt]);
 }
 
+const STATUS_HINTS = {
+  connecting: 'connecting; if it takes longer than 5 s, the open views are polled meanwhile',
+  reconnecting: 'realtime is down: reconnecting, and the open views are polled every 5 s (from 5 s after the drop) until it is back',
+  polling: 'realtime is off or was given up on: the open views are polled every 5 s (15 s in a hidden tab)',
+};
+
 export function StatusBadge() {
   const status = useRealtimeStatus() ?? 'disconnected';
   return (
-    <span className={`badge badge-${status}`} data-testid="status-badge" data-status={status} title="querywire connection status">
+    <span className={`badge badge-${status}`} data-testid="status-badge" data-status={status} title={STATUS_HINTS[status] ?? 'querywire connection status'}>
       <span className="dot" /> {status}
     </span>
   );
