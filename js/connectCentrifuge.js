@@ -16,7 +16,8 @@
 // `onError({ code: 'unauthorized' | 'forbidden' | 'disconnected', … })`.
 // Recovery: a subscription that comes back (`subscribed` after it had been subscribed) refetches
 // its views once, unless Centrifugo recovered what it missed (`wasRecovering && recovered`):
-// `wasRecovering && !recovered` (history too short, epoch changed) and a non-recoverable
+// `wasRecovering && !recovered` (history too short, epoch changed), a stream whose epoch changed
+// (reported `lost` whatever its flags say) and a non-recoverable
 // subscription that returns both refetch. Subscriptions that return together (one reconnect) are
 // recovered together, so a view under two channels (its own and `factory:`) is refetched once.
 // A subscription already registered on the client (`getSubscription(name)`) is shared: our
@@ -78,7 +79,7 @@ export function connectCentrifuge(rt, centrifuge, opts = {}) {
       report('subscription_failed', `could not create subscription ${name}: ${e?.message ?? e}`)
       return
     }
-    const entry = { name, sub, own, offs: [] }
+    const entry = { name, sub, own, epoch: null, offs: [] }
     entry.offs.push(listen(sub, 'publication', (ctx) => port.ingest(ctx)))
     // Subscribing again for any reason but our own subscribe() call (code 0): it is down.
     entry.offs.push(listen(sub, 'subscribing', (ctx) => {
@@ -86,6 +87,11 @@ export function connectCentrifuge(rt, centrifuge, opts = {}) {
     }))
     entry.offs.push(listen(sub, 'subscribed', (ctx) => {
       if (entries.get(name) !== entry) return
+      // A stream whose epoch changed was reset: what was missed is gone, whatever the flags say.
+      const epoch = ctx?.streamPosition?.epoch ?? null
+      const reset = entry.epoch !== null && epoch !== null && epoch !== entry.epoch
+      if (epoch !== null) entry.epoch = epoch
+      if (reset) return port.joined(name, 'lost')
       port.joined(name, ctx && ctx.wasRecovering ? (ctx.recovered ? 'replayed' : 'lost') : undefined)
     }))
     entry.offs.push(listen(sub, 'error', (ctx) => {

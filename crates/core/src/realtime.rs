@@ -379,6 +379,17 @@ impl Realtime {
         self.drive(now);
     }
 
+    /// A mutation went pending with these key prefixes (JSON array): see [`Engine::mutation_started`].
+    pub fn mutation_started(&mut self, id: crate::hold::MutationId, keys: &str) -> Result<(), Error> {
+        self.engine.mutation_started(id, keys)
+    }
+
+    /// A mutation settled: what waited for it goes out now (see [`Engine::mutation_settled`]).
+    pub fn mutation_settled(&mut self, now: Millis, id: crate::hold::MutationId) {
+        self.engine.mutation_settled(now, id);
+        self.drive(now);
+    }
+
     /// Flushes now (`rt.flush()`).
     pub fn flush(&mut self, now: Millis) {
         self.engine.flush(now);

@@ -17,8 +17,8 @@ export function About() {
           centrifuge-js client, or polling only. Now: <code>{source}</code>.</li>
       </ul>
       <p className="muted">
-        This page opens no realtime views: while it is shown, querywire holds no channel and the inspector counts
-        no events. The example server is a demo; in production the events come from Supabase Realtime or
+        This page opens no realtime views: while it is shown, querywire holds no channel and the devtools panel
+        records no events. The example server is a demo; in production the events come from Supabase Realtime or
         Centrifugo, and querywire connects to them unchanged.
       </p>
     </section>

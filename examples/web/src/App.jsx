@@ -2,9 +2,9 @@ import { useEffect, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { useRealtime, useRealtimeStatus } from 'querywire/react';
 import { FACTORIES, SOURCES, centrifugeOptions, connectOptions, initialFactory, source, urlWith } from './config.js';
-import { attachInspector, inspector } from './inspector.js';
+import { QuerywireDevtools } from 'querywire/devtools';
+import { attachCounters, counters } from './counters.js';
 import { useRoute } from './router.js';
-import { Inspector } from './Inspector.jsx';
 import { WorkOrdersPage } from './WorkOrders.jsx';
 import { BurstLab } from './BurstLab.jsx';
 import { About } from './About.jsx';
@@ -37,7 +37,7 @@ function useConnection(rt) {
           });
           window.__querywireDemo.supabase = supabase;
           Promise.resolve(rt.connectSupabase(supabase, { schema: 'public', tables: ['work_orders'] }))
-            .then(keep, (e) => inspector.error({ code: 'connect', message: String(e?.message ?? e), source }));
+            .then(keep, (e) => counters.error({ code: 'connect', message: String(e?.message ?? e), source }));
         });
       } else if (source === 'centrifugo') {
         import('centrifuge').then(({ Centrifuge }) => {
@@ -54,10 +54,10 @@ function useConnection(rt) {
           const off = rt.connectCentrifuge(centrifuge);
           centrifuge.connect();
           keep(() => { off(); centrifuge.disconnect(); });
-        }, (e) => inspector.error({ code: 'connect', message: String(e?.message ?? e), source }));
+        }, (e) => counters.error({ code: 'connect', message: String(e?.message ?? e), source }));
       }
     } catch (e) {
-      inspector.error({ code: 'connect', message: String(e?.message ?? e), source });
+      counters.error({ code: 'connect', message: String(e?.message ?? e), source });
     }
     return () => {
       stopped = true;
@@ -88,7 +88,7 @@ export function App() {
   const [factoryId, setFactoryId] = useState(initialFactory);
 
   useConnection(rt);
-  useEffect(() => (rt ? attachInspector(rt, queryClient) : undefined), [rt, queryClient]);
+  useEffect(() => (rt ? attachCounters(rt, queryClient) : undefined), [rt, queryClient]);
   useEffect(() => {
     if (rt) window.__querywireDemo.rt = rt;
   }, [rt]);
@@ -140,8 +140,9 @@ export function App() {
             <WorkOrdersPage factoryId={factoryId} selectedId={route.id} />
           )}
         </main>
-        <Inspector />
       </div>
+      {/* querywire's devtools panel (querywire/devtools), open from the start in the demo. */}
+      <QuerywireDevtools initialIsOpen />
     </div>
   );
 }
