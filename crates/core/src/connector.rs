@@ -90,6 +90,9 @@ pub enum ClientState {
     /// Signed in again, for a client with no connection state of its own (supabase-js): the
     /// channels' facts alone tell the status again.
     SignedIn,
+    /// The client gave up for good and will not reconnect by itself (centrifuge-js after a
+    /// server's final disconnect, e.g. 3500 invalid token): status `error` until the next state.
+    Failed,
 }
 
 impl ClientState {
@@ -101,6 +104,7 @@ impl ClientState {
             "disconnected" => ClientState::Disconnected,
             "signedOut" => ClientState::SignedOut,
             "signedIn" => ClientState::SignedIn,
+            "failed" => ClientState::Failed,
             _ => return None,
         })
     }
@@ -255,7 +259,7 @@ impl Connector {
     pub fn handle_client(&mut self, now: Millis, state: ClientState, views: &Views) {
         match state {
             ClientState::Connected => self.ever_connected = true,
-            ClientState::Disconnected | ClientState::SignedOut => self.ever_connected = false,
+            ClientState::Disconnected | ClientState::SignedOut | ClientState::Failed => self.ever_connected = false,
             ClientState::Connecting | ClientState::SignedIn => {}
         }
         self.client = if state == ClientState::SignedIn { None } else { Some(state) };
@@ -405,6 +409,7 @@ impl Connector {
     fn update_status(&mut self) {
         let s = match self.client {
             Some(ClientState::Disconnected | ClientState::SignedOut) => Status::Disconnected,
+            Some(ClientState::Failed) => Status::Error,
             _ => {
                 let troubled = self.client == Some(ClientState::Connecting)
                     || self.chans.iter().any(|(_, c)| matches!(c.state, State::Down | State::Closed(_)));
