@@ -112,7 +112,11 @@ export interface RealtimeOptions {
   patch?: boolean
   /** Realtime on or off; when off, active views are polled. Default true. */
   enabled?: boolean
-  /** Polling interval while the page is visible, when realtime is off or given up on. Default 5000. */
+  /**
+   * Polling interval while the page is visible (15 s while hidden, ±1 s jitter): when realtime is
+   * off, given up on, or down (the first poll this long after a drop, status still `reconnecting`).
+   * Clamped to 1000..60000. Default 5000.
+   */
   pollingMs?: number
   /** Receives bad input and transport failures; `ingest` never throws. */
   onError?: (error: RealtimeError) => void
@@ -201,7 +205,9 @@ export function listPrefix<const T extends string>(type: T, factoryId: string | 
 /**
  * Connection state. `disconnected` before a connect and after the app disconnects, `reconnecting`
  * after an established connection drops, `polling` while realtime is off or given up on, `error`
- * after a final close (it stays until the app acts).
+ * after a final close (it stays until the app acts). While `connecting`, `reconnecting` or `polling`
+ * the active views are polled (5 s ± 1 s after the drop, then every 5 s visible / 15 s hidden); the
+ * return refetches each view once and stops the polls.
  * @example
  * const live = (s: Status) => s === 'connected'
  */
@@ -311,16 +317,20 @@ export interface IngestPayloads {
 export type Source = keyof IngestPayloads
 
 /**
- * Reconnect policy: exponential backoff with full jitter, then polling.
+ * Reconnect policy: exponential backoff with full jitter (the views are polled meanwhile), then
+ * status `polling`.
  * @example
- * const backoff: BackoffOptions = { initialMs: 500, maxMs: 10_000, maxAttempts: 5 }
+ * const backoff: BackoffOptions = { initialMs: 500, maxMs: 5_000, maxAttempts: 5 }
  */
 export interface BackoffOptions {
-  /** Default 1000. */
+  /** Upper bound of the first retry delay. Default 1000. */
   initialMs?: number
-  /** Default 30000. */
+  /**
+   * Cap of every retry delay; after giving up the transport is retried every 0.9-1 × maxMs, so a
+   * server that is back is reached within maxMs. Default 10000.
+   */
   maxMs?: number
-  /** Default 10; then the engine polls. */
+  /** Consecutive failed attempts before the status turns `polling`. Default 10. */
   maxAttempts?: number
 }
 
@@ -488,8 +498,14 @@ export interface Realtime {
   connectEventSource(url: string, opts?: ConnectOptions): () => void
   /**
    * Subscribes a centrifuge-js client to the views' channels. Returns a function that disconnects.
+   * Publications are deduped by `offset`; a subscription that comes back `recovered: true` refetches
+   * nothing, `recovered: false` or a new stream epoch refetches its views once. A final disconnect
+   * (e.g. 3500 invalid token) is status `'error'` and `onError({ code: 'unauthorized', … })`. Tokens
+   * stay with the client's own `getToken`.
    * @example
+   * const centrifuge = new Centrifuge(url, { getToken })
    * const stop = rt.connectCentrifuge(centrifuge)
+   * centrifuge.connect()
    */
   connectCentrifuge(centrifuge: CentrifugeLike, opts?: CentrifugeConnectOptions): () => void
   /**

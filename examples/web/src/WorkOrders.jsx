@@ -154,6 +154,9 @@ export function WorkOrdersPage({ factoryId, selectedId }) {
       <section className="card list-card">
         <div className="card-head">
           <h2>Work orders <span className="muted">· factory {factoryId}</span></h2>
+          <span className="muted small" data-testid="list-updated" title="when this page of the list was last fetched (an insert or delete event, a poll while realtime is down, a recovery)">
+            {q.dataUpdatedAt ? `fetched ${fmtTime(q.dataUpdatedAt)}` : ''}
+          </span>
           <span className={`fetching ${q.isFetching ? 'on' : ''}`} data-testid="list-fetching">{q.isFetching ? 'fetching…' : ''}</span>
         </div>
         {q.isError && !data ? (
