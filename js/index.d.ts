@@ -619,7 +619,7 @@ export interface TraceStart {
   status: Status
   stats: Stats
   visible: boolean
-  /** Pending mutations that hold keys (optimistic updates): their ids and key prefixes (JSON text). */
+  /** Pending mutations that hold keys (optimistic updates): their ids and key prefixes (`hashKey`s, one per line). */
   mutations: { id: number; keys: string }[]
 }
 
