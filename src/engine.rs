@@ -4,7 +4,7 @@
 //! a `token()` function reading `rt.status()`) cannot trip the `RefCell`.
 
 use crate::clock::now;
-use crate::interop::{error_to_js, from_js, method, to_js};
+use crate::interop::{error_to_js, from_js, method, stats_to_js};
 use crate::transport::{Kind, Report, Transport};
 use crate::visibility::{is_visible, OnlineListener, VisibilityListener};
 use gloo_timers::callback::Timeout;
@@ -111,11 +111,12 @@ impl WasmRealtime {
     /// One payload as a JS object, converted field by field (kept for comparison; the shim uses
     /// the text path, which the benchmark found cheaper).
     pub fn ingest(&self, source: &str, payload: JsValue) {
-        let r = match from_js(&payload) {
-            Ok(v) => self.update(|i| i.rt.engine_mut().handle_payload(now(), source, v, None).map(|_| ())),
-            Err(m) => {
+        // `JSON.stringify` here, then the text path: one scanner for every input.
+        let r = match js_sys::JSON::stringify(&payload).ok().and_then(|t| t.as_string()) {
+            Some(text) => self.update(|i| i.rt.ingest_text(now(), source, &text).map(|_| ())),
+            None => {
                 self.update(|i| i.rt.engine_mut().record_invalid());
-                Err(Error::new(ErrorCode::NotObject, source, format!("payload could not be read: {m}")))
+                Err(Error::new(ErrorCode::NotObject, source, "payload could not be serialised"))
             }
         };
         self.report(r);
@@ -148,7 +149,7 @@ impl WasmRealtime {
 
     /// `{ received, flushes, invalidations, patches, dropped: { invalid, stale, duplicate, outOfScope } }`.
     pub fn stats(&self) -> JsValue {
-        to_js(&self.inner.borrow().rt.engine().stats())
+        stats_to_js(&self.inner.borrow().rt.engine().stats())
     }
 
     /// Opens a view; returns a handle for `unsubscribe`.
