@@ -2,6 +2,7 @@ import { applyPlan, createPlanDecoder } from './applyPlan.js'
 import { loadWasm } from './loadWasm.js'
 import { connectSupabase } from './connectSupabase.js'
 import { connectCentrifuge } from './connectCentrifuge.js'
+import { attachConnector, connectorHandlers } from './channelSync.js'
 
 // Options the engine reads as JSON. Functions and the QueryClient stay on this side.
 function engineOptions(options) {
@@ -38,33 +39,40 @@ export async function createRealtime(options = {}) {
     }
   }
 
-  let status = 'disconnected'
   const statusListeners = new Set()
-  const channelListeners = new Set()
+  const cleanups = []
   let disposed = false
+  // What the connectors (supabase-js, centrifuge-js, any other) share with the engine.
+  const host = {
+    connectors: new Map(),
+    report,
+    ingest: (source, payload) => rt.ingest(source, payload),
+    onDispose: (off) => cleanups.push(off),
+    get disposed() { return disposed },
+  }
 
+  // Every callback below may call back into `rt`: the engine calls them with nothing borrowed and
+  // applies what they call in order (src/driver.rs).
   const decodePlan = createPlanDecoder()
   engine.setHandlers({
     plan(bytes) {
+      let applied
       try {
         // Decoded in full first: the bytes are a view of wasm memory, valid until JS calls back.
-        return applyPlan(queryClient, decodePlan(bytes))
+        applied = applyPlan(queryClient, decodePlan(bytes))
       } catch (e) {
         report({ code: 'apply_failed', message: String(e?.message ?? e), source: 'queryClient' })
-        return { invalidations: 0, patches: 0 }
+        return
       }
+      engine.recordApplied(applied.invalidations, applied.patches)
     },
     error: report,
     status(s) {
-      if (s === status) return
-      status = s
-      for (const cb of statusListeners) {
+      for (const cb of [...statusListeners]) {
         try { cb(s) } catch (e) { report({ code: 'listener_failed', message: String(e?.message ?? e), source: 'onStatus' }) }
       }
     },
-    channels(diff) {
-      for (const cb of channelListeners) cb(diff)
-    },
+    ...connectorHandlers(host),
   })
 
   const rt = {
@@ -75,8 +83,7 @@ export async function createRealtime(options = {}) {
         text = JSON.stringify(payload)
       } catch (e) {
         // A cyclic or BigInt payload cannot be read; it is reported and counted like any bad input.
-        engine.recordInvalid()
-        report({ code: 'not_object', message: `payload cannot be serialised: ${e?.message ?? e}`, source: String(source) })
+        engine.recordInvalid(String(source), `payload cannot be serialised: ${e?.message ?? e}`)
         return
       }
       engine.ingestText(String(source), text ?? 'null')
@@ -96,7 +103,7 @@ export async function createRealtime(options = {}) {
     dispose() {
       if (disposed) return
       disposed = true
-      engine.dispose()
+      engine.dispose() // flushes, closes the connector's channels, reports 'disconnected'
       statusListeners.clear()
       for (const off of cleanups.splice(0)) off()
     },
@@ -104,6 +111,7 @@ export async function createRealtime(options = {}) {
       return engine.stats()
     },
     subscribe(view) {
+      if (disposed) return () => {}
       const handle = engine.subscribe(view)
       let done = false
       return () => {
@@ -113,10 +121,10 @@ export async function createRealtime(options = {}) {
       }
     },
     setScope(scope) {
-      engine.setScope(scope)
+      if (!disposed) engine.setScope(scope)
     },
     status() {
-      return status
+      return engine.status()
     },
     onStatus(cb) {
       statusListeners.add(cb)
@@ -134,6 +142,10 @@ export async function createRealtime(options = {}) {
     connectCentrifuge(centrifuge, opts = {}) {
       return connectCentrifuge(rt, centrifuge, opts)
     },
+    /** Attaches a JS-held connector (docs/CONNECTORS.md); returns its port. */
+    attachConnector(connector) {
+      return attachConnector(engine, host, connector)
+    },
   }
 
   // Our own transports live in Rust; only the token function stays here. One at a time: a new
@@ -149,16 +161,7 @@ export async function createRealtime(options = {}) {
       if (mine === connection && !disposed) engine.disconnect()
     }
   }
-  const cleanups = []
-  // Internal hooks for the connectors (supabase-js, centrifuge-js): not part of the public API.
+  // Tests and the benchmark read the wasm engine directly (`rt._engine.channels()`); the shim does not.
   Object.defineProperty(rt, '_engine', { value: engine })
-  Object.defineProperty(rt, '_onChannels', {
-    value(cb) {
-      channelListeners.add(cb)
-      return () => channelListeners.delete(cb)
-    },
-  })
-  Object.defineProperty(rt, '_report', { value: report })
-  Object.defineProperty(rt, '_cleanup', { value: (off) => cleanups.push(off) })
   return rt
 }

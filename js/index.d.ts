@@ -457,6 +457,68 @@ export interface Realtime {
    * const off = rt.onStatus((s) => console.log('realtime', s))
    */
   onStatus(listener: (status: Status) => void): () => void
+  /**
+   * Attaches a client the app owns that subscribes per channel (how `connectSupabase` and
+   * `connectCentrifuge` are built; docs/CONNECTORS.md). The engine decides which channels to open
+   * and close, when to reopen one, when a channel that came back refetches its views, and the
+   * status; the connector holds the handles and reports facts through the returned port. One
+   * connector at a time: attaching another detaches the previous one.
+   * @example
+   * const port = rt.attachConnector({
+   *   source: 'event',
+   *   open: ({ name }) => { client.join(name, (msg) => port.ingest(msg)); client.onJoined(name, () => port.joined(name)) },
+   *   close: (name) => client.leave(name).then(() => port.left(name)),
+   * })
+   * port.client('connected')
+   */
+  attachConnector(connector: Connector): ConnectorPort
+}
+
+/** A channel the engine asks a connector to open. */
+export interface ConnectorChannel {
+  /** The channel name: `doc:<type>:<id>`, `list:<type>:<factoryId>`, `factory:<factoryId>`. */
+  name: string
+  /** One table subscription each (supabase-js `postgres_changes`): `table` absent = the whole schema. */
+  bindings: Array<{ table?: string; filter?: string }>
+}
+
+/** What a connector implements (docs/CONNECTORS.md). */
+export interface Connector {
+  /** The `source` its payloads are ingested as, and the `source` of the errors it reports. */
+  source?: Source
+  /** Tables for `bindings` (one each); absent = one whole-schema binding. */
+  tables?: string[]
+  /** A filter used as is on every binding instead of the default filters. */
+  filter?: string
+  /** Open this channel; report `joined` (or `down`, `closed`, `refused`) as the client says. */
+  open(channel: ConnectorChannel): void
+  /** Release this channel's handle; call `port.left(name)` once it is gone. */
+  close(name: string): void
+  /** Called once when detached (after `close` for each channel): release what is left, remove listeners. */
+  stop?(): void
+}
+
+/** The facts a connector reports; each is applied at once, none throws, any may be called from inside a callback. */
+export interface ConnectorPort {
+  /** Subscribed. `replay`: `'replayed'` when the server resent what the channel missed (no refetch), `'lost'` when it could not. */
+  joined(name: string, replay?: 'replayed' | 'lost'): void
+  /** Down; the client rejoins it by itself. */
+  down(name: string): void
+  /** Closed by the server; the client will not rejoin it (the engine reopens it 1 s later). */
+  closed(name: string): void
+  /** The handle `close(name)` released is gone. */
+  left(name: string): void
+  /** Cannot be opened (after reporting why with `error`); not retried. */
+  refused(name: string): void
+  /** The client's own connection state, for a client that has one. */
+  client(state: 'connecting' | 'connected' | 'disconnected' | 'signedOut' | 'signedIn'): void
+  /** A payload the client delivered, ingested under the connector's `source`. */
+  ingest(payload: unknown): void
+  /** Reports `{ code, message, source }` to `onError`. */
+  error(code: string, message: string): void
+  /** Closes every channel through `close`, then `stop()`; idempotent. The connectors' disconnect function. */
+  detach(): void
+  readonly detached: boolean
 }
 
 /**

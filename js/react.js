@@ -1,6 +1,7 @@
 // React bindings. No JSX (the package ships plain ESM) and nothing touches window or
 // document at import time or during render, so server rendering imports this safely.
 import { createContext, createElement, useCallback, useContext, useEffect, useRef, useState, useSyncExternalStore } from 'react'
+import { hashKey } from '@tanstack/query-core'
 import { createRealtime } from './index.js'
 
 const RealtimeContext = createContext(null)
@@ -10,7 +11,7 @@ export function RealtimeProvider({ options, children }) {
   const [engine, setEngine] = useState(null)
   const latest = useRef(options)
   const slot = useRef(null)
-  const scopeKey = stableKey(options.scope)
+  const scopeKey = scopeHash(options.scope)
 
   useEffect(() => {
     latest.current = options
@@ -54,7 +55,7 @@ function createEntry(queryClient, latest, setEngine, slot) {
     engine: null,
     disposed: false,
     disposeTimer: undefined,
-    scopeKey: stableKey(options.scope),
+    scopeKey: scopeHash(options.scope),
   }
   const onError = (error) => latest.current.onError?.(error)
   createRealtime({ ...options, onError }).then(
@@ -111,11 +112,8 @@ export function useRealtimeStatus() {
   return useSyncExternalStore(subscribe, getSnapshot, DISCONNECTED)
 }
 
-// Apps pass `options={{ … scope: { factoryId } }}` inline, so scope is compared by value.
-function stableKey(value) {
-  if (value === undefined || value === null) return ''
-  return JSON.stringify(value, (_, v) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]))
-      : v)
+// Apps pass `options={{ … scope: { factoryId } }}` inline, so scope is compared by value, with
+// TanStack's own hashKey (object keys sorted): querywire keeps no hash of its own in JS (issue 11).
+function scopeHash(value) {
+  return hashKey([value ?? null])
 }

@@ -258,6 +258,7 @@ test('a subscription the app registered itself is shared, not removed; errors ar
   mine.on('publication', appListener)
   const off = rt.subscribe({ kind: 'doc', type: 'work_orders', id: 12 })
   rt.connectCentrifuge(centrifuge, { subscription: (name) => ({ data: { name } }) })
+  await sleep(0) // channels open on the next tick
   assert.equal(rt.status(), 'disconnected', 'the client is not connected yet')
   centrifuge.connect()
   assert.equal(rt.status(), 'connected')

@@ -4,7 +4,7 @@
 use crate::adapt::{self, fields::snake_case, Source};
 use crate::config::{parse_scope, Config};
 use crate::error::{Error, ErrorCode};
-use crate::event::{Action, Event, RefetchType, RowEvent};
+use crate::event::{Action, Event, RefetchType, Row, RowEvent};
 use crate::guard::{IdMemory, Verdict, VersionMemory};
 use crate::key::{hash_key, is_canonical_int, js_number_to_string, write_string, write_tape};
 use crate::pending::Pending;
@@ -364,27 +364,30 @@ impl State {
         self.pending.invalidate(&self.keys.text, false, RefetchType::Active);
     }
 
+    /// Every spelling the event carries must match (CONTRACT "Scope guard": where an event carries
+    /// the field in more than one accepted spelling, any one that differs drops it; issue 11): the
+    /// event's `factoryId`, each spelling on every object of the row, and on the event object beside
+    /// it. An event that does not say cannot be judged; it is kept.
     fn in_scope(&self, row: &RowEvent<'_>) -> bool {
         let (tape, text) = (row.row.tape, row.row.text);
+        let outer = Row::new(tape, text, row.outer, None);
         self.scope.iter().all(|(name, snake, want)| {
-            let got = if name == "factoryId" { row.factory_id } else { None }.or_else(|| row.row.field(name, snake));
-            match got {
-                None => true, // an event that does not say cannot be judged; it is kept
-                Some(v) => match tape.kind(v) {
-                    Kind::Str | Kind::StrEscaped => tape.str_eq(text, v, want),
-                    Kind::Number => {
-                        let raw = tape.raw(text, v);
-                        if is_canonical_int(raw) {
-                            raw == want
-                        } else {
-                            js_number_to_string(tape.f64(text, v).unwrap_or(0.0)) == *want
-                        }
+            let factory = if name == "factoryId" { row.factory_id } else { None };
+            let mut got = factory.into_iter().chain(row.row.spellings(name, snake)).chain(outer.spellings(name, snake));
+            got.all(|v| match tape.kind(v) {
+                Kind::Str | Kind::StrEscaped => tape.str_eq(text, v, want),
+                Kind::Number => {
+                    let raw = tape.raw(text, v);
+                    if is_canonical_int(raw) {
+                        raw == want
+                    } else {
+                        js_number_to_string(tape.f64(text, v).unwrap_or(0.0)) == *want
                     }
-                    Kind::True => want == "true",
-                    Kind::False => want == "false",
-                    _ => false,
-                },
-            }
+                }
+                Kind::True => want == "true",
+                Kind::False => want == "false",
+                _ => false,
+            })
         })
     }
 

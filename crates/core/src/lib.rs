@@ -36,6 +36,7 @@
 
 pub mod adapt;
 pub mod config;
+pub mod connector;
 pub mod engine;
 pub mod error;
 pub mod event;

@@ -3,15 +3,21 @@
 //! the glue never decides anything: a `seq` gap or a reconnect becomes a refetch of the right
 //! views' keys here, a view change becomes subscribe frames here, a polling tick becomes a refetch.
 //!
+//! A JS-held connector (supabase-js, centrifuge-js) is a [`Connector`]: its facts come in through
+//! `connector_*`, and the channels it must open and close go out as [`Output::OpenChannel`] /
+//! [`Output::CloseChannel`], tagged with the connector's id.
+//!
 //! Run loop (as for every part of the core): after any input, drain [`Realtime::poll_output`], then
 //! arm one timer for [`Realtime::poll_timeout`] and call [`Realtime::handle_timeout`] when it fires.
 
+use crate::adapt::fields::snake_case;
+use crate::connector::{ChannelFact, ChannelSpec, ClientState, Connector, ConnectorOptions, ConnectorOutput};
 use crate::engine::{Engine, Ingested};
 use crate::error::{Error, ErrorCode};
 use crate::link::{Intent, Link, LinkConfig, LinkOutput, Priority, RecoverScope, SeqCheck, Status, Transport};
 use crate::plan::FlushPlan;
 use crate::rules::value_text;
-use crate::views::{ChannelDiff, View, ViewHandle, Views};
+use crate::views::{View, ViewHandle, Views};
 use crate::wire::{self, Frame, FrameError};
 use crate::Millis;
 use serde_json::{Map, Value};
@@ -22,8 +28,10 @@ use std::collections::VecDeque;
 pub enum Output {
     /// Apply to the QueryClient.
     Plan(FlushPlan),
-    /// Channels to open / close on a JS-held transport (supabase-js, centrifuge-js).
-    Channels(ChannelDiff),
+    /// Open this channel on the JS-held connector with this id (`Realtime::attach_connector`).
+    OpenChannel(u32, ChannelSpec),
+    /// Release this channel's handle on connector `id`, then report `ChannelFact::Left`.
+    CloseChannel(u32, String),
     /// Open the transport (fetch a fresh token first), then report `transport_open`/`transport_close`.
     Connect,
     /// Close the transport without reporting its close.
@@ -39,6 +47,9 @@ pub struct Realtime {
     engine: Engine,
     views: Views,
     link: Option<Link>,
+    /// The attached JS-held connector and its id (a late fact of a detached connector carries an
+    /// old id and is ignored).
+    connector: Option<(u32, Connector)>,
     /// The `createRealtime` options, the base every connection's options are merged over.
     options: Map<String, Value>,
     transport_name: &'static str,
@@ -62,6 +73,7 @@ impl Realtime {
             engine,
             views: Views::new(factory),
             link: None,
+            connector: None,
             options: options.as_object().cloned().unwrap_or_default(),
             transport_name: "websocket",
             visible: true,
@@ -169,17 +181,53 @@ impl Realtime {
         Ok(())
     }
 
-    /// Refetch the views of `channel` (or of every open view) once: a JS-held transport (supabase-js,
-    /// centrifuge-js) came back and could not replay what it missed.
-    pub fn recover(&mut self, now: Millis, channel: Option<&str>) {
-        let keys = match channel {
-            Some(ch) => self.views.keys_for_channel(ch),
-            None => self.views.active_keys(),
+    // ---- a JS-held connector ----------------------------------------------------------------------
+
+    /// Attaches a JS-held connector under the caller's `id` (replacing any other, which is dropped
+    /// without further outputs: its JS side releases its own handles); it is told to open the
+    /// channels the views need on the next tick. Facts carrying another id are ignored, so give each attach a
+    /// new one. `tables`/`filter`: see [`ConnectorOptions`].
+    pub fn attach_connector(&mut self, now: Millis, id: u32, tables: Vec<String>, filter: Option<String>) {
+        let opts = ConnectorOptions {
+            tables,
+            filter,
+            id_column: self.engine.config().primary_key.first().cloned().unwrap_or_else(|| "id".into()),
+            scope_column: snake_case("factoryId"),
         };
-        if !keys.is_empty() {
-            self.engine.refetch(now, keys);
+        // Its channels open on the next tick, like any channel change: the connector's JS side has
+        // returned from attaching by then.
+        self.connector = Some((id, Connector::new(opts)));
+        self.sync_at.get_or_insert(now);
+        self.drive(now);
+    }
+
+    /// The app disconnected connector `id`: every channel it holds is closed, status `disconnected`.
+    pub fn detach_connector(&mut self, now: Millis, id: u32) {
+        if let Some(c) = self.connector_mut(id) {
+            c.detach();
+            self.drive(now);
+            self.connector = None;
+        }
+    }
+
+    /// A fact about one of connector `id`'s channels.
+    pub fn connector_channel(&mut self, now: Millis, id: u32, channel: &str, fact: ChannelFact) {
+        if let Some((_, c)) = self.connector.as_mut().filter(|(i, _)| *i == id) {
+            c.handle_channel(now, channel, fact, &self.views);
         }
         self.drive(now);
+    }
+
+    /// Connector `id`'s client state.
+    pub fn connector_client(&mut self, now: Millis, id: u32, state: ClientState) {
+        if let Some((_, c)) = self.connector.as_mut().filter(|(i, _)| *i == id) {
+            c.handle_client(now, state, &self.views);
+        }
+        self.drive(now);
+    }
+
+    fn connector_mut(&mut self, id: u32) -> Option<&mut Connector> {
+        self.connector.as_mut().filter(|(i, _)| *i == id).map(|(_, c)| c)
     }
 
     // ---- the transport --------------------------------------------------------------------------
@@ -277,16 +325,26 @@ impl Realtime {
         self.drive(now);
     }
 
-    /// Reports a status from a JS-held transport (supabase-js, centrifuge-js).
+    /// A status from outside the link: what a JS-held connector's facts add up to
+    /// (`connector.rs`). Every connector status enters here.
     pub fn external_status(&mut self, now: Millis, status: Status) {
-        self.set_status(status);
+        self.apply_external_status(now, status);
         self.drive(now);
+    }
+
+    fn apply_external_status(&mut self, _now: Millis, status: Status) {
+        self.set_status(status);
     }
 
     // ---- time -----------------------------------------------------------------------------------
 
     pub fn poll_timeout(&self) -> Option<Millis> {
-        [self.engine.poll_timeout(), self.link.as_ref().and_then(Link::poll_timeout), self.sync_at]
+        [
+            self.engine.poll_timeout(),
+            self.link.as_ref().and_then(Link::poll_timeout),
+            self.connector.as_ref().and_then(|(_, c)| c.poll_timeout()),
+            self.sync_at,
+        ]
             .into_iter()
             .flatten()
             .min()
@@ -296,6 +354,9 @@ impl Realtime {
         if self.sync_at.is_some_and(|t| t <= now) {
             self.sync_at = None;
             self.sync_channels(now);
+        }
+        if let Some((_, c)) = self.connector.as_mut() {
+            c.handle_timeout(now, &self.views);
         }
         self.engine.handle_timeout(now);
         if let Some(l) = self.link.as_mut() {
@@ -310,9 +371,12 @@ impl Realtime {
         self.drive(now);
     }
 
-    /// Flushes, then stops the transport and polling (`rt.dispose()`).
+    /// Flushes, then stops the transport, polling and the connector (`rt.dispose()`).
     pub fn dispose(&mut self, now: Millis) {
         self.engine.flush(now);
+        if let Some(id) = self.connector.as_ref().map(|(id, _)| *id) {
+            self.detach_connector(now, id);
+        }
         self.disconnect(now);
     }
 
@@ -320,6 +384,12 @@ impl Realtime {
 
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
+    }
+
+    /// Queues an error for `onError` behind the outputs already waiting, so the glue reports bad
+    /// input in order with everything else, from its one drain loop.
+    pub fn report_error(&mut self, e: Error) {
+        self.outputs.push_back(Output::Error(e));
     }
 
     fn set_status(&mut self, s: Status) {
@@ -335,19 +405,43 @@ impl Realtime {
             self.drain_link(now, &mut l);
             self.link = Some(l);
         }
+        self.drain_connector(now);
         while let Some(p) = self.engine.poll_plan() {
             self.outputs.push_back(Output::Plan(p));
         }
     }
 
-    /// Hands the net change of the channel set to the link (subscribe/unsubscribe frames) and to
-    /// JS-held connectors.
+    /// Hands a changed channel set to the link (subscribe/unsubscribe frames) and to the connector
+    /// (channels to open and close).
     fn sync_channels(&mut self, now: Millis) {
-        if let Some(diff) = self.views.poll_channels() {
+        if self.views.poll_channels().is_some() {
             if let Some(l) = self.link.as_mut() {
                 l.set_channels(now, self.views.channels());
             }
-            self.outputs.push_back(Output::Channels(diff));
+        }
+        // Always: the connector may have attached after the last diff; an unchanged set is a no-op.
+        if let Some((_, c)) = self.connector.as_mut() {
+            c.set_wanted(now, self.views.channels(), &self.views);
+        }
+    }
+
+    fn drain_connector(&mut self, now: Millis) {
+        let Some(id) = self.connector.as_ref().map(|(id, _)| *id) else { return };
+        while let Some(out) = self.connector.as_mut().and_then(|(_, c)| c.poll_output()) {
+            match out {
+                ConnectorOutput::Open(spec) => self.outputs.push_back(Output::OpenChannel(id, spec)),
+                ConnectorOutput::Close(name) => self.outputs.push_back(Output::CloseChannel(id, name)),
+                ConnectorOutput::Status(s) => self.apply_external_status(now, s),
+                ConnectorOutput::Recover(chs) => {
+                    let keys = self.views.keys_for_channels(&chs);
+                    if !keys.is_empty() {
+                        self.engine.refetch(now, keys);
+                    }
+                }
+            }
+        }
+        while let Some(p) = self.engine.poll_plan() {
+            self.outputs.push_back(Output::Plan(p));
         }
     }
 
@@ -377,12 +471,7 @@ impl Realtime {
         }
         if !self.held_recovery.is_empty() && !l.is_recovering() {
             let chs = std::mem::take(&mut self.held_recovery);
-            let mut keys: Vec<Value> = Vec::new();
-            for k in chs.iter().flat_map(|c| self.views.keys_for_channel(c)) {
-                if !keys.contains(&k) {
-                    keys.push(k);
-                }
-            }
+            let keys = self.views.keys_for_channels(&chs);
             if !keys.is_empty() {
                 self.engine.refetch(now, keys);
             }
