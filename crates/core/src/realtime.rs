@@ -17,6 +17,7 @@ use crate::error::{Error, ErrorCode};
 use crate::link::polling::Poller;
 use crate::link::{Intent, Link, LinkConfig, LinkOutput, Priority, RecoverScope, SeqCheck, Status, Transport};
 use crate::plan::FlushPlan;
+use crate::recovery::Returns;
 use crate::rules::value_text;
 use crate::views::{View, ViewHandle, Views};
 use crate::wire::{self, Frame, FrameError};
@@ -58,9 +59,8 @@ pub struct Realtime {
     /// Views changed: the channel set is synced at this time (the next macrotask), so a React
     /// StrictMode mount/unmount/mount in one tick never reaches the wire.
     sync_at: Option<Millis>,
-    /// Channels whose views need a refetch, held while the link still waits for other channels'
-    /// `recovered` answers (one frame per channel): released together, each view refetches once.
-    held_recovery: Vec<String>,
+    /// Channels that came back (our link's, or a connector's), released together (`recovery.rs`).
+    returns: Returns,
     /// Polls the active views while a JS-held connector reports its socket down (`link::polling`,
     /// the rules our own transport's Link follows).
     connector_poll: Poller,
@@ -82,7 +82,7 @@ impl Realtime {
             transport_name: "websocket",
             visible: true,
             sync_at: None,
-            held_recovery: Vec::new(),
+            returns: Returns::default(),
             connector_poll: Poller::new(
                 options.get("pollingMs").and_then(Value::as_f64).map(|ms| ms.max(0.0) as u64),
                 options.get("seed").and_then(Value::as_u64).unwrap_or(now ^ 0x6a09_e667_f3bc_c909),
@@ -218,6 +218,9 @@ impl Realtime {
     pub fn detach_connector(&mut self, now: Millis, id: u32) {
         if let Some(c) = self.connector_mut(id) {
             c.detach();
+            if self.link.is_none() {
+                self.returns.clear(); // its returns: nothing is connected to recover
+            }
             self.drive(now);
             self.connector = None;
         }
@@ -358,6 +361,7 @@ impl Realtime {
             self.engine.poll_timeout(),
             self.link.as_ref().and_then(Link::poll_timeout),
             self.connector.as_ref().and_then(|(_, c)| c.poll_timeout()),
+            self.returns.poll_timeout(),
             self.sync_at,
             self.connector_poll.next(),
         ]
@@ -446,6 +450,7 @@ impl Realtime {
             self.link = Some(l);
         }
         self.drain_connector(now);
+        self.release_returns(now);
         while let Some(p) = self.engine.poll_plan() {
             self.outputs.push_back(Output::Plan(p));
         }
@@ -472,11 +477,9 @@ impl Realtime {
                 ConnectorOutput::Open(spec) => self.outputs.push_back(Output::OpenChannel(id, spec)),
                 ConnectorOutput::Close(name) => self.outputs.push_back(Output::CloseChannel(id, name)),
                 ConnectorOutput::Status(s) => self.apply_external_status(now, s),
-                ConnectorOutput::Recover(chs) => {
-                    let keys = self.views.keys_for_channels(&chs);
-                    if !keys.is_empty() {
-                        self.engine.refetch(now, keys);
-                    }
+                ConnectorOutput::Returned { channel, settle_ms } => {
+                    self.returns.hold([channel]);
+                    self.returns.settle(now, settle_ms);
                 }
             }
         }
@@ -493,13 +496,13 @@ impl Realtime {
                 LinkOutput::Send(s) => self.outputs.push_back(Output::Send(s)),
                 LinkOutput::Status(s) => self.set_status(s),
                 LinkOutput::Recover(RecoverScope::All) | LinkOutput::Poll => {
-                    self.held_recovery.clear(); // every view is refetched anyway
+                    self.returns.clear(); // every view is refetched anyway
                     let keys = self.views.active_keys();
                     if !keys.is_empty() {
                         self.engine.refetch(now, keys);
                     }
                 }
-                LinkOutput::Recover(RecoverScope::Channels(chs)) => self.held_recovery.extend(chs),
+                LinkOutput::Recover(RecoverScope::Channels(chs)) => self.returns.hold(chs),
                 LinkOutput::Error { code, message } => {
                     let code = match code.as_str() {
                         "forbidden" => ErrorCode::Forbidden,
@@ -509,9 +512,15 @@ impl Realtime {
                 }
             }
         }
-        if !self.held_recovery.is_empty() && !l.is_recovering() {
-            let chs = std::mem::take(&mut self.held_recovery);
-            let keys = self.views.keys_for_channels(&chs);
+        while let Some(p) = self.engine.poll_plan() {
+            self.outputs.push_back(Output::Plan(p));
+        }
+    }
+
+    /// Refetches the batch of channels that came back once nothing holds it (`recovery.rs`).
+    fn release_returns(&mut self, now: Millis) {
+        let waiting = self.link.as_ref().is_some_and(Link::is_recovering);
+        if let Some(keys) = self.returns.release(now, waiting, &self.views) {
             if !keys.is_empty() {
                 self.engine.refetch(now, keys);
             }
