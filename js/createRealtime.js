@@ -3,6 +3,9 @@ import { loadWasm } from './loadWasm.js'
 import { connectSupabase } from './connectSupabase.js'
 import { connectCentrifuge } from './connectCentrifuge.js'
 import { attachConnector, connectorHandlers } from './channelSync.js'
+import { devChecks, watchKeyTypes } from './keys.js'
+import { createTap, fetchSnapshot, isVisible, startedSince } from './trace.js'
+import { watchMutations } from './mutations.js'
 
 // Options the engine reads as JSON. Functions and the QueryClient stay on this side.
 function engineOptions(options) {
@@ -27,11 +30,14 @@ export async function createRealtime(options = {}) {
   if (!queryClient || typeof queryClient.getQueryCache !== 'function') {
     throw new TypeError('createRealtime: options.queryClient must be a TanStack Query QueryClient')
   }
-  const { WasmRealtime } = await loadWasm()
+  const { WasmRealtime, memory } = await loadWasm()
   const engine = new WasmRealtime(engineOptions(options))
 
+  // rt.inspect's feed; every `tap.on &&` below is the whole cost while nothing inspects.
+  const tap = createTap()
   const report = (e) => {
     const err = toReport(e)
+    if (tap.on) tap.emit({ kind: 'error', error: err })
     if (typeof onError === 'function') {
       try { onError(err) } catch { /* a throwing onError must not stop the engine */ }
     } else {
@@ -54,12 +60,44 @@ export async function createRealtime(options = {}) {
   // Every callback below may call back into `rt`: the engine calls them with nothing borrowed and
   // applies what they call in order (src/driver.rs).
   const decodePlan = createPlanDecoder()
-  engine.setHandlers({
+
+  // Payload text is written straight into a buffer in wasm memory (TextEncoder.encodeInto) and
+  // crosses as a length: no per-payload allocation or copy by the binding. The buffer's address
+  // stays valid until a longer payload asks for a bigger one; memory growth only swaps the
+  // ArrayBuffer, which the view below follows.
+  const SOURCE_INDEX = { supabase: 0, event: 1, envelope: 2, centrifugo: 3, invalidate: 4 }
+  const encoder = new TextEncoder()
+  let inputAt = 0
+  let inputCap = 0
+  let inputView = null
+  function passText(source, text) {
+    const index = SOURCE_INDEX[source]
+    if (index === undefined || !memory || text.length > 1048576) {
+      engine.ingestText(source, text) // an unknown source or an oversized text: the engine reports it
+      return
+    }
+    const need = text.length * 3 // UTF-8 of a UTF-16 string is at most three bytes per unit
+    if (need > inputCap) {
+      inputCap = Math.max(need, 8192)
+      inputAt = engine.inputBuffer(inputCap)
+      inputView = null
+    }
+    if (inputView === null || inputView.buffer !== memory.buffer) inputView = new Uint8Array(memory.buffer, inputAt, inputCap)
+    const { written } = encoder.encodeInto(text, inputView)
+    engine.ingestInput(index, written)
+  }
+  const handlers = {
     plan(bytes) {
       let applied
       try {
         // Decoded in full first: the bytes are a view of wasm memory, valid until JS calls back.
-        applied = applyPlan(queryClient, decodePlan(bytes))
+        const plan = decodePlan(bytes)
+        if (!tap.on) applied = applyPlan(queryClient, plan)
+        else {
+          const before = fetchSnapshot(queryClient)
+          applied = applyPlan(queryClient, plan)
+          tap.emit({ kind: 'plan', plan, applied, refetched: startedSince(queryClient, before), stats: engine.stats() })
+        }
       } catch (e) {
         report({ code: 'apply_failed', message: String(e?.message ?? e), source: 'queryClient' })
         return
@@ -68,12 +106,17 @@ export async function createRealtime(options = {}) {
     },
     error: report,
     status(s) {
+      if (tap.on) tap.emit({ kind: 'status', status: s })
       for (const cb of [...statusListeners]) {
         try { cb(s) } catch (e) { report({ code: 'listener_failed', message: String(e?.message ?? e), source: 'onStatus' }) }
       }
     },
     ...connectorHandlers(host),
-  })
+  }
+  engine.setHandlers(handlers)
+  const views = new Map() // handle -> view, for an inspector's start record
+  let scope = options.scope
+  const channelsNow = () => ({ channels: engine.channels() })
 
   const rt = {
     ingest(source, payload) {
@@ -86,25 +129,28 @@ export async function createRealtime(options = {}) {
         engine.recordInvalid(String(source), `payload cannot be serialised: ${e?.message ?? e}`)
         return
       }
-      engine.ingestText(String(source), text ?? 'null')
+      if (tap.on) tap.emit({ kind: 'ingest', source: String(source), text: text ?? 'null' })
+      passText(String(source), text ?? 'null')
     },
     ingestText(source, text) {
       if (disposed) return
-      if (typeof text !== 'string') {
-        engine.recordInvalid()
-        report({ code: 'bad_json', message: 'ingestText expects a string of JSON text', source: String(source) })
-        return
-      }
-      engine.ingestText(String(source), text)
+      // Anything but a string is read as the text String() makes of it (bad_json, counted).
+      const t = typeof text === 'string' ? text : String(text)
+      if (tap.on) tap.emit({ kind: 'ingest', source: String(source), text: t })
+      passText(String(source), t)
     },
     flush() {
-      if (!disposed) engine.flush()
+      if (disposed) return
+      if (tap.on) tap.emit({ kind: 'flush' })
+      engine.flush()
     },
     dispose() {
       if (disposed) return
       disposed = true
+      if (tap.on) tap.emit({ kind: 'dispose' })
       engine.dispose() // flushes, closes the connector's channels, reports 'disconnected'
       statusListeners.clear()
+      tap.clear()
       for (const off of cleanups.splice(0)) off()
     },
     stats() {
@@ -113,15 +159,24 @@ export async function createRealtime(options = {}) {
     subscribe(view) {
       if (disposed) return () => {}
       const handle = engine.subscribe(view)
+      const closeCheck = keyCheck ? keyCheck.opened(view) : undefined
+      views.set(handle, view)
+      if (tap.on) tap.emit({ kind: 'subscribe', handle, view, ...channelsNow() })
       let done = false
       return () => {
         if (done) return
         done = true
+        views.delete(handle)
         engine.unsubscribe(handle)
+        if (tap.on) tap.emit({ kind: 'unsubscribe', handle, ...channelsNow() })
+        closeCheck?.()
       }
     },
-    setScope(scope) {
-      if (!disposed) engine.setScope(scope)
+    setScope(next) {
+      if (disposed) return
+      engine.setScope(next)
+      scope = next
+      if (tap.on) tap.emit({ kind: 'scope', scope: next, ...channelsNow() })
     },
     status() {
       return engine.status()
@@ -146,7 +201,36 @@ export async function createRealtime(options = {}) {
     attachConnector(connector) {
       return attachConnector(engine, host, connector)
     },
+    // Observation (docs/API.md): a `start` record with the state now, then every record until the
+    // returned function is called. The frame handler crosses from wasm only while someone listens.
+    inspect(listener) {
+      if (disposed || typeof listener !== 'function') return () => {}
+      const start = { t: Date.now(), kind: 'start', options: { ...engineOptions(options), scope }, status: engine.status(), stats: engine.stats(),
+        channels: engine.channels(), views: [...views].map(([handle, view]) => ({ handle, view })), visible: isVisible(),
+        mutations: [...mutations].map(([id, keys]) => ({ id, keys })) }
+      try { listener(start) } catch { /* as in emit */ }
+      return tap.add(listener,
+        () => engine.setHandlers({ ...handlers, frame: (text) => tap.emit({ kind: 'frame', text }) }),
+        () => { if (!disposed) engine.setHandlers(handlers) })
+    },
   }
+  // Development only: one warning for a view whose doc query is cached under another id type.
+  const keyCheck = devChecks() ? watchKeyTypes(queryClient) : undefined
+  if (keyCheck) cleanups.push(keyCheck.stop)
+  // Optimistic updates: pending mutations and the keys they name (the core decides what waits).
+  const mutations = new Map() // id -> keys (JSON text), for an inspector's start record
+  cleanups.push(watchMutations(queryClient, {
+    mutationStarted(id, keys) {
+      mutations.set(id, keys)
+      if (tap.on) tap.emit({ kind: 'mutation', id, keys })
+      engine.mutationStarted(id, keys)
+    },
+    mutationSettled(id) {
+      mutations.delete(id)
+      if (tap.on) tap.emit({ kind: 'settled', id })
+      engine.mutationSettled(id)
+    },
+  }))
 
   // Our own transports live in Rust; only the token function stays here. One at a time: a new
   // connect replaces the previous one, and the returned function disconnects only its own.

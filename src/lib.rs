@@ -19,8 +19,18 @@ mod engine;
 mod interop;
 #[cfg(target_arch = "wasm32")]
 mod transport;
+/// `replayTrace`: a devtools trace replayed on its own clock (native too, for `cargo test`).
+pub mod replay;
 #[cfg(target_arch = "wasm32")]
 mod visibility;
 
 #[cfg(target_arch = "wasm32")]
 pub use engine::WasmRealtime;
+
+/// The package version, for diagnostics.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+

@@ -108,6 +108,11 @@ impl Realtime {
         &self.views
     }
 
+    /// The connection policy of our own transport, while one is connected (its options as read).
+    pub fn link(&self) -> Option<&Link> {
+        self.link.as_ref()
+    }
+
     pub fn status(&self) -> Status {
         self.status
     }
@@ -376,6 +381,17 @@ impl Realtime {
         if let Some(l) = self.link.as_mut() {
             l.handle_timeout(now);
         }
+        self.drive(now);
+    }
+
+    /// A mutation went pending with these key prefixes (JSON array): see [`Engine::mutation_started`].
+    pub fn mutation_started(&mut self, id: crate::hold::MutationId, keys: &str) -> Result<(), Error> {
+        self.engine.mutation_started(id, keys)
+    }
+
+    /// A mutation settled: what waited for it goes out now (see [`Engine::mutation_settled`]).
+    pub fn mutation_settled(&mut self, now: Millis, id: crate::hold::MutationId) {
+        self.engine.mutation_settled(now, id);
         self.drive(now);
     }
 
