@@ -24,7 +24,7 @@ pub type KeyId = u32;
 const NONE: u32 = u32::MAX;
 
 /// Past this many interned keys the table starts afresh at the next flush (memory stays flat).
-pub const KEY_CAPACITY: usize = 1 << 16;
+pub const KEY_CAPACITY: usize = 1 << 14;
 
 /// The interned key table.
 #[derive(Debug, Default)]
