@@ -56,7 +56,10 @@ export function createPlanDecoder() {
     for (let n = u32(); n > 0; n--) {
       refetch.push(new PlanOp(key(u32()), (view.getUint8(at++) & 1) !== 0, 'active'))
     }
-    return { invalidate, patch, refetch }
+    // Keys pending mutations hold (optimistic updates); absent in plans before that section.
+    const hold = []
+    if (at < bytes.byteLength) for (let n = u32(); n > 0; n--) hold.push(JSON.parse(text(u32())))
+    return hold.length ? { invalidate, patch, refetch, hold } : { invalidate, patch, refetch }
   }
 }
 
@@ -108,6 +111,9 @@ export function applyPlan(queryClient, plan) {
   }
   for (const op of refetch) matcher.add(op, REFETCH)
 
+  // Keys pending mutations hold (optimistic updates): the core keeps their ops back; this plan's
+  // broader ops must leave the queries under them alone.
+  const hold = Array.isArray(plan?.hold) && plan.hold.length > 0 ? plan.hold : null
   const groups = { active: new Set(), inactive: new Set(), all: new Set(), none: new Set() }
   const refetchOnly = new Set()
   const restart = []
@@ -115,6 +121,7 @@ export function applyPlan(queryClient, plan) {
   for (const query of queryClient.getQueryCache().getAll()) {
     let bits = matcher.match(query)
     if (bits === 0) continue
+    if (hold && hold.some((key) => partialMatchKey(query.queryKey, key))) continue
     if (bits & REFETCH) {
       // A refetch entry on an invalidated query rides along with its invalidation,
       // so the query is fetched once, not once per entry kind.

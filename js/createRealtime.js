@@ -3,6 +3,9 @@ import { loadWasm } from './loadWasm.js'
 import { connectSupabase } from './connectSupabase.js'
 import { connectCentrifuge } from './connectCentrifuge.js'
 import { attachConnector, connectorHandlers } from './channelSync.js'
+import { devChecks, watchKeyTypes } from './keys.js'
+import { createTap, fetchSnapshot, isVisible, startedSince } from './trace.js'
+import { watchMutations } from './mutations.js'
 
 // Options the engine reads as JSON. Functions and the QueryClient stay on this side.
 function engineOptions(options) {
@@ -30,8 +33,11 @@ export async function createRealtime(options = {}) {
   const { WasmRealtime, memory } = await loadWasm()
   const engine = new WasmRealtime(engineOptions(options))
 
+  // rt.inspect's feed; every `tap.on &&` below is the whole cost while nothing inspects.
+  const tap = createTap()
   const report = (e) => {
     const err = toReport(e)
+    if (tap.on) tap.emit({ kind: 'error', error: err })
     if (typeof onError === 'function') {
       try { onError(err) } catch { /* a throwing onError must not stop the engine */ }
     } else {
@@ -80,12 +86,18 @@ export async function createRealtime(options = {}) {
     const { written } = encoder.encodeInto(text, inputView)
     engine.ingestInput(index, written)
   }
-  engine.setHandlers({
+  const handlers = {
     plan(bytes) {
       let applied
       try {
         // Decoded in full first: the bytes are a view of wasm memory, valid until JS calls back.
-        applied = applyPlan(queryClient, decodePlan(bytes))
+        const plan = decodePlan(bytes)
+        if (!tap.on) applied = applyPlan(queryClient, plan)
+        else {
+          const before = fetchSnapshot(queryClient)
+          applied = applyPlan(queryClient, plan)
+          tap.emit({ kind: 'plan', plan, applied, refetched: startedSince(queryClient, before), stats: engine.stats() })
+        }
       } catch (e) {
         report({ code: 'apply_failed', message: String(e?.message ?? e), source: 'queryClient' })
         return
@@ -94,12 +106,17 @@ export async function createRealtime(options = {}) {
     },
     error: report,
     status(s) {
+      if (tap.on) tap.emit({ kind: 'status', status: s })
       for (const cb of [...statusListeners]) {
         try { cb(s) } catch (e) { report({ code: 'listener_failed', message: String(e?.message ?? e), source: 'onStatus' }) }
       }
     },
     ...connectorHandlers(host),
-  })
+  }
+  engine.setHandlers(handlers)
+  const views = new Map() // handle -> view, for an inspector's start record
+  let scope = options.scope
+  const channelsNow = () => ({ channels: engine.channels() })
 
   const rt = {
     ingest(source, payload) {
@@ -112,21 +129,28 @@ export async function createRealtime(options = {}) {
         engine.recordInvalid(String(source), `payload cannot be serialised: ${e?.message ?? e}`)
         return
       }
+      if (tap.on) tap.emit({ kind: 'ingest', source: String(source), text: text ?? 'null' })
       passText(String(source), text ?? 'null')
     },
     ingestText(source, text) {
       if (disposed) return
       // Anything but a string is read as the text String() makes of it (bad_json, counted).
-      passText(String(source), typeof text === 'string' ? text : String(text))
+      const t = typeof text === 'string' ? text : String(text)
+      if (tap.on) tap.emit({ kind: 'ingest', source: String(source), text: t })
+      passText(String(source), t)
     },
     flush() {
-      if (!disposed) engine.flush()
+      if (disposed) return
+      if (tap.on) tap.emit({ kind: 'flush' })
+      engine.flush()
     },
     dispose() {
       if (disposed) return
       disposed = true
+      if (tap.on) tap.emit({ kind: 'dispose' })
       engine.dispose() // flushes, closes the connector's channels, reports 'disconnected'
       statusListeners.clear()
+      tap.clear()
       for (const off of cleanups.splice(0)) off()
     },
     stats() {
@@ -135,15 +159,24 @@ export async function createRealtime(options = {}) {
     subscribe(view) {
       if (disposed) return () => {}
       const handle = engine.subscribe(view)
+      const closeCheck = keyCheck ? keyCheck.opened(view) : undefined
+      views.set(handle, view)
+      if (tap.on) tap.emit({ kind: 'subscribe', handle, view, ...channelsNow() })
       let done = false
       return () => {
         if (done) return
         done = true
+        views.delete(handle)
         engine.unsubscribe(handle)
+        if (tap.on) tap.emit({ kind: 'unsubscribe', handle, ...channelsNow() })
+        closeCheck?.()
       }
     },
-    setScope(scope) {
-      if (!disposed) engine.setScope(scope)
+    setScope(next) {
+      if (disposed) return
+      engine.setScope(next)
+      scope = next
+      if (tap.on) tap.emit({ kind: 'scope', scope: next, ...channelsNow() })
     },
     status() {
       return engine.status()
@@ -168,7 +201,36 @@ export async function createRealtime(options = {}) {
     attachConnector(connector) {
       return attachConnector(engine, host, connector)
     },
+    // Observation (docs/API.md): a `start` record with the state now, then every record until the
+    // returned function is called. The frame handler crosses from wasm only while someone listens.
+    inspect(listener) {
+      if (disposed || typeof listener !== 'function') return () => {}
+      const start = { t: Date.now(), kind: 'start', options: { ...engineOptions(options), scope }, status: engine.status(), stats: engine.stats(),
+        channels: engine.channels(), views: [...views].map(([handle, view]) => ({ handle, view })), visible: isVisible(),
+        mutations: [...mutations].map(([id, keys]) => ({ id, keys })) }
+      try { listener(start) } catch { /* as in emit */ }
+      return tap.add(listener,
+        () => engine.setHandlers({ ...handlers, frame: (text) => tap.emit({ kind: 'frame', text }) }),
+        () => { if (!disposed) engine.setHandlers(handlers) })
+    },
   }
+  // Development only: one warning for a view whose doc query is cached under another id type.
+  const keyCheck = devChecks() ? watchKeyTypes(queryClient) : undefined
+  if (keyCheck) cleanups.push(keyCheck.stop)
+  // Optimistic updates: pending mutations and the keys they name (the core decides what waits).
+  const mutations = new Map() // id -> keys (JSON text), for an inspector's start record
+  cleanups.push(watchMutations(queryClient, {
+    mutationStarted(id, keys) {
+      mutations.set(id, keys)
+      if (tap.on) tap.emit({ kind: 'mutation', id, keys })
+      engine.mutationStarted(id, keys)
+    },
+    mutationSettled(id) {
+      mutations.delete(id)
+      if (tap.on) tap.emit({ kind: 'settled', id })
+      engine.mutationSettled(id)
+    },
+  }))
 
   // Our own transports live in Rust; only the token function stays here. One at a time: a new
   // connect replaces the previous one, and the returned function disconnects only its own.

@@ -2,9 +2,13 @@
 // document at import time or during render, so server rendering imports this safely.
 import { createContext, createElement, useCallback, useContext, useEffect, useRef, useState, useSyncExternalStore } from 'react'
 import { hashKey } from '@tanstack/query-core'
+import { useQuery } from '@tanstack/react-query'
 import { createRealtime } from './index.js'
+import { docKey, listKey } from './keys.js'
 
 const RealtimeContext = createContext(null)
+// The provider's scope `factoryId`: what a list view's default query key names.
+const FactoryContext = createContext(undefined)
 
 export function RealtimeProvider({ options, children }) {
   const queryClient = options.queryClient
@@ -45,7 +49,8 @@ export function RealtimeProvider({ options, children }) {
     engine.setScope(latest.current.scope ?? {})
   }, [engine, scopeKey])
 
-  return createElement(RealtimeContext.Provider, { value: engine }, children)
+  return createElement(RealtimeContext.Provider, { value: engine },
+    createElement(FactoryContext.Provider, { value: options.scope?.factoryId }, children))
 }
 
 function createEntry(queryClient, latest, setEngine, slot) {
@@ -98,6 +103,26 @@ export function useRealtimeSubscription(view) {
     if (!rt || !kind) return undefined
     return rt.subscribe(kind === 'doc' ? { kind, type, id } : { kind, type })
   }, [rt, kind, type, id])
+}
+
+/**
+ * `useQuery` that carries its own realtime view: the view is subscribed while the component is
+ * mounted, and `queryKey` defaults to the view's key (`docKey(type, id)` for a doc view,
+ * `listKey(type, factoryId)` for a list view under the provider's scope).
+ */
+export function useRealtimeQuery(options, queryClient) {
+  const { view, ...queryOptions } = options ?? {}
+  const factoryId = useContext(FactoryContext)
+  useRealtimeSubscription(view)
+  let queryKey = queryOptions.queryKey
+  if (queryKey === undefined) {
+    if (!view || (view.kind !== 'doc' && view.kind !== 'list')) {
+      throw new TypeError('useRealtimeQuery: pass a view ({ kind: \'doc\', type, id } or { kind: \'list\', type }) or a queryKey')
+    }
+    const noFactory = factoryId === undefined || factoryId === null || factoryId === ''
+    queryKey = view.kind === 'doc' ? docKey(view.type, view.id) : noFactory ? ['list', view.type] : listKey(view.type, factoryId)
+  }
+  return useQuery({ ...queryOptions, queryKey }, queryClient)
 }
 
 const DISCONNECTED = () => 'disconnected'

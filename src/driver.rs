@@ -26,6 +26,8 @@ pub struct Handlers {
     pub open: Option<Function>,
     /// `close(connectorId, name)`.
     pub close: Option<Function>,
+    /// Observation only (`rt.inspect`): each frame of our own transport, before the core reads it.
+    pub frame: Option<Function>,
 }
 
 pub struct Inner {
@@ -172,6 +174,16 @@ pub fn reporter(weak: Weak<RefCell<Inner>>) -> impl Fn(Report) + Clone + 'static
 
 /// A socket event: stale generations are ignored, the rest go to the core with the time.
 fn on_report(weak: &Weak<RefCell<Inner>>, r: Report) {
+    if let Report::Frame { generation, text } = &r {
+        // Called with no borrow held: an inspector may call back into the engine.
+        let h = weak.upgrade().and_then(|i| {
+            let i = i.borrow();
+            i.handlers.frame.clone().filter(|_| i.transport.as_ref().map(|t| t.generation) == Some(*generation))
+        });
+        if let Some(h) = h {
+            let _ = h.call1(&JsValue::NULL, &text.as_str().into());
+        }
+    }
     let w = weak.clone();
     with(weak, move |i| {
         let current = i.transport.as_ref().map(|t| t.generation);

@@ -60,6 +60,7 @@ impl WasmRealtime {
                 status: method(&handlers, "status"),
                 open: method(&handlers, "open"),
                 close: method(&handlers, "close"),
+                frame: method(&handlers, "frame"),
             }
         });
     }
@@ -142,6 +143,23 @@ impl WasmRealtime {
             return;
         }
         run(&self.inner, |i| i.rt.flush(now()));
+    }
+
+    /// A QueryClient mutation went pending naming these key prefixes (JSON text of an array of
+    /// keys): realtime operations on queries under them wait until it settles (optimistic updates).
+    #[wasm_bindgen(js_name = mutationStarted)]
+    pub fn mutation_started(&self, id: f64, keys: &str) {
+        run(&self.inner, |i| {
+            if let Err(e) = i.rt.mutation_started(id.max(0.0) as u64, keys) {
+                crate::driver::report(i, e);
+            }
+        });
+    }
+
+    /// The mutation settled (success, error, removed): what waited for it alone goes out now.
+    #[wasm_bindgen(js_name = mutationSettled)]
+    pub fn mutation_settled(&self, id: f64) {
+        run(&self.inner, |i| i.rt.mutation_settled(now(), id.max(0.0) as u64));
     }
 
     /// Flushes, then stops the timer, the transport, the connector and the listeners. Later calls

@@ -1,8 +1,15 @@
 // rt.connectCentrifuge with a real QueryClient and a FAKE Centrifuge client.
 //
-// Why a fake: no Centrifugo server can run here, and centrifuge-js's own FakeCentrifugoServer is
-// declared in its types (build/fakeServer.d.ts) but not shipped. So FakeCentrifuge below implements
-// only the subset of centrifuge-js v5 (installed as a devDependency) that the connector calls:
+// The REAL centrifuge-js against the demo server's Centrifugo endpoint is tested by
+// examples/server/test/centrifugo.test.mjs (Node) and tests/browser/centrifugo.test.mjs (Chromium):
+// channels following views, offsets, recovery across a restart, stream resets, bad tokens, getToken.
+// This fake stays for what that server cannot be made to do: a stream without recovery (the demo
+// server forces recovery on every channel, so a return with `wasRecovering: false` never happens
+// there), a subscription `error` event from the server, and exact control of the event order within
+// one tick (StrictMode churn against the client's registry, a subscription the app registered first).
+//
+// FakeCentrifuge below implements only the subset of centrifuge-js v5 (installed as a devDependency)
+// that the connector calls:
 // Centrifuge#newSubscription / getSubscription / removeSubscription / on / removeListener / state,
 // Subscription#on / removeListener / subscribe / unsubscribe / state. Its registry semantics follow
 // centrifuge-js 5.8 (newSubscription throws when the channel is registered; removeSubscription
@@ -47,14 +54,14 @@ class FakeSubscription extends EventEmitter {
     this.emit('state', { channel: this.channel, newState: s, oldState: old })
   }
   /** SubscribedContext as centrifuge-js emits it. */
-  _subscribed({ wasRecovering, recovered }) {
+  _subscribed({ wasRecovering, recovered, epoch }) {
     this._setState(SubscriptionState.Subscribed)
-    const recoverable = !!this.options.recoverable
+    const recoverable = !!this.options.recoverable || epoch !== undefined
     this.emit('subscribed', {
       channel: this.channel,
       recoverable,
       positioned: !!this.options.positioned || recoverable,
-      ...(recoverable ? { streamPosition: { offset: this.offset, epoch: 'e1' } } : {}),
+      ...(recoverable ? { streamPosition: { offset: this.offset, epoch: epoch ?? 'e1' } } : {}),
       wasRecovering,
       recovered,
       hasRecoveredPublications: false,
@@ -201,7 +208,7 @@ test('subscriptions follow the views (ref counted, StrictMode churn does nothing
   rt.dispose()
 })
 
-test('reconnect: a failed recovery or a non-recoverable return refetches the views once; a recovered one does not', async () => {
+test('reconnect: a failed recovery, a non-recoverable return or a new epoch refetches the views once; a recovered one does not', async () => {
   const { client, rt, statuses, centrifuge } = await setup()
   centrifuge.connect()
   const stop = rt.connectCentrifuge(centrifuge)
@@ -241,7 +248,21 @@ test('reconnect: a failed recovery or a non-recoverable return refetches the vie
   await sleep(300)
   await settle(client)
   assert.deepEqual([doc.calls, other.calls, list.calls], [3, 2, 2])
-  assert.deepEqual(statuses, ['connected', 'reconnecting', 'connected', 'reconnecting', 'connected', 'reconnecting', 'connected'])
+
+  // 4. Recovered streams with an epoch: nothing. 5. doc:13's stream was reset (a new epoch), even
+  //    if the flags say recovered (only a fake can say that): only its view refetches.
+  centrifuge.drop()
+  centrifuge.reconnect(() => ({ wasRecovering: true, recovered: true, epoch: 'e1' }))
+  await sleep(300)
+  await settle(client)
+  assert.deepEqual([doc.calls, other.calls, list.calls], [3, 2, 2])
+  centrifuge.drop()
+  centrifuge.reconnect((ch) => ({ wasRecovering: true, recovered: true, epoch: ch === 'doc:work_orders:13' ? 'e2' : 'e1' }))
+  await waitFor(() => other.calls === 3)
+  await sleep(300)
+  await settle(client)
+  assert.deepEqual([doc.calls, other.calls, list.calls], [3, 3, 2])
+  assert.deepEqual(statuses, ['connected', 'reconnecting', 'connected', 'reconnecting', 'connected', 'reconnecting', 'connected', 'reconnecting', 'connected', 'reconnecting', 'connected'])
 
   centrifuge.disconnect()
   assert.equal(rt.status(), 'disconnected')

@@ -41,6 +41,7 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod guard;
+pub mod hold;
 pub mod hash;
 pub mod key;
 pub mod link;

@@ -14,6 +14,7 @@ use crate::adapt::fields::snake_case;
 use crate::connector::{ChannelFact, ChannelSpec, ClientState, Connector, ConnectorOptions, ConnectorOutput};
 use crate::engine::{Engine, Ingested};
 use crate::error::{Error, ErrorCode};
+use crate::link::polling::Poller;
 use crate::link::{Intent, Link, LinkConfig, LinkOutput, Priority, RecoverScope, SeqCheck, Status, Transport};
 use crate::plan::FlushPlan;
 use crate::rules::value_text;
@@ -60,6 +61,9 @@ pub struct Realtime {
     /// Channels whose views need a refetch, held while the link still waits for other channels'
     /// `recovered` answers (one frame per channel): released together, each view refetches once.
     held_recovery: Vec<String>,
+    /// Polls the active views while a JS-held connector reports its socket down (`link::polling`,
+    /// the rules our own transport's Link follows).
+    connector_poll: Poller,
     status: Status,
     outputs: VecDeque<Output>,
 }
@@ -79,6 +83,10 @@ impl Realtime {
             visible: true,
             sync_at: None,
             held_recovery: Vec::new(),
+            connector_poll: Poller::new(
+                options.get("pollingMs").and_then(Value::as_f64).map(|ms| ms.max(0.0) as u64),
+                options.get("seed").and_then(Value::as_u64).unwrap_or(now ^ 0x6a09_e667_f3bc_c909),
+            ),
             status: Status::Disconnected,
             outputs: VecDeque::new(),
         };
@@ -98,6 +106,11 @@ impl Realtime {
 
     pub fn views(&self) -> &Views {
         &self.views
+    }
+
+    /// The connection policy of our own transport, while one is connected (its options as read).
+    pub fn link(&self) -> Option<&Link> {
+        self.link.as_ref()
     }
 
     pub fn status(&self) -> Status {
@@ -318,6 +331,7 @@ impl Realtime {
     /// `document.visibilityState`: the engine flushes on visible, the link checks its socket.
     pub fn set_visible(&mut self, now: Millis, visible: bool) {
         self.visible = visible;
+        self.connector_poll.set_visible(now, visible);
         self.engine.set_visible(now, visible);
         if let Some(l) = self.link.as_mut() {
             l.set_visible(now, visible);
@@ -332,8 +346,9 @@ impl Realtime {
         self.drive(now);
     }
 
-    fn apply_external_status(&mut self, _now: Millis, status: Status) {
+    fn apply_external_status(&mut self, now: Millis, status: Status) {
         self.set_status(status);
+        self.connector_poll.follow(now, status, self.visible);
     }
 
     // ---- time -----------------------------------------------------------------------------------
@@ -344,6 +359,7 @@ impl Realtime {
             self.link.as_ref().and_then(Link::poll_timeout),
             self.connector.as_ref().and_then(|(_, c)| c.poll_timeout()),
             self.sync_at,
+            self.connector_poll.next(),
         ]
             .into_iter()
             .flatten()
@@ -358,10 +374,24 @@ impl Realtime {
         if let Some((_, c)) = self.connector.as_mut() {
             c.handle_timeout(now, &self.views);
         }
+        if self.connector_poll.fire(now, self.visible) {
+            self.refetch_active(now);
+        }
         self.engine.handle_timeout(now);
         if let Some(l) = self.link.as_mut() {
             l.handle_timeout(now);
         }
+        self.drive(now);
+    }
+
+    /// A mutation went pending with these key prefixes (JSON array): see [`Engine::mutation_started`].
+    pub fn mutation_started(&mut self, id: crate::hold::MutationId, keys: &str) -> Result<(), Error> {
+        self.engine.mutation_started(id, keys)
+    }
+
+    /// A mutation settled: what waited for it goes out now (see [`Engine::mutation_settled`]).
+    pub fn mutation_settled(&mut self, now: Millis, id: crate::hold::MutationId) {
+        self.engine.mutation_settled(now, id);
         self.drive(now);
     }
 
@@ -373,6 +403,7 @@ impl Realtime {
 
     /// Flushes, then stops the transport, polling and the connector (`rt.dispose()`).
     pub fn dispose(&mut self, now: Millis) {
+        self.connector_poll.stop();
         self.engine.flush(now);
         if let Some(id) = self.connector.as_ref().map(|(id, _)| *id) {
             self.detach_connector(now, id);
@@ -390,6 +421,15 @@ impl Realtime {
     /// input in order with everything else, from its one drain loop.
     pub fn report_error(&mut self, e: Error) {
         self.outputs.push_back(Output::Error(e));
+    }
+
+    /// Refetches every active view's queries once (through the window, so a recovery and a poll
+    /// that meet refetch each key once).
+    fn refetch_active(&mut self, now: Millis) {
+        let keys = self.views.active_keys();
+        if !keys.is_empty() {
+            self.engine.refetch(now, keys);
+        }
     }
 
     fn set_status(&mut self, s: Status) {
