@@ -46,6 +46,7 @@ pub mod pending;
 pub mod plan;
 pub mod realtime;
 pub mod rules;
+pub mod share;
 pub mod stats;
 pub mod views;
 
