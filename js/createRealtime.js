@@ -2,12 +2,13 @@ import { applyPlan } from './applyPlan.js'
 import { loadWasm } from './loadWasm.js'
 import { connectSupabase } from './connectSupabase.js'
 import { connectCentrifuge } from './connectCentrifuge.js'
+import { sharingAvailable, shareOptions, startShare } from './share.js'
 
 // Options the engine reads as JSON. Functions and the QueryClient stay on this side.
 function engineOptions(options) {
   const out = {}
   for (const [k, v] of Object.entries(options)) {
-    if (k === 'queryClient' || k === 'onError' || typeof v === 'function' || v === undefined) continue
+    if (k === 'queryClient' || k === 'onError' || k === 'shareConnection' || typeof v === 'function' || v === undefined) continue
     out[k] = v
   }
   return out
@@ -28,6 +29,10 @@ export async function createRealtime(options = {}) {
   }
   const { WasmEngine } = await loadWasm()
   const engine = new WasmEngine(engineOptions(options))
+  // One connection per browser (js/share.js); where Web Locks or BroadcastChannel are missing, or
+  // the option is off, `share` stays null and nothing below changes.
+  const shareOpts = shareOptions(options.shareConnection)
+  const share = shareOpts && sharingAvailable() ? await startShare(engine, shareOpts) : null
 
   const report = (e) => {
     const err = toReport(e)
@@ -61,7 +66,11 @@ export async function createRealtime(options = {}) {
       }
     },
     channels(diff) {
+      share?.channels()
       for (const cb of channelListeners) cb(diff)
+    },
+    share(message) {
+      share?.send(message)
     },
   })
 
@@ -85,6 +94,7 @@ export async function createRealtime(options = {}) {
     dispose() {
       if (disposed) return
       disposed = true
+      share?.dispose()
       engine.dispose()
       statusListeners.clear()
       for (const off of cleanups.splice(0)) off()
@@ -123,6 +133,9 @@ export async function createRealtime(options = {}) {
     connectCentrifuge(centrifuge, opts = {}) {
       return connectCentrifuge(rt, centrifuge, opts)
     },
+    shareRole() {
+      return share && !disposed ? share.role() : 'off'
+    },
   }
 
   // Our own transports live in Rust; only the token function stays here. One at a time: a new
@@ -133,9 +146,12 @@ export async function createRealtime(options = {}) {
     const { token, ...rest } = opts ?? {}
     const tokenFn = typeof token === 'function' ? token : typeof token === 'string' ? () => token : undefined
     engine[method](String(url), engineOptions(rest), tokenFn)
+    share?.connect()
     const mine = ++connection
     return () => {
-      if (mine === connection && !disposed) engine.disconnect()
+      if (mine !== connection || disposed) return
+      share?.disconnect()
+      engine.disconnect()
     }
   }
   const cleanups = []

@@ -3,6 +3,8 @@
 //! with no borrow held, so a handler that re-enters (a QueryCache subscriber calling `rt.ingest`,
 //! a `token()` function reading `rt.status()`) cannot trip the `RefCell`.
 
+mod share;
+
 use crate::clock::now;
 use crate::interop::{error_to_js, from_js, method, to_js};
 use crate::transport::{Kind, Report, Transport};
@@ -22,6 +24,8 @@ struct Handlers {
     error: Option<Function>,
     status: Option<Function>,
     channels: Option<Function>,
+    /// `shareConnection`: messages for the other tabs (`share.rs`).
+    share: Option<Function>,
 }
 
 struct Inner {
@@ -94,6 +98,7 @@ impl WasmEngine {
             error: method(&handlers, "error"),
             status: method(&handlers, "status"),
             channels: method(&handlers, "channels"),
+            share: method(&handlers, "share"),
         };
         deliver(&self.inner);
     }
@@ -393,6 +398,10 @@ fn deliver(inner: &Rc<RefCell<Inner>>) {
                 if let Some(t) = inner.borrow_mut().transport.as_mut() {
                     t.close();
                 }
+            }
+            Output::Share(m) => {
+                let h = inner.borrow().handlers.clone();
+                share::deliver(&h, m);
             }
             Output::Send(text) => {
                 if let Some(t) = inner.borrow().transport.as_ref() {
