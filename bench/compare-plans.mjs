@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Fairness check: feeds the same seeded stream to the wasm engine (WasmEngine, through its JS surface)
+// Fairness check: feeds the same seeded stream to the wasm engine (WasmRealtime, through its JS surface)
 // and to the plain-JS baseline core, flushes both, and prints where their flush plans differ.
 //   node bench/compare-plans.mjs [--n=2000] [--seed=7] [--patch=false]
 import { loadWasm } from '../js/loadWasm.js';
+import { createPlanDecoder } from '../js/applyPlan.js';
 import { BaselineCore, hashKey } from './baseline/core.js';
 import { generate, STREAM_RULES } from './stream.js';
 
@@ -12,10 +13,11 @@ const seed = Number(args.seed || 7);
 const options = { scope: { factoryId: 'f1' }, rules: STREAM_RULES, patch: args.patch !== 'false', debounceMs: 300, maxWaitMs: 1000 };
 const { objects } = generate(n, { seed });
 
-const { WasmEngine } = await loadWasm();
-const engine = new WasmEngine(options);
+const { WasmRealtime } = await loadWasm();
+const engine = new WasmRealtime(options);
 const plans = [];
-engine.setHandlers({ plan: (p) => { plans.push(p); return { invalidations: p.invalidate.length, patches: p.patch.length }; }, error() {}, status() {}, channels() {} });
+const decode = createPlanDecoder();
+engine.setHandlers({ plan: (bytes) => { const p = decode(bytes); plans.push(p); return { invalidations: p.invalidate.length, patches: p.patch.length }; }, error() {}, status() {}, channels() {} });
 for (const o of objects) engine.ingest('supabase', o);
 engine.flush();
 const core = new BaselineCore(options);

@@ -235,7 +235,7 @@ function render(R) {
     add('ingest', 'baseline text path vs JSON.parse alone', '', fmt(bt, 0), fmt(ratio(bt, parse)), 'context', '');
     add('ingest', 'object path (rt.ingest), ns/event', fmt(qo, 0), fmt(bo, 0), fmt(ro), '≤ 0.50×', verdict(has ? ro <= 0.5 : null));
     if (n['querywire:object-direct'] !== undefined) {
-      add('ingest', 'object path via WasmEngine.ingest (serde-wasm-bindgen; not what rt.ingest uses)', fmt(n['querywire:object-direct'], 0), fmt(bo, 0), fmt(ratio(n['querywire:object-direct'], bo)), 'context', '');
+      add('ingest', 'object path via WasmRealtime.ingest (serde-wasm-bindgen; not what rt.ingest uses)', fmt(n['querywire:object-direct'], 0), fmt(bo, 0), fmt(ratio(n['querywire:object-direct'], bo)), 'context', '');
     }
     bars.push({ label: 'ingest, text path', ratio: rt, target: 0.5, ok: rt <= 0.5 }, { label: 'ingest text / JSON.parse (not baseline)', ratio: rp, target: 1, ok: rp <= 1 },
       { label: 'ingest, object path', ratio: ro, target: 0.5, ok: ro <= 0.5 });
@@ -352,7 +352,7 @@ function render(R) {
     '  that their flush plans are identical (the `fairness` rows). The baseline (`bench/baseline/core.js`) follows the',
     '  engine\'s reading of the contract where the contract leaves room (documented in the file).',
     '- Ingest: per event, timed over a synchronous loop (no timer fires inside it); fresh engine per repetition;',
-    '  text path = querywire `WasmEngine.ingestText` (what the Rust transports and `rt.ingest` use) vs baseline',
+    '  text path = querywire `WasmRealtime.ingestText` (what the Rust transports and `rt.ingest` use) vs baseline',
     '  `JSON.parse` + ingest; object path = `rt.ingest(\'supabase\', obj)` vs baseline `ingest(obj)`.',
     '- Flush: N inactive cached queries, M supabase DELETE events over distinct ids (M doc keys + 1 list head),',
     '  timed call of `flush()` including plan application to the QueryClient; fresh QueryClient per repetition.',

@@ -15,6 +15,52 @@ const REFETCH_BITS = { active: ACTIVE, inactive: INACTIVE, all: ACTIVE | INACTIV
 // or of every object (prototype pollution via a crafted changed field).
 const FORBIDDEN_FIELDS = new Set(['__proto__', 'constructor', 'prototype'])
 
+const REFETCH_TYPES = ['none', 'active', 'inactive', 'all']
+const utf8 = new TextDecoder()
+
+/**
+ * Reads the engine's binary flush plans (docs/INTERFACES.md "The flush plan") into the plan
+ * objects applyPlan takes. It keeps `id -> { queryHash, queryKey }`: a key's hash crosses once, the
+ * first time a plan names it, and is parsed once; later plans name it by id only. The bytes are a
+ * view of wasm memory, so they are read here, in full, before anything that could call back.
+ */
+export function createPlanDecoder() {
+  let keys = new Map()
+  return function decode(bytes) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    let at = 0
+    const u32 = () => { const v = view.getUint32(at, true); at += 4; return v }
+    const text = (len) => { const s = utf8.decode(bytes.subarray(at, at + len)); at += len; return s }
+    if (view.getUint8(at++) & 1) keys = new Map()
+    for (let n = u32(); n > 0; n--) {
+      const id = u32()
+      const queryHash = text(u32())
+      keys.set(id, { queryHash, queryKey: JSON.parse(queryHash) })
+    }
+    const key = (id) => keys.get(id) ?? { queryHash: '[]', queryKey: [] }
+    const invalidate = []
+    for (let n = u32(); n > 0; n--) {
+      const k = key(u32())
+      const flags = view.getUint8(at++)
+      invalidate.push({ queryKey: k.queryKey, queryHash: k.queryHash, exact: (flags & 1) !== 0, refetchType: REFETCH_TYPES[(flags >> 1) & 3] })
+    }
+    const patch = []
+    for (let n = u32(); n > 0; n--) {
+      const k = key(u32())
+      const version = view.getFloat64(at, true)
+      at += 8
+      const fields = JSON.parse(text(u32()))
+      patch.push({ queryKey: k.queryKey, queryHash: k.queryHash, fields, version: Number.isNaN(version) ? null : version })
+    }
+    const refetch = []
+    for (let n = u32(); n > 0; n--) {
+      const k = key(u32())
+      refetch.push({ queryKey: k.queryKey, queryHash: k.queryHash, exact: (view.getUint8(at++) & 1) !== 0 })
+    }
+    return { invalidate, patch, refetch }
+  }
+}
+
 /**
  * Applies one flush plan from the engine to the QueryClient.
  * @param {import('@tanstack/query-core').QueryClient} queryClient

@@ -1,4 +1,4 @@
-import { applyPlan } from './applyPlan.js'
+import { applyPlan, createPlanDecoder } from './applyPlan.js'
 import { loadWasm } from './loadWasm.js'
 import { connectSupabase } from './connectSupabase.js'
 import { connectCentrifuge } from './connectCentrifuge.js'
@@ -27,8 +27,8 @@ export async function createRealtime(options = {}) {
   if (!queryClient || typeof queryClient.getQueryCache !== 'function') {
     throw new TypeError('createRealtime: options.queryClient must be a TanStack Query QueryClient')
   }
-  const { WasmEngine } = await loadWasm()
-  const engine = new WasmEngine(engineOptions(options))
+  const { WasmRealtime } = await loadWasm()
+  const engine = new WasmRealtime(engineOptions(options))
   // One connection per browser (js/share.js); where Web Locks or BroadcastChannel are missing, or
   // the option is off, `share` stays null and nothing below changes.
   const shareOpts = shareOptions(options.shareConnection)
@@ -48,10 +48,12 @@ export async function createRealtime(options = {}) {
   const channelListeners = new Set()
   let disposed = false
 
+  const decodePlan = createPlanDecoder()
   engine.setHandlers({
-    plan(plan) {
+    plan(bytes) {
       try {
-        return applyPlan(queryClient, plan)
+        // Decoded in full first: the bytes are a view of wasm memory, valid until JS calls back.
+        return applyPlan(queryClient, decodePlan(bytes))
       } catch (e) {
         report({ code: 'apply_failed', message: String(e?.message ?? e), source: 'queryClient' })
         return { invalidations: 0, patches: 0 }
@@ -87,6 +89,15 @@ export async function createRealtime(options = {}) {
         return
       }
       engine.ingestText(String(source), text ?? 'null')
+    },
+    ingestText(source, text) {
+      if (disposed) return
+      if (typeof text !== 'string') {
+        engine.recordInvalid()
+        report({ code: 'bad_json', message: 'ingestText expects a string of JSON text', source: String(source) })
+        return
+      }
+      engine.ingestText(String(source), text)
     },
     flush() {
       if (!disposed) engine.flush()

@@ -59,7 +59,7 @@ stage_demo() { build_demo; }
 stage_wasm() {
   local rc=0
   wasm-pack test --node || rc=1
-  # WASM_BINDGEN_USE_BROWSER: suites without `run_in_browser` (tests/wasm_engine.rs, which also runs in
+  # WASM_BINDGEN_USE_BROWSER: suites without `run_in_browser` (tests/wasm_realtime.rs, which also runs in
   # Node above) run in Chromium too, instead of being skipped as node-only.
   WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER=/usr/bin/chromedriver wasm-pack test --headless --chrome || rc=1
   return "$rc"

@@ -1,4 +1,4 @@
-//! `WasmEngine`: the core's [`Realtime`] machine behind wasm-bindgen. One `Rc<RefCell<Inner>>` is
+//! `WasmRealtime`: the core's [`Realtime`] machine behind wasm-bindgen. One `Rc<RefCell<Inner>>` is
 //! shared with the timer, the visibility listener and the socket callbacks. JS is only ever called
 //! with no borrow held, so a handler that re-enters (a QueryCache subscriber calling `rt.ingest`,
 //! a `token()` function reading `rt.status()`) cannot trip the `RefCell`.
@@ -37,11 +37,13 @@ struct Inner {
     online: Option<OnlineListener>,
     transport: Option<Transport>,
     disposed: bool,
+    /// The binary plan being handed over (reused: a flush allocates nothing here).
+    plan_buf: Vec<u8>,
 }
 
 /// The engine as JS sees it (docs/INTERFACES.md). Users reach it through `createRealtime`.
 #[wasm_bindgen]
-pub struct WasmEngine {
+pub struct WasmRealtime {
     inner: Rc<RefCell<Inner>>,
 }
 
@@ -57,11 +59,11 @@ fn json_arg(v: &JsValue) -> Result<serde_json::Value, JsValue> {
 }
 
 #[wasm_bindgen]
-impl WasmEngine {
+impl WasmRealtime {
     /// Options are the `createRealtime` options minus `queryClient`, `onError` and functions.
     /// Throws an `Error` with `code: 'invalid_option'` when an option is invalid.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<WasmEngine, JsValue> {
+    pub fn new(options: JsValue) -> Result<WasmRealtime, JsValue> {
         let opts = json_arg(&options)?;
         let rt = Realtime::new(now(), &opts).map_err(|e| error_to_js(&e))?;
         let inner = Rc::new(RefCell::new(Inner {
@@ -72,6 +74,7 @@ impl WasmEngine {
             online: None,
             transport: None,
             disposed: false,
+            plan_buf: Vec::new(),
         }));
         let weak = Rc::downgrade(&inner);
         let listener = VisibilityListener::install(move |visible| {
@@ -87,7 +90,7 @@ impl WasmEngine {
             i.visibility = listener;
             i.online = online;
         }
-        Ok(WasmEngine { inner })
+        Ok(WasmRealtime { inner })
     }
 
     /// `{ plan(plan), error(e), status(s), channels(diff) }`; each optional. Delivers what waits.
@@ -248,7 +251,7 @@ fn bad_view(msg: &str) -> JsValue {
     error_to_js(&Error::new(ErrorCode::WrongType, "subscribe", msg))
 }
 
-impl WasmEngine {
+impl WasmRealtime {
     fn update<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
         run(&self.inner, f)
     }
@@ -277,6 +280,14 @@ impl WasmEngine {
             Err(e) => Err(error_to_js(&e)),
         }
     }
+}
+
+/// A `Uint8Array` over the plan's bytes in wasm memory: the plan crosses without a copy.
+fn plan_view(buf: &[u8]) -> JsValue {
+    // SAFETY: the view aliases `buf`, which is neither freed nor written while the handler runs
+    // (the caller holds it outside `Inner`). The shim decodes the bytes into JS values before it
+    // calls anything that could re-enter wasm and grow its memory (docs/INTERFACES.md).
+    unsafe { js_sys::Uint8Array::view(buf) }.into()
 }
 
 fn call_error(h: &Handlers, e: &Error) {
@@ -351,7 +362,12 @@ fn deliver(inner: &Rc<RefCell<Inner>>) {
         let handler = |pick: fn(&Handlers) -> &Option<Function>| pick(&inner.borrow().handlers).clone();
         match out {
             Output::Plan(plan) => {
-                let applied = handler(|h| &h.plan).and_then(|h| h.call1(&JsValue::NULL, &to_js(&plan)).ok());
+                // Taken out while JS reads it, so a re-entrant flush encodes into a buffer of its own.
+                let mut buf = std::mem::take(&mut inner.borrow_mut().plan_buf);
+                buf.clear();
+                plan.encode(&mut buf);
+                let applied = handler(|h| &h.plan).and_then(|h| h.call1(&JsValue::NULL, &plan_view(&buf)).ok());
+                inner.borrow_mut().plan_buf = buf;
                 let count = |name: &str, fallback: usize| {
                     applied
                         .as_ref()

@@ -21,7 +21,7 @@ mod transport;
 mod visibility;
 
 #[cfg(target_arch = "wasm32")]
-pub use engine::WasmEngine;
+pub use engine::WasmRealtime;
 
 /// The package version, for diagnostics.
 #[cfg(target_arch = "wasm32")]

@@ -3,7 +3,7 @@
 //! `share(message)` handler. The messages' shape on the BroadcastChannel is `js/share.js`'s
 //! (docs/SHARING.md); nothing here decides anything.
 
-use super::{Handlers, WasmEngine};
+use super::{Handlers, WasmRealtime};
 use crate::clock::now;
 use crate::interop::{from_js, to_js};
 use js_sys::{Object, Reflect};
@@ -16,7 +16,7 @@ fn status_of(s: &str) -> Option<Status> {
 }
 
 #[wasm_bindgen]
-impl WasmEngine {
+impl WasmRealtime {
     /// The election's verdict: `'leader'` or `'follower'`. The first call turns sharing on.
     #[wasm_bindgen(js_name = shareRole)]
     pub fn share_role(&self, role: &str) {

@@ -1,17 +1,19 @@
 //! The cache engine: payloads and the time in, flush plans out. It owns the window, the guards and
 //! the routing; it owns no timer, no socket and no JS value (see the crate doc for the run loop).
 
-use crate::adapt::{self, row::field, Source};
+use crate::adapt::{self, fields::snake_case, Source};
 use crate::config::{parse_scope, Config};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, RefetchType, RowEvent};
 use crate::guard::{IdMemory, Verdict, VersionMemory};
+use crate::key::{hash_key, is_canonical_int, js_number_to_string, write_string, write_tape};
 use crate::pending::Pending;
 use crate::plan::FlushPlan;
-use crate::rules::value_text;
+use crate::rules::{value_text, RoutedKeys};
+use crate::scan::{push_uint, Kind, Tape};
 use crate::stats::Stats;
 use crate::Millis;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::VecDeque;
 
 /// Payloads larger than this are refused (CONTRACT "Feeding events").
@@ -19,7 +21,7 @@ pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 
 /// What happened to one accepted-or-dropped event; returned for tests and traces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Ingested {
     /// Routed to at least one operation.
     Queued,
     /// Valid, but no rule key could be built (a placeholder had no value).
@@ -29,9 +31,28 @@ pub enum Outcome {
     OutOfScope,
 }
 
+/// The engine: what a payload is read into ([`Input`]) and what routing changes ([`State`]),
+/// kept apart so an event can borrow the first while the second is updated.
 #[derive(Debug)]
 pub struct Engine {
+    st: State,
+    input: Input,
+}
+
+/// The scanner's reusable tape and the changed-fields list of the event being routed.
+#[derive(Debug, Default)]
+struct Input {
+    tape: Tape,
+    changed: Vec<(u32, u32)>,
+}
+
+#[derive(Debug)]
+struct State {
     config: Config,
+    /// Per scope field: its name, its snake_case form and the text of the wanted value.
+    scope: Vec<(String, String, String)>,
+    /// `hashKey` of the scope's `factoryId`, for list heads of events that carry none.
+    scope_factory: Option<String>,
     pending: Pending,
     /// When the first pending operation arrived (for `maxWaitMs`) and the trailing deadline.
     window: Option<Window>,
@@ -40,6 +61,8 @@ pub struct Engine {
     plans: VecDeque<FlushPlan>,
     stats: Stats,
     visible: bool,
+    /// Keys built for the event being routed.
+    keys: RoutedKeys,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -50,8 +73,10 @@ struct Window {
 
 impl Engine {
     pub fn new(config: Config) -> Engine {
-        Engine {
+        let mut st = State {
             config,
+            scope: Vec::new(),
+            scope_factory: None,
             pending: Pending::default(),
             window: None,
             ids: IdMemory::default(),
@@ -59,7 +84,10 @@ impl Engine {
             plans: VecDeque::new(),
             stats: Stats::default(),
             visible: true,
-        }
+            keys: RoutedKeys::default(),
+        };
+        st.compile_scope();
+        Engine { st, input: Input::default() }
     }
 
     /// Builds an engine from the `createRealtime` options object.
@@ -68,152 +96,70 @@ impl Engine {
     }
 
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.st.config
     }
 
     // ---- inputs -------------------------------------------------------------------------------
 
     /// One payload as JSON text (a WebSocket message, or an object the shim stringified).
     /// Errors are counted in `dropped.invalid` and returned for `onError`.
-    pub fn handle_text(&mut self, now: Millis, source: &str, text: &str) -> Result<Outcome, Error> {
-        self.stats.received += 1;
-        self.text_inner(now, source, text).inspect_err(|_| self.stats.dropped.invalid += 1)
+    pub fn handle_text(&mut self, now: Millis, source: &str, text: &str) -> Result<Ingested, Error> {
+        self.st.stats.received += 1;
+        let r = self.text_inner(now, source, text);
+        if r.is_err() {
+            self.st.stats.dropped.invalid += 1;
+        }
+        r
     }
 
-    fn text_inner(&mut self, now: Millis, source: &str, text: &str) -> Result<Outcome, Error> {
+    fn text_inner(&mut self, now: Millis, source: &str, text: &str) -> Result<Ingested, Error> {
         let src = Source::parse(source).ok_or_else(|| unknown_source(source))?;
         if text.len() > MAX_PAYLOAD_BYTES {
             return Err(too_large(source, text.len()));
         }
-        if src == Source::Supabase {
-            let rules = &self.config.rules;
-            let needs = adapt::supabase_fast::Needs {
-                primary_key: &self.config.primary_key,
-                scope: &self.config.scope,
-                whole_row: &|t: &str| rules.has_table(t),
-            };
-            if let Some(ev) = adapt::supabase_fast::adapt(text, &needs) {
-                return Ok(self.handle_event(now, ev));
-            }
-        }
-        let payload: Value = serde_json::from_str(text)
-            .map_err(|e| Error::new(ErrorCode::BadJson, source, format!("payload is not JSON: {e}")))?;
-        let ev = adapt::adapt(src, payload, &self.config.primary_key)?;
-        Ok(self.handle_event(now, ev))
+        self.input.tape.scan(text).map_err(|e| Error::new(ErrorCode::BadJson, source, e.message("payload is not JSON: ")))?;
+        self.route_scanned(now, src, text, 0)
     }
 
-    /// One payload already parsed. `size` is its JSON size when known (for the 1 MiB limit).
-    pub fn handle_payload(&mut self, now: Millis, source: &str, payload: Value, size: Option<usize>) -> Result<Outcome, Error> {
-        self.stats.received += 1;
-        let r = (|| {
-            let src = Source::parse(source).ok_or_else(|| unknown_source(source))?;
-            if let Some(n) = size.filter(|n| *n > MAX_PAYLOAD_BYTES) {
-                return Err(too_large(source, n));
-            }
-            let ev = adapt::adapt(src, payload, &self.config.primary_key)?;
-            Ok(self.handle_event(now, ev))
-        })();
-        r.inspect_err(|_| self.stats.dropped.invalid += 1)
+    /// The scanner's tape, for a caller that scans a larger text (a wire frame) and hands one of
+    /// its nodes to [`Engine::handle_scanned`].
+    pub(crate) fn tape_mut(&mut self) -> &mut Tape {
+        &mut self.input.tape
+    }
+
+    /// The payload at node `root` of the text the tape holds (a wire frame's `payload`).
+    pub(crate) fn handle_scanned(&mut self, now: Millis, src: Source, text: &str, root: u32) -> Result<Ingested, Error> {
+        self.st.stats.received += 1;
+        let r = self.route_scanned(now, src, text, root);
+        if r.is_err() {
+            self.st.stats.dropped.invalid += 1;
+        }
+        r
+    }
+
+    fn route_scanned(&mut self, now: Millis, src: Source, text: &str, root: u32) -> Result<Ingested, Error> {
+        let Input { tape, changed } = &mut self.input;
+        let ev = adapt::adapt(src, tape, text, root, &self.st.config.primary_key, changed)?;
+        Ok(self.st.handle_event(now, &ev))
+    }
+
+    /// One payload already parsed (the glue's object path, tests): written as JSON text and read
+    /// like any other. `size` is its JSON size when known (for the 1 MiB limit).
+    pub fn handle_payload(&mut self, now: Millis, source: &str, payload: Value, size: Option<usize>) -> Result<Ingested, Error> {
+        let _ = size; // the text's own length is checked
+        self.handle_text(now, source, &payload.to_string())
     }
 
     /// Counts a replayed frame the link recognised by its `seq`.
     pub fn record_duplicate(&mut self) {
-        self.stats.received += 1;
-        self.stats.dropped.duplicate += 1;
+        self.st.stats.received += 1;
+        self.st.stats.dropped.duplicate += 1;
     }
 
     /// Counts a payload refused before it reached the engine (the shim could not serialise it).
     pub fn record_invalid(&mut self) {
-        self.stats.received += 1;
-        self.stats.dropped.invalid += 1;
-    }
-
-    /// A canonical event: guards, then routing, then the window.
-    pub fn handle_event(&mut self, now: Millis, ev: Event) -> Outcome {
-        if let Some(id) = ev.event_id() {
-            if self.ids.contains(id) {
-                self.stats.dropped.duplicate += 1;
-                return Outcome::Duplicate;
-            }
-        }
-        let outcome = match &ev {
-            Event::Invalidate(inv) => {
-                self.pending.invalidate(inv.key.clone(), inv.exact, inv.refetch_type);
-                Outcome::Queued
-            }
-            Event::Row(row) => self.route_row(row),
-        };
-        match outcome {
-            Outcome::Stale => self.stats.dropped.stale += 1,
-            Outcome::Duplicate => self.stats.dropped.duplicate += 1,
-            Outcome::OutOfScope => self.stats.dropped.out_of_scope += 1,
-            Outcome::Queued | Outcome::NoOp => {
-                // Only accepted events are remembered: a dropped copy must not shadow a good one.
-                if let Some(id) = ev.event_id() {
-                    self.ids.insert(id);
-                }
-            }
-        }
-        if outcome == Outcome::Queued {
-            self.arm_window(now);
-        }
-        outcome
-    }
-
-    fn route_row(&mut self, row: &RowEvent) -> Outcome {
-        if !self.in_scope(row) {
-            return Outcome::OutOfScope;
-        }
-        match self.versions.check(&row.ty, &row.id, row.version, row.action) {
-            Verdict::Stale => return Outcome::Stale,
-            Verdict::Duplicate => return Outcome::Duplicate,
-            Verdict::Fresh => {}
-        }
-        if let Some(keys) = self.config.rules.route(&row.ty, row.action, &row.row) {
-            let queued = !keys.is_empty();
-            for k in keys {
-                self.pending.invalidate(k.key, k.exact, k.refetch_type);
-            }
-            return if queued { Outcome::Queued } else { Outcome::NoOp };
-        }
-        self.apply_policy(row);
-        Outcome::Queued
-    }
-
-    /// The doc/list policy of seed 001 for events no rule matched (CONTRACT "Routing").
-    fn apply_policy(&mut self, row: &RowEvent) {
-        let doc = json!(["doc", row.ty, row.id]);
-        match row.action {
-            Action::Update => match &row.changed {
-                Some(fields) if self.config.patch => self.pending.patch(doc, fields.clone(), row.version),
-                _ => self.pending.invalidate(doc, false, RefetchType::Active),
-            },
-            Action::Create => self.invalidate_list_head(row),
-            Action::Delete => {
-                self.invalidate_list_head(row);
-                self.pending.invalidate(doc, false, RefetchType::Active);
-            }
-        }
-    }
-
-    fn invalidate_list_head(&mut self, row: &RowEvent) {
-        let factory = row.factory_id.clone().or_else(|| self.config.scope.get("factoryId").cloned());
-        let key = match factory {
-            Some(f) => json!(["list", row.ty, f, {"page": 1}]),
-            // Without a factory the head cannot be named: every list of the type is refreshed.
-            None => json!(["list", row.ty]),
-        };
-        self.pending.invalidate(key, false, RefetchType::Active);
-    }
-
-    fn in_scope(&self, row: &RowEvent) -> bool {
-        self.config.scope.iter().all(|(name, want)| {
-            let got = if name == "factoryId" { row.factory_id.as_ref() } else { None }.or_else(|| field(&row.row, name));
-            match got {
-                None => true, // an event that does not say cannot be judged; it is kept
-                Some(v) => v == want || (is_primitive(v) && value_text(v) == value_text(want)),
-            }
-        })
+        self.st.stats.received += 1;
+        self.st.stats.dropped.invalid += 1;
     }
 
     /// Refetch the active queries under these keys with the next flush (recovery after a reconnect,
@@ -223,24 +169,25 @@ impl Engine {
     pub fn refetch(&mut self, now: Millis, keys: impl IntoIterator<Item = Value>) {
         let mut any = false;
         for k in keys {
-            self.pending.refetch(k, false);
+            self.st.pending.refetch(&hash_key(&k), false);
             any = true;
         }
         if any {
-            self.arm_window(now);
+            self.st.arm_window(now);
         }
     }
 
     /// Replaces the scope; later events are judged against it.
     pub fn set_scope(&mut self, scope: &Value) -> Result<(), Error> {
-        self.config.scope = parse_scope(scope)?;
+        self.st.config.scope = parse_scope(scope)?;
+        self.st.compile_scope();
         Ok(())
     }
 
     /// `document.visibilityState`: turning visible flushes at once (a woken tab shows fresh data).
     pub fn set_visible(&mut self, now: Millis, visible: bool) {
-        let woke = visible && !self.visible;
-        self.visible = visible;
+        let woke = visible && !self.st.visible;
+        self.st.visible = visible;
         if woke {
             self.flush(now);
         }
@@ -248,41 +195,34 @@ impl Engine {
 
     /// The counts the shim reports after applying a plan (patch fallbacks are decided there).
     pub fn record_applied(&mut self, invalidations: u64, patches: u64) {
-        self.stats.invalidations += invalidations;
-        self.stats.patches += patches;
-    }
-
-    // ---- time ---------------------------------------------------------------------------------
-
-    fn arm_window(&mut self, now: Millis) {
-        let opened = self.window.map_or(now, |w| w.opened);
-        let trailing = now.saturating_add(self.config.debounce_ms);
-        let cap = opened.saturating_add(self.config.max_wait_ms);
-        self.window = Some(Window { opened, deadline: trailing.min(cap) });
+        let s = &mut self.st.stats;
+        s.invalidations = s.invalidations.saturating_add(invalidations);
+        s.patches = s.patches.saturating_add(patches);
     }
 
     /// When `handle_timeout` should next be called, if anything waits.
     pub fn poll_timeout(&self) -> Option<Millis> {
-        self.window.map(|w| w.deadline)
+        self.st.window.map(|w| w.deadline)
     }
 
     /// Closes the window when its deadline has passed; early or spurious calls do nothing.
     pub fn handle_timeout(&mut self, now: Millis) {
-        if self.window.is_some_and(|w| now >= w.deadline) {
+        if self.st.window.is_some_and(|w| now >= w.deadline) {
             self.flush(now);
         }
     }
 
     /// Flushes whatever waits, now (`rt.flush()`, visibility, dispose).
     pub fn flush(&mut self, _now: Millis) {
-        self.window = None;
-        if self.pending.is_empty() {
+        let st = &mut self.st;
+        st.window = None;
+        if st.pending.is_empty() {
             return;
         }
-        let plan = self.pending.take_plan();
+        let plan = st.pending.take_plan();
         if !plan.is_empty() {
-            self.stats.flushes += 1;
-            self.plans.push_back(plan);
+            st.stats.flushes += 1;
+            st.plans.push_back(plan);
         }
     }
 
@@ -290,31 +230,182 @@ impl Engine {
 
     /// The next plan to apply, oldest first.
     pub fn poll_plan(&mut self) -> Option<FlushPlan> {
-        self.plans.pop_front()
+        self.st.plans.pop_front()
     }
 
     pub fn stats(&self) -> Stats {
-        self.stats
+        self.st.stats
     }
 
-    /// Sizes of the bounded memories (for tests that check memory stays flat).
+    /// Sizes of the bounded memories (for tests that check memory stays flat): event ids, row
+    /// versions, pending operations.
     pub fn memory(&self) -> (usize, usize, usize) {
-        (self.ids.len(), self.versions.len(), self.pending.len())
+        (self.st.ids.len(), self.st.versions.len(), self.st.pending.len())
+    }
+
+    /// How many keys are interned (bounded by `pending::KEY_CAPACITY` plus one window's keys).
+    pub fn interned_keys(&self) -> usize {
+        self.st.pending.keys().len()
     }
 }
 
-fn is_primitive(v: &Value) -> bool {
-    matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_))
+impl State {
+    fn compile_scope(&mut self) {
+        self.scope = self.config.scope.iter().map(|(k, v)| (k.clone(), snake_case(k), value_text(v))).collect();
+        self.scope_factory = self.config.scope.get("factoryId").map(hash_key);
+    }
+
+    /// A canonical event: guards, then routing, then the window.
+    fn handle_event(&mut self, now: Millis, ev: &Event<'_>) -> Ingested {
+        if let Some(id) = ev.event_id() {
+            if self.ids.contains(id) {
+                self.stats.dropped.duplicate += 1;
+                return Ingested::Duplicate;
+            }
+        }
+        let outcome = match ev {
+            Event::Invalidate(inv) => {
+                self.pending.invalidate(&inv.hash, inv.exact, inv.refetch_type);
+                Ingested::Queued
+            }
+            Event::Row(row) => self.route_row(row),
+        };
+        match outcome {
+            Ingested::Stale => self.stats.dropped.stale += 1,
+            Ingested::Duplicate => self.stats.dropped.duplicate += 1,
+            Ingested::OutOfScope => self.stats.dropped.out_of_scope += 1,
+            Ingested::Queued | Ingested::NoOp => {
+                // Only accepted events are remembered: a dropped copy must not shadow a good one.
+                if let Some(id) = ev.event_id() {
+                    self.ids.insert(id);
+                }
+            }
+        }
+        if outcome == Ingested::Queued {
+            self.arm_window(now);
+        }
+        outcome
+    }
+
+    fn route_row(&mut self, row: &RowEvent<'_>) -> Ingested {
+        if !self.in_scope(row) {
+            return Ingested::OutOfScope;
+        }
+        match self.versions.check(&row.ty, &row.id, row.version, row.action) {
+            Verdict::Stale => return Ingested::Stale,
+            Verdict::Duplicate => return Ingested::Duplicate,
+            Verdict::Fresh => {}
+        }
+        self.keys.clear();
+        if self.config.rules.route(&row.ty, row.action, &row.row, &mut self.keys).is_some() {
+            for k in &self.keys.keys {
+                self.pending.invalidate(self.keys.hash(k), k.exact, k.refetch_type);
+            }
+            return if self.keys.keys.is_empty() { Ingested::NoOp } else { Ingested::Queued };
+        }
+        self.apply_policy(row);
+        Ingested::Queued
+    }
+
+    /// The doc/list policy of seed 001 for events no rule matched (CONTRACT "Routing").
+    fn apply_policy(&mut self, row: &RowEvent<'_>) {
+        let buf = &mut self.keys.text;
+        buf.clear();
+        buf.push_str("[\"doc\",");
+        write_string(buf, &row.ty);
+        buf.push(',');
+        write_string(buf, &row.id);
+        buf.push(']');
+        let doc_end = buf.len();
+        match row.action {
+            Action::Update => match row.changed {
+                Some(fields) if self.config.patch => {
+                    let (tape, text) = (row.row.tape, row.row.text);
+                    let fields = fields.iter().map(|&(k, v)| (tape.str(text, k), tape.raw(text, v)));
+                    self.pending.patch(&self.keys.text[..doc_end], fields, row.version);
+                }
+                _ => self.pending.invalidate(&self.keys.text[..doc_end], false, RefetchType::Active),
+            },
+            Action::Create => self.invalidate_list_head(row),
+            Action::Delete => {
+                self.invalidate_list_head(row);
+                let buf = &mut self.keys.text;
+                buf.clear();
+                buf.push_str("[\"doc\",");
+                write_string(buf, &row.ty);
+                buf.push(',');
+                write_string(buf, &row.id);
+                buf.push(']');
+                self.pending.invalidate(&self.keys.text, false, RefetchType::Active);
+            }
+        }
+    }
+
+    fn invalidate_list_head(&mut self, row: &RowEvent<'_>) {
+        let buf = &mut self.keys.text;
+        buf.clear();
+        buf.push_str("[\"list\",");
+        write_string(buf, &row.ty);
+        match (row.factory_id, &self.scope_factory) {
+            (Some(f), _) => {
+                buf.push(',');
+                write_tape(buf, row.row.tape, row.row.text, f);
+                buf.push_str(",{\"page\":1}");
+            }
+            (None, Some(f)) => {
+                buf.push(',');
+                buf.push_str(f);
+                buf.push_str(",{\"page\":1}");
+            }
+            // Without a factory the head cannot be named: every list of the type is refreshed.
+            (None, None) => {}
+        }
+        buf.push(']');
+        self.pending.invalidate(&self.keys.text, false, RefetchType::Active);
+    }
+
+    fn in_scope(&self, row: &RowEvent<'_>) -> bool {
+        let (tape, text) = (row.row.tape, row.row.text);
+        self.scope.iter().all(|(name, snake, want)| {
+            let got = if name == "factoryId" { row.factory_id } else { None }.or_else(|| row.row.field(name, snake));
+            match got {
+                None => true, // an event that does not say cannot be judged; it is kept
+                Some(v) => match tape.kind(v) {
+                    Kind::Str | Kind::StrEscaped => tape.str_eq(text, v, want),
+                    Kind::Number => {
+                        let raw = tape.raw(text, v);
+                        if is_canonical_int(raw) {
+                            raw == want
+                        } else {
+                            js_number_to_string(tape.f64(text, v).unwrap_or(0.0)) == *want
+                        }
+                    }
+                    Kind::True => want == "true",
+                    Kind::False => want == "false",
+                    _ => false,
+                },
+            }
+        })
+    }
+
+    fn arm_window(&mut self, now: Millis) {
+        let opened = self.window.map_or(now, |w| w.opened);
+        let trailing = now.saturating_add(self.config.debounce_ms);
+        let cap = opened.saturating_add(self.config.max_wait_ms);
+        self.window = Some(Window { opened, deadline: trailing.min(cap) });
+    }
 }
 
 fn unknown_source(source: &str) -> Error {
-    Error::new(
-        ErrorCode::UnknownSource,
-        source,
-        format!("unknown source '{source}': expected supabase, event, envelope, centrifugo or invalidate"),
-    )
+    let mut m = String::from("unknown source '");
+    m.push_str(source);
+    m.push_str("': expected supabase, event, envelope, centrifugo or invalidate");
+    Error::new(ErrorCode::UnknownSource, source, m)
 }
 
 fn too_large(source: &str, n: usize) -> Error {
-    Error::new(ErrorCode::TooLarge, source, format!("payload is {n} bytes; the limit is {MAX_PAYLOAD_BYTES}"))
+    let mut m = String::from("payload is ");
+    push_uint(&mut m, n as u64);
+    m.push_str(" bytes; the limit is 1048576");
+    Error::new(ErrorCode::TooLarge, source, m)
 }

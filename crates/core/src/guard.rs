@@ -1,43 +1,114 @@
 //! Guards with bounded memory: event ids seen (cross-window dedupe) and the highest version per
-//! `(type, id)` (version guard). Both forget their oldest entries past a fixed capacity, so a
-//! long-lived tab's memory stays flat however many events it sees.
+//! `(type, id)` (version guard). Both are one [`Ring`]: a fixed number of slots reused first in,
+//! first out, each keeping its text in a buffer that is overwritten in place, and an Fx index from
+//! the text's hash to its slot. Memory stays flat however many events a long-lived tab sees, and a
+//! steady stream allocates nothing.
 
 use crate::event::Action;
-use std::collections::{HashMap, HashSet, VecDeque};
+use crate::hash::{hash_str, FxMap};
 
 /// How many event ids and row versions are remembered (the contract asks for at least 10,000).
 pub const MEMORY: usize = 16_384;
 
+struct Slot<V> {
+    hash: u64,
+    key: String,
+    value: V,
+}
+
+/// The last `cap` distinct keys with a value each, oldest forgotten first.
+pub struct Ring<V> {
+    slots: Vec<Slot<V>>,
+    next: usize,
+    index: FxMap<u64, u32>,
+    cap: usize,
+}
+
+impl<V> std::fmt::Debug for Ring<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ring").field("len", &self.slots.len()).finish()
+    }
+}
+
+impl<V: Copy> Ring<V> {
+    pub fn new(cap: usize) -> Ring<V> {
+        Ring { slots: Vec::new(), next: 0, index: FxMap::default(), cap: cap.max(1) }
+    }
+
+    fn find(&self, hash: u64, key: &str) -> Option<usize> {
+        let &i = self.index.get(&hash)?;
+        let s = &self.slots[i as usize];
+        (s.key == key).then_some(i as usize)
+    }
+
+    pub fn get(&self, key: &str) -> Option<V> {
+        self.find(hash_str(key), key).map(|i| self.slots[i].value)
+    }
+
+    /// Sets `key`'s value; a new key takes the oldest slot once the ring is full.
+    pub fn set(&mut self, key: &str, value: V) {
+        let hash = hash_str(key);
+        if let Some(i) = self.find(hash, key) {
+            self.slots[i].value = value;
+            return;
+        }
+        let i = if self.slots.len() < self.cap {
+            self.slots.push(Slot { hash, key: key.to_string(), value });
+            self.slots.len() - 1
+        } else {
+            let i = self.next;
+            self.next = (i + 1) % self.cap;
+            let old = self.slots[i].hash;
+            if self.index.get(&old) == Some(&(i as u32)) {
+                self.index.remove(&old);
+            }
+            let s = &mut self.slots[i];
+            s.hash = hash;
+            s.key.clear();
+            s.key.push_str(key); // reuses the slot's buffer
+            s.value = value;
+            i
+        };
+        // A different key with the same 64-bit hash is forgotten here (a memory may forget).
+        self.index.insert(hash, i as u32);
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+}
+
 /// The last `MEMORY` event ids, first in first out.
-#[derive(Debug, Default)]
-pub struct IdMemory {
-    order: VecDeque<String>,
-    seen: HashSet<String>,
+#[derive(Debug)]
+pub struct IdMemory(Ring<()>);
+
+impl Default for IdMemory {
+    fn default() -> Self {
+        IdMemory(Ring::new(MEMORY))
+    }
 }
 
 impl IdMemory {
     /// Records `id`; false when it was already seen.
     pub fn insert(&mut self, id: &str) -> bool {
-        if self.seen.contains(id) {
+        if self.contains(id) {
             return false;
         }
-        if self.order.len() >= MEMORY {
-            if let Some(old) = self.order.pop_front() {
-                self.seen.remove(&old);
-            }
-        }
-        self.order.push_back(id.to_string());
-        self.seen.insert(id.to_string());
+        self.0.set(id, ());
         true
     }
     pub fn contains(&self, id: &str) -> bool {
-        self.seen.contains(id)
+        self.0.get(id).is_some()
     }
     pub fn len(&self) -> usize {
-        self.order.len()
+        self.0.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
+        self.0.is_empty()
     }
 }
 
@@ -52,17 +123,27 @@ pub enum Verdict {
 }
 
 /// Highest version seen per `(type, id)`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct VersionMemory {
-    order: VecDeque<(String, String)>,
-    highest: HashMap<(String, String), (f64, Action)>,
+    ring: Ring<(f64, Action)>,
+    /// `type \0 id`, built in place.
+    buf: String,
+}
+
+impl Default for VersionMemory {
+    fn default() -> Self {
+        VersionMemory { ring: Ring::new(MEMORY), buf: String::new() }
+    }
 }
 
 impl VersionMemory {
     pub fn check(&mut self, ty: &str, id: &str, version: Option<f64>, action: Action) -> Verdict {
         let Some(v) = version else { return Verdict::Fresh };
-        let key = (ty.to_string(), id.to_string());
-        if let Some(&(max, act)) = self.highest.get(&key) {
+        self.buf.clear();
+        self.buf.push_str(ty);
+        self.buf.push('\0');
+        self.buf.push_str(id);
+        if let Some((max, act)) = self.ring.get(&self.buf) {
             // A create starts a new row's history (an id reused after a delete starts again at 1).
             if action != Action::Create || act == Action::Create {
                 if v < max {
@@ -72,23 +153,15 @@ impl VersionMemory {
                     return Verdict::Duplicate;
                 }
             }
-            self.highest.insert(key, (v, action));
-            return Verdict::Fresh;
         }
-        if self.order.len() >= MEMORY {
-            if let Some(old) = self.order.pop_front() {
-                self.highest.remove(&old);
-            }
-        }
-        self.order.push_back(key.clone());
-        self.highest.insert(key, (v, action));
+        self.ring.set(&self.buf, (v, action));
         Verdict::Fresh
     }
     pub fn len(&self) -> usize {
-        self.highest.len()
+        self.ring.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.highest.is_empty()
+        self.ring.is_empty()
     }
 }
 
@@ -116,5 +189,14 @@ mod tests {
         assert_eq!(m.check("wo", "1", Some(3.0), Action::Delete), Verdict::Fresh);
         assert_eq!(m.check("wo", "1", Some(1.0), Action::Create), Verdict::Fresh);
         assert_eq!(m.check("wo", "1", None, Action::Update), Verdict::Fresh);
+    }
+
+    #[test]
+    fn version_memory_is_bounded() {
+        let mut m = VersionMemory::default();
+        for i in 0..MEMORY * 3 {
+            m.check("wo", &i.to_string(), Some(1.0), Action::Update);
+        }
+        assert_eq!(m.len(), MEMORY);
     }
 }

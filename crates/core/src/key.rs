@@ -7,7 +7,9 @@
 //! keys sorted by UTF-16 code units. `tests/fixtures/keys.json` holds keys and the hashes that
 //! `@tanstack/query-core` itself produced; the Rust and the JS test suites both check it.
 
+use crate::scan::{parse_number, Kind, Tape};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt::Write;
 
@@ -57,14 +59,9 @@ fn write_value(out: &mut String, v: &Value) {
 
 /// The order in which a JS engine enumerates an object built by inserting `keys.sort()`:
 /// array-index keys first in numeric order, then the rest in sort order (UTF-16 code units).
-fn js_key_order(map: &Map<String, Value>) -> Vec<&String> {
+pub fn js_key_order(map: &Map<String, Value>) -> Vec<&String> {
     let mut keys: Vec<&String> = map.keys().collect();
-    keys.sort_by(|a, b| match (array_index(a), array_index(b)) {
-        (Some(x), Some(y)) => x.cmp(&y),
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => a.encode_utf16().cmp(b.encode_utf16()),
-    });
+    keys.sort_unstable_by(|a, b| js_key_cmp(a, b));
     keys
 }
 
@@ -80,8 +77,101 @@ fn array_index(k: &str) -> Option<u32> {
     (n < u32::MAX as u64).then_some(n as u32)
 }
 
+/// `hashKey` of a value on the scanner's tape, appended to `out`: what `JSON.stringify` with
+/// TanStack's replacer writes for what `JSON.parse` made of it (object keys in JS order, the last
+/// of duplicate keys kept, numbers as JS prints them). Plain strings and canonical integers are
+/// copied from the text as they are.
+pub fn write_tape(out: &mut String, tape: &Tape, text: &str, i: u32) {
+    match tape.kind(i) {
+        Kind::Null => out.push_str("null"),
+        Kind::True => out.push_str("true"),
+        Kind::False => out.push_str("false"),
+        Kind::Str => out.push_str(tape.raw(text, i)),
+        Kind::StrEscaped => write_string(out, &tape.str(text, i)),
+        Kind::Number => {
+            let raw = tape.raw(text, i);
+            if is_canonical_int(raw) {
+                out.push_str(raw);
+            } else {
+                out.push_str(&js_number_to_string(parse_number(raw)));
+            }
+        }
+        Kind::Array => {
+            out.push('[');
+            for (n, v) in tape.items(i).enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                write_tape(out, tape, text, v);
+            }
+            out.push(']');
+        }
+        Kind::Object => {
+            let mut members: Vec<(Cow<'_, str>, usize, u32)> =
+                tape.members(i).enumerate().map(|(n, (k, v))| (tape.str(text, k), n, v)).collect();
+            members.sort_unstable_by(|a, b| js_key_cmp(&a.0, &b.0).then(a.1.cmp(&b.1)));
+            out.push('{');
+            let mut first = true;
+            for (n, (k, _, v)) in members.iter().enumerate() {
+                if members.get(n + 1).is_some_and(|next| next.0 == *k) {
+                    continue; // JSON.parse keeps the last of duplicate keys
+                }
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                write_string(out, k);
+                out.push(':');
+                write_tape(out, tape, text, *v);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// A number literal that JS prints back exactly as written: an integer of at most 15 digits,
+/// without a leading zero and not `-0`.
+pub fn is_canonical_int(raw: &str) -> bool {
+    let d = raw.strip_prefix('-').unwrap_or(raw);
+    !d.is_empty() && d.len() <= 15 && d.bytes().all(|c| c.is_ascii_digit()) && (d == "0" || !d.starts_with('0')) && raw != "-0"
+}
+
+/// `String(value)` for a primitive on the tape (the text a `{col}` splices into a longer string);
+/// its `hashKey` for an array or object.
+pub fn tape_text<'t>(tape: &Tape, text: &'t str, i: u32) -> Cow<'t, str> {
+    match tape.kind(i) {
+        Kind::Str | Kind::StrEscaped => tape.str(text, i),
+        Kind::Number => {
+            let raw = tape.raw(text, i);
+            if is_canonical_int(raw) {
+                Cow::Borrowed(raw)
+            } else {
+                Cow::Owned(js_number_to_string(parse_number(raw)))
+            }
+        }
+        Kind::True => Cow::Borrowed("true"),
+        Kind::False => Cow::Borrowed("false"),
+        _ => {
+            let mut s = String::new();
+            write_tape(&mut s, tape, text, i);
+            Cow::Owned(s)
+        }
+    }
+}
+
+/// The JS enumeration order of two object keys after `keys.sort()`: array indices first,
+/// numerically, then the rest by UTF-16 code units.
+pub fn js_key_cmp(a: &str, b: &str) -> Ordering {
+    match (array_index(a), array_index(b)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => a.encode_utf16().cmp(b.encode_utf16()),
+    }
+}
+
 /// JSON.stringify's string escaping (which serde_json shares except in details we pin here).
-fn write_string(out: &mut String, s: &str) {
+pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {

@@ -40,22 +40,25 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod guard;
+pub mod hash;
 pub mod key;
 pub mod link;
 pub mod pending;
 pub mod plan;
 pub mod realtime;
 pub mod rules;
+pub mod scan;
 pub mod share;
 pub mod stats;
 pub mod views;
+pub mod wire;
 
 /// Milliseconds on the caller's clock (JS: `Date.now()`); the engine never reads a clock itself.
 pub type Millis = u64;
 
 pub use adapt::Source;
 pub use config::Config;
-pub use engine::{Engine, Outcome, MAX_PAYLOAD_BYTES};
+pub use engine::{Engine, Ingested, MAX_PAYLOAD_BYTES};
 pub use error::{Error, ErrorCode};
 pub use realtime::{Output, Realtime};
 pub use plan::{FlushPlan, InvalidateOp, PatchOp, RefetchOp};

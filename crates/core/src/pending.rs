@@ -1,154 +1,415 @@
-//! Operations waiting for the next flush, kept so that building a plan is linear in their number:
-//! one entry per query hash (merging `exact`/`refetchType`), patches merged by version, and prefix
-//! subsumption through hash lookups of each key's prefixes (never key-against-key).
+//! Operations waiting for the next flush, kept so that building a plan is linear in their number.
+//!
+//! Keys are interned ([`Keys`]): each canonical hash (TanStack `hashKey`) is stored once, with the
+//! offsets where its top-level elements end, so every prefix of a key is a slice of its text plus
+//! `]`, never a new key value. Operations live in dense storage indexed by key id (one slot per
+//! key: its invalidation, its patch, its refetch), so the same key twice is one op that does what
+//! both asked. Patch values stay raw JSON text until the plan is built. Prefix subsumption looks up
+//! each key's prefixes by hash (never key-against-key). Nothing here allocates per event once the
+//! buffers have grown to the stream's working size.
 
 use crate::event::RefetchType;
-use crate::key::{hash_key, prefix_hash};
-use crate::plan::{FlushPlan, InvalidateOp, PatchOp, RefetchOp};
-use serde_json::{Map, Value};
-use std::collections::HashMap;
+use crate::hash::{hash_str, FxMap};
+use crate::plan::{FlushPlan, InvalidateOp, KeyRef, RefetchOp};
+use crate::scan::Tape;
 
 /// Fields a patch never writes: writing them through an object spread or assignment could reach
 /// `Object.prototype` in the shim (prototype pollution).
 pub const FORBIDDEN_FIELDS: [&str; 3] = ["__proto__", "constructor", "prototype"];
 
+/// A key's small id in [`Keys`].
+pub type KeyId = u32;
+
+const NONE: u32 = u32::MAX;
+
+/// Past this many interned keys the table starts afresh at the next flush (memory stays flat).
+pub const KEY_CAPACITY: usize = 1 << 16;
+
+/// The interned key table.
+#[derive(Debug, Default)]
+pub struct Keys {
+    /// Every key's hash, one after the other.
+    text: String,
+    /// Per key: its span in `text` and its span in `ends`.
+    spans: Vec<(u32, u32, u32, u32)>,
+    /// Per key: the offsets (relative to the key's start) just after each top-level element.
+    ends: Vec<u32>,
+    index: FxMap<u64, KeyId>,
+    /// The next key with the same 64-bit hash, or `NONE`.
+    chain: Vec<KeyId>,
+    /// Whether a plan has named the key yet (its hash then crossed to the shim).
+    known: Vec<bool>,
+    /// The table was cleared since the last plan: the next plan says so.
+    reset: bool,
+    tape: Tape,
+}
+
+impl Keys {
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    pub fn text(&self, id: KeyId) -> &str {
+        let (s, e, _, _) = self.spans[id as usize];
+        &self.text[s as usize..e as usize]
+    }
+
+    /// Offsets just after each top-level element of key `id` (its prefixes end there).
+    pub fn ends(&self, id: KeyId) -> &[u32] {
+        let (_, _, s, e) = self.spans[id as usize];
+        &self.ends[s as usize..e as usize]
+    }
+
+    pub fn find(&self, hash: &str) -> Option<KeyId> {
+        let mut id = *self.index.get(&hash_str(hash))?;
+        while id != NONE {
+            if self.text(id) == hash {
+                return Some(id);
+            }
+            id = self.chain[id as usize];
+        }
+        None
+    }
+
+    /// The id of `hash` (a canonical key hash), adding it when new.
+    pub fn intern(&mut self, hash: &str) -> KeyId {
+        if let Some(id) = self.find(hash) {
+            return id;
+        }
+        let id = self.spans.len() as KeyId;
+        let start = self.text.len() as u32;
+        self.text.push_str(hash);
+        let ends_start = self.ends.len() as u32;
+        // The hash is JSON we wrote; its top-level elements' ends come from one scan.
+        if self.tape.scan(hash).is_ok() {
+            for item in self.tape.items(0) {
+                self.ends.push(self.tape.node(item).end);
+            }
+        }
+        self.spans.push((start, self.text.len() as u32, ends_start, self.ends.len() as u32));
+        let h = hash_str(hash);
+        let prev = self.index.insert(h, id).unwrap_or(NONE);
+        self.chain.push(prev);
+        self.known.push(false);
+        id
+    }
+
+    /// Marks `id` as named by a plan; true the first time.
+    fn first_use(&mut self, id: KeyId) -> bool {
+        !std::mem::replace(&mut self.known[id as usize], true)
+    }
+
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.spans.clear();
+        self.ends.clear();
+        self.index.clear();
+        self.chain.clear();
+        self.known.clear();
+        self.reset = true;
+    }
+}
+
+const PRESENT: u8 = 0x80;
+const EXACT: u8 = 0x40;
+
+fn rt_bits(rt: RefetchType) -> u8 {
+    match rt {
+        RefetchType::None => 0,
+        RefetchType::Active => 1,
+        RefetchType::Inactive => 2,
+        RefetchType::All => 3,
+    }
+}
+
+fn bits_rt(b: u8) -> RefetchType {
+    match b & 3 {
+        0 => RefetchType::None,
+        1 => RefetchType::Active,
+        2 => RefetchType::Inactive,
+        _ => RefetchType::All,
+    }
+}
+
+/// What waits for one key.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// `PRESENT | EXACT? | refetch bits`, or 0.
+    inv: u8,
+    /// `PRESENT | EXACT?`, or 0.
+    refetch: u8,
+    /// Index into `patches`, or `NONE`.
+    patch: u32,
+}
+
+const EMPTY: Slot = Slot { inv: 0, refetch: 0, patch: NONE };
+
+#[derive(Debug, Clone, Copy)]
+struct PatchAcc {
+    key: KeyId,
+    version: Option<f64>,
+    /// First field entry, or `NONE`.
+    first: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Field {
+    /// Spans in `Pending::field_text`.
+    name: (u32, u32),
+    value: (u32, u32),
+    next: u32,
+}
+
 #[derive(Debug, Default)]
 pub struct Pending {
-    invalidate: Vec<InvalidateOp>,
-    inv_at: HashMap<String, usize>,
-    patch: Vec<PatchOp>,
-    patch_at: HashMap<String, usize>,
-    refetch: Vec<RefetchOp>,
-    refetch_at: HashMap<String, usize>,
+    keys: Keys,
+    slots: Vec<Slot>,
+    inv_order: Vec<KeyId>,
+    refetch_order: Vec<KeyId>,
+    patches: Vec<PatchAcc>,
+    fields: Vec<Field>,
+    field_text: String,
+    /// Scratch for prefix hashes.
+    prefix: String,
 }
 
 impl Pending {
     pub fn is_empty(&self) -> bool {
-        self.invalidate.is_empty() && self.patch.is_empty() && self.refetch.is_empty()
+        self.inv_order.is_empty() && self.patches.is_empty() && self.refetch_order.is_empty()
     }
 
     pub fn len(&self) -> usize {
-        self.invalidate.len() + self.patch.len() + self.refetch.len()
+        self.inv_order.len() + self.patches.len() + self.refetch_order.len()
     }
 
-    /// Adds an invalidation; the same key twice becomes one op that does what both asked.
-    pub fn invalidate(&mut self, key: Value, exact: bool, refetch_type: RefetchType) {
-        let hash = hash_key(&key);
-        if let Some(&i) = self.inv_at.get(&hash) {
-            let op = &mut self.invalidate[i];
-            op.exact &= exact;
-            op.refetch_type = op.refetch_type.join(refetch_type);
+    /// The interned keys (for tests and traces).
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    fn slot(&mut self, hash: &str) -> (KeyId, &mut Slot) {
+        let id = self.slot_id(hash);
+        (id, &mut self.slots[id as usize])
+    }
+
+    fn slot_id(&mut self, hash: &str) -> KeyId {
+        let id = self.keys.intern(hash);
+        if self.slots.len() <= id as usize {
+            self.slots.resize(id as usize + 1, EMPTY);
+        }
+        id
+    }
+
+    /// Adds an invalidation of the key with canonical hash `hash`; the same key twice becomes one
+    /// op that does what both asked.
+    pub fn invalidate(&mut self, hash: &str, exact: bool, refetch_type: RefetchType) {
+        let (id, s) = self.slot(hash);
+        if s.inv & PRESENT != 0 {
+            let ex = s.inv & EXACT != 0 && exact;
+            let rt = bits_rt(s.inv).join(refetch_type);
+            s.inv = PRESENT | if ex { EXACT } else { 0 } | rt_bits(rt);
             return;
         }
-        self.inv_at.insert(hash.clone(), self.invalidate.len());
-        self.invalidate.push(InvalidateOp { query_key: key, query_hash: hash, exact, refetch_type });
+        s.inv = PRESENT | if exact { EXACT } else { 0 } | rt_bits(refetch_type);
+        self.inv_order.push(id);
     }
 
-    /// Adds a patch; a second patch of the same doc merges in, the higher version's values winning.
-    pub fn patch(&mut self, key: Value, fields: Map<String, Value>, version: Option<f64>) {
-        let fields: Map<String, Value> =
-            fields.into_iter().filter(|(k, _)| !FORBIDDEN_FIELDS.contains(&k.as_str())).collect();
-        let hash = hash_key(&key);
-        if let Some(&i) = self.patch_at.get(&hash) {
-            let op = &mut self.patch[i];
-            let newer = match (op.version, version) {
+    /// Adds a patch of doc `hash` with `fields` (name, raw JSON value); a second patch of the same
+    /// doc merges in, the higher version's values winning.
+    pub fn patch<N: AsRef<str>, V: AsRef<str>>(&mut self, hash: &str, fields: impl IntoIterator<Item = (N, V)>, version: Option<f64>) {
+        let key = self.slot_id(hash);
+        let at = self.slots[key as usize].patch;
+        let (at, newer) = if at == NONE {
+            self.slots[key as usize].patch = self.patches.len() as u32;
+            self.patches.push(PatchAcc { key, version, first: NONE });
+            (self.patches.len() - 1, true)
+        } else {
+            let acc = &mut self.patches[at as usize];
+            let newer = match (acc.version, version) {
                 (Some(old), Some(new)) => new >= old,
                 _ => true, // without versions, arrival order decides
             };
             if newer {
-                op.fields.extend(fields);
-                op.version = version.or(op.version);
-            } else {
-                for (k, v) in fields {
-                    op.fields.entry(k).or_insert(v);
+                acc.version = version.or(acc.version);
+            }
+            (at as usize, newer)
+        };
+        for (name, value) in fields {
+            let (name, value) = (name.as_ref(), value.as_ref());
+            if FORBIDDEN_FIELDS.contains(&name) {
+                continue;
+            }
+            let mut f = self.patches[at].first;
+            let mut found = NONE;
+            while f != NONE {
+                let fl = self.fields[f as usize];
+                if &self.field_text[fl.name.0 as usize..fl.name.1 as usize] == name {
+                    found = f;
+                    break;
                 }
+                f = fl.next;
+            }
+            if found != NONE && !newer {
+                continue; // the older patch only fills fields the newer one lacks
+            }
+            let v0 = self.field_text.len() as u32;
+            self.field_text.push_str(value);
+            let value = (v0, self.field_text.len() as u32);
+            if found != NONE {
+                self.fields[found as usize].value = value;
+                continue;
+            }
+            let n0 = self.field_text.len() as u32;
+            self.field_text.push_str(name);
+            let idx = self.fields.len() as u32;
+            self.fields.push(Field { name: (n0, self.field_text.len() as u32), value, next: self.patches[at].first });
+            self.patches[at].first = idx;
+        }
+    }
+
+    /// Adds a refetch of the active queries under `hash`.
+    pub fn refetch(&mut self, hash: &str, exact: bool) {
+        let (id, s) = self.slot(hash);
+        if s.refetch & PRESENT != 0 {
+            if !exact {
+                s.refetch = PRESENT;
             }
             return;
         }
-        self.patch_at.insert(hash.clone(), self.patch.len());
-        self.patch.push(PatchOp { query_key: key, query_hash: hash, fields, version });
+        s.refetch = PRESENT | if exact { EXACT } else { 0 };
+        self.refetch_order.push(id);
     }
 
-    /// Adds a refetch of the active queries under `key`.
-    pub fn refetch(&mut self, key: Value, exact: bool) {
-        let hash = hash_key(&key);
-        if let Some(&i) = self.refetch_at.get(&hash) {
-            self.refetch[i].exact &= exact;
-            return;
+    /// The refetch type of a pending invalidation of `id` (`broad`: only a non-exact one).
+    fn inv_of(&self, id: KeyId, broad: bool) -> Option<RefetchType> {
+        let s = self.slots.get(id as usize)?;
+        (s.inv & PRESENT != 0 && !(broad && s.inv & EXACT != 0)).then(|| bits_rt(s.inv))
+    }
+
+    /// Is every query under `id` (just `id` itself when `exact`) refetched at least as `rt` by
+    /// another pending invalidation: one of its proper prefixes, or the same key (`same_key`)?
+    fn covered(&mut self, id: KeyId, exact: bool, rt: RefetchType, same_key: bool) -> bool {
+        if same_key && self.inv_of(id, !exact).is_some_and(|p| p.covers(rt)) {
+            return true;
         }
-        self.refetch_at.insert(hash.clone(), self.refetch.len());
-        self.refetch.push(RefetchOp { query_key: key, query_hash: hash, exact });
+        let n = self.keys.ends(id).len();
+        for len in 0..n {
+            let mut prefix = std::mem::take(&mut self.prefix);
+            prefix.clear();
+            if len == 0 {
+                prefix.push('[');
+            } else {
+                let end = self.keys.ends(id)[len - 1] as usize;
+                prefix.push_str(&self.keys.text(id)[..end]);
+            }
+            prefix.push(']');
+            let hit = self.keys.find(&prefix).and_then(|p| self.inv_of(p, true)).is_some_and(|p| p.covers(rt));
+            self.prefix = prefix;
+            if hit {
+                return true;
+            }
+        }
+        false
     }
 
     /// Empties the pending set into a plan: redundant invalidations (a pending non-exact key that is
     /// a prefix and refetches at least as much), patches of keys that an active refetch covers, and
     /// refetches that an invalidation already refetches are left out.
     pub fn take_plan(&mut self) -> FlushPlan {
-        let invalidate = std::mem::take(&mut self.invalidate);
-        let patch = std::mem::take(&mut self.patch);
-        let refetch = std::mem::take(&mut self.refetch);
-        self.inv_at.clear();
-        self.patch_at.clear();
-        self.refetch_at.clear();
-
-        let broad: HashMap<&str, RefetchType> = invalidate
-            .iter()
-            .filter(|o| !o.exact)
-            .map(|o| (o.query_hash.as_str(), o.refetch_type))
-            .collect();
-        let any: HashMap<&str, RefetchType> =
-            invalidate.iter().map(|o| (o.query_hash.as_str(), o.refetch_type)).collect();
-        // Is every query under `key` (just `key` itself when `exact`) refetched at least as `rt` by
-        // another pending invalidation: one of its proper prefixes, or the same key (`same_key`)?
-        let covered = |key: &Value, own_hash: &str, exact: bool, rt: RefetchType, same_key: bool| -> bool {
-            if same_key {
-                let same = if exact { any.get(own_hash) } else { broad.get(own_hash) };
-                if same.is_some_and(|p| p.covers(rt)) {
-                    return true;
-                }
+        let mut plan = FlushPlan::default();
+        plan.reset = std::mem::take(&mut self.keys.reset);
+        for i in 0..self.inv_order.len() {
+            let id = self.inv_order[i];
+            let s = self.slots[id as usize];
+            let (exact, refetch_type) = (s.inv & EXACT != 0, bits_rt(s.inv));
+            if !self.covered(id, exact, refetch_type, false) {
+                let key = self.key_ref(&mut plan, id);
+                plan.invalidate.push(InvalidateOp { key, exact, refetch_type });
             }
-            let Some(items) = key.as_array() else { return false };
-            (0..items.len()).any(|len| broad.get(prefix_hash(items, len).as_str()).is_some_and(|p| p.covers(rt)))
-        };
+        }
+        for i in 0..self.patches.len() {
+            let acc = self.patches[i];
+            if self.covered(acc.key, true, RefetchType::Active, true) {
+                continue;
+            }
+            let key = self.key_ref(&mut plan, acc.key);
+            plan.push_patch(key, acc.version);
+            let mut f = acc.first;
+            while f != NONE {
+                let fl = self.fields[f as usize];
+                plan.push_field(
+                    &self.field_text[fl.name.0 as usize..fl.name.1 as usize],
+                    &self.field_text[fl.value.0 as usize..fl.value.1 as usize],
+                );
+                f = fl.next;
+            }
+        }
+        for i in 0..self.refetch_order.len() {
+            let id = self.refetch_order[i];
+            let exact = self.slots[id as usize].refetch & EXACT != 0;
+            if !self.covered(id, exact, RefetchType::Active, true) {
+                let key = self.key_ref(&mut plan, id);
+                plan.refetch.push(RefetchOp { key, exact });
+            }
+        }
+        self.reset();
+        plan
+    }
 
-        let kept_inv: Vec<InvalidateOp> = invalidate
-            .iter()
-            .filter(|o| !covered(&o.query_key, &o.query_hash, o.exact, o.refetch_type, false))
-            .cloned()
-            .collect();
-        let kept_patch: Vec<PatchOp> = patch
-            .into_iter()
-            .filter(|o| !covered(&o.query_key, &o.query_hash, true, RefetchType::Active, true))
-            .collect();
-        let kept_refetch: Vec<RefetchOp> = refetch
-            .into_iter()
-            .filter(|o| !covered(&o.query_key, &o.query_hash, o.exact, RefetchType::Active, true))
-            .collect();
-        FlushPlan { invalidate: kept_inv, patch: kept_patch, refetch: kept_refetch }
+    fn key_ref(&mut self, plan: &mut FlushPlan, id: KeyId) -> KeyRef {
+        let new = self.keys.first_use(id);
+        plan.key(id, new, self.keys.text(id))
+    }
+
+    fn reset(&mut self) {
+        for &id in self.inv_order.iter().chain(&self.refetch_order) {
+            self.slots[id as usize] = EMPTY;
+        }
+        for p in &self.patches {
+            self.slots[p.key as usize] = EMPTY;
+        }
+        self.inv_order.clear();
+        self.refetch_order.clear();
+        self.patches.clear();
+        self.fields.clear();
+        self.field_text.clear();
+        if self.keys.len() > KEY_CAPACITY {
+            self.keys.clear();
+            self.slots.clear();
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::key::hash_key;
+    use serde_json::{json, Value};
+
+    fn h(v: Value) -> String {
+        hash_key(&v)
+    }
 
     #[test]
     fn prefix_subsumes_same_refetch_type() {
         let mut p = Pending::default();
-        p.invalidate(json!(["list", "wo", "f1", {"page": 1}]), false, RefetchType::Active);
-        p.invalidate(json!(["list", "wo"]), false, RefetchType::Active);
-        p.invalidate(json!(["list", "wo", "f2"]), false, RefetchType::All);
+        p.invalidate(&h(json!(["list", "wo", "f1", {"page": 1}])), false, RefetchType::Active);
+        p.invalidate(&h(json!(["list", "wo"])), false, RefetchType::Active);
+        p.invalidate(&h(json!(["list", "wo", "f2"])), false, RefetchType::All);
         let plan = p.take_plan();
-        let keys: Vec<_> = plan.invalidate.iter().map(|o| o.query_key.clone()).collect();
-        assert_eq!(keys, vec![json!(["list", "wo"]), json!(["list", "wo", "f2"])]);
+        let keys: Vec<_> = plan.invalidate.iter().map(|o| plan.hash(&o.key)).collect();
+        assert_eq!(keys, vec![h(json!(["list", "wo"])), h(json!(["list", "wo", "f2"]))]);
     }
 
     #[test]
     fn same_key_merges_flags() {
         let mut p = Pending::default();
-        p.invalidate(json!(["a"]), true, RefetchType::Active);
-        p.invalidate(json!(["a"]), false, RefetchType::Inactive);
+        p.invalidate(&h(json!(["a"])), true, RefetchType::Active);
+        p.invalidate(&h(json!(["a"])), false, RefetchType::Inactive);
         let plan = p.take_plan();
         assert_eq!(plan.invalidate.len(), 1);
         assert!(!plan.invalidate[0].exact);
@@ -158,23 +419,48 @@ mod tests {
     #[test]
     fn patches_merge_by_version_and_drop_forbidden_fields() {
         let mut p = Pending::default();
-        let f = |v: Value| v.as_object().unwrap().clone();
-        p.patch(json!(["doc", "wo", "1"]), f(json!({"a": 2, "b": 2})), Some(2.0));
-        p.patch(json!(["doc", "wo", "1"]), f(json!({"a": 1, "c": 1})), Some(1.0));
-        p.patch(json!(["doc", "wo", "1"]), f(json!({"__proto__": {"x": 1}, "constructor": 1, "d": 3})), Some(3.0));
+        let doc = h(json!(["doc", "wo", "1"]));
+        p.patch(&doc, [("a", "2"), ("b", "2")], Some(2.0));
+        p.patch(&doc, [("a", "1"), ("c", "1")], Some(1.0));
+        p.patch(&doc, [("__proto__", r#"{"x":1}"#), ("constructor", "1"), ("d", "3")], Some(3.0));
         let plan = p.take_plan();
         assert_eq!(plan.patch.len(), 1);
-        assert_eq!(Value::Object(plan.patch[0].fields.clone()), json!({"a": 2, "b": 2, "c": 1, "d": 3}));
+        let mut fields: Vec<_> = plan.fields(&plan.patch[0]).collect();
+        fields.sort();
+        assert_eq!(fields, [("a", "2"), ("b", "2"), ("c", "1"), ("d", "3")]);
         assert_eq!(plan.patch[0].version, Some(3.0));
     }
 
     #[test]
     fn invalidated_doc_is_not_also_patched() {
         let mut p = Pending::default();
-        p.patch(json!(["doc", "wo", "1"]), Map::new(), None);
-        p.invalidate(json!(["doc", "wo", "1"]), false, RefetchType::Active);
+        p.patch(&h(json!(["doc", "wo", "1"])), [("", ""); 0], None);
+        p.invalidate(&h(json!(["doc", "wo", "1"])), false, RefetchType::Active);
         let plan = p.take_plan();
         assert!(plan.patch.is_empty());
         assert_eq!(plan.invalidate.len(), 1);
+    }
+
+    #[test]
+    fn a_key_is_new_in_the_first_plan_that_names_it_only() {
+        let mut p = Pending::default();
+        p.invalidate(&h(json!(["a"])), false, RefetchType::Active);
+        let first = p.take_plan();
+        p.invalidate(&h(json!(["a"])), false, RefetchType::Active);
+        p.invalidate(&h(json!(["b"])), false, RefetchType::Active);
+        let second = p.take_plan();
+        assert!(first.invalidate[0].key.new);
+        assert_eq!(second.invalidate.iter().map(|o| o.key.new).collect::<Vec<_>>(), [false, true]);
+        assert_eq!(first.invalidate[0].key.id, second.invalidate[0].key.id);
+    }
+
+    #[test]
+    fn keys_are_stored_once_with_their_element_ends() {
+        let mut k = Keys::default();
+        let a = k.intern(r#"["list","wo","f1",{"page":1}]"#);
+        assert_eq!(k.intern(r#"["list","wo","f1",{"page":1}]"#), a);
+        let ends: Vec<&str> = k.ends(a).iter().map(|&e| &k.text(a)[..e as usize]).collect();
+        assert_eq!(ends, [r#"["list""#, r#"["list","wo""#, r#"["list","wo","f1""#, r#"["list","wo","f1",{"page":1}"#]);
+        assert_eq!(k.find(r#"["list"]"#), None);
     }
 }

@@ -6,14 +6,14 @@
 //! Run loop (as for every part of the core): after any input, drain [`Realtime::poll_output`], then
 //! arm one timer for [`Realtime::poll_timeout`] and call [`Realtime::handle_timeout`] when it fires.
 
-use crate::adapt::{self, Source};
-use crate::engine::{Engine, Outcome, MAX_PAYLOAD_BYTES};
+use crate::engine::{Engine, Ingested};
 use crate::error::{Error, ErrorCode};
 use crate::link::{Intent, Link, LinkConfig, LinkOutput, Priority, RecoverScope, SeqCheck, Status, Transport};
 use crate::plan::FlushPlan;
 use crate::rules::value_text;
 use crate::share::{Role, Share, Shared};
 use crate::views::{ChannelDiff, View, ViewHandle, Views};
+use crate::wire::{self, Frame, FrameError};
 use crate::Millis;
 use serde_json::{Map, Value};
 use std::collections::{BTreeSet, VecDeque};
@@ -102,7 +102,7 @@ impl Realtime {
     // ---- payloads -----------------------------------------------------------------------------
 
     /// One payload from the app (`rt.ingest`), as JSON text.
-    pub fn ingest_text(&mut self, now: Millis, source: &str, text: &str) -> Result<Outcome, Error> {
+    pub fn ingest_text(&mut self, now: Millis, source: &str, text: &str) -> Result<Ingested, Error> {
         let r = self.engine.handle_text(now, source, text);
         self.drive(now);
         r
@@ -110,7 +110,7 @@ impl Realtime {
 
     /// One wire-protocol frame from our WebSocket or EventSource (CONTRACT "Wire protocol"):
     /// a control frame, an event frame `{ channel?, seq?, source?, payload }`, or a bare payload.
-    pub fn transport_frame(&mut self, now: Millis, text: &str) -> Result<Option<Outcome>, Error> {
+    pub fn transport_frame(&mut self, now: Millis, text: &str) -> Result<Option<Ingested>, Error> {
         if let Some(l) = self.link.as_mut() {
             l.handle_frame(now); // any frame is proof of life
         }
@@ -122,71 +122,42 @@ impl Realtime {
         r
     }
 
-    fn frame(&mut self, now: Millis, text: &str) -> Result<Option<Outcome>, Error> {
-        let src = self.transport_name;
-        let invalid = |e: Error, engine: &mut Engine| {
-            engine.record_invalid();
-            Err(e)
-        };
-        if text.len() > MAX_PAYLOAD_BYTES {
-            let e = Error::new(ErrorCode::TooLarge, src, format!("frame is {} bytes; the limit is {MAX_PAYLOAD_BYTES}", text.len()));
-            return invalid(e, &mut self.engine);
-        }
-        let frame: Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => return invalid(Error::new(ErrorCode::BadJson, src, format!("frame is not JSON: {e}")), &mut self.engine),
-        };
-        let Some(o) = frame.as_object() else {
-            return invalid(Error::new(ErrorCode::NotObject, src, "frame must be an object"), &mut self.engine);
-        };
-        if !o.contains_key("payload") {
-            match o.get("type").and_then(Value::as_str) {
-                Some("pong") => return Ok(None),
-                Some("recovered") => {
-                    let ch = o.get("channel").and_then(Value::as_str).unwrap_or_default().to_string();
-                    let ok = o.get("ok").and_then(Value::as_bool).unwrap_or(false);
-                    if let Some(l) = self.link.as_mut() {
-                        l.handle_recovered(&ch, ok);
-                    }
-                    return Ok(None);
+    fn frame(&mut self, now: Millis, text: &str) -> Result<Option<Ingested>, Error> {
+        let (channel, seq, source, payload) = match wire::decode(self.engine.tape_mut(), self.transport_name, text) {
+            Ok(Frame::Pong) => return Ok(None),
+            Ok(Frame::Recovered { channel, ok }) => {
+                if let Some(l) = self.link.as_mut() {
+                    l.handle_recovered(&channel, ok);
                 }
-                Some("error") if !o.contains_key("action") && !o.contains_key("entity") => {
-                    let code = o.get("code").map(value_text).unwrap_or_default();
-                    let msg = o.get("message").and_then(Value::as_str).unwrap_or("server error");
-                    return Err(Error::new(ErrorCode::Server, src, format!("{code}: {msg}")));
+                return Ok(None);
+            }
+            Ok(Frame::Event { channel, seq, source, payload }) => (channel, seq, source, payload),
+            Err(FrameError { error, counted }) => {
+                if counted {
+                    self.engine.record_invalid();
                 }
-                _ => {}
+                return Err(error);
+            }
+        };
+        let seq_check = match (channel, seq) {
+            (Some(ch), Some(seq)) => self.observe_seq(ch, seq),
+            _ => None,
+        };
+        if let (Some(share), Some(ch)) = (self.share.as_ref(), channel) {
+            if !share.wants(ch) {
+                return Ok(None); // another tab's channel (a shared connection carries them all)
             }
         }
-        let mut frame = frame;
-        let (payload, seq_check) = match frame.as_object_mut().and_then(|o| o.remove("payload")) {
-            Some(p) => {
-                let o = frame.as_object();
-                let field = |k: &str| o.and_then(|o| o.get(k));
-                let source = field("source").and_then(Value::as_str).and_then(Source::parse);
-                let seq = match (field("channel").and_then(Value::as_str), field("seq").and_then(Value::as_u64)) {
-                    (Some(ch), Some(seq)) => self.observe_seq(ch, seq),
-                    _ => None,
-                };
-                if let (Some(share), Some(ch)) = (self.share.as_ref(), field("channel").and_then(Value::as_str)) {
-                    if !share.wants(ch) {
-                        return Ok(None); // another tab's channel (a shared connection carries them all)
-                    }
-                }
-                ((p, source), seq)
-            }
-            None => ((frame, None), None),
-        };
         if seq_check == Some(SeqCheck::Duplicate) {
             // A replay of what this channel already delivered (overlapping recovery).
             self.engine.record_duplicate();
-            return Ok(Some(Outcome::Duplicate));
+            return Ok(Some(Ingested::Duplicate));
         }
-        let (payload, source) = payload;
-        let Some(source) = source.or_else(|| adapt::detect(&payload)) else {
-            return invalid(Error::new(ErrorCode::WrongType, src, "frame payload has no recognisable shape"), &mut self.engine);
+        let Some(source) = source else {
+            self.engine.record_invalid();
+            return Err(Error::new(ErrorCode::WrongType, self.transport_name, "frame payload has no recognisable shape"));
         };
-        self.engine.handle_payload(now, source.as_str(), payload, None).map(Some)
+        self.engine.handle_scanned(now, source, text, payload).map(Some)
     }
 
     // ---- views --------------------------------------------------------------------------------
@@ -404,7 +375,7 @@ impl Realtime {
     /// A frame the leader forwarded, as its transport received it: applied with this tab's views,
     /// scope, rules and window, its `seq` remembered for a takeover. Ignored unless this tab is a
     /// follower whose app connected.
-    pub fn share_frame(&mut self, now: Millis, text: &str) -> Result<Option<Outcome>, Error> {
+    pub fn share_frame(&mut self, now: Millis, text: &str) -> Result<Option<Ingested>, Error> {
         if !self.is_share_follower() {
             return Ok(None);
         }

@@ -3,22 +3,22 @@
 //! (CONTRACT "Routing": typed `"{col}"` placeholders, `{col}` in text, skipped keys.)
 
 use crate::error::{Error, ErrorCode};
-use crate::event::{Action, RefetchType};
-use crate::key::js_number_to_string;
-use serde_json::{Map, Value};
-use std::collections::HashMap;
+use crate::event::{Action, RefetchType, Row};
+use crate::hash::FxMap;
+use crate::key::{hash_key, js_key_order, js_number_to_string, tape_text, write_string, write_tape};
+use serde_json::Value;
 
-/// One compiled key template.
+/// One compiled key template: pieces whose concatenation is the key's canonical hash (TanStack
+/// `hashKey`), so applying a rule writes the hash directly and never builds a key value. Object
+/// keys in a template are literal, so their JS order is fixed when the rule is compiled.
 #[derive(Debug, Clone, PartialEq)]
-enum Template {
-    /// No placeholder anywhere below: used as is.
-    Literal(Value),
+enum Piece {
+    /// Canonical JSON text with no placeholder.
+    Lit(String),
     /// The whole string was `"{col}"`: the row's value with its JSON type.
     Column(String),
     /// A string with `{col}` inside: the values' text spliced in.
     Text(Vec<TextPart>),
-    Array(Vec<Template>),
-    Object(Vec<(String, Template)>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -30,7 +30,7 @@ enum TextPart {
 /// An invalidation a rule asks for, with its key still a template.
 #[derive(Debug, Clone, PartialEq)]
 struct KeyRule {
-    template: Template,
+    pieces: Vec<Piece>,
     exact: bool,
     refetch_type: RefetchType,
 }
@@ -43,17 +43,35 @@ struct CompiledRule {
 }
 
 /// The compiled rule table.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct RuleTable {
-    by_table: HashMap<String, Vec<CompiledRule>>,
+    by_table: FxMap<String, Vec<CompiledRule>>,
 }
 
-/// A key produced by applying a rule to a row.
-#[derive(Debug, Clone, PartialEq)]
+/// Keys produced by applying rules to a row: their canonical hashes, one after the other in one
+/// reusable buffer, with each key's span and flags.
+#[derive(Debug, Default)]
+pub struct RoutedKeys {
+    pub text: String,
+    pub keys: Vec<RoutedKey>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RoutedKey {
-    pub key: Value,
+    pub start: u32,
+    pub end: u32,
     pub exact: bool,
     pub refetch_type: RefetchType,
+}
+
+impl RoutedKeys {
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.keys.clear();
+    }
+    pub fn hash(&self, k: &RoutedKey) -> &str {
+        &self.text[k.start as usize..k.end as usize]
+    }
 }
 
 fn bad(msg: impl Into<String>) -> Error {
@@ -118,29 +136,31 @@ impl RuleTable {
         self.by_table.contains_key(table)
     }
 
-    /// Applies every rule whose table and event match. `None` when no rule matched (the event then
-    /// goes to the doc/list policy); `Some(keys)` otherwise, possibly empty when every key was skipped
-    /// for a missing value.
-    pub fn route(&self, table: &str, action: Action, row: &Map<String, Value>) -> Option<Vec<RoutedKey>> {
+    /// Applies every rule whose table and event match, appending their keys to `out`. `None` when
+    /// no rule matched (the event then goes to the doc/list policy); `Some(())` otherwise, with no
+    /// key added when every key was skipped for a missing value.
+    pub fn route(&self, table: &str, action: Action, row: &Row<'_>, out: &mut RoutedKeys) -> Option<()> {
         let rules = self.by_table.get(table)?;
         let bit = action_bit(action);
         let mut matched = false;
-        let mut out = Vec::new();
         for r in rules.iter().filter(|r| r.events & bit != 0) {
             matched = true;
             for k in &r.keys {
-                if let Some(key) = apply(&k.template, row) {
-                    out.push(RoutedKey { key, exact: k.exact, refetch_type: k.refetch_type });
+                let start = out.text.len();
+                if apply(&k.pieces, row, &mut out.text) {
+                    out.keys.push(RoutedKey { start: start as u32, end: out.text.len() as u32, exact: k.exact, refetch_type: k.refetch_type });
+                } else {
+                    out.text.truncate(start);
                 }
             }
         }
-        matched.then_some(out)
+        matched.then_some(())
     }
 }
 
 fn compile_key_rule(v: &Value) -> Result<KeyRule, String> {
     match v {
-        Value::Array(_) => Ok(KeyRule { template: compile(v), exact: false, refetch_type: RefetchType::Active }),
+        Value::Array(_) => Ok(KeyRule { pieces: compile(v), exact: false, refetch_type: RefetchType::Active }),
         Value::Object(o) => {
             let key = o.get("queryKey").filter(|k| k.is_array()).ok_or("queryKey must be an array")?;
             let exact = match o.get("exact") {
@@ -155,34 +175,73 @@ fn compile_key_rule(v: &Value) -> Result<KeyRule, String> {
                 }
                 _ => return Err("refetchType must be a string".into()),
             };
-            Ok(KeyRule { template: compile(key), exact, refetch_type })
+            Ok(KeyRule { pieces: compile(key), exact, refetch_type })
         }
         _ => Err("a key must be an array or { queryKey, exact?, refetchType? }".into()),
     }
 }
 
-fn compile(v: &Value) -> Template {
-    let t = match v {
-        Value::String(s) => compile_str(s),
-        Value::Array(items) => Template::Array(items.iter().map(compile).collect()),
-        Value::Object(o) => Template::Object(o.iter().map(|(k, v)| (k.clone(), compile(v))).collect()),
-        other => Template::Literal(other.clone()),
-    };
-    // Fold placeholder-free subtrees back into literals: applying them is then a clone.
-    match &t {
-        Template::Array(items) if items.iter().all(|i| matches!(i, Template::Literal(_))) => Template::Literal(v.clone()),
-        Template::Object(fs) if fs.iter().all(|(_, i)| matches!(i, Template::Literal(_))) => Template::Literal(v.clone()),
-        _ => t,
+fn compile(v: &Value) -> Vec<Piece> {
+    let mut out = Vec::new();
+    compile_into(v, &mut out);
+    out
+}
+
+fn lit(out: &mut Vec<Piece>, s: &str) {
+    match out.last_mut() {
+        Some(Piece::Lit(l)) => l.push_str(s),
+        _ => out.push(Piece::Lit(s.to_string())),
     }
 }
 
-fn compile_str(s: &str) -> Template {
-    let parts = split_placeholders(s);
-    match parts.as_slice() {
-        [] => Template::Literal(Value::String(String::new())),
-        [TextPart::Lit(_)] => Template::Literal(Value::String(s.to_string())),
-        [TextPart::Col(c)] => Template::Column(c.clone()),
-        _ => Template::Text(parts),
+fn has_placeholder(v: &Value) -> bool {
+    match v {
+        Value::String(s) => split_placeholders(s).iter().any(|p| matches!(p, TextPart::Col(_))),
+        Value::Array(items) => items.iter().any(has_placeholder),
+        Value::Object(o) => o.values().any(has_placeholder),
+        _ => false,
+    }
+}
+
+fn compile_into(v: &Value, out: &mut Vec<Piece>) {
+    if !has_placeholder(v) {
+        return lit(out, &hash_key(v));
+    }
+    match v {
+        Value::String(s) => {
+            let parts = split_placeholders(s);
+            match parts.as_slice() {
+                [TextPart::Col(c)] => out.push(Piece::Column(c.clone())),
+                _ => out.push(Piece::Text(parts)),
+            }
+        }
+        Value::Array(items) => {
+            lit(out, "[");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    lit(out, ",");
+                }
+                compile_into(item, out);
+            }
+            lit(out, "]");
+        }
+        Value::Object(o) => {
+            lit(out, "{");
+            for (i, k) in js_key_order(o).into_iter().enumerate() {
+                let mut name = String::new();
+                write_string(&mut name, k);
+                if i > 0 {
+                    lit(out, ",");
+                }
+                lit(out, &name);
+                lit(out, ":");
+                if let Some(val) = o.get(k) {
+                    compile_into(val, out);
+                }
+            }
+            lit(out, "}");
+        }
+        other => lit(out, &hash_key(other)),
     }
 }
 
@@ -216,10 +275,6 @@ fn split_placeholders(s: &str) -> Vec<TextPart> {
     parts
 }
 
-fn lookup<'a>(row: &'a Map<String, Value>, col: &str) -> Option<&'a Value> {
-    row.get(col).filter(|v| !v.is_null())
-}
-
 /// The text a value contributes inside a longer string (JS `String(value)` for primitives).
 pub fn value_text(v: &Value) -> String {
     match v {
@@ -234,66 +289,75 @@ pub fn value_text(v: &Value) -> String {
     }
 }
 
-/// `None` when a placeholder has no value: the whole key is skipped (CONTRACT "Routing").
-fn apply(t: &Template, row: &Map<String, Value>) -> Option<Value> {
-    Some(match t {
-        Template::Literal(v) => v.clone(),
-        Template::Column(c) => lookup(row, c)?.clone(),
-        Template::Text(parts) => {
-            let mut s = String::new();
-            for p in parts {
-                match p {
-                    TextPart::Lit(l) => s.push_str(l),
-                    TextPart::Col(c) => s.push_str(&value_text(lookup(row, c)?)),
+/// Writes the key's hash to `out`; false when a placeholder has no value (missing or null): the
+/// whole key is skipped (CONTRACT "Routing").
+fn apply(pieces: &[Piece], row: &Row<'_>, out: &mut String) -> bool {
+    for p in pieces {
+        match p {
+            Piece::Lit(l) => out.push_str(l),
+            Piece::Column(c) => match row.get(c) {
+                Some(v) => write_tape(out, row.tape, row.text, v),
+                None => return false,
+            },
+            Piece::Text(parts) => {
+                let mut s = String::new();
+                for part in parts {
+                    match part {
+                        TextPart::Lit(l) => s.push_str(l),
+                        TextPart::Col(c) => match row.get(c) {
+                            Some(v) => s.push_str(&tape_text(row.tape, row.text, v)),
+                            None => return false,
+                        },
+                    }
                 }
+                write_string(out, &s);
             }
-            Value::String(s)
         }
-        Template::Array(items) => Value::Array(items.iter().map(|i| apply(i, row)).collect::<Option<_>>()?),
-        Template::Object(fields) => {
-            let mut m = Map::new();
-            for (k, v) in fields {
-                m.insert(k.clone(), apply(v, row)?);
-            }
-            Value::Object(m)
-        }
-    })
+    }
+    true
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scan::Tape;
     use serde_json::json;
 
-    fn row(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap_or_default()
+    fn route(t: &RuleTable, table: &str, action: Action, row: &str) -> Option<Vec<(String, bool, RefetchType)>> {
+        let mut tape = Tape::new();
+        tape.scan(row).unwrap();
+        let r = Row::new(&tape, row, Some(0), None);
+        let mut out = RoutedKeys::default();
+        t.route(table, action, &r, &mut out)?;
+        Some(out.keys.iter().map(|k| (out.hash(k).to_string(), k.exact, k.refetch_type)).collect())
     }
 
     #[test]
     fn placeholders_keep_type_or_splice_text() {
         let t = RuleTable::compile(&json!([{ "table": "goals", "invalidate": [
-            ["goals", "{user_id}"], ["user-{user_id}-x", {"n": "{n}"}], { "queryKey": ["dash"], "exact": true, "refetchType": "all" }
+            ["goals", "{user_id}"], ["user-{user_id}-x", {"n": "{n}", "a": 1}], { "queryKey": ["dash"], "exact": true, "refetchType": "all" }
         ]}]))
         .unwrap();
-        let keys = t.route("goals", Action::Update, &row(json!({"user_id": 7, "n": 1.5}))).unwrap();
-        assert_eq!(keys[0].key, json!(["goals", 7]));
-        assert_eq!(keys[1].key, json!(["user-7-x", {"n": 1.5}]));
-        assert_eq!((keys[2].exact, keys[2].refetch_type), (true, RefetchType::All));
+        let keys = route(&t, "goals", Action::Update, r#"{"user_id": 7, "n": 1.50}"#).unwrap();
+        assert_eq!(keys[0].0, r#"["goals",7]"#);
+        assert_eq!(keys[1].0, r#"["user-7-x",{"a":1,"n":1.5}]"#);
+        assert_eq!(keys[1].0, hash_key(&json!(["user-7-x", {"n": 1.5, "a": 1}])));
+        assert_eq!((keys[2].1, keys[2].2), (true, RefetchType::All));
     }
 
     #[test]
     fn missing_or_null_value_skips_the_key() {
         let t = RuleTable::compile(&json!([{ "table": "t", "invalidate": [["a", "{x}"], ["b"], ["c-{y}"]] }])).unwrap();
-        let keys = t.route("t", Action::Create, &row(json!({"x": null}))).unwrap();
-        assert_eq!(keys.iter().map(|k| k.key.clone()).collect::<Vec<_>>(), vec![json!(["b"])]);
+        let keys = route(&t, "t", Action::Create, r#"{"x": null}"#).unwrap();
+        assert_eq!(keys.into_iter().map(|k| k.0).collect::<Vec<_>>(), vec![r#"["b"]"#.to_string()]);
     }
 
     #[test]
     fn events_filter_and_unmatched_table() {
         let t = RuleTable::compile(&json!([{ "table": "t", "events": ["DELETE"], "invalidate": [["a"]] }])).unwrap();
-        assert!(t.route("t", Action::Update, &Map::new()).is_none());
-        assert!(t.route("t", Action::Delete, &Map::new()).is_some());
-        assert!(t.route("u", Action::Delete, &Map::new()).is_none());
+        assert!(route(&t, "t", Action::Update, "{}").is_none());
+        assert!(route(&t, "t", Action::Delete, "{}").is_some());
+        assert!(route(&t, "u", Action::Delete, "{}").is_none());
     }
 
     #[test]

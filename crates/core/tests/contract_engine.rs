@@ -2,7 +2,7 @@
 
 mod common;
 use common::{sb, Harness};
-use querywire_core::{ErrorCode, Outcome};
+use querywire_core::{ErrorCode, Ingested};
 use serde_json::{json, Value};
 
 fn opts() -> Value {
@@ -158,7 +158,7 @@ fn stale_version_is_dropped_and_newer_one_stands() {
     let mut h = Harness::new(json!({}));
     h.ingest("event", json!({"type":"wo","id":1,"action":"update","version":5,"data":{"s":"v5"}}));
     h.settle();
-    assert_eq!(h.try_ingest("event", json!({"type":"wo","id":1,"action":"update","version":4,"data":{"s":"v4"}})).unwrap(), Outcome::Stale);
+    assert_eq!(h.try_ingest("event", json!({"type":"wo","id":1,"action":"update","version":4,"data":{"s":"v4"}})).unwrap(), Ingested::Stale);
     h.ingest("event", json!({"type":"wo","id":1,"action":"update","version":6,"data":{"s":"v6"}}));
     h.settle();
     assert_eq!(h.patched(), vec![(json!(["doc","wo","1"]), json!({"s":"v5"})), (json!(["doc","wo","1"]), json!({"s":"v6"}))]);
@@ -170,7 +170,7 @@ fn same_type_id_action_in_a_window_keeps_the_highest_version() {
     let mut h = Harness::new(json!({}));
     h.ingest("event", json!({"type":"wo","id":1,"action":"update","version":2,"data":{"a":"2"}}));
     h.ingest("event", json!({"type":"wo","id":1,"action":"update","version":3,"data":{"a":"3","b":"3"}}));
-    assert_eq!(h.try_ingest("event", json!({"type":"wo","id":1,"action":"update","version":3,"data":{"a":"3","b":"3"}})).unwrap(), Outcome::Duplicate);
+    assert_eq!(h.try_ingest("event", json!({"type":"wo","id":1,"action":"update","version":3,"data":{"a":"3","b":"3"}})).unwrap(), Ingested::Duplicate);
     h.settle();
     assert_eq!(h.patched(), vec![(json!(["doc","wo","1"]), json!({"a":"3","b":"3"}))]);
     assert_eq!(h.plans[0].1.patch[0].version, Some(3.0));
@@ -184,10 +184,10 @@ fn event_ids_are_deduped_across_windows() {
     h.ingest("envelope", env.clone());
     h.settle();
     h.advance(60_000);
-    assert_eq!(h.try_ingest("envelope", env).unwrap(), Outcome::Duplicate);
+    assert_eq!(h.try_ingest("envelope", env).unwrap(), Ingested::Duplicate);
     let pub1 = json!({"channel":"org:1","offset":41,"data":{"event":"invalidate","queryKey":["posts"]}});
     h.ingest("centrifugo", pub1.clone());
-    assert_eq!(h.try_ingest("centrifugo", pub1).unwrap(), Outcome::Duplicate);
+    assert_eq!(h.try_ingest("centrifugo", pub1).unwrap(), Ingested::Duplicate);
     // The same offset on another channel is another event.
     h.ingest("centrifugo", json!({"channel":"org:2","offset":41,"data":{"event":"invalidate","queryKey":["posts", 2]}}));
     assert_eq!(h.engine.stats().dropped.duplicate, 2);
@@ -196,14 +196,14 @@ fn event_ids_are_deduped_across_windows() {
 #[test]
 fn scope_guard_drops_other_tenants_by_camel_or_snake_name() {
     let mut h = Harness::new(opts());
-    assert_eq!(h.try_ingest("supabase", sb("INSERT", "wo", json!({"id": 1, "factory_id": "f2"}), json!({}))).unwrap(), Outcome::OutOfScope);
-    assert_eq!(h.try_ingest("event", json!({"type":"wo","id":1,"factoryId":"f2","action":"create"})).unwrap(), Outcome::OutOfScope);
+    assert_eq!(h.try_ingest("supabase", sb("INSERT", "wo", json!({"id": 1, "factory_id": "f2"}), json!({}))).unwrap(), Ingested::OutOfScope);
+    assert_eq!(h.try_ingest("event", json!({"type":"wo","id":1,"factoryId":"f2","action":"create"})).unwrap(), Ingested::OutOfScope);
     h.ingest("event", json!({"type":"wo","id":1,"factoryId":"f1","action":"create"}));
     h.settle();
     assert_eq!(h.invalidated(), vec![json!(["list","wo","f1",{"page":1}])]);
     assert_eq!(h.engine.stats().dropped.out_of_scope, 2);
     h.engine.set_scope(&json!({"factoryId": "f2"})).unwrap();
-    assert_eq!(h.try_ingest("event", json!({"type":"wo","id":2,"factoryId":"f1","action":"create"})).unwrap(), Outcome::OutOfScope);
+    assert_eq!(h.try_ingest("event", json!({"type":"wo","id":2,"factoryId":"f1","action":"create"})).unwrap(), Ingested::OutOfScope);
 }
 
 #[test]
@@ -319,6 +319,7 @@ fn recovery_refetches_go_through_the_window_and_each_key_once() {
     assert!(h.plans.is_empty());
     h.settle();
     assert_eq!(h.plans.len(), 1);
-    let keys: Vec<_> = h.plans[0].1.refetch.iter().map(|r| r.query_key.clone()).collect();
+    let p = &h.plans[0].1;
+    let keys: Vec<_> = p.refetch.iter().map(|r| common::key(p, &r.key)).collect();
     assert_eq!(keys, vec![json!(["doc","wo","1"]), json!(["list","wo","f1"])]);
 }

@@ -56,10 +56,10 @@ proptest! {
             prop_assert!(*t <= end + max_wait);
         }
         for (_, plan) in &h.plans {
-            let hashes: Vec<&str> = plan.invalidate.iter().map(|o| o.query_hash.as_str()).collect();
+            let hashes: Vec<&str> = plan.invalidate.iter().map(|o| plan.hash(&o.key)).collect();
             let set: HashSet<&str> = hashes.iter().copied().collect();
             prop_assert_eq!(set.len(), hashes.len(), "a key twice in one flush");
-            let patches: HashSet<&str> = plan.patch.iter().map(|o| o.query_hash.as_str()).collect();
+            let patches: HashSet<&str> = plan.patch.iter().map(|o| plan.hash(&o.key)).collect();
             prop_assert_eq!(patches.len(), plan.patch.len());
             prop_assert!(patches.is_disjoint(&set), "a doc both patched and invalidated");
         }
@@ -81,7 +81,7 @@ proptest! {
         h.settle();
         for (at, i) in arrivals {
             let key = json!(["k", i]);
-            let flushed = h.plans.iter().find(|(_, p)| p.invalidate.iter().any(|o| o.query_key == key));
+            let flushed = h.plans.iter().find(|(_, p)| p.invalidate.iter().any(|o| common::key(p, &o.key) == key));
             let (t, _) = flushed.expect("every key is flushed");
             prop_assert!(*t >= at && *t - at <= max_wait, "key {} waited {} ms", i, *t - at);
         }
@@ -133,6 +133,7 @@ fn memory_stays_bounded_after_a_long_stream() {
         while e.poll_plan().is_some() {}
     }
     let (ids, versions, pending) = e.memory();
+    assert!(e.interned_keys() <= querywire_core::pending::KEY_CAPACITY + 1_000, "{}", e.interned_keys());
     assert!(ids <= querywire_core::guard::MEMORY, "{ids}");
     assert!(versions <= querywire_core::guard::MEMORY, "{versions}");
     assert!(pending < 100, "{pending}");

@@ -57,7 +57,7 @@ impl H {
     fn refetched(out: &[Output]) -> Vec<Value> {
         out.iter()
             .filter_map(|o| match o {
-                Output::Plan(p) => Some(p.refetch.iter().map(|r| r.query_key.clone()).collect::<Vec<_>>()),
+                Output::Plan(p) => Some(p.refetch.iter().map(|r| serde_json::from_str::<Value>(p.hash(&r.key)).unwrap()).collect::<Vec<_>>()),
                 _ => None,
             })
             .flatten()

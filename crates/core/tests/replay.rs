@@ -3,6 +3,7 @@
 //! every time. Regenerate the expected file after an intended behaviour change with
 //! `UPDATE_GOLDEN=1 cargo test -p querywire-core --test replay` and review the diff.
 
+mod common;
 use querywire_core::Engine;
 use serde_json::{json, Value};
 
@@ -17,7 +18,7 @@ fn replay() -> Value {
     let mut errors = 0;
     let take = |e: &mut Engine, at: u64, out: &mut Vec<Value>| {
         while let Some(p) = e.poll_plan() {
-            out.push(json!({ "at": at, "plan": serde_json::to_value(&p).expect("plan serialises") }));
+            out.push(json!({ "at": at, "plan": common::plan_json(&p) }));
         }
     };
     for line in trace.lines() {

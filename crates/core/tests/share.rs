@@ -173,7 +173,7 @@ fn subscribed(out: &[Output]) -> Vec<String> {
 fn invalidated(out: &[Output]) -> Vec<Value> {
     out.iter()
         .filter_map(|o| match o {
-            Output::Plan(p) => Some(p.invalidate.iter().map(|r| r.query_key.clone()).collect::<Vec<_>>()),
+            Output::Plan(p) => Some(p.invalidate.iter().map(|r| serde_json::from_str::<Value>(p.hash(&r.key)).unwrap()).collect::<Vec<_>>()),
             _ => None,
         })
         .flatten()
@@ -183,7 +183,7 @@ fn invalidated(out: &[Output]) -> Vec<Value> {
 fn refetched(out: &[Output]) -> Vec<Value> {
     out.iter()
         .filter_map(|o| match o {
-            Output::Plan(p) => Some(p.refetch.iter().map(|r| r.query_key.clone()).collect::<Vec<_>>()),
+            Output::Plan(p) => Some(p.refetch.iter().map(|r| serde_json::from_str::<Value>(p.hash(&r.key)).unwrap()).collect::<Vec<_>>()),
             _ => None,
         })
         .flatten()

@@ -14,7 +14,7 @@ use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::db::{DbError, NewOrder, Patch, WorkOrder};
-use crate::util::ApiError;
+use crate::http_error::ApiError;
 use crate::AppState;
 
 type ApiResult<T> = Result<T, ApiError>;

@@ -3,9 +3,11 @@
 //! This is a demo. In production the change events come from Supabase Realtime or Centrifugo,
 //! which scale out across machines; querywire connects to them unchanged.
 
+pub mod auth;
+pub mod clock;
 pub mod db;
+pub mod http_error;
 pub mod hub;
-pub mod util;
 
 mod api;
 mod sse;

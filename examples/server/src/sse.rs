@@ -14,7 +14,9 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
 
-use crate::util::{auth_failure, json_error, unix_ms};
+use crate::auth::auth_failure;
+use crate::clock::unix_ms;
+use crate::http_error::json_error;
 use crate::ws::{recovery_messages, MAX_CHANNELS, MAX_CHANNEL_LEN};
 use crate::{AppState, ConnGuard};
 

@@ -19,8 +19,8 @@ use axum::response::Response;
 use serde_json::{json, Map, Value};
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::http_error::json_error;
 use crate::hub::{Action, Change, TABLE};
-use crate::util::json_error;
 use crate::{AppState, ConnGuard};
 
 static NEXT_BINDING_ID: AtomicU64 = AtomicU64::new(1);

@@ -10,8 +10,9 @@ use axum::response::Response;
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::auth::auth_failure;
+use crate::http_error::json_error;
 use crate::hub::{Hub, Published};
-use crate::util::{auth_failure, json_error};
 use crate::{AppState, ConnGuard};
 
 pub const MAX_CHANNELS: usize = 1000;

@@ -42,7 +42,7 @@ fn factory(name: &str) -> String {
     format!(
         "pg-{}-{}-{name}",
         std::process::id(),
-        querywire_demo_server::util::unix_ms()
+        querywire_demo_server::clock::unix_ms()
     )
 }
 

@@ -1,109 +1,70 @@
 //! The contract's own event payload (seed 001):
 //! `{ type, id, factoryId?, action: create|update|delete|approve|reject, changedKeys?, version?, ts?, data? }`.
 
-use super::row::{field, id_text, opt_object, table_name};
+use super::fields::{cat, id_text, opt_object, set_changed, table_name, In};
 use crate::error::{Error, ErrorCode};
-use crate::event::{Action, Event, RowEvent};
-use serde_json::{Map, Value};
+use crate::event::{Action, Event, Row, RowEvent};
+use crate::scan::Kind;
 
-pub fn adapt(mut o: Map<String, Value>, src: &str) -> Result<Event, Error> {
-    let wrong = |m: String| Error::new(ErrorCode::WrongType, src, m);
-    let ty = table_name(&o, "type", src)?;
-    let id = match o.get("id") {
-        None | Some(Value::Null) => return Err(Error::new(ErrorCode::MissingId, src, "`id` is missing")),
-        Some(v) => id_text(v).ok_or_else(|| wrong(format!("`id` must be a non-empty string or a number, got {v}")))?,
+pub fn adapt<'a>(p: In<'a>, o: u32, src: &str, changed: &'a mut Vec<(u32, u32)>) -> Result<Event<'a>, Error> {
+    let wrong = |m: &str| Error::new(ErrorCode::WrongType, src, m);
+    let ty = table_name(&p, o, "type", src)?;
+    let id = match p.some(o, "id") {
+        None => return Err(Error::new(ErrorCode::MissingId, src, "`id` is missing")),
+        Some(v) => id_text(&p, v).ok_or_else(|| wrong(&cat(&["`id` must be a non-empty string or a number, got ", p.raw(v)])))?,
     };
-    let action = match o.get("action").and_then(Value::as_str) {
+    let action = match p.get(o, "action").and_then(|v| p.str(v)).as_deref() {
         Some("create") => Action::Create,
         Some("update" | "approve" | "reject") => Action::Update,
         Some("delete") => Action::Delete,
-        _ => return Err(wrong("`action` must be create, update, delete, approve or reject".into())),
+        _ => return Err(wrong("`action` must be create, update, delete, approve or reject")),
     };
-    let changed_keys: Option<Vec<String>> = match o.remove("changedKeys") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(ks)) => Some(
-            ks.into_iter()
-                .map(|k| match k {
-                    Value::String(s) => Some(s),
-                    _ => None,
-                })
-                .collect::<Option<_>>()
-                .ok_or_else(|| wrong("`changedKeys` must be an array of strings".into()))?,
-        ),
-        Some(_) => return Err(wrong("`changedKeys` must be an array of strings".into())),
+    let keys = match p.some(o, "changedKeys") {
+        None => None,
+        Some(ks) if p.kind(ks) == Kind::Array && p.tape.items(ks).all(|k| p.tape.is_str(k)) => Some(ks),
+        Some(_) => return Err(wrong("`changedKeys` must be an array of strings")),
     };
-    let version = match o.get("version") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(v.as_f64().filter(|x| x.is_finite()).ok_or_else(|| wrong("`version` must be a number".into()))?),
+    let version = match p.some(o, "version") {
+        None => None,
+        Some(v) => Some(p.tape.f64(p.text, v).filter(|x| x.is_finite()).ok_or_else(|| wrong("`version` must be a number"))?),
     };
-    if let Some(ts) = o.get("ts") {
-        if !(ts.is_null() || ts.is_string() || ts.is_number()) {
-            return Err(wrong("`ts` must be a string or a number".into()));
+    if let Some(ts) = p.get(o, "ts") {
+        if !matches!(p.kind(ts), Kind::Null | Kind::Str | Kind::StrEscaped | Kind::Number) {
+            return Err(wrong("`ts` must be a string or a number"));
         }
     }
-    opt_object(&o, "data", src)?;
-    let data = match o.remove("data") {
-        Some(Value::Object(d)) => Some(d),
-        _ => None,
-    };
-    let factory_id = field(&o, "factoryId").or_else(|| data.as_ref().and_then(|d| field(d, "factoryId"))).cloned();
-    // Patchable only when every named field has its value; otherwise the doc must be refetched.
-    let changed = match (changed_keys, &data) {
-        (Some(keys), Some(d)) => keys
-            .into_iter()
-            .map(|k| d.get(&k).map(|v| (k, v.clone())))
-            .collect::<Option<Map<String, Value>>>(),
-        (None, Some(d)) if !d.is_empty() => Some(d.clone()),
-        _ => None,
-    };
+    let data = opt_object(&p, o, "data", src)?;
     // The row seen by templates and the scope guard: the changed values, then the event's own fields.
-    let mut row = data.unwrap_or_default();
-    for (k, v) in o {
-        row.entry(k).or_insert(v);
-    }
+    let row = Row::new(p.tape, p.text, data, Some(o));
+    let factory_id = Row::new(p.tape, p.text, Some(o), None).field("factoryId", "factory_id").or_else(|| {
+        data.and_then(|d| Row::new(p.tape, p.text, Some(d), None).field("factoryId", "factory_id"))
+    });
+    // Patchable only when every named field has its value; otherwise the doc must be refetched.
+    changed.clear();
+    let patchable = match (keys, data) {
+        (Some(ks), Some(d)) => p.tape.items(ks).all(|k| match p.get(d, &p.tape.str(p.text, k)) {
+            Some(v) => {
+                set_changed(&p, changed, k, Some(v));
+                true
+            }
+            None => false,
+        }),
+        (None, Some(d)) if !p.is_empty_object(Some(d)) => {
+            for (k, v) in p.tape.members(d) {
+                set_changed(&p, changed, k, Some(v));
+            }
+            true
+        }
+        _ => false,
+    };
     Ok(Event::Row(RowEvent {
         factory_id,
         ty,
         id,
         action,
         row,
-        changed,
+        changed: patchable.then_some(&changed[..]),
         version,
         event_id: None,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn run(v: Value) -> Result<Event, Error> {
-        adapt(v.as_object().unwrap().clone(), "event")
-    }
-
-    #[test]
-    fn changed_keys_take_values_from_data() {
-        let Event::Row(r) = run(json!({"type":"wo","id":"7","factoryId":"f1","action":"update","changedKeys":["status"],
-            "version":4,"data":{"status":"done","title":"x"}})).unwrap() else { panic!() };
-        assert_eq!(r.changed, Some(json!({"status":"done"}).as_object().unwrap().clone()));
-        assert_eq!((r.version, r.factory_id), (Some(4.0), Some(json!("f1"))));
-    }
-
-    #[test]
-    fn a_changed_key_without_value_means_refetch() {
-        let Event::Row(r) = run(json!({"type":"wo","id":1,"action":"update","changedKeys":["status"]})).unwrap() else { panic!() };
-        assert_eq!(r.changed, None);
-    }
-
-    #[test]
-    fn wrong_types() {
-        for bad in [json!({"type":"wo","id":1,"action":"explode"}), json!({"type":"wo","id":true,"action":"create"}),
-                    json!({"type":"wo","id":1,"action":"create","version":"2"}), json!({"type":"wo","id":1,"action":"create","changedKeys":"a"}),
-                    json!({"type":"wo","id":1,"action":"create","data":[1]})] {
-            assert_eq!(run(bad.clone()).unwrap_err().code, ErrorCode::WrongType, "{bad}");
-        }
-        assert_eq!(run(json!({"id":1,"action":"create"})).unwrap_err().code, ErrorCode::MissingTable);
-        assert_eq!(run(json!({"type":"wo","action":"create"})).unwrap_err().code, ErrorCode::MissingId);
-    }
 }

@@ -1,25 +1,32 @@
 //! A direct invalidation: `{ queryKey, exact?, refetchType? }` (also Centrifugo's
 //! `{ event: 'invalidate', queryKey }` of seed 000).
 
+use super::fields::In;
 use crate::error::{Error, ErrorCode};
 use crate::event::{Event, InvalidateEvent, RefetchType};
-use serde_json::{Map, Value};
+use crate::key::write_tape;
+use crate::scan::Kind;
 
-pub fn adapt(mut o: Map<String, Value>, src: &str) -> Result<Event, Error> {
+pub fn adapt<'a>(p: In<'a>, o: u32, src: &str) -> Result<Event<'a>, Error> {
     let wrong = |m: &str| Error::new(ErrorCode::WrongType, src, m);
-    let key = match o.remove("queryKey") {
-        Some(k @ Value::Array(_)) => k,
+    let key = match p.get(o, "queryKey") {
+        Some(k) if p.kind(k) == Kind::Array => k,
         _ => return Err(wrong("`queryKey` must be an array")),
     };
-    let exact = match o.get("exact") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
+    let exact = match p.some(o, "exact").map(|v| p.kind(v)) {
+        None => false,
+        Some(Kind::True) => true,
+        Some(Kind::False) => false,
         _ => return Err(wrong("`exact` must be a boolean")),
     };
-    let refetch_type = match o.get("refetchType") {
-        None | Some(Value::Null) => RefetchType::Active,
-        Some(Value::String(s)) => RefetchType::parse(s).ok_or_else(|| wrong("`refetchType` must be active, inactive, all or none"))?,
-        _ => return Err(wrong("`refetchType` must be a string")),
+    let refetch_type = match p.some(o, "refetchType") {
+        None => RefetchType::Active,
+        Some(v) => match p.str(v) {
+            Some(s) => RefetchType::parse(&s).ok_or_else(|| wrong("`refetchType` must be active, inactive, all or none"))?,
+            None => return Err(wrong("`refetchType` must be a string")),
+        },
     };
-    Ok(Event::Invalidate(InvalidateEvent { key, exact, refetch_type, event_id: None }))
+    let mut hash = String::with_capacity(p.raw(key).len());
+    write_tape(&mut hash, p.tape, p.text, key);
+    Ok(Event::Invalidate(InvalidateEvent { hash, exact, refetch_type, event_id: None }))
 }

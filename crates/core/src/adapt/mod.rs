@@ -5,13 +5,13 @@ mod app_event;
 mod centrifugo;
 mod envelope;
 mod invalidate;
-pub(crate) mod row;
+pub(crate) mod fields;
 mod supabase;
-pub(crate) mod supabase_fast;
 
 use crate::error::{Error, ErrorCode};
 use crate::event::Event;
-use serde_json::Value;
+use crate::scan::{Kind, Tape};
+use fields::{cat, kind_name, In};
 
 /// The sources `ingest` accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,52 +45,54 @@ impl Source {
     }
 }
 
-/// Turns one payload from `source` into an event. `primary_key` lists the id columns to try.
-/// The payload is taken by value: rows move into the event instead of being copied.
-pub fn adapt(source: Source, payload: Value, primary_key: &[String]) -> Result<Event, Error> {
+/// Turns the payload at node `root` of a scanned text into an event. `primary_key` lists the id
+/// columns to try; `changed` is the engine's reusable list the event's changed fields go into.
+pub fn adapt<'a>(
+    source: Source,
+    tape: &'a Tape,
+    text: &'a str,
+    root: u32,
+    primary_key: &[String],
+    changed: &'a mut Vec<(u32, u32)>,
+) -> Result<Event<'a>, Error> {
+    adapt_node(source, In { tape, text }, root, primary_key, changed)
+}
+
+fn adapt_node<'a>(source: Source, p: In<'a>, o: u32, primary_key: &[String], changed: &'a mut Vec<(u32, u32)>) -> Result<Event<'a>, Error> {
     let src = source.as_str();
-    let obj = match payload {
-        Value::Object(o) => o,
-        other => return Err(Error::new(ErrorCode::NotObject, src, format!("payload must be an object, got {}", kind(&other)))),
-    };
+    if p.kind(o) != Kind::Object {
+        return Err(Error::new(ErrorCode::NotObject, src, cat(&["payload must be an object, got ", kind_name(p.kind(o))])));
+    }
     match source {
-        Source::Supabase => supabase::adapt(obj, primary_key),
-        Source::Event => app_event::adapt(obj, src),
-        Source::Envelope => envelope::adapt(obj, primary_key),
-        Source::Centrifugo => centrifugo::adapt(obj, primary_key),
-        Source::Invalidate => invalidate::adapt(obj, src),
+        Source::Supabase => supabase::adapt(p, o, primary_key, changed),
+        Source::Event => app_event::adapt(p, o, src, changed),
+        Source::Envelope => envelope::adapt(p, o, primary_key),
+        Source::Centrifugo => centrifugo::adapt(p, o, primary_key, changed),
+        Source::Invalidate => invalidate::adapt(p, o, src),
     }
 }
 
 /// Recognises a bare payload's source from its shape (Centrifugo `data`, wire frames without `source`).
-pub fn detect(payload: &Value) -> Option<Source> {
-    let o = payload.as_object()?;
-    if o.contains_key("eventType") || o.get("type").and_then(Value::as_str) == Some("broadcast") {
+pub fn detect(tape: &Tape, text: &str, o: u32) -> Option<Source> {
+    if tape.kind(o) != Kind::Object {
+        return None;
+    }
+    let has = |k: &str| tape.get(text, o, k).is_some();
+    let ty = tape.get(text, o, "type");
+    if has("eventType") || ty.is_some_and(|t| tape.str_eq(text, t, "broadcast")) {
         return Some(Source::Supabase);
     }
-    if o.contains_key("table") && (o.contains_key("new") || o.contains_key("old")) {
+    if has("table") && (has("new") || has("old")) {
         return Some(Source::Supabase);
     }
-    if o.contains_key("entity") {
+    if has("entity") {
         return Some(Source::Envelope);
     }
-    if o.contains_key("queryKey") {
+    if has("queryKey") {
         return Some(Source::Invalidate);
     }
-    if o.contains_key("action") && o.contains_key("type") {
+    if has("action") && ty.is_some() {
         return Some(Source::Event);
     }
     None
-}
-
-/// The JSON type's name, for error messages.
-pub(crate) fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }

@@ -1,122 +1,70 @@
 //! Supabase Realtime: what supabase-js v2 hands a `postgres_changes` callback
 //! (`{ schema, table, commit_timestamp, eventType, new, old, errors }`, built by realtime-js from the
 //! server's `record`/`old_record`), or a broadcast `{ type: 'broadcast', event, payload }` whose
-//! `payload` is an `'event'` payload.
+//! `payload` is an `'event'` payload. Read straight off the tape: only the id, the version, the
+//! scope fields and (for an UPDATE with the whole old row) the changed columns are looked at;
+//! every other column stays unread text.
 
-use super::row::{field, opt_object, row_id, table_name, version_of};
+use super::fields::{cat, opt_object_of, row_id, set_changed, table_name_of, values_equal, version_of, In};
 use crate::error::{Error, ErrorCode};
-use crate::event::{Action, Event, RowEvent};
-use serde_json::{Map, Value};
+use crate::event::{Action, Event, Row, RowEvent};
+use crate::scan::Kind;
 
 const SRC: &str = "supabase";
 
-pub fn adapt(mut o: Map<String, Value>, primary_key: &[String]) -> Result<Event, Error> {
-    if o.get("type").and_then(Value::as_str) == Some("broadcast") {
-        return match o.remove("payload") {
-            Some(Value::Object(p)) => super::app_event::adapt(p, SRC),
-            _ => Err(Error::new(ErrorCode::NotObject, SRC, "broadcast `payload` must be an 'event' object")),
+pub fn adapt<'a>(p: In<'a>, o: u32, primary_key: &[String], changed: &'a mut Vec<(u32, u32)>) -> Result<Event<'a>, Error> {
+    let mut top = [None; 5];
+    p.tape.pick(p.text, o, &["type", "table", "eventType", "new", "old"], &mut top);
+    let [ty, table, event_type, new, old] = top;
+    if ty.filter(|&t| p.kind(t) != Kind::Null).and_then(|t| p.str(t)).as_deref() == Some("broadcast") {
+        return match p.get(o, "payload").filter(|&v| p.kind(v) == Kind::Object) {
+            Some(payload) => super::app_event::adapt(p, payload, SRC, changed),
+            None => Err(Error::new(ErrorCode::NotObject, SRC, "broadcast `payload` must be an 'event' object")),
         };
     }
-    let table = table_name(&o, "table", SRC)?;
-    let action = match o.get("eventType") {
-        Some(Value::String(s)) if s == "INSERT" => Action::Create,
-        Some(Value::String(s)) if s == "UPDATE" => Action::Update,
-        Some(Value::String(s)) if s == "DELETE" => Action::Delete,
-        Some(other) => {
-            return Err(Error::new(ErrorCode::WrongType, SRC, format!("`eventType` must be INSERT, UPDATE or DELETE, got {other}")))
-        }
+    let table = table_name_of(&p, table, "table", SRC)?;
+    let action = match event_type {
+        Some(v) => match p.str(v).as_deref() {
+            Some("INSERT") => Action::Create,
+            Some("UPDATE") => Action::Update,
+            Some("DELETE") => Action::Delete,
+            _ => return Err(Error::new(ErrorCode::WrongType, SRC, cat(&["`eventType` must be INSERT, UPDATE or DELETE, got ", p.raw(v)]))),
+        },
         None => return Err(Error::new(ErrorCode::WrongType, SRC, "`eventType` is missing")),
     };
-    opt_object(&o, "new", SRC)?;
-    opt_object(&o, "old", SRC)?;
-    let take = |o: &mut Map<String, Value>, k: &str| match o.remove(k) {
-        Some(Value::Object(m)) => m,
-        _ => Map::new(),
-    };
-    let new = take(&mut o, "new");
-    let old = take(&mut o, "old");
-    let id_row = if (action == Action::Delete && !old.is_empty()) || new.is_empty() { &old } else { &new };
-    let id = row_id(id_row, primary_key)
-        .or_else(|| row_id(&old, primary_key))
-        .ok_or_else(|| Error::new(ErrorCode::MissingId, SRC, format!("no {} column in the `{table}` row", primary_key.join("/"))))?;
+    let new = opt_object_of(&p, new, "new", SRC)?;
+    let old = opt_object_of(&p, old, "old", SRC)?;
+    let (new_empty, old_empty) = (p.is_empty_object(new), p.is_empty_object(old));
+    let id_row = if (action == Action::Delete && !old_empty) || new_empty { old } else { new };
+    let id = row_id(&p, id_row, primary_key)
+        .or_else(|| row_id(&p, old, primary_key))
+        .ok_or_else(|| Error::new(ErrorCode::MissingId, SRC, cat(&["no ", &primary_key.join("/"), " column in the `", &table, "` row"])))?;
     // Without REPLICA IDENTITY FULL `old` holds only the primary key, so nothing can be diffed:
     // the changed fields are then unknown and the doc is refetched rather than patched.
-    let changed = (action == Action::Update && old.keys().any(|k| !primary_key.contains(k))).then(|| {
-        new.iter()
-            .filter(|(k, v)| old.get(*k) != Some(*v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect::<Map<String, Value>>()
-    });
+    let diffable = action == Action::Update
+        && old.is_some_and(|o| p.tape.members(o).any(|(k, _)| !primary_key.iter().any(|c| p.tape.str_eq(p.text, k, c))));
+    changed.clear();
+    if diffable {
+        for (k, v) in new.map(|n| p.tape.members(n)).into_iter().flatten() {
+            let name = p.tape.str(p.text, k);
+            let same = old.and_then(|o| p.get(o, &name)).is_some_and(|ov| values_equal(&p, ov, v));
+            set_changed(&p, changed, k, (!same).then_some(v));
+        }
+    }
     // realtime-js gives DELETE an empty `new` and INSERT an empty `old`.
     let row = match action {
-        Action::Delete => if old.is_empty() { new } else { old },
-        _ => if new.is_empty() { old } else { new },
+        Action::Delete => if old_empty { new } else { old },
+        _ => if new_empty { old } else { new },
     };
+    let row = Row::new(p.tape, p.text, row, None);
     Ok(Event::Row(RowEvent {
-        factory_id: field(&row, "factoryId").cloned(),
-        version: version_of(row.get("version")),
+        factory_id: row.field("factoryId", "factory_id"),
+        version: version_of(&p, row.get("version")),
         ty: table,
         id,
         action,
         row,
-        changed,
+        changed: diffable.then_some(&changed[..]),
         event_id: None,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn pk() -> Vec<String> {
-        vec!["id".into(), "uuid".into(), "code".into()]
-    }
-    fn run(v: Value) -> Result<Event, Error> {
-        adapt(v.as_object().unwrap().clone(), &pk())
-    }
-    fn row(e: Event) -> RowEvent {
-        match e {
-            Event::Row(r) => r,
-            other => panic!("not a row event: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn update_with_full_old_names_changed_columns() {
-        let r = row(run(json!({"schema":"public","table":"wo","commit_timestamp":"2026-01-01T00:00:00Z","eventType":"UPDATE",
-            "new":{"id":5,"status":"done","qty":2,"version":3},"old":{"id":5,"status":"open","qty":2,"version":2},"errors":null})).unwrap());
-        assert_eq!((r.ty.as_str(), r.id.as_str(), r.action, r.version), ("wo", "5", Action::Update, Some(3.0)));
-        assert_eq!(r.changed, Some(json!({"status":"done","version":3}).as_object().unwrap().clone()));
-    }
-
-    #[test]
-    fn update_with_pk_only_old_has_unknown_changes() {
-        let r = row(run(json!({"schema":"public","table":"wo","commit_timestamp":"t","eventType":"UPDATE",
-            "new":{"id":"a","status":"x"},"old":{"id":"a"},"errors":null})).unwrap());
-        assert_eq!(r.changed, None);
-    }
-
-    #[test]
-    fn delete_takes_old_and_insert_takes_new() {
-        let d = row(run(json!({"table":"wo","eventType":"DELETE","new":{},"old":{"uuid":"u1"}})).unwrap());
-        assert_eq!((d.id.as_str(), d.action), ("u1", Action::Delete));
-        let i = row(run(json!({"table":"wo","eventType":"INSERT","new":{"code":"C7","factory_id":"f1"},"old":{}})).unwrap());
-        assert_eq!((i.id.as_str(), i.factory_id), ("C7", Some(json!("f1"))));
-    }
-
-    #[test]
-    fn bad_shapes_are_typed_errors() {
-        assert_eq!(run(json!({"eventType":"INSERT","new":{"id":1}})).unwrap_err().code, ErrorCode::MissingTable);
-        assert_eq!(run(json!({"table":"t","eventType":"UPSERT","new":{"id":1}})).unwrap_err().code, ErrorCode::WrongType);
-        assert_eq!(run(json!({"table":"t","eventType":"INSERT","new":{"name":1}})).unwrap_err().code, ErrorCode::MissingId);
-        assert_eq!(run(json!({"table":"t","eventType":"INSERT","new":[1]})).unwrap_err().code, ErrorCode::WrongType);
-        assert_eq!(run(json!({"table":5,"eventType":"INSERT","new":{"id":1}})).unwrap_err().code, ErrorCode::WrongType);
-    }
-
-    #[test]
-    fn broadcast_carries_an_event_payload() {
-        let r = row(run(json!({"type":"broadcast","event":"wo-change","payload":{"type":"wo","id":9,"action":"approve"}})).unwrap());
-        assert_eq!((r.id.as_str(), r.action), ("9", Action::Update));
-    }
 }

@@ -21,7 +21,7 @@ impl Harness {
         self.try_ingest(source, payload).expect("payload accepted");
     }
 
-    pub fn try_ingest(&mut self, source: &str, payload: Value) -> Result<querywire_core::Outcome, querywire_core::Error> {
+    pub fn try_ingest(&mut self, source: &str, payload: Value) -> Result<querywire_core::Ingested, querywire_core::Error> {
         let text = payload.to_string();
         let r = self.engine.handle_text(self.now, source, &text);
         self.drain();
@@ -60,13 +60,13 @@ impl Harness {
     }
 
     pub fn invalidated(&self) -> Vec<Value> {
-        self.plans.iter().flat_map(|(_, p)| p.invalidate.iter().map(|o| o.query_key.clone())).collect()
+        self.plans.iter().flat_map(|(_, p)| p.invalidate.iter().map(|o| key(p, &o.key))).collect()
     }
 
     pub fn patched(&self) -> Vec<(Value, Value)> {
         self.plans
             .iter()
-            .flat_map(|(_, p)| p.patch.iter().map(|o| (o.query_key.clone(), Value::Object(o.fields.clone()))))
+            .flat_map(|(_, p)| p.patch.iter().map(|o| (key(p, &o.key), fields(p, o))))
             .collect()
     }
 }
@@ -75,4 +75,25 @@ impl Harness {
 pub fn sb(event: &str, table: &str, new: Value, old: Value) -> Value {
     json!({ "schema": "public", "table": table, "commit_timestamp": "2026-11-25T10:00:00.000Z",
             "eventType": event, "new": new, "old": old, "errors": null })
+}
+
+/// An op's query key, as the shim reads it from the hash (`JSON.parse(queryHash)`).
+pub fn key(p: &FlushPlan, k: &querywire_core::plan::KeyRef) -> Value {
+    serde_json::from_str(p.hash(k)).expect("a key hash is JSON")
+}
+
+/// A patch op's fields as one object.
+pub fn fields(p: &FlushPlan, o: &querywire_core::plan::PatchOp) -> Value {
+    Value::Object(p.fields(o).map(|(n, raw)| (n.to_string(), serde_json::from_str(raw).expect("raw JSON"))).collect())
+}
+
+/// The plan in the JSON shape the shim applies (docs/INTERFACES.md), for golden files.
+pub fn plan_json(p: &FlushPlan) -> Value {
+    let inv: Vec<Value> = p.invalidate.iter().map(|o| json!({ "queryKey": key(p, &o.key), "queryHash": p.hash(&o.key),
+        "exact": o.exact, "refetchType": o.refetch_type.as_str() })).collect();
+    let patch: Vec<Value> = p.patch.iter().map(|o| json!({ "queryKey": key(p, &o.key), "queryHash": p.hash(&o.key),
+        "fields": fields(p, o), "version": o.version })).collect();
+    let refetch: Vec<Value> = p.refetch.iter().map(|o| json!({ "queryKey": key(p, &o.key), "queryHash": p.hash(&o.key),
+        "exact": o.exact })).collect();
+    json!({ "invalidate": inv, "patch": patch, "refetch": refetch })
 }

@@ -1,10 +1,11 @@
 //! The glue in a real JS engine (`wasm-pack test --node` and `--headless --chrome`): the one timer
-//! fires the core's deadline, plans and errors cross as plain JS values, views convert, and a page
+//! fires the core's deadline, a plan crosses as one binary view of wasm memory (copied here, as the
+//! shim decodes it, before anything else runs), errors as plain JS values, views convert, and a page
 //! turning visible flushes at once. Native `cargo test` compiles this to nothing.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Array, Function, Object, Reflect};
-use querywire::WasmEngine;
+use js_sys::{Function, Object, Reflect};
+use querywire::WasmRealtime;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -20,13 +21,14 @@ struct Seen {
 /// The handler closures, kept alive for as long as the engine may call them.
 type Handlers = Vec<Closure<dyn FnMut(JsValue) -> JsValue>>;
 
-fn engine(opts: &str) -> (WasmEngine, Rc<RefCell<Seen>>, Handlers) {
+fn engine(opts: &str) -> (WasmRealtime, Rc<RefCell<Seen>>, Handlers) {
     let opts = js_sys::JSON::parse(opts).expect("options JSON");
-    let e = WasmEngine::new(opts).expect("engine");
+    let e = WasmRealtime::new(opts).expect("engine");
     let seen = Rc::new(RefCell::new(Seen::default()));
     let s1 = seen.clone();
     let plan = Closure::<dyn FnMut(JsValue) -> JsValue>::new(move |p: JsValue| {
-        s1.borrow_mut().plans.push(p);
+        assert!(p.is_instance_of::<js_sys::Uint8Array>(), "a plan crosses as bytes");
+        s1.borrow_mut().plans.push(js_sys::Uint8Array::new(&p).slice(0, js_sys::Uint8Array::new(&p).length()).into());
         JsValue::UNDEFINED
     });
     let s2 = seen.clone();
@@ -62,11 +64,17 @@ async fn the_timer_closes_the_window_and_one_plan_crosses() {
     sleep(120).await;
     let plans = seen.borrow().plans.clone();
     assert_eq!(plans.len(), 1, "one flush");
-    let inv: Array = get(&plans[0], &["invalidate"]).into();
-    assert_eq!(inv.length(), 1, "the longer key is covered by its prefix");
-    assert_eq!(get(&inv.get(0), &["queryHash"]).as_string().unwrap(), r#"["todos"]"#);
-    assert_eq!(get(&inv.get(0), &["refetchType"]).as_string().unwrap(), "active");
-    assert!(Array::is_array(&get(&inv.get(0), &["queryKey"])), "keys cross as plain arrays");
+    let bytes = js_sys::Uint8Array::new(&plans[0]).to_vec();
+    // docs/INTERFACES.md: flags, new keys { id, len, hash }, invalidations { id, flags }.
+    let u32_at = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    assert_eq!(bytes[0], 0, "no reset");
+    assert_eq!(u32_at(1), 1, "one key crosses, with its hash, the first time");
+    let (id0, len0) = (u32_at(5), u32_at(9) as usize);
+    assert_eq!(&bytes[13..13 + len0], br#"["todos"]"#);
+    let at = 13 + len0;
+    assert_eq!(u32_at(at), 1, "the longer key is covered by its prefix");
+    assert_eq!(u32_at(at + 4), id0);
+    assert_eq!(bytes[at + 8], 2, "refetchType active, not exact");
 }
 
 #[wasm_bindgen_test]
@@ -103,7 +111,7 @@ fn bad_input_reaches_the_error_handler_as_an_error_with_a_code() {
 #[wasm_bindgen_test]
 fn invalid_options_throw_an_invalid_option_error() {
     let opts = js_sys::JSON::parse(r#"{"debounceMs": "soon"}"#).unwrap();
-    let err = WasmEngine::new(opts).err().expect("refused");
+    let err = WasmRealtime::new(opts).err().expect("refused");
     assert_eq!(get(&err, &["code"]).as_string().unwrap(), "invalid_option");
 }
 

@@ -1,0 +1,151 @@
+//! Helpers shared by the adapters (reading fields): typed fields off the scanner's tape, ids, and error
+//! texts built without `core::fmt` (static words plus parameters).
+
+use crate::error::{Error, ErrorCode};
+use crate::key::tape_text;
+use crate::scan::{Kind, Tape};
+use std::borrow::Cow;
+
+/// The payload being adapted: the scanned text and its tape.
+#[derive(Clone, Copy)]
+pub struct In<'a> {
+    pub tape: &'a Tape,
+    pub text: &'a str,
+}
+
+impl<'a> In<'a> {
+    pub fn get(&self, obj: u32, key: &str) -> Option<u32> {
+        self.tape.get(self.text, obj, key)
+    }
+    /// A member that is present and not `null`.
+    pub fn some(&self, obj: u32, key: &str) -> Option<u32> {
+        self.tape.get_some(self.text, obj, key)
+    }
+    pub fn kind(&self, v: u32) -> Kind {
+        self.tape.kind(v)
+    }
+    pub fn str(&self, v: u32) -> Option<Cow<'a, str>> {
+        self.tape.is_str(v).then(|| self.tape.str(self.text, v))
+    }
+    pub fn raw(&self, v: u32) -> &'a str {
+        self.tape.raw(self.text, v)
+    }
+    pub fn is_empty_object(&self, obj: Option<u32>) -> bool {
+        obj.map_or(true, |o| self.tape.members(o).next().is_none())
+    }
+}
+
+/// Concatenates static words and parameters into an error text.
+pub fn cat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
+/// The JSON type's name, for error messages.
+pub fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::Null => "null",
+        Kind::True | Kind::False => "a boolean",
+        Kind::Number => "a number",
+        Kind::Str | Kind::StrEscaped => "a string",
+        Kind::Array => "an array",
+        Kind::Object => "an object",
+    }
+}
+
+/// `String(id)` for an id value: strings (non-empty) as they are, numbers as JS prints them.
+pub fn id_text<'a>(p: &In<'a>, v: u32) -> Option<Cow<'a, str>> {
+    match p.kind(v) {
+        Kind::Str | Kind::StrEscaped => p.str(v).filter(|s| !s.is_empty()),
+        Kind::Number => Some(tape_text(p.tape, p.text, v)),
+        _ => None,
+    }
+}
+
+/// The row's id: the first `primary_key` column with a string or number value.
+pub fn row_id<'a>(p: &In<'a>, row: Option<u32>, primary_key: &[String]) -> Option<Cow<'a, str>> {
+    let row = row?;
+    primary_key.iter().find_map(|c| p.get(row, c).and_then(|v| id_text(p, v)))
+}
+
+/// `factoryId` -> `factory_id`.
+pub fn snake_case(name: &str) -> String {
+    let mut s = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            s.push('_');
+            s.push(c.to_ascii_lowercase());
+        } else {
+            s.push(c);
+        }
+    }
+    s
+}
+
+/// An optional object member; present-but-not-an-object (null counts as absent) is a type error.
+pub fn opt_object(p: &In<'_>, o: u32, name: &str, src: &str) -> Result<Option<u32>, Error> {
+    opt_object_of(p, p.get(o, name), name, src)
+}
+
+/// [`opt_object`] for a member already found.
+pub fn opt_object_of(p: &In<'_>, member: Option<u32>, name: &str, src: &str) -> Result<Option<u32>, Error> {
+    match member.filter(|&v| p.kind(v) != Kind::Null) {
+        None => Ok(None),
+        Some(v) if p.kind(v) == Kind::Object => Ok(Some(v)),
+        Some(v) => Err(Error::new(ErrorCode::WrongType, src, cat(&["`", name, "` must be an object, got ", kind_name(p.kind(v))]))),
+    }
+}
+
+/// The `version` of a row or event when it is a finite number.
+pub fn version_of(p: &In<'_>, v: Option<u32>) -> Option<f64> {
+    v.and_then(|v| p.tape.f64(p.text, v)).filter(|x| x.is_finite())
+}
+
+/// A required non-empty string naming the table/type/entity.
+pub fn table_name<'a>(p: &In<'a>, o: u32, name: &str, src: &str) -> Result<Cow<'a, str>, Error> {
+    table_name_of(p, p.get(o, name), name, src)
+}
+
+/// [`table_name`] for a member already found.
+pub fn table_name_of<'a>(p: &In<'a>, member: Option<u32>, name: &str, src: &str) -> Result<Cow<'a, str>, Error> {
+    match member.filter(|&v| p.kind(v) != Kind::Null) {
+        None => Err(Error::new(ErrorCode::MissingTable, src, cat(&["`", name, "` is missing"]))),
+        Some(v) => match p.str(v) {
+            Some(s) if !s.is_empty() => Ok(s),
+            Some(_) => Err(Error::new(ErrorCode::MissingTable, src, cat(&["`", name, "` is empty"]))),
+            None => Err(Error::new(ErrorCode::WrongType, src, cat(&["`", name, "` must be a string, got ", kind_name(p.kind(v))]))),
+        },
+    }
+}
+
+/// Whether two values on the tape are equal as JS sees parsed JSON (strings by their text, numbers
+/// by value, arrays and objects by their `hashKey`).
+pub fn values_equal(p: &In<'_>, a: u32, b: u32) -> bool {
+    if p.raw(a) == p.raw(b) {
+        return true;
+    }
+    match (p.kind(a), p.kind(b)) {
+        (Kind::Str | Kind::StrEscaped, Kind::Str | Kind::StrEscaped) => p.str(a) == p.str(b),
+        (Kind::Number, Kind::Number) => p.tape.f64(p.text, a) == p.tape.f64(p.text, b),
+        (Kind::Array, Kind::Array) | (Kind::Object, Kind::Object) => tape_text(p.tape, p.text, a) == tape_text(p.tape, p.text, b),
+        _ => false,
+    }
+}
+
+/// Sets `(name, value)` in a changed-fields list, a later entry for the same name replacing the
+/// earlier one (JSON.parse keeps the last of duplicate keys).
+pub fn set_changed(p: &In<'_>, list: &mut Vec<(u32, u32)>, name: u32, value: Option<u32>) {
+    let same = |k: u32| p.raw(k) == p.raw(name) || p.tape.str(p.text, k) == p.tape.str(p.text, name);
+    let at = list.iter().position(|(k, _)| same(*k));
+    match (at, value) {
+        (Some(i), Some(v)) => list[i] = (name, v),
+        (Some(i), None) => {
+            list.remove(i);
+        }
+        (None, Some(v)) => list.push((name, v)),
+        (None, None) => {}
+    }
+}
