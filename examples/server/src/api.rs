@@ -278,6 +278,7 @@ pub async fn stats(State(app): State<AppState>) -> Json<Value> {
             "sse": app.conns.sse.load(Ordering::SeqCst),
             "supabase": app.conns.supabase.load(Ordering::SeqCst),
         },
+        "framesSent": { "ws": app.conns.ws_frames.load(Ordering::SeqCst) },
     }))
 }
 

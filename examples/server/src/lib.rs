@@ -122,6 +122,8 @@ pub struct Connections {
     pub ws: AtomicUsize,
     pub sse: AtomicUsize,
     pub supabase: AtomicUsize,
+    /// Event frames sent on `/ws` connections, live and replayed (`GET /api/stats` `framesSent.ws`).
+    pub ws_frames: AtomicUsize,
 }
 
 /// Decrements a connection counter when dropped.
