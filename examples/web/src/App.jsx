@@ -8,6 +8,7 @@ import { Inspector } from './Inspector.jsx';
 import { WorkOrdersPage } from './WorkOrders.jsx';
 import { BurstLab } from './BurstLab.jsx';
 import { About } from './About.jsx';
+import { ShareLine } from './ShareLine.jsx';
 
 const SOURCE_LABELS = { ws: 'WebSocket', sse: 'SSE', supabase: 'supabase-js', poll: 'Polling only' };
 
@@ -104,6 +105,7 @@ export function App() {
             </select>
           </label>
           {rt ? <StatusBadge /> : <span className="badge badge-connecting" data-testid="status-badge" data-status="loading">loading engine…</span>}
+          <ShareLine />
         </div>
       </header>
       <div className="layout">
