@@ -84,7 +84,7 @@ export async function startShare(engine, { name, hiddenHandoverMs = HIDDEN_HANDO
   }
 
   function announce() {
-    post({ t: 'channels', channels: connected ? engine.channels() : [], state: engine.shareState(), visible: isVisible() })
+    post({ t: 'channels', channels: connected ? engine.channels() : [], state: engine.shareState(), visible: isVisible(), connected })
   }
 
   // --- election ---------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ export async function startShare(engine, { name, hiddenHandoverMs = HIDDEN_HANDO
     clearTimeout(stealTimer)
     stealTimer = null
     if (role === 'leader' || !connected || paused || leaderId === null || leaderHiddenAt === null || !isVisible()) return
-    for (const [tab, t] of tabs) if (t.visible && tab !== leaderId && tab < id) return
+    for (const [tab, t] of tabs) if (t.visible && t.connected && tab !== leaderId && tab < id) return
     const wait = Math.max(0, leaderHiddenAt + hiddenHandoverMs - Date.now())
     stealTimer = setTimeout(() => {
       stealTimer = null
@@ -163,7 +163,7 @@ export async function startShare(engine, { name, hiddenHandoverMs = HIDDEN_HANDO
     let t = tabs.get(tab)
     if (!t) {
       const watch = new AbortController()
-      t = { visible: true, watch }
+      t = { visible: true, connected: false, watch }
       tabs.set(tab, t)
       // Granted when that engine's tab lock is released: it was disposed, closed or crashed.
       locks.request(`${prefix}:tab:${tab}`, { signal: watch.signal }, () => { if (tabs.get(tab)?.watch === watch) forget(tab) }).catch(ignore)
@@ -199,6 +199,7 @@ export async function startShare(engine, { name, hiddenHandoverMs = HIDDEN_HANDO
         }
         break
       case 'channels':
+        tabs.get(from).connected = m.connected === true
         if (m.state) engine.shareMerge(m.state)
         engine.shareChannels(from, Array.isArray(m.channels) ? m.channels.map(String) : [])
         break

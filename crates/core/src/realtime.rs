@@ -526,12 +526,16 @@ impl Realtime {
     /// JS-held connectors.
     fn sync_channels(&mut self, now: Millis) {
         let diff = self.views.poll_channels();
-        if let Some(share) = self.share.as_mut() {
-            if diff.is_some() {
-                share.set_local(self.views.channels());
-            }
+        if self.share.is_some() {
             // Another tab's channels may have changed too: the link subscribes the union.
             let channels = self.link_channels();
+            let local = diff.is_some().then(|| self.views.channels());
+            if let Some(share) = self.share.as_mut() {
+                if let Some(local) = local {
+                    share.set_local(local);
+                }
+                share.retain_seen(&channels);
+            }
             if let Some(l) = self.link.as_mut() {
                 l.set_channels(now, channels);
             }

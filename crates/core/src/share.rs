@@ -137,6 +137,12 @@ impl Share {
         }
     }
 
+    /// Forgets the seqs of channels no tab subscribes any more (as the link forgets an
+    /// unsubscribed channel's): a later subscribe starts a new count.
+    pub(crate) fn retain_seen(&mut self, subscribed: &BTreeSet<String>) {
+        self.seen.retain(|ch, _| subscribed.contains(ch));
+    }
+
     /// The last seq per channel.
     pub fn seen(&self) -> &BTreeMap<String, u64> {
         &self.seen

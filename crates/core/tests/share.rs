@@ -399,3 +399,19 @@ fn without_sharing_nothing_is_forwarded() {
     assert!(!subscribed(&outs).contains(&"doc:a:1".to_string()), "{:?}", subscribed(&outs));
     assert_eq!(rt.engine().stats().received, 1);
 }
+
+#[test]
+fn the_seq_of_a_channel_no_tab_subscribes_any_more_is_forgotten() {
+    let mut b = Browser::new(2, |_| "f1", |i| vec![View::doc("wo", (i + 1).to_string())]);
+    b.open();
+    b.server(&frame("doc:wo:2", 3, 1, 2, "f1"));
+    b.settle();
+    assert_eq!(b.tabs[0].rt.share().unwrap().seen().get("doc:wo:2"), Some(&3));
+    let now = b.now;
+    b.tabs[1].rt.unsubscribe(now, 1);
+    b.settle();
+    for i in 0..2 {
+        assert_eq!(b.tabs[i].rt.share().unwrap().seen().get("doc:wo:2"), None, "tab {i}");
+    }
+}
+
