@@ -29,9 +29,10 @@ export async function createRealtime(options = {}) {
   }
   const { WasmRealtime } = await loadWasm()
   const engine = new WasmRealtime(engineOptions(options))
-  // One connection per browser (js/share.js); where Web Locks or BroadcastChannel are missing, or
-  // the option is off, `share` stays null and nothing below changes.
-  const shareOpts = shareOptions(options.shareConnection)
+  // One connection per browser (js/share.js); where Web Locks or BroadcastChannel are missing, the
+  // option is off, or realtime is (`enabled: false`: each tab polls, there is nothing to share),
+  // `share` stays null and nothing below changes.
+  const shareOpts = options.enabled === false ? null : shareOptions(options.shareConnection)
   const share = shareOpts && sharingAvailable() ? await startShare(engine, shareOpts) : null
 
   const report = (e) => {
