@@ -5,14 +5,16 @@
 
 use super::{Handlers, WasmRealtime};
 use crate::clock::now;
-use crate::interop::{from_js, to_js};
 use js_sys::{Object, Reflect};
 use querywire_core::link::Status;
 use querywire_core::share::{Role, Shared};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
+/// By hand, not serde: a `Deserialize` call pulls serde's error texts into the module (docs/SIZE.md).
 fn status_of(s: &str) -> Option<Status> {
-    serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
+    use Status::*;
+    [Connecting, Connected, Reconnecting, Disconnected, Polling, Error].into_iter().find(|x| x.as_str() == s)
 }
 
 #[wasm_bindgen]
@@ -64,22 +66,31 @@ impl WasmRealtime {
         let i = self.inner.borrow();
         let o = Object::new();
         if let Some(s) = i.rt.share() {
-            let _ = Reflect::set(&o, &"seen".into(), &to_js(s.seen()));
+            let seen = Object::new();
+            for (ch, seq) in s.seen() {
+                let _ = Reflect::set(&seen, &ch.into(), &(*seq as f64).into());
+            }
+            let _ = Reflect::set(&o, &"seen".into(), &seen);
             let _ = Reflect::set(&o, &"ledBefore".into(), &s.led_before().into());
         }
         o.into()
     }
 
-    /// Another tab's `shareState()`.
+    /// Another tab's `shareState()`, read field by field (no serde: docs/SIZE.md).
     #[wasm_bindgen(js_name = shareMerge)]
     pub fn share_merge(&self, state: JsValue) {
-        let Ok(v) = from_js(&state) else { return };
-        let led = v.get("ledBefore").and_then(serde_json::Value::as_bool).unwrap_or(false);
-        let seen: Vec<(String, u64)> = v
-            .get("seen")
-            .and_then(serde_json::Value::as_object)
-            .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_u64()?))).collect())
-            .unwrap_or_default();
+        let get = |o: &JsValue, k: &str| Reflect::get(o, &k.into()).unwrap_or(JsValue::UNDEFINED);
+        let led = get(&state, "ledBefore").as_bool().unwrap_or(false);
+        let seen_obj = get(&state, "seen");
+        let mut seen: Vec<(String, u64)> = Vec::new();
+        if seen_obj.is_object() {
+            for k in Object::keys(seen_obj.unchecked_ref::<Object>()).iter() {
+                let (Some(ch), Some(n)) = (k.as_string(), get(&seen_obj, &k.as_string().unwrap_or_default()).as_f64()) else { continue };
+                if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 {
+                    seen.push((ch, n as u64));
+                }
+            }
+        }
         self.update(|i| i.rt.share_merge_seen(seen, led));
     }
 }

@@ -47,8 +47,8 @@ pub enum Shared {
 pub struct Share {
     role: Role,
     /// Other tabs' channel sets, by tab id: a channel stays subscribed while any tab (this one
-    /// included) needs it.
-    remote: BTreeMap<String, BTreeSet<String>>,
+    /// included) needs it. A few tabs: a Vec (a BTreeMap of sets costs kilobytes of wasm).
+    remote: Vec<(String, BTreeSet<String>)>,
     /// The last `seq` seen per channel, from frames this tab received or was forwarded: what a new
     /// leader resubscribes with as `since`.
     seen: BTreeMap<String, u64>,
@@ -65,7 +65,7 @@ pub struct Share {
 impl Share {
     /// Sharing starts as a follower: nothing connects until the election makes this tab leader.
     pub fn new() -> Share {
-        Share { role: Role::Follower, remote: BTreeMap::new(), seen: BTreeMap::new(), local: BTreeSet::new(), leader_status: None, led_before: false }
+        Share { role: Role::Follower, remote: Vec::new(), seen: BTreeMap::new(), local: BTreeSet::new(), leader_status: None, led_before: false }
     }
 
     pub fn role(&self) -> Role {
@@ -82,22 +82,38 @@ impl Share {
 
     /// Replaces tab `tab`'s channel set; returns whether the union may have changed.
     pub fn set_remote(&mut self, tab: &str, channels: impl IntoIterator<Item = String>) -> bool {
-        let set: BTreeSet<String> = channels.into_iter().filter(|c| !c.is_empty()).collect();
-        if set.is_empty() {
-            return self.remote.remove(tab).is_some();
+        // Inserted one by one: `collect` into a set sorts first, which is kilobytes of wasm.
+        let mut set = BTreeSet::new();
+        for c in channels.into_iter().filter(|c| !c.is_empty()) {
+            set.insert(c);
         }
-        self.remote.insert(tab.to_owned(), set.clone()) != Some(set)
+        if set.is_empty() {
+            return self.forget(tab);
+        }
+        match self.remote.iter_mut().find(|(t, _)| t == tab) {
+            Some((_, old)) if *old == set => false,
+            Some((_, old)) => {
+                *old = set;
+                true
+            }
+            None => {
+                self.remote.push((tab.to_owned(), set));
+                true
+            }
+        }
     }
 
     /// Tab `tab` is gone (closed, crashed, disposed): its channels are released.
     pub fn forget(&mut self, tab: &str) -> bool {
-        self.remote.remove(tab).is_some()
+        let before = self.remote.len();
+        self.remote.retain(|(t, _)| t != tab);
+        self.remote.len() != before
     }
 
     /// This tab's channels plus every other tab's: what the leader subscribes.
     pub fn union(&self, local: &BTreeSet<String>) -> BTreeSet<String> {
         let mut all = local.clone();
-        for set in self.remote.values() {
+        for (_, set) in &self.remote {
             all.extend(set.iter().cloned());
         }
         all
@@ -105,7 +121,7 @@ impl Share {
 
     /// How many tabs (this one included, when `local` is not empty) need `channel`.
     pub fn ref_count(&self, channel: &str) -> usize {
-        self.remote.values().filter(|s| s.contains(channel)).count() + usize::from(self.local.contains(channel))
+        self.remote.iter().filter(|(_, s)| s.contains(channel)).count() + usize::from(self.local.contains(channel))
     }
 
     pub(crate) fn set_local(&mut self, local: BTreeSet<String>) {
