@@ -219,7 +219,7 @@ export async function startShare(engine, { name, hiddenHandoverMs = HIDDEN_HANDO
         if (m.t === 'frame') engine.shareFrame(String(m.text))
         else if (m.t === 'status') engine.shareStatus(String(m.status))
         else engine.shareRecover(Array.isArray(m.channels) ? m.channels.map(String) : undefined)
-        break
+        return // the hot path: nothing about who leads changed
       default:
         break
     }

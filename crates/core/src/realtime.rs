@@ -444,7 +444,7 @@ impl Realtime {
     fn lead(&mut self, now: Millis, link: &mut Link) {
         link.set_channels(now, self.link_channels());
         match self.share.as_ref() {
-            Some(s) if s.led_before() => link.resume(now, s.seen().clone()),
+            Some(s) if s.led_before() => link.resume(now, s.seen().to_vec()),
             _ => link.connect(now),
         }
     }

@@ -7,7 +7,7 @@
 //! Protocol between the tabs: `docs/SHARING.md`.
 
 use crate::link::Status;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// Which part this engine plays in a shared connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,8 +50,9 @@ pub struct Share {
     /// included) needs it. A few tabs: a Vec (a BTreeMap of sets costs kilobytes of wasm).
     remote: Vec<(String, BTreeSet<String>)>,
     /// The last `seq` seen per channel, from frames this tab received or was forwarded: what a new
-    /// leader resubscribes with as `since`.
-    seen: BTreeMap<String, u64>,
+    /// leader resubscribes with as `since`. Tens of channels: a Vec (a new BTreeMap type costs
+    /// kilobytes of wasm).
+    seen: Vec<(String, u64)>,
     /// This tab's own channels as of the last channel sync: frames on other channels are another
     /// tab's and are not applied here.
     local: BTreeSet<String>,
@@ -65,7 +66,7 @@ pub struct Share {
 impl Share {
     /// Sharing starts as a follower: nothing connects until the election makes this tab leader.
     pub fn new() -> Share {
-        Share { role: Role::Follower, remote: Vec::new(), seen: BTreeMap::new(), local: BTreeSet::new(), leader_status: None, led_before: false }
+        Share { role: Role::Follower, remote: Vec::new(), seen: Vec::new(), local: BTreeSet::new(), leader_status: None, led_before: false }
     }
 
     pub fn role(&self) -> Role {
@@ -112,7 +113,8 @@ impl Share {
 
     /// This tab's channels plus every other tab's: what the leader subscribes.
     pub fn union(&self, local: &BTreeSet<String>) -> BTreeSet<String> {
-        let mut all = local.clone();
+        let mut all = BTreeSet::new();
+        all.extend(local.iter().cloned());
         for (_, set) in &self.remote {
             all.extend(set.iter().cloned());
         }
@@ -136,11 +138,9 @@ impl Share {
     /// Records the `seq` a frame carried. The latest one counts, not the highest: after a failed
     /// recovery the server's count may start over, and a `since` above it could never be replayed.
     pub fn observe(&mut self, channel: &str, seq: u64) {
-        match self.seen.get_mut(channel) {
-            Some(s) => *s = seq,
-            None => {
-                self.seen.insert(channel.to_owned(), seq);
-            }
+        match self.seen.iter_mut().find(|(c, _)| c == channel) {
+            Some((_, s)) => *s = seq,
+            None => self.seen.push((channel.to_owned(), seq)),
         }
     }
 
@@ -149,19 +149,26 @@ impl Share {
     pub fn merge_seen(&mut self, other: impl IntoIterator<Item = (String, u64)>, led_before: bool) {
         self.led_before |= led_before;
         for (ch, seq) in other {
-            self.seen.entry(ch).or_insert(seq);
+            if self.seen_seq(&ch).is_none() {
+                self.seen.push((ch, seq));
+            }
         }
     }
 
     /// Forgets the seqs of channels no tab subscribes any more (as the link forgets an
     /// unsubscribed channel's): a later subscribe starts a new count.
     pub(crate) fn retain_seen(&mut self, subscribed: &BTreeSet<String>) {
-        self.seen.retain(|ch, _| subscribed.contains(ch));
+        self.seen.retain(|(ch, _)| subscribed.contains(ch));
     }
 
-    /// The last seq per channel.
-    pub fn seen(&self) -> &BTreeMap<String, u64> {
+    /// The last seq per channel (unordered).
+    pub fn seen(&self) -> &[(String, u64)] {
         &self.seen
+    }
+
+    /// The last seq seen on `channel`.
+    pub fn seen_seq(&self, channel: &str) -> Option<u64> {
+        self.seen.iter().find(|(c, _)| c == channel).map(|(_, s)| *s)
     }
 
     pub(crate) fn set_leader_status(&mut self, s: Status) {
@@ -219,7 +226,7 @@ mod tests {
         assert!(!s.led_before());
         s.merge_seen([("a".to_string(), 9), ("b".to_string(), 3)], true);
         assert!(s.led_before());
-        assert_eq!(s.seen().get("a"), Some(&1));
-        assert_eq!(s.seen().get("b"), Some(&3));
+        assert_eq!(s.seen_seq("a"), Some(1));
+        assert_eq!(s.seen_seq("b"), Some(3));
     }
 }
