@@ -106,7 +106,6 @@ async function ingest({ n = 20000, reps = 7, seed = 42, engines = ENGINE_KINDS }
   const cases = [['parse', null]];
   for (const k of engines) cases.push([k + ':text', k], [k + ':object', k]);
   // context: the wasm engine's own object entry (serde-wasm-bindgen), which rt.ingest does not use
-  if (engines.includes('querywire') && qw) cases.push(['querywire:object-direct', 'querywire']);
   const times = Object.fromEntries(cases.map(([c]) => [c, []]));
   let sink = 0;
   const runCase = async (name, kind) => {

@@ -73,7 +73,10 @@ function writeReport(results) {
   const report = render(results);
   console.log(report.text);
   fs.mkdirSync(OUT, { recursive: true });
-  fs.writeFileSync(path.join(OUT, 'results.md'), report.md);
+  // The outage section is bench/outage.mjs's (between its markers): kept as it is.
+  const prev = fs.existsSync(path.join(OUT, 'results.md')) ? fs.readFileSync(path.join(OUT, 'results.md'), 'utf8') : '';
+  const outage = prev.indexOf('<!-- outage:start -->');
+  fs.writeFileSync(path.join(OUT, 'results.md'), outage >= 0 ? `${report.md.trimEnd()}\n\n${prev.slice(outage)}` : report.md);
   fs.writeFileSync(path.join(OUT, 'results.svg'), report.svg);
   log(`wrote ${path.relative(ROOT, path.join(OUT, 'results.md'))}, results.svg`);
 }

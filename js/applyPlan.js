@@ -57,7 +57,10 @@ export function createPlanDecoder() {
       const k = key(u32())
       refetch.push({ queryKey: k.queryKey, queryHash: k.queryHash, exact: (view.getUint8(at++) & 1) !== 0 })
     }
-    return { invalidate, patch, refetch }
+    // Keys pending mutations hold (optimistic updates); absent in plans before that section.
+    const hold = []
+    if (at < bytes.byteLength) for (let n = u32(); n > 0; n--) hold.push(JSON.parse(text(u32())))
+    return hold.length ? { invalidate, patch, refetch, hold } : { invalidate, patch, refetch }
   }
 }
 
@@ -82,6 +85,9 @@ export function applyPlan(queryClient, plan) {
   }
   for (const op of refetch) matcher.add(op, REFETCH)
 
+  // Keys pending mutations hold (optimistic updates): the core keeps their ops back; this plan's
+  // broader ops must leave the queries under them alone.
+  const hold = Array.isArray(plan?.hold) && plan.hold.length > 0 ? plan.hold : null
   const groups = { active: new Set(), inactive: new Set(), all: new Set(), none: new Set() }
   const refetchOnly = new Set()
   const restart = []
@@ -89,6 +95,7 @@ export function applyPlan(queryClient, plan) {
   for (const query of queryClient.getQueryCache().getAll()) {
     let bits = matcher.match(query)
     if (bits === 0) continue
+    if (hold && hold.some((key) => partialMatchKey(query.queryKey, key))) continue
     if (bits & REFETCH) {
       // A refetch entry on an invalidated query rides along with its invalidation,
       // so the query is fetched once, not once per entry kind.
@@ -128,8 +135,12 @@ export function applyPlan(queryClient, plan) {
 function applyPatches(queryClient, patchOps, invalidate) {
   if (!Array.isArray(patchOps)) return 0
   let patched = 0
+  const cache = queryClient.getQueryCache()
+  // The plan's hashes are TanStack's default hashKey: look the doc up by hash, unless the client
+  // hashes keys its own way (then getQueryData hashes it as the client does).
+  const ownHash = typeof queryClient.getDefaultOptions?.()?.queries?.queryKeyHashFn === 'function'
   for (const op of patchOps) {
-    const old = queryClient.getQueryData(op.queryKey)
+    const old = ownHash || typeof op.queryHash !== 'string' ? queryClient.getQueryData(op.queryKey) : cache.get(op.queryHash)?.state.data
     if (!isPlainObject(old)) {
       // Nothing cached to patch (or not a doc object): the next read must come from
       // the server, so the doc is invalidated instead of silently skipped.
@@ -188,6 +199,7 @@ function createMatcher() {
   const exact = new Map()
   const prefixed = new Map()
   const loose = []
+  const ends = []
 
   return {
     add(op, bits) {
@@ -201,7 +213,8 @@ function createMatcher() {
         loose.push({ queryKey, bits })
         return
       }
-      const hash = primitivePrefixHash(queryKey, primitiveRun(queryKey))
+      const run = primitiveRun(queryKey)
+      const hash = run === queryKey.length ? opHash(op) : prefixOf(opHash(op), run, ends)
       let bucket = prefixed.get(hash)
       if (!bucket) prefixed.set(hash, (bucket = { entries: [], bits: 0 }))
       bucket.entries.push({ queryKey, bits })
@@ -214,13 +227,16 @@ function createMatcher() {
       if (prefixed.size > 0 && Array.isArray(query.queryKey)) {
         const queryKey = query.queryKey
         const run = primitiveRun(queryKey)
-        let prefix = '['
         let bucket = prefixed.get('[]')
         if (bucket) bits = matchBucket(bucket, queryKey, bits)
-        for (let i = 0; i < run; i++) {
-          prefix += (i === 0 ? '' : ',') + (JSON.stringify(queryKey[i]) ?? 'null')
-          bucket = prefixed.get(prefix + ']')
-          if (bucket) bits = matchBucket(bucket, queryKey, bits)
+        if (run > 0) {
+          // The hashes of the query's primitive prefixes are slices of its own hash.
+          const hash = exactHash(query)
+          elementEnds(hash, run, ends)
+          for (let i = 0; i < ends.length; i++) {
+            bucket = prefixed.get(hash.slice(0, ends[i]) + ']')
+            if (bucket) bits = matchBucket(bucket, queryKey, bits)
+          }
         }
       }
       for (const entry of loose) {
@@ -250,12 +266,34 @@ function opHash(op) {
   return typeof op.queryHash === 'string' ? op.queryHash : hashKey(op.queryKey)
 }
 
-// hashKey only rewrites plain objects, so on a run of primitives it equals
-// JSON.stringify, which is several times faster without the replacer. match()
-// builds the same strings element by element (an undefined element is 'null' in
-// an array) for every prefix of every cached query.
-function primitivePrefixHash(queryKey, length) {
-  return JSON.stringify(length === queryKey.length ? queryKey : queryKey.slice(0, length))
+// The hash of a key's first `count` elements: its hash (hashKey) cut after element `count`.
+function prefixOf(hash, count, ends) {
+  if (count === 0) return '[]'
+  elementEnds(hash, count, ends)
+  return hash.slice(0, ends[count - 1]) + ']'
+}
+
+// Where each of the first `max` top-level elements of a key's hash ends (the index of the comma
+// or bracket after it), into `out`. A hash is JSON, so strings are the only place brackets and
+// commas do not count.
+function elementEnds(hash, max, out) {
+  out.length = 0
+  let depth = 0
+  for (let i = 1; i < hash.length && out.length < max; i++) {
+    const c = hash.charCodeAt(i)
+    if (c === 34) { // a string: skip to its closing quote
+      for (i++; i < hash.length; i++) {
+        const d = hash.charCodeAt(i)
+        if (d === 92) i++
+        else if (d === 34) break
+      }
+    } else if (c === 91 || c === 123) depth++
+    else if (c === 93 || c === 125) {
+      if (depth === 0) { out.push(i); break }
+      depth--
+    } else if (c === 44 && depth === 0) out.push(i)
+  }
+  return out
 }
 
 function primitiveRun(queryKey) {

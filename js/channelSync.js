@@ -1,105 +1,82 @@
-// What the JS-held connectors (supabase-js, centrifuge-js) share: one client channel per channel the
-// engine's views need, changes applied one task later (React StrictMode's same-tick unmount/remount
-// never reaches the client), and channels that came back without a replay reported to the engine,
-// batched so that channels returning together (one socket drop) refetch each view once.
-
-const RETURN_SETTLE_MS = 150
-const FACTORY = /^factory:/
+// The connector interface (docs/CONNECTORS.md): how a client the app owns (supabase-js,
+// centrifuge-js, or any other that subscribes per channel) is attached to the engine. The
+// connector holds its client's handles and does what it is told (`open`, `close`); it reports
+// what happens (a channel joined, went down, was closed, is gone; the client's state) through the
+// port. Which channels to open, when to reopen, when a channel that came back refetches its views,
+// and the status are decided in the core (crates/core/src/connector.rs).
 
 /**
- * @param rt the engine returned by createRealtime
- * @param {{ open(name: string): void, close(entry: { name: string }): void,
- *           wanted?(): Iterable<string>, settleMs?(): number, afterReconcile?(): void }} hooks
- *   `open` creates a client channel and puts its entry (`{ name, … }`) in `sync.entries`;
- *   `close` releases an entry's client channel (the entry has already left `sync.entries`).
+ * Attaches `connector` to `engine` (replacing the one attached before) and returns its port.
+ * @param engine the WasmRealtime
+ * @param {{ report(e: object): void, ingest(source: string, payload: unknown): void,
+ *           connectors: Map<number, object>, onDispose(fn: () => void): void }} host
+ * @param connector `{ source, tables?, filter?, open(channel), close(name), stop?() }`
  */
-export function channelSync(rt, { open, close, wanted, settleMs, afterReconcile }) {
-  const engine = rt._engine
-  const entries = new Map()
-  const returned = new Set()
-  let stopped = false
-  let reconcileTimer = null
-  let returnTimer = null
+export function attachConnector(engine, host, connector) {
+  const { source = 'connector' } = connector
+  const id = (host.nextId = (host.nextId ?? 0) + 1)
+  let detached = false
+  const alive = () => !detached && host.connectors.get(id) === entry
 
-  function reconcile() {
-    reconcileTimer = null
-    if (stopped) return
-    const want = new Set(wanted ? wanted() : engine.channels())
-    for (const entry of [...entries.values()]) if (!want.has(entry.name)) drop(entry)
-    for (const name of want) if (!entries.has(name)) open(name)
-    afterReconcile?.()
+  const fact = (name, f) => { if (alive()) engine.channelFact(id, String(name), f) }
+  const port = {
+    /** The channel is subscribed; `replay`: 'replayed' (the server resent what it missed) or
+     *  'lost' (it tried and could not); omit it when the client cannot say. */
+    joined: (name, replay) => fact(name, replay === 'replayed' || replay === 'lost' ? replay : 'joined'),
+    /** Down; the client rejoins it by itself. */
+    down: (name) => fact(name, 'down'),
+    /** Closed by the server; the client will not rejoin it (the core reopens it). */
+    closed: (name) => fact(name, 'closed'),
+    /** The handle `close(name)` released is gone. */
+    left: (name) => fact(name, 'left'),
+    /** Cannot be opened (the connector reported why). */
+    refused: (name) => fact(name, 'refused'),
+    /** The client's state: 'connecting' | 'connected' | 'disconnected' | 'signedOut' | 'signedIn'. */
+    client: (state) => { if (alive()) engine.clientState(id, String(state)) },
+    /** A payload the client delivered. */
+    ingest: (payload) => { if (alive()) host.ingest(source, payload) },
+    /** Something the app should know about (`onError`). */
+    error: (code, message) => { if (alive()) host.report({ code, message, source }) },
+    /** Detaches: every channel is closed through `close`, then `stop()`; idempotent. */
+    detach,
+    get detached() { return detached },
+  }
+  const entry = { connector, port }
+
+  function detach() {
+    if (detached) return
+    if (host.connectors.get(id) === entry) engine.detachConnector(id) // `close` for each channel
+    detached = true
+    host.connectors.delete(id)
+    try { connector.stop?.() } catch (e) { host.report({ code: 'connector_failed', message: String(e?.message ?? e), source }) }
   }
 
-  function schedule() {
-    if (stopped || reconcileTimer !== null) return
-    reconcileTimer = setTimeout(reconcile, 0)
+  if (host.disposed) {
+    // A disposed engine opens nothing: the port is born detached.
+    detached = true
+    return port
   }
-
-  function drop(entry) {
-    entries.delete(entry.name)
-    returned.delete(entry.name)
-    close(entry)
-  }
-
-  function noteReturn(name) {
-    returned.add(name)
-    clearTimeout(returnTimer)
-    returnTimer = setTimeout(flushReturns, settleMs ? settleMs() : RETURN_SETTLE_MS)
-  }
-
-  function flushReturns() {
-    returnTimer = null
-    if (stopped || returned.size === 0) return
-    const names = [...returned]
-    returned.clear()
-    const all = [...entries.keys()]
-    if (names.some((n) => FACTORY.test(n)) || (all.length > 0 && all.every((n) => names.includes(n)))) {
-      engine.recover(undefined)
-    } else {
-      for (const n of names) engine.recover(n)
-    }
-  }
-
-  const offChannels = rt._onChannels(schedule)
-
-  function stop() {
-    if (stopped) return
-    for (const entry of [...entries.values()]) drop(entry)
-    stopped = true
-    clearTimeout(reconcileTimer)
-    clearTimeout(returnTimer)
-    offChannels()
-  }
-
-  /**
-   * Opens what the views need now and returns the connector's disconnect function: idempotent, it
-   * closes every channel, runs the connector's own `offs`, reports `disconnected`, and runs on
-   * `rt.dispose()` too.
-   */
-  function start(offs) {
-    reconcile()
-    const disconnect = () => {
-      if (stopped) return
-      stop()
-      for (const off of offs.splice(0)) {
-        try { off() } catch { /* a listener already gone */ }
-      }
-      try { engine.setStatus('disconnected') } catch { /* the engine was disposed */ }
-    }
-    rt._cleanup(disconnect)
-    return disconnect
-  }
-
-  return {
-    entries,
-    start,
-    reconcile,
-    schedule,
-    drop,
-    noteReturn,
-    stop,
-    get stopped() { return stopped },
-  }
+  for (const [other, e] of [...host.connectors]) if (other !== id) e.port.detach()
+  host.connectors.set(id, entry)
+  host.onDispose(detach)
+  const tables = Array.isArray(connector.tables) && connector.tables.length ? connector.tables.map(String) : undefined
+  engine.attachConnector(id, tables, typeof connector.filter === 'string' ? connector.filter : undefined)
+  return port
 }
 
-export { RETURN_SETTLE_MS }
+/** Routes the engine's `open`/`close` outputs to the connector they are for. */
+export function connectorHandlers(host) {
+  const call = (id, method, arg) => {
+    const e = host.connectors.get(id)
+    if (!e) return
+    try {
+      e.connector[method](arg)
+    } catch (err) {
+      host.report({ code: 'connector_failed', message: `${method}: ${err?.message ?? err}`, source: e.connector.source ?? 'connector' })
+    }
+  }
+  return {
+    open: (id, channel) => call(id, 'open', channel),
+    close: (id, name) => call(id, 'close', name),
+  }
+}

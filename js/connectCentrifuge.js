@@ -16,20 +16,32 @@
 // A subscription already registered on the client (`getSubscription(name)`) is shared: our
 // listeners are added, and on close only removed; it is neither unsubscribed nor removed.
 
-import { channelSync } from './channelSync.js'
-
 export function connectCentrifuge(rt, centrifuge, opts = {}) {
   if (!centrifuge || typeof centrifuge.newSubscription !== 'function' || typeof centrifuge.on !== 'function') {
     throw new TypeError('connectCentrifuge: expected a centrifuge-js v5 Centrifuge client')
   }
-  const engine = rt._engine
-  const report = (code, message) => rt._report({ code, message, source: 'centrifugo' })
-
-  let everConnected = false
   const offs = []
-  // entries: name → { name, sub, own, everSubscribed, offs }
-  const sync = channelSync(rt, { open, close })
-  const { entries } = sync
+  // entries: name → { name, sub, own, offs }
+  const entries = new Map()
+  // The connector interface (docs/CONNECTORS.md): the core decides, this holds the subscriptions.
+  const port = rt.attachConnector({
+    source: 'centrifugo',
+    open: ({ name }) => open(name),
+    close: (name) => {
+      const entry = entries.get(name)
+      entries.delete(name)
+      if (entry) close(entry)
+      port.left(name)
+    },
+    stop() {
+      for (const entry of [...entries.values()]) close(entry)
+      entries.clear()
+      for (const off of offs.splice(0)) {
+        try { off() } catch { /* a listener already gone */ }
+      }
+    },
+  })
+  const report = (code, message) => port.error(code, message)
 
   function subOptions(name) {
     const o = {}
@@ -60,25 +72,27 @@ export function connectCentrifuge(rt, centrifuge, opts = {}) {
       report('subscription_failed', `could not create subscription ${name}: ${e?.message ?? e}`)
       return
     }
-    const entry = { name, sub, own, everSubscribed: sub.state === 'subscribed', offs: [] }
-    entry.offs.push(listen(sub, 'publication', (ctx) => rt.ingest('centrifugo', ctx)))
+    const entry = { name, sub, own, offs: [] }
+    entry.offs.push(listen(sub, 'publication', (ctx) => port.ingest(ctx)))
+    // Subscribing again for any reason but our own subscribe() call (code 0): it is down.
+    entry.offs.push(listen(sub, 'subscribing', (ctx) => {
+      if (entries.get(name) === entry && ctx && ctx.code !== 0) port.down(name)
+    }))
     entry.offs.push(listen(sub, 'subscribed', (ctx) => {
-      if (sync.stopped || entries.get(name) !== entry) return
-      const recovered = !!(ctx && ctx.wasRecovering && ctx.recovered)
-      const failedRecovery = !!(ctx && ctx.wasRecovering && !ctx.recovered)
-      if (failedRecovery || (entry.everSubscribed && !recovered)) sync.noteReturn(name)
-      entry.everSubscribed = true
+      if (entries.get(name) !== entry) return
+      port.joined(name, ctx && ctx.wasRecovering ? (ctx.recovered ? 'replayed' : 'lost') : undefined)
     }))
     entry.offs.push(listen(sub, 'error', (ctx) => {
       report('subscription_error', `${name}: ${ctx?.type ?? 'error'} ${ctx?.error?.code ?? ''} ${ctx?.error?.message ?? ''}`.trim())
     }))
     entry.offs.push(listen(sub, 'unsubscribed', (ctx) => {
       // Code 0 is a client-side unsubscribe (ours or the app's); others come from the server.
-      if (!sync.stopped && entries.get(name) === entry && ctx && ctx.code !== 0) {
+      if (entries.get(name) === entry && ctx && ctx.code !== 0) {
         report('unsubscribed', `${name}: ${ctx.code} ${ctx.reason ?? ''}`.trim())
       }
     }))
     entries.set(name, entry)
+    if (sub.state === 'subscribed') port.joined(name) // a shared subscription already joined
     if (own || sub.state === 'unsubscribed') {
       try { sub.subscribe() } catch (e) { report('subscription_failed', `${name}: ${e?.message ?? e}`) }
     }
@@ -95,21 +109,10 @@ export function connectCentrifuge(rt, centrifuge, opts = {}) {
     }
   }
 
-  function clientState(s) {
-    if (sync.stopped) return
-    if (s === 'connected') {
-      everConnected = true
-      engine.setStatus('connected')
-    } else if (s === 'connecting') {
-      engine.setStatus(everConnected ? 'reconnecting' : 'connecting')
-    } else {
-      everConnected = false
-      engine.setStatus('disconnected')
-    }
-  }
-  offs.push(listen(centrifuge, 'connecting', () => clientState('connecting')))
-  offs.push(listen(centrifuge, 'connected', () => clientState('connected')))
-  offs.push(listen(centrifuge, 'disconnected', () => clientState('disconnected')))
-  clientState(centrifuge.state ?? 'disconnected')
-  return sync.start(offs)
+  offs.push(listen(centrifuge, 'connecting', () => port.client('connecting')))
+  offs.push(listen(centrifuge, 'connected', () => port.client('connected')))
+  offs.push(listen(centrifuge, 'disconnected', () => port.client('disconnected')))
+  const state = centrifuge.state ?? 'disconnected'
+  port.client(state === 'connected' || state === 'connecting' ? state : 'disconnected')
+  return port.detach
 }

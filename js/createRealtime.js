@@ -2,6 +2,10 @@ import { applyPlan, createPlanDecoder } from './applyPlan.js'
 import { loadWasm } from './loadWasm.js'
 import { connectSupabase } from './connectSupabase.js'
 import { connectCentrifuge } from './connectCentrifuge.js'
+import { attachConnector, connectorHandlers } from './channelSync.js'
+import { devChecks, watchKeyTypes } from './keys.js'
+import { createTap, fetchSnapshot, isVisible, startedSince } from './trace.js'
+import { watchMutations } from './mutations.js'
 import { sharingAvailable, shareOptions, startShare } from './share.js'
 
 // Options the engine reads as JSON. Functions and the QueryClient stay on this side.
@@ -35,8 +39,11 @@ export async function createRealtime(options = {}) {
   const shareOpts = options.enabled === false ? null : shareOptions(options.shareConnection)
   const share = shareOpts && sharingAvailable() ? await startShare(engine, shareOpts) : null
 
+  // rt.inspect's feed; every `tap.on &&` below is the whole cost while nothing inspects.
+  const tap = createTap()
   const report = (e) => {
     const err = toReport(e)
+    if (tap.on) tap.emit({ kind: 'error', error: err })
     if (typeof onError === 'function') {
       try { onError(err) } catch { /* a throwing onError must not stop the engine */ }
     } else {
@@ -44,38 +51,57 @@ export async function createRealtime(options = {}) {
     }
   }
 
-  let status = 'disconnected'
   const statusListeners = new Set()
-  const channelListeners = new Set()
+  const cleanups = []
   let disposed = false
+  // What the connectors (supabase-js, centrifuge-js, any other) share with the engine.
+  const host = {
+    connectors: new Map(),
+    report,
+    ingest: (source, payload) => rt.ingest(source, payload),
+    onDispose: (off) => cleanups.push(off),
+    get disposed() { return disposed },
+  }
 
+  // Every callback below may call back into `rt`: the engine calls them with nothing borrowed and
+  // applies what they call in order (src/driver.rs).
   const decodePlan = createPlanDecoder()
-  engine.setHandlers({
+  const handlers = {
     plan(bytes) {
+      let applied
       try {
         // Decoded in full first: the bytes are a view of wasm memory, valid until JS calls back.
-        return applyPlan(queryClient, decodePlan(bytes))
+        const plan = decodePlan(bytes)
+        if (!tap.on) applied = applyPlan(queryClient, plan)
+        else {
+          const before = fetchSnapshot(queryClient)
+          applied = applyPlan(queryClient, plan)
+          tap.emit({ kind: 'plan', plan, applied, refetched: startedSince(queryClient, before), stats: engine.stats() })
+        }
       } catch (e) {
         report({ code: 'apply_failed', message: String(e?.message ?? e), source: 'queryClient' })
-        return { invalidations: 0, patches: 0 }
+        return
       }
+      engine.recordApplied(applied.invalidations, applied.patches)
     },
     error: report,
     status(s) {
-      if (s === status) return
-      status = s
-      for (const cb of statusListeners) {
+      if (tap.on) tap.emit({ kind: 'status', status: s })
+      for (const cb of [...statusListeners]) {
         try { cb(s) } catch (e) { report({ code: 'listener_failed', message: String(e?.message ?? e), source: 'onStatus' }) }
       }
     },
-    channels(diff) {
-      share?.channels()
-      for (const cb of channelListeners) cb(diff)
-    },
     share(message) {
-      share?.send(message)
+      // `channels`: this tab's channel set changed (announce it); anything else is for the other tabs.
+      if (message?.t === 'channels') share?.channels()
+      else share?.send(message)
     },
-  })
+    ...connectorHandlers(host),
+  }
+  engine.setHandlers(handlers)
+  const views = new Map() // handle -> view, for an inspector's start record
+  let scope = options.scope
+  const channelsNow = () => ({ channels: engine.channels() })
 
   const rt = {
     ingest(source, payload) {
@@ -85,10 +111,10 @@ export async function createRealtime(options = {}) {
         text = JSON.stringify(payload)
       } catch (e) {
         // A cyclic or BigInt payload cannot be read; it is reported and counted like any bad input.
-        engine.recordInvalid()
-        report({ code: 'not_object', message: `payload cannot be serialised: ${e?.message ?? e}`, source: String(source) })
+        engine.recordInvalid(String(source), `payload cannot be serialised: ${e?.message ?? e}`)
         return
       }
+      if (tap.on) tap.emit({ kind: 'ingest', source: String(source), text: text ?? 'null' })
       engine.ingestText(String(source), text ?? 'null')
     },
     ingestText(source, text) {
@@ -98,36 +124,51 @@ export async function createRealtime(options = {}) {
         report({ code: 'bad_json', message: 'ingestText expects a string of JSON text', source: String(source) })
         return
       }
+      if (tap.on) tap.emit({ kind: 'ingest', source: String(source), text })
       engine.ingestText(String(source), text)
     },
     flush() {
-      if (!disposed) engine.flush()
+      if (disposed) return
+      if (tap.on) tap.emit({ kind: 'flush' })
+      engine.flush()
     },
     dispose() {
       if (disposed) return
       disposed = true
-      share?.dispose()
-      engine.dispose()
+      share?.dispose() // hands the lead (and the connection) to another tab first
+      if (tap.on) tap.emit({ kind: 'dispose' })
+      engine.dispose() // flushes, closes the connector's channels, reports 'disconnected'
       statusListeners.clear()
+      tap.clear()
       for (const off of cleanups.splice(0)) off()
     },
     stats() {
       return engine.stats()
     },
     subscribe(view) {
+      if (disposed) return () => {}
       const handle = engine.subscribe(view)
+      const closeCheck = keyCheck ? keyCheck.opened(view) : undefined
+      views.set(handle, view)
+      if (tap.on) tap.emit({ kind: 'subscribe', handle, view, ...channelsNow() })
       let done = false
       return () => {
         if (done) return
         done = true
+        views.delete(handle)
         engine.unsubscribe(handle)
+        if (tap.on) tap.emit({ kind: 'unsubscribe', handle, ...channelsNow() })
+        closeCheck?.()
       }
     },
-    setScope(scope) {
-      engine.setScope(scope)
+    setScope(next) {
+      if (disposed) return
+      engine.setScope(next)
+      scope = next
+      if (tap.on) tap.emit({ kind: 'scope', scope: next, ...channelsNow() })
     },
     status() {
-      return status
+      return engine.status()
     },
     onStatus(cb) {
       statusListeners.add(cb)
@@ -148,7 +189,40 @@ export async function createRealtime(options = {}) {
     shareRole() {
       return share && !disposed ? share.role() : 'off'
     },
+    /** Attaches a JS-held connector (docs/CONNECTORS.md); returns its port. */
+    attachConnector(connector) {
+      return attachConnector(engine, host, connector)
+    },
+    // Observation (docs/API.md): a `start` record with the state now, then every record until the
+    // returned function is called. The frame handler crosses from wasm only while someone listens.
+    inspect(listener) {
+      if (disposed || typeof listener !== 'function') return () => {}
+      const start = { t: Date.now(), kind: 'start', options: { ...engineOptions(options), scope }, status: engine.status(), stats: engine.stats(),
+        channels: engine.channels(), views: [...views].map(([handle, view]) => ({ handle, view })), visible: isVisible(),
+        mutations: [...mutations].map(([id, keys]) => ({ id, keys })) }
+      try { listener(start) } catch { /* as in emit */ }
+      return tap.add(listener,
+        () => engine.setHandlers({ ...handlers, frame: (text) => tap.emit({ kind: 'frame', text }) }),
+        () => { if (!disposed) engine.setHandlers(handlers) })
+    },
   }
+  // Development only: one warning for a view whose doc query is cached under another id type.
+  const keyCheck = devChecks() ? watchKeyTypes(queryClient) : undefined
+  if (keyCheck) cleanups.push(keyCheck.stop)
+  // Optimistic updates: pending mutations and the keys they name (the core decides what waits).
+  const mutations = new Map() // id -> keys (JSON text), for an inspector's start record
+  cleanups.push(watchMutations(queryClient, {
+    mutationStarted(id, keys) {
+      mutations.set(id, keys)
+      if (tap.on) tap.emit({ kind: 'mutation', id, keys })
+      engine.mutationStarted(id, keys)
+    },
+    mutationSettled(id) {
+      mutations.delete(id)
+      if (tap.on) tap.emit({ kind: 'settled', id })
+      engine.mutationSettled(id)
+    },
+  }))
 
   // Our own transports live in Rust; only the token function stays here. One at a time: a new
   // connect replaces the previous one, and the returned function disconnects only its own.
@@ -166,16 +240,7 @@ export async function createRealtime(options = {}) {
       engine.disconnect()
     }
   }
-  const cleanups = []
-  // Internal hooks for the connectors (supabase-js, centrifuge-js): not part of the public API.
+  // Tests and the benchmark read the wasm engine directly (`rt._engine.channels()`); the shim does not.
   Object.defineProperty(rt, '_engine', { value: engine })
-  Object.defineProperty(rt, '_onChannels', {
-    value(cb) {
-      channelListeners.add(cb)
-      return () => channelListeners.delete(cb)
-    },
-  })
-  Object.defineProperty(rt, '_report', { value: report })
-  Object.defineProperty(rt, '_cleanup', { value: (off) => cleanups.push(off) })
   return rt
 }

@@ -112,7 +112,11 @@ export interface RealtimeOptions {
   patch?: boolean
   /** Realtime on or off; when off, active views are polled. Default true. */
   enabled?: boolean
-  /** Polling interval while the page is visible, when realtime is off or given up on. Default 5000. */
+  /**
+   * Polling interval while the page is visible (15 s while hidden, ±1 s jitter): when realtime is
+   * off, given up on, or down (the first poll this long after a drop, status still `reconnecting`).
+   * Clamped to 1000..60000. Default 5000.
+   */
   pollingMs?: number
   /** Receives bad input and transport failures; `ingest` never throws. */
   onError?: (error: RealtimeError) => void
@@ -176,14 +180,63 @@ export interface Stats {
  * const doc: View = { kind: 'doc', type: 'work_orders', id: 12 }
  * const list: View = { kind: 'list', type: 'work_orders' }
  */
-export type View =
-  | { kind: 'doc'; type: string; id: string | number }
-  | { kind: 'list'; type: string }
+export type View<T extends string = string> =
+  | { kind: 'doc'; type: T; id: string | number }
+  | { kind: 'list'; type: T }
+
+/**
+ * A document's query key: `['doc', type, String(id)]`, what the doc/list policy patches and
+ * invalidates and what a doc view refreshes.
+ * @example
+ * type Doc = 'work_orders' | 'invoices'
+ * const key: DocKey<Doc> = docKey('invoices', 7) // readonly ['doc', 'invoices', string]
+ */
+export type DocKey<T extends string = string> = readonly ['doc', T, string]
+
+/**
+ * A list page's query key: `['list', type, String(factoryId), { page }]`; the policy invalidates page 1.
+ * @example
+ * const key: ListKey<'work_orders'> = listKey('work_orders', 'f1', 2)
+ */
+export type ListKey<T extends string = string> = readonly ['list', T, string, { readonly page: number }]
+
+/**
+ * Every page of one factory's list: `['list', type, String(factoryId)]`, what a list view refreshes.
+ * @example
+ * queryClient.invalidateQueries({ queryKey: listPrefix('work_orders', 'f1') })
+ */
+export type ListPrefix<T extends string = string> = readonly ['list', T, string]
+
+/**
+ * `['doc', type, String(id)]`. Use it for every doc query: a numeric id and its string then name the
+ * same query, the one the policy and the view `{ kind: 'doc', type, id }` refresh. The `type`
+ * parameter keeps an app's own union of type names.
+ * @example
+ * useQuery({ queryKey: docKey('work_orders', id), queryFn: () => fetchWorkOrder(id) })
+ */
+export function docKey<const T extends string>(type: T, id: string | number): DocKey<T>
+
+/**
+ * `['list', type, String(factoryId), { page }]`, `page` defaulting to 1 (the list head the policy
+ * invalidates on a create or a delete).
+ * @example
+ * useQuery({ queryKey: listKey('work_orders', factoryId, page), queryFn: () => fetchPage(page) })
+ */
+export function listKey<const T extends string>(type: T, factoryId: string | number, page?: number): ListKey<T>
+
+/**
+ * `['list', type, String(factoryId)]`: a prefix of every {@link listKey} of that list.
+ * @example
+ * queryClient.invalidateQueries({ queryKey: listPrefix('work_orders', 'f1') })
+ */
+export function listPrefix<const T extends string>(type: T, factoryId: string | number): ListPrefix<T>
 
 /**
  * Connection state. `disconnected` before a connect and after the app disconnects, `reconnecting`
  * after an established connection drops, `polling` while realtime is off or given up on, `error`
- * after a final close (it stays until the app acts).
+ * after a final close (it stays until the app acts). While `connecting`, `reconnecting` or `polling`
+ * the active views are polled (5 s ± 1 s after the drop, then every 5 s visible / 15 s hidden); the
+ * return refetches each view once and stops the polls.
  * @example
  * const live = (s: Status) => s === 'connected'
  */
@@ -293,16 +346,20 @@ export interface IngestPayloads {
 export type Source = keyof IngestPayloads
 
 /**
- * Reconnect policy: exponential backoff with full jitter, then polling.
+ * Reconnect policy: exponential backoff with full jitter (the views are polled meanwhile), then
+ * status `polling`.
  * @example
- * const backoff: BackoffOptions = { initialMs: 500, maxMs: 10_000, maxAttempts: 5 }
+ * const backoff: BackoffOptions = { initialMs: 500, maxMs: 5_000, maxAttempts: 5 }
  */
 export interface BackoffOptions {
-  /** Default 1000. */
+  /** Upper bound of the first retry delay. Default 1000. */
   initialMs?: number
-  /** Default 30000. */
+  /**
+   * Cap of every retry delay; after giving up the transport is retried every 0.9-1 × maxMs, so a
+   * server that is back is reached within maxMs. Default 10000.
+   */
   maxMs?: number
-  /** Default 10; then the engine polls. */
+  /** Consecutive failed attempts before the status turns `polling`. Default 10. */
   maxAttempts?: number
 }
 
@@ -407,6 +464,15 @@ export interface Realtime {
    */
   ingest<S extends Source>(source: S, payload: IngestPayloads[S]): void
   /**
+   * Feeds one payload as JSON text (what a WebSocket, SSE or Centrifugo message already is), so
+   * an app that owns its socket never parses a payload into objects just for it to be read again.
+   * The text is scanned once; only the columns routing reads are decoded. Never throws: text that
+   * is not JSON is `bad_json` in `onError` and `stats().dropped.invalid`.
+   * @example
+   * socket.onmessage = (m) => rt.ingestText('envelope', m.data)
+   */
+  ingestText(source: Source, text: string): void
+  /**
    * Applies every pending operation now.
    * @example
    * rt.flush()
@@ -461,8 +527,14 @@ export interface Realtime {
   connectEventSource(url: string, opts?: ConnectOptions): () => void
   /**
    * Subscribes a centrifuge-js client to the views' channels. Returns a function that disconnects.
+   * Publications are deduped by `offset`; a subscription that comes back `recovered: true` refetches
+   * nothing, `recovered: false` or a new stream epoch refetches its views once. A final disconnect
+   * (e.g. 3500 invalid token) is status `'error'` and `onError({ code: 'unauthorized', … })`. Tokens
+   * stay with the client's own `getToken`.
    * @example
+   * const centrifuge = new Centrifuge(url, { getToken })
    * const stop = rt.connectCentrifuge(centrifuge)
+   * centrifuge.connect()
    */
   connectCentrifuge(centrifuge: CentrifugeLike, opts?: CentrifugeConnectOptions): () => void
   /**
@@ -484,6 +556,141 @@ export interface Realtime {
    * const badge = rt.shareRole() === 'leader' ? 'this tab holds the connection' : 'shared'
    */
   shareRole(): ShareRole
+  /**
+   * Observes the engine (what `querywire/devtools` draws): `listener` first gets a `start` record
+   * with the state now, then every input, plan, status change and error as it happens, until the
+   * returned function is called. Nothing is recorded while no listener is attached. The records
+   * of a session are a {@link Trace}'s `records`.
+   * @example
+   * const records: TraceRecord[] = []
+   * const stop = rt.inspect((r) => records.push(r))
+   * // … later: a bug report
+   * const trace: Trace = { version: 1, options: (records[0] as TraceStart).options, records }
+   * stop()
+   */
+  inspect(listener: (record: TraceRecord) => void): () => void
+  /**
+   * Attaches a client the app owns that subscribes per channel (how `connectSupabase` and
+   * `connectCentrifuge` are built; docs/CONNECTORS.md). The engine decides which channels to open
+   * and close, when to reopen one, when a channel that came back refetches its views, and the
+   * status; the connector holds the handles and reports facts through the returned port. One
+   * connector at a time: attaching another detaches the previous one.
+   * @example
+   * const port = rt.attachConnector({
+   *   source: 'event',
+   *   open: ({ name }) => { client.join(name, (msg) => port.ingest(msg)); client.onJoined(name, () => port.joined(name)) },
+   *   close: (name) => client.leave(name).then(() => port.left(name)),
+   * })
+   * port.client('connected')
+   */
+  attachConnector(connector: Connector): ConnectorPort
+}
+
+/** A channel the engine asks a connector to open. */
+export interface ConnectorChannel {
+  /** The channel name: `doc:<type>:<id>`, `list:<type>:<factoryId>`, `factory:<factoryId>`. */
+  name: string
+  /** One table subscription each (supabase-js `postgres_changes`): `table` absent = the whole schema. */
+  bindings: Array<{ table?: string; filter?: string }>
+}
+
+/** What a connector implements (docs/CONNECTORS.md). */
+export interface Connector {
+  /** The `source` its payloads are ingested as, and the `source` of the errors it reports. */
+  source?: Source
+  /** Tables for `bindings` (one each); absent = one whole-schema binding. */
+  tables?: string[]
+  /** A filter used as is on every binding instead of the default filters. */
+  filter?: string
+  /** Open this channel; report `joined` (or `down`, `closed`, `refused`) as the client says. */
+  open(channel: ConnectorChannel): void
+  /** Release this channel's handle; call `port.left(name)` once it is gone. */
+  close(name: string): void
+  /** Called once when detached (after `close` for each channel): release what is left, remove listeners. */
+  stop?(): void
+}
+
+/** The facts a connector reports; each is applied at once, none throws, any may be called from inside a callback. */
+export interface ConnectorPort {
+  /** Subscribed. `replay`: `'replayed'` when the server resent what the channel missed (no refetch), `'lost'` when it could not. */
+  joined(name: string, replay?: 'replayed' | 'lost'): void
+  /** Down; the client rejoins it by itself. */
+  down(name: string): void
+  /** Closed by the server; the client will not rejoin it (the engine reopens it 1 s later). */
+  closed(name: string): void
+  /** The handle `close(name)` released is gone. */
+  left(name: string): void
+  /** Cannot be opened (after reporting why with `error`); not retried. */
+  refused(name: string): void
+  /** The client's own connection state, for a client that has one. */
+  client(state: 'connecting' | 'connected' | 'disconnected' | 'signedOut' | 'signedIn'): void
+  /** A payload the client delivered, ingested under the connector's `source`. */
+  ingest(payload: unknown): void
+  /** Reports `{ code, message, source }` to `onError`. */
+  error(code: string, message: string): void
+  /** Closes every channel through `close`, then `stop()`; idempotent. The connectors' disconnect function. */
+  detach(): void
+  readonly detached: boolean
+}
+
+/** A flush plan as the engine hands it to the QueryClient (docs/API.md "Flush plans"). */
+export interface FlushPlan {
+  invalidate: { queryKey: unknown[]; queryHash: string; exact: boolean; refetchType: RefetchType }[]
+  patch: { queryKey: unknown[]; queryHash: string; fields: Record<string, unknown>; version: number | null }[]
+  refetch: { queryKey: unknown[]; queryHash: string; exact: boolean }[]
+}
+
+/**
+ * The first record an inspector gets: the engine's options (functions left out), open views,
+ * channels, status and stats at that time.
+ * @example
+ * rt.inspect((r) => { if (r.kind === 'start') console.log(r.channels) })
+ */
+export interface TraceStart {
+  kind: 'start'
+  t: number
+  options: Omit<RealtimeOptions, 'queryClient' | 'onError'>
+  views: { handle: number; view: View }[]
+  channels: string[]
+  status: Status
+  stats: Stats
+  visible: boolean
+  /** Pending mutations that hold keys (optimistic updates): their ids and key prefixes (JSON text). */
+  mutations: { id: number; keys: string }[]
+}
+
+/**
+ * One observation, `t` being `Date.now()` when it happened. `ingest`: a payload (as JSON text);
+ * `frame`: a frame of querywire's own WebSocket / SSE; `plan`: a flush as applied, with the
+ * counts applied, the queries whose fetch it started, and `stats()` after it.
+ * @example
+ * const show = (r: TraceRecord) => r.kind === 'plan' ? `${r.refetched.length} refetches` : r.kind
+ */
+export type TraceRecord =
+  | TraceStart
+  | { kind: 'ingest'; t: number; source: string; text: string }
+  | { kind: 'frame'; t: number; text: string }
+  | { kind: 'subscribe'; t: number; handle: number; view: View; channels: string[] }
+  | { kind: 'unsubscribe'; t: number; handle: number; channels: string[] }
+  | { kind: 'scope'; t: number; scope: Scope; channels: string[] }
+  | { kind: 'flush'; t: number }
+  | { kind: 'dispose'; t: number }
+  | { kind: 'mutation'; t: number; id: number; keys: string }
+  | { kind: 'settled'; t: number; id: number }
+  | { kind: 'visible'; t: number; visible: boolean }
+  | { kind: 'plan'; t: number; plan: FlushPlan; applied: { invalidations: number; patches: number }; refetched: string[]; stats: Stats }
+  | { kind: 'status'; t: number; status: Status }
+  | { kind: 'error'; t: number; error: RealtimeError }
+
+/**
+ * A recorded session: what the devtools export and `replayTrace` reads.
+ * @example
+ * const trace: Trace = JSON.parse(await file.text())
+ */
+export interface Trace {
+  version: 1
+  options: Omit<RealtimeOptions, 'queryClient' | 'onError'>
+  records: TraceRecord[]
 }
 
 /**

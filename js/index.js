@@ -1,1 +1,2 @@
 export { createRealtime } from './createRealtime.js'
+export { docKey, listKey, listPrefix } from './keys.js'

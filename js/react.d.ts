@@ -1,5 +1,6 @@
 import type { ReactElement, ReactNode } from 'react'
-import type { Realtime, RealtimeOptions, Status, View } from './index.js'
+import type { DefaultError, QueryClient, QueryKey, UseQueryOptions, UseQueryResult } from '@tanstack/react-query'
+import type { DocKey, ListKey, Realtime, RealtimeOptions, Status, View } from './index.js'
 
 export type { Realtime, RealtimeOptions, Status, View } from './index.js'
 
@@ -58,3 +59,71 @@ export function useRealtimeSubscription(view: View | null | undefined): void
  * }
  */
 export function useRealtimeStatus(): Status
+
+/**
+ * Options of {@link useRealtimeQuery}: `useQuery`'s options plus the `view` to keep open while
+ * mounted; `queryKey` is optional and defaults to the view's key.
+ * @example
+ * const options: RealtimeQueryOptions<WorkOrder> = {
+ *   view: { kind: 'doc', type: 'work_orders', id: 12 },
+ *   queryFn: () => fetchWorkOrder(12),
+ * }
+ */
+export type RealtimeQueryOptions<
+  TQueryFnData = unknown,
+  TError = DefaultError,
+  TData = TQueryFnData,
+  TQueryKey extends QueryKey = QueryKey,
+> = Omit<UseQueryOptions<TQueryFnData, TError, TData, TQueryKey>, 'queryKey'> & {
+  /** The view subscribed while the component is mounted; null subscribes nothing (then pass a queryKey). */
+  view: View | null | undefined
+  /** Default: `docKey(type, id)` for a doc view, `listKey(type, factoryId)` (the list head) for a list view. */
+  queryKey?: TQueryKey
+}
+
+/**
+ * `useQuery` with its own realtime view: the view is subscribed while the component is mounted
+ * (reference counted, so StrictMode's double mount and two components on one view open one
+ * channel) and `queryKey` defaults to the view's key. Returns what `useQuery` returns.
+ * @example
+ * function WorkOrder({ id }: { id: number }) {
+ *   const { data } = useRealtimeQuery({
+ *     view: { kind: 'doc', type: 'work_orders', id },
+ *     queryFn: () => fetchWorkOrder(id),
+ *   })
+ *   return <h1>{data?.title}</h1>
+ * }
+ */
+export function useRealtimeQuery<
+  TQueryFnData = unknown,
+  TError = DefaultError,
+  TData = TQueryFnData,
+  const T extends string = string,
+>(
+  options: Omit<RealtimeQueryOptions<TQueryFnData, TError, TData, DocKey<T>>, 'view' | 'queryKey'> & {
+    view: { kind: 'doc'; type: T; id: string | number }
+    queryKey?: undefined
+  },
+  queryClient?: QueryClient,
+): UseQueryResult<TData, TError>
+export function useRealtimeQuery<
+  TQueryFnData = unknown,
+  TError = DefaultError,
+  TData = TQueryFnData,
+  const T extends string = string,
+>(
+  options: Omit<RealtimeQueryOptions<TQueryFnData, TError, TData, ListKey<T> | readonly ['list', T]>, 'view' | 'queryKey'> & {
+    view: { kind: 'list'; type: T }
+    queryKey?: undefined
+  },
+  queryClient?: QueryClient,
+): UseQueryResult<TData, TError>
+export function useRealtimeQuery<
+  TQueryFnData = unknown,
+  TError = DefaultError,
+  TData = TQueryFnData,
+  const TQueryKey extends QueryKey = QueryKey,
+>(
+  options: RealtimeQueryOptions<TQueryFnData, TError, TData, TQueryKey> & { queryKey: TQueryKey },
+  queryClient?: QueryClient,
+): UseQueryResult<TData, TError>

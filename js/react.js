@@ -1,16 +1,21 @@
 // React bindings. No JSX (the package ships plain ESM) and nothing touches window or
 // document at import time or during render, so server rendering imports this safely.
 import { createContext, createElement, useCallback, useContext, useEffect, useRef, useState, useSyncExternalStore } from 'react'
+import { hashKey } from '@tanstack/query-core'
+import { useQuery } from '@tanstack/react-query'
 import { createRealtime } from './index.js'
+import { docKey, listKey } from './keys.js'
 
 const RealtimeContext = createContext(null)
+// The provider's scope `factoryId`: what a list view's default query key names.
+const FactoryContext = createContext(undefined)
 
 export function RealtimeProvider({ options, children }) {
   const queryClient = options.queryClient
   const [engine, setEngine] = useState(null)
   const latest = useRef(options)
   const slot = useRef(null)
-  const scopeKey = stableKey(options.scope)
+  const scopeKey = scopeHash(options.scope)
 
   useEffect(() => {
     latest.current = options
@@ -44,7 +49,8 @@ export function RealtimeProvider({ options, children }) {
     engine.setScope(latest.current.scope ?? {})
   }, [engine, scopeKey])
 
-  return createElement(RealtimeContext.Provider, { value: engine }, children)
+  return createElement(RealtimeContext.Provider, { value: engine },
+    createElement(FactoryContext.Provider, { value: options.scope?.factoryId }, children))
 }
 
 function createEntry(queryClient, latest, setEngine, slot) {
@@ -54,7 +60,7 @@ function createEntry(queryClient, latest, setEngine, slot) {
     engine: null,
     disposed: false,
     disposeTimer: undefined,
-    scopeKey: stableKey(options.scope),
+    scopeKey: scopeHash(options.scope),
   }
   const onError = (error) => latest.current.onError?.(error)
   createRealtime({ ...options, onError }).then(
@@ -99,6 +105,26 @@ export function useRealtimeSubscription(view) {
   }, [rt, kind, type, id])
 }
 
+/**
+ * `useQuery` that carries its own realtime view: the view is subscribed while the component is
+ * mounted, and `queryKey` defaults to the view's key (`docKey(type, id)` for a doc view,
+ * `listKey(type, factoryId)` for a list view under the provider's scope).
+ */
+export function useRealtimeQuery(options, queryClient) {
+  const { view, ...queryOptions } = options ?? {}
+  const factoryId = useContext(FactoryContext)
+  useRealtimeSubscription(view)
+  let queryKey = queryOptions.queryKey
+  if (queryKey === undefined) {
+    if (!view || (view.kind !== 'doc' && view.kind !== 'list')) {
+      throw new TypeError('useRealtimeQuery: pass a view ({ kind: \'doc\', type, id } or { kind: \'list\', type }) or a queryKey')
+    }
+    const noFactory = factoryId === undefined || factoryId === null || factoryId === ''
+    queryKey = view.kind === 'doc' ? docKey(view.type, view.id) : noFactory ? ['list', view.type] : listKey(view.type, factoryId)
+  }
+  return useQuery({ ...queryOptions, queryKey }, queryClient)
+}
+
 const DISCONNECTED = () => 'disconnected'
 
 export function useRealtimeStatus() {
@@ -111,11 +137,8 @@ export function useRealtimeStatus() {
   return useSyncExternalStore(subscribe, getSnapshot, DISCONNECTED)
 }
 
-// Apps pass `options={{ … scope: { factoryId } }}` inline, so scope is compared by value.
-function stableKey(value) {
-  if (value === undefined || value === null) return ''
-  return JSON.stringify(value, (_, v) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]))
-      : v)
+// Apps pass `options={{ … scope: { factoryId } }}` inline, so scope is compared by value, with
+// TanStack's own hashKey (object keys sorted): querywire keeps no hash of its own in JS (issue 11).
+function scopeHash(value) {
+  return hashKey([value ?? null])
 }

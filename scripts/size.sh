@@ -30,3 +30,21 @@ for f in "${files[@]}"; do
 done
 [ "$js_raw" -gt 0 ] && printf '| js/ shim, all files | %s | %s |\n' "$(human "$js_raw")" "$(human "$js_gz")"
 printf '| **total** | **%s** | **%s** |\n' "$(human "$raw_total")" "$(human "$gz_total")"
+
+# Per package entry: the js/ files each one loads (its static import closure), so a new entry (the
+# devtools) can be seen not to grow the main one. Only without arguments, and only with node.
+if [ $# -eq 0 ] && command -v node >/dev/null 2>&1 && [ -f js/index.js ]; then
+  printf '\n| entry | js/ files it loads | raw | gzip -9 |\n| --- | --- | ---: | ---: |\n'
+  for entry in index react devtools replay; do
+    [ -f "js/$entry.js" ] || continue
+    mapfile -t closure < <(node -e '
+      const fs = require("fs"), path = require("path"), seen = new Set()
+      const walk = (f) => { if (seen.has(f)) return; seen.add(f)
+        for (const m of fs.readFileSync(f, "utf8").matchAll(/(?:^|\n)\s*(?:import|export)[^\n]*?from\s+["\x27](\.\/[^"\x27]+)["\x27]/g)) walk(path.join(path.dirname(f), m[1])) }
+      walk(process.argv[1]); console.log([...seen].sort().join("\n"))' "js/$entry.js")
+    raw=0 gz=0
+    for f in "${closure[@]}"; do raw=$((raw + $(wc -c <"$f"))) gz=$((gz + $(gzip -9 -c "$f" | wc -c))); done
+    names=$(printf '%s ' "${closure[@]#js/}")
+    printf '| `%s` | %s| %s | %s |\n' "js/$entry.js" "$names" "$(human "$raw")" "$(human "$gz")"
+  done
+fi

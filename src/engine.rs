@@ -1,61 +1,30 @@
-//! `WasmRealtime`: the core's [`Realtime`] machine behind wasm-bindgen. One `Rc<RefCell<Inner>>` is
-//! shared with the timer, the visibility listener and the socket callbacks. JS is only ever called
-//! with no borrow held, so a handler that re-enters (a QueryCache subscriber calling `rt.ingest`,
-//! a `token()` function reading `rt.status()`) cannot trip the `RefCell`.
+//! `WasmRealtime`: the exports of the core's [`Realtime`] machine, nothing else. Each one converts
+//! its arguments (`interop.rs`) and goes through `driver::run`, which changes the core under a
+//! borrow and then calls JS with none held, so every method may be called from inside any callback
+//! it triggers (`onError`, `onStatus`, a plan's `queryFn`, a connector's `open`/`close`).
 
 mod share;
 
+pub(crate) use share::share_message;
+
 use crate::clock::now;
-use crate::interop::{error_to_js, from_js, method, to_js};
-use crate::transport::{Kind, Report, Transport};
+use crate::driver::{self, run, with, Handlers, Inner, Shared};
+use crate::interop::{error_to_js, json_arg, method, strings, to_js, view_from_js};
+use crate::transport::{Kind, Transport};
 use crate::visibility::{is_visible, OnlineListener, VisibilityListener};
-use gloo_timers::callback::Timeout;
-use js_sys::{Function, Reflect};
-use querywire_core::link::{Intent, Priority, Status, Transport as LinkTransport};
-use querywire_core::views::{View, ViewHandle};
-use querywire_core::{Error, ErrorCode, Millis, Output, Realtime};
+use js_sys::Function;
+use querywire_core::connector::{ChannelFact, ClientState};
+use querywire_core::link::{Intent, Priority, Transport as LinkTransport};
+use querywire_core::views::ViewHandle;
+use querywire_core::{Error, ErrorCode, Realtime};
 use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-
-#[derive(Default, Clone)]
-struct Handlers {
-    plan: Option<Function>,
-    error: Option<Function>,
-    status: Option<Function>,
-    channels: Option<Function>,
-    /// `shareConnection`: messages for the other tabs (`share.rs`).
-    share: Option<Function>,
-}
-
-struct Inner {
-    rt: Realtime,
-    handlers: Handlers,
-    /// The one armed timeout and the deadline it was armed for.
-    timer: Option<(Millis, Timeout)>,
-    visibility: Option<VisibilityListener>,
-    online: Option<OnlineListener>,
-    transport: Option<Transport>,
-    disposed: bool,
-    /// The binary plan being handed over (reused: a flush allocates nothing here).
-    plan_buf: Vec<u8>,
-}
 
 /// The engine as JS sees it (docs/INTERFACES.md). Users reach it through `createRealtime`.
 #[wasm_bindgen]
 pub struct WasmRealtime {
-    inner: Rc<RefCell<Inner>>,
-}
-
-fn opt_err(m: String) -> JsValue {
-    error_to_js(&Error::new(ErrorCode::InvalidOption, "options", m))
-}
-
-fn json_arg(v: &JsValue) -> Result<serde_json::Value, JsValue> {
-    if v.is_undefined() || v.is_null() {
-        return Ok(serde_json::Value::Null);
-    }
-    from_js(v).map_err(opt_err)
+    inner: Shared,
 }
 
 #[wasm_bindgen]
@@ -66,16 +35,7 @@ impl WasmRealtime {
     pub fn new(options: JsValue) -> Result<WasmRealtime, JsValue> {
         let opts = json_arg(&options)?;
         let rt = Realtime::new(now(), &opts).map_err(|e| error_to_js(&e))?;
-        let inner = Rc::new(RefCell::new(Inner {
-            rt,
-            handlers: Handlers::default(),
-            timer: None,
-            visibility: None,
-            online: None,
-            transport: None,
-            disposed: false,
-            plan_buf: Vec::new(),
-        }));
+        let inner = Rc::new(RefCell::new(Inner::new(rt)));
         let weak = Rc::downgrade(&inner);
         let listener = VisibilityListener::install(move |visible| {
             with(&weak, |i| i.rt.set_visible(now(), visible));
@@ -93,53 +53,87 @@ impl WasmRealtime {
         Ok(WasmRealtime { inner })
     }
 
-    /// `{ plan(plan), error(e), status(s), channels(diff) }`; each optional. Delivers what waits.
+    /// `{ plan(plan), error(e), status(s), open(id, channel), close(id, name) }`; each optional.
+    /// Delivers what waits.
     #[wasm_bindgen(js_name = setHandlers)]
     pub fn set_handlers(&self, handlers: JsValue) {
-        self.inner.borrow_mut().handlers = Handlers {
-            plan: method(&handlers, "plan"),
-            error: method(&handlers, "error"),
-            status: method(&handlers, "status"),
-            channels: method(&handlers, "channels"),
-            share: method(&handlers, "share"),
-        };
-        deliver(&self.inner);
+        run(&self.inner, |i| {
+            i.handlers = Handlers {
+                plan: method(&handlers, "plan"),
+                error: method(&handlers, "error"),
+                status: method(&handlers, "status"),
+                open: method(&handlers, "open"),
+                close: method(&handlers, "close"),
+                frame: method(&handlers, "frame"),
+                share: method(&handlers, "share"),
+            }
+        });
     }
 
-    /// One payload as JSON text (a WebSocket message, or an object the shim stringified).
+    /// One payload as JSON text (a WebSocket message, or an object the shim stringified). Never
+    /// throws: bad input goes to the error handler.
     #[wasm_bindgen(js_name = ingestText)]
     pub fn ingest_text(&self, source: &str, text: &str) {
-        let r = self.update(|i| i.rt.ingest_text(now(), source, text).map(|_| ()));
-        self.report(r);
-    }
-
-    /// One payload as a JS object, converted field by field (kept for comparison; the shim uses
-    /// the text path, which the benchmark found cheaper).
-    pub fn ingest(&self, source: &str, payload: JsValue) {
-        let r = match from_js(&payload) {
-            Ok(v) => self.update(|i| i.rt.engine_mut().handle_payload(now(), source, v, None).map(|_| ())),
-            Err(m) => {
-                self.update(|i| i.rt.engine_mut().record_invalid());
-                Err(Error::new(ErrorCode::NotObject, source, format!("payload could not be read: {m}")))
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| {
+            if let Err(e) = i.rt.ingest_text(now(), source, text) {
+                driver::report(i, e);
             }
-        };
-        self.report(r);
+        });
     }
 
-    /// Counts a payload the shim refused before it crossed (`JSON.stringify` threw, say).
+    /// Counts and reports a payload the shim refused before it crossed (`JSON.stringify` threw).
     #[wasm_bindgen(js_name = recordInvalid)]
-    pub fn record_invalid(&self) {
-        self.update(|i| i.rt.engine_mut().record_invalid());
+    pub fn record_invalid(&self, source: &str, message: &str) {
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| {
+            i.rt.engine_mut().record_invalid();
+            driver::report(i, Error::new(ErrorCode::NotObject, source, message));
+        });
+    }
+
+    /// What the plan handler applied: keys invalidated (patch fallbacks included) and docs patched.
+    #[wasm_bindgen(js_name = recordApplied)]
+    pub fn record_applied(&self, invalidations: u32, patches: u32) {
+        self.inner.borrow_mut().rt.engine_mut().record_applied(invalidations.into(), patches.into());
     }
 
     /// Flushes whatever waits, now.
     pub fn flush(&self) {
-        self.update(|i| i.rt.flush(now()));
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| i.rt.flush(now()));
     }
 
-    /// Flushes, then stops the timer, the transport and the listeners. Later calls do nothing.
+    /// A QueryClient mutation went pending naming these key prefixes (JSON text of an array of
+    /// keys): realtime operations on queries under them wait until it settles (optimistic updates).
+    #[wasm_bindgen(js_name = mutationStarted)]
+    pub fn mutation_started(&self, id: f64, keys: &str) {
+        run(&self.inner, |i| {
+            if let Err(e) = i.rt.mutation_started(id.max(0.0) as u64, keys) {
+                crate::driver::report(i, e);
+            }
+        });
+    }
+
+    /// The mutation settled (success, error, removed): what waited for it alone goes out now.
+    #[wasm_bindgen(js_name = mutationSettled)]
+    pub fn mutation_settled(&self, id: f64) {
+        run(&self.inner, |i| i.rt.mutation_settled(now(), id.max(0.0) as u64));
+    }
+
+    /// Flushes, then stops the timer, the transport, the connector and the listeners. Later calls
+    /// do nothing.
     pub fn dispose(&self) {
-        self.update(|i| i.rt.dispose(now()));
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| i.rt.dispose(now()));
         let transport = {
             let mut i = self.inner.borrow_mut();
             i.disposed = true;
@@ -153,67 +147,95 @@ impl WasmRealtime {
 
     /// `{ received, flushes, invalidations, patches, dropped: { invalid, stale, duplicate, outOfScope } }`.
     pub fn stats(&self) -> JsValue {
-        to_js(&self.inner.borrow().rt.engine().stats())
+        let stats = self.inner.borrow().rt.engine().stats();
+        to_js(&stats)
     }
 
-    /// Opens a view; returns a handle for `unsubscribe`.
+    /// Opens a view; returns a handle for `unsubscribe`. Throws on a malformed view.
     pub fn subscribe(&self, view: JsValue) -> Result<f64, JsValue> {
-        let get = |k: &str| Reflect::get(&view, &k.into()).ok();
-        let kind = get("kind").and_then(|v| v.as_string());
-        let ty = get("type").and_then(|v| v.as_string()).filter(|t| !t.is_empty());
-        let id = get("id").and_then(|v| v.as_string().or_else(|| v.as_f64().map(querywire_core::key::js_number_to_string)));
-        let view = match (kind.as_deref(), ty) {
-            (Some("doc"), Some(ty)) => match id.filter(|i| !i.is_empty()) {
-                Some(id) => View::doc(ty, id),
-                None => return Err(bad_view("a doc view needs an id (string or number)")),
-            },
-            (Some("list"), Some(ty)) => View::list(ty),
-            _ => return Err(bad_view("a view is { kind: 'doc', type, id } or { kind: 'list', type }")),
-        };
-        Ok(self.update(|i| i.rt.subscribe(now(), view)) as f64)
+        let view = view_from_js(&view)?;
+        if self.disposed() {
+            return Ok(0.0); // handle 0 releases nothing
+        }
+        Ok(run(&self.inner, |i| i.rt.subscribe(now(), view)) as f64)
     }
 
     /// Releases a view; calling it again with the same handle does nothing.
     pub fn unsubscribe(&self, handle: f64) {
-        self.update(|i| i.rt.unsubscribe(now(), handle as ViewHandle));
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| i.rt.unsubscribe(now(), handle as ViewHandle));
     }
 
-    /// The channels the open views need, sorted.
+    /// The channels the open views need, sorted (diagnostics and tests).
     pub fn channels(&self) -> Vec<JsValue> {
-        self.inner.borrow().rt.views().channels().into_iter().map(JsValue::from).collect()
+        let channels = self.inner.borrow().rt.views().channels();
+        channels.into_iter().map(JsValue::from).collect()
     }
 
     /// Replaces the scope: later events are judged against it, open views move to its channels.
     #[wasm_bindgen(js_name = setScope)]
     pub fn set_scope(&self, scope: JsValue) -> Result<(), JsValue> {
         let v = json_arg(&scope)?;
-        self.update(|i| i.rt.set_scope(now(), &v)).map_err(|e| error_to_js(&e))
-    }
-
-    /// A JS-held transport (supabase-js, centrifuge-js) came back without a replay: refetch the
-    /// views of `channel` (every open view when absent) once.
-    pub fn recover(&self, channel: Option<String>) {
-        self.update(|i| i.rt.recover(now(), channel.as_deref()));
-    }
-
-    /// A JS-held transport's status (`'connecting'`, `'connected'`, ...).
-    #[wasm_bindgen(js_name = setStatus)]
-    pub fn set_status(&self, status: &str) {
-        let s = match status {
-            "connecting" => Status::Connecting,
-            "connected" => Status::Connected,
-            "reconnecting" => Status::Reconnecting,
-            "polling" => Status::Polling,
-            "error" => Status::Error,
-            _ => Status::Disconnected,
-        };
-        self.update(|i| i.rt.external_status(now(), s));
+        if self.disposed() {
+            return Ok(());
+        }
+        run(&self.inner, |i| i.rt.set_scope(now(), &v)).map_err(|e| error_to_js(&e))
     }
 
     /// The current status.
     pub fn status(&self) -> String {
         self.inner.borrow().rt.status().as_str().to_string()
     }
+
+    // ---- JS-held connectors (docs/CONNECTORS.md) ------------------------------------------------
+
+    /// Attaches a connector under `id` (the shim's, a new one per attach; it replaces any other).
+    /// `tables`: a string array (or undefined); `filter`: a filter string used on every binding.
+    /// The `open` handler is called for the channels the views need on the next tick.
+    #[wasm_bindgen(js_name = attachConnector)]
+    pub fn attach_connector(&self, id: u32, tables: JsValue, filter: Option<String>) {
+        if self.disposed() {
+            return;
+        }
+        let tables = strings(&tables);
+        run(&self.inner, |i| i.rt.attach_connector(now(), id, tables, filter));
+    }
+
+    /// Connector `id` is gone: `close` for each of its channels, status `disconnected`.
+    #[wasm_bindgen(js_name = detachConnector)]
+    pub fn detach_connector(&self, id: u32) {
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| i.rt.detach_connector(now(), id));
+    }
+
+    /// A fact about one of connector `id`'s channels: `'joined' | 'replayed' | 'lost' | 'down' |
+    /// 'closed' | 'left' | 'refused'`. Unknown facts are ignored.
+    #[wasm_bindgen(js_name = channelFact)]
+    pub fn channel_fact(&self, id: u32, channel: &str, fact: &str) {
+        if self.disposed() {
+            return;
+        }
+        if let Some(f) = ChannelFact::parse(fact) {
+            run(&self.inner, |i| i.rt.connector_channel(now(), id, channel, f));
+        }
+    }
+
+    /// Connector `id`'s client state: `'connecting' | 'connected' | 'disconnected' | 'signedOut'`.
+    #[wasm_bindgen(js_name = clientState)]
+    pub fn client_state(&self, id: u32, state: &str) {
+        if self.disposed() {
+            return;
+        }
+        if let Some(s) = ClientState::parse(state) {
+            run(&self.inner, |i| i.rt.connector_client(now(), id, s));
+        }
+    }
+
+    // ---- our own transports ---------------------------------------------------------------------
 
     /// Connects our own WebSocket transport (wire protocol in CONTRACT.md).
     #[wasm_bindgen(js_name = connectWebSocket)]
@@ -229,46 +251,33 @@ impl WasmRealtime {
 
     /// Closes our transport and stops its policy; status `disconnected`.
     pub fn disconnect(&self) {
-        let t = self.update(|i| {
+        if self.disposed() {
+            return;
+        }
+        let t = run(&self.inner, |i| {
             i.rt.disconnect(now());
             i.transport.take()
         });
         drop(t);
     }
-
-    /// Bytes of linear memory the module holds (benchmarks of memory growth).
-    #[wasm_bindgen(js_name = wasmMemoryBytes)]
-    pub fn wasm_memory_bytes(&self) -> f64 {
-        wasm_bindgen::memory()
-            .unchecked_into::<js_sys::WebAssembly::Memory>()
-            .buffer()
-            .unchecked_into::<js_sys::ArrayBuffer>()
-            .byte_length() as f64
-    }
-}
-
-fn bad_view(msg: &str) -> JsValue {
-    error_to_js(&Error::new(ErrorCode::WrongType, "subscribe", msg))
 }
 
 impl WasmRealtime {
-    fn update<R>(&self, f: impl FnOnce(&mut Inner) -> R) -> R {
-        run(&self.inner, f)
-    }
-
-    fn report(&self, r: Result<(), Error>) {
-        if let Err(e) = r {
-            call_error(&self.inner.borrow().handlers.clone(), &e);
-        }
+    /// After `dispose`, every method but `stats` and `status` does nothing.
+    fn disposed(&self) -> bool {
+        self.inner.borrow().disposed
     }
 
     fn connect(&self, kind: Kind, url: String, opts: JsValue, token: Option<Function>) -> Result<(), JsValue> {
         let o = json_arg(&opts)?;
+        if self.disposed() {
+            return Ok(());
+        }
         let lt = match kind {
             Kind::WebSocket => LinkTransport::Ws,
             Kind::EventSource => LinkTransport::Sse,
         };
-        let old = self.update(|i| {
+        let old = run(&self.inner, |i| {
             let old = i.transport.replace(Transport::new(kind, url, token));
             i.rt.connect(now(), lt, &o).map(|_| old)
         });
@@ -280,176 +289,4 @@ impl WasmRealtime {
             Err(e) => Err(error_to_js(&e)),
         }
     }
-}
-
-/// A `Uint8Array` over the plan's bytes in wasm memory: the plan crosses without a copy.
-fn plan_view(buf: &[u8]) -> JsValue {
-    // SAFETY: the view aliases `buf`, which is neither freed nor written while the handler runs
-    // (the caller holds it outside `Inner`). The shim decodes the bytes into JS values before it
-    // calls anything that could re-enter wasm and grow its memory (docs/INTERFACES.md).
-    unsafe { js_sys::Uint8Array::view(buf) }.into()
-}
-
-fn call_error(h: &Handlers, e: &Error) {
-    match &h.error {
-        Some(f) => {
-            let _ = f.call1(&JsValue::NULL, &error_to_js(e));
-        }
-        None => web_sys::console::warn_1(&error_to_js(e)),
-    }
-}
-
-fn with<R>(weak: &Weak<RefCell<Inner>>, f: impl FnOnce(&mut Inner) -> R) -> Option<R> {
-    weak.upgrade().map(|inner| run(&inner, f))
-}
-
-fn run<R>(inner: &Rc<RefCell<Inner>>, f: impl FnOnce(&mut Inner) -> R) -> R {
-    let r = f(&mut inner.borrow_mut());
-    deliver(inner);
-    r
-}
-
-fn reporter(weak: Weak<RefCell<Inner>>) -> impl Fn(Report) + Clone + 'static {
-    move |r: Report| on_report(&weak, r)
-}
-
-/// A socket event: stale generations are ignored, the rest go to the core with the time.
-fn on_report(weak: &Weak<RefCell<Inner>>, r: Report) {
-    let w = weak.clone();
-    let err = with(weak, move |i| {
-        let current = i.transport.as_ref().map(|t| t.generation);
-        match r {
-            Report::Open { generation } if current == Some(generation) => {
-                i.rt.transport_open(now());
-                None
-            }
-            Report::Frame { generation, text } if current == Some(generation) => {
-                i.rt.transport_frame(now(), &text).err()
-            }
-            Report::Close { generation, code } if current == Some(generation) => {
-                i.rt.transport_close(now(), code);
-                None
-            }
-            Report::Token { generation, token } => {
-                let channels: Vec<String> = i.rt.views().channels().into_iter().collect();
-                if let Some(t) = i.transport.as_mut() {
-                    t.open_with_token(generation, &channels, token, reporter(w));
-                }
-                None
-            }
-            _ => None,
-        }
-    })
-    .flatten();
-    if let (Some(e), Some(inner)) = (err, weak.upgrade()) {
-        let h = inner.borrow().handlers.clone();
-        call_error(&h, &e);
-    }
-}
-
-/// Drains the core's outputs and carries each out, with no borrow held while JS runs.
-fn deliver(inner: &Rc<RefCell<Inner>>) {
-    loop {
-        let out = {
-            let mut i = inner.borrow_mut();
-            if i.handlers.plan.is_none() {
-                break; // nothing can apply a plan yet: keep outputs until setHandlers
-            }
-            i.rt.poll_output()
-        };
-        let Some(out) = out else { break };
-        // Only the handler this output needs is cloned (a clone is a call across the boundary).
-        let handler = |pick: fn(&Handlers) -> &Option<Function>| pick(&inner.borrow().handlers).clone();
-        match out {
-            Output::Plan(plan) => {
-                // Taken out while JS reads it, so a re-entrant flush encodes into a buffer of its own.
-                let mut buf = std::mem::take(&mut inner.borrow_mut().plan_buf);
-                buf.clear();
-                plan.encode(&mut buf);
-                let applied = handler(|h| &h.plan).and_then(|h| h.call1(&JsValue::NULL, &plan_view(&buf)).ok());
-                inner.borrow_mut().plan_buf = buf;
-                let count = |name: &str, fallback: usize| {
-                    applied
-                        .as_ref()
-                        .and_then(|a| Reflect::get(a, &name.into()).ok())
-                        .and_then(|v| v.as_f64())
-                        .map_or(fallback as u64, |n| n as u64)
-                };
-                let (inv, pat) = (count("invalidations", plan.invalidate.len()), count("patches", plan.patch.len()));
-                inner.borrow_mut().rt.engine_mut().record_applied(inv, pat);
-            }
-            Output::Channels(d) => {
-                if let Some(h) = handler(|h| &h.channels) {
-                    let o = js_sys::Object::new();
-                    let list = |v: &Vec<String>| v.iter().map(JsValue::from).collect::<js_sys::Array>();
-                    let _ = Reflect::set(&o, &"open".into(), &list(&d.open));
-                    let _ = Reflect::set(&o, &"close".into(), &list(&d.close));
-                    let _ = h.call1(&JsValue::NULL, &o);
-                }
-            }
-            Output::Status(s) => {
-                if let Some(h) = handler(|h| &h.status) {
-                    let _ = h.call1(&JsValue::NULL, &s.as_str().into());
-                }
-            }
-            Output::Error(e) => {
-                let h = inner.borrow().handlers.clone();
-                call_error(&h, &e);
-            }
-            Output::Connect => {
-                // Taken out while it runs: `token()` is user code and may call back into us.
-                let (t, channels) = {
-                    let mut i = inner.borrow_mut();
-                    (i.transport.take(), i.rt.views().channels().into_iter().collect::<Vec<_>>())
-                };
-                if let Some(mut t) = t {
-                    t.connect(&channels, reporter(Rc::downgrade(inner)));
-                    let mut i = inner.borrow_mut();
-                    if i.transport.is_none() && !i.disposed {
-                        i.transport = Some(t);
-                    }
-                }
-            }
-            Output::Close => {
-                if let Some(t) = inner.borrow_mut().transport.as_mut() {
-                    t.close();
-                }
-            }
-            Output::Share(m) => {
-                let h = inner.borrow().handlers.clone();
-                share::deliver(&h, m);
-            }
-            Output::Send(text) => {
-                if let Some(t) = inner.borrow().transport.as_ref() {
-                    t.send(&text);
-                }
-            }
-        }
-    }
-    arm_timer(inner);
-}
-
-/// Keeps one timeout armed, never later than the core's earliest deadline. A trailing window moves
-/// its deadline on every event; re-arming each time would cost a `clearTimeout` + `setTimeout` per
-/// event, so an earlier timer is kept: it fires, `handle_timeout` finds nothing due (a harmless
-/// no-op by the core's contract) and the timer is armed again for the new deadline.
-fn arm_timer(inner: &Rc<RefCell<Inner>>) {
-    let mut i = inner.borrow_mut();
-    if i.disposed {
-        i.timer = None;
-        return;
-    }
-    let Some(d) = i.rt.poll_timeout() else { return };
-    if i.timer.as_ref().is_some_and(|(armed, _)| *armed <= d) {
-        return;
-    }
-    let delay = d.saturating_sub(now()).min(i32::MAX as u64) as u32;
-    let weak = Rc::downgrade(inner);
-    let t = Timeout::new(delay, move || {
-        if let Some(inner) = weak.upgrade() {
-            inner.borrow_mut().timer = None;
-            run(&inner, |i| i.rt.handle_timeout(now()));
-        }
-    });
-    i.timer = Some((d, t));
 }

@@ -1,7 +1,9 @@
 //! Conversions between JS values and the core's types, in one place (automerge-wasm's `interop.rs`).
 
 use js_sys::{Object, Reflect};
-use querywire_core::Error;
+use querywire_core::connector::ChannelSpec;
+use querywire_core::views::View;
+use querywire_core::{Error, ErrorCode};
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -38,4 +40,57 @@ pub fn from_js(v: &JsValue) -> Result<serde_json::Value, String> {
 /// A function-valued property of `obj`, if there is one.
 pub fn method(obj: &JsValue, name: &str) -> Option<js_sys::Function> {
     Reflect::get(obj, &name.into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+}
+
+/// An options-like argument (`undefined`/`null` = none) as JSON; unreadable = `invalid_option`.
+pub fn json_arg(v: &JsValue) -> Result<serde_json::Value, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(serde_json::Value::Null);
+    }
+    from_js(v).map_err(|m| error_to_js(&Error::new(ErrorCode::InvalidOption, "options", m)))
+}
+
+/// `rt.subscribe(view)`'s object: its `kind`, `type` and `id` (a number as JS `String(id)`) go to
+/// the core's reader, `View::from_parts`.
+pub fn view_from_js(view: &JsValue) -> Result<View, JsValue> {
+    let get = |k: &str| Reflect::get(view, &k.into()).ok();
+    let kind = get("kind").and_then(|v| v.as_string());
+    let ty = get("type").and_then(|v| v.as_string());
+    let id = get("id").and_then(|v| v.as_string().or_else(|| v.as_f64().map(querywire_core::key::js_number_to_string)));
+    View::from_parts(kind.as_deref(), ty, id).map_err(|m| error_to_js(&Error::new(ErrorCode::WrongType, "subscribe", m)))
+}
+
+/// A channel to open, as `{ name, bindings: [{ table, filter }] }` (absent values are `undefined`).
+pub fn channel_spec_to_js(spec: &ChannelSpec) -> JsValue {
+    let o = Object::new();
+    let _ = Reflect::set(&o, &"name".into(), &spec.name.as_str().into());
+    let bindings = js_sys::Array::new();
+    for b in &spec.bindings {
+        let bo = Object::new();
+        if let Some(t) = &b.table {
+            let _ = Reflect::set(&bo, &"table".into(), &t.as_str().into());
+        }
+        if let Some(f) = &b.filter {
+            let _ = Reflect::set(&bo, &"filter".into(), &f.as_str().into());
+        }
+        bindings.push(&bo);
+    }
+    let _ = Reflect::set(&o, &"bindings".into(), &bindings);
+    o.into()
+}
+
+/// A JS array of strings (anything else reads as empty).
+pub fn strings(v: &JsValue) -> Vec<String> {
+    if !js_sys::Array::is_array(v) {
+        return Vec::new();
+    }
+    js_sys::Array::from(v).iter().filter_map(|x| x.as_string()).collect()
+}
+
+/// A `Uint8Array` over the plan's bytes in wasm memory: the plan crosses without a copy.
+pub fn plan_view(buf: &[u8]) -> JsValue {
+    // SAFETY: the view aliases `buf`, which is neither freed nor written while the handler runs
+    // (the caller holds it outside the shared state). The shim decodes the bytes into JS values
+    // before it calls anything that could re-enter wasm and grow its memory (docs/INTERFACES.md).
+    unsafe { js_sys::Uint8Array::view(buf) }.into()
 }

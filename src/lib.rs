@@ -12,20 +12,17 @@ pub use querywire_core as core;
 #[cfg(target_arch = "wasm32")]
 mod clock;
 #[cfg(target_arch = "wasm32")]
+mod driver;
+#[cfg(target_arch = "wasm32")]
 mod engine;
 #[cfg(target_arch = "wasm32")]
 mod interop;
 #[cfg(target_arch = "wasm32")]
 mod transport;
+/// `replayTrace`: a devtools trace replayed on its own clock (native too, for `cargo test`).
+pub mod replay;
 #[cfg(target_arch = "wasm32")]
 mod visibility;
 
 #[cfg(target_arch = "wasm32")]
 pub use engine::WasmRealtime;
-
-/// The package version, for diagnostics.
-#[cfg(target_arch = "wasm32")]
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").to_string()
-}

@@ -518,7 +518,7 @@ export function route(ev, rulesByTable, scopeFactory, patchOn, inv, patch) {
   let factory = scopeValue(ev, 'factoryId', 'factory_id');
   if (factory === undefined) factory = scopeFactory;
   // without a factory the head cannot be named: every list of the type is refreshed
-  inv(factory !== undefined ? ['list', ev.type, factory, { page: 1 }] : ['list', ev.type], false, 'active');
+  inv(factory !== undefined ? ['list', ev.type, String(factory), { page: 1 }] : ['list', ev.type], false, 'active');
   if (ev.action === ACTION_DELETE) inv(doc, false, 'active');
 }
 

@@ -19,6 +19,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^querywire\/react$/, replacement: path.join(repoRoot, 'js/react.js') },
+      { find: /^querywire\/devtools$/, replacement: path.join(repoRoot, 'js/devtools.js') },
       { find: /^querywire$/, replacement: path.join(repoRoot, 'js/index.js') },
     ],
     dedupe: ['react', 'react-dom', '@tanstack/react-query', '@tanstack/query-core'],

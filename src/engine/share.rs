@@ -3,9 +3,10 @@
 //! `share(message)` handler. The messages' shape on the BroadcastChannel is `js/share.js`'s
 //! (docs/SHARING.md); nothing here decides anything.
 
-use super::{Handlers, WasmRealtime};
+use super::WasmRealtime;
+use crate::driver::{self, run};
 use crate::clock::now;
-use js_sys::{Object, Reflect};
+use js_sys::{Function, Object, Reflect};
 use querywire_core::link::Status;
 use querywire_core::share::{Role, Shared};
 use wasm_bindgen::prelude::*;
@@ -23,41 +24,44 @@ impl WasmRealtime {
     #[wasm_bindgen(js_name = shareRole)]
     pub fn share_role(&self, role: &str) {
         if let Some(r) = Role::parse(role) {
-            self.update(|i| i.rt.share_role(now(), r));
+            run(&self.inner, |i| i.rt.share_role(now(), r));
         }
     }
 
     /// Another tab's channel set (empty: it needs none).
     #[wasm_bindgen(js_name = shareChannels)]
     pub fn share_channels(&self, tab: &str, channels: Vec<String>) {
-        self.update(|i| i.rt.share_channels(now(), tab, channels));
+        run(&self.inner, |i| i.rt.share_channels(now(), tab, channels));
     }
 
     /// Another tab is gone.
     #[wasm_bindgen(js_name = shareForget)]
     pub fn share_forget(&self, tab: &str) {
-        self.update(|i| i.rt.share_forget(now(), tab));
+        run(&self.inner, |i| i.rt.share_forget(now(), tab));
     }
 
     /// A frame the leader forwarded, as its transport received it.
     #[wasm_bindgen(js_name = shareFrame)]
     pub fn share_frame(&self, text: &str) {
-        let r = self.update(|i| i.rt.share_frame(now(), text).map(|_| ()));
-        self.report(r);
+        run(&self.inner, |i| {
+            if let Err(e) = i.rt.share_frame(now(), text) {
+                driver::report(i, e);
+            }
+        });
     }
 
     /// The leader's connection status.
     #[wasm_bindgen(js_name = shareStatus)]
     pub fn share_status(&self, status: &str) {
         if let Some(s) = status_of(status) {
-            self.update(|i| i.rt.share_status(now(), s));
+            run(&self.inner, |i| i.rt.share_status(now(), s));
         }
     }
 
     /// A recovery outcome the leader forwarded (`undefined`: every channel).
     #[wasm_bindgen(js_name = shareRecover)]
     pub fn share_recover(&self, channels: Option<Vec<String>>) {
-        self.update(|i| i.rt.share_recover(now(), channels.as_deref()));
+        run(&self.inner, |i| i.rt.share_recover(now(), channels.as_deref()));
     }
 
     /// `{ seen: { channel: seq }, ledBefore }`: what this tab announces to a tab that joins.
@@ -91,14 +95,15 @@ impl WasmRealtime {
                 }
             }
         }
-        self.update(|i| i.rt.share_merge_seen(seen, led));
+        run(&self.inner, |i| i.rt.share_merge_seen(seen, led));
     }
 }
 
-/// Hands one message for the other tabs to the shim's `share` handler:
-/// `{ t: 'frame', text }`, `{ t: 'status', status }` or `{ t: 'recover', channels: string[] | null }`.
-pub(super) fn deliver(h: &Handlers, m: Shared) {
-    let Some(f) = &h.share else { return };
+/// Hands one message for the other tabs (or, `channels`, news for this tab's shim) to the shim's
+/// `share` handler, called with no borrow held (`driver.rs`):
+/// `{ t: 'frame', text }`, `{ t: 'status', status }`, `{ t: 'recover', channels: string[] | null }`
+/// or `{ t: 'channels' }`.
+pub(crate) fn share_message(f: &Function, m: Shared) {
     let o = Object::new();
     let set = |k: &str, v: &JsValue| {
         let _ = Reflect::set(&o, &k.into(), v);
@@ -120,6 +125,7 @@ pub(super) fn deliver(h: &Handlers, m: Shared) {
             };
             set("channels", &v);
         }
+        Shared::LocalChannels => set("t", &"channels".into()),
     }
     let _ = f.call1(&JsValue::NULL, &o);
 }

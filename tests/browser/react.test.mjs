@@ -127,3 +127,26 @@ test('StrictMode: two components on one view = one channel; live updates; a rout
   assert.ok(!logs.some((l) => l.startsWith('pageerror')), logs.join('\n'))
   await page.close()
 })
+
+test('useRealtimeQuery under StrictMode, numeric id, no queryKey: one channel, one fetch, updates arrive, unmount closes', async () => {
+  const { page, logs, one } = await openApp()
+  const mark = (await page.evaluate(() => window.sentFrames())).length
+  await page.evaluate((i) => window.setRoute(`rq:${i}`), String(one.id))
+  await page.waitForFunction(() => document.querySelector('[data-testid=a]')?.textContent !== '…' && document.querySelector('[data-testid=b]')?.textContent !== '…')
+  await sleep(300)
+  const docChannel = `doc:work_orders:${one.id}`
+  assert.deepEqual(await page.evaluate(() => window.rt._engine.channels()), [docChannel, 'factory:f1'], 'one channel for two components in StrictMode')
+  const frames = (await page.evaluate(() => window.sentFrames())).slice(mark).filter((f) => f.type !== 'ping')
+  assert.equal(frames.filter((f) => f.type === 'subscribe' && f.channels.includes(docChannel)).length, 1, JSON.stringify(frames))
+  assert.equal(await page.evaluate((id) => window.fetches[id], one.id), 1, 'one fetch for the two components and the double mount')
+  assert.deepEqual(await page.evaluate(() => window.lastQueryKey), ['doc', 'work_orders', String(one.id)], 'the key defaults to docKey(type, id)')
+
+  const title = `rq ${Date.now()}`
+  await api(server.base, 'PATCH', `/api/work_orders/${one.id}`, { title })
+  await page.waitForFunction((t) => document.querySelector('[data-testid=a]')?.textContent === t && document.querySelector('[data-testid=b]')?.textContent === t, title)
+
+  await page.evaluate(() => window.setRoute('none'))
+  await waitFor(async () => (await page.evaluate(() => window.rt._engine.channels())).length === 0, { message: 'the view closed on unmount' })
+  assert.ok(!logs.some((l) => l.startsWith('pageerror') || l.includes('[querywire]')), logs.join('\n'))
+  await page.close()
+})

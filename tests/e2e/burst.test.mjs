@@ -22,7 +22,7 @@ test('100 updates in 1 s: a few refetches per active query at most, and the UI e
     await waitFor(async () => (await text(page, 'detail-title')) === target.title, { message: 'the detail' });
     await sleep(1000);
     await server.resetStats();
-    const receivedBefore = Number(await text(page, 'insp-received'));
+    const receivedBefore = (await page.evaluate(() => window.__querywireDemo.rt.stats().received));
 
     page.apiRequests.length = 0;
     const t0 = Date.now();
@@ -33,7 +33,7 @@ test('100 updates in 1 s: a few refetches per active query at most, and the UI e
     const req = await server.requests();
     const list = req['GET /api/work_orders'] ?? 0;
     const doc = req['GET /api/work_orders/:id'] ?? 0;
-    const received = Number(await text(page, 'insp-received')) - receivedBefore;
+    const received = (await page.evaluate(() => window.__querywireDemo.rt.stats().received)) - receivedBefore;
     // Per active query: the list page, and each doc on screen (the detail and the rows, which read docs).
     const perQuery = {};
     for (const r of page.apiRequests.filter((x) => x.method === 'GET')) {

@@ -138,3 +138,60 @@ test('a reconnect the server can replay from its history refetches no view', asy
     await closePage(page);
   }
 });
+
+// The same kill/restart over Centrifugo: the real centrifuge-js in the page against the demo
+// server's Centrifugo endpoint, whose streams (offsets, epoch, history) are stored in the database
+// like a Centrifugo with a persistent engine, so they survive the restart.
+test('centrifugo: kill and restart within the history window recovers without a refetch; after a stream reset each view refetches once', async () => {
+  const { items } = await server.list('f1', 1);
+  const target = items[2];
+  const page = await openApp(browser, server, {
+    params: { source: 'centrifugo', backoffInitialMs: 200, backoffMaxMs: 1000 },
+    hash: `#/work-orders/${target.id}`,
+  });
+  const cycle = async (whileDown) => {
+    // The page's socket is refused, the writes it misses are made, then the server dies and comes
+    // back on the same port and database.
+    await server.realtime({ ws: false });
+    await waitFor(async () => (await status(page)) !== 'connected', { timeout: 8000, message: 'the page to lose its socket' });
+    const changes = await whileDown();
+    await server.kill();
+    await server.start(); // its request counters start at zero; WebSockets are on again
+    await waitForStatus(page, 'connected', 20_000);
+    await sleep(1500); // the recovery refetches, if any, land
+    const req = await server.requests();
+    return { changes, fetches: { list: req['GET /api/work_orders'] ?? 0, doc: req['GET /api/work_orders/:id'] ?? 0 } };
+  };
+  try {
+    await waitFor(async () => (await text(page, 'detail-title')) === target.title, { message: 'the detail' });
+    await sleep(800);
+    const seen = await server.update(target.id, { title: 'Seen live over Centrifugo' });
+    await waitFor(async () => (await text(page, 'detail-title')) === seen.title, { timeout: 5000, message: 'the live update' });
+    await sleep(500);
+
+    // 1. Within the history window: the missed update comes back from the stream's history
+    //    (`recovered: true`); the list is not refetched, the doc only for the update itself.
+    const within = await cycle(async () => server.update(target.id, { title: 'Recovered from history', qty: 4343 }));
+    await waitFor(async () => (await text(page, 'detail-title')) === within.changes.title, { timeout: 5000, message: 'the recovered update' });
+    console.log(`# centrifugo within the history window: ${JSON.stringify(within.fetches)}`);
+    assert.deepEqual(within.fetches, { list: 0, doc: 1 }, 'no recovery refetch (the doc: the missed update\'s own)');
+
+    // 2. Beyond it: the stream is reset while the page is away (new epoch, history gone), so the
+    //    missed update and create cannot be replayed (`recovered: false`): each view refetches once.
+    const beyond = await cycle(async () => {
+      const missed = await server.update(target.id, { title: 'Missed, stream reset', qty: 4444 });
+      const created = await server.create({ factory_id: 'f1', title: 'Created, stream reset', qty: 1 });
+      await server.api('POST', '/api/admin/centrifugo', { reset: true });
+      return { missed, created };
+    });
+    console.log(`# centrifugo after a stream reset: ${JSON.stringify(beyond.fetches)}`);
+    assert.equal(await text(page, 'detail-title'), beyond.changes.missed.title, 'the missed update is shown');
+    assert.ok((await listRows(page)).some((r) => r.id === beyond.changes.created.id), 'the missed create is shown');
+    assert.deepEqual(beyond.fetches, { list: 1, doc: 1 }, 'each view refetched exactly once');
+    await waitListEqualsDb(page, server, 'f1', 1, 15_000);
+    await waitDetailEqualsDb(page, server, target.id, 15_000);
+  } finally {
+    await server.realtime({ ws: true }).catch(() => {});
+    await closePage(page);
+  }
+});

@@ -1,8 +1,15 @@
 // rt.connectCentrifuge with a real QueryClient and a FAKE Centrifuge client.
 //
-// Why a fake: no Centrifugo server can run here, and centrifuge-js's own FakeCentrifugoServer is
-// declared in its types (build/fakeServer.d.ts) but not shipped. So FakeCentrifuge below implements
-// only the subset of centrifuge-js v5 (installed as a devDependency) that the connector calls:
+// The REAL centrifuge-js against the demo server's Centrifugo endpoint is tested by
+// examples/server/test/centrifugo.test.mjs (Node) and tests/browser/centrifugo.test.mjs (Chromium):
+// channels following views, offsets, recovery across a restart, stream resets, bad tokens, getToken.
+// This fake stays for what that server cannot be made to do: a stream without recovery (the demo
+// server forces recovery on every channel, so a return with `wasRecovering: false` never happens
+// there), a subscription `error` event from the server, and exact control of the event order within
+// one tick (StrictMode churn against the client's registry, a subscription the app registered first).
+//
+// FakeCentrifuge below implements only the subset of centrifuge-js v5 (installed as a devDependency)
+// that the connector calls:
 // Centrifuge#newSubscription / getSubscription / removeSubscription / on / removeListener / state,
 // Subscription#on / removeListener / subscribe / unsubscribe / state. Its registry semantics follow
 // centrifuge-js 5.8 (newSubscription throws when the channel is registered; removeSubscription
@@ -258,6 +265,7 @@ test('a subscription the app registered itself is shared, not removed; errors ar
   mine.on('publication', appListener)
   const off = rt.subscribe({ kind: 'doc', type: 'work_orders', id: 12 })
   rt.connectCentrifuge(centrifuge, { subscription: (name) => ({ data: { name } }) })
+  await sleep(0) // channels open on the next tick
   assert.equal(rt.status(), 'disconnected', 'the client is not connected yet')
   centrifuge.connect()
   assert.equal(rt.status(), 'connected')

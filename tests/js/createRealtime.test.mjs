@@ -3,7 +3,7 @@
 import { test, describe, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRealtime } from '../../js/index.js'
-import { makeClient, observeSettled, inactive, settle, sleep, waitFor, supabasePayload } from './helpers.mjs'
+import { makeClient, observeSettled, inactive, settle, sleep, waitFor, supabasePayload, virtualClock } from './helpers.mjs'
 
 const TYPE = 'work_orders'
 const docKey = (id) => ['doc', TYPE, String(id)]
@@ -52,7 +52,7 @@ describe('creating an engine', () => {
     assert.ok(pending instanceof Promise)
     const rt = await pending
     engines.push(rt)
-    for (const name of ['ingest', 'flush', 'dispose', 'stats', 'subscribe', 'setScope', 'connectSupabase',
+    for (const name of ['ingest', 'ingestText', 'flush', 'dispose', 'stats', 'subscribe', 'setScope', 'connectSupabase',
       'connectWebSocket', 'connectEventSource', 'connectCentrifuge', 'status', 'onStatus']) {
       assert.equal(typeof rt[name], 'function', name)
     }
@@ -113,6 +113,34 @@ describe('seed 001: the doc/list policy', () => {
     assert.equal(doc.version, 2)
     assert.equal(doc.title, 'edited here', 'an unchanged column is not written')
     assert.deepEqual(calls(s), { doc: 1, other: 1, head: 1, page2: 1 })
+  })
+
+  test('ingestText takes a payload as JSON text, exactly as ingest takes the object', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    client.setQueryData(docKey(12), row(12, { title: 'edited here' }))
+    const { rt, errors } = await start(client)
+
+    // As a socket hands it over: pretty-printed, with a column nothing reads holding what only
+    // JSON.parse accepts (a lone surrogate escape, a number beyond a double).
+    const text = JSON.stringify(supabasePayload('UPDATE', TYPE, {
+      new: row(12, { status: 'approved', version: 2, note: 'NOTE' }),
+      old: row(12, { note: 'NOTE' }),
+    }), null, 2).replaceAll('"NOTE"', '"\\ud800"').replace('"qty": 1,', '"qty": 1, "big": 1e400,')
+    assert.doesNotThrow(() => JSON.parse(text))
+    rt.ingestText('supabase', text)
+    rt.ingestText('supabase', '{"table": ')
+    rt.flush()
+    await settle(client)
+
+    const doc = client.getQueryData(docKey(12))
+    assert.equal(doc.status, 'approved')
+    assert.equal(doc.version, 2)
+    assert.equal(doc.title, 'edited here', 'an unchanged column is not written')
+    assert.deepEqual(calls(s), { doc: 1, other: 1, head: 1, page2: 1 }, 'patched, no refetch')
+    assert.deepEqual(errors.map((e) => [e.code, e.source]), [['bad_json', 'supabase']])
+    assert.deepEqual(rt.stats().dropped.invalid, 1)
+    assert.equal(rt.stats().received, 2)
   })
 
   test('a doc update invalidates only its doc when patching is off', async () => {
@@ -179,22 +207,23 @@ describe('seed 001: the doc/list policy', () => {
     assert.deepEqual(calls(s), { doc: 2, other: 1, head: 2, page2: 1 })
   })
 
-  test('10 events within 200 ms give at most 2 handler runs', async () => {
+  test('10 events within 200 ms give at most 2 handler runs', async (t) => {
     const client = makeClient()
     const s = await screen(client)
+    const clock = virtualClock(t)
     const { rt } = await start(client, { debounceMs: 100, maxWaitMs: 1000 })
 
     for (let i = 0; i < 10; i++) {
       rt.ingest('event', { type: TYPE, id: 100 + i, factoryId: 'f1', action: 'create', data: row(100 + i) })
-      await sleep(20)
+      await clock.advance(20)
     }
-    await waitFor(() => rt.stats().flushes >= 1, { timeoutMs: 3000 })
-    await sleep(250)
-    await settle(client)
-
-    assert.ok(rt.stats().flushes <= 2, `flushes: ${rt.stats().flushes}`)
-    assert.ok(s.head.calls - 1 >= 1 && s.head.calls - 1 <= 2, `list head refetches: ${s.head.calls - 1}`)
-    assert.deepEqual({ ...calls(s), head: 0 }, { doc: 1, other: 1, head: 0, page2: 1 })
+    // The last event came at 180 ms: the 100 ms window closes at 280 ms, once.
+    await clock.advance(79)
+    assert.equal(rt.stats().flushes, 0)
+    await clock.advance(1)
+    await clock.settle(client)
+    assert.equal(rt.stats().flushes, 1)
+    assert.deepEqual(calls(s), { doc: 1, other: 1, head: 2, page2: 1 }, 'the list head refetched once')
   })
 
   test('a stale version is ignored and a newer one stands', async () => {
@@ -346,6 +375,23 @@ describe('guards', () => {
     assert.equal(s.head.calls, 2)
   })
 
+  test('tenant isolation holds in every spelling: one foreign spelling drops the event even beside ours', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt } = await start(client, { scope: { factoryId: 'f1' } })
+    const ts = new Date().toISOString()
+    rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', action: 'update', changedKeys: ['status'], data: { status: 'leak', factory_id: 'f2' } })
+    rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', factory_id: 'f2', action: 'update', changedKeys: ['status'], data: { status: 'leak' } })
+    rt.ingest('supabase', supabasePayload('UPDATE', TYPE, { new: row(12, { status: 'leak', version: 9, factoryId: 'f2' }), old: row(12) }))
+    rt.ingest('envelope', { type: 'realtime', entity: TYPE, action: 'insert', factory_id: 'f2', data: row(90), timestamp: ts, id: 'chg-t1' })
+    rt.ingest('centrifugo', { channel: 'factory:f1', offset: 1, data: { type: TYPE, id: 91, factoryId: 'f2', action: 'create', data: { factory_id: 'f1' } } })
+    rt.flush()
+    await settle(client)
+    assert.equal(client.getQueryData(docKey(12)).status, 'open', 'never patched')
+    assert.deepEqual(calls(s), { doc: 1, other: 1, head: 1, page2: 1 }, 'nothing refetched')
+    assert.equal(rt.stats().dropped.outOfScope, 5)
+  })
+
   test('setScope moves the guard to the new scope', async () => {
     const client = makeClient()
     const f2 = await observeSettled(client, headKey('f2'))
@@ -437,6 +483,100 @@ describe('guards', () => {
     await settle(client)
     assert.equal(client.getQueryData(docKey(12)).status, 'approved')
     assert.deepEqual(calls(s), { doc: 1, other: 1, head: 1, page2: 1 })
+  })
+})
+
+describe('callbacks may call back', () => {
+  // CONTRACT: from inside onError, an onStatus listener, a queryFn or any other function querywire
+  // calls, every rt method works, is applied in order, and never throws. The wasm engine traps
+  // (RuntimeError: unreachable) if it calls JS while it holds its state (issue 11).
+  const every = (rt, tag) => {
+    rt.ingest('event', { type: TYPE, id: 900 + tag, factoryId: 'f1', action: 'create' })
+    rt.ingest('event', 'bad input from inside a callback')
+    const off = rt.subscribe({ kind: 'doc', type: TYPE, id: 900 + tag })
+    rt.setScope({ factoryId: 'f1' })
+    rt.flush()
+    off()
+  }
+
+  test('onError may call every rt method', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    let calls = 0
+    const { rt, errors } = await start(client, {
+      onError: (e) => {
+        errors.push(e)
+        if (calls++ === 0) assert.doesNotThrow(() => every(rt, 1))
+      },
+    })
+    assert.doesNotThrow(() => rt.ingest('event', 'bad'))
+    await settle(client)
+    assert.equal(errors.length, 2, 'the first error, then the one ingested from inside onError')
+    assert.equal(rt.stats().flushes, 1, 'the flush from inside onError')
+    assert.equal(s.head.calls, 2, 'its create refetched the list head once')
+    assert.equal(rt.stats().dropped.invalid, 2)
+  })
+
+  test('an onStatus listener may call every rt method, and dispose', async () => {
+    const client = makeClient()
+    const s = await screen(client)
+    const { rt, errors } = await start(client)
+    const seen = []
+    rt.onStatus((st) => {
+      seen.push(st)
+      if (st === 'connecting') assert.doesNotThrow(() => every(rt, 2))
+      if (st === 'connected') assert.doesNotThrow(() => rt.dispose())
+    })
+    const port = rt.attachConnector({ source: 'test', open: ({ name }) => port.joined(name), close: (name) => port.left(name) })
+    rt.subscribe({ kind: 'list', type: TYPE })
+    await waitFor(() => seen.includes('connected'))
+    await settle(client)
+    assert.deepEqual(seen, ['connecting', 'connected'])
+    assert.equal(errors.length, 1)
+    assert.equal(s.head.calls, 2)
+    assert.equal(rt.status(), 'disconnected', 'disposed from inside the listener')
+  })
+
+  test('a queryFn that runs inside invalidateQueries may ingest and flush; its plan follows in order', async () => {
+    const client = makeClient()
+    const { rt } = await start(client)
+    let rtRef = rt
+    const head = await observeSettled(client, headKey(), () => ({ items: [] }))
+    let fed = false
+    const doc = await observeSettled(client, docKey(12), (n) => {
+      // Runs synchronously inside the plan's invalidateQueries (the doc is active).
+      if (n === 2 && !fed) {
+        fed = true
+        rtRef.ingest('event', { type: TYPE, id: 99, factoryId: 'f1', action: 'create' })
+        rtRef.flush()
+      }
+      return row(12)
+    })
+    rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', action: 'update' })
+    rt.flush()
+    await settle(client)
+    assert.equal(fed, true)
+    assert.equal(doc.calls, 2)
+    assert.equal(head.calls, 2, 'the event fed from inside the queryFn reached the cache')
+    assert.equal(rt.stats().flushes, 2)
+    rtRef = null
+  })
+
+  test('a connector\'s open and close may report facts and detach at once', async () => {
+    const client = makeClient()
+    const { rt } = await start(client)
+    const opened = []
+    const port = rt.attachConnector({
+      source: 'test',
+      open: ({ name }) => { opened.push(name); port.joined(name) },
+      close: (name) => { port.left(name); port.detach() },
+    })
+    const off = rt.subscribe({ kind: 'doc', type: TYPE, id: 1 })
+    await waitFor(() => rt.status() === 'connected')
+    assert.deepEqual(opened, ['doc:work_orders:1', 'factory:f1'])
+    off()
+    await waitFor(() => rt.status() === 'disconnected')
+    assert.equal(port.detached, true)
   })
 })
 
@@ -561,52 +701,59 @@ describe('prototype pollution', () => {
 })
 
 describe('flush triggers', () => {
-  test('maxWaitMs: a continuous stream still flushes', async () => {
+  test('maxWaitMs: a continuous stream still flushes', async (t) => {
     const client = makeClient()
     const s = await screen(client)
+    const clock = virtualClock(t)
     const { rt } = await start(client, { debounceMs: 50, maxWaitMs: 150 })
 
-    const startedAt = Date.now()
-    let n = 0
-    while (Date.now() - startedAt < 600) {
+    // An event every 20 ms for 600 ms: the trailing 50 ms window never closes on its own.
+    const flushedAt = []
+    for (let n = 0; n < 30; n++) {
       rt.ingest('event', { type: TYPE, id: 200 + n, factoryId: 'f1', action: 'create' })
-      n++
-      await sleep(20)
+      for (let ms = 0; ms < 20; ms++) {
+        const before = rt.stats().flushes
+        await clock.advance(1)
+        if (rt.stats().flushes > before) flushedAt.push(n * 20 + ms + 1)
+      }
     }
-    const flushesDuringStream = rt.stats().flushes
-    const refetchesDuringStream = s.head.calls - 1
-    await sleep(100)
-    await settle(client)
-
-    assert.ok(flushesDuringStream >= 2, `flushes during a 600 ms stream with maxWaitMs 150: ${flushesDuringStream}`)
-    assert.ok(refetchesDuringStream >= 2, `list head refetches during the stream: ${refetchesDuringStream}`)
-    assert.ok(rt.stats().flushes < n / 2, `${n} events coalesced into ${rt.stats().flushes} flushes`)
+    await clock.advance(100)
+    await clock.settle(client)
+    // Each window opens with its first event and closes 150 ms later; the last one trails off.
+    assert.deepEqual(flushedAt, [150, 310, 470])
+    assert.equal(rt.stats().flushes, 4)
+    assert.equal(s.head.calls, 5, 'the list head refetched once per flush')
   })
 
-  test('debounceMs: the window restarts on each event', async () => {
+  test('debounceMs: the window restarts on each event', async (t) => {
     const client = makeClient()
     const s = await screen(client)
+    const clock = virtualClock(t)
     const { rt } = await start(client, { debounceMs: 300, maxWaitMs: 10_000 })
     for (let i = 0; i < 5; i++) {
       rt.ingest('event', { type: TYPE, id: 300 + i, factoryId: 'f1', action: 'create' })
-      await sleep(50)
+      await clock.advance(i < 4 ? 50 : 0)
     }
+    // The last event came at 200 ms: the window closes at 500 ms, not at 300.
+    await clock.advance(299)
     assert.equal(rt.stats().flushes, 0, 'events 50 ms apart keep a 300 ms window open past the first 300 ms')
-    await waitFor(() => rt.stats().flushes === 1, { timeoutMs: 2000 })
-    await settle(client)
+    await clock.advance(1)
+    assert.equal(rt.stats().flushes, 1)
+    await clock.settle(client)
     assert.equal(s.head.calls, 2)
   })
 
-  test('debounceMs 0 flushes on the next macrotask', async () => {
+  test('debounceMs 0 flushes on the next macrotask', async (t) => {
     const client = makeClient()
     const s = await screen(client)
+    const clock = virtualClock(t)
     const { rt } = await start(client, { debounceMs: 0 })
     rt.ingest('event', { type: TYPE, id: 400, factoryId: 'f1', action: 'create' })
     rt.ingest('event', { type: TYPE, id: 401, factoryId: 'f1', action: 'create' })
     assert.equal(rt.stats().flushes, 0)
-    await sleep(10)
+    await clock.advance(0)
     assert.equal(rt.stats().flushes, 1)
-    await settle(client)
+    await clock.settle(client)
     assert.equal(s.head.calls, 2)
   })
 
@@ -626,19 +773,20 @@ describe('flush triggers', () => {
     assert.equal(s.head.calls, 2, 'nothing pending, nothing refetched')
   })
 
-  test('dispose() flushes what is pending, then stops everything', async () => {
+  test('dispose() flushes what is pending, then stops everything', async (t) => {
     const client = makeClient()
     const s = await screen(client)
+    const clock = virtualClock(t)
     const { rt } = await start(client, { debounceMs: 30, maxWaitMs: 60 })
     rt.ingest('event', { type: TYPE, id: 600, factoryId: 'f1', action: 'create' })
     rt.dispose()
-    await settle(client)
+    await clock.settle(client)
     assert.equal(s.head.calls, 2)
 
     assert.doesNotThrow(() => rt.ingest('event', { type: TYPE, id: 601, factoryId: 'f1', action: 'create' }))
     assert.doesNotThrow(() => rt.flush())
-    await sleep(120)
-    await settle(client)
+    await clock.advance(1_000)
+    await clock.settle(client)
     assert.equal(s.head.calls, 2, 'nothing applies after dispose')
     assert.doesNotThrow(() => rt.dispose(), 'a second dispose is harmless')
   })
@@ -684,32 +832,29 @@ describe('views', () => {
     return client
   }
 
-  test('the same view twice opens its channels once; they close with the last unsubscribe', async () => {
+  test('the same view twice opens its channels once; they close with the last unsubscribe', async (t) => {
     const client = makeClient()
+    const clock = virtualClock(t)
     const { rt } = await start(client)
     const supabase = fakeSupabase()
     const disconnect = rt.connectSupabase(supabase, { schema: 'public', tables: [TYPE] })
     const view = { kind: 'doc', type: TYPE, id: 12 }
-    // Channel changes settle a few ticks later (StrictMode-safe); wait for them, then for quiet.
-    const settled = async (check, message) => {
-      await waitFor(check, { timeoutMs: 2000, message })
-      await sleep(30)
-      assert.ok(check(), message)
-    }
 
     const first = rt.subscribe(view)
-    await settled(() => supabase.open.size >= 1, 'the view opens its channels')
-    const openWithOne = supabase.open.size
+    assert.equal(supabase.open.size, 0, 'channel changes apply on the next tick (StrictMode-safe)')
+    await clock.advance(0)
+    assert.deepEqual([...supabase.open.values()].sort(), ['doc:work_orders:12', 'factory:f1'])
     const second = rt.subscribe({ ...view })
-    await sleep(30)
-    assert.equal(supabase.open.size, openWithOne)
+    await clock.advance(0)
+    assert.equal(supabase.made(), 2, 'the same view again opens nothing')
 
     first()
     first()
-    await sleep(30)
-    assert.equal(supabase.open.size, openWithOne, 'calling the same unsubscribe again does nothing')
+    await clock.advance(0)
+    assert.equal(supabase.open.size, 2, 'calling the same unsubscribe again does nothing')
     second()
-    await settled(() => supabase.open.size === 0, 'the last unsubscribe closes them')
+    await clock.advance(0)
+    assert.equal(supabase.open.size, 0, 'the last unsubscribe closes them')
     disconnect()
   })
 })

@@ -96,3 +96,33 @@ export function supabasePayload(eventType, table, { new: row = {}, old = {}, sch
     errors: null,
   }
 }
+
+/**
+ * A virtual clock for one test: node:test's mock timers replace `setTimeout` and `Date` (the wasm
+ * engine's one timer and its clock), so time moves only when the test says and counts are exact.
+ * Enable it before `createRealtime`, after any real-time set-up (`observeSettled` uses real timers).
+ * `advance(ms)` fires every timer due on the way, letting promises (queryFns) run between them;
+ * `settle(client)` lets fetches finish without moving the clock.
+ */
+export function virtualClock(t) {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 })
+  const turn = () => new Promise((resolve) => setImmediate(resolve)) // setImmediate is not mocked
+  return {
+    async advance(ms) {
+      for (let left = ms; left > 0; left--) {
+        t.mock.timers.tick(1)
+        await turn()
+      }
+      t.mock.timers.tick(0)
+      await turn()
+    },
+    async settle(client) {
+      for (let i = 0; i < 100; i++) {
+        t.mock.timers.tick(0) // TanStack's notifyManager batches on setTimeout(0)
+        await turn()
+        if (client.isFetching() === 0) return
+      }
+      throw new Error('queries still fetching')
+    },
+  }
+}

@@ -13,7 +13,8 @@ test('importing querywire and querywire/react on the server defines no window or
   const core = await import('querywire')
   const react = await import('querywire/react')
   assert.equal(typeof core.createRealtime, 'function')
-  for (const name of ['RealtimeProvider', 'useRealtime', 'useRealtimeSubscription', 'useRealtimeStatus']) {
+  for (const name of ['docKey', 'listKey', 'listPrefix']) assert.equal(typeof core[name], 'function', name)
+  for (const name of ['RealtimeProvider', 'useRealtime', 'useRealtimeSubscription', 'useRealtimeStatus', 'useRealtimeQuery']) {
     assert.equal(typeof react[name], 'function', name)
   }
   assert.equal(typeof globalThis.window, 'undefined')

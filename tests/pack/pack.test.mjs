@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, rmSync, copyFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, readdirSync, rmSync, copyFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, extname } from 'node:path'
@@ -21,7 +21,8 @@ before(() => {
   const [{ filename, files }] = JSON.parse(out)
   tarball = join(dir, filename)
   const names = files.map((f) => f.path)
-  for (const f of ['js/index.js', 'js/index.d.ts', 'js/react.js', 'js/react.d.ts', 'pkg/querywire.js', 'pkg/querywire_bg.wasm']) {
+  for (const f of ['js/index.js', 'js/index.d.ts', 'js/react.js', 'js/react.d.ts', 'js/devtools.js', 'js/devtools.d.ts', 'js/replay.js',
+    'js/replay.d.ts', 'js/keys.js', 'pkg/querywire.js', 'pkg/querywire_bg.wasm', 'docs/API.md', 'docs/PROTOCOL.md', 'README.md']) {
     assert.ok(names.includes(f), `the tarball ships ${f}`)
   }
 })
@@ -35,10 +36,10 @@ test('an empty Node project: npm install the tarball, then the quick start coale
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, '@tanstack/query-core@5'], app)
   writeFileSync(join(app, 'index.mjs'), `
 import { QueryClient, QueryObserver } from '@tanstack/query-core'
-import { createRealtime } from 'querywire'
+import { createRealtime, listKey } from 'querywire'
 const queryClient = new QueryClient()
 let fetches = 0
-new QueryObserver(queryClient, { queryKey: ['list', 'work_orders', 'f1', { page: 1 }], queryFn: async () => ++fetches }).subscribe(() => {})
+new QueryObserver(queryClient, { queryKey: listKey('work_orders', 'f1'), queryFn: async () => ++fetches }).subscribe(() => {})
 await new Promise((r) => setTimeout(r, 20))
 const errors = []
 const rt = await createRealtime({ queryClient, debounceMs: 20, scope: { factoryId: 'f1' }, onError: (e) => errors.push(e.code) })
@@ -57,6 +58,28 @@ rt.dispose()
   assert.equal(result.stats.dropped.invalid, 1)
 })
 
+test('the Node project replays a trace with querywire/replay (no React installed)', () => {
+  const app = join(dir, 'node-app')
+  writeFileSync(join(app, 'replay.mjs'), `
+import { QueryClient } from '@tanstack/query-core'
+import { createRealtime, docKey } from 'querywire'
+import { replayTrace } from 'querywire/replay'
+const rt = await createRealtime({ queryClient: new QueryClient(), debounceMs: 10 })
+const records = []
+rt.inspect((r) => records.push(r))
+for (let i = 0; i < 20; i++) rt.ingest('event', { type: 'work_orders', id: i % 3, action: 'update', version: i })
+await new Promise((r) => setTimeout(r, 60))
+rt.dispose()
+const { same, plans } = await replayTrace({ version: 1, options: records[0].options, records })
+console.log(JSON.stringify({ same, plans: plans.length, keys: plans[0].plan.invalidate.map((o) => o.queryHash), want: JSON.stringify(docKey('work_orders', 0)) }))
+`)
+  const r = JSON.parse(run('node', ['replay.mjs'], app).trim().split('\n').at(-1))
+  assert.equal(r.same, true)
+  assert.equal(r.plans, 1)
+  assert.equal(r.keys.length, 3)
+  assert.ok(r.keys.includes(r.want))
+})
+
 test('an empty Vite + React app: npm install the tarball, vite build, and the page patches a doc in Chromium', async () => {
   const app = join(dir, 'vite-app')
   mkdirSync(join(app, 'src'), { recursive: true })
@@ -65,7 +88,14 @@ test('an empty Vite + React app: npm install the tarball, vite build, and the pa
     '@tanstack/query-core@5', 'react@19', 'react-dom@19', 'vite@8'], app)
   writeFileSync(join(app, 'index.html'), '<!doctype html><html><body><div id="root"></div><script type="module" src="/src/main.jsx"></script></body></html>')
   copyFileSync(join(root, 'tests/pack/app-main.jsx'), join(app, 'src/main.jsx'))
+  copyFileSync(join(root, 'tests/pack/app-devtools.jsx'), join(app, 'src/devtools.jsx'))
   run(join(app, 'node_modules/.bin/vite'), ['build'], app)
+  // The devtools are a separate entry loaded on demand (import()): the main chunk holds none of them.
+  const assets = readdirSync(join(app, 'dist/assets')).filter((f) => f.endsWith('.js'))
+  const holding = (needle) => assets.filter((f) => readFileSync(join(app, 'dist/assets', f), 'utf8').includes(needle))
+  const entry = readFileSync(join(app, 'dist/index.html'), 'utf8').match(/assets\/([^"]+\.js)/)[1]
+  assert.ok(holding('qw-devtools-toggle').length === 1 && !holding('qw-devtools-toggle').includes(entry), `devtools in their own chunk: ${assets}`)
+  assert.ok(holding('useRealtimeQuery: pass a view').includes(entry), 'querywire/react is in the main chunk')
 
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' }
   const srv = createServer((req, res) => {
@@ -90,7 +120,18 @@ test('an empty Vite + React app: npm install the tarball, vite build, and the pa
     await page.goto(`http://127.0.0.1:${srv.address().port}/`)
     await page.waitForFunction(() => document.querySelector('#out')?.textContent.startsWith('patched'), null, { timeout: 15_000 })
     const text = await page.textContent('#out')
-    assert.match(text, /^patched \| disconnected \| channels doc:work_orders:12,factory:f1$/)
+    assert.match(text, /^patched \| disconnected \| channels doc:work_orders:12,factory:f1 \| fetches 1$/)
+    // The devtools chunk loads when asked for, opens, and shows the patch as a flush.
+    await page.click('#load-devtools')
+    await page.click('[data-testid=qw-devtools-toggle]')
+    await page.waitForSelector('[data-testid=qw-devtools]')
+    await page.evaluate(() => {
+      window.rt.ingest('event', { type: 'work_orders', id: 12, action: 'update', version: 3, changedKeys: ['title'], data: { title: 'patched again' } })
+      window.rt.flush()
+    })
+    await page.waitForSelector('[data-testid=qw-flush]')
+    assert.match(await page.textContent('[data-testid=qw-flush]'), /1 key/)
+    assert.match(await page.textContent('[data-testid=qw-flush-key]'), /^patch\["doc","work_orders","12"\]/)
     assert.deepEqual(errors, [])
   } finally {
     await browser.close()

@@ -7,7 +7,12 @@ import { Centrifuge } from 'centrifuge'
 import { createElement, type ReactNode } from 'react'
 import {
   createRealtime,
+  docKey,
+  listKey,
+  listPrefix,
+  type DocKey,
   type KeyTemplate,
+  type ListKey,
   type Realtime,
   type RealtimeError,
   type RealtimeOptions,
@@ -16,7 +21,8 @@ import {
   type Status,
   type View,
 } from 'querywire'
-import { RealtimeProvider, useRealtime, useRealtimeStatus, useRealtimeSubscription } from 'querywire/react'
+import { RealtimeProvider, useRealtime, useRealtimeQuery, useRealtimeStatus, useRealtimeSubscription, type RealtimeQueryOptions } from 'querywire/react'
+import type { UseQueryResult } from '@tanstack/react-query'
 
 const queryClient = new QueryClient()
 
@@ -127,3 +133,53 @@ export const app = createElement(
 )
 
 void main
+
+// Keys: an app's own union of type names flows through; docKey is a readonly tuple.
+type DocType = 'work_orders' | 'invoices'
+const docType: DocType = 'invoices'
+const k1: readonly ['doc', 'invoices', string] = docKey(docType === 'invoices' ? 'invoices' : 'invoices', 7)
+const k2: DocKey<DocType> = docKey(docType, 'a-uuid')
+const k3: ListKey<'work_orders'> = listKey('work_orders', 'f1', 2)
+const k4: readonly ['list', 'work_orders', string] = listPrefix('work_orders', 7)
+// @ts-expect-error: a doc key is readonly
+k1.push('x')
+// @ts-expect-error: ids are strings or numbers
+docKey('work_orders', { id: 1 })
+// @ts-expect-error: the type names narrow: 'invoices' is not 'work_orders'
+const k5: DocKey<'work_orders'> = docKey('invoices', 1)
+queryClient.invalidateQueries({ queryKey: listPrefix('work_orders', 'f1') })
+void [k1, k2, k3, k4, k5]
+
+// useRealtimeQuery is typed like useQuery: data from queryFn, select, the default key in the queryFn.
+interface Wo { id: number; title: string }
+function RealtimeWorkOrder({ id }: { id: number }): ReactNode {
+  const q: UseQueryResult<Wo, Error> = useRealtimeQuery({
+    view: { kind: 'doc', type: 'work_orders', id },
+    queryFn: async ({ queryKey }) => {
+      const key: readonly ['doc', 'work_orders', string] = queryKey
+      return { id: Number(key[2]), title: 'x' }
+    },
+    staleTime: 1000,
+  })
+  const title: UseQueryResult<string, Error> = useRealtimeQuery({
+    view: { kind: 'doc', type: 'work_orders', id },
+    queryFn: async (): Promise<Wo> => ({ id, title: 'x' }),
+    select: (w) => w.title,
+  })
+  const page = useRealtimeQuery({
+    view: { kind: 'list', type: 'work_orders' },
+    queryKey: listKey('work_orders', 'f1', 2),
+    queryFn: async ({ queryKey }) => ({ page: queryKey[3].page, items: [] as Wo[] }),
+  })
+  const n: number | undefined = page.data?.page
+  // null view: no subscription, and a queryKey is then required
+  useRealtimeQuery({ view: null, queryKey: ['dashboard'], queryFn: async () => 1 })
+  // @ts-expect-error: without a view, a queryKey is required
+  useRealtimeQuery({ view: null, queryFn: async () => 1 })
+  // @ts-expect-error: data is typed: title is a string
+  const wrong: number | undefined = q.data?.title
+  const opts: RealtimeQueryOptions<Wo> = { view: { kind: 'doc', type: 'work_orders', id: 1 }, queryFn: async () => ({ id: 1, title: 'x' }) }
+  void [opts, wrong, n]
+  return `${q.data?.title ?? ''} ${title.data ?? ''}`
+}
+void RealtimeWorkOrder

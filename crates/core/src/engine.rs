@@ -4,9 +4,10 @@
 use crate::adapt::{self, fields::snake_case, Source};
 use crate::config::{parse_scope, Config};
 use crate::error::{Error, ErrorCode};
-use crate::event::{Action, Event, RefetchType, RowEvent};
+use crate::event::{Action, Event, RefetchType, Row, RowEvent};
 use crate::guard::{IdMemory, Verdict, VersionMemory};
-use crate::key::{hash_key, is_canonical_int, js_number_to_string, write_string, write_tape};
+use crate::hold::{Holds, MutationId};
+use crate::key::{hash_key, is_canonical_int, js_number_to_string, tape_text, write_string, write_tape};
 use crate::pending::Pending;
 use crate::plan::FlushPlan;
 use crate::rules::{value_text, RoutedKeys};
@@ -63,6 +64,9 @@ struct State {
     visible: bool,
     /// Keys built for the event being routed.
     keys: RoutedKeys,
+    /// Pending mutations' keys (optimistic updates, crate::hold), and whether ops wait for them.
+    holds: Holds,
+    held: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -85,6 +89,8 @@ impl Engine {
             stats: Stats::default(),
             visible: true,
             keys: RoutedKeys::default(),
+            holds: Holds::default(),
+            held: false,
         };
         st.compile_scope();
         Engine { st, input: Input::default() }
@@ -219,10 +225,32 @@ impl Engine {
         if st.pending.is_empty() {
             return;
         }
-        let plan = st.pending.take_plan();
+        let plan = st.pending.take_plan_holding(&st.holds);
+        // What stayed pending waits for a mutation to settle, not for a window.
+        st.held = !st.pending.is_empty();
         if !plan.is_empty() {
             st.stats.flushes += 1;
             st.plans.push_back(plan);
+        }
+    }
+
+    // ---- optimistic updates (crate::hold) -----------------------------------------------------
+
+    /// A mutation went pending; `keys` is the JSON array of the key prefixes it names (its
+    /// `mutationKey` and `meta.querywire.keys`). Until it settles, operations on queries under them
+    /// wait (CONTRACT "Optimistic updates").
+    pub fn mutation_started(&mut self, id: MutationId, keys: &str) -> Result<(), Error> {
+        let bad = || Error::new(ErrorCode::WrongType, "mutation", "mutation keys must be a JSON array of query keys");
+        let Value::Array(keys) = serde_json::from_str::<Value>(keys).map_err(|_| bad())? else { return Err(bad()) };
+        self.st.holds.start(id, keys);
+        Ok(())
+    }
+
+    /// A mutation settled (or was removed): when operations waited and none is held any more by the
+    /// mutations still pending, they go out now, in one flush.
+    pub fn mutation_settled(&mut self, now: Millis, id: MutationId) {
+        if self.st.holds.settle(id) && self.st.held {
+            self.flush(now);
         }
     }
 
@@ -252,7 +280,16 @@ impl Engine {
 impl State {
     fn compile_scope(&mut self) {
         self.scope = self.config.scope.iter().map(|(k, v)| (k.clone(), snake_case(k), value_text(v))).collect();
-        self.scope_factory = self.config.scope.get("factoryId").map(hash_key);
+        // The list head names the factory as text, like views (`list:<type>:<factoryId>`, views.rs)
+        // and `listKey`: a numeric factory id and its string name one list.
+        self.scope_factory = self.config.scope.get("factoryId").map(|v| match v {
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => {
+                let mut s = String::new();
+                write_string(&mut s, &value_text(v));
+                s
+            }
+            other => hash_key(other),
+        });
     }
 
     /// A canonical event: guards, then routing, then the window.
@@ -349,7 +386,11 @@ impl State {
         match (row.factory_id, &self.scope_factory) {
             (Some(f), _) => {
                 buf.push(',');
-                write_tape(buf, row.row.tape, row.row.text, f);
+                match row.row.tape.kind(f) {
+                    // As text (see `compile_scope`).
+                    Kind::Number | Kind::True | Kind::False => write_string(buf, &tape_text(row.row.tape, row.row.text, f)),
+                    _ => write_tape(buf, row.row.tape, row.row.text, f),
+                }
                 buf.push_str(",{\"page\":1}");
             }
             (None, Some(f)) => {
@@ -364,27 +405,30 @@ impl State {
         self.pending.invalidate(&self.keys.text, false, RefetchType::Active);
     }
 
+    /// Every spelling the event carries must match (CONTRACT "Scope guard": where an event carries
+    /// the field in more than one accepted spelling, any one that differs drops it; issue 11): the
+    /// event's `factoryId`, each spelling on every object of the row, and on the event object beside
+    /// it. An event that does not say cannot be judged; it is kept.
     fn in_scope(&self, row: &RowEvent<'_>) -> bool {
         let (tape, text) = (row.row.tape, row.row.text);
+        let outer = Row::new(tape, text, row.outer, None);
         self.scope.iter().all(|(name, snake, want)| {
-            let got = if name == "factoryId" { row.factory_id } else { None }.or_else(|| row.row.field(name, snake));
-            match got {
-                None => true, // an event that does not say cannot be judged; it is kept
-                Some(v) => match tape.kind(v) {
-                    Kind::Str | Kind::StrEscaped => tape.str_eq(text, v, want),
-                    Kind::Number => {
-                        let raw = tape.raw(text, v);
-                        if is_canonical_int(raw) {
-                            raw == want
-                        } else {
-                            js_number_to_string(tape.f64(text, v).unwrap_or(0.0)) == *want
-                        }
+            let factory = if name == "factoryId" { row.factory_id } else { None };
+            let mut got = factory.into_iter().chain(row.row.spellings(name, snake)).chain(outer.spellings(name, snake));
+            got.all(|v| match tape.kind(v) {
+                Kind::Str | Kind::StrEscaped => tape.str_eq(text, v, want),
+                Kind::Number => {
+                    let raw = tape.raw(text, v);
+                    if is_canonical_int(raw) {
+                        raw == want
+                    } else {
+                        js_number_to_string(tape.f64(text, v).unwrap_or(0.0)) == *want
                     }
-                    Kind::True => want == "true",
-                    Kind::False => want == "false",
-                    _ => false,
-                },
-            }
+                }
+                Kind::True => want == "true",
+                Kind::False => want == "false",
+                _ => false,
+            })
         })
     }
 

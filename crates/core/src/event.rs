@@ -104,6 +104,18 @@ impl<'a> Row<'a> {
     pub fn field(&self, name: &str, snake: &str) -> Option<u32> {
         self.get(name).or_else(|| if snake != name { self.get(snake) } else { None })
     }
+
+    /// Every non-null value of a scope field, under either spelling, in every object of the row:
+    /// the scope guard drops an event when any one differs from the scope (issue 11), so nothing
+    /// here stops at the first match as [`Row::get`] does.
+    pub fn spellings<'s>(&'s self, name: &'s str, snake: &'s str) -> impl Iterator<Item = u32> + 's {
+        let n = if snake == name { 1 } else { 2 };
+        self.objs
+            .into_iter()
+            .flatten()
+            .flat_map(move |o| [name, snake].into_iter().take(n).filter_map(move |k| self.tape.get(self.text, o, k)))
+            .filter(move |&v| self.tape.kind(v) != Kind::Null)
+    }
 }
 
 /// Which fields changed, as (name, value) node pairs on the tape, when the source names them.
@@ -128,6 +140,9 @@ pub struct RowEvent<'a> {
     pub event_id: Option<String>,
     /// The event's `factoryId`/`factory_id` node, for the list key.
     pub factory_id: Option<u32>,
+    /// The event object beside its row when the row does not include it (an envelope's own fields):
+    /// its scope spellings are judged too.
+    pub outer: Option<u32>,
 }
 
 /// A direct invalidation (`'invalidate'` source, Centrifugo `{ event: 'invalidate' }`).

@@ -36,10 +36,12 @@
 
 pub mod adapt;
 pub mod config;
+pub mod connector;
 pub mod engine;
 pub mod error;
 pub mod event;
 pub mod guard;
+pub mod hold;
 pub mod hash;
 pub mod key;
 pub mod link;

@@ -10,6 +10,7 @@
 
 use crate::event::RefetchType;
 use crate::hash::{hash_str, FxMap};
+use crate::hold::{Holds, Verdict};
 use crate::plan::{FlushPlan, InvalidateOp, KeyRef, RefetchOp};
 use crate::scan::Tape;
 
@@ -320,12 +321,31 @@ impl Pending {
     /// a prefix and refetches at least as much), patches of keys that an active refetch covers, and
     /// refetches that an invalidation already refetches are left out.
     pub fn take_plan(&mut self) -> FlushPlan {
+        self.take_plan_holding(&Holds::default())
+    }
+
+    /// [`Pending::take_plan`] while mutations are pending (crate::hold): an op that `holds` holds
+    /// stays pending; an op broader than some holds goes out with their keys in the plan's `hold`
+    /// (the shim leaves the queries under them alone) and a copy of it on each stays pending.
+    pub fn take_plan_holding(&mut self, holds: &Holds) -> FlushPlan {
+        let judge = |keys: &Keys, id: KeyId, exact: bool| {
+            if holds.is_empty() { Verdict::Free } else { holds.judge_hash(keys.text(id), exact) }
+        };
+        let mut kept = Kept::default();
         let mut plan = FlushPlan::default();
         plan.reset = std::mem::take(&mut self.keys.reset);
         for i in 0..self.inv_order.len() {
             let id = self.inv_order[i];
             let s = self.slots[id as usize];
             let (exact, refetch_type) = (s.inv & EXACT != 0, bits_rt(s.inv));
+            match judge(&self.keys, id, exact) {
+                Verdict::Held => {
+                    kept.inv.push((self.keys.text(id).to_string(), exact, refetch_type));
+                    continue;
+                }
+                Verdict::Split(under) => kept.split(&mut plan, under, Some(refetch_type)),
+                Verdict::Free => {}
+            }
             if !self.covered(id, exact, refetch_type, false) {
                 let key = self.key_ref(&mut plan, id);
                 plan.invalidate.push(InvalidateOp { key, exact, refetch_type });
@@ -333,6 +353,18 @@ impl Pending {
         }
         for i in 0..self.patches.len() {
             let acc = self.patches[i];
+            if judge(&self.keys, acc.key, true) == Verdict::Held {
+                let mut fields = Vec::new();
+                let mut f = acc.first;
+                while f != NONE {
+                    let fl = self.fields[f as usize];
+                    let text = |(a, b): (u32, u32)| self.field_text[a as usize..b as usize].to_string();
+                    fields.push((text(fl.name), text(fl.value)));
+                    f = fl.next;
+                }
+                kept.patch.push((self.keys.text(acc.key).to_string(), fields, acc.version));
+                continue;
+            }
             if self.covered(acc.key, true, RefetchType::Active, true) {
                 continue;
             }
@@ -351,12 +383,33 @@ impl Pending {
         for i in 0..self.refetch_order.len() {
             let id = self.refetch_order[i];
             let exact = self.slots[id as usize].refetch & EXACT != 0;
+            match judge(&self.keys, id, exact) {
+                Verdict::Held => {
+                    kept.refetch.push((self.keys.text(id).to_string(), exact));
+                    continue;
+                }
+                Verdict::Split(under) => kept.split(&mut plan, under, None),
+                Verdict::Free => {}
+            }
             if !self.covered(id, exact, RefetchType::Active, true) {
                 let key = self.key_ref(&mut plan, id);
                 plan.refetch.push(RefetchOp { key, exact });
             }
         }
         self.reset();
+        // What waits goes back in, merged as any new op would be.
+        for (hash, exact, rt) in kept.inv {
+            self.invalidate(&hash, exact, rt);
+        }
+        for (hash, fields, version) in kept.patch {
+            self.patch(&hash, fields, version);
+        }
+        for (hash, exact) in kept.refetch {
+            self.refetch(&hash, exact);
+        }
+        if plan.is_empty() {
+            plan.hold.clear();
+        }
         plan
     }
 
@@ -380,6 +433,31 @@ impl Pending {
         if self.keys.len() > KEY_CAPACITY {
             self.keys.clear();
             self.slots.clear();
+        }
+    }
+}
+
+/// Ops a flush keeps back for pending mutations, as hashes and texts (re-added after the reset).
+#[derive(Default)]
+struct Kept {
+    inv: Vec<(String, bool, RefetchType)>,
+    patch: Vec<(String, Vec<(String, String)>, Option<f64>)>,
+    refetch: Vec<(String, bool)>,
+}
+
+impl Kept {
+    /// An op broader than holds: it goes out, the hold keys are named in the plan, and a copy of the
+    /// op on each hold key waits (an invalidation with `refetch_type`, or a refetch when `None`).
+    fn split(&mut self, plan: &mut FlushPlan, under: Vec<serde_json::Value>, refetch_type: Option<RefetchType>) {
+        for key in under {
+            let hash = crate::key::hash_key(&key);
+            match refetch_type {
+                Some(rt) => self.inv.push((hash.clone(), false, rt)),
+                None => self.refetch.push((hash.clone(), false)),
+            }
+            if !plan.hold.contains(&hash) {
+                plan.hold.push(hash);
+            }
         }
     }
 }
@@ -462,5 +540,34 @@ mod tests {
         let ends: Vec<&str> = k.ends(a).iter().map(|&e| &k.text(a)[..e as usize]).collect();
         assert_eq!(ends, [r#"["list""#, r#"["list","wo""#, r#"["list","wo","f1""#, r#"["list","wo","f1",{"page":1}"#]);
         assert_eq!(k.find(r#"["list"]"#), None);
+    }
+
+    #[test]
+    fn held_ops_stay_pending_and_broader_ones_name_the_hold() {
+        let mut holds = Holds::default();
+        holds.start(1, vec![json!(["doc", "wo", "1"])]);
+        let mut p = Pending::default();
+        p.invalidate(&h(json!(["doc", "wo", "1"])), false, RefetchType::Active);
+        p.patch(&h(json!(["doc", "wo", "1"])), [("title", "\"x\"")], Some(2.0));
+        p.invalidate(&h(json!(["doc", "wo", "2"])), false, RefetchType::Active);
+        p.invalidate(&h(json!(["doc"])), false, RefetchType::All);
+        p.refetch(&h(json!(["doc", "wo", "1"])), false);
+        let plan = p.take_plan_holding(&holds);
+        let keys: Vec<_> = plan.invalidate.iter().map(|o| plan.hash(&o.key).to_string()).collect();
+        // ["doc"] covers ["doc","wo","2"]; it goes out, leaving the held doc alone.
+        assert_eq!(keys, vec![h(json!(["doc"]))]);
+        assert!(plan.patch.is_empty() && plan.refetch.is_empty());
+        assert_eq!(plan.hold, vec![h(json!(["doc", "wo", "1"]))]);
+        assert!(!p.is_empty(), "the held doc's ops wait");
+        // Still held: nothing goes out.
+        assert!(p.take_plan_holding(&holds).is_empty());
+        holds.settle(1);
+        let plan = p.take_plan();
+        let keys: Vec<_> = plan.invalidate.iter().map(|o| (plan.hash(&o.key).to_string(), o.refetch_type)).collect();
+        // The doc's own invalidation and the copy of ["doc"] on it merge: one op, refetching `all`.
+        assert_eq!(keys, vec![(h(json!(["doc", "wo", "1"])), RefetchType::All)]);
+        assert!(plan.patch.is_empty(), "the patch is covered by the invalidation of its doc");
+        assert!(plan.hold.is_empty());
+        assert!(p.is_empty());
     }
 }

@@ -51,6 +51,9 @@ pub struct FlushPlan {
     text: String,
     /// Per patch field: name span, raw JSON value span.
     fields: Vec<((u32, u32), (u32, u32))>,
+    /// Hashes of keys that pending mutations hold (crate::hold): no op of this plan touches a query
+    /// under them (their ops wait in `Pending`).
+    pub hold: Vec<String>,
 }
 
 impl FlushPlan {
@@ -121,6 +124,7 @@ impl FlushPlan {
     /// u32 n, then n × { u32 id, u8 flags (1 exact, 2 active, 4 inactive) }     invalidate
     /// u32 n, then n × { u32 id, f64 version (NaN = none), u32 len, len bytes: the fields as a JSON object }   patch
     /// u32 n, then n × { u32 id, u8 flags (1 exact) }                           refetch
+    /// u32 n, then n × { u32 len, len bytes: a held key's hash }                hold (optimistic updates)
     /// ```
     pub fn encode(&self, out: &mut Vec<u8>) {
         let u32_ = |out: &mut Vec<u8>, x: u32| out.extend_from_slice(&x.to_le_bytes());
@@ -174,6 +178,11 @@ impl FlushPlan {
         for o in &self.refetch {
             u32_(out, o.key.id);
             out.push(u8::from(o.exact));
+        }
+        u32_(out, self.hold.len() as u32);
+        for h in &self.hold {
+            u32_(out, h.len() as u32);
+            out.extend_from_slice(h.as_bytes());
         }
     }
 }

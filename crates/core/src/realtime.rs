@@ -3,16 +3,23 @@
 //! the glue never decides anything: a `seq` gap or a reconnect becomes a refetch of the right
 //! views' keys here, a view change becomes subscribe frames here, a polling tick becomes a refetch.
 //!
+//! A JS-held connector (supabase-js, centrifuge-js) is a [`Connector`]: its facts come in through
+//! `connector_*`, and the channels it must open and close go out as [`Output::OpenChannel`] /
+//! [`Output::CloseChannel`], tagged with the connector's id.
+//!
 //! Run loop (as for every part of the core): after any input, drain [`Realtime::poll_output`], then
 //! arm one timer for [`Realtime::poll_timeout`] and call [`Realtime::handle_timeout`] when it fires.
 
+use crate::adapt::fields::snake_case;
+use crate::connector::{ChannelFact, ChannelSpec, ClientState, Connector, ConnectorOptions, ConnectorOutput};
 use crate::engine::{Engine, Ingested};
 use crate::error::{Error, ErrorCode};
+use crate::link::polling::Poller;
 use crate::link::{Intent, Link, LinkConfig, LinkOutput, Priority, RecoverScope, SeqCheck, Status, Transport};
 use crate::plan::FlushPlan;
 use crate::rules::value_text;
 use crate::share::{Role, Share, Shared};
-use crate::views::{ChannelDiff, View, ViewHandle, Views};
+use crate::views::{View, ViewHandle, Views};
 use crate::wire::{self, Frame, FrameError};
 use crate::Millis;
 use serde_json::{Map, Value};
@@ -23,8 +30,10 @@ use std::collections::{BTreeSet, VecDeque};
 pub enum Output {
     /// Apply to the QueryClient.
     Plan(FlushPlan),
-    /// Channels to open / close on a JS-held transport (supabase-js, centrifuge-js).
-    Channels(ChannelDiff),
+    /// Open this channel on the JS-held connector with this id (`Realtime::attach_connector`).
+    OpenChannel(u32, ChannelSpec),
+    /// Release this channel's handle on connector `id`, then report `ChannelFact::Left`.
+    CloseChannel(u32, String),
     /// Open the transport (fetch a fresh token first), then report `transport_open`/`transport_close`.
     Connect,
     /// Close the transport without reporting its close.
@@ -42,6 +51,9 @@ pub struct Realtime {
     engine: Engine,
     views: Views,
     link: Option<Link>,
+    /// The attached JS-held connector and its id (a late fact of a detached connector carries an
+    /// old id and is ignored).
+    connector: Option<(u32, Connector)>,
     /// The `createRealtime` options, the base every connection's options are merged over.
     options: Map<String, Value>,
     transport_name: &'static str,
@@ -52,6 +64,9 @@ pub struct Realtime {
     /// Channels whose views need a refetch, held while the link still waits for other channels'
     /// `recovered` answers (one frame per channel): released together, each view refetches once.
     held_recovery: Vec<String>,
+    /// Polls the active views while a JS-held connector reports its socket down (`link::polling`,
+    /// the rules our own transport's Link follows).
+    connector_poll: Poller,
     status: Status,
     outputs: VecDeque<Output>,
     /// `shareConnection`: this tab's part in a connection shared by the tabs of an origin (`None`:
@@ -68,11 +83,16 @@ impl Realtime {
             engine,
             views: Views::new(factory),
             link: None,
+            connector: None,
             options: options.as_object().cloned().unwrap_or_default(),
             transport_name: "websocket",
             visible: true,
             sync_at: None,
             held_recovery: Vec::new(),
+            connector_poll: Poller::new(
+                options.get("pollingMs").and_then(Value::as_f64).map(|ms| ms.max(0.0) as u64),
+                options.get("seed").and_then(Value::as_u64).unwrap_or(now ^ 0x6a09_e667_f3bc_c909),
+            ),
             status: Status::Disconnected,
             outputs: VecDeque::new(),
             share: None,
@@ -184,17 +204,53 @@ impl Realtime {
         Ok(())
     }
 
-    /// Refetch the views of `channel` (or of every open view) once: a JS-held transport (supabase-js,
-    /// centrifuge-js) came back and could not replay what it missed.
-    pub fn recover(&mut self, now: Millis, channel: Option<&str>) {
-        let keys = match channel {
-            Some(ch) => self.views.keys_for_channel(ch),
-            None => self.views.active_keys(),
+    // ---- a JS-held connector ----------------------------------------------------------------------
+
+    /// Attaches a JS-held connector under the caller's `id` (replacing any other, which is dropped
+    /// without further outputs: its JS side releases its own handles); it is told to open the
+    /// channels the views need on the next tick. Facts carrying another id are ignored, so give each attach a
+    /// new one. `tables`/`filter`: see [`ConnectorOptions`].
+    pub fn attach_connector(&mut self, now: Millis, id: u32, tables: Vec<String>, filter: Option<String>) {
+        let opts = ConnectorOptions {
+            tables,
+            filter,
+            id_column: self.engine.config().primary_key.first().cloned().unwrap_or_else(|| "id".into()),
+            scope_column: snake_case("factoryId"),
         };
-        if !keys.is_empty() {
-            self.engine.refetch(now, keys);
+        // Its channels open on the next tick, like any channel change: the connector's JS side has
+        // returned from attaching by then.
+        self.connector = Some((id, Connector::new(opts)));
+        self.sync_at.get_or_insert(now);
+        self.drive(now);
+    }
+
+    /// The app disconnected connector `id`: every channel it holds is closed, status `disconnected`.
+    pub fn detach_connector(&mut self, now: Millis, id: u32) {
+        if let Some(c) = self.connector_mut(id) {
+            c.detach();
+            self.drive(now);
+            self.connector = None;
+        }
+    }
+
+    /// A fact about one of connector `id`'s channels.
+    pub fn connector_channel(&mut self, now: Millis, id: u32, channel: &str, fact: ChannelFact) {
+        if let Some((_, c)) = self.connector.as_mut().filter(|(i, _)| *i == id) {
+            c.handle_channel(now, channel, fact, &self.views);
         }
         self.drive(now);
+    }
+
+    /// Connector `id`'s client state.
+    pub fn connector_client(&mut self, now: Millis, id: u32, state: ClientState) {
+        if let Some((_, c)) = self.connector.as_mut().filter(|(i, _)| *i == id) {
+            c.handle_client(now, state, &self.views);
+        }
+        self.drive(now);
+    }
+
+    fn connector_mut(&mut self, id: u32) -> Option<&mut Connector> {
+        self.connector.as_mut().filter(|(i, _)| *i == id).map(|(_, c)| c)
     }
 
     // ---- the transport --------------------------------------------------------------------------
@@ -213,8 +269,8 @@ impl Realtime {
         if let Some(b) = merged.get("backoff").filter(|v| !v.is_null()) {
             let [initial, max, attempts] = uint_fields(b, "backoff", &["initialMs", "maxMs", "maxAttempts"]).map_err(bad)?;
             let d = &mut cfg.backoff;
-            d.initial_ms = initial.unwrap_or(d.initial_ms);
-            d.max_ms = max.unwrap_or(d.max_ms);
+            d.initial_ms = initial.map_or(d.initial_ms, clamp_ms);
+            d.max_ms = max.map_or(d.max_ms, clamp_ms);
             if let Some(a) = attempts {
                 d.max_attempts = u32::try_from(a).map_err(|_| bad("backoff.maxAttempts is too large".into()))?;
             }
@@ -222,14 +278,14 @@ impl Realtime {
         if let Some(h) = merged.get("heartbeat").filter(|v| !v.is_null()) {
             let [interval, timeout] = uint_fields(h, "heartbeat", &["intervalMs", "timeoutMs"]).map_err(bad)?;
             let d = &mut cfg.heartbeat;
-            d.interval_ms = interval.unwrap_or(d.interval_ms);
-            d.timeout_ms = timeout.unwrap_or(d.timeout_ms);
+            d.interval_ms = interval.map_or(d.interval_ms, clamp_ms);
+            d.timeout_ms = timeout.map_or(d.timeout_ms, clamp_ms);
         }
         if let Some(e) = merged.get("enabled").filter(|v| !v.is_null()) {
             cfg.enabled = e.as_bool().ok_or_else(|| bad("enabled must be a boolean".into()))?;
         }
         if let Some(p) = merged.get("pollingMs").filter(|v| !v.is_null()) {
-            cfg.polling_ms = Some(p.as_f64().filter(|x| *x >= 0.0).ok_or_else(|| bad("pollingMs must be a number".into()))? as u64);
+            cfg.polling_ms = Some(clamp_ms(p.as_f64().filter(|x| *x >= 0.0).ok_or_else(|| bad("pollingMs must be a number".into()))? as u64));
         }
         cfg.seed = merged.get("seed").and_then(Value::as_u64).unwrap_or(now ^ 0x9e37_79b9_7f4a_7c15);
         cfg.transport = transport;
@@ -294,6 +350,7 @@ impl Realtime {
     /// `document.visibilityState`: the engine flushes on visible, the link checks its socket.
     pub fn set_visible(&mut self, now: Millis, visible: bool) {
         self.visible = visible;
+        self.connector_poll.set_visible(now, visible);
         self.engine.set_visible(now, visible);
         if let Some(l) = self.link.as_mut() {
             l.set_visible(now, visible);
@@ -301,9 +358,10 @@ impl Realtime {
         self.drive(now);
     }
 
-    /// Reports a status from a JS-held transport (supabase-js, centrifuge-js).
+    /// A status from outside the link: what a JS-held connector's facts add up to
+    /// (`connector.rs`). Every connector status enters here.
     pub fn external_status(&mut self, now: Millis, status: Status) {
-        self.set_status(status);
+        self.apply_external_status(now, status);
         self.drive(now);
     }
 
@@ -402,15 +460,7 @@ impl Realtime {
         }
         let keys = match channels {
             None => self.views.active_keys(),
-            Some(chs) => {
-                let mut keys: Vec<Value> = Vec::new();
-                for k in chs.iter().flat_map(|c| self.views.keys_for_channel(c)) {
-                    if !keys.contains(&k) {
-                        keys.push(k);
-                    }
-                }
-                keys
-            }
+            Some(chs) => self.views.keys_for_channels(chs),
         };
         if !keys.is_empty() {
             self.engine.refetch(now, keys);
@@ -462,10 +512,21 @@ impl Realtime {
         }
     }
 
+    fn apply_external_status(&mut self, now: Millis, status: Status) {
+        self.set_status(status);
+        self.connector_poll.follow(now, status, self.visible);
+    }
+
     // ---- time -----------------------------------------------------------------------------------
 
     pub fn poll_timeout(&self) -> Option<Millis> {
-        [self.engine.poll_timeout(), self.link.as_ref().and_then(Link::poll_timeout), self.sync_at]
+        [
+            self.engine.poll_timeout(),
+            self.link.as_ref().and_then(Link::poll_timeout),
+            self.connector.as_ref().and_then(|(_, c)| c.poll_timeout()),
+            self.sync_at,
+            self.connector_poll.next(),
+        ]
             .into_iter()
             .flatten()
             .min()
@@ -476,10 +537,27 @@ impl Realtime {
             self.sync_at = None;
             self.sync_channels(now);
         }
+        if let Some((_, c)) = self.connector.as_mut() {
+            c.handle_timeout(now, &self.views);
+        }
+        if self.connector_poll.fire(now, self.visible) {
+            self.refetch_active(now);
+        }
         self.engine.handle_timeout(now);
         if let Some(l) = self.link.as_mut() {
             l.handle_timeout(now);
         }
+        self.drive(now);
+    }
+
+    /// A mutation went pending with these key prefixes (JSON array): see [`Engine::mutation_started`].
+    pub fn mutation_started(&mut self, id: crate::hold::MutationId, keys: &str) -> Result<(), Error> {
+        self.engine.mutation_started(id, keys)
+    }
+
+    /// A mutation settled: what waited for it goes out now (see [`Engine::mutation_settled`]).
+    pub fn mutation_settled(&mut self, now: Millis, id: crate::hold::MutationId) {
+        self.engine.mutation_settled(now, id);
         self.drive(now);
     }
 
@@ -489,9 +567,13 @@ impl Realtime {
         self.drive(now);
     }
 
-    /// Flushes, then stops the transport and polling (`rt.dispose()`).
+    /// Flushes, then stops the transport, polling and the connector (`rt.dispose()`).
     pub fn dispose(&mut self, now: Millis) {
+        self.connector_poll.stop();
         self.engine.flush(now);
+        if let Some(id) = self.connector.as_ref().map(|(id, _)| *id) {
+            self.detach_connector(now, id);
+        }
         self.disconnect(now);
     }
 
@@ -499,6 +581,21 @@ impl Realtime {
 
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
+    }
+
+    /// Queues an error for `onError` behind the outputs already waiting, so the glue reports bad
+    /// input in order with everything else, from its one drain loop.
+    pub fn report_error(&mut self, e: Error) {
+        self.outputs.push_back(Output::Error(e));
+    }
+
+    /// Refetches every active view's queries once (through the window, so a recovery and a poll
+    /// that meet refetch each key once).
+    fn refetch_active(&mut self, now: Millis) {
+        let keys = self.views.active_keys();
+        if !keys.is_empty() {
+            self.engine.refetch(now, keys);
+        }
     }
 
     fn set_status(&mut self, s: Status) {
@@ -517,13 +614,14 @@ impl Realtime {
             self.drain_link(now, &mut l);
             self.link = Some(l);
         }
+        self.drain_connector(now);
         while let Some(p) = self.engine.poll_plan() {
             self.outputs.push_back(Output::Plan(p));
         }
     }
 
-    /// Hands the net change of the channel set to the link (subscribe/unsubscribe frames) and to
-    /// JS-held connectors.
+    /// Hands a changed channel set to the link (subscribe/unsubscribe frames) and to the connector
+    /// (channels to open and close).
     fn sync_channels(&mut self, now: Millis) {
         let diff = self.views.poll_channels();
         if self.share.is_some() {
@@ -533,6 +631,8 @@ impl Realtime {
             if let Some(share) = self.share.as_mut() {
                 if let Some(local) = local {
                     share.set_local(local);
+                    // This tab's set changed: the shim announces it to the other tabs.
+                    self.outputs.push_back(Output::Share(Shared::LocalChannels));
                 }
                 share.retain_seen(&channels);
             }
@@ -544,8 +644,29 @@ impl Realtime {
                 l.set_channels(now, self.views.channels());
             }
         }
-        if let Some(diff) = diff {
-            self.outputs.push_back(Output::Channels(diff));
+        // Always: the connector may have attached after the last diff; an unchanged set is a no-op.
+        if let Some((_, c)) = self.connector.as_mut() {
+            c.set_wanted(now, self.views.channels(), &self.views);
+        }
+    }
+
+    fn drain_connector(&mut self, now: Millis) {
+        let Some(id) = self.connector.as_ref().map(|(id, _)| *id) else { return };
+        while let Some(out) = self.connector.as_mut().and_then(|(_, c)| c.poll_output()) {
+            match out {
+                ConnectorOutput::Open(spec) => self.outputs.push_back(Output::OpenChannel(id, spec)),
+                ConnectorOutput::Close(name) => self.outputs.push_back(Output::CloseChannel(id, name)),
+                ConnectorOutput::Status(s) => self.apply_external_status(now, s),
+                ConnectorOutput::Recover(chs) => {
+                    let keys = self.views.keys_for_channels(&chs);
+                    if !keys.is_empty() {
+                        self.engine.refetch(now, keys);
+                    }
+                }
+            }
+        }
+        while let Some(p) = self.engine.poll_plan() {
+            self.outputs.push_back(Output::Plan(p));
         }
     }
 
@@ -579,12 +700,7 @@ impl Realtime {
         if !self.held_recovery.is_empty() && !l.is_recovering() {
             let chs = std::mem::take(&mut self.held_recovery);
             self.share_out(Shared::Recover(Some(chs.clone())));
-            let mut keys: Vec<Value> = Vec::new();
-            for k in chs.iter().flat_map(|c| self.views.keys_for_channel(c)) {
-                if !keys.contains(&k) {
-                    keys.push(k);
-                }
-            }
+            let keys = self.views.keys_for_channels(&chs);
             if !keys.is_empty() {
                 self.engine.refetch(now, keys);
             }
@@ -593,6 +709,15 @@ impl Realtime {
             self.outputs.push_back(Output::Plan(p));
         }
     }
+}
+
+/// Longest duration a connection option may ask for: one day. Larger values (up to `u64::MAX`,
+/// which JS can send) are clamped, so no later sum or `± 10 %` of them can overflow (issue 10:
+/// `backoff.maxMs` near `u64::MAX` overflowed in the polling retry).
+const MAX_OPTION_MS: u64 = 86_400_000;
+
+fn clamp_ms(ms: u64) -> u64 {
+    ms.min(MAX_OPTION_MS)
 }
 
 /// The named fields of option object `v` (others ignored), each absent or a non-negative integer.

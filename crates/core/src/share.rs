@@ -40,6 +40,8 @@ pub enum Shared {
     /// channel, e.g. a polling tick or a reconnect nothing could replay); each tab refetches its
     /// own views of them once.
     Recover(Option<Vec<String>>),
+    /// Any role: this tab's own channel set changed; the shim announces it to the other tabs.
+    LocalChannels,
 }
 
 /// The sharing state of one engine.

@@ -24,7 +24,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 
 /// A handle returned by [`Views::subscribe`]; releasing it twice is a no-op, which is what makes the
@@ -32,39 +31,38 @@ use serde_json::{json, Value};
 pub type ViewHandle = u64;
 
 /// What a mounted component shows; the unit that is reference counted and mapped to channels and keys.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum View {
     /// One document, `{ kind: 'doc', type, id }`; `id` is kept as text (`String(id)` in JS) so
     /// `12` and `"12"` are the same view, as they are the same `['doc', type, '12']` query.
     Doc {
         /// The table / event type, e.g. `work_orders`.
-        #[serde(rename = "type")]
         ty: String,
         /// The document id as text.
-        #[serde(deserialize_with = "id_as_text")]
         id: String,
     },
     /// The list of one type in the current scope, `{ kind: 'list', type }`.
     List {
         /// The table / event type, e.g. `work_orders`.
-        #[serde(rename = "type")]
         ty: String,
     },
 }
 
-/// Accepts a JSON string or number for a doc id and keeps its text, like JS `String(id)`.
-fn id_as_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    match Value::deserialize(d)? {
-        Value::String(s) => Ok(s),
-        Value::Number(n) => Ok(n.to_string()),
-        other => Err(serde::de::Error::custom(format!(
-            "a view id must be a string or a number, got {other}"
-        ))),
-    }
-}
-
 impl View {
+    /// The shipped reader of `rt.subscribe(view)`: the glue hands over the JS object's `kind`,
+    /// `type` and `id` (a number already as JS `String(id)` text), and this decides what is a view.
+    pub fn from_parts(kind: Option<&str>, ty: Option<String>, id: Option<String>) -> Result<View, &'static str> {
+        let ty = ty.filter(|t| !t.is_empty());
+        match (kind, ty) {
+            (Some("doc"), Some(ty)) => match id.filter(|i| !i.is_empty()) {
+                Some(id) => Ok(View::Doc { ty, id }),
+                None => Err("a doc view needs an id (string or number)"),
+            },
+            (Some("list"), Some(ty)) => Ok(View::List { ty }),
+            _ => Err("a view is { kind: 'doc', type, id } or { kind: 'list', type }"),
+        }
+    }
+
     /// Builds a doc view; a convenience for the glue and tests.
     pub fn doc(ty: impl Into<String>, id: impl Into<String>) -> View {
         View::Doc { ty: ty.into(), id: id.into() }
@@ -92,6 +90,18 @@ impl View {
             (View::List { ty }, None) => json!(["list", ty]),
         }
     }
+}
+
+/// What a channel name stands for: the one place that knows, so nothing re-parses a name
+/// (a connector's default filters ask here, `connector.rs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChannelMeaning {
+    /// `doc:<type>:<id>`.
+    Doc { ty: String, id: String },
+    /// `list:<type>:<factoryId>`, or `list:<type>` without a scope factory.
+    List { ty: String, factory: Option<String> },
+    /// `factory:<factoryId>`.
+    Factory(String),
 }
 
 /// Channels to open and to close since the last [`Views::poll_channels`], so a transport that
@@ -197,6 +207,25 @@ impl Views {
         let close = self.reported.difference(&now).cloned().collect();
         self.reported = now;
         Some(ChannelDiff { open, close })
+    }
+
+    /// What an open channel stands for (`None` for a name no open view uses).
+    pub fn meaning(&self, channel: &str) -> Option<ChannelMeaning> {
+        let factory = self.factory();
+        if let Some(f) = factory {
+            if channel == factory_channel(f) && !self.counts.is_empty() {
+                return Some(ChannelMeaning::Factory(f.to_string()));
+            }
+        }
+        self.counts.keys().find(|v| v.channel(factory) == channel).map(|v| match v {
+            View::Doc { ty, id } => ChannelMeaning::Doc { ty: ty.clone(), id: id.clone() },
+            View::List { ty } => ChannelMeaning::List { ty: ty.clone(), factory: factory.map(str::to_string) },
+        })
+    }
+
+    /// The keys a recovery of these channels refetches, each once (see [`Views::keys_for_channel`]).
+    pub fn keys_for_channels<'a>(&self, channels: impl IntoIterator<Item = &'a String>) -> Vec<Value> {
+        dedup(channels.into_iter().flat_map(|c| self.keys_for_channel(c)))
     }
 
     /// Every open view's query key prefix, distinct: what polling and a full recovery refetch.

@@ -40,11 +40,14 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn config() -> impl Strategy<Value = LinkConfig> {
-    (any::<u64>(), any::<bool>(), any::<bool>(), 0u64..3_000, 1u32..4, prop::option::of(0u64..100_000))
-        .prop_map(|(seed, sse, enabled, initial, attempts, polling_ms)| {
+    // `max_ms` up to u64::MAX: no option value may overflow the backoff arithmetic.
+    let max_ms = prop_oneof![0u64..20_000, any::<u64>(), Just(u64::MAX)];
+    (any::<u64>(), any::<bool>(), any::<bool>(), 0u64..3_000, 1u32..4, prop::option::of(0u64..100_000), max_ms)
+        .prop_map(|(seed, sse, enabled, initial, attempts, polling_ms, max_ms)| {
             let mut cfg = LinkConfig { seed, enabled, polling_ms, ..LinkConfig::default() };
             cfg.transport = if sse { Transport::Sse } else { Transport::Ws };
             cfg.backoff.initial_ms = initial;
+            cfg.backoff.max_ms = max_ms;
             cfg.backoff.max_attempts = attempts;
             cfg.heartbeat.interval_ms = initial / 2;
             cfg.heartbeat.timeout_ms = initial / 3;

@@ -184,39 +184,57 @@ fn close_4001_is_final_with_an_unauthorized_error() {
 
 #[test]
 fn enabled_false_polls_active_views_from_creation() {
-    let mut h = H::new(json!({ "enabled": false, "scope": { "factoryId": "f1" } }));
+    let mut h = H::new(json!({ "enabled": false, "seed": 7, "scope": { "factoryId": "f1" } }));
     h.rt.subscribe(0, View::doc("wo", "1"));
     h.drain();
     assert_eq!(h.rt.status(), Status::Polling);
-    h.advance(3_999);
-    assert!(H::refetched(&h.take()).is_empty(), "the first poll comes one interval after polling starts");
-    h.advance(2_002);
-    assert_eq!(H::refetched(&h.take()), vec![json!(["doc", "wo", "1"])]);
-    h.advance(60_000);
-    let n = H::refetched(&h.take()).len();
-    assert!((9..=15).contains(&n), "about every 5 s: {n} polls in 60 s");
+    let mut polls = vec![];
+    while h.now < 60_000 {
+        h.advance(1);
+        if !H::refetched(&h.take()).is_empty() {
+            polls.push(h.now);
+        }
+    }
+    // Seed 7 (polls draw from their own stream, link/polling.rs): every 5 s ± 1 s, the first one
+    // interval after polling starts (the clock is virtual and the jitter seeded, so the times are exact).
+    assert_eq!(polls, [5135, 10335, 15615, 20920, 26496, 31012, 35510, 40196, 45978, 50275, 55082, 59433]);
+    assert!(polls.windows(2).all(|w| (4_000..=6_000).contains(&(w[1] - w[0]))));
 }
 
 #[test]
 fn unsubscribe_closes_channels_and_set_scope_moves_them() {
     let mut h = H::new(json!({ "scope": { "factoryId": "f1" } }));
+    let id = 7;
+    h.rt.attach_connector(0, id, vec!["wo".into()], None);
     let a = h.rt.subscribe(0, View::list("wo"));
     let b = h.rt.subscribe(0, View::list("wo"));
     h.advance(0); // channels sync on the next tick
-    let opened: Vec<_> = h.take().into_iter().filter_map(|o| if let Output::Channels(d) = o { Some(d) } else { None }).collect();
-    assert_eq!(opened.len(), 1);
-    assert_eq!(opened[0].open, vec!["factory:f1".to_string(), "list:wo:f1".to_string()]);
+    let names = |out: Vec<Output>| -> (Vec<String>, Vec<String>) {
+        let mut open = vec![];
+        let mut close = vec![];
+        for o in out {
+            match o {
+                Output::OpenChannel(i, s) if i == id => open.push(s.name),
+                Output::CloseChannel(i, n) if i == id => close.push(n),
+                _ => {}
+            }
+        }
+        (open, close)
+    };
+    assert_eq!(names(h.take()), (vec!["factory:f1".to_string(), "list:wo:f1".to_string()], vec![]));
     h.rt.set_scope(0, &json!({ "factoryId": "f2" })).unwrap();
     h.advance(0);
-    let moved: Vec<_> = h.take().into_iter().filter_map(|o| if let Output::Channels(d) = o { Some(d) } else { None }).collect();
-    assert_eq!(moved[0].open, vec!["factory:f2".to_string(), "list:wo:f2".to_string()]);
-    assert_eq!(moved[0].close, vec!["factory:f1".to_string(), "list:wo:f1".to_string()]);
+    assert_eq!(
+        names(h.take()),
+        (vec!["factory:f2".to_string(), "list:wo:f2".to_string()], vec!["factory:f1".to_string(), "list:wo:f1".to_string()])
+    );
     h.rt.unsubscribe(0, a);
     h.rt.unsubscribe(0, a);
     h.advance(0);
-    assert!(h.take().iter().all(|o| !matches!(o, Output::Channels(_))), "one view still holds them");
+    assert_eq!(names(h.take()), (vec![], vec![]), "one view still holds them");
     h.rt.unsubscribe(0, b);
     h.advance(0);
+    assert_eq!(names(h.take()), (vec![], vec!["factory:f2".to_string(), "list:wo:f2".to_string()]));
     assert!(h.rt.views().channels().is_empty());
 }
 
@@ -274,4 +292,41 @@ fn recovered_answers_spread_over_time_still_refetch_each_view_once() {
     let refetched = H::refetched(&h.take());
     assert_eq!(refetched.iter().filter(|k| **k == json!(["doc", "wo", "1"])).count(), 1, "{refetched:?}");
     assert_eq!(refetched.iter().filter(|k| **k == json!(["list", "wo", "f1"])).count(), 1, "{refetched:?}");
+}
+
+#[test]
+fn no_option_value_however_large_overflows() {
+    // Issue 10: `backoff.maxMs` near u64::MAX overflowed in the polling retry (± 10 % of it).
+    let huge: Value = serde_json::from_str(r#"{ "backoff": { "initialMs": 18446744073709551615, "maxMs": 18446744073709551615, "maxAttempts": 2 },
+        "heartbeat": { "intervalMs": 18446744073709551615, "timeoutMs": 18446744073709551615 } }"#).unwrap();
+    let mut h = H::new(json!({}));
+    h.rt.subscribe(0, View::doc("wo", "1"));
+    h.rt.connect(0, Transport::Ws, &huge).expect("huge values are clamped, not refused");
+    for _ in 0..20 {
+        h.rt.transport_close(h.now, Some(1006));
+        h.advance(86_400_000 * 3);
+    }
+    h.rt.handle_timeout(u64::MAX);
+    h.drain();
+    assert!(matches!(h.rt.status(), Status::Polling | Status::Reconnecting | Status::Connecting), "{:?}", h.rt.status());
+}
+
+#[test]
+fn a_frame_is_read_as_json_parse_reads_it() {
+    // Issue 10: a lone surrogate escape or 1e400 in a column nothing reads turned a WebSocket frame
+    // into bad_json (the event was lost), while the same payload by rt.ingest was accepted.
+    let mut h = H::connected(json!({ "debounceMs": 0, "scope": { "factoryId": "f1" } }));
+    h.take();
+    let text = r#"{ "channel": "doc:wo:1", "seq": 1, "payload": { "schema": "public", "table": "wo", "commit_timestamp": "t",
+        "eventType": "DELETE", "new": {}, "old": { "id": 1, "factory_id": "f1", "note": "\ud800", "big": 1e400 }, "errors": null } }"#;
+    assert!(h.rt.transport_frame(h.now, text).is_ok());
+    h.drain();
+    h.advance(0);
+    let out = h.take();
+    let hashes: Vec<String> = out.iter().filter_map(|o| match o {
+        Output::Plan(p) => Some(p.hashes().into_iter().map(str::to_string).collect::<Vec<_>>()),
+        _ => None,
+    }).flatten().collect();
+    assert_eq!(hashes, [r#"["list","wo","f1",{"page":1}]"#, r#"["doc","wo","1"]"#]);
+    assert_eq!(h.rt.engine().stats().dropped.invalid, 0);
 }

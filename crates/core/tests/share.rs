@@ -61,8 +61,8 @@ impl Browser {
                 while let Some(o) = t.rt.poll_output() {
                     match &o {
                         Output::Plan(p) => t.rt.engine_mut().record_applied(p.invalidate.len() as u64, p.patch.len() as u64),
+                        Output::Share(Shared::LocalChannels) => announce.push((i, t.rt.views().channels().into_iter().collect())),
                         Output::Share(m) => bus.push((i, m.clone())),
-                        Output::Channels(_) => announce.push((i, t.rt.views().channels().into_iter().collect())),
                         _ => {}
                     }
                     t.out.push(o);
@@ -91,6 +91,7 @@ impl Browser {
                         }
                         Shared::Status(s) => t.rt.share_status(now, *s),
                         Shared::Recover(chs) => t.rt.share_recover(now, chs.as_deref()),
+                        Shared::LocalChannels => {}
                     }
                 }
             }

@@ -87,11 +87,13 @@ fn keys_for_a_channel_are_its_views_and_factory_means_every_view() {
 }
 
 #[test]
-fn views_deserialize_from_the_js_shape_with_numeric_ids() {
-    let doc: View = serde_json::from_value(json!({"kind":"doc","type":"wo","id":12})).unwrap();
-    assert_eq!(doc, View::doc("wo", "12"));
-    let list: View = serde_json::from_value(json!({"kind":"list","type":"wo"})).unwrap();
-    assert_eq!(list, View::list("wo"));
-    assert!(serde_json::from_value::<View>(json!({"kind":"doc","type":"wo","id":true})).is_err());
-    assert!(serde_json::from_value::<View>(json!({"kind":"grid","type":"wo"})).is_err());
+fn the_shipped_view_reader_takes_the_js_shape() {
+    // What the glue passes for `{ kind: 'doc', type: 'wo', id: 12 }`: the id as JS `String(12)`.
+    assert_eq!(View::from_parts(Some("doc"), Some("wo".into()), Some("12".into())), Ok(View::doc("wo", "12")));
+    assert_eq!(View::from_parts(Some("list"), Some("wo".into()), None), Ok(View::list("wo")));
+    assert!(View::from_parts(Some("doc"), Some("wo".into()), None).is_err(), "a doc needs an id");
+    assert!(View::from_parts(Some("doc"), Some("wo".into()), Some(String::new())).is_err());
+    assert!(View::from_parts(Some("grid"), Some("wo".into()), None).is_err());
+    assert!(View::from_parts(Some("list"), Some(String::new()), None).is_err(), "a type is required");
+    assert!(View::from_parts(None, Some("wo".into()), None).is_err());
 }

@@ -277,6 +277,7 @@ pub async fn stats(State(app): State<AppState>) -> Json<Value> {
             "ws": app.conns.ws.load(Ordering::SeqCst),
             "sse": app.conns.sse.load(Ordering::SeqCst),
             "supabase": app.conns.supabase.load(Ordering::SeqCst),
+            "centrifugo": app.conns.centrifugo.load(Ordering::SeqCst),
         },
         "framesSent": { "ws": app.conns.ws_frames.load(Ordering::SeqCst) },
     }))
@@ -318,6 +319,49 @@ pub async fn admin_realtime(
 
 pub async fn admin_realtime_get(State(app): State<AppState>) -> Json<Value> {
     Json(flags_json(&app))
+}
+
+fn streams_json(app: &AppState) -> Value {
+    let s = &app.hub.streams;
+    json!({ "epoch": s.epoch(), "historySize": s.size, "historyTtlMs": s.ttl_ms })
+}
+
+/// `POST /api/admin/centrifugo {"reset": true}`: a stream reset (new epoch, history gone), as a
+/// Centrifugo that lost its history; clients recovering from before it get `recovered: false`.
+pub async fn admin_centrifugo(
+    State(app): State<AppState>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let m = body_object(body)?;
+    if opt_bool(&m, "reset")? == Some(true) {
+        app.db.reset_streams().await?;
+    }
+    Ok(Json(streams_json(&app)))
+}
+
+pub async fn admin_centrifugo_get(State(app): State<AppState>) -> Json<Value> {
+    Json(streams_json(&app))
+}
+
+/// `POST /api/centrifugo/token {user?, ttl?}` → `{token}`: what an app's backend does for
+/// centrifuge-js's `getToken`: an HS256 connection token for `user` (default `demo`) expiring in
+/// `ttl` seconds (default 3600; 0 = never).
+pub async fn centrifugo_token(
+    State(app): State<AppState>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Json<Value>> {
+    let m = match body {
+        Ok(Json(Value::Null)) => Map::new(),
+        other => body_object(other)?,
+    };
+    let user = opt_string(&m, "user", MAX_SHORT)?.unwrap_or_else(|| "demo".into());
+    let ttl = opt_int(&m, "ttl", 0, 86_400 * 365)?.unwrap_or(3600);
+    let mut claims = json!({ "sub": user });
+    if ttl > 0 {
+        claims["exp"] = json!(crate::clock::unix_ms().div_euclid(1000) + ttl);
+    }
+    let token = crate::jwt::sign(&claims, app.centrifugo.secret.as_bytes());
+    Ok(Json(json!({ "token": token })))
 }
 
 pub async fn health(State(app): State<AppState>) -> Json<Value> {

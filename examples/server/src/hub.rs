@@ -10,8 +10,12 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::sync::broadcast;
+
+use crate::clock::unix_ms;
+use crate::invalidation::Publication;
+use crate::streams::{StreamPub, Streams};
 
 /// The only table the demo serves.
 pub const TABLE: &str = "work_orders";
@@ -75,13 +79,9 @@ impl Change {
     }
 }
 
-/// The channels a row's change is published to, in the order `doc`, `list`, `factory`.
-pub fn channels_for(id: &str, factory_id: &str) -> [String; 3] {
-    [
-        format!("doc:{TABLE}:{id}"),
-        format!("list:{TABLE}:{factory_id}"),
-        format!("factory:{factory_id}"),
-    ]
+/// The channels a row's change is published to, in [`crate::invalidation::RULES`] order.
+pub fn channels_for(id: &str, factory_id: &str) -> Vec<String> {
+    crate::invalidation::channels(id, factory_id)
 }
 
 /// An event frame as sent to one channel's subscribers.
@@ -91,6 +91,8 @@ pub struct Frame {
     pub seq: u64,
     /// The frame's JSON text.
     pub text: String,
+    /// The payload's JSON text (a Centrifugo publication's `data`).
+    pub data: Arc<str>,
 }
 
 /// What every connection receives for each committed change.
@@ -112,6 +114,8 @@ pub struct Hub {
     channels: Mutex<HashMap<String, ChannelState>>,
     tx: broadcast::Sender<Arc<Published>>,
     history_limit: usize,
+    /// The Centrifugo endpoint's persistent streams (offsets = seqs, history, epoch).
+    pub streams: Streams,
 }
 
 /// Result of a `since` recovery request.
@@ -125,11 +129,16 @@ pub struct Recovery {
 
 impl Hub {
     pub fn new(history_limit: usize) -> Hub {
+        Hub::with_streams(history_limit, Streams::new(1000, 600_000))
+    }
+
+    pub fn with_streams(history_limit: usize, streams: Streams) -> Hub {
         let (tx, _) = broadcast::channel(8192);
         Hub {
             channels: Mutex::new(HashMap::new()),
             tx,
             history_limit: history_limit.max(1),
+            streams,
         }
     }
 
@@ -157,50 +166,64 @@ impl Hub {
             st.last = last;
             st.history.clear();
         }
+        drop(map);
+        self.streams.set_top(channel, last);
     }
 
     pub fn last(&self, channel: &str) -> u64 {
         self.lock().get(channel).map(|s| s.last).unwrap_or(0)
     }
 
-    /// Publish a committed change: build one frame per channel, append to history, broadcast.
+    /// Publish a committed change: the invalidation service's publications, one frame per
+    /// channel, appended to both histories, broadcast.
     pub fn publish(&self, change: Change) {
+        let pubs = crate::invalidation::publications(&change);
+        self.publish_with(change, pubs);
+    }
+
+    /// [`Hub::publish`] with the publications already computed (the store persisted them).
+    pub fn publish_with(&self, change: Change, pubs: Vec<Publication>) {
+        let now = unix_ms();
         let mut map = self.lock();
-        let mut frames = Vec::with_capacity(change.seqs.len());
-        let data = change.row().cloned().unwrap_or(Value::Null);
-        for (channel, seq) in &change.seqs {
-            let frame = json!({
-                "channel": channel,
-                "seq": seq,
-                "payload": {
-                    "type": "realtime",
-                    "entity": TABLE,
-                    "action": change.action.as_str(),
-                    "data": data,
-                    "timestamp": change.timestamp,
-                    "id": format!("chg-{}", change.number),
-                }
-            });
+        let mut frames = Vec::with_capacity(pubs.len());
+        for p in pubs {
+            let text = format!(
+                "{{\"channel\":{},\"seq\":{},\"payload\":{}}}",
+                Value::String(p.channel.clone()),
+                p.seq,
+                p.data
+            );
             let frame = Arc::new(Frame {
-                channel: channel.clone(),
-                seq: *seq,
-                text: frame.to_string(),
+                channel: p.channel,
+                seq: p.seq,
+                text,
+                data: p.data,
             });
+            let seq = frame.seq;
+            let channel = &frame.channel;
             let st = map.entry(channel.clone()).or_default();
             let contiguous = match st.history.back() {
-                Some(back) => back.seq + 1 == *seq,
-                None => st.last + 1 == *seq || st.last == 0,
+                Some(back) => back.seq + 1 == seq,
+                None => st.last + 1 == seq || st.last == 0,
             };
             if !contiguous {
                 st.history.clear();
             }
-            if *seq > st.last || st.history.is_empty() {
+            if seq > st.last || st.history.is_empty() {
                 st.history.push_back(frame.clone());
                 while st.history.len() > self.history_limit {
                     st.history.pop_front();
                 }
             }
-            st.last = st.last.max(*seq);
+            st.last = st.last.max(seq);
+            self.streams.append(
+                channel,
+                StreamPub {
+                    offset: seq,
+                    data: frame.data.clone(),
+                    time_ms: now,
+                },
+            );
             frames.push(frame);
         }
         // Sent under the lock so receivers see frames in seq order relative to snapshots.

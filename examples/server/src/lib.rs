@@ -1,13 +1,20 @@
-//! querywire demo server: a small realtime backend for the demo app and the end-to-end tests.
+//! querywire demo server: a small realtime backend for the demo app and the end-to-end tests:
+//! REST, and every write pushed over `/ws`, `/sse`, a Supabase-Realtime-compatible endpoint
+//! (`supabase.rs`) and a Centrifugo-compatible endpoint (`centrifugo.rs`); what a write publishes
+//! is decided in `invalidation.rs`.
 //!
 //! This is a demo. In production the change events come from Supabase Realtime or Centrifugo,
 //! which scale out across machines; querywire connects to them unchanged.
 
 pub mod auth;
+pub mod centrifugo;
 pub mod clock;
 pub mod db;
 pub mod http_error;
 pub mod hub;
+pub mod invalidation;
+pub mod jwt;
+pub mod streams;
 
 mod api;
 mod sse;
@@ -48,6 +55,12 @@ pub struct Config {
     pub sse_ping: Duration,
     /// Frames kept per channel for `since` recovery.
     pub history_limit: usize,
+    /// The Centrifugo endpoint: token secret, pings, anonymous connections.
+    pub centrifugo: centrifugo::Settings,
+    /// Centrifugo stream history: publications kept per channel (`history_size`).
+    pub centrifugo_history_size: usize,
+    /// Centrifugo stream history: how long a publication is kept (`history_ttl`).
+    pub centrifugo_history_ttl: Duration,
 }
 
 pub const DEFAULT_PORT: u16 = 8787;
@@ -69,12 +82,18 @@ impl Default for Config {
             web_dist: default_web_dist(),
             sse_ping: Duration::from_secs(10),
             history_limit: 1000,
+            centrifugo: centrifugo::Settings::default(),
+            centrifugo_history_size: 1000,
+            centrifugo_history_ttl: Duration::from_secs(600),
         }
     }
 }
 
 impl Config {
-    /// `PORT`, `DB_PATH`, `DATABASE_URL`, `WEB_DIST`, `SSE_PING_MS`, `HISTORY_LIMIT`.
+    /// `PORT`, `DB_PATH`, `DATABASE_URL`, `WEB_DIST`, `SSE_PING_MS`, `HISTORY_LIMIT`, and the
+    /// Centrifugo endpoint's `CENTRIFUGO_TOKEN_HMAC_SECRET`, `CENTRIFUGO_PING_MS`,
+    /// `CENTRIFUGO_PONG_TIMEOUT_MS`, `CENTRIFUGO_ALLOW_ANONYMOUS`, `CENTRIFUGO_HISTORY_SIZE`,
+    /// `CENTRIFUGO_HISTORY_TTL_MS`.
     pub fn from_env() -> Result<Config, String> {
         let mut c = Config::default();
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
@@ -104,6 +123,34 @@ impl Config {
                 .parse()
                 .map_err(|_| format!("HISTORY_LIMIT must be a number, got {p:?}"))?;
         }
+        let number = |k: &str| -> Result<Option<u64>, String> {
+            var(k)
+                .map(|p| {
+                    p.trim()
+                        .parse::<u64>()
+                        .map_err(|_| format!("{k} must be a number, got {p:?}"))
+                })
+                .transpose()
+        };
+        if let Some(s) = var("CENTRIFUGO_TOKEN_HMAC_SECRET") {
+            c.centrifugo.secret = s;
+        }
+        if let Some(ms) = number("CENTRIFUGO_PING_MS")? {
+            // Sent to the client in whole seconds.
+            c.centrifugo.ping = Duration::from_secs((ms / 1000).clamp(1, 3600));
+        }
+        if let Some(ms) = number("CENTRIFUGO_PONG_TIMEOUT_MS")? {
+            c.centrifugo.pong_timeout = Duration::from_millis(ms.clamp(10, 600_000));
+        }
+        if let Some(v) = var("CENTRIFUGO_ALLOW_ANONYMOUS") {
+            c.centrifugo.allow_anonymous = matches!(v.trim(), "1" | "true" | "yes");
+        }
+        if let Some(n) = number("CENTRIFUGO_HISTORY_SIZE")? {
+            c.centrifugo_history_size = n.clamp(1, 100_000) as usize;
+        }
+        if let Some(ms) = number("CENTRIFUGO_HISTORY_TTL_MS")? {
+            c.centrifugo_history_ttl = Duration::from_millis(ms.max(1));
+        }
         Ok(c)
     }
 }
@@ -122,6 +169,7 @@ pub struct Connections {
     pub ws: AtomicUsize,
     pub sse: AtomicUsize,
     pub supabase: AtomicUsize,
+    pub centrifugo: AtomicUsize,
     /// Event frames sent on `/ws` connections, live and replayed (`GET /api/stats` `framesSent.ws`).
     pub ws_frames: AtomicUsize,
 }
@@ -148,6 +196,7 @@ pub struct Inner {
     pub web_dist: PathBuf,
     pub sse_ping: Duration,
     pub conns: Connections,
+    pub centrifugo: centrifugo::Settings,
 }
 
 pub type AppState = Arc<Inner>;
@@ -160,7 +209,11 @@ impl Inner {
 
 /// Build the shared state: open the database (seeding it when empty) and the hub.
 pub async fn build_state(cfg: &Config) -> Result<AppState, DbError> {
-    let hub = Arc::new(Hub::new(cfg.history_limit));
+    let streams = streams::Streams::new(
+        cfg.centrifugo_history_size,
+        cfg.centrifugo_history_ttl.as_millis().min(i64::MAX as u128) as i64,
+    );
+    let hub = Arc::new(Hub::with_streams(cfg.history_limit, streams));
     let db = match &cfg.database_url {
         Some(url) => Db::Postgres(Pg::open(url, hub.clone()).await?),
         None => {
@@ -186,6 +239,7 @@ pub async fn build_state(cfg: &Config) -> Result<AppState, DbError> {
         web_dist: cfg.web_dist.clone(),
         sse_ping: cfg.sse_ping,
         conns: Connections::default(),
+        centrifugo: cfg.centrifugo.clone(),
     }))
 }
 
@@ -236,10 +290,16 @@ pub fn router(app: AppState) -> Router {
             "/api/admin/realtime",
             post(api::admin_realtime).get(api::admin_realtime_get),
         )
+        .route(
+            "/api/admin/centrifugo",
+            post(api::admin_centrifugo).get(api::admin_centrifugo_get),
+        )
+        .route("/api/centrifugo/token", post(api::centrifugo_token))
         .route("/api/health", get(api::health))
         .route("/ws", get(ws::handler))
         .route("/sse", get(sse::handler))
         .route("/realtime/v1/websocket", get(supabase::handler))
+        .route("/connection/websocket", get(centrifugo::handler))
         .route("/api", any(api::not_found))
         .route("/api/{*rest}", any(api::not_found))
         .route_layer(axum::middleware::from_fn_with_state(

@@ -13,12 +13,12 @@ export function About() {
       <ul>
         <li><strong>Work orders</strong>: a paged list and a detail pane. Open two tabs and edit in one.</li>
         <li><strong>Burst lab</strong>: fire 100 updates in a second and compare events with requests.</li>
-        <li><strong>Source</strong> (top right): WebSocket, Server-Sent Events, the real supabase-js client, or
-          polling only. Now: <code>{source}</code>.</li>
+        <li><strong>Source</strong> (top right): WebSocket, Server-Sent Events, the real supabase-js client, the real
+          centrifuge-js client, or polling only. Now: <code>{source}</code>.</li>
       </ul>
       <p className="muted">
-        This page opens no realtime views: while it is shown, querywire holds no channel and the inspector counts
-        no events. The example server is a demo; in production the events come from Supabase Realtime or
+        This page opens no realtime views: while it is shown, querywire holds no channel and the devtools panel
+        records no events. The example server is a demo; in production the events come from Supabase Realtime or
         Centrifugo, and querywire connects to them unchanged.
       </p>
     </section>

@@ -1,16 +1,16 @@
 import { useEffect, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { useRealtime, useRealtimeStatus } from 'querywire/react';
-import { FACTORIES, SOURCES, connectOptions, initialFactory, source, urlWith } from './config.js';
-import { attachInspector, inspector } from './inspector.js';
+import { FACTORIES, SOURCES, centrifugeOptions, connectOptions, initialFactory, source, urlWith } from './config.js';
+import { QuerywireDevtools } from 'querywire/devtools';
+import { attachCounters, counters } from './counters.js';
 import { useRoute } from './router.js';
-import { Inspector } from './Inspector.jsx';
 import { WorkOrdersPage } from './WorkOrders.jsx';
 import { BurstLab } from './BurstLab.jsx';
 import { About } from './About.jsx';
 import { ShareLine } from './ShareLine.jsx';
 
-const SOURCE_LABELS = { ws: 'WebSocket', sse: 'SSE', supabase: 'supabase-js', poll: 'Polling only' };
+const SOURCE_LABELS = { ws: 'WebSocket', sse: 'SSE', supabase: 'supabase-js', centrifugo: 'Centrifugo (centrifuge-js)', poll: 'Polling only' };
 
 function wsUrl(path) {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -38,11 +38,27 @@ function useConnection(rt) {
           });
           window.__querywireDemo.supabase = supabase;
           Promise.resolve(rt.connectSupabase(supabase, { schema: 'public', tables: ['work_orders'] }))
-            .then(keep, (e) => inspector.error({ code: 'connect', message: String(e?.message ?? e), source }));
+            .then(keep, (e) => counters.error({ code: 'connect', message: String(e?.message ?? e), source }));
         });
+      } else if (source === 'centrifugo') {
+        import('centrifuge').then(({ Centrifuge }) => {
+          if (stopped) return;
+          const centrifuge = new Centrifuge(wsUrl('/connection/websocket'), {
+            // The demo server mints HS256 connection tokens, as an app's backend does for Centrifugo;
+            // centrifuge-js calls this on connect and before a token expires.
+            getToken: () => fetch('/api/centrifugo/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+              .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`token: HTTP ${r.status}`))))
+              .then((b) => b.token),
+            ...centrifugeOptions,
+          });
+          window.__querywireDemo.centrifuge = centrifuge;
+          const off = rt.connectCentrifuge(centrifuge);
+          centrifuge.connect();
+          keep(() => { off(); centrifuge.disconnect(); });
+        }, (e) => counters.error({ code: 'connect', message: String(e?.message ?? e), source }));
       }
     } catch (e) {
-      inspector.error({ code: 'connect', message: String(e?.message ?? e), source });
+      counters.error({ code: 'connect', message: String(e?.message ?? e), source });
     }
     return () => {
       stopped = true;
@@ -51,10 +67,16 @@ function useConnection(rt) {
   }, [rt]);
 }
 
+const STATUS_HINTS = {
+  connecting: 'connecting; if it takes longer than 5 s, the open views are polled meanwhile',
+  reconnecting: 'realtime is down: reconnecting, and the open views are polled every 5 s (from 5 s after the drop) until it is back',
+  polling: 'realtime is off or was given up on: the open views are polled every 5 s (15 s in a hidden tab)',
+};
+
 export function StatusBadge() {
   const status = useRealtimeStatus() ?? 'disconnected';
   return (
-    <span className={`badge badge-${status}`} data-testid="status-badge" data-status={status} title="querywire connection status">
+    <span className={`badge badge-${status}`} data-testid="status-badge" data-status={status} title={STATUS_HINTS[status] ?? 'querywire connection status'}>
       <span className="dot" /> {status}
     </span>
   );
@@ -67,7 +89,7 @@ export function App() {
   const [factoryId, setFactoryId] = useState(initialFactory);
 
   useConnection(rt);
-  useEffect(() => (rt ? attachInspector(rt, queryClient) : undefined), [rt, queryClient]);
+  useEffect(() => (rt ? attachCounters(rt, queryClient) : undefined), [rt, queryClient]);
   useEffect(() => {
     if (rt) window.__querywireDemo.rt = rt;
   }, [rt]);
@@ -120,8 +142,9 @@ export function App() {
             <WorkOrdersPage factoryId={factoryId} selectedId={route.id} />
           )}
         </main>
-        <Inspector />
       </div>
+      {/* querywire's devtools panel (querywire/devtools), open from the start in the demo. */}
+      <QuerywireDevtools initialIsOpen />
     </div>
   );
 }

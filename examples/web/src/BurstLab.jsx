@@ -2,7 +2,7 @@ import { useEffect, useState, useSyncExternalStore } from 'react';
 import { useMutation } from '@tanstack/react-query';
 import { useRealtimeSubscription } from 'querywire/react';
 import { api } from './api.js';
-import { inspector, sinceReset } from './inspector.js';
+import { counters, sinceReset } from './counters.js';
 import { LIST_VIEW, WorkOrderTable, useListPage } from './WorkOrders.jsx';
 import { navigate } from './router.js';
 
@@ -25,7 +25,7 @@ function Counter({ label, value, testId, hint, tone }) {
 
 /**
  * Requests the server served since its counters were last reset, as GET /api/stats reports them.
- * Polled with a plain timer, outside TanStack Query, so it stays out of the inspector's picture.
+ * Polled with a plain timer, outside TanStack Query, so it stays out of the devtools' picture.
  */
 function useServerStats() {
   const [state, setState] = useState({ data: null, isError: false });
@@ -48,7 +48,7 @@ const WATCHED_ROUTES = ['GET /api/work_orders', 'GET /api/work_orders/:id'];
 export function BurstLab({ factoryId }) {
   useRealtimeSubscription(LIST_VIEW);
   const list = useListPage(factoryId, 1);
-  const st = useSyncExternalStore(inspector.subscribe, inspector.get);
+  const st = useSyncExternalStore(counters.subscribe, counters.get);
   const c = sinceReset(st);
   const server = useServerStats();
   const requests = server.data?.requests ?? {};
@@ -60,14 +60,13 @@ export function BurstLab({ factoryId }) {
 
   const burst = useMutation({
     mutationFn: (b) => api.burst({ factory_id: factoryId, ...b.body }),
-    onMutate: (b) => { setLastBurst({ label: b.label, at: Date.now() }); inspector.note(`burst: ${b.label} (${factoryId})`); },
+    onMutate: (b) => { setLastBurst({ label: b.label, at: Date.now() }); },
   });
   const create = useMutation({
     mutationFn: () => api.create({ factory_id: factoryId, title: `Burst lab order ${new Date().toLocaleTimeString()}`, qty: 1 }),
-    onSuccess: (row) => inspector.note(`created #${row?.id}`),
   });
   const reset = useMutation({
-    mutationFn: async () => { inspector.reset(); await api.resetStats(); },
+    mutationFn: async () => { counters.reset(); await api.resetStats(); },
     onSettled: () => server.refetch(),
   });
 
@@ -104,10 +103,12 @@ export function BurstLab({ factoryId }) {
       <section className="card">
         <div className="card-head"><h2>Since the last reset</h2></div>
         <div className="counters">
-          <Counter label="events received" value={c.received} testId="counter-received" hint="rt.stats().received" />
-          <Counter label="flushes" value={c.flushes} testId="counter-flushes" hint="coalesced batches applied" />
-          <Counter label="invalidations" value={c.invalidations} testId="counter-invalidations" hint="query keys invalidated" />
-          <Counter label="patches" value={c.patches} testId="counter-patches" hint="setQueryData, no request" />
+          <Counter label="events received" value={c.received} testId="counter-received" hint="payloads handed to the engine (rt.stats().received)" />
+          <Counter label="flushes" value={c.flushes} testId="counter-flushes" hint="coalesced plans applied to the QueryClient" />
+          <Counter label="keys asked for" value={c.keysAskedFor} testId="counter-keys" hint="query keys the plans named (after dedupe)" />
+          <Counter label="queries invalidated" value={c.queriesInvalidated} testId="counter-invalidated" hint="cached queries those keys matched" />
+          <Counter label="docs patched" value={c.patched} testId="counter-patches" hint="setQueryData in place, no request" />
+          <Counter label="refetches started" value={c.refetchesStarted} testId="counter-started" hint="fetches the flushes started (active queries)" />
           <Counter label="refetches made" value={serverRefetches} testId="counter-refetches" hint="server: GET list + GET doc" />
           <Counter
             label="refetches saved"
@@ -122,7 +123,19 @@ export function BurstLab({ factoryId }) {
           that refetches the affected query once per change makes one request per distinct event; querywire
           coalesces, dedupes and patches instead. <b>Refetches made</b> are the server's own count of
           <code> GET /api/work_orders</code> and <code>GET /api/work_orders/:id</code> since the reset.
+          <b> Keys asked for</b> counts the query keys querywire's plans named; <b>queries invalidated</b> the
+          cached queries those keys matched (a list prefix matches every cached page; a key of nothing cached
+          matches none), and <b>refetches started</b> the ones of them that were active and refetched.
         </p>
+        <h3>Events per channel</h3>
+        <table className="table compact-table" data-testid="events-per-channel">
+          <tbody>
+            {Object.entries(c.perChannel).sort(([a], [b]) => a.localeCompare(b)).map(([ch, n]) => (
+              <tr key={ch} data-testid="channel-events" data-channel={ch} data-count={n}><td><code>{ch}</code></td><td className="num">{n}</td></tr>
+            ))}
+            {Object.keys(c.perChannel).length === 0 && <tr><td className="muted">no frame yet (WebSocket and SSE frames are counted per channel)</td></tr>}
+          </tbody>
+        </table>
         <h3>Dropped by reason</h3>
         <div className="counters small-counters">
           {Object.entries(c.dropped).map(([k, v]) => (

@@ -16,7 +16,7 @@ export function ShareLine() {
       let connections = null;
       try {
         const c = (await (await fetch('/api/stats')).json()).connections;
-        connections = (c?.ws ?? 0) + (c?.sse ?? 0) + (c?.supabase ?? 0);
+        connections = (c?.ws ?? 0) + (c?.sse ?? 0) + (c?.supabase ?? 0) + (c?.centrifugo ?? 0);
       } catch { /* the server is down: show no count */ }
       if (!stopped) setLine({ role: rt.shareRole(), connections });
     };

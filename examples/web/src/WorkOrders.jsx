@@ -3,7 +3,6 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { useRealtimeSubscription } from 'querywire/react';
 import { api, keys, newest, TYPE } from './api.js';
 import { PAGE_SIZE, source } from './config.js';
-import { inspector } from './inspector.js';
 import { navigate } from './router.js';
 
 export const LIST_VIEW = { kind: 'list', type: TYPE };
@@ -15,14 +14,12 @@ export const STATUSES = ['open', 'in_progress', 'approved', 'rejected', 'done'];
  * their values from the docs.
  */
 export function seedDocs(queryClient, items) {
-  inspector.local(() => {
-    for (const item of items ?? []) {
-      const key = keys.doc(item.id);
-      const cur = queryClient.getQueryData(key);
-      if (cur && typeof cur.version === 'number' && typeof item.version === 'number' && cur.version >= item.version) continue;
-      queryClient.setQueryData(key, item);
-    }
-  });
+  for (const item of items ?? []) {
+    const key = keys.doc(item.id);
+    const cur = queryClient.getQueryData(key);
+    if (cur && typeof cur.version === 'number' && typeof item.version === 'number' && cur.version >= item.version) continue;
+    queryClient.setQueryData(key, item);
+  }
 }
 
 export function useListPage(factoryId, page) {
@@ -157,6 +154,9 @@ export function WorkOrdersPage({ factoryId, selectedId }) {
       <section className="card list-card">
         <div className="card-head">
           <h2>Work orders <span className="muted">· factory {factoryId}</span></h2>
+          <span className="muted small" data-testid="list-updated" title="when this page of the list was last fetched (an insert or delete event, a poll while realtime is down, a recovery)">
+            {q.dataUpdatedAt ? `fetched ${fmtTime(q.dataUpdatedAt)}` : ''}
+          </span>
           <span className={`fetching ${q.isFetching ? 'on' : ''}`} data-testid="list-fetching">{q.isFetching ? 'fetching…' : ''}</span>
         </div>
         {q.isError && !data ? (
@@ -187,7 +187,7 @@ export function DetailPane({ id, onClose }) {
 
   // A mutation's response is the new row: write it into the doc so this tab shows it at once
   // (the realtime event that follows carries the same version and changes nothing).
-  const writeBack = (row) => { if (row) inspector.local(() => queryClient.setQueryData(keys.doc(id), (old) => newest(old, row))); };
+  const writeBack = (row) => { if (row) queryClient.setQueryData(keys.doc(id), (old) => newest(old, row)); };
   const update = useMutation({ mutationFn: (fields) => api.update(id, fields), onSuccess: (row) => { writeBack(row); setEditing(false); } });
   const approve = useMutation({ mutationFn: () => api.approve(id), onSuccess: writeBack });
   const remove = useMutation({ mutationFn: () => api.remove(id), onSuccess: close });

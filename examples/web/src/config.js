@@ -1,11 +1,11 @@
 // Everything the demo reads from its URL, read once at start-up.
-//   ?source=ws|sse|supabase|poll   realtime source (default ws)
+//   ?source=ws|sse|supabase|centrifugo|poll   realtime source (default ws)
 //   ?factory=f1|f2                 initial factory
 //   ?debounceMs=300&maxWaitMs=1000 engine windows
 //   ?backoffInitialMs=&backoffMaxMs=&backoffMaxAttempts=   reconnect backoff (tests shorten it)
 //   ?heartbeatIntervalMs=&heartbeatTimeoutMs=
 //   ?share=0                       one connection per tab (default: the tabs share one, shareConnection)
-export const SOURCES = ['ws', 'sse', 'supabase', 'poll'];
+export const SOURCES = ['ws', 'sse', 'supabase', 'centrifugo', 'poll'];
 export const FACTORIES = ['f1', 'f2'];
 export const PAGE_SIZE = 10;
 
@@ -45,6 +45,12 @@ export const connectOptions = compact({
     intervalMs: num('heartbeatIntervalMs'),
     timeoutMs: num('heartbeatTimeoutMs'),
   }),
+}) ?? {};
+
+/** centrifuge-js reconnect delays from the same backoff parameters (its own backoff, not querywire's). */
+export const centrifugeOptions = compact({
+  minReconnectDelay: num('backoffInitialMs'),
+  maxReconnectDelay: num('backoffMaxMs'),
 }) ?? {};
 
 /** The current URL with one query parameter changed (used by the source switch). */

@@ -4,7 +4,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { RealtimeProvider } from 'querywire/react';
 import { App } from './App.jsx';
 import { engineTuning, initialFactory, share, source } from './config.js';
-import { inspector } from './inspector.js';
+import { counters } from './counters.js';
 import './styles.css';
 
 const queryClient = new QueryClient({
@@ -27,10 +27,10 @@ const realtimeOptions = {
   ...(source === 'poll' ? { enabled: false } : {}),
   // Tabs on the same source share one connection (the server's count shows in the header).
   ...(share ? { shareConnection: { name: `demo-${source}` } } : {}),
-  onError: (e) => inspector.error(e),
+  onError: (e) => { counters.error(e); window.__querywireDemo?.errors.push(e); },
 };
 
-if (typeof window !== 'undefined') window.__querywireDemo = { queryClient, source };
+if (typeof window !== 'undefined') window.__querywireDemo = { queryClient, source, errors: [] };
 
 createRoot(document.getElementById('root')).render(
   <StrictMode>

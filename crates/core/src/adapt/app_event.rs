@@ -59,6 +59,7 @@ pub fn adapt<'a>(p: In<'a>, o: u32, src: &str, changed: &'a mut Vec<(u32, u32)>)
     };
     Ok(Event::Row(RowEvent {
         factory_id,
+        outer: None, // the row reads the event's own fields already
         ty,
         id,
         action,

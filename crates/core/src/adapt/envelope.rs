@@ -30,6 +30,7 @@ pub fn adapt<'a>(p: In<'a>, o: u32, primary_key: &[String]) -> Result<Event<'a>,
     let row = Row::new(p.tape, p.text, Some(data), None);
     Ok(Event::Row(RowEvent {
         factory_id: row.field("factoryId", "factory_id"),
+        outer: Some(o),
         version: version_of(&p, p.get(data, "version")),
         ty: entity,
         id,

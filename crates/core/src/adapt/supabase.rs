@@ -59,6 +59,7 @@ pub fn adapt<'a>(p: In<'a>, o: u32, primary_key: &[String], changed: &'a mut Vec
     let row = Row::new(p.tape, p.text, row, None);
     Ok(Event::Row(RowEvent {
         factory_id: row.field("factoryId", "factory_id"),
+        outer: None,
         version: version_of(&p, row.get("version")),
         ty: table,
         id,

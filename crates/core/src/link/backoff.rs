@@ -8,7 +8,8 @@ use super::rng::SplitMix64;
 use super::Millis;
 
 /// The cap of the delay after the `failures`-th consecutive failed attempt (1-based):
-/// `initial_ms * 2^(failures-1)`, at most `max_ms`. `failures == 0` is treated as 1.
+/// `initial_ms * 2^(failures-1)`, at most `max_ms`. `failures == 0` is treated as 1. Saturating:
+/// any option value and attempt count is safe.
 pub fn backoff_cap(cfg: &BackoffConfig, failures: u32) -> Millis {
     let doublings = failures.saturating_sub(1).min(63);
     cfg.initial_ms.saturating_mul(1u64 << doublings).min(cfg.max_ms.max(cfg.initial_ms))
@@ -21,8 +22,10 @@ pub fn retry_delay(cfg: &BackoffConfig, failures: u32, rng: &mut SplitMix64) -> 
 }
 
 /// While polling after giving up, the transport is retried "about every `max_ms`": uniform in
-/// `max_ms ± 10%`, so polling tabs do not come back in lockstep either.
+/// `0.9 * max_ms ..= max_ms`, so polling tabs do not come back in lockstep either, and a server that
+/// is back is tried within `max_ms` (as in backoff, the cap is never exceeded). Any `max_ms` works:
+/// nothing here can overflow.
 pub fn polling_retry_delay(cfg: &BackoffConfig, rng: &mut SplitMix64) -> Millis {
     let spread = cfg.max_ms / 10;
-    rng.between(cfg.max_ms - spread, cfg.max_ms + spread).max(1)
+    rng.between(cfg.max_ms.saturating_sub(spread), cfg.max_ms).max(1)
 }

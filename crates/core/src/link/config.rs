@@ -31,7 +31,8 @@ pub struct LinkConfig {
 pub struct BackoffConfig {
     /// Upper bound of the first retry delay.
     pub initial_ms: u64,
-    /// Cap of every retry delay, and the period of retries while polling.
+    /// Cap of every retry delay, and the period of retries while polling (default 10 s: a server
+    /// that is back is reached within this long).
     pub max_ms: u64,
     /// Consecutive failed attempts after which the Link gives up and polls.
     pub max_attempts: u32,
@@ -74,7 +75,7 @@ impl Default for LinkConfig {
 
 impl Default for BackoffConfig {
     fn default() -> Self {
-        BackoffConfig { initial_ms: 1_000, max_ms: 30_000, max_attempts: 10 }
+        BackoffConfig { initial_ms: 1_000, max_ms: 10_000, max_attempts: 10 }
     }
 }
 

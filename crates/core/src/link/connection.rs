@@ -2,22 +2,29 @@
 //!
 //! States, and the status each one reports:
 //!
-//! | phase | transport | status |
-//! | --- | --- | --- |
-//! | idle (before `connect`, after `disconnect`) | none | `disconnected` |
-//! | realtime, never open since `connect` | opening / waiting for a retry | `connecting` |
-//! | realtime | open | `connected` |
-//! | realtime, was open before | opening / waiting for a retry | `reconnecting` |
-//! | polling (disabled, or gave up after `maxAttempts`) | none, or a retry opening | `polling` |
-//! | failed (close 4001/4003) | none | `error` |
+//! | phase | transport | status | polls |
+//! | --- | --- | --- | --- |
+//! | idle (before `connect`, after `disconnect`) | none | `disconnected` | no |
+//! | realtime, never open since `connect` | opening / waiting for a retry | `connecting` | yes |
+//! | realtime | open | `connected` | no |
+//! | realtime, was open before | opening / waiting for a retry | `reconnecting` | yes |
+//! | polling (disabled, or gave up after `maxAttempts`) | none, or a retry opening | `polling` | yes |
+//! | failed (close 4001/4003) | none | `error` | no |
+//!
+//! Polling follows the status alone ([`crate::link::polling::polls_while`]): the first poll one
+//! interval (5 s ± 1 s, hidden 15 s ± 1 s) after the status left `connected` (or after `connect`),
+//! then one per interval, the same cadence across `reconnecting` → `polling` (giving up), and none
+//! once `connected` again: the return's recovery is the next refresh. A drop shorter than 4 s costs
+//! no poll.
 //!
 //! How a lost transport comes back:
 //! - an established connection that lived at least [`STABLE_AFTER_MS`] and then dropped (close event,
 //!   heartbeat timeout, SSE idle) posts a `TransportError` intent to the scheduler: one reconnect
 //!   after the 1 s debounce, never held back by the 5 s interval;
 //! - a failed attempt, or a connection that dropped sooner than that (a server that accepts and
-//!   kicks), waits a backoff delay; after `maxAttempts` consecutive failures the Link polls and
-//!   retries about every `backoff.maxMs`;
+//!   kicks), waits a backoff delay (full jitter, at most `backoff.maxMs`); after `maxAttempts`
+//!   consecutive failures the status is `polling` and the transport is retried every
+//!   0.9–1 × `backoff.maxMs`, so a server that is back is reached within `backoff.maxMs` either way;
 //! - intents (auth change, visible, online) start a reconnect through the scheduler.
 //!
 //! Recovery: the first open after `connect` recovers nothing (the views just fetched). Every later
@@ -31,7 +38,7 @@ use serde_json::json;
 
 use super::backoff::{polling_retry_delay, retry_delay};
 use super::config::{LinkConfig, Transport};
-use super::polling::poll_interval;
+use super::polling::Poller;
 use super::rng::SplitMix64;
 use super::scheduler::{Fired, ReconnectScheduler};
 use super::seq::{SeqCheck, SeqTracker};
@@ -75,7 +82,10 @@ enum Conn {
 #[derive(Clone, Debug)]
 pub struct Link {
     cfg: LinkConfig,
+    /// Backoff jitter.
     rng: SplitMix64,
+    /// Polling while realtime is not delivering (own jitter stream).
+    poller: Poller,
     timers: Timers,
     out: VecDeque<LinkOutput>,
     phase: Phase,
@@ -105,6 +115,7 @@ impl Link {
         let cfg = config.normalized();
         Link {
             rng: SplitMix64::new(cfg.seed),
+            poller: Poller::new(cfg.polling_ms, cfg.seed),
             cfg,
             timers: Timers::default(),
             out: VecDeque::new(),
@@ -197,7 +208,6 @@ impl Link {
                     self.start_attempt(now, false);
                 } else {
                     self.phase = Phase::Polling { gave_up: false };
-                    self.start_polling(now);
                 }
             }
             Phase::Polling { gave_up: true } if self.conn == Conn::None => {
@@ -205,7 +215,7 @@ impl Link {
             }
             Phase::Realtime | Phase::Polling { .. } => {}
         }
-        self.sync_status();
+        self.sync_status(now);
     }
 
     /// Connects as the new holder of a connection another engine held until now (a shared
@@ -231,12 +241,12 @@ impl Link {
             self.out.pop_back();
             self.status = before;
         }
-        self.sync_status();
+        self.sync_status(now);
     }
 
     /// Stops everything (`rt.dispose`, the function `connectWebSocket` returns): closes the
     /// transport, cancels every timer and polling. Seqs are kept for a later `connect`.
-    pub fn disconnect(&mut self, _now: Millis) {
+    pub fn disconnect(&mut self, now: Millis) {
         if self.phase == Phase::Idle {
             return;
         }
@@ -247,7 +257,7 @@ impl Link {
         self.timers.clear_all();
         self.sched.clear_pending();
         self.phase = Phase::Idle;
-        self.sync_status();
+        self.sync_status(now);
     }
 
     /// Replaces the subscribed channel set (from `Views::channels` after `Views::poll_channels`).
@@ -289,7 +299,7 @@ impl Link {
         if !self.seq.any_awaiting() {
             self.timers.clear(Timer::RecoveryDeadline);
         }
-        self.sync_status();
+        self.sync_status(now);
     }
 
     /// Reports page visibility (`document.visibilityState`). Becoming visible with a dead or stale
@@ -302,13 +312,10 @@ impl Link {
             return;
         }
         self.visible = visible;
+        self.poller.set_visible(now, visible);
+        self.timers.set_opt(Timer::Poll, self.poller.next());
         if !visible {
             return;
-        }
-        if let Phase::Polling { .. } = self.phase {
-            let next = now.saturating_add(poll_interval(&self.cfg, true, &mut self.rng));
-            let at = self.timers.get(Timer::Poll).map_or(next, |at| at.min(next));
-            self.timers.set(Timer::Poll, at);
         }
         if matches!(self.phase, Phase::Realtime | Phase::Polling { gave_up: true }) {
             if self.is_stale(now) {
@@ -319,7 +326,7 @@ impl Link {
                 self.probe(now);
             }
         }
-        self.sync_status();
+        self.sync_status(now);
     }
 
     /// Asks for a reconnect; intents are coalesced by the scheduler (1 s debounce unless `High`,
@@ -337,7 +344,7 @@ impl Link {
             self.fire(now, fired);
         }
         self.arm_scheduler();
-        self.sync_status();
+        self.sync_status(now);
     }
 
     // ----- transport inputs ----------------------------------------------------------------
@@ -351,7 +358,6 @@ impl Link {
         };
         self.timers.clear(Timer::ConnectTimeout);
         if let Phase::Polling { .. } = self.phase {
-            self.timers.clear(Timer::Poll);
             self.timers.clear(Timer::Retry);
         }
         self.phase = Phase::Realtime;
@@ -364,7 +370,7 @@ impl Link {
             }
             Transport::Sse => self.timers.set(Timer::SseIdle, now.saturating_add(SSE_IDLE_MS)),
         }
-        self.sync_status();
+        self.sync_status(now);
 
         if self.cfg.transport == Transport::Ws && !self.channels.is_empty() {
             let since = self.seq.since(&self.channels);
@@ -411,7 +417,7 @@ impl Link {
             }
             (Conn::Open { since }, None) => self.lost_open(now, since),
         }
-        self.sync_status();
+        self.sync_status(now);
     }
 
     /// Any frame arrived on the open transport: proof of life (answers the pending ping, restarts
@@ -472,7 +478,7 @@ impl Link {
                 _ => break,
             }
         }
-        self.sync_status();
+        self.sync_status(now);
     }
 
     // ----- internals -----------------------------------------------------------------------
@@ -523,11 +529,10 @@ impl Link {
                 }
             }
             Timer::Poll => {
-                if let Phase::Polling { .. } = self.phase {
+                if self.poller.fire(now, self.visible) {
                     self.out.push_back(LinkOutput::Poll);
-                    let next = now.saturating_add(poll_interval(&self.cfg, self.visible, &mut self.rng));
-                    self.timers.set(Timer::Poll, next);
                 }
+                self.timers.set_opt(Timer::Poll, self.poller.next());
             }
         }
     }
@@ -614,8 +619,9 @@ impl Link {
             Phase::Realtime => {
                 self.failures = self.failures.saturating_add(1);
                 if self.failures >= self.cfg.backoff.max_attempts {
+                    // Status `polling` from here; the polls that started with the drop keep
+                    // their cadence (`sync_status`).
                     self.phase = Phase::Polling { gave_up: true };
-                    self.start_polling(now);
                     self.arm_polling_retry(now);
                 } else {
                     let delay = retry_delay(&self.cfg.backoff, self.failures, &mut self.rng);
@@ -630,13 +636,6 @@ impl Link {
     fn arm_polling_retry(&mut self, now: Millis) {
         let delay = polling_retry_delay(&self.cfg.backoff, &mut self.rng);
         self.timers.set(Timer::Retry, now.saturating_add(delay));
-    }
-
-    /// The first poll comes one interval after polling starts (the views just fetched or were
-    /// just recovered; polling at once would double that).
-    fn start_polling(&mut self, now: Millis) {
-        let next = now.saturating_add(poll_interval(&self.cfg, self.visible, &mut self.rng));
-        self.timers.set(Timer::Poll, next);
     }
 
     /// A final close: report it once and stay in `error` until the app acts.
@@ -730,11 +729,15 @@ impl Link {
         }
     }
 
-    fn sync_status(&mut self) {
+    /// Reports a status change, and starts or stops polling by the status (one rule for our own
+    /// transport and the JS-held connectors: `polling::polls_while`).
+    fn sync_status(&mut self, now: Millis) {
         let status = self.derived_status();
         if status != self.status {
             self.status = status;
             self.out.push_back(LinkOutput::Status(status));
         }
+        self.poller.follow(now, status, self.visible);
+        self.timers.set_opt(Timer::Poll, self.poller.next());
     }
 }

@@ -82,7 +82,8 @@ pub enum Status {
     Connecting,
     /// A transport is open.
     Connected,
-    /// An established connection dropped (or is being replaced) and a new one is being made.
+    /// An established connection dropped (or is being replaced) and a new one is being made; after
+    /// 5 s ± 1 s active views are polled meanwhile.
     Reconnecting,
     /// Before `connect` and after `disconnect`.
     Disconnected,
@@ -177,7 +178,8 @@ pub enum LinkOutput {
     Status(Status),
     /// Refetch these views' queries once: events may have been missed.
     Recover(RecoverScope),
-    /// Polling tick: refetch every active view's queries.
+    /// Polling tick: refetch every active view's queries (while `connecting`, `reconnecting` or
+    /// `polling`, see [`polling`]).
     Poll,
     /// A final failure to report to `onError`; the Link will not retry on its own.
     Error {

@@ -8,20 +8,63 @@
 //! PostgreSQL: an `AFTER` trigger bumps the counters and calls `pg_notify('querywire_changes', …)`
 //! in the writing transaction; a dedicated connection `LISTEN`s and publishes what it hears, so
 //! writes made with psql directly are pushed too.
+//!
+//! Both write each change to the change log `qw_changes` in the writing transaction (SQLite: the
+//! server, PostgreSQL: the trigger); at start-up the Centrifugo streams' history is rebuilt from it
+//! (`crate::streams`), and `qw_meta` holds the streams' epoch.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::hub::{Change, Hub};
+use crate::streams::StreamPub;
+
 mod postgres;
 mod sqlite;
 
-pub use postgres::{parse_notification, Pg, PG_SCHEMA};
+pub use postgres::{parse_notification, pg_schema, Pg};
 pub use sqlite::Sqlite;
 
 pub const CHANGES_COUNTER: &str = "__changes__";
 pub const NOTIFY_CHANNEL: &str = "querywire_changes";
+/// `qw_meta` row holding the Centrifugo stream epoch.
+pub const EPOCH_KEY: &str = "centrifugo_epoch";
+/// Changes kept in the change log `qw_changes` (besides the history TTL).
+pub const CHANGE_LOG_CAP: i64 = 100_000;
+
+/// A change as the change log (and PostgreSQL's notification) holds it:
+/// `{change, action, record, old, ts, seqs: [[channel, seq], …]}`.
+pub fn change_json(c: &Change) -> String {
+    serde_json::json!({
+        "change": c.number,
+        "action": c.action.as_str(),
+        "record": c.record,
+        "old": c.old,
+        "ts": c.timestamp,
+        "seqs": c.seqs.iter().map(|(ch, s)| serde_json::json!([ch, s])).collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
+/// Start-up: a logged change's publications into the streams' history.
+fn replay_change(hub: &Hub, payload: &str, time_ms: i64) {
+    let Some(change) = parse_notification(payload) else {
+        eprintln!("querywire demo server: ignoring change log entry {payload}");
+        return;
+    };
+    for p in crate::invalidation::publications(&change) {
+        hub.streams.append(
+            &p.channel,
+            StreamPub {
+                offset: p.seq,
+                data: p.data,
+                time_ms,
+            },
+        );
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct WorkOrder {
@@ -135,6 +178,14 @@ impl Db {
             Db::Postgres(p) => p.delete(id).await,
         }
     }
+    /// A stream reset: new epoch, no history (`POST /api/admin/centrifugo {"reset": true}`).
+    pub async fn reset_streams(&self) -> Result<String, DbError> {
+        match self {
+            Db::Sqlite(s) => s.run(move |me, c| me.reset_streams(c)).await,
+            Db::Postgres(p) => p.reset_streams().await,
+        }
+    }
+
     /// Ids of a factory's rows, newest first (bursts).
     pub async fn ids(&self, factory: String, limit: i64) -> Result<Vec<i64>, DbError> {
         Ok(self

@@ -9,18 +9,31 @@ use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::{
-    seed_rows, DbError, NewOrder, Page, Patch, WorkOrder, CHANGES_COUNTER, NOTIFY_CHANNEL,
+    replay_change, seed_rows, DbError, NewOrder, Page, Patch, WorkOrder, CHANGES_COUNTER,
+    CHANGE_LOG_CAP, EPOCH_KEY, NOTIFY_CHANNEL,
 };
-use crate::clock::now_rfc3339;
+use crate::clock::{now_rfc3339, unix_ms};
 use crate::hub::{Action, Change, Hub};
+use crate::streams::new_epoch;
 
 pub struct Pg {
     client: tokio_postgres::Client,
+    hub: Arc<Hub>,
 }
 
-/// Schema, counters, version/updated_at touch trigger and the change notification trigger.
-/// Run in one implicit transaction under an advisory lock, so concurrent servers can start.
-pub const PG_SCHEMA: &str = r#"
+/// Schema, counters, version/updated_at touch trigger and the change notification trigger (its
+/// channels come from [`crate::invalidation`]). Run in one implicit transaction under an advisory
+/// lock, so concurrent servers can start.
+pub fn pg_schema() -> String {
+    let seqs = crate::invalidation::pg_channel_exprs("r")
+        .iter()
+        .map(|e| format!("json_build_array({e}, qw_bump({e}))"))
+        .collect::<Vec<_>>()
+        .join(",\n    ");
+    PG_SCHEMA.replace("__SEQS__", &seqs)
+}
+
+const PG_SCHEMA: &str = r#"
 SELECT pg_advisory_xact_lock(7277001);
 CREATE TABLE IF NOT EXISTS work_orders (
   id serial PRIMARY KEY,
@@ -33,6 +46,9 @@ CREATE TABLE IF NOT EXISTS work_orders (
 );
 CREATE INDEX IF NOT EXISTS work_orders_factory ON work_orders(factory_id, id);
 CREATE TABLE IF NOT EXISTS qw_counters (name text PRIMARY KEY, value bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS qw_changes (number bigint PRIMARY KEY, payload text NOT NULL,
+  time_ms bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS qw_meta (name text PRIMARY KEY, value text NOT NULL);
 CREATE OR REPLACE FUNCTION qw_bump(n text) RETURNS bigint LANGUAGE sql AS $$
   INSERT INTO qw_counters(name, value) VALUES (n, 1)
   ON CONFLICT (name) DO UPDATE SET value = qw_counters.value + 1
@@ -52,23 +68,23 @@ $$;
 CREATE OR REPLACE FUNCTION qw_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   r work_orders;
-  c1 text; c2 text; c3 text;
   seqs json;
+  payload text;
 BEGIN
   IF TG_OP = 'DELETE' THEN r := OLD; ELSE r := NEW; END IF;
-  c1 := 'doc:work_orders:' || r.id;
-  c2 := 'list:work_orders:' || r.factory_id;
-  c3 := 'factory:' || r.factory_id;
-  seqs := json_build_array(json_build_array(c1, qw_bump(c1)),
-                           json_build_array(c2, qw_bump(c2)),
-                           json_build_array(c3, qw_bump(c3)));
-  PERFORM pg_notify('querywire_changes', json_build_object(
+  seqs := json_build_array(
+    __SEQS__);
+  payload := json_build_object(
     'change', qw_bump('__changes__'),
     'action', lower(TG_OP),
     'record', CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE to_json(NEW) END,
     'old', CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE to_json(OLD) END,
     'ts', to_char(clock_timestamp() AT TIME ZONE 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-    'seqs', seqs)::text);
+    'seqs', seqs)::text;
+  -- The change log, in the writing transaction: the streams' history survives a restart.
+  INSERT INTO qw_changes(number, payload, time_ms)
+    VALUES ((payload::json->>'change')::bigint, payload, (extract(epoch FROM clock_timestamp()) * 1000)::bigint);
+  PERFORM pg_notify('querywire_changes', payload);
   RETURN NULL;
 END
 $$;
@@ -171,10 +187,26 @@ async fn pg_listen(url: &str, hub: Arc<Hub>) -> Result<tokio::task::JoinHandle<(
         }
     }
     Ok(tokio::spawn(async move {
-        let _client = client; // keep the session (and its LISTEN) open
+        // The session keeps its LISTEN open (and prunes the change log the trigger writes).
         while let Some(payload) = rx.recv().await {
             match parse_notification(&payload) {
-                Some(change) => hub.publish(change),
+                Some(change) => {
+                    let number = change.number;
+                    hub.publish(change);
+                    if number % 64 == 0 {
+                        let oldest = unix_ms() - hub.streams.ttl_ms;
+                        let below = number - CHANGE_LOG_CAP;
+                        if let Err(e) = client
+                            .execute(
+                                "DELETE FROM qw_changes WHERE number <= $1 OR time_ms < $2",
+                                &[&below, &oldest],
+                            )
+                            .await
+                        {
+                            eprintln!("querywire demo server: pruning the change log failed: {e}");
+                        }
+                    }
+                }
                 None => eprintln!("querywire demo server: ignoring notification {payload}"),
             }
         }
@@ -182,12 +214,58 @@ async fn pg_listen(url: &str, hub: Arc<Hub>) -> Result<tokio::task::JoinHandle<(
     }))
 }
 
+/// The streams' epoch (created once per database) and history, before the counters are read.
+async fn pg_load_streams(client: &tokio_postgres::Client, hub: &Hub) -> Result<(), DbError> {
+    client
+        .execute(
+            "INSERT INTO qw_meta(name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            &[&EPOCH_KEY, &new_epoch()],
+        )
+        .await?;
+    let epoch: String = client
+        .query_one("SELECT value FROM qw_meta WHERE name = $1", &[&EPOCH_KEY])
+        .await?
+        .try_get(0)?;
+    hub.streams.set_epoch(epoch);
+    let oldest = unix_ms() - hub.streams.ttl_ms;
+    client
+        .execute("DELETE FROM qw_changes WHERE time_ms < $1", &[&oldest])
+        .await?;
+    for row in client
+        .query(
+            "SELECT payload, time_ms FROM qw_changes ORDER BY number",
+            &[],
+        )
+        .await?
+    {
+        let payload: String = row.try_get(0)?;
+        let time_ms: i64 = row.try_get(1)?;
+        replay_change(hub, &payload, time_ms);
+    }
+    Ok(())
+}
+
 impl Pg {
+    pub(super) async fn reset_streams(&self) -> Result<String, DbError> {
+        let epoch = new_epoch(); // hex digits only: safe inline, and one simple query is atomic
+        self.client
+            .batch_execute(&format!(
+                "BEGIN; DELETE FROM qw_changes;
+                 INSERT INTO qw_meta(name, value) VALUES ('{EPOCH_KEY}', '{epoch}')
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value; COMMIT;"
+            ))
+            .await?;
+        self.hub.streams.reset(epoch.clone());
+        Ok(epoch)
+    }
+
     pub async fn open(url: &str, hub: Arc<Hub>) -> Result<Arc<Pg>, DbError> {
         let client = pg_connect(url).await?;
-        client.batch_execute(PG_SCHEMA).await?;
+        client.batch_execute(&pg_schema()).await?;
+        pg_load_streams(&client, &hub).await?;
         let first = pg_listen(url, hub.clone()).await?;
         let url_owned = url.to_string();
+        let me_hub = hub.clone();
         tokio::spawn(async move {
             let mut current = first;
             loop {
@@ -205,7 +283,10 @@ impl Pg {
                 }
             }
         });
-        let me = Arc::new(Pg { client });
+        let me = Arc::new(Pg {
+            client,
+            hub: me_hub,
+        });
         // Seed under the same advisory lock the schema uses.
         me.client
             .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(7277001);")

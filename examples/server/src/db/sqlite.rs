@@ -8,9 +8,13 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{seed_rows, DbError, NewOrder, Page, Patch, WorkOrder, CHANGES_COUNTER};
+use super::{
+    change_json, replay_change, seed_rows, DbError, NewOrder, Page, Patch, WorkOrder,
+    CHANGES_COUNTER, CHANGE_LOG_CAP, EPOCH_KEY,
+};
 use crate::clock::{now_rfc3339, unix_ms};
 use crate::hub::{channels_for, Action, Change, Hub};
+use crate::streams::new_epoch;
 
 pub struct Sqlite {
     conn: Mutex<Connection>,
@@ -61,9 +65,42 @@ impl Sqlite {
                version INTEGER NOT NULL DEFAULT 1,
                updated_at TEXT NOT NULL);
              CREATE INDEX IF NOT EXISTS work_orders_factory ON work_orders(factory_id, id);
-             CREATE TABLE IF NOT EXISTS qw_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+             CREATE TABLE IF NOT EXISTS qw_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS qw_changes (number INTEGER PRIMARY KEY, payload TEXT NOT NULL,
+               time_ms INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS qw_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
         )?;
         let base = if memory { unix_ms() } else { 0 };
+        // The Centrifugo streams: epoch and history (before the counters, which may be ahead).
+        {
+            let epoch: Option<String> = conn
+                .query_row(
+                    "SELECT value FROM qw_meta WHERE name = ?1",
+                    params![EPOCH_KEY],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let epoch = match epoch {
+                Some(e) => e,
+                None => {
+                    let e = new_epoch();
+                    conn.execute(
+                        "INSERT INTO qw_meta(name, value) VALUES (?1, ?2)",
+                        params![EPOCH_KEY, e],
+                    )?;
+                    e
+                }
+            };
+            hub.streams.set_epoch(epoch);
+            let oldest = unix_ms() - hub.streams.ttl_ms;
+            conn.execute("DELETE FROM qw_changes WHERE time_ms < ?1", params![oldest])?;
+            let mut st = conn.prepare("SELECT payload, time_ms FROM qw_changes ORDER BY number")?;
+            let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            for row in rows {
+                let (payload, time_ms) = row?;
+                replay_change(&hub, &payload, time_ms);
+            }
+        }
         // Known channel counters: seqs up to them are not in this process's history.
         {
             let mut st = conn.prepare("SELECT name, value FROM qw_counters")?;
@@ -163,22 +200,50 @@ impl Sqlite {
         let Some(row) = new.or(old) else {
             return Ok(());
         };
-        let mut seqs = Vec::with_capacity(3);
+        let mut seqs = Vec::with_capacity(crate::invalidation::RULES.len());
         for ch in channels_for(&row.id.to_string(), &row.factory_id) {
             let seq = self.bump(&tx, &ch)?;
             seqs.push((ch, seq.max(0) as u64));
         }
         let number = self.bump(&tx, CHANGES_COUNTER)?;
-        tx.commit()?;
-        self.hub.publish(Change {
+        let change = Change {
             number,
             action,
             record: new.map(WorkOrder::to_json),
             old: old.map(WorkOrder::to_json),
             timestamp: now_rfc3339(),
             seqs,
-        });
+        };
+        // The change log is written in the same transaction: the streams' history survives a
+        // restart (it is rebuilt from the log at start-up).
+        tx.prepare_cached("INSERT INTO qw_changes(number, payload, time_ms) VALUES (?1, ?2, ?3)")?
+            .execute(params![number, change_json(&change), unix_ms()])?;
+        if number % 64 == 0 {
+            tx.prepare_cached("DELETE FROM qw_changes WHERE number <= ?1 OR time_ms < ?2")?
+                .execute(params![
+                    number - CHANGE_LOG_CAP,
+                    unix_ms() - self.hub.streams.ttl_ms
+                ])?;
+        }
+        let pubs = crate::invalidation::publications(&change);
+        tx.commit()?;
+        self.hub.publish_with(change, pubs);
         Ok(())
+    }
+
+    /// Start a new stream epoch and forget the streams' history.
+    pub(super) fn reset_streams(&self, c: &mut Connection) -> Result<String, DbError> {
+        let epoch = new_epoch();
+        let tx = c.transaction()?;
+        tx.execute("DELETE FROM qw_changes", [])?;
+        tx.execute(
+            "INSERT INTO qw_meta(name, value) VALUES (?1, ?2)
+             ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            params![EPOCH_KEY, epoch],
+        )?;
+        tx.commit()?;
+        self.hub.streams.reset(epoch.clone());
+        Ok(epoch)
     }
 
     pub(super) fn create(&self, c: &mut Connection, new: &NewOrder) -> Result<WorkOrder, DbError> {

@@ -22,6 +22,7 @@ pub fn config() -> Config {
         web_dist: std::env::temp_dir().join("querywire-no-dist"),
         sse_ping: Duration::from_millis(300),
         history_limit: 1000,
+        ..Config::default()
     }
 }
 

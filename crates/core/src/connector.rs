@@ -1,0 +1,420 @@
+//! A JS-held connector: a client the app owns (supabase-js, centrifuge-js, or any other that
+//! subscribes per channel), and every decision about it. The connector reports facts with the
+//! time; this machine answers with the channels to open and close, the status, and its deadlines.
+//! The JS side (`js/channelSync.js` and the connectors) applies what it is told and holds the
+//! client's handles; it decides nothing (issue 11). docs/CONNECTORS.md is the JS interface.
+//!
+//! Facts in: [`Connector::handle_channel`] (`Joined`, `Down`, `Closed`, `Left`, `Refused`),
+//! [`Connector::handle_client`] (the client's connection state), and the wanted channel set
+//! ([`Connector::set_wanted`], from the views, synced on the next tick by `Realtime`).
+//! Outputs: [`ConnectorOutput`], drained with [`Connector::poll_output`]; one deadline,
+//! [`Connector::poll_timeout`].
+//!
+//! The policy, each number once:
+//! - a channel that comes back (joined again after it had joined, without the server replaying
+//!   what it missed) is a *return*; returns are batched in a settle window of [`SETTLE_MS`], or
+//!   [`SETTLE_WHILE_DOWN_MS`] while other channels that had joined are still down, so channels
+//!   returning together after one socket drop refetch each view once;
+//! - a channel the server closed (`Closed`: supabase-js drops such a channel for good) is opened
+//!   again [`REOPEN_MS`] after it closed, one at a time: the next waits until the previous one
+//!   joined or failed, so a server that closes everything is not hit by every channel at once;
+//! - a channel closed on purpose is reopened only once its old handle is gone (`Left`): supabase-js
+//!   hands back a leaving channel of the same topic (supabase-js#1440, a StrictMode remount);
+//! - the status: see [`Connector::status`].
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use crate::link::Status;
+use crate::views::{ChannelMeaning, Views};
+use crate::Millis;
+
+/// The settle window before channels that came back are recovered (refetched).
+pub const SETTLE_MS: Millis = 150;
+/// The settle window while other channels that had joined are still down: they usually come back
+/// in the same reconnect, and waiting for them refetches each view once instead of twice.
+pub const SETTLE_WHILE_DOWN_MS: Millis = 4 * SETTLE_MS;
+/// How long after the server closed a channel it is opened again.
+pub const REOPEN_MS: Millis = 1_000;
+
+/// What the connector's client says about the server's history when a channel joins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replay {
+    /// Nothing (supabase-js: postgres_changes has no replay).
+    Unknown,
+    /// The server replayed what the channel missed (Centrifugo `wasRecovering && recovered`).
+    Replayed,
+    /// The server tried and could not (Centrifugo `wasRecovering && !recovered`): refetch.
+    Lost,
+}
+
+/// A fact about one channel, reported by the connector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChannelFact {
+    /// The client's channel is subscribed (supabase `SUBSCRIBED`, centrifuge `subscribed`).
+    Joined(Replay),
+    /// It is down and the client rejoins it by itself (`CHANNEL_ERROR`, `TIMED_OUT`).
+    Down,
+    /// The server closed it and the client will not rejoin it (supabase `CLOSED` not caused by us).
+    Closed,
+    /// The handle of a channel we were told to close is gone (`removeChannel` resolved).
+    Left,
+    /// The channel cannot be opened (a topic held by a channel this connector did not create).
+    Refused,
+}
+
+impl ChannelFact {
+    /// The connector interface's strings (docs/CONNECTORS.md).
+    pub fn parse(s: &str) -> Option<ChannelFact> {
+        Some(match s {
+            "joined" => ChannelFact::Joined(Replay::Unknown),
+            "replayed" => ChannelFact::Joined(Replay::Replayed),
+            "lost" => ChannelFact::Joined(Replay::Lost),
+            "down" => ChannelFact::Down,
+            "closed" => ChannelFact::Closed,
+            "left" => ChannelFact::Left,
+            "refused" => ChannelFact::Refused,
+            _ => return None,
+        })
+    }
+}
+
+/// The client's own connection state, for connectors whose client has one (centrifuge-js).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientState {
+    Connecting,
+    Connected,
+    /// The app disconnected the client; subscriptions stay registered on it.
+    Disconnected,
+    /// The user signed out (supabase auth): every channel is closed until the next state.
+    SignedOut,
+    /// Signed in again, for a client with no connection state of its own (supabase-js): the
+    /// channels' facts alone tell the status again.
+    SignedIn,
+}
+
+impl ClientState {
+    /// The connector interface's strings (docs/CONNECTORS.md).
+    pub fn parse(s: &str) -> Option<ClientState> {
+        Some(match s {
+            "connecting" => ClientState::Connecting,
+            "connected" => ClientState::Connected,
+            "disconnected" => ClientState::Disconnected,
+            "signedOut" => ClientState::SignedOut,
+            "signedIn" => ClientState::SignedIn,
+            _ => return None,
+        })
+    }
+}
+
+/// How a connector's channels subscribe to table changes (supabase-js `postgres_changes`);
+/// connectors that subscribe by channel name alone (centrifuge-js) ignore the bindings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConnectorOptions {
+    /// One binding per table; empty = one binding on the whole schema, without a filter.
+    pub tables: Vec<String>,
+    /// A filter used as is on every binding (`factory_id=eq.f1`); `None` = the default filters.
+    pub filter: Option<String>,
+    /// The id column of a doc channel's default filter (the first `primaryKey` column).
+    pub id_column: String,
+    /// The scope column of list and factory channels' default filter (`factoryId` → `factory_id`).
+    pub scope_column: String,
+}
+
+/// One table subscription of a channel: `table` (none = the whole schema) and its filter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    pub table: Option<String>,
+    pub filter: Option<String>,
+}
+
+/// A channel to open: its name (the supabase-js topic, the Centrifugo channel) and its bindings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelSpec {
+    pub name: String,
+    pub bindings: Vec<Binding>,
+}
+
+/// What the connector must do, or what changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnectorOutput {
+    Open(ChannelSpec),
+    /// Release this channel's handle, then report `Left`.
+    Close(String),
+    /// The connector's status changed.
+    Status(Status),
+    /// These channels came back without a replay: refetch their views once.
+    Recover(Vec<String>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Told to open; not joined yet.
+    Opening,
+    Joined,
+    Down,
+    /// Closed by the server at this time; reopened after [`REOPEN_MS`].
+    Closed(Millis),
+    /// Told to close; its handle is not gone yet.
+    Leaving,
+    Refused,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Chan {
+    state: State,
+    /// It joined at least once (so its next join is a return).
+    ever_joined: bool,
+}
+
+/// The machine for one attached connector (see the module docs).
+#[derive(Clone, Debug)]
+pub struct Connector {
+    opts: ConnectorOptions,
+    chans: BTreeMap<String, Chan>,
+    wanted: BTreeSet<String>,
+    client: Option<ClientState>,
+    ever_connected: bool,
+    returned: BTreeSet<String>,
+    settle_at: Option<Millis>,
+    /// The reopened channel waiting for its answer; the next reopen waits for it.
+    reopening: Option<String>,
+    status: Option<Status>,
+    out: VecDeque<ConnectorOutput>,
+}
+
+impl Connector {
+    /// A connector with no channel yet; it reports a status with its first fact or channel sync.
+    pub fn new(opts: ConnectorOptions) -> Connector {
+        Connector {
+            opts,
+            chans: BTreeMap::new(),
+            wanted: BTreeSet::new(),
+            client: None,
+            ever_connected: false,
+            returned: BTreeSet::new(),
+            settle_at: None,
+            reopening: None,
+            status: None,
+            out: VecDeque::new(),
+        }
+    }
+
+    // ---- facts --------------------------------------------------------------------------------
+
+    /// The channels the open views need now; opens and closes the difference.
+    pub fn set_wanted(&mut self, now: Millis, wanted: BTreeSet<String>, views: &Views) {
+        self.wanted = wanted;
+        self.reconcile(now, views);
+    }
+
+    /// A fact about one channel. Facts about channels this machine did not open are ignored, and so
+    /// are facts about a channel being closed on purpose (its statuses no longer matter).
+    pub fn handle_channel(&mut self, now: Millis, name: &str, fact: ChannelFact, views: &Views) {
+        let Some(ch) = self.chans.get_mut(name) else { return };
+        if ch.state == State::Leaving {
+            if fact == ChannelFact::Left {
+                self.chans.remove(name);
+                self.reconcile(now, views);
+            }
+            return;
+        }
+        let answered = self.reopening.as_deref() == Some(name) && fact != ChannelFact::Down;
+        match fact {
+            ChannelFact::Joined(replay) => {
+                let came_back = ch.ever_joined && ch.state != State::Joined && replay != Replay::Replayed;
+                ch.state = State::Joined;
+                ch.ever_joined = true;
+                self.ever_connected = true;
+                if came_back || replay == Replay::Lost {
+                    self.returned.insert(name.to_string());
+                    // Restarted by every return, as one batch.
+                    let others_down = self.chans.iter().any(|(n, c)| n != name && c.ever_joined && c.state != State::Joined);
+                    let ms = if others_down { SETTLE_WHILE_DOWN_MS } else { SETTLE_MS };
+                    self.settle_at = Some(now.saturating_add(ms));
+                }
+            }
+            ChannelFact::Down => {
+                if !matches!(ch.state, State::Closed(_)) {
+                    ch.state = State::Down;
+                }
+            }
+            ChannelFact::Closed => ch.state = State::Closed(now),
+            ChannelFact::Left => {}
+            ChannelFact::Refused => ch.state = State::Refused,
+        }
+        if answered {
+            self.reopening = None;
+        }
+        self.update_status();
+    }
+
+    /// The client's connection state.
+    pub fn handle_client(&mut self, now: Millis, state: ClientState, views: &Views) {
+        match state {
+            ClientState::Connected => self.ever_connected = true,
+            ClientState::Disconnected | ClientState::SignedOut => self.ever_connected = false,
+            ClientState::Connecting | ClientState::SignedIn => {}
+        }
+        self.client = if state == ClientState::SignedIn { None } else { Some(state) };
+        self.reconcile(now, views);
+    }
+
+    /// Closes every channel (the app disconnected the connector); nothing opens afterwards.
+    pub fn detach(&mut self) {
+        self.wanted.clear();
+        for (name, ch) in std::mem::take(&mut self.chans) {
+            if matches!(ch.state, State::Opening | State::Joined | State::Down) {
+                self.out.push_back(ConnectorOutput::Close(name));
+            }
+        }
+        self.returned.clear();
+        self.settle_at = None;
+        self.reopening = None;
+        self.set_status(Status::Disconnected);
+    }
+
+    // ---- time ---------------------------------------------------------------------------------
+
+    /// The earliest deadline: the settle window, or the next reopen.
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        let reopen = if self.reopening.is_some() { None } else { self.next_reopen().map(|(_, at)| at) };
+        [self.settle_at, reopen].into_iter().flatten().min()
+    }
+
+    /// Acts on the deadlines that have passed; a spurious call does nothing.
+    pub fn handle_timeout(&mut self, now: Millis, views: &Views) {
+        if self.settle_at.is_some_and(|t| t <= now) {
+            self.settle_at = None;
+            let chs: Vec<String> = std::mem::take(&mut self.returned).into_iter().filter(|n| self.chans.contains_key(n)).collect();
+            if !chs.is_empty() {
+                self.out.push_back(ConnectorOutput::Recover(chs));
+            }
+        }
+        if self.reopening.is_none() {
+            if let Some((name, at)) = self.next_reopen() {
+                if at <= now {
+                    let carried = self.chans.remove(&name).is_some_and(|c| c.ever_joined);
+                    if self.wanted.contains(&name) && self.may_hold_channels() {
+                        self.open(name.clone(), carried, views);
+                        self.reopening = Some(name);
+                    }
+                }
+            }
+        }
+        self.update_status();
+    }
+
+    // ---- outputs ------------------------------------------------------------------------------
+
+    pub fn poll_output(&mut self) -> Option<ConnectorOutput> {
+        self.out.pop_front()
+    }
+
+    /// The status the facts add up to:
+    /// - the client disconnected or signed out: `disconnected`;
+    /// - the client is connecting, or a channel is down or closed: `reconnecting` once something
+    ///   was connected (a channel joined or the client connected), `connecting` before;
+    /// - nothing was connected yet: `connecting`;
+    /// - otherwise `connected` (a channel still opening does not hold it back once connected).
+    pub fn status(&self) -> Status {
+        self.status.unwrap_or(Status::Connecting)
+    }
+
+    // ---- inside -------------------------------------------------------------------------------
+
+    fn may_hold_channels(&self) -> bool {
+        self.client != Some(ClientState::SignedOut)
+    }
+
+    /// The closed channel to reopen next (the one closed longest ago) and when.
+    fn next_reopen(&self) -> Option<(String, Millis)> {
+        self.chans
+            .iter()
+            .filter_map(|(n, c)| match c.state {
+                State::Closed(at) => Some((n.clone(), at.saturating_add(REOPEN_MS))),
+                _ => None,
+            })
+            .min_by_key(|(n, at)| (*at, n.clone()))
+    }
+
+    fn reconcile(&mut self, _now: Millis, views: &Views) {
+        let wanted: BTreeSet<String> = if self.may_hold_channels() { self.wanted.clone() } else { BTreeSet::new() };
+        let gone: Vec<String> = self.chans.keys().filter(|n| !wanted.contains(*n)).cloned().collect();
+        for name in gone {
+            let Some(ch) = self.chans.get_mut(&name) else { continue };
+            match ch.state {
+                State::Leaving => {}
+                State::Opening | State::Joined | State::Down => {
+                    ch.state = State::Leaving;
+                    self.returned.remove(&name);
+                    self.out.push_back(ConnectorOutput::Close(name));
+                }
+                // The client already dropped it: nothing to release.
+                State::Closed(_) | State::Refused => {
+                    self.chans.remove(&name);
+                    if self.reopening.as_deref() == Some(name.as_str()) {
+                        self.reopening = None;
+                    }
+                }
+            }
+        }
+        for name in wanted {
+            if !self.chans.contains_key(&name) {
+                self.open(name, false, views);
+            }
+        }
+        self.update_status();
+    }
+
+    fn open(&mut self, name: String, carried: bool, views: &Views) {
+        let bindings = self.bindings(&name, views);
+        self.chans.insert(name.clone(), Chan { state: State::Opening, ever_joined: carried });
+        self.out.push_back(ConnectorOutput::Open(ChannelSpec { name, bindings }));
+    }
+
+    /// The default filters: a doc channel on its id (on its own table's binding), list and factory
+    /// channels on the scope column; a list without a factory, and the whole-schema binding, none.
+    fn bindings(&self, name: &str, views: &Views) -> Vec<Binding> {
+        let meaning = views.meaning(name);
+        let filter_for = |table: Option<&str>| -> Option<String> {
+            if let Some(f) = &self.opts.filter {
+                return Some(f.clone()).filter(|f| !f.is_empty());
+            }
+            let table = table?;
+            match &meaning {
+                Some(ChannelMeaning::Doc { ty, id }) if ty == table => Some(format!("{}=eq.{id}", self.opts.id_column)),
+                Some(ChannelMeaning::List { factory: Some(f), .. }) | Some(ChannelMeaning::Factory(f)) => {
+                    Some(format!("{}=eq.{f}", self.opts.scope_column))
+                }
+                _ => None,
+            }
+        };
+        if self.opts.tables.is_empty() {
+            return vec![Binding { table: None, filter: filter_for(None) }];
+        }
+        self.opts.tables.iter().map(|t| Binding { table: Some(t.clone()), filter: filter_for(Some(t)) }).collect()
+    }
+
+    fn update_status(&mut self) {
+        let s = match self.client {
+            Some(ClientState::Disconnected | ClientState::SignedOut) => Status::Disconnected,
+            _ => {
+                let troubled = self.client == Some(ClientState::Connecting)
+                    || self.chans.values().any(|c| matches!(c.state, State::Down | State::Closed(_)));
+                match (troubled, self.ever_connected) {
+                    (true, true) => Status::Reconnecting,
+                    (_, false) => Status::Connecting,
+                    (false, true) => Status::Connected,
+                }
+            }
+        };
+        self.set_status(s);
+    }
+
+    fn set_status(&mut self, s: Status) {
+        if self.status != Some(s) {
+            self.status = Some(s);
+            self.out.push_back(ConnectorOutput::Status(s));
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! The run loop around the core's [`Realtime`]: every entry point borrows the shared state, changes
+//! the core, releases the borrow, then drains the core's outputs and carries each out with no
+//! borrow held (str0m's loop, quinn's `poll_*`). So any JS a drain calls (`onError`, `onStatus`,
+//! the plan handler and the `queryFn`s it starts, a connector's `open`/`close`, a `token()`) may
+//! call back into the engine: the call is applied to the core at once, and its outputs join the
+//! drain that is already running (a drain never nests). Nothing here can trap on a `RefCell`.
+
+use crate::clock::now;
+use crate::interop::{channel_spec_to_js, error_to_js, plan_view};
+use crate::transport::{Report, Transport};
+use crate::visibility::{OnlineListener, VisibilityListener};
+use gloo_timers::callback::Timeout;
+use js_sys::Function;
+use querywire_core::{Error, Millis, Output, Realtime};
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use wasm_bindgen::JsValue;
+
+/// The JS functions the shim hands over (`setHandlers`); each optional.
+#[derive(Default, Clone)]
+pub struct Handlers {
+    pub plan: Option<Function>,
+    pub error: Option<Function>,
+    pub status: Option<Function>,
+    /// `open(connectorId, { name, bindings })` for a JS-held connector.
+    pub open: Option<Function>,
+    /// `close(connectorId, name)`.
+    pub close: Option<Function>,
+    /// Observation only (`rt.inspect`): each frame of our own transport, before the core reads it.
+    pub frame: Option<Function>,
+    /// `shareConnection`: messages for the other tabs (`engine/share.rs`).
+    pub share: Option<Function>,
+}
+
+pub struct Inner {
+    pub rt: Realtime,
+    pub handlers: Handlers,
+    /// The one armed timeout and the deadline it was armed for.
+    pub timer: Option<(Millis, Timeout)>,
+    pub visibility: Option<VisibilityListener>,
+    pub online: Option<OnlineListener>,
+    pub transport: Option<Transport>,
+    pub disposed: bool,
+    /// The binary plan being handed over (reused: a flush allocates nothing here).
+    plan_buf: Vec<u8>,
+    /// A drain is running further up the stack: a re-entrant call leaves its outputs to it.
+    draining: bool,
+}
+
+pub type Shared = Rc<RefCell<Inner>>;
+
+impl Inner {
+    pub fn new(rt: Realtime) -> Inner {
+        Inner {
+            rt,
+            handlers: Handlers::default(),
+            timer: None,
+            visibility: None,
+            online: None,
+            transport: None,
+            disposed: false,
+            plan_buf: Vec::new(),
+            draining: false,
+        }
+    }
+}
+
+/// One entry point: `f` changes the core under a borrow that ends before any JS runs.
+pub fn run<R>(inner: &Shared, f: impl FnOnce(&mut Inner) -> R) -> R {
+    let r = f(&mut inner.borrow_mut());
+    drain(inner);
+    r
+}
+
+/// [`run`] for callbacks that hold only a weak reference (timer, listeners, sockets).
+pub fn with<R>(weak: &Weak<RefCell<Inner>>, f: impl FnOnce(&mut Inner) -> R) -> Option<R> {
+    weak.upgrade().map(|inner| run(&inner, f))
+}
+
+/// Hands an error to `onError` in order with everything else the core produced.
+pub fn report(inner: &mut Inner, e: Error) {
+    inner.rt.report_error(e);
+}
+
+/// Drains the core's outputs and carries each out, with no borrow held while JS runs. A call from
+/// inside one of those JS functions finds `draining` set and returns: this loop picks up its outputs.
+pub fn drain(inner: &Shared) {
+    {
+        let mut i = inner.borrow_mut();
+        if i.draining || i.handlers.plan.is_none() {
+            return; // nested, or nothing can apply a plan yet: outputs wait (setHandlers drains)
+        }
+        i.draining = true;
+    }
+    loop {
+        let out = inner.borrow_mut().rt.poll_output();
+        let Some(out) = out else { break };
+        carry_out(inner, out);
+    }
+    inner.borrow_mut().draining = false;
+    arm_timer(inner);
+}
+
+/// Clones one handler out of the shared state, so it is called with no borrow held.
+fn handler(inner: &Shared, pick: fn(&Handlers) -> &Option<Function>) -> Option<Function> {
+    pick(&inner.borrow().handlers).clone()
+}
+
+fn carry_out(inner: &Shared, out: Output) {
+    match out {
+        Output::Plan(plan) => {
+            // Taken out while JS reads it, so a re-entrant flush encodes into a buffer of its own.
+            // The handler reports what it applied with `recordApplied` (two numbers).
+            let mut buf = std::mem::take(&mut inner.borrow_mut().plan_buf);
+            buf.clear();
+            plan.encode(&mut buf);
+            if let Some(h) = handler(inner, |h| &h.plan) {
+                let _ = h.call1(&JsValue::NULL, &plan_view(&buf));
+            }
+            inner.borrow_mut().plan_buf = buf;
+        }
+        Output::OpenChannel(id, spec) => {
+            if let Some(h) = handler(inner, |h| &h.open) {
+                let _ = h.call2(&JsValue::NULL, &id.into(), &channel_spec_to_js(&spec));
+            }
+        }
+        Output::CloseChannel(id, name) => {
+            if let Some(h) = handler(inner, |h| &h.close) {
+                let _ = h.call2(&JsValue::NULL, &id.into(), &name.into());
+            }
+        }
+        Output::Status(s) => {
+            if let Some(h) = handler(inner, |h| &h.status) {
+                let _ = h.call1(&JsValue::NULL, &s.as_str().into());
+            }
+        }
+        Output::Error(e) => match handler(inner, |h| &h.error) {
+            Some(h) => {
+                let _ = h.call1(&JsValue::NULL, &error_to_js(&e));
+            }
+            None => web_sys::console::warn_1(&error_to_js(&e)),
+        },
+        Output::Connect => {
+            // Taken out while it runs: `token()` is user code and may call back into us.
+            let (t, channels) = {
+                let mut i = inner.borrow_mut();
+                (i.transport.take(), i.rt.views().channels().into_iter().collect::<Vec<_>>())
+            };
+            if let Some(mut t) = t {
+                t.connect(&channels, reporter(Rc::downgrade(inner)));
+                let mut i = inner.borrow_mut();
+                if i.transport.is_none() && !i.disposed {
+                    i.transport = Some(t);
+                }
+            }
+        }
+        Output::Close => {
+            if let Some(t) = inner.borrow_mut().transport.as_mut() {
+                t.close();
+            }
+        }
+        Output::Send(text) => {
+            if let Some(t) = inner.borrow().transport.as_ref() {
+                t.send(&text);
+            }
+        }
+        Output::Share(m) => {
+            if let Some(h) = handler(inner, |h| &h.share) {
+                crate::engine::share_message(&h, m);
+            }
+        }
+    }
+}
+
+pub fn reporter(weak: Weak<RefCell<Inner>>) -> impl Fn(Report) + Clone + 'static {
+    move |r: Report| on_report(&weak, r)
+}
+
+/// A socket event: stale generations are ignored, the rest go to the core with the time.
+fn on_report(weak: &Weak<RefCell<Inner>>, r: Report) {
+    if let Report::Frame { generation, text } = &r {
+        // Called with no borrow held: an inspector may call back into the engine.
+        let h = weak.upgrade().and_then(|i| {
+            let i = i.borrow();
+            i.handlers.frame.clone().filter(|_| i.transport.as_ref().map(|t| t.generation) == Some(*generation))
+        });
+        if let Some(h) = h {
+            let _ = h.call1(&JsValue::NULL, &text.as_str().into());
+        }
+    }
+    let w = weak.clone();
+    with(weak, move |i| {
+        let current = i.transport.as_ref().map(|t| t.generation);
+        match r {
+            Report::Open { generation } if current == Some(generation) => i.rt.transport_open(now()),
+            Report::Frame { generation, text } if current == Some(generation) => {
+                if let Err(e) = i.rt.transport_frame(now(), &text) {
+                    report(i, e);
+                }
+            }
+            Report::Close { generation, code } if current == Some(generation) => i.rt.transport_close(now(), code),
+            Report::Token { generation, token } => {
+                let channels: Vec<String> = i.rt.views().channels().into_iter().collect();
+                if let Some(t) = i.transport.as_mut() {
+                    t.open_with_token(generation, &channels, token, reporter(w));
+                }
+            }
+            _ => {}
+        }
+    });
+}
+
+/// Keeps one timeout armed, never later than the core's earliest deadline. A trailing window moves
+/// its deadline on every event; re-arming each time would cost a `clearTimeout` + `setTimeout` per
+/// event, so an earlier timer is kept: it fires, `handle_timeout` finds nothing due (a harmless
+/// no-op by the core's contract) and the timer is armed again for the new deadline.
+fn arm_timer(inner: &Shared) {
+    let mut i = inner.borrow_mut();
+    if i.disposed {
+        i.timer = None;
+        return;
+    }
+    let Some(d) = i.rt.poll_timeout() else { return };
+    if i.timer.as_ref().is_some_and(|(armed, _)| *armed <= d) {
+        return;
+    }
+    let delay = d.saturating_sub(now()).min(i32::MAX as u64) as u32;
+    let weak = Rc::downgrade(inner);
+    let t = Timeout::new(delay, move || {
+        if let Some(inner) = weak.upgrade() {
+            inner.borrow_mut().timer = None;
+            run(&inner, |i| i.rt.handle_timeout(now()));
+        }
+    });
+    i.timer = Some((d, t));
+}
