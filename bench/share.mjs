@@ -147,7 +147,7 @@ if (args.includes('--write')) {
   const start = md.indexOf('## One connection per browser')
   if (start >= 0) {
     const next = md.indexOf('\n## ', start + 1)
-    md = md.slice(0, start) + section + (next >= 0 ? md.slice(next + 1) : '')
+    md = md.slice(0, start) + section + (next >= 0 ? '\n' + md.slice(next + 1) : '')
   } else {
     const method = md.indexOf('\n## Method')
     md = method >= 0 ? md.slice(0, method + 1) + section + '\n' + md.slice(method + 1) : md + '\n' + section
