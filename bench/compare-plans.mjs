@@ -17,8 +17,13 @@ const { WasmRealtime } = await loadWasm();
 const engine = new WasmRealtime(options);
 const plans = [];
 const decode = createPlanDecoder();
-engine.setHandlers({ plan: (bytes) => { const p = decode(bytes); plans.push(p); return { invalidations: p.invalidate.length, patches: p.patch.length }; }, error() {}, status() {}, channels() {} });
-for (const o of objects) engine.ingest('supabase', o);
+// Decoded ops read their queryKey through the decoder's key table; compare them as plain objects.
+const plain = (p) => ({
+  invalidate: p.invalidate.map((o) => ({ queryKey: o.queryKey, queryHash: o.queryHash, exact: o.exact, refetchType: o.refetchType })),
+  patch: p.patch.map((o) => ({ queryKey: o.queryKey, queryHash: o.queryHash, fields: o.fields, version: o.version })),
+});
+engine.setHandlers({ plan: (bytes) => { const p = plain(decode(bytes)); plans.push(p); engine.recordApplied(p.invalidate.length, p.patch.length); }, error() {}, status() {}, channels() {} });
+for (const o of objects) engine.ingestText('supabase', JSON.stringify(o));
 engine.flush();
 const core = new BaselineCore(options);
 for (const o of objects) core.ingest(0, 'supabase', o);

@@ -34,33 +34,59 @@ export function createPlanDecoder() {
     if (view.getUint8(at++) & 1) keys = new Map()
     for (let n = u32(); n > 0; n--) {
       const id = u32()
-      const queryHash = text(u32())
-      keys.set(id, { queryHash, queryKey: JSON.parse(queryHash) })
+      keys.set(id, new PlanKey(text(u32())))
     }
-    const key = (id) => keys.get(id) ?? { queryHash: '[]', queryKey: [] }
+    const key = (id) => keys.get(id) ?? EMPTY_KEY
     const invalidate = []
     for (let n = u32(); n > 0; n--) {
       const k = key(u32())
       const flags = view.getUint8(at++)
-      invalidate.push({ queryKey: k.queryKey, queryHash: k.queryHash, exact: (flags & 1) !== 0, refetchType: REFETCH_TYPES[(flags >> 1) & 3] })
+      invalidate.push(new PlanOp(k, (flags & 1) !== 0, REFETCH_TYPES[(flags >> 1) & 3]))
     }
     const patch = []
     for (let n = u32(); n > 0; n--) {
-      const k = key(u32())
+      const op = new PlanOp(key(u32()), false, 'active')
       const version = view.getFloat64(at, true)
       at += 8
-      const fields = JSON.parse(text(u32()))
-      patch.push({ queryKey: k.queryKey, queryHash: k.queryHash, fields, version: Number.isNaN(version) ? null : version })
+      op.fields = JSON.parse(text(u32()))
+      op.version = Number.isNaN(version) ? null : version
+      patch.push(op)
     }
     const refetch = []
     for (let n = u32(); n > 0; n--) {
-      const k = key(u32())
-      refetch.push({ queryKey: k.queryKey, queryHash: k.queryHash, exact: (view.getUint8(at++) & 1) !== 0 })
+      refetch.push(new PlanOp(key(u32()), (view.getUint8(at++) & 1) !== 0, 'active'))
     }
     // Keys pending mutations hold (optimistic updates); absent in plans before that section.
     const hold = []
     if (at < bytes.byteLength) for (let n = u32(); n > 0; n--) hold.push(JSON.parse(text(u32())))
     return hold.length ? { invalidate, patch, refetch, hold } : { invalidate, patch, refetch }
+  }
+}
+
+// A key as the decoder keeps it: its hash, and its queryKey parsed from the hash the first time
+// anything asks (matching primitive keys needs only the hash; setQueryData needs the key).
+class PlanKey {
+  constructor(queryHash) {
+    this.queryHash = queryHash
+    this.parsed = undefined
+  }
+  get queryKey() {
+    return (this.parsed ??= JSON.parse(this.queryHash))
+  }
+}
+
+const EMPTY_KEY = new PlanKey('[]')
+
+// One op of a decoded plan, in the shape applyPlan takes (`queryKey` read through its key).
+class PlanOp {
+  constructor(key, exact, refetchType) {
+    this.key = key
+    this.queryHash = key.queryHash
+    this.exact = exact
+    this.refetchType = refetchType
+  }
+  get queryKey() {
+    return this.key.queryKey
   }
 }
 
@@ -203,21 +229,28 @@ function createMatcher() {
 
   return {
     add(op, bits) {
-      const queryKey = op.queryKey
       if (op.exact) {
         const hash = opHash(op)
         exact.set(hash, (exact.get(hash) ?? 0) | bits)
         return
       }
-      if (!Array.isArray(queryKey)) {
-        loose.push({ queryKey, bits })
+      const hash = opHash(op)
+      if (hash.charCodeAt(0) !== 91) { // not an array key: matched the slow way
+        loose.push({ queryKey: op.queryKey, bits })
         return
       }
-      const run = primitiveRun(queryKey)
-      const hash = run === queryKey.length ? opHash(op) : prefixOf(opHash(op), run, ends)
-      let bucket = prefixed.get(hash)
-      if (!bucket) prefixed.set(hash, (bucket = { entries: [], bits: 0 }))
-      bucket.entries.push({ queryKey, bits })
+      // The leading primitive run, read off the hash: an element is a primitive unless it
+      // starts with [ or {. A key of primitives only matches by hash alone (TanStack compares
+      // primitives with ===, and equal JSON of primitives is equal values).
+      elementEnds(hash, Infinity, ends)
+      let run = 0
+      while (run < ends.length && !isNested(hash.charCodeAt(run === 0 ? 1 : ends[run - 1] + 1))) run++
+      const prim = run === ends.length
+      const bucketHash = prim ? hash : run === 0 ? '[]' : hash.slice(0, ends[run - 1]) + ']'
+      let bucket = prefixed.get(bucketHash)
+      if (!bucket) prefixed.set(bucketHash, (bucket = { entries: [], bits: 0, primBits: 0 }))
+      if (prim) bucket.primBits |= bits
+      else bucket.entries.push({ op, bits })
       bucket.bits |= bits
     },
 
@@ -248,12 +281,18 @@ function createMatcher() {
 }
 
 function matchBucket(bucket, queryKey, bits) {
+  bits |= bucket.primBits
   for (const entry of bucket.entries) {
     if ((bits | bucket.bits) === bits) break
     if ((bits | entry.bits) === bits) continue
-    if (partialMatchKey(queryKey, entry.queryKey)) bits |= entry.bits
+    if (partialMatchKey(queryKey, entry.op.queryKey)) bits |= entry.bits
   }
   return bits
+}
+
+// `[`, `{` (after optional whitespace a hash never has): the element is an array or an object.
+function isNested(c) {
+  return c === 91 || c === 123
 }
 
 // TanStack compares exact filters through the query's own hash function, which a
@@ -266,18 +305,12 @@ function opHash(op) {
   return typeof op.queryHash === 'string' ? op.queryHash : hashKey(op.queryKey)
 }
 
-// The hash of a key's first `count` elements: its hash (hashKey) cut after element `count`.
-function prefixOf(hash, count, ends) {
-  if (count === 0) return '[]'
-  elementEnds(hash, count, ends)
-  return hash.slice(0, ends[count - 1]) + ']'
-}
-
 // Where each of the first `max` top-level elements of a key's hash ends (the index of the comma
 // or bracket after it), into `out`. A hash is JSON, so strings are the only place brackets and
 // commas do not count.
 function elementEnds(hash, max, out) {
   out.length = 0
+  if (hash.length <= 2) return out // [] has no elements
   let depth = 0
   for (let i = 1; i < hash.length && out.length < max; i++) {
     const c = hash.charCodeAt(i)

@@ -31,7 +31,7 @@ export function attachConnector(engine, host, connector) {
     left: (name) => fact(name, 'left'),
     /** Cannot be opened (the connector reported why). */
     refused: (name) => fact(name, 'refused'),
-    /** The client's state: 'connecting' | 'connected' | 'disconnected' | 'signedOut' | 'signedIn'. */
+    /** The client's state: 'connecting' | 'connected' | 'disconnected' | 'signedOut' | 'signedIn' | 'failed'. */
     client: (state) => { if (alive()) engine.clientState(id, String(state)) },
     /** A payload the client delivered. */
     ingest: (payload) => { if (alive()) host.ingest(source, payload) },

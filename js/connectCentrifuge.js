@@ -7,10 +7,17 @@
 //   positioned   passed to `newSubscription`
 //   subscription extra SubscriptionOptions (an object, or `(channelName) => object`), e.g. getToken
 //
-// The app owns the client: it calls `centrifuge.connect()` itself (before or after this).
+// The app owns the client: it calls `centrifuge.connect()` itself (before or after this), and its
+// tokens: centrifuge-js calls the app's `getToken` on connect, after `token expired` (error 109) and
+// before the token's `ttl` runs out (a `refresh` on the open connection), so nothing here refreshes.
+// Client state: `connecting` / `connected` / `disconnected` as the client says; a `disconnected` the
+// app did not ask for (code != 0: 3500 invalid token, 1 unauthorized from getToken, other 35xx/45xx
+// codes) is final in centrifuge-js (it does not reconnect): reported as `failed` (status `error`) with
+// `onError({ code: 'unauthorized' | 'forbidden' | 'disconnected', … })`.
 // Recovery: a subscription that comes back (`subscribed` after it had been subscribed) refetches
 // its views once, unless Centrifugo recovered what it missed (`wasRecovering && recovered`):
-// `wasRecovering && !recovered` (history too short, epoch changed) and a non-recoverable
+// `wasRecovering && !recovered` (history too short, epoch changed), a stream whose epoch changed
+// (reported `lost` whatever its flags say) and a non-recoverable
 // subscription that returns both refetch. Subscriptions that return together (one reconnect) are
 // recovered together, so a view under two channels (its own and `factory:`) is refetched once.
 // A subscription already registered on the client (`getSubscription(name)`) is shared: our
@@ -72,7 +79,7 @@ export function connectCentrifuge(rt, centrifuge, opts = {}) {
       report('subscription_failed', `could not create subscription ${name}: ${e?.message ?? e}`)
       return
     }
-    const entry = { name, sub, own, offs: [] }
+    const entry = { name, sub, own, epoch: null, offs: [] }
     entry.offs.push(listen(sub, 'publication', (ctx) => port.ingest(ctx)))
     // Subscribing again for any reason but our own subscribe() call (code 0): it is down.
     entry.offs.push(listen(sub, 'subscribing', (ctx) => {
@@ -80,6 +87,11 @@ export function connectCentrifuge(rt, centrifuge, opts = {}) {
     }))
     entry.offs.push(listen(sub, 'subscribed', (ctx) => {
       if (entries.get(name) !== entry) return
+      // A stream whose epoch changed was reset: what was missed is gone, whatever the flags say.
+      const epoch = ctx?.streamPosition?.epoch ?? null
+      const reset = entry.epoch !== null && epoch !== null && epoch !== entry.epoch
+      if (epoch !== null) entry.epoch = epoch
+      if (reset) return port.joined(name, 'lost')
       port.joined(name, ctx && ctx.wasRecovering ? (ctx.recovered ? 'replayed' : 'lost') : undefined)
     }))
     entry.offs.push(listen(sub, 'error', (ctx) => {
@@ -111,8 +123,27 @@ export function connectCentrifuge(rt, centrifuge, opts = {}) {
 
   offs.push(listen(centrifuge, 'connecting', () => port.client('connecting')))
   offs.push(listen(centrifuge, 'connected', () => port.client('connected')))
-  offs.push(listen(centrifuge, 'disconnected', () => port.client('disconnected')))
+  offs.push(listen(centrifuge, 'disconnected', (ctx) => {
+    const code = ctx?.code ?? 0
+    if (code === 0) return port.client('disconnected') // centrifuge.disconnect()
+    report(disconnectCode(code), `centrifugo disconnected the client: ${code} ${ctx.reason ?? ''}`.trim())
+    port.client('failed')
+  }))
+  offs.push(listen(centrifuge, 'error', (ctx) => {
+    // getToken failed (centrifuge-js retries it with backoff). Transport errors of a reconnect in
+    // progress are not reported: the status says it.
+    if (ctx?.type === 'connectToken' || ctx?.type === 'refreshToken') {
+      report('token', `centrifuge-js getToken failed (${ctx.type}): ${ctx.error?.message ?? ''}`.trim())
+    }
+  }))
   const state = centrifuge.state ?? 'disconnected'
   port.client(state === 'connected' || state === 'connecting' ? state : 'disconnected')
   return port.detach
+}
+
+/** A final Centrifugo disconnect code as querywire's error code. */
+function disconnectCode(code) {
+  if (code === 1 || code === 3500) return 'unauthorized' // getToken's UnauthorizedError, invalid token
+  if (code === 3507) return 'forbidden' // permission denied
+  return 'disconnected'
 }

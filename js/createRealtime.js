@@ -31,7 +31,7 @@ export async function createRealtime(options = {}) {
   if (!queryClient || typeof queryClient.getQueryCache !== 'function') {
     throw new TypeError('createRealtime: options.queryClient must be a TanStack Query QueryClient')
   }
-  const { WasmRealtime } = await loadWasm()
+  const { WasmRealtime, memory } = await loadWasm()
   const engine = new WasmRealtime(engineOptions(options))
   // One connection per browser (js/share.js); where Web Locks or BroadcastChannel are missing, the
   // option is off, or realtime is (`enabled: false`: each tab polls, there is nothing to share),
@@ -66,6 +66,32 @@ export async function createRealtime(options = {}) {
   // Every callback below may call back into `rt`: the engine calls them with nothing borrowed and
   // applies what they call in order (src/driver.rs).
   const decodePlan = createPlanDecoder()
+
+  // Payload text is written straight into a buffer in wasm memory (TextEncoder.encodeInto) and
+  // crosses as a length: no per-payload allocation or copy by the binding. The buffer's address
+  // stays valid until a longer payload asks for a bigger one; memory growth only swaps the
+  // ArrayBuffer, which the view below follows.
+  const SOURCE_INDEX = { supabase: 0, event: 1, envelope: 2, centrifugo: 3, invalidate: 4 }
+  const encoder = new TextEncoder()
+  let inputAt = 0
+  let inputCap = 0
+  let inputView = null
+  function passText(source, text) {
+    const index = SOURCE_INDEX[source]
+    if (index === undefined || !memory || text.length > 1048576) {
+      engine.ingestText(source, text) // an unknown source or an oversized text: the engine reports it
+      return
+    }
+    const need = text.length * 3 // UTF-8 of a UTF-16 string is at most three bytes per unit
+    if (need > inputCap) {
+      inputCap = Math.max(need, 8192)
+      inputAt = engine.inputBuffer(inputCap)
+      inputView = null
+    }
+    if (inputView === null || inputView.buffer !== memory.buffer) inputView = new Uint8Array(memory.buffer, inputAt, inputCap)
+    const { written } = encoder.encodeInto(text, inputView)
+    engine.ingestInput(index, written)
+  }
   const handlers = {
     plan(bytes) {
       let applied
@@ -115,17 +141,14 @@ export async function createRealtime(options = {}) {
         return
       }
       if (tap.on) tap.emit({ kind: 'ingest', source: String(source), text: text ?? 'null' })
-      engine.ingestText(String(source), text ?? 'null')
+      passText(String(source), text ?? 'null')
     },
     ingestText(source, text) {
       if (disposed) return
-      if (typeof text !== 'string') {
-        engine.recordInvalid()
-        report({ code: 'bad_json', message: 'ingestText expects a string of JSON text', source: String(source) })
-        return
-      }
-      if (tap.on) tap.emit({ kind: 'ingest', source: String(source), text })
-      engine.ingestText(String(source), text)
+      // Anything but a string is read as the text String() makes of it (bad_json, counted).
+      const t = typeof text === 'string' ? text : String(text)
+      if (tap.on) tap.emit({ kind: 'ingest', source: String(source), text: t })
+      passText(String(source), t)
     },
     flush() {
       if (disposed) return

@@ -623,7 +623,7 @@ export interface ConnectorPort {
   /** Cannot be opened (after reporting why with `error`); not retried. */
   refused(name: string): void
   /** The client's own connection state, for a client that has one. */
-  client(state: 'connecting' | 'connected' | 'disconnected' | 'signedOut' | 'signedIn'): void
+  client(state: 'connecting' | 'connected' | 'disconnected' | 'signedOut' | 'signedIn' | 'failed'): void
   /** A payload the client delivered, ingested under the connector's `source`. */
   ingest(payload: unknown): void
   /** Reports `{ code, message, source }` to `onError`. */
@@ -655,7 +655,7 @@ export interface TraceStart {
   status: Status
   stats: Stats
   visible: boolean
-  /** Pending mutations that hold keys (optimistic updates): their ids and key prefixes (JSON text). */
+  /** Pending mutations that hold keys (optimistic updates): their ids and key prefixes (`hashKey`s, one per line). */
   mutations: { id: number; keys: string }[]
 }
 

@@ -9,15 +9,17 @@ export function loadWasm() {
   ready ??= (async () => {
     const mod = await import('../pkg/querywire.js')
     const url = new URL('../pkg/querywire_bg.wasm', import.meta.url)
+    let exports
     if (isNode) {
       // A variable specifier keeps browser bundlers from trying to bundle node:fs.
       const fsName = 'node:fs/promises'
       const { readFile } = await import(/* @vite-ignore */ fsName)
-      await mod.default({ module_or_path: await readFile(url) })
+      exports = await mod.default({ module_or_path: await readFile(url) })
     } else {
-      await mod.default({ module_or_path: url })
+      exports = await mod.default({ module_or_path: url })
     }
-    return mod
+    // The module's memory goes with it: payload text is written straight into it (createRealtime.js).
+    return { ...mod, memory: exports.memory }
   })()
   ready.catch(() => { ready = undefined }) // a failed load may be retried
   return ready

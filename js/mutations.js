@@ -6,6 +6,7 @@
 // MutationCache listeners run synchronously inside the mutation's dispatch: `pending` is reported
 // before `onMutate` runs (so the optimistic `setQueryData` is already protected), and settled after
 // `onSuccess` / `onError` / `onSettled` (so a rollback has happened before anything is released).
+import { hashKey } from '@tanstack/query-core'
 
 /** The key prefixes a mutation names: its `mutationKey` and `meta.querywire.keys`. */
 export function mutationKeys(mutation) {
@@ -19,6 +20,7 @@ export function mutationKeys(mutation) {
 
 /** Reports pending mutations to `engine` until the returned function is called. */
 export function watchMutations(queryClient, engine) {
+  // The engine compares keys as TanStack's hashes, one per line (a hash never holds a raw newline).
   const cache = typeof queryClient.getMutationCache === 'function' ? queryClient.getMutationCache() : null
   if (!cache || typeof engine.mutationStarted !== 'function') return () => {}
   const held = new Set() // mutationIds reported as started
@@ -26,7 +28,7 @@ export function watchMutations(queryClient, engine) {
     const keys = mutationKeys(m)
     if (keys.length === 0) return
     held.add(m.mutationId)
-    engine.mutationStarted(m.mutationId, JSON.stringify(keys))
+    engine.mutationStarted(m.mutationId, keys.map((k) => hashKey(k)).join('\n'))
   }
   const settled = (id) => {
     if (held.delete(id)) engine.mutationSettled(id)

@@ -43,6 +43,8 @@ pub struct Inner {
     pub disposed: bool,
     /// The binary plan being handed over (reused: a flush allocates nothing here).
     plan_buf: Vec<u8>,
+    /// Payload text the shim writes in place (`WasmRealtime.inputBuffer` / `ingestInput`).
+    pub input: Vec<u8>,
     /// A drain is running further up the stack: a re-entrant call leaves its outputs to it.
     draining: bool,
 }
@@ -60,6 +62,7 @@ impl Inner {
             transport: None,
             disposed: false,
             plan_buf: Vec::new(),
+            input: Vec::new(),
             draining: false,
         }
     }

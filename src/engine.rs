@@ -9,7 +9,7 @@ pub(crate) use share::share_message;
 
 use crate::clock::now;
 use crate::driver::{self, run, with, Handlers, Inner, Shared};
-use crate::interop::{error_to_js, json_arg, method, strings, to_js, view_from_js};
+use crate::interop::{error_to_js, json_arg, method, stats_to_js, strings, view_from_js};
 use crate::transport::{Kind, Transport};
 use crate::visibility::{is_visible, OnlineListener, VisibilityListener};
 use js_sys::Function;
@@ -84,6 +84,46 @@ impl WasmRealtime {
         });
     }
 
+    /// A buffer of at least `capacity` bytes in wasm memory for [`WasmRealtime::ingest_input`]; returns
+    /// its address. It moves only when a later call asks for more, so the shim keeps the address and
+    /// writes each payload with `TextEncoder.encodeInto`: no allocation per payload at the boundary.
+    #[wasm_bindgen(js_name = inputBuffer)]
+    pub fn input_buffer(&self, capacity: u32) -> u32 {
+        let mut i = self.inner.borrow_mut();
+        if i.input.len() < capacity as usize {
+            i.input.resize(capacity as usize, 0);
+        }
+        i.input.as_ptr() as u32
+    }
+
+    /// One payload whose UTF-8 text the shim wrote to the input buffer (`len` bytes); `source` is its
+    /// index in `supabase, event, envelope, centrifugo, invalidate`. Never throws.
+    #[wasm_bindgen(js_name = ingestInput)]
+    pub fn ingest_input(&self, source: u32, len: u32) {
+        if self.disposed() {
+            return;
+        }
+        const SOURCES: [&str; 5] = ["supabase", "event", "envelope", "centrifugo", "invalidate"];
+        let src = SOURCES.get(source as usize).copied().unwrap_or("unknown");
+        run(&self.inner, |i| {
+            let r = {
+                let Inner { rt, input, .. } = &mut *i;
+                let bytes = &input[..(len as usize).min(input.len())];
+                // encodeInto writes UTF-8; a caller that wrote something else gets bad_json, not a panic.
+                match std::str::from_utf8(bytes) {
+                    Ok(text) => rt.ingest_text(now(), src, text).map(|_| ()),
+                    Err(_) => {
+                        rt.engine_mut().record_invalid();
+                        Err(Error::new(ErrorCode::BadJson, src, "payload is not UTF-8"))
+                    }
+                }
+            };
+            if let Err(e) = r {
+                driver::report(i, e);
+            }
+        });
+    }
+
     /// Counts and reports a payload the shim refused before it crossed (`JSON.stringify` threw).
     #[wasm_bindgen(js_name = recordInvalid)]
     pub fn record_invalid(&self, source: &str, message: &str) {
@@ -148,7 +188,7 @@ impl WasmRealtime {
     /// `{ received, flushes, invalidations, patches, dropped: { invalid, stale, duplicate, outOfScope } }`.
     pub fn stats(&self) -> JsValue {
         let stats = self.inner.borrow().rt.engine().stats();
-        to_js(&stats)
+        stats_to_js(&stats)
     }
 
     /// Opens a view; returns a handle for `unsubscribe`. Throws on a malformed view.

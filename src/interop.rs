@@ -4,14 +4,26 @@ use js_sys::{Object, Reflect};
 use querywire_core::connector::ChannelSpec;
 use querywire_core::views::View;
 use querywire_core::{Error, ErrorCode};
-use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// Core values become plain JS objects (never `Map`s), so the shim reads them as JSON. They cross
-/// as JSON text and `JSON.parse` builds them: one boundary call, and no serde-wasm-bindgen in the
-/// module (docs/SIZE.md).
-pub fn to_js<T: Serialize>(v: &T) -> JsValue {
-    serde_json::to_string(v).ok().and_then(|s| js_sys::JSON::parse(&s).ok()).unwrap_or(JsValue::NULL)
+/// `rt.stats()` as a plain JS object: `{ received, flushes, invalidations, patches, dropped: { invalid,
+/// stale, duplicate, outOfScope } }`, built field by field (no serializer linked for it).
+pub fn stats_to_js(s: &querywire_core::Stats) -> JsValue {
+    let set = |o: &Object, k: &str, v: u64| {
+        let _ = Reflect::set(o, &k.into(), &JsValue::from_f64(v as f64));
+    };
+    let dropped = Object::new();
+    set(&dropped, "invalid", s.dropped.invalid);
+    set(&dropped, "stale", s.dropped.stale);
+    set(&dropped, "duplicate", s.dropped.duplicate);
+    set(&dropped, "outOfScope", s.dropped.out_of_scope);
+    let o = Object::new();
+    set(&o, "received", s.received);
+    set(&o, "flushes", s.flushes);
+    set(&o, "invalidations", s.invalidations);
+    set(&o, "patches", s.patches);
+    let _ = Reflect::set(&o, &"dropped".into(), &dropped);
+    o.into()
 }
 
 /// `{ code, message, source }` as a real JS `Error`, so stack-aware tooling shows it well.
@@ -32,7 +44,8 @@ pub fn from_js(v: &JsValue) -> Result<serde_json::Value, String> {
         None => "value cannot be serialised".to_string(),
     })?;
     match text.as_string() {
-        Some(t) => serde_json::from_str(&t).map_err(|e| e.to_string()),
+        // The core's one scanner: serde_json's parser is not linked at all (docs/SIZE.md).
+        Some(t) => querywire_core::scan::parse_value(&t).map_err(|e| e.message("")),
         None => Ok(serde_json::Value::Null),
     }
 }

@@ -26,3 +26,11 @@ mod visibility;
 
 #[cfg(target_arch = "wasm32")]
 pub use engine::WasmRealtime;
+
+/// The package version, for diagnostics.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+

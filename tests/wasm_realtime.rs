@@ -236,7 +236,7 @@ fn bad_input_reaches_the_error_handler_as_an_error_with_a_code() {
 
 #[wasm_bindgen_test]
 fn invalid_options_throw_an_invalid_option_error() {
-    let err = WasmRealtime::new(json(r#"{"debounceMs": "soon"}"#)).err().expect("refused");
+    let Err(err) = WasmRealtime::new(json(r#"{"debounceMs": "soon"}"#)) else { panic!("refused") };
     assert_eq!(get(&err, &["code"]).as_string().unwrap(), "invalid_option");
 }
 
@@ -254,7 +254,7 @@ fn views_convert_numbers_and_count_references() {
     assert_eq!(f.e.channels().len(), 2, "the second handle still holds the view");
     f.e.unsubscribe(b);
     assert!(f.e.channels().is_empty());
-    let err = f.e.subscribe(json(r#"{"kind":"doc","type":"wo"}"#)).err().expect("a doc needs an id");
+    let Err(err) = f.e.subscribe(json(r#"{"kind":"doc","type":"wo"}"#)) else { panic!("a doc needs an id") };
     assert_eq!(get(&err, &["code"]).as_string().unwrap(), "wrong_type");
 }
 

@@ -1,5 +1,6 @@
 // Seed 001 / issue 5: a detail view updates after a server-side update without a page reload
-// (WebSocket, SSE and the real supabase-js client), and a view that was left handles no more events.
+// (WebSocket, SSE, the real supabase-js and the real centrifuge-js client), and a view that was left
+// handles no more events.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -11,7 +12,7 @@ let server;
 let browser;
 useDemo({}, (s, b) => { server = s; browser = b; });
 
-for (const source of ['ws', 'sse', 'supabase']) {
+for (const source of ['ws', 'sse', 'supabase', 'centrifugo']) {
   test(`detail view updates after a server-side PATCH without reload (source=${source}, ${process.env.DATABASE_URL ? 'postgres' : 'sqlite'})`, async () => {
     const row = await server.create({ factory_id: 'f1', title: `Detail via ${source}`, qty: 3 });
     const page = await openApp(browser, server, { params: { source }, hash: `#/work-orders/${row.id}` });

@@ -54,14 +54,14 @@ class FakeSubscription extends EventEmitter {
     this.emit('state', { channel: this.channel, newState: s, oldState: old })
   }
   /** SubscribedContext as centrifuge-js emits it. */
-  _subscribed({ wasRecovering, recovered }) {
+  _subscribed({ wasRecovering, recovered, epoch }) {
     this._setState(SubscriptionState.Subscribed)
-    const recoverable = !!this.options.recoverable
+    const recoverable = !!this.options.recoverable || epoch !== undefined
     this.emit('subscribed', {
       channel: this.channel,
       recoverable,
       positioned: !!this.options.positioned || recoverable,
-      ...(recoverable ? { streamPosition: { offset: this.offset, epoch: 'e1' } } : {}),
+      ...(recoverable ? { streamPosition: { offset: this.offset, epoch: epoch ?? 'e1' } } : {}),
       wasRecovering,
       recovered,
       hasRecoveredPublications: false,
@@ -208,7 +208,7 @@ test('subscriptions follow the views (ref counted, StrictMode churn does nothing
   rt.dispose()
 })
 
-test('reconnect: a failed recovery or a non-recoverable return refetches the views once; a recovered one does not', async () => {
+test('reconnect: a failed recovery, a non-recoverable return or a new epoch refetches the views once; a recovered one does not', async () => {
   const { client, rt, statuses, centrifuge } = await setup()
   centrifuge.connect()
   const stop = rt.connectCentrifuge(centrifuge)
@@ -248,7 +248,21 @@ test('reconnect: a failed recovery or a non-recoverable return refetches the vie
   await sleep(300)
   await settle(client)
   assert.deepEqual([doc.calls, other.calls, list.calls], [3, 2, 2])
-  assert.deepEqual(statuses, ['connected', 'reconnecting', 'connected', 'reconnecting', 'connected', 'reconnecting', 'connected'])
+
+  // 4. Recovered streams with an epoch: nothing. 5. doc:13's stream was reset (a new epoch), even
+  //    if the flags say recovered (only a fake can say that): only its view refetches.
+  centrifuge.drop()
+  centrifuge.reconnect(() => ({ wasRecovering: true, recovered: true, epoch: 'e1' }))
+  await sleep(300)
+  await settle(client)
+  assert.deepEqual([doc.calls, other.calls, list.calls], [3, 2, 2])
+  centrifuge.drop()
+  centrifuge.reconnect((ch) => ({ wasRecovering: true, recovered: true, epoch: ch === 'doc:work_orders:13' ? 'e2' : 'e1' }))
+  await waitFor(() => other.calls === 3)
+  await sleep(300)
+  await settle(client)
+  assert.deepEqual([doc.calls, other.calls, list.calls], [3, 3, 2])
+  assert.deepEqual(statuses, ['connected', 'reconnecting', 'connected', 'reconnecting', 'connected', 'reconnecting', 'connected', 'reconnecting', 'connected', 'reconnecting', 'connected'])
 
   centrifuge.disconnect()
   assert.equal(rt.status(), 'disconnected')

@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 struct Counting;
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
 static BYTES: AtomicU64 = AtomicU64::new(0);
+/// Bytes allocated and not yet freed (the engine's memory).
+static LIVE: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
 /// Allocations made inside `handle_text` only (flushes build one plan per window).
 static INGEST: AtomicU64 = AtomicU64::new(0);
 static IN_INGEST: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -24,9 +26,11 @@ unsafe impl GlobalAlloc for Counting {
             INGEST.fetch_add(1, Relaxed);
         }
         BYTES.fetch_add(l.size() as u64, Relaxed);
+        LIVE.fetch_add(l.size() as i64, Relaxed);
         System.alloc(l)
     }
     unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        LIVE.fetch_sub(l.size() as i64, Relaxed);
         System.dealloc(p, l)
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
@@ -35,6 +39,7 @@ unsafe impl GlobalAlloc for Counting {
             INGEST.fetch_add(1, Relaxed);
         }
         BYTES.fetch_add(n as u64, Relaxed);
+        LIVE.fetch_add(n as i64 - l.size() as i64, Relaxed);
         System.realloc(p, l, n)
     }
 }
@@ -64,6 +69,9 @@ fn main() {
             a0 = ALLOCS.load(Relaxed);
             b0 = BYTES.load(Relaxed);
             i0 = INGEST.load(Relaxed);
+        }
+        if i % (n / 5).max(1) == 0 {
+            eprintln!("after {i} events: {:.2} MB live", LIVE.load(Relaxed) as f64 / 1e6);
         }
         let now = i as u64 * 3;
         while let Some(d) = e.poll_timeout().filter(|d| *d <= now) {

@@ -22,7 +22,7 @@
 //!   hands back a leaving channel of the same topic (supabase-js#1440, a StrictMode remount);
 //! - the status: see [`Connector::status`].
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 
 use crate::link::Status;
 use crate::views::{ChannelMeaning, Views};
@@ -90,6 +90,9 @@ pub enum ClientState {
     /// Signed in again, for a client with no connection state of its own (supabase-js): the
     /// channels' facts alone tell the status again.
     SignedIn,
+    /// The client gave up for good and will not reconnect by itself (centrifuge-js after a
+    /// server's final disconnect, e.g. 3500 invalid token): status `error` until the next state.
+    Failed,
 }
 
 impl ClientState {
@@ -101,6 +104,7 @@ impl ClientState {
             "disconnected" => ClientState::Disconnected,
             "signedOut" => ClientState::SignedOut,
             "signedIn" => ClientState::SignedIn,
+            "failed" => ClientState::Failed,
             _ => return None,
         })
     }
@@ -170,7 +174,9 @@ struct Chan {
 #[derive(Clone, Debug)]
 pub struct Connector {
     opts: ConnectorOptions,
-    chans: BTreeMap<String, Chan>,
+    /// The channels told to open and not yet gone, in the order they opened (a few: a `Vec` costs
+    /// less wasm than another map instantiation, docs/SIZE.md).
+    chans: Vec<(String, Chan)>,
     wanted: BTreeSet<String>,
     client: Option<ClientState>,
     ever_connected: bool,
@@ -179,7 +185,7 @@ pub struct Connector {
     /// The reopened channel waiting for its answer; the next reopen waits for it.
     reopening: Option<String>,
     status: Option<Status>,
-    out: VecDeque<ConnectorOutput>,
+    out: Vec<ConnectorOutput>,
 }
 
 impl Connector {
@@ -187,7 +193,7 @@ impl Connector {
     pub fn new(opts: ConnectorOptions) -> Connector {
         Connector {
             opts,
-            chans: BTreeMap::new(),
+            chans: Vec::new(),
             wanted: BTreeSet::new(),
             client: None,
             ever_connected: false,
@@ -195,7 +201,7 @@ impl Connector {
             settle_at: None,
             reopening: None,
             status: None,
-            out: VecDeque::new(),
+            out: Vec::new(),
         }
     }
 
@@ -210,14 +216,16 @@ impl Connector {
     /// A fact about one channel. Facts about channels this machine did not open are ignored, and so
     /// are facts about a channel being closed on purpose (its statuses no longer matter).
     pub fn handle_channel(&mut self, now: Millis, name: &str, fact: ChannelFact, views: &Views) {
-        let Some(ch) = self.chans.get_mut(name) else { return };
-        if ch.state == State::Leaving {
+        let Some(at) = self.find(name) else { return };
+        if self.chans[at].1.state == State::Leaving {
             if fact == ChannelFact::Left {
-                self.chans.remove(name);
+                self.chans.remove(at);
                 self.reconcile(now, views);
             }
             return;
         }
+        let others_down = self.chans.iter().any(|(n, c)| n != name && c.ever_joined && c.state != State::Joined);
+        let ch = &mut self.chans[at].1;
         let answered = self.reopening.as_deref() == Some(name) && fact != ChannelFact::Down;
         match fact {
             ChannelFact::Joined(replay) => {
@@ -228,7 +236,6 @@ impl Connector {
                 if came_back || replay == Replay::Lost {
                     self.returned.insert(name.to_string());
                     // Restarted by every return, as one batch.
-                    let others_down = self.chans.iter().any(|(n, c)| n != name && c.ever_joined && c.state != State::Joined);
                     let ms = if others_down { SETTLE_WHILE_DOWN_MS } else { SETTLE_MS };
                     self.settle_at = Some(now.saturating_add(ms));
                 }
@@ -252,7 +259,7 @@ impl Connector {
     pub fn handle_client(&mut self, now: Millis, state: ClientState, views: &Views) {
         match state {
             ClientState::Connected => self.ever_connected = true,
-            ClientState::Disconnected | ClientState::SignedOut => self.ever_connected = false,
+            ClientState::Disconnected | ClientState::SignedOut | ClientState::Failed => self.ever_connected = false,
             ClientState::Connecting | ClientState::SignedIn => {}
         }
         self.client = if state == ClientState::SignedIn { None } else { Some(state) };
@@ -264,7 +271,7 @@ impl Connector {
         self.wanted.clear();
         for (name, ch) in std::mem::take(&mut self.chans) {
             if matches!(ch.state, State::Opening | State::Joined | State::Down) {
-                self.out.push_back(ConnectorOutput::Close(name));
+                self.out.push(ConnectorOutput::Close(name));
             }
         }
         self.returned.clear();
@@ -285,15 +292,15 @@ impl Connector {
     pub fn handle_timeout(&mut self, now: Millis, views: &Views) {
         if self.settle_at.is_some_and(|t| t <= now) {
             self.settle_at = None;
-            let chs: Vec<String> = std::mem::take(&mut self.returned).into_iter().filter(|n| self.chans.contains_key(n)).collect();
+            let chs: Vec<String> = std::mem::take(&mut self.returned).into_iter().filter(|n| self.find(n).is_some()).collect();
             if !chs.is_empty() {
-                self.out.push_back(ConnectorOutput::Recover(chs));
+                self.out.push(ConnectorOutput::Recover(chs));
             }
         }
         if self.reopening.is_none() {
             if let Some((name, at)) = self.next_reopen() {
                 if at <= now {
-                    let carried = self.chans.remove(&name).is_some_and(|c| c.ever_joined);
+                    let carried = self.find(&name).is_some_and(|i| self.chans.remove(i).1.ever_joined);
                     if self.wanted.contains(&name) && self.may_hold_channels() {
                         self.open(name.clone(), carried, views);
                         self.reopening = Some(name);
@@ -307,7 +314,7 @@ impl Connector {
     // ---- outputs ------------------------------------------------------------------------------
 
     pub fn poll_output(&mut self) -> Option<ConnectorOutput> {
-        self.out.pop_front()
+        (!self.out.is_empty()).then(|| self.out.remove(0))
     }
 
     /// The status the facts add up to:
@@ -321,6 +328,10 @@ impl Connector {
     }
 
     // ---- inside -------------------------------------------------------------------------------
+
+    fn find(&self, name: &str) -> Option<usize> {
+        self.chans.iter().position(|(n, _)| n == name)
+    }
 
     fn may_hold_channels(&self) -> bool {
         self.client != Some(ClientState::SignedOut)
@@ -339,19 +350,19 @@ impl Connector {
 
     fn reconcile(&mut self, _now: Millis, views: &Views) {
         let wanted: BTreeSet<String> = if self.may_hold_channels() { self.wanted.clone() } else { BTreeSet::new() };
-        let gone: Vec<String> = self.chans.keys().filter(|n| !wanted.contains(*n)).cloned().collect();
+        let gone: Vec<String> = self.chans.iter().map(|(n, _)| n).filter(|n| !wanted.contains(*n)).cloned().collect();
         for name in gone {
-            let Some(ch) = self.chans.get_mut(&name) else { continue };
-            match ch.state {
+            let Some(at) = self.find(&name) else { continue };
+            match self.chans[at].1.state {
                 State::Leaving => {}
                 State::Opening | State::Joined | State::Down => {
-                    ch.state = State::Leaving;
+                    self.chans[at].1.state = State::Leaving;
                     self.returned.remove(&name);
-                    self.out.push_back(ConnectorOutput::Close(name));
+                    self.out.push(ConnectorOutput::Close(name));
                 }
                 // The client already dropped it: nothing to release.
                 State::Closed(_) | State::Refused => {
-                    self.chans.remove(&name);
+                    self.chans.remove(at);
                     if self.reopening.as_deref() == Some(name.as_str()) {
                         self.reopening = None;
                     }
@@ -359,7 +370,7 @@ impl Connector {
             }
         }
         for name in wanted {
-            if !self.chans.contains_key(&name) {
+            if self.find(&name).is_none() {
                 self.open(name, false, views);
             }
         }
@@ -368,8 +379,8 @@ impl Connector {
 
     fn open(&mut self, name: String, carried: bool, views: &Views) {
         let bindings = self.bindings(&name, views);
-        self.chans.insert(name.clone(), Chan { state: State::Opening, ever_joined: carried });
-        self.out.push_back(ConnectorOutput::Open(ChannelSpec { name, bindings }));
+        self.chans.push((name.clone(), Chan { state: State::Opening, ever_joined: carried }));
+        self.out.push(ConnectorOutput::Open(ChannelSpec { name, bindings }));
     }
 
     /// The default filters: a doc channel on its id (on its own table's binding), list and factory
@@ -382,9 +393,9 @@ impl Connector {
             }
             let table = table?;
             match &meaning {
-                Some(ChannelMeaning::Doc { ty, id }) if ty == table => Some(format!("{}=eq.{id}", self.opts.id_column)),
+                Some(ChannelMeaning::Doc { ty, id }) if ty == table => Some(eq_filter(&self.opts.id_column, id)),
                 Some(ChannelMeaning::List { factory: Some(f), .. }) | Some(ChannelMeaning::Factory(f)) => {
-                    Some(format!("{}=eq.{f}", self.opts.scope_column))
+                    Some(eq_filter(&self.opts.scope_column, f))
                 }
                 _ => None,
             }
@@ -398,9 +409,10 @@ impl Connector {
     fn update_status(&mut self) {
         let s = match self.client {
             Some(ClientState::Disconnected | ClientState::SignedOut) => Status::Disconnected,
+            Some(ClientState::Failed) => Status::Error,
             _ => {
                 let troubled = self.client == Some(ClientState::Connecting)
-                    || self.chans.values().any(|c| matches!(c.state, State::Down | State::Closed(_)));
+                    || self.chans.iter().any(|(_, c)| matches!(c.state, State::Down | State::Closed(_)));
                 match (troubled, self.ever_connected) {
                     (true, true) => Status::Reconnecting,
                     (_, false) => Status::Connecting,
@@ -414,7 +426,12 @@ impl Connector {
     fn set_status(&mut self, s: Status) {
         if self.status != Some(s) {
             self.status = Some(s);
-            self.out.push_back(ConnectorOutput::Status(s));
+            self.out.push(ConnectorOutput::Status(s));
         }
     }
+}
+
+/// A realtime `column=eq.value` filter (built without `core::fmt`, as the core's other texts).
+fn eq_filter(column: &str, value: &str) -> String {
+    [column, "=eq.", value].concat()
 }

@@ -236,14 +236,13 @@ impl Engine {
 
     // ---- optimistic updates (crate::hold) -----------------------------------------------------
 
-    /// A mutation went pending; `keys` is the JSON array of the key prefixes it names (its
-    /// `mutationKey` and `meta.querywire.keys`). Until it settles, operations on queries under them
-    /// wait (CONTRACT "Optimistic updates").
+    /// A mutation went pending; `keys` holds the `hashKey`s of the key prefixes it names (its
+    /// `mutationKey` and `meta.querywire.keys`), one per line (a hash never holds a raw newline).
+    /// Until it settles, operations on queries under them wait (CONTRACT "Optimistic updates").
     pub fn mutation_started(&mut self, id: MutationId, keys: &str) -> Result<(), Error> {
-        let bad = || Error::new(ErrorCode::WrongType, "mutation", "mutation keys must be a JSON array of query keys");
-        let Value::Array(keys) = serde_json::from_str::<Value>(keys).map_err(|_| bad())? else { return Err(bad()) };
-        self.st.holds.start(id, keys);
-        Ok(())
+        self.st.holds.start(id, keys.split('\n').filter(|k| !k.is_empty())).map_err(|_| {
+            Error::new(ErrorCode::WrongType, "mutation", "a mutation's keys are query key hashes (JSON arrays), one per line")
+        })
     }
 
     /// A mutation settled (or was removed): when operations waited and none is held any more by the

@@ -24,7 +24,7 @@ pub type KeyId = u32;
 const NONE: u32 = u32::MAX;
 
 /// Past this many interned keys the table starts afresh at the next flush (memory stays flat).
-pub const KEY_CAPACITY: usize = 1 << 16;
+pub const KEY_CAPACITY: usize = 1 << 14;
 
 /// The interned key table.
 #[derive(Debug, Default)]
@@ -329,7 +329,7 @@ impl Pending {
     /// (the shim leaves the queries under them alone) and a copy of it on each stays pending.
     pub fn take_plan_holding(&mut self, holds: &Holds) -> FlushPlan {
         let judge = |keys: &Keys, id: KeyId, exact: bool| {
-            if holds.is_empty() { Verdict::Free } else { holds.judge_hash(keys.text(id), exact) }
+            if holds.is_empty() { Verdict::Free } else { holds.judge(keys.text(id), keys.ends(id), exact) }
         };
         let mut kept = Kept::default();
         let mut plan = FlushPlan::default();
@@ -448,9 +448,8 @@ struct Kept {
 impl Kept {
     /// An op broader than holds: it goes out, the hold keys are named in the plan, and a copy of the
     /// op on each hold key waits (an invalidation with `refetch_type`, or a refetch when `None`).
-    fn split(&mut self, plan: &mut FlushPlan, under: Vec<serde_json::Value>, refetch_type: Option<RefetchType>) {
-        for key in under {
-            let hash = crate::key::hash_key(&key);
+    fn split(&mut self, plan: &mut FlushPlan, under: Vec<String>, refetch_type: Option<RefetchType>) {
+        for hash in under {
             match refetch_type {
                 Some(rt) => self.inv.push((hash.clone(), false, rt)),
                 None => self.refetch.push((hash.clone(), false)),
@@ -545,7 +544,7 @@ mod tests {
     #[test]
     fn held_ops_stay_pending_and_broader_ones_name_the_hold() {
         let mut holds = Holds::default();
-        holds.start(1, vec![json!(["doc", "wo", "1"])]);
+        holds.start(1, [h(json!(["doc", "wo", "1"]))].iter().map(String::as_str)).unwrap();
         let mut p = Pending::default();
         p.invalidate(&h(json!(["doc", "wo", "1"])), false, RefetchType::Active);
         p.patch(&h(json!(["doc", "wo", "1"])), [("title", "\"x\"")], Some(2.0));

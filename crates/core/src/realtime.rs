@@ -115,6 +115,11 @@ impl Realtime {
         &self.views
     }
 
+    /// The connection policy of our own transport, while one is connected (its options as read).
+    pub fn link(&self) -> Option<&Link> {
+        self.link.as_ref()
+    }
+
     pub fn status(&self) -> Status {
         self.status
     }

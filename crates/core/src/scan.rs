@@ -574,7 +574,15 @@ mod tests {
     }
 }
 
-/// The bridge to the `serde_json::Value` adapters while they move to the tape: node `i` as a value,
+/// Parses `text` into a value with the one scanner (options and other cold paths that still use
+/// `serde_json::Value`; nothing on the ingest or flush path builds one).
+pub fn parse_value(text: &str) -> Result<serde_json::Value, ScanError> {
+    let mut tape = Tape::new();
+    tape.scan(text)?;
+    Ok(to_value(&tape, text, 0))
+}
+
+/// A node of the tape as a `serde_json::Value`, for the cold paths above: node `i` as a value,
 /// numbers as serde_json reads them (integers that fit stay integers), a non-finite number as
 /// `null` (what `JSON.stringify` writes for it).
 pub fn to_value(tape: &Tape, text: &str, i: u32) -> serde_json::Value {

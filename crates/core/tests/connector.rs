@@ -277,6 +277,23 @@ fn status_follows_the_client_state_when_the_client_has_one() {
 }
 
 #[test]
+fn a_client_that_gave_up_is_status_error_until_its_next_state() {
+    // centrifuge-js after a final disconnect (3500 invalid token): it will not reconnect itself.
+    let mut h = H::new(json!({}));
+    h.rt.subscribe(0, View::doc("wo", "1"));
+    h.attach(&[], None);
+    h.client(ClientState::Connecting);
+    h.client(ClientState::Failed);
+    h.advance(60_000);
+    h.client(ClientState::Connecting); // the app connects again
+    h.client(ClientState::Connected);
+    let s = H::statuses(&h.take());
+    use Status::*;
+    assert_eq!(s, [Connecting, Error, Connecting, Connected]);
+    assert_eq!(ClientState::parse("failed"), Some(ClientState::Failed));
+}
+
+#[test]
 fn signing_out_closes_every_channel_until_the_client_is_back() {
     let mut h = H::joined();
     h.client(ClientState::SignedOut);

@@ -1,11 +1,12 @@
 //! The outage rules as the glue sees them (`Realtime`): the views' queries refetched while realtime
-//! is down, for our own transport and for the JS-held connectors (supabase-js, centrifuge-js), which
-//! report their socket through `external_status` (`WasmEngine.setStatus`) and a return without a
-//! replay through `recover` (`WasmEngine.recover`). Contract: "while a dropped connection is
-//! reconnecting, active views are polled, the first poll 5 s ± 1 s after the drop and then at the
-//! polling cadence (status stays 'reconnecting'); the recovery refetch on return replaces the next
-//! poll, it does not add to it."
+//! is down, for our own transport and for a JS-held connector (supabase-js, centrifuge-js), driven
+//! here through the facts it reports (`attach_connector`, `connector_channel`, `connector_client`:
+//! docs/CONNECTORS.md), whose status (`connector.rs`) the polls follow. Contract: "while a dropped
+//! connection is reconnecting, active views are polled, the first poll 5 s ± 1 s after the drop and
+//! then at the polling cadence (status stays 'reconnecting'); the recovery refetch on return replaces
+//! the next poll, it does not add to it."
 
+use querywire_core::connector::{ChannelFact, ClientState, Replay};
 use querywire_core::link::{Status, Transport};
 use querywire_core::views::View;
 use querywire_core::{Millis, Output, Realtime};
@@ -14,16 +15,21 @@ use serde_json::{json, Value};
 const DROP: Millis = 20_000;
 /// The engine's default window: a refetch is applied when it closes.
 const WINDOW: Millis = 300;
+/// `connector::SETTLE_MS`: channels that came back are recovered after this settle window.
+const SETTLE: Millis = 150;
+const CONNECTOR: u32 = 1;
 
 struct H {
     rt: Realtime,
     now: Millis,
     out: Vec<(Millis, Output)>,
+    /// The channels the connector was told to open.
+    channels: Vec<String>,
 }
 
 impl H {
     fn new(opts: Value) -> H {
-        let mut h = H { rt: Realtime::new(0, &opts).expect("options"), now: 0, out: vec![] };
+        let mut h = H { rt: Realtime::new(0, &opts).expect("options"), now: 0, out: vec![], channels: vec![] };
         h.rt.subscribe(0, View::doc("wo", "1"));
         h.rt.subscribe(0, View::list("wo"));
         h.drain();
@@ -31,8 +37,10 @@ impl H {
     }
     fn drain(&mut self) {
         while let Some(o) = self.rt.poll_output() {
-            if let Output::Plan(p) = &o {
-                self.rt.engine_mut().record_applied(p.invalidate.len() as u64, p.patch.len() as u64);
+            match &o {
+                Output::OpenChannel(_, spec) => self.channels.push(spec.name.clone()),
+                Output::Plan(p) => self.rt.engine_mut().record_applied(p.invalidate.len() as u64, p.patch.len() as u64),
+                _ => {}
             }
             self.out.push((self.now, o));
         }
@@ -48,12 +56,15 @@ impl H {
         }
         self.now = self.now.max(end);
     }
-    fn status(&mut self, s: Status) {
-        self.rt.external_status(self.now, s);
+    /// Every channel reports `fact` now (one socket: they go down and come back together).
+    fn all(&mut self, fact: ChannelFact) {
+        for ch in self.channels.clone() {
+            self.rt.connector_channel(self.now, CONNECTOR, &ch, fact);
+        }
         self.drain();
     }
-    fn recover(&mut self) {
-        self.rt.recover(self.now, None);
+    fn client(&mut self, state: ClientState) {
+        self.rt.connector_client(self.now, CONNECTOR, state);
         self.drain();
     }
     /// (time, key) of every refetch applied.
@@ -76,6 +87,9 @@ impl H {
     fn list_refetches(&self) -> usize {
         self.refetches().into_iter().filter(|(_, k)| *k == json!(["list", "wo", "f1"])).count()
     }
+    fn statuses(&self) -> Vec<(Millis, Status)> {
+        self.out.iter().filter_map(|(t, o)| if let Output::Status(s) = o { Some((*t, *s)) } else { None }).collect()
+    }
     fn take(&mut self) {
         self.out.clear();
     }
@@ -85,15 +99,21 @@ fn opts() -> Value {
     json!({ "seed": 7, "scope": { "factoryId": "f1" } })
 }
 
-/// A connector that connected at 100 ms and reports its socket down at [`DROP`].
+/// A connector whose channels joined at 100 ms, all reported down at [`DROP`] (supabase-js: the
+/// socket closed, every channel `CHANNEL_ERROR`).
 fn connector_dropped() -> H {
     let mut h = H::new(opts());
-    h.status(Status::Connecting);
+    h.rt.attach_connector(0, CONNECTOR, vec!["wo".into()], None);
+    h.drain();
+    h.advance_to(0); // the channels open on the next tick
+    assert_eq!(h.channels.len(), 3, "{:?}", h.channels);
     h.advance_to(100);
-    h.status(Status::Connected);
+    h.all(ChannelFact::Joined(Replay::Unknown));
+    assert_eq!(h.rt.status(), Status::Connected);
     h.advance_to(DROP);
     h.take();
-    h.status(Status::Reconnecting);
+    h.all(ChannelFact::Down);
+    assert_eq!(h.rt.status(), Status::Reconnecting);
     h
 }
 
@@ -106,18 +126,17 @@ fn a_connector_whose_socket_is_down_has_its_views_polled_and_stays_reconnecting(
     assert_eq!(h.doc_refetches(), polls.map(|p| p + WINDOW));
     assert_eq!(h.list_refetches(), polls.len(), "every active view");
     assert_eq!(h.rt.status(), Status::Reconnecting);
-    let statuses: Vec<_> = h.out.iter().filter(|(_, o)| matches!(o, Output::Status(_))).collect();
-    assert_eq!(statuses, [&(DROP, Output::Status(Status::Reconnecting))]);
+    assert_eq!(h.statuses(), [(DROP, Status::Reconnecting)]);
 }
 
 #[test]
 fn a_connector_drop_under_4s_costs_no_poll_and_its_return_recovers_each_view_once() {
     let mut h = connector_dropped();
     h.advance_to(DROP + 3_900);
-    h.status(Status::Connected);
-    h.recover(); // the connector's channels came back without a replay
+    h.all(ChannelFact::Joined(Replay::Unknown)); // the channels came back without a replay
+    assert_eq!(h.rt.status(), Status::Connected);
     h.advance_to(DROP + 120_000);
-    assert_eq!(h.doc_refetches(), [3_900 + WINDOW]);
+    assert_eq!(h.doc_refetches(), [3_900 + SETTLE + WINDOW], "no poll; the recovery, once");
     assert_eq!(h.list_refetches(), 1);
 }
 
@@ -126,11 +145,13 @@ fn a_connector_return_stops_polling_and_its_recovery_replaces_the_next_poll() {
     let mut h = connector_dropped();
     h.advance_to(DROP + 12_000);
     assert_eq!(h.doc_refetches(), [5_200 + WINDOW, 10_480 + WINDOW]);
-    h.status(Status::Connected);
-    h.advance_to(DROP + 12_150); // channelSync batches the returning channels for 150 ms
-    h.recover();
+    h.all(ChannelFact::Joined(Replay::Unknown));
     h.advance_to(DROP + 120_000);
-    assert_eq!(h.doc_refetches(), [5_200 + WINDOW, 10_480 + WINDOW, 12_150 + WINDOW], "the next poll (15,785) never came");
+    assert_eq!(
+        h.doc_refetches(),
+        [5_200 + WINDOW, 10_480 + WINDOW, 12_000 + SETTLE + WINDOW],
+        "the next poll (15,785) never came"
+    );
     assert_eq!(h.list_refetches(), 3);
 }
 
@@ -138,41 +159,87 @@ fn a_connector_return_stops_polling_and_its_recovery_replaces_the_next_poll() {
 fn a_poll_and_a_recovery_in_one_window_refetch_each_view_once() {
     let mut h = connector_dropped();
     h.advance_to(DROP + 5_200); // the first poll, its refetch waiting in the window
-    h.status(Status::Connected);
-    h.recover();
+    h.all(ChannelFact::Joined(Replay::Unknown)); // recovered 150 ms later, inside that window
     h.advance_to(DROP + 60_000);
-    assert_eq!(h.doc_refetches(), [5_200 + WINDOW]);
+    assert_eq!(h.doc_refetches().len(), 1, "{:?}", h.doc_refetches());
     assert_eq!(h.list_refetches(), 1);
 }
 
 #[test]
 fn a_connector_recovered_from_history_needs_no_refetch() {
-    // centrifuge-js `subscribed` with `wasRecovering && recovered`: the connector reports the
-    // status only.
-    let mut h = connector_dropped();
+    // centrifuge-js: the client reconnects (`connecting`, then `connected`) and each subscription
+    // comes back with `wasRecovering && recovered`.
+    let mut h = H::new(opts());
+    h.rt.attach_connector(0, CONNECTOR, vec![], None);
+    h.drain();
+    h.advance_to(0);
+    h.client(ClientState::Connected);
+    h.all(ChannelFact::Joined(Replay::Unknown));
+    h.advance_to(DROP);
+    h.take();
+    h.client(ClientState::Connecting);
+    assert_eq!(h.rt.status(), Status::Reconnecting);
     h.advance_to(DROP + 7_000);
-    h.status(Status::Connected);
+    h.client(ClientState::Connected);
+    h.all(ChannelFact::Joined(Replay::Replayed));
+    assert_eq!(h.rt.status(), Status::Connected);
     h.advance_to(DROP + 120_000);
     assert_eq!(h.doc_refetches(), [5_200 + WINDOW], "the outage's poll, nothing after the return");
+}
+
+#[test]
+fn a_connector_whose_replay_failed_recovers_those_views_once() {
+    // centrifuge-js `wasRecovering && !recovered` on the doc channel only.
+    let mut h = H::new(opts());
+    h.rt.attach_connector(0, CONNECTOR, vec![], None);
+    h.drain();
+    h.advance_to(0);
+    h.client(ClientState::Connected);
+    h.all(ChannelFact::Joined(Replay::Unknown));
+    h.advance_to(DROP);
+    h.take();
+    h.client(ClientState::Connecting);
+    h.advance_to(DROP + 7_000);
+    h.client(ClientState::Connected);
+    for ch in h.channels.clone() {
+        let replay = if ch.starts_with("doc:") { Replay::Lost } else { Replay::Replayed };
+        h.rt.connector_channel(h.now, CONNECTOR, &ch, ChannelFact::Joined(replay));
+    }
+    h.drain();
+    h.advance_to(DROP + 120_000);
+    assert_eq!(h.doc_refetches(), [5_200 + WINDOW, 7_000 + SETTLE + WINDOW]);
+    assert_eq!(h.list_refetches(), 1, "the list's channels were replayed: only the outage's poll");
 }
 
 #[test]
 fn a_hidden_page_polls_a_down_connector_every_15s() {
     let mut h = H::new(opts());
     h.rt.set_visible(0, false);
-    h.status(Status::Connected);
+    h.rt.attach_connector(0, CONNECTOR, vec![], None);
+    h.drain();
+    h.advance_to(0);
+    h.all(ChannelFact::Joined(Replay::Unknown));
     h.advance_to(DROP);
     h.take();
-    h.status(Status::Reconnecting);
+    h.all(ChannelFact::Down);
     h.advance_to(DROP + 60_000);
-    assert_eq!(h.doc_refetches(), [14_835, 30_035, 45_315].map(|p| p + WINDOW));
+    assert_eq!(h.doc_refetches(), [15_200, 30_480, 45_785].map(|p| p + WINDOW));
 }
 
 #[test]
 fn a_disconnected_or_disposed_connector_is_not_polled() {
     let mut h = connector_dropped();
     h.advance_to(DROP + 1_000);
-    h.status(Status::Disconnected); // the app called the connector's disconnect function
+    h.rt.detach_connector(h.now, CONNECTOR); // the app called the connector's disconnect function
+    h.drain();
+    assert_eq!(h.rt.status(), Status::Disconnected);
+    h.advance_to(DROP + 60_000);
+    assert!(h.doc_refetches().is_empty());
+
+    let mut h = connector_dropped();
+    h.advance_to(DROP + 1_000);
+    h.client(ClientState::Disconnected); // centrifuge.disconnect()
+    assert_eq!(h.rt.status(), Status::Disconnected);
     h.advance_to(DROP + 60_000);
     assert!(h.doc_refetches().is_empty());
 
@@ -252,6 +319,10 @@ fn huge_connection_options_never_panic() {
     h.advance_to(DROP + 300_000);
     assert_eq!(h.rt.status(), Status::Polling);
     assert!(h.list_refetches() >= 4, "polling is clamped to 60 s");
-    h.status(Status::Reconnecting);
+    h.rt.attach_connector(h.now, CONNECTOR, vec![], None);
+    h.drain();
+    h.advance_to(h.now);
+    h.all(ChannelFact::Joined(Replay::Unknown));
+    h.all(ChannelFact::Down);
     h.advance_to(DROP + 400_000);
 }

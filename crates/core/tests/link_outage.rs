@@ -50,11 +50,11 @@ fn never_gives_up(seed: u64) -> LinkConfig {
 fn status_at(h: &Harness, t: Millis) -> Status {
     h.log
         .iter()
-        .filter_map(|(at, o)| match o {
+        .rev()
+        .find_map(|(at, o)| match o {
             LinkOutput::Status(s) if *at <= t => Some(*s),
             _ => None,
         })
-        .last()
         .expect("a status")
 }
 

@@ -225,26 +225,32 @@ fn status_serializes_to_the_contract_strings() {
         Status::Polling,
         Status::Error,
     ];
-    let names: Vec<String> = all.iter().map(|s| serde_json::to_value(s).unwrap().as_str().unwrap().to_owned()).collect();
+    let names: Vec<&str> = all.iter().map(|s| s.as_str()).collect();
     assert_eq!(names, ["connecting", "connected", "reconnecting", "disconnected", "polling", "error"]);
-    assert!(all.iter().all(|s| serde_json::to_value(s).unwrap() == s.as_str()));
 }
 
 #[test]
-fn config_deserializes_camel_case_with_contract_defaults() {
+fn connection_options_are_read_by_the_shipped_reader_with_contract_defaults() {
+    // Through `Realtime::connect`, the reader that ships (issue 11: a test through a serde derive
+    // would pass a reader that swapped initialMs and maxMs). Every value differs from its default
+    // and from its neighbours, so a swap fails here.
     use querywire_core::link::{LinkConfig, Transport};
-    let cfg: LinkConfig = serde_json::from_value(json!({
-        "backoff": { "maxMs": 10000 }, "transport": "sse", "pollingMs": 2000, "token": "ignored"
-    }))
-    .unwrap();
-    assert_eq!(cfg.backoff.initial_ms, 1_000);
-    assert_eq!(cfg.backoff.max_ms, 10_000);
-    assert_eq!(cfg.backoff.max_attempts, 10);
-    assert_eq!(cfg.heartbeat.interval_ms, 30_000);
-    assert_eq!(cfg.heartbeat.timeout_ms, 10_000);
+    use querywire_core::Realtime;
+    let mut rt = Realtime::new(0, &json!({ "heartbeat": { "intervalMs": 20000, "timeoutMs": 7000 }, "pollingMs": 2000 })).unwrap();
+    rt.connect(0, Transport::Sse, &json!({ "backoff": { "initialMs": 500, "maxMs": 8000, "maxAttempts": 3 }, "token": "ignored" })).unwrap();
+    let cfg = rt.link().expect("connected").config();
+    assert_eq!((cfg.backoff.initial_ms, cfg.backoff.max_ms, cfg.backoff.max_attempts), (500, 8_000, 3));
+    assert_eq!((cfg.heartbeat.interval_ms, cfg.heartbeat.timeout_ms), (20_000, 7_000), "createRealtime options are the base");
     assert_eq!(cfg.transport, Transport::Sse);
     assert!(cfg.enabled);
     assert_eq!(cfg.polling_ms, Some(2_000));
-    let d: LinkConfig = serde_json::from_value(json!({})).unwrap();
-    assert_eq!(d, LinkConfig::default());
+
+    let mut rt = Realtime::new(0, &json!({ "backoff": { "maxMs": 10000 } })).unwrap();
+    rt.connect(0, Transport::Ws, &json!({})).unwrap();
+    let d = LinkConfig::default();
+    let cfg = rt.link().unwrap().config();
+    assert_eq!((cfg.backoff.initial_ms, cfg.backoff.max_ms, cfg.backoff.max_attempts), (d.backoff.initial_ms, 10_000, d.backoff.max_attempts));
+    assert_eq!(cfg.heartbeat, d.heartbeat);
+    assert_eq!((cfg.enabled, cfg.polling_ms, cfg.transport), (true, None, Transport::Ws));
+    assert!(rt.connect(0, Transport::Ws, &json!({ "backoff": { "initialMs": -1 } })).is_err(), "a negative delay is refused");
 }

@@ -364,3 +364,67 @@ async fn history_size_bounds_recovery() {
     );
     server.shutdown().await;
 }
+
+/// The invalidation service: one write reaches `/ws`, `/sse`, the Supabase endpoint and the
+/// Centrifugo endpoint, with the same change id and seq/offset on each transport.
+#[tokio::test]
+async fn one_write_reaches_every_transport() {
+    let server = start_with(cfg()).await;
+    let a = server.addr;
+    let doc = "doc:work_orders:5";
+    let mut plain = ws(a, "/ws").await;
+    send(
+        &mut plain,
+        json!({ "type": "subscribe", "channels": [doc, "org:f2"] }),
+    )
+    .await;
+    send(&mut plain, json!({ "type": "ping", "ref": 1 })).await;
+    assert_eq!(next_json(&mut plain).await["type"], "pong");
+    let mut sse = Sse::open(a, &format!("/sse?channels={doc}"), None).await;
+    assert_eq!(
+        sse.next_event().await.and_then(|e| e.event).as_deref(),
+        Some("ping")
+    );
+    let mut phx = ws(a, "/realtime/v1/websocket?apikey=anon&vsn=1.0.0").await;
+    let join = json!({ "config": { "postgres_changes": [
+        { "event": "*", "schema": "public", "table": "work_orders", "filter": "id=eq.5" }
+    ] } });
+    send(
+        &mut phx,
+        json!({ "topic": "realtime:x", "event": "phx_join", "payload": join, "ref": "1", "join_ref": "1" }),
+    )
+    .await;
+    assert_eq!(next_json(&mut phx).await["payload"]["status"], "ok");
+    let mut cf = connected(a).await;
+    subscribe(&mut cf, 2, json!({ "channel": doc })).await;
+    subscribe(&mut cf, 3, json!({ "channel": "org:f2" })).await;
+
+    let row = patch(a, 5, json!({ "title": "Everywhere" })).await;
+    assert_eq!(row["factory_id"], "f2");
+    let mut frames = [next_json(&mut plain).await, next_json(&mut plain).await];
+    frames.sort_by_key(|f| f["channel"].as_str().map(str::to_string));
+    assert_eq!(frames[0]["channel"], doc);
+    assert_eq!(frames[0]["payload"]["data"], row);
+    let change_id = frames[0]["payload"]["id"].clone();
+    assert_eq!(
+        frames[1]["payload"],
+        json!({ "event": "invalidate", "queryKey": ["list", "work_orders", "f2"] })
+    );
+    let sse_frame: Value =
+        serde_json::from_str(&sse.next_message().await.expect("sse frame").data).unwrap();
+    assert_eq!(sse_frame, frames[0], "SSE carries the same frame");
+    let change = next_json(&mut phx).await;
+    assert_eq!(change["event"], "postgres_changes");
+    assert_eq!(change["payload"]["data"]["record"], row);
+    let mut pubs = [next(&mut cf).await, next(&mut cf).await];
+    pubs.sort_by_key(|p| p["push"]["channel"].as_str().map(str::to_string));
+    assert_eq!(pubs[0]["push"]["channel"], doc);
+    assert_eq!(pubs[0]["push"]["pub"]["data"]["id"], change_id);
+    assert_eq!(
+        pubs[0]["push"]["pub"]["offset"], frames[0]["seq"],
+        "offset = seq"
+    );
+    assert_eq!(pubs[1]["push"]["pub"]["data"], frames[1]["payload"]);
+    assert_eq!(pubs[1]["push"]["pub"]["offset"], frames[1]["seq"]);
+    server.shutdown().await;
+}

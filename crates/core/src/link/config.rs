@@ -1,13 +1,11 @@
 //! `LinkConfig`: the contract's connection options (`backoff`, `heartbeat`, `enabled`, `pollingMs`)
-//! with their documented defaults, deserialized from the camelCase options object the app passes.
-
-use serde::{Deserialize, Serialize};
+//! with their documented defaults. The app's camelCase options are read by hand in
+//! `Realtime::connect` (the one reader that ships; no serde derive here, so tests exercise it).
 
 /// All policy numbers of one connection. Every field has the contract's default, so `{}` is a valid
 /// configuration; unknown fields (`token`, `url`, ...) are ignored because the glue passes the
 /// user's whole options object.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinkConfig {
     /// Retry delays after failed attempts, and when to give up and poll.
     pub backoff: BackoffConfig,
@@ -26,8 +24,7 @@ pub struct LinkConfig {
 }
 
 /// Exponential backoff with full jitter between failed attempts (contract defaults).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BackoffConfig {
     /// Upper bound of the first retry delay.
     pub initial_ms: u64,
@@ -40,8 +37,7 @@ pub struct BackoffConfig {
 
 /// WebSocket heartbeat: a ping every `interval_ms`, and a reconnect when no frame arrives within
 /// `timeout_ms` of a ping (a half-open socket never reports a close on its own).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeartbeatConfig {
     /// Time between pings.
     pub interval_ms: u64,
@@ -50,8 +46,7 @@ pub struct HeartbeatConfig {
 }
 
 /// The transport the glue runs for this Link.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Transport {
     /// WebSocket: subscribe/unsubscribe/ping frames, `since` resubscribe.
     #[default]

@@ -62,8 +62,6 @@ pub mod scheduler;
 mod seq;
 mod timer;
 
-use serde::{Deserialize, Serialize};
-
 pub use config::{BackoffConfig, HeartbeatConfig, LinkConfig, Transport};
 pub use connection::{Link, CONNECT_TIMEOUT_MS, SSE_IDLE_MS, STABLE_AFTER_MS};
 pub use seq::SeqCheck;
@@ -73,10 +71,9 @@ pub use timer::Timer;
 /// link module reads on its own).
 pub use crate::Millis;
 
-/// The connection status reported to `rt.status()` / `rt.onStatus`, serialized as the contract's
-/// strings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// The connection status reported to `rt.status()` / `rt.onStatus`, as the contract's strings
+/// ([`Status::as_str`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Status {
     /// Trying to establish the first connection since `connect`.
     Connecting,
@@ -109,8 +106,7 @@ impl Status {
 
 /// Why something asks for a reconnect; several sources fire at once when a laptop wakes, and the
 /// scheduler coalesces them into one reconnect (seed 003's ReconnectScheduler).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Intent {
     /// The token changed: the connection must be remade so it carries the new one.
     AuthChange,
@@ -124,8 +120,7 @@ pub enum Intent {
 
 /// How urgently an intent wants its reconnect: `High` skips the 1 s debounce (never the 5 s minimum
 /// interval). `Medium` and `Low` are both debounced; the highest priority of a batch is kept.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Priority {
     /// Debounced.
     Low,
@@ -146,8 +141,7 @@ pub enum RecoverScope {
 }
 
 /// Why a connection ended for good; the glue turns it into `onError({ code })`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LinkErrorCode {
     /// Close code 4001: the server rejected the credentials.
     Unauthorized,
