@@ -51,6 +51,7 @@ pub mod realtime;
 pub mod recovery;
 pub mod rules;
 pub mod scan;
+pub mod share;
 pub mod stats;
 pub mod views;
 pub mod wire;

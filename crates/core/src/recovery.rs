@@ -8,9 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::views::Views;
 use crate::Millis;
-use serde_json::Value;
 
 /// The batch of channels waiting to be recovered.
 #[derive(Clone, Debug, Default)]
@@ -41,9 +39,9 @@ impl Returns {
         self.settle_at
     }
 
-    /// The keys to refetch, each once, when the batch is due: its settle window is over and nothing
+    /// The channels whose views to refetch (each view once), when the batch is due: its settle window is over and nothing
     /// else holds it (`waiting`: the link still expects `recovered` answers). `None` otherwise.
-    pub fn release(&mut self, now: Millis, waiting: bool, views: &Views) -> Option<Vec<Value>> {
+    pub fn release(&mut self, now: Millis, waiting: bool) -> Option<Vec<String>> {
         if self.settle_at.is_some_and(|t| t > now) || waiting {
             return None;
         }
@@ -51,7 +49,6 @@ impl Returns {
         if self.channels.is_empty() {
             return None;
         }
-        let chs = std::mem::take(&mut self.channels);
-        Some(views.keys_for_channels(&chs))
+        Some(std::mem::take(&mut self.channels).into_iter().collect())
     }
 }
