@@ -108,7 +108,7 @@ fn open(rt: &mut Realtime, handles: &mut Vec<(u64, ViewHandle)>, t: Millis, r: &
 
 #[cfg(target_arch = "wasm32")]
 mod js {
-    use crate::interop::{error_to_js, from_js, to_js};
+    use crate::interop::{error_to_js, from_js, stats_to_js};
     use js_sys::{Array, Object, Reflect, Uint8Array};
     use querywire_core::{Error, ErrorCode};
     use wasm_bindgen::prelude::*;
@@ -119,7 +119,8 @@ mod js {
     #[wasm_bindgen(js_name = replayTrace)]
     pub fn replay_trace(trace: &str, overrides: JsValue) -> Result<JsValue, JsValue> {
         let bad = |m: String| error_to_js(&Error::new(ErrorCode::BadJson, "replay", m));
-        let trace: serde_json::Value = serde_json::from_str(trace).map_err(|e| bad(format!("the trace is not JSON: {e}")))?;
+        // The core's one scanner (serde_json's parser is not linked into the module).
+        let trace = querywire_core::scan::parse_value(trace).map_err(|e| bad(e.message("the trace is not JSON: ")))?;
         let overrides = if overrides.is_undefined() || overrides.is_null() { serde_json::Value::Null } else { from_js(&overrides).map_err(bad)? };
         let plans = Array::new();
         let mut buf = Vec::new();
@@ -135,7 +136,7 @@ mod js {
         let out = Object::new();
         let _ = Reflect::set(&out, &"plans".into(), &plans);
         let _ = Reflect::set(&out, &"errors".into(), &(done.errors as f64).into());
-        let _ = Reflect::set(&out, &"stats".into(), &to_js(&done.stats));
+        let _ = Reflect::set(&out, &"stats".into(), &stats_to_js(&done.stats));
         Ok(out.into())
     }
 }
