@@ -108,7 +108,7 @@ fn open(rt: &mut Realtime, handles: &mut Vec<(u64, ViewHandle)>, t: Millis, r: &
 
 #[cfg(target_arch = "wasm32")]
 mod js {
-    use crate::interop::{error_to_js, from_js, to_js};
+    use crate::interop::{error_to_js, from_js, stats_to_js};
     use js_sys::{Array, Object, Reflect, Uint8Array};
     use querywire_core::{Error, ErrorCode};
     use wasm_bindgen::prelude::*;
@@ -135,7 +135,7 @@ mod js {
         let out = Object::new();
         let _ = Reflect::set(&out, &"plans".into(), &plans);
         let _ = Reflect::set(&out, &"errors".into(), &(done.errors as f64).into());
-        let _ = Reflect::set(&out, &"stats".into(), &to_js(&done.stats));
+        let _ = Reflect::set(&out, &"stats".into(), &stats_to_js(&done.stats));
         Ok(out.into())
     }
 }

@@ -48,6 +48,7 @@ pub mod link;
 pub mod pending;
 pub mod plan;
 pub mod realtime;
+pub mod recovery;
 pub mod rules;
 pub mod scan;
 pub mod share;

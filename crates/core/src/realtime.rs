@@ -17,6 +17,7 @@ use crate::error::{Error, ErrorCode};
 use crate::link::polling::Poller;
 use crate::link::{Intent, Link, LinkConfig, LinkOutput, Priority, RecoverScope, SeqCheck, Status, Transport};
 use crate::plan::FlushPlan;
+use crate::recovery::Returns;
 use crate::rules::value_text;
 use crate::share::{Role, Share, Shared};
 use crate::views::{View, ViewHandle, Views};
@@ -61,9 +62,8 @@ pub struct Realtime {
     /// Views changed: the channel set is synced at this time (the next macrotask), so a React
     /// StrictMode mount/unmount/mount in one tick never reaches the wire.
     sync_at: Option<Millis>,
-    /// Channels whose views need a refetch, held while the link still waits for other channels'
-    /// `recovered` answers (one frame per channel): released together, each view refetches once.
-    held_recovery: Vec<String>,
+    /// Channels that came back (our link's, or a connector's), released together (`recovery.rs`).
+    returns: Returns,
     /// Polls the active views while a JS-held connector reports its socket down (`link::polling`,
     /// the rules our own transport's Link follows).
     connector_poll: Poller,
@@ -88,7 +88,7 @@ impl Realtime {
             transport_name: "websocket",
             visible: true,
             sync_at: None,
-            held_recovery: Vec::new(),
+            returns: Returns::default(),
             connector_poll: Poller::new(
                 options.get("pollingMs").and_then(Value::as_f64).map(|ms| ms.max(0.0) as u64),
                 options.get("seed").and_then(Value::as_u64).unwrap_or(now ^ 0x6a09_e667_f3bc_c909),
@@ -233,6 +233,9 @@ impl Realtime {
     pub fn detach_connector(&mut self, now: Millis, id: u32) {
         if let Some(c) = self.connector_mut(id) {
             c.detach();
+            if self.link.is_none() {
+                self.returns.clear(); // its returns: nothing is connected to recover
+            }
             self.drive(now);
             self.connector = None;
         }
@@ -529,6 +532,7 @@ impl Realtime {
             self.engine.poll_timeout(),
             self.link.as_ref().and_then(Link::poll_timeout),
             self.connector.as_ref().and_then(|(_, c)| c.poll_timeout()),
+            self.returns.poll_timeout(),
             self.sync_at,
             self.connector_poll.next(),
         ]
@@ -620,6 +624,7 @@ impl Realtime {
             self.link = Some(l);
         }
         self.drain_connector(now);
+        self.release_returns(now);
         while let Some(p) = self.engine.poll_plan() {
             self.outputs.push_back(Output::Plan(p));
         }
@@ -662,11 +667,9 @@ impl Realtime {
                 ConnectorOutput::Open(spec) => self.outputs.push_back(Output::OpenChannel(id, spec)),
                 ConnectorOutput::Close(name) => self.outputs.push_back(Output::CloseChannel(id, name)),
                 ConnectorOutput::Status(s) => self.apply_external_status(now, s),
-                ConnectorOutput::Recover(chs) => {
-                    let keys = self.views.keys_for_channels(&chs);
-                    if !keys.is_empty() {
-                        self.engine.refetch(now, keys);
-                    }
+                ConnectorOutput::Returned { channel, settle_ms } => {
+                    self.returns.hold([channel]);
+                    self.returns.settle(now, settle_ms);
                 }
             }
         }
@@ -685,14 +688,14 @@ impl Realtime {
                 LinkOutput::Status(s) if self.share.as_ref().is_none_or(Share::is_leader) => self.set_status(s),
                 LinkOutput::Status(_) => {}
                 LinkOutput::Recover(RecoverScope::All) | LinkOutput::Poll => {
-                    self.held_recovery.clear(); // every view is refetched anyway
+                    self.returns.clear(); // every view is refetched anyway
                     self.share_out(Shared::Recover(None));
                     let keys = self.views.active_keys();
                     if !keys.is_empty() {
                         self.engine.refetch(now, keys);
                     }
                 }
-                LinkOutput::Recover(RecoverScope::Channels(chs)) => self.held_recovery.extend(chs),
+                LinkOutput::Recover(RecoverScope::Channels(chs)) => self.returns.hold(chs),
                 LinkOutput::Error { code, message } => {
                     let code = match code.as_str() {
                         "forbidden" => ErrorCode::Forbidden,
@@ -702,10 +705,18 @@ impl Realtime {
                 }
             }
         }
-        if !self.held_recovery.is_empty() && !l.is_recovering() {
-            let chs = std::mem::take(&mut self.held_recovery);
-            self.share_out(Shared::Recover(Some(chs.clone())));
+        while let Some(p) = self.engine.poll_plan() {
+            self.outputs.push_back(Output::Plan(p));
+        }
+    }
+
+    /// Refetches the batch of channels that came back once nothing holds it (`recovery.rs`), and
+    /// tells the other tabs which channels they were (a shared connection's recovery outcome).
+    fn release_returns(&mut self, now: Millis) {
+        let waiting = self.link.as_ref().is_some_and(Link::is_recovering);
+        if let Some(chs) = self.returns.release(now, waiting) {
             let keys = self.views.keys_for_channels(&chs);
+            self.share_out(Shared::Recover(Some(chs)));
             if !keys.is_empty() {
                 self.engine.refetch(now, keys);
             }
