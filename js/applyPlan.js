@@ -74,6 +74,10 @@ class PlanKey {
   get queryKey() {
     return (this.parsed ??= JSON.parse(this.queryHash))
   }
+  // Serialised by its hash alone, whether or not the key was parsed yet (traces, replay compares).
+  toJSON() {
+    return { queryHash: this.queryHash }
+  }
 }
 
 const EMPTY_KEY = new PlanKey('[]')

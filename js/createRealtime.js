@@ -6,12 +6,13 @@ import { attachConnector, connectorHandlers } from './channelSync.js'
 import { devChecks, watchKeyTypes } from './keys.js'
 import { createTap, fetchSnapshot, isVisible, startedSince } from './trace.js'
 import { watchMutations } from './mutations.js'
+import { sharingAvailable, shareOptions, startShare } from './share.js'
 
 // Options the engine reads as JSON. Functions and the QueryClient stay on this side.
 function engineOptions(options) {
   const out = {}
   for (const [k, v] of Object.entries(options)) {
-    if (k === 'queryClient' || k === 'onError' || typeof v === 'function' || v === undefined) continue
+    if (k === 'queryClient' || k === 'onError' || k === 'shareConnection' || typeof v === 'function' || v === undefined) continue
     out[k] = v
   }
   return out
@@ -32,6 +33,11 @@ export async function createRealtime(options = {}) {
   }
   const { WasmRealtime, memory } = await loadWasm()
   const engine = new WasmRealtime(engineOptions(options))
+  // One connection per browser (js/share.js); where Web Locks or BroadcastChannel are missing, the
+  // option is off, or realtime is (`enabled: false`: each tab polls, there is nothing to share),
+  // `share` stays null and nothing below changes.
+  const shareOpts = options.enabled === false ? null : shareOptions(options.shareConnection)
+  const share = shareOpts && sharingAvailable() ? await startShare(engine, shareOpts) : null
 
   // rt.inspect's feed; every `tap.on &&` below is the whole cost while nothing inspects.
   const tap = createTap()
@@ -111,6 +117,11 @@ export async function createRealtime(options = {}) {
         try { cb(s) } catch (e) { report({ code: 'listener_failed', message: String(e?.message ?? e), source: 'onStatus' }) }
       }
     },
+    share(message) {
+      // `channels`: this tab's channel set changed (announce it); anything else is for the other tabs.
+      if (message?.t === 'channels') share?.channels()
+      else share?.send(message)
+    },
     ...connectorHandlers(host),
   }
   engine.setHandlers(handlers)
@@ -147,6 +158,7 @@ export async function createRealtime(options = {}) {
     dispose() {
       if (disposed) return
       disposed = true
+      share?.dispose() // hands the lead (and the connection) to another tab first
       if (tap.on) tap.emit({ kind: 'dispose' })
       engine.dispose() // flushes, closes the connector's channels, reports 'disconnected'
       statusListeners.clear()
@@ -197,6 +209,9 @@ export async function createRealtime(options = {}) {
     connectCentrifuge(centrifuge, opts = {}) {
       return connectCentrifuge(rt, centrifuge, opts)
     },
+    shareRole() {
+      return share && !disposed ? share.role() : 'off'
+    },
     /** Attaches a JS-held connector (docs/CONNECTORS.md); returns its port. */
     attachConnector(connector) {
       return attachConnector(engine, host, connector)
@@ -240,9 +255,12 @@ export async function createRealtime(options = {}) {
     const { token, ...rest } = opts ?? {}
     const tokenFn = typeof token === 'function' ? token : typeof token === 'string' ? () => token : undefined
     engine[method](String(url), engineOptions(rest), tokenFn)
+    share?.connect()
     const mine = ++connection
     return () => {
-      if (mine === connection && !disposed) engine.disconnect()
+      if (mine !== connection || disposed) return
+      share?.disconnect()
+      engine.disconnect()
     }
   }
   // Tests and the benchmark read the wasm engine directly (`rt._engine.channels()`); the shim does not.

@@ -59,7 +59,11 @@ export interface TraceSummary {
     events: number
     /** `events - refetched.length`, at least 0: what a handler refetching once per change would have cost more. */
     saved: number
+    /** Keys pending mutations held: the flush left their queries alone (optimistic updates). */
+    hold: string[]
   }[]
+  /** Mutations pending at the end of the trace whose keys hold realtime operations back. */
+  mutations: { id: number; t: number; keys: string[] }[]
   errors: { t: number; code: string; message: string; source: string }[]
   /** Refetches the flushes started, in all. */
   refetches: number

@@ -110,6 +110,9 @@ export function summarizeTrace(trace) {
   const events = []
   const flushes = []
   const errors = []
+  // Pending mutations that hold keys (optimistic updates): their ops wait in the engine.
+  const mutations = new Map()
+  for (const m of start?.mutations ?? []) mutations.set(m.id, { id: m.id, t: start.t, keys: String(m.keys).split('\n').filter(Boolean) })
   // Distinct events (received − duplicates dropped) since the previous flush, from the stats the
   // plan records carry: what a handler refetching once per change would have refetched for.
   const distinct = (st) => (st ? st.received - st.dropped.duplicate : 0)
@@ -162,18 +165,20 @@ export function summarizeTrace(trace) {
         ]
         const events = r.stats ? distinct(r.stats) - lastDistinct : window
         if (r.stats) lastDistinct = distinct(r.stats)
-        flushes.push({ t: r.t, keys, refetched: r.refetched ?? [], applied: r.applied, events, saved: Math.max(0, events - (r.refetched?.length ?? 0)) })
+        flushes.push({ t: r.t, keys, refetched: r.refetched ?? [], applied: r.applied, events, saved: Math.max(0, events - (r.refetched?.length ?? 0)), hold: (r.plan.hold ?? []).map((k) => JSON.stringify(k)) })
         window = 0
         break
       }
       case 'error': errors.push({ t: r.t, ...r.error }); break
+      case 'mutation': mutations.set(r.id, { id: r.id, t: r.t, keys: String(r.keys).split('\n').filter(Boolean) }); break
+      case 'settled': mutations.delete(r.id); break
       default: break
     }
   }
   const t0 = records[0]?.t ?? 0
   const t1 = records.length ? records[records.length - 1].t : t0
   return {
-    t0, t1, status, events, flushes, errors,
+    t0, t1, status, events, flushes, errors, mutations: [...mutations.values()],
     channels: [...channels.values()].sort((a, b) => a.name.localeCompare(b.name)),
     refetches: flushes.reduce((n, f) => n + f.refetched.length, 0),
     saved: flushes.reduce((n, f) => n + f.saved, 0),
@@ -247,7 +252,9 @@ function Flushes({ s }) {
           h('code', null, k.hash), k.detail ? h('span', { style: { color: C.muted } }, `  ${k.detail}`) : null,
           f.refetched.includes(k.hash) ? h('span', { style: { color: C.refetch } }, '  ↻ refetched') : null)),
         f.refetched.filter((r) => !f.keys.some((k) => k.hash === r)).map((r) => h('li', { key: r },
-          h('span', { style: { color: C.refetch, display: 'inline-block', width: 74 } }, '↻'), h('code', null, r), h('span', { style: { color: C.muted } }, '  refetched (under a key above)')))))
+          h('span', { style: { color: C.refetch, display: 'inline-block', width: 74 } }, '↻'), h('code', null, r), h('span', { style: { color: C.muted } }, '  refetched (under a key above)'))),
+        f.hold.map((k) => h('li', { key: `hold${k}`, 'data-testid': 'qw-flush-hold' },
+          h('span', { style: { color: C.patch, display: 'inline-block', width: 74 } }, 'held'), h('code', null, k), h('span', { style: { color: C.muted } }, '  left alone: a pending mutation holds it')))))
   }))
 }
 
@@ -343,6 +350,8 @@ export function QuerywireDevtools({ initialIsOpen = false, position = 'bottom-ri
             h(Section, { title: 'Channels (last seq · events)' },
               s.channels.length === 0 ? h('div', { style: { color: C.muted } }, 'No channel.') : s.channels.map((c) => h('div', { key: c.name, 'data-testid': 'qw-channel', 'data-channel': c.name, 'data-seq': c.lastSeq ?? '', style: { color: c.open ? C.text : C.muted } },
                 c.open ? '● ' : '○ ', c.name, h('span', { style: { color: C.muted } }, `  ${c.lastSeq ?? '–'} · ${c.events}`)))),
+            s.mutations.length > 0 && h(Section, { title: `Optimistic holds (${s.mutations.length})` },
+              s.mutations.map((m) => h('div', { key: m.id, 'data-testid': 'qw-hold' }, h('span', { style: { color: C.muted } }, `#${m.id} `), m.keys.map((k) => h('code', { key: k, style: { marginRight: 6 } }, k))))),
             h(Section, { title: 'Status' },
               s.status.slice(-12).reverse().map((st, i) => h('div', { key: i, 'data-testid': 'qw-status' }, h('span', { style: { color: C.muted } }, time(st.t)), ' ', h('span', { style: { color: STATUS_COLOR[st.status] } }, st.status)))),
             s.errors.length > 0 && h(Section, { title: `Errors (${s.errors.length})` },

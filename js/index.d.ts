@@ -120,7 +120,36 @@ export interface RealtimeOptions {
   pollingMs?: number
   /** Receives bad input and transport failures; `ingest` never throws. */
   onError?: (error: RealtimeError) => void
+  /**
+   * One connection per browser: the tabs of an origin elect one leader (Web Locks) that alone holds
+   * the `connectWebSocket` / `connectEventSource` connection and hands every event to the other
+   * tabs (BroadcastChannel); each tab keeps its own QueryClient, views, scope, rules and window.
+   * `true` or `{ name }` (tabs with another `name` never share). Default off. Where Web Locks or
+   * BroadcastChannel are missing (Node, SSR, old browsers) each engine connects on its own.
+   * @example
+   * const rt = await createRealtime({ queryClient, shareConnection: { name: 'orders-app' } })
+   */
+  shareConnection?: boolean | ShareConnectionOptions
 }
+
+/**
+ * The object form of {@link RealtimeOptions.shareConnection}.
+ * @example
+ * const share: ShareConnectionOptions = { name: 'orders-app', hiddenHandoverMs: 30_000 }
+ */
+export interface ShareConnectionOptions {
+  /** Keeps apps on one origin apart: only engines with the same name share. Default `'default'`. */
+  name?: string
+  /** A leader hidden this long hands the connection to a visible tab (its timers are throttled). Default 30000. */
+  hiddenHandoverMs?: number
+}
+
+/**
+ * This tab's part in a shared connection: `'off'` when `shareConnection` is off or unsupported here.
+ * @example
+ * const lead = (r: ShareRole) => r === 'leader'
+ */
+export type ShareRole = 'leader' | 'follower' | 'off'
 
 /**
  * Cumulative counts since the engine was created.
@@ -520,6 +549,13 @@ export interface Realtime {
    * const off = rt.onStatus((s) => console.log('realtime', s))
    */
   onStatus(listener: (status: Status) => void): () => void
+  /**
+   * With `shareConnection`: whether this tab holds the shared connection (`'leader'`) or receives
+   * from the tab that does (`'follower'`); `'off'` without sharing.
+   * @example
+   * const badge = rt.shareRole() === 'leader' ? 'this tab holds the connection' : 'shared'
+   */
+  shareRole(): ShareRole
   /**
    * Observes the engine (what `querywire/devtools` draws): `listener` first gets a `start` record
    * with the state now, then every input, plan, status change and error as it happens, until the

@@ -28,6 +28,8 @@ pub struct Handlers {
     pub close: Option<Function>,
     /// Observation only (`rt.inspect`): each frame of our own transport, before the core reads it.
     pub frame: Option<Function>,
+    /// `shareConnection`: messages for the other tabs (`engine/share.rs`).
+    pub share: Option<Function>,
 }
 
 pub struct Inner {
@@ -163,6 +165,11 @@ fn carry_out(inner: &Shared, out: Output) {
         Output::Send(text) => {
             if let Some(t) = inner.borrow().transport.as_ref() {
                 t.send(&text);
+            }
+        }
+        Output::Share(m) => {
+            if let Some(h) = handler(inner, |h| &h.share) {
+                crate::engine::share_message(&h, m);
             }
         }
     }

@@ -3,6 +3,10 @@
 //! borrow and then calls JS with none held, so every method may be called from inside any callback
 //! it triggers (`onError`, `onStatus`, a plan's `queryFn`, a connector's `open`/`close`).
 
+mod share;
+
+pub(crate) use share::share_message;
+
 use crate::clock::now;
 use crate::driver::{self, run, with, Handlers, Inner, Shared};
 use crate::interop::{error_to_js, json_arg, method, stats_to_js, strings, view_from_js};
@@ -61,6 +65,7 @@ impl WasmRealtime {
                 open: method(&handlers, "open"),
                 close: method(&handlers, "close"),
                 frame: method(&handlers, "frame"),
+                share: method(&handlers, "share"),
             }
         });
     }

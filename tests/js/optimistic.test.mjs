@@ -7,6 +7,7 @@ import { test, describe, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { MutationObserver } from '@tanstack/query-core'
 import { createRealtime, docKey, listKey, listPrefix } from 'querywire'
+import { summarizeTrace } from 'querywire/devtools'
 import { makeClient, observeSettled, settle, deferred, sleep } from './helpers.mjs'
 
 const T = 'work_orders'
@@ -170,6 +171,8 @@ describe('optimistic updates are never clobbered by realtime', () => {
   test('meta.querywire.keys holds other queries; a broad invalidation applies now to what no mutation names and later to the rest', async () => {
     const { client, rt, doc1, doc2 } = await screen()
     const head = await observeSettled(client, listKey(T, 'f1'), () => ({ page: 1 }))
+    const records = []
+    rt.inspect((r) => records.push(r))
     const m = rename(client, 1, { key: ['rename'], meta: { querywire: { keys: [docKey(T, 1), listPrefix(T, 'f1')] } } })
     m.run('renamed')
     await sleep(0)
@@ -181,6 +184,10 @@ describe('optimistic updates are never clobbered by realtime', () => {
     assert.equal(doc1.calls, 1, 'doc 1 waits')
     assert.equal(head.calls, 1, 'the list head (under a meta key) waits')
     assert.equal(doc1.data.title, 'renamed')
+    // The plan that went out names the held key it left alone; the devtools show it and the hold.
+    const s = summarizeTrace({ records })
+    assert.deepEqual(s.flushes.map((f) => f.hold), [[JSON.stringify(docKey(T, 1))]])
+    assert.deepEqual(s.mutations.map((x) => x.keys), [['["rename"]', JSON.stringify(docKey(T, 1)), JSON.stringify(listPrefix(T, 'f1'))]])
     m.gate.resolve()
     await settle(client)
     await sleep(5)

@@ -5,6 +5,7 @@ import { test, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRealtime, docKey, listKey } from 'querywire'
 import { replayTrace, canonical } from 'querywire/replay'
+import { summarizeTrace } from 'querywire/devtools'
 import { MutationObserver } from '@tanstack/query-core'
 import { makeClient, observeSettled, settle, sleep, waitFor, deferred } from './helpers.mjs'
 
@@ -103,6 +104,10 @@ test('a trace across an optimistic mutation (held, then released at the settle) 
   assert.ok(records.some((r) => r.kind === 'mutation') && records.some((r) => r.kind === 'settled'))
   const r = await replayTrace({ version: 1, options: records[0].options, records })
   assert.equal(r.same, true, `first difference at ${r.firstDifference}`)
+  // The devtools' summary: the mutation held doc 1 while pending, and is gone after its settle.
+  const settledAt = records.findIndex((x) => x.kind === 'settled')
+  assert.deepEqual(summarizeTrace({ records: records.slice(0, settledAt) }).mutations.map((x) => x.keys), [[JSON.stringify(docKey(T, 1))]])
+  assert.deepEqual(summarizeTrace({ records }).mutations, [])
   // Without the mutation records, the replay releases nothing late: the difference shows.
   const without = await replayTrace({ version: 1, options: records[0].options, records: records.filter((x) => x.kind !== 'mutation') })
   assert.equal(without.same, false)

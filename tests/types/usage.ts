@@ -53,6 +53,13 @@ async function main(): Promise<void> {
   const rt: Realtime = await createRealtime(options)
   // A query-core client is as good as a react-query one.
   await createRealtime({ queryClient: new CoreQueryClient() })
+  // One connection per browser.
+  const shared = await createRealtime({ queryClient: new CoreQueryClient(), shareConnection: { name: 'orders', hiddenHandoverMs: 30_000 } })
+  const role: 'leader' | 'follower' | 'off' = shared.shareRole()
+  await createRealtime({ queryClient: new CoreQueryClient(), shareConnection: true })
+  // @ts-expect-error: a name is a string
+  await createRealtime({ queryClient: new CoreQueryClient(), shareConnection: { name: 1 } })
+  console.log(role)
 
   rt.ingest('event', { type: 'work_orders', id: 12, action: 'approve', changedKeys: ['status'], version: 4, data: { status: 'approved' } })
   rt.ingest('envelope', { type: 'realtime', entity: 'work_orders', action: 'update', data: { id: 1 }, timestamp: '2026-01-01T00:00:00Z', id: 'chg-1' })

@@ -12,9 +12,10 @@
 //!
 //! The policy, each number once:
 //! - a channel that comes back (joined again after it had joined, without the server replaying
-//!   what it missed) is a *return*; returns are batched in a settle window of [`SETTLE_MS`], or
+//!   what it missed) is a *return*; each return (re)starts a settle window of [`SETTLE_MS`], or
 //!   [`SETTLE_WHILE_DOWN_MS`] while other channels that had joined are still down, so channels
-//!   returning together after one socket drop refetch each view once;
+//!   returning together after one socket drop refetch each view once (the batch itself is
+//!   `recovery.rs`'s, shared with our own transport's recoveries);
 //! - a channel the server closed (`Closed`: supabase-js drops such a channel for good) is opened
 //!   again [`REOPEN_MS`] after it closed, one at a time: the next waits until the previous one
 //!   joined or failed, so a server that closes everything is not hit by every channel at once;
@@ -146,8 +147,9 @@ pub enum ConnectorOutput {
     Close(String),
     /// The connector's status changed.
     Status(Status),
-    /// These channels came back without a replay: refetch their views once.
-    Recover(Vec<String>),
+    /// This channel came back without a replay: refetch its views once, with the batch, no sooner
+    /// than `settle_ms` from now (`recovery.rs`).
+    Returned { channel: String, settle_ms: Millis },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,8 +182,6 @@ pub struct Connector {
     wanted: BTreeSet<String>,
     client: Option<ClientState>,
     ever_connected: bool,
-    returned: BTreeSet<String>,
-    settle_at: Option<Millis>,
     /// The reopened channel waiting for its answer; the next reopen waits for it.
     reopening: Option<String>,
     status: Option<Status>,
@@ -197,8 +197,6 @@ impl Connector {
             wanted: BTreeSet::new(),
             client: None,
             ever_connected: false,
-            returned: BTreeSet::new(),
-            settle_at: None,
             reopening: None,
             status: None,
             out: Vec::new(),
@@ -234,10 +232,8 @@ impl Connector {
                 ch.ever_joined = true;
                 self.ever_connected = true;
                 if came_back || replay == Replay::Lost {
-                    self.returned.insert(name.to_string());
-                    // Restarted by every return, as one batch.
-                    let ms = if others_down { SETTLE_WHILE_DOWN_MS } else { SETTLE_MS };
-                    self.settle_at = Some(now.saturating_add(ms));
+                    let settle_ms = if others_down { SETTLE_WHILE_DOWN_MS } else { SETTLE_MS };
+                    self.out.push(ConnectorOutput::Returned { channel: name.to_string(), settle_ms });
                 }
             }
             ChannelFact::Down => {
@@ -274,29 +270,19 @@ impl Connector {
                 self.out.push(ConnectorOutput::Close(name));
             }
         }
-        self.returned.clear();
-        self.settle_at = None;
         self.reopening = None;
         self.set_status(Status::Disconnected);
     }
 
     // ---- time ---------------------------------------------------------------------------------
 
-    /// The earliest deadline: the settle window, or the next reopen.
+    /// Its deadline: the next reopen.
     pub fn poll_timeout(&self) -> Option<Millis> {
-        let reopen = if self.reopening.is_some() { None } else { self.next_reopen().map(|(_, at)| at) };
-        [self.settle_at, reopen].into_iter().flatten().min()
+        if self.reopening.is_some() { None } else { self.next_reopen().map(|(_, at)| at) }
     }
 
     /// Acts on the deadlines that have passed; a spurious call does nothing.
     pub fn handle_timeout(&mut self, now: Millis, views: &Views) {
-        if self.settle_at.is_some_and(|t| t <= now) {
-            self.settle_at = None;
-            let chs: Vec<String> = std::mem::take(&mut self.returned).into_iter().filter(|n| self.find(n).is_some()).collect();
-            if !chs.is_empty() {
-                self.out.push(ConnectorOutput::Recover(chs));
-            }
-        }
         if self.reopening.is_none() {
             if let Some((name, at)) = self.next_reopen() {
                 if at <= now {
@@ -357,7 +343,6 @@ impl Connector {
                 State::Leaving => {}
                 State::Opening | State::Joined | State::Down => {
                     self.chans[at].1.state = State::Leaving;
-                    self.returned.remove(&name);
                     self.out.push(ConnectorOutput::Close(name));
                 }
                 // The client already dropped it: nothing to release.

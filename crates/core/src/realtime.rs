@@ -17,12 +17,14 @@ use crate::error::{Error, ErrorCode};
 use crate::link::polling::Poller;
 use crate::link::{Intent, Link, LinkConfig, LinkOutput, Priority, RecoverScope, SeqCheck, Status, Transport};
 use crate::plan::FlushPlan;
+use crate::recovery::Returns;
 use crate::rules::value_text;
+use crate::share::{Role, Share, Shared};
 use crate::views::{View, ViewHandle, Views};
 use crate::wire::{self, Frame, FrameError};
 use crate::Millis;
 use serde_json::{Map, Value};
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 
 /// What the glue must carry out.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +44,8 @@ pub enum Output {
     Status(Status),
     /// Report to `onError`.
     Error(Error),
+    /// `shareConnection`, leader only: hand this to the other tabs (in order).
+    Share(Shared),
 }
 
 pub struct Realtime {
@@ -58,14 +62,16 @@ pub struct Realtime {
     /// Views changed: the channel set is synced at this time (the next macrotask), so a React
     /// StrictMode mount/unmount/mount in one tick never reaches the wire.
     sync_at: Option<Millis>,
-    /// Channels whose views need a refetch, held while the link still waits for other channels'
-    /// `recovered` answers (one frame per channel): released together, each view refetches once.
-    held_recovery: Vec<String>,
+    /// Channels that came back (our link's, or a connector's), released together (`recovery.rs`).
+    returns: Returns,
     /// Polls the active views while a JS-held connector reports its socket down (`link::polling`,
     /// the rules our own transport's Link follows).
     connector_poll: Poller,
     status: Status,
     outputs: VecDeque<Output>,
+    /// `shareConnection`: this tab's part in a connection shared by the tabs of an origin (`None`:
+    /// not shared, everything as without the option).
+    share: Option<Share>,
 }
 
 impl Realtime {
@@ -82,13 +88,14 @@ impl Realtime {
             transport_name: "websocket",
             visible: true,
             sync_at: None,
-            held_recovery: Vec::new(),
+            returns: Returns::default(),
             connector_poll: Poller::new(
                 options.get("pollingMs").and_then(Value::as_f64).map(|ms| ms.max(0.0) as u64),
                 options.get("seed").and_then(Value::as_u64).unwrap_or(now ^ 0x6a09_e667_f3bc_c909),
             ),
             status: Status::Disconnected,
             outputs: VecDeque::new(),
+            share: None,
         };
         if options.get("enabled") == Some(&Value::Bool(false)) {
             rt.connect(now, Transport::Ws, &Value::Null)?;
@@ -132,6 +139,9 @@ impl Realtime {
         if let Some(l) = self.link.as_mut() {
             l.handle_frame(now); // any frame is proof of life
         }
+        if self.share.as_ref().is_some_and(Share::is_leader) {
+            self.outputs.push_back(Output::Share(Shared::Frame(text.to_owned())));
+        }
         let r = self.frame(now, text);
         self.drive(now);
         r
@@ -155,9 +165,14 @@ impl Realtime {
             }
         };
         let seq_check = match (channel, seq) {
-            (Some(ch), Some(seq)) => self.link.as_mut().map(|l| l.handle_seq(ch, seq)),
+            (Some(ch), Some(seq)) => self.observe_seq(ch, seq),
             _ => None,
         };
+        if let (Some(share), Some(ch)) = (self.share.as_ref(), channel) {
+            if !share.wants(ch) {
+                return Ok(None); // another tab's channel (a shared connection carries them all)
+            }
+        }
         if seq_check == Some(SeqCheck::Duplicate) {
             // A replay of what this channel already delivered (overlapping recovery).
             self.engine.record_duplicate();
@@ -218,6 +233,9 @@ impl Realtime {
     pub fn detach_connector(&mut self, now: Millis, id: u32) {
         if let Some(c) = self.connector_mut(id) {
             c.detach();
+            if self.link.is_none() {
+                self.returns.clear(); // its returns: nothing is connected to recover
+            }
             self.drive(now);
             self.connector = None;
         }
@@ -289,8 +307,17 @@ impl Realtime {
         }
         let mut link = Link::new(cfg.normalized());
         link.set_visible(now, self.visible);
-        link.set_channels(now, self.views.channels());
-        link.connect(now);
+        link.set_channels(now, self.link_channels());
+        match self.share.as_ref().map(|s| (s.role(), s.leader_status())) {
+            None => link.connect(now),
+            Some((Role::Leader, _)) => self.lead(now, &mut link),
+            // A follower connects nothing; its status is the leader's.
+            Some((Role::Follower, status)) => {
+                if let Some(s) = status {
+                    self.set_status(s);
+                }
+            }
+        }
         self.link = Some(link);
         self.drive(now);
         Ok(())
@@ -346,6 +373,153 @@ impl Realtime {
         self.drive(now);
     }
 
+    // ---- one connection per browser (`shareConnection`, docs/SHARING.md) -------------------------
+
+    /// The election's verdict (the shim elects with Web Locks): who leads is an input, what that
+    /// means is decided here. The first call turns sharing on. A leader connects the transport of
+    /// the app's `connect*` call (resuming from the seqs every tab saw when another tab led before)
+    /// and subscribes the union of every tab's channels; a follower closes any transport it held
+    /// and from then on applies what the leader forwards.
+    pub fn share_role(&mut self, now: Millis, role: Role) {
+        let fresh = self.share.is_none();
+        let share = self.share.get_or_insert_with(Share::new);
+        if fresh {
+            share.set_local(self.views.channels());
+        } else if share.role() == role {
+            return;
+        }
+        share.set_role(role);
+        match role {
+            Role::Leader => {
+                self.share_out(Shared::Status(self.status));
+                if let Some(mut l) = self.link.take() {
+                    self.lead(now, &mut l);
+                    self.link = Some(l);
+                }
+            }
+            Role::Follower => {
+                let status = self.status;
+                if let Some(l) = self.link.as_mut() {
+                    let since = l.since();
+                    l.disconnect(now);
+                    for (ch, seq) in since {
+                        share.observe(&ch, seq);
+                    }
+                    // A leader existed (this tab): whoever leads next takes over, with recovery.
+                    share.set_leader_status(status);
+                }
+            }
+        }
+        self.drive(now);
+    }
+
+    /// Sharing is on and this tab leads.
+    pub fn is_share_leader(&self) -> bool {
+        self.share.as_ref().is_some_and(Share::is_leader)
+    }
+
+    pub fn share(&self) -> Option<&Share> {
+        self.share.as_ref()
+    }
+
+    /// Another tab's channel set (it announced its views' channels); the leader subscribes them too.
+    pub fn share_channels(&mut self, now: Millis, tab: &str, channels: impl IntoIterator<Item = String>) {
+        if self.share.as_mut().is_some_and(|s| s.set_remote(tab, channels)) {
+            self.sync_at.get_or_insert(now);
+        }
+        self.drive(now);
+    }
+
+    /// Another tab is gone (closed, crashed, disposed): channels only it needed are released.
+    pub fn share_forget(&mut self, now: Millis, tab: &str) {
+        if self.share.as_mut().is_some_and(|s| s.forget(tab)) {
+            self.sync_at.get_or_insert(now);
+        }
+        self.drive(now);
+    }
+
+    /// A frame the leader forwarded, as its transport received it: applied with this tab's views,
+    /// scope, rules and window, its `seq` remembered for a takeover. Ignored unless this tab is a
+    /// follower whose app connected.
+    pub fn share_frame(&mut self, now: Millis, text: &str) -> Result<Option<Ingested>, Error> {
+        if !self.is_share_follower() {
+            return Ok(None);
+        }
+        let r = self.frame(now, text);
+        self.drive(now);
+        r
+    }
+
+    /// The leader's connection status: every tab's `rt.status()`.
+    pub fn share_status(&mut self, now: Millis, status: Status) {
+        let Some(share) = self.share.as_mut().filter(|s| !s.is_leader()) else { return };
+        share.set_leader_status(status);
+        if self.link.is_some() {
+            self.set_status(status);
+        }
+        self.drive(now);
+    }
+
+    /// A recovery outcome the leader forwarded: events may have been missed on `channels` (`None`:
+    /// on all of them). This tab's views of those channels refetch once.
+    pub fn share_recover(&mut self, now: Millis, channels: Option<&[String]>) {
+        if !self.is_share_follower() {
+            return;
+        }
+        let keys = match channels {
+            None => self.views.active_keys(),
+            Some(chs) => self.views.keys_for_channels(chs),
+        };
+        if !keys.is_empty() {
+            self.engine.refetch(now, keys);
+        }
+        self.drive(now);
+    }
+
+    /// Another tab's last seqs and whether it knew of a leader (announced when a tab joins): a
+    /// channel this tab has no seq for takes that tab's.
+    pub fn share_merge_seen(&mut self, seen: impl IntoIterator<Item = (String, u64)>, led_before: bool) {
+        if let Some(s) = self.share.as_mut() {
+            s.merge_seen(seen, led_before);
+        }
+    }
+
+    fn is_share_follower(&self) -> bool {
+        self.link.is_some() && self.share.as_ref().is_some_and(|s| !s.is_leader())
+    }
+
+    /// What the link subscribes: this tab's channels, plus every other tab's when shared.
+    fn link_channels(&self) -> BTreeSet<String> {
+        let local = self.views.channels();
+        match &self.share {
+            Some(s) => s.union(&local),
+            None => local,
+        }
+    }
+
+    /// Starts `link` as the shared connection's leader: a takeover (a leader existed before)
+    /// resubscribes with `since` from the seqs this tab saw and recovers the rest.
+    fn lead(&mut self, now: Millis, link: &mut Link) {
+        link.set_channels(now, self.link_channels());
+        match self.share.as_ref() {
+            Some(s) if s.led_before() => link.resume(now, s.seen().to_vec()),
+            _ => link.connect(now),
+        }
+    }
+
+    fn observe_seq(&mut self, channel: &str, seq: u64) -> Option<SeqCheck> {
+        if let Some(s) = self.share.as_mut() {
+            s.observe(channel, seq);
+        }
+        self.link.as_mut().map(|l| l.handle_seq(channel, seq))
+    }
+
+    fn share_out(&mut self, m: Shared) {
+        if self.is_share_leader() {
+            self.outputs.push_back(Output::Share(m));
+        }
+    }
+
     fn apply_external_status(&mut self, now: Millis, status: Status) {
         self.set_status(status);
         self.connector_poll.follow(now, status, self.visible);
@@ -358,6 +532,7 @@ impl Realtime {
             self.engine.poll_timeout(),
             self.link.as_ref().and_then(Link::poll_timeout),
             self.connector.as_ref().and_then(|(_, c)| c.poll_timeout()),
+            self.returns.poll_timeout(),
             self.sync_at,
             self.connector_poll.next(),
         ]
@@ -436,6 +611,9 @@ impl Realtime {
         if s != self.status {
             self.status = s;
             self.outputs.push_back(Output::Status(s));
+            if self.share.as_ref().is_some_and(Share::is_leader) {
+                self.outputs.push_back(Output::Share(Shared::Status(s)));
+            }
         }
     }
 
@@ -446,6 +624,7 @@ impl Realtime {
             self.link = Some(l);
         }
         self.drain_connector(now);
+        self.release_returns(now);
         while let Some(p) = self.engine.poll_plan() {
             self.outputs.push_back(Output::Plan(p));
         }
@@ -454,7 +633,23 @@ impl Realtime {
     /// Hands a changed channel set to the link (subscribe/unsubscribe frames) and to the connector
     /// (channels to open and close).
     fn sync_channels(&mut self, now: Millis) {
-        if self.views.poll_channels().is_some() {
+        let diff = self.views.poll_channels();
+        if self.share.is_some() {
+            // Another tab's channels may have changed too: the link subscribes the union.
+            let channels = self.link_channels();
+            let local = diff.is_some().then(|| self.views.channels());
+            if let Some(share) = self.share.as_mut() {
+                if let Some(local) = local {
+                    share.set_local(local);
+                    // This tab's set changed: the shim announces it to the other tabs.
+                    self.outputs.push_back(Output::Share(Shared::LocalChannels));
+                }
+                share.retain_seen(&channels);
+            }
+            if let Some(l) = self.link.as_mut() {
+                l.set_channels(now, channels);
+            }
+        } else if diff.is_some() {
             if let Some(l) = self.link.as_mut() {
                 l.set_channels(now, self.views.channels());
             }
@@ -472,11 +667,9 @@ impl Realtime {
                 ConnectorOutput::Open(spec) => self.outputs.push_back(Output::OpenChannel(id, spec)),
                 ConnectorOutput::Close(name) => self.outputs.push_back(Output::CloseChannel(id, name)),
                 ConnectorOutput::Status(s) => self.apply_external_status(now, s),
-                ConnectorOutput::Recover(chs) => {
-                    let keys = self.views.keys_for_channels(&chs);
-                    if !keys.is_empty() {
-                        self.engine.refetch(now, keys);
-                    }
+                ConnectorOutput::Returned { channel, settle_ms } => {
+                    self.returns.hold([channel]);
+                    self.returns.settle(now, settle_ms);
                 }
             }
         }
@@ -491,15 +684,18 @@ impl Realtime {
                 LinkOutput::Connect => self.outputs.push_back(Output::Connect),
                 LinkOutput::Close => self.outputs.push_back(Output::Close),
                 LinkOutput::Send(s) => self.outputs.push_back(Output::Send(s)),
-                LinkOutput::Status(s) => self.set_status(s),
+                // A follower's status is the leader's, not its idle link's.
+                LinkOutput::Status(s) if self.share.as_ref().is_none_or(Share::is_leader) => self.set_status(s),
+                LinkOutput::Status(_) => {}
                 LinkOutput::Recover(RecoverScope::All) | LinkOutput::Poll => {
-                    self.held_recovery.clear(); // every view is refetched anyway
+                    self.returns.clear(); // every view is refetched anyway
+                    self.share_out(Shared::Recover(None));
                     let keys = self.views.active_keys();
                     if !keys.is_empty() {
                         self.engine.refetch(now, keys);
                     }
                 }
-                LinkOutput::Recover(RecoverScope::Channels(chs)) => self.held_recovery.extend(chs),
+                LinkOutput::Recover(RecoverScope::Channels(chs)) => self.returns.hold(chs),
                 LinkOutput::Error { code, message } => {
                     let code = match code.as_str() {
                         "forbidden" => ErrorCode::Forbidden,
@@ -509,9 +705,18 @@ impl Realtime {
                 }
             }
         }
-        if !self.held_recovery.is_empty() && !l.is_recovering() {
-            let chs = std::mem::take(&mut self.held_recovery);
+        while let Some(p) = self.engine.poll_plan() {
+            self.outputs.push_back(Output::Plan(p));
+        }
+    }
+
+    /// Refetches the batch of channels that came back once nothing holds it (`recovery.rs`), and
+    /// tells the other tabs which channels they were (a shared connection's recovery outcome).
+    fn release_returns(&mut self, now: Millis) {
+        let waiting = self.link.as_ref().is_some_and(Link::is_recovering);
+        if let Some(chs) = self.returns.release(now, waiting) {
             let keys = self.views.keys_for_channels(&chs);
+            self.share_out(Shared::Recover(Some(chs)));
             if !keys.is_empty() {
                 self.engine.refetch(now, keys);
             }

@@ -279,6 +279,7 @@ pub async fn stats(State(app): State<AppState>) -> Json<Value> {
             "supabase": app.conns.supabase.load(Ordering::SeqCst),
             "centrifugo": app.conns.centrifugo.load(Ordering::SeqCst),
         },
+        "framesSent": { "ws": app.conns.ws_frames.load(Ordering::SeqCst) },
     }))
 }
 

@@ -170,6 +170,8 @@ pub struct Connections {
     pub sse: AtomicUsize,
     pub supabase: AtomicUsize,
     pub centrifugo: AtomicUsize,
+    /// Event frames sent on `/ws` connections, live and replayed (`GET /api/stats` `framesSent.ws`).
+    pub ws_frames: AtomicUsize,
 }
 
 /// Decrements a connection counter when dropped.

@@ -91,7 +91,7 @@ async fn run(app: AppState, mut socket: WebSocket, token: Option<String>) {
                 Some(Ok(_)) => {}
             },
             p = rx.recv() => match p {
-                Ok(p) => if deliver(&mut socket, &subs, &p).await.is_err() { break },
+                Ok(p) => if deliver(&app, &mut socket, &subs, &p).await.is_err() { break },
                 // Too slow: frames were dropped; the client sees the seq gap and refetches.
                 Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => break,
@@ -111,11 +111,12 @@ async fn run(app: AppState, mut socket: WebSocket, token: Option<String>) {
     }
 }
 
-async fn deliver(socket: &mut WebSocket, subs: &Subs, p: &Published) -> Result<(), axum::Error> {
+async fn deliver(app: &AppState, socket: &mut WebSocket, subs: &Subs, p: &Published) -> Result<(), axum::Error> {
     for f in &p.frames {
         if let Some(&skip) = subs.get(&f.channel) {
             if f.seq > skip {
                 socket.send(Message::Text(f.text.clone().into())).await?;
+                app.conns.ws_frames.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
         }
     }
@@ -253,6 +254,7 @@ async fn handle_text(
                 send_json(socket, recovered).await?;
                 for f in frames {
                     socket.send(Message::Text(f.text.clone().into())).await?;
+                    app.conns.ws_frames.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
                 subs.insert(ch, last);
             }

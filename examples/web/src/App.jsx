@@ -8,6 +8,7 @@ import { useRoute } from './router.js';
 import { WorkOrdersPage } from './WorkOrders.jsx';
 import { BurstLab } from './BurstLab.jsx';
 import { About } from './About.jsx';
+import { ShareLine } from './ShareLine.jsx';
 
 const SOURCE_LABELS = { ws: 'WebSocket', sse: 'SSE', supabase: 'supabase-js', centrifugo: 'Centrifugo (centrifuge-js)', poll: 'Polling only' };
 
@@ -126,6 +127,7 @@ export function App() {
             </select>
           </label>
           {rt ? <StatusBadge /> : <span className="badge badge-connecting" data-testid="status-badge" data-status="loading">loading engine…</span>}
+          <ShareLine />
         </div>
       </header>
       <div className="layout">

@@ -189,7 +189,21 @@ export function DetailPane({ id, onClose }) {
   // (the realtime event that follows carries the same version and changes nothing).
   const writeBack = (row) => { if (row) queryClient.setQueryData(keys.doc(id), (old) => newest(old, row)); };
   const update = useMutation({ mutationFn: (fields) => api.update(id, fields), onSuccess: (row) => { writeBack(row); setEditing(false); } });
-  const approve = useMutation({ mutationFn: () => api.approve(id), onSuccess: writeBack });
+  // Optimistic: the status flips at once; querywire holds the doc's realtime changes back while the
+  // mutation (keyed by the doc's key) is pending, so its own echo never flickers it (and a rollback
+  // on error is not overwritten).
+  const approve = useMutation({
+    mutationKey: keys.doc(id),
+    mutationFn: () => api.approve(id),
+    onMutate: async () => {
+      await queryClient.cancelQueries({ queryKey: keys.doc(id) });
+      const before = queryClient.getQueryData(keys.doc(id));
+      queryClient.setQueryData(keys.doc(id), (old) => (old ? { ...old, status: 'approved' } : old));
+      return { before };
+    },
+    onError: (_e, _v, ctx) => queryClient.setQueryData(keys.doc(id), ctx?.before),
+    onSuccess: writeBack,
+  });
   const remove = useMutation({ mutationFn: () => api.remove(id), onSuccess: close });
 
   const deleted = q.error?.status === 404;

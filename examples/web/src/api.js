@@ -1,11 +1,13 @@
 // The demo server's REST API (docs/INTERFACES.md) and the query keys querywire's policy uses.
+import { docKey, listKey, listPrefix } from 'querywire';
 import { PAGE_SIZE } from './config.js';
 
 export const TYPE = 'work_orders';
+// querywire's key builders: the keys its doc/list policy refreshes, whatever the id's type.
 export const keys = {
-  list: (factoryId, page) => ['list', TYPE, factoryId, { page }],
-  listAll: (factoryId) => ['list', TYPE, factoryId],
-  doc: (id) => ['doc', TYPE, String(id)],
+  list: (factoryId, page) => listKey(TYPE, factoryId, page),
+  listAll: (factoryId) => listPrefix(TYPE, factoryId),
+  doc: (id) => docKey(TYPE, id),
 };
 
 export class HttpError extends Error {

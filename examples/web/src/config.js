@@ -4,6 +4,7 @@
 //   ?debounceMs=300&maxWaitMs=1000 engine windows
 //   ?backoffInitialMs=&backoffMaxMs=&backoffMaxAttempts=   reconnect backoff (tests shorten it)
 //   ?heartbeatIntervalMs=&heartbeatTimeoutMs=
+//   ?share=0                       one connection per tab (default: the tabs share one, shareConnection)
 export const SOURCES = ['ws', 'sse', 'supabase', 'centrifugo', 'poll'];
 export const FACTORIES = ['f1', 'f2'];
 export const PAGE_SIZE = 10;
@@ -27,6 +28,7 @@ const rawSource = params.get('source');
 export const source = SOURCES.includes(rawSource) ? rawSource : 'ws';
 const rawFactory = params.get('factory');
 export const initialFactory = FACTORIES.includes(rawFactory) ? rawFactory : 'f1';
+export const share = params.get('share') !== '0';
 
 export const engineTuning = compact({
   debounceMs: num('debounceMs'),

@@ -3,7 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { RealtimeProvider } from 'querywire/react';
 import { App } from './App.jsx';
-import { engineTuning, initialFactory, source } from './config.js';
+import { engineTuning, initialFactory, share, source } from './config.js';
 import { counters } from './counters.js';
 import './styles.css';
 
@@ -25,6 +25,8 @@ const realtimeOptions = {
   patch: true,
   ...(engineTuning ?? {}),
   ...(source === 'poll' ? { enabled: false } : {}),
+  // Tabs on the same source share one connection (the server's count shows in the header).
+  ...(share ? { shareConnection: { name: `demo-${source}` } } : {}),
   onError: (e) => { counters.error(e); window.__querywireDemo?.errors.push(e); },
 };
 

@@ -218,6 +218,32 @@ impl Link {
         self.sync_status(now);
     }
 
+    /// Connects as the new holder of a connection another engine held until now (a shared
+    /// connection's new leader, `shareConnection`): `since` is the last seq per channel that
+    /// engine's frames carried. The first open then resubscribes with `since` and recovers like a
+    /// reconnect, and the status is `reconnecting`, not `connecting`. Only from idle; otherwise
+    /// the same as [`Link::connect`].
+    pub fn resume<I: IntoIterator<Item = (String, u64)>>(&mut self, now: Millis, since: I) {
+        if self.phase != Phase::Idle {
+            return self.connect(now);
+        }
+        for (ch, seq) in since {
+            if self.channels.contains(&ch) {
+                self.seq.restore(&ch, seq);
+            }
+        }
+        let before = self.status;
+        self.connect(now);
+        self.recover_on_open = true;
+        self.established = true;
+        // `connect` queued the status of a first connect; a takeover reports `reconnecting`.
+        if let Some(LinkOutput::Status(_)) = self.out.back() {
+            self.out.pop_back();
+            self.status = before;
+        }
+        self.sync_status(now);
+    }
+
     /// Stops everything (`rt.dispose`, the function `connectWebSocket` returns): closes the
     /// transport, cancels every timer and polling. Seqs are kept for a later `connect`.
     pub fn disconnect(&mut self, now: Millis) {

@@ -53,6 +53,13 @@ impl SeqTracker {
         check
     }
 
+    /// Sets a channel's last seq as another engine saw it (a shared connection's new leader takes
+    /// over the count the old leader's frames carried); a later seq is judged against it.
+    pub(crate) fn restore(&mut self, channel: &str, seq: u64) {
+        let c = self.channels.entry(channel.to_owned()).or_default();
+        c.last = Some(seq);
+    }
+
     /// Channels with a seen seq mapped to the last one: the `since` of a resubscribe.
     pub(crate) fn since(&self, subscribed: &BTreeSet<String>) -> BTreeMap<String, u64> {
         subscribed

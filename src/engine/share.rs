@@ -1,0 +1,131 @@
+//! `shareConnection` (one connection per browser) across the boundary: the shim's election result
+//! and what other tabs sent go in, what this tab must hand the other tabs comes out through the
+//! `share(message)` handler. The messages' shape on the BroadcastChannel is `js/share.js`'s
+//! (docs/SHARING.md); nothing here decides anything.
+
+use super::WasmRealtime;
+use crate::driver::{self, run};
+use crate::clock::now;
+use js_sys::{Function, Object, Reflect};
+use querywire_core::link::Status;
+use querywire_core::share::{Role, Shared};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// By hand, not serde: a `Deserialize` call pulls serde's error texts into the module (docs/SIZE.md).
+fn status_of(s: &str) -> Option<Status> {
+    use Status::*;
+    [Connecting, Connected, Reconnecting, Disconnected, Polling, Error].into_iter().find(|x| x.as_str() == s)
+}
+
+#[wasm_bindgen]
+impl WasmRealtime {
+    /// The election's verdict: `'leader'` or `'follower'`. The first call turns sharing on.
+    #[wasm_bindgen(js_name = shareRole)]
+    pub fn share_role(&self, role: &str) {
+        if let Some(r) = Role::parse(role) {
+            run(&self.inner, |i| i.rt.share_role(now(), r));
+        }
+    }
+
+    /// Another tab's channel set (empty: it needs none).
+    #[wasm_bindgen(js_name = shareChannels)]
+    pub fn share_channels(&self, tab: &str, channels: Vec<String>) {
+        run(&self.inner, |i| i.rt.share_channels(now(), tab, channels));
+    }
+
+    /// Another tab is gone.
+    #[wasm_bindgen(js_name = shareForget)]
+    pub fn share_forget(&self, tab: &str) {
+        run(&self.inner, |i| i.rt.share_forget(now(), tab));
+    }
+
+    /// A frame the leader forwarded, as its transport received it.
+    #[wasm_bindgen(js_name = shareFrame)]
+    pub fn share_frame(&self, text: &str) {
+        run(&self.inner, |i| {
+            if let Err(e) = i.rt.share_frame(now(), text) {
+                driver::report(i, e);
+            }
+        });
+    }
+
+    /// The leader's connection status.
+    #[wasm_bindgen(js_name = shareStatus)]
+    pub fn share_status(&self, status: &str) {
+        if let Some(s) = status_of(status) {
+            run(&self.inner, |i| i.rt.share_status(now(), s));
+        }
+    }
+
+    /// A recovery outcome the leader forwarded (`undefined`: every channel).
+    #[wasm_bindgen(js_name = shareRecover)]
+    pub fn share_recover(&self, channels: Option<Vec<String>>) {
+        run(&self.inner, |i| i.rt.share_recover(now(), channels.as_deref()));
+    }
+
+    /// `{ seen: { channel: seq }, ledBefore }`: what this tab announces to a tab that joins.
+    #[wasm_bindgen(js_name = shareState)]
+    pub fn share_state(&self) -> JsValue {
+        let i = self.inner.borrow();
+        let o = Object::new();
+        if let Some(s) = i.rt.share() {
+            let seen = Object::new();
+            for (ch, seq) in s.seen() {
+                let _ = Reflect::set(&seen, &ch.into(), &(*seq as f64).into());
+            }
+            let _ = Reflect::set(&o, &"seen".into(), &seen);
+            let _ = Reflect::set(&o, &"ledBefore".into(), &s.led_before().into());
+        }
+        o.into()
+    }
+
+    /// Another tab's `shareState()`, read field by field (no serde: docs/SIZE.md).
+    #[wasm_bindgen(js_name = shareMerge)]
+    pub fn share_merge(&self, state: JsValue) {
+        let get = |o: &JsValue, k: &str| Reflect::get(o, &k.into()).unwrap_or(JsValue::UNDEFINED);
+        let led = get(&state, "ledBefore").as_bool().unwrap_or(false);
+        let seen_obj = get(&state, "seen");
+        let mut seen: Vec<(String, u64)> = Vec::new();
+        if seen_obj.is_object() {
+            for k in Object::keys(seen_obj.unchecked_ref::<Object>()).iter() {
+                let (Some(ch), Some(n)) = (k.as_string(), get(&seen_obj, &k.as_string().unwrap_or_default()).as_f64()) else { continue };
+                if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 {
+                    seen.push((ch, n as u64));
+                }
+            }
+        }
+        run(&self.inner, |i| i.rt.share_merge_seen(seen, led));
+    }
+}
+
+/// Hands one message for the other tabs (or, `channels`, news for this tab's shim) to the shim's
+/// `share` handler, called with no borrow held (`driver.rs`):
+/// `{ t: 'frame', text }`, `{ t: 'status', status }`, `{ t: 'recover', channels: string[] | null }`
+/// or `{ t: 'channels' }`.
+pub(crate) fn share_message(f: &Function, m: Shared) {
+    let o = Object::new();
+    let set = |k: &str, v: &JsValue| {
+        let _ = Reflect::set(&o, &k.into(), v);
+    };
+    match m {
+        Shared::Frame(text) => {
+            set("t", &"frame".into());
+            set("text", &text.into());
+        }
+        Shared::Status(s) => {
+            set("t", &"status".into());
+            set("status", &s.as_str().into());
+        }
+        Shared::Recover(chs) => {
+            set("t", &"recover".into());
+            let v = match chs {
+                Some(c) => c.iter().map(JsValue::from).collect::<js_sys::Array>().into(),
+                None => JsValue::NULL,
+            };
+            set("channels", &v);
+        }
+        Shared::LocalChannels => set("t", &"channels".into()),
+    }
+    let _ = f.call1(&JsValue::NULL, &o);
+}
