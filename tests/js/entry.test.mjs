@@ -1,4 +1,4 @@
-// The npm entry split (docs/API.md "Entries"): `import { createRealtime } from 'querywire'` loads
+// The npm entry split (the table of entries at the top of docs/API.md): `import { createRealtime } from 'querywire'` loads
 // neither connector, React, the devtools nor the replay code; `rt.connectSupabase` /
 // `rt.connectCentrifuge` load their module on first use, with nothing lost while it loads.
 // The REAL @supabase/supabase-js and centrifuge-js clients, the demo server (examples/server).

@@ -22,7 +22,7 @@ before(() => {
   tarball = join(dir, filename)
   const names = files.map((f) => f.path)
   for (const f of ['js/index.js', 'js/index.d.ts', 'js/react.js', 'js/react.d.ts', 'js/devtools.js', 'js/devtools.d.ts', 'js/replay.js',
-    'js/replay.d.ts', 'js/keys.js', 'pkg/querywire.js', 'pkg/querywire_bg.wasm', 'docs/API.md', 'docs/PROTOCOL.md', 'README.md']) {
+    'js/replay.d.ts', 'js/keys.js', 'js/connectSupabase.js', 'js/connectCentrifuge.js', 'pkg/querywire.js', 'pkg/querywire_bg.wasm', 'docs/API.md', 'docs/PROTOCOL.md', 'README.md']) {
     assert.ok(names.includes(f), `the tarball ships ${f}`)
   }
 })
