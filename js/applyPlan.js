@@ -41,11 +41,11 @@ export function createPlanDecoder() {
     for (let n = u32(); n > 0; n--) {
       const k = key(u32())
       const flags = view.getUint8(at++)
-      invalidate.push(new PlanOp(k, (flags & 1) !== 0, REFETCH_TYPES[(flags >> 1) & 3]))
+      invalidate.push(new PlanOp(k, (flags & 1) !== 0, REFETCH_TYPES[(flags >> 1) & 3], 'invalidate'))
     }
     const patch = []
     for (let n = u32(); n > 0; n--) {
-      const op = new PlanOp(key(u32()), false, 'active')
+      const op = new PlanOp(key(u32()), false, 'active', 'patch')
       const version = view.getFloat64(at, true)
       at += 8
       op.fields = JSON.parse(text(u32()))
@@ -54,7 +54,7 @@ export function createPlanDecoder() {
     }
     const refetch = []
     for (let n = u32(); n > 0; n--) {
-      refetch.push(new PlanOp(key(u32()), (view.getUint8(at++) & 1) !== 0, 'active'))
+      refetch.push(new PlanOp(key(u32()), (view.getUint8(at++) & 1) !== 0, 'active', 'refetch'))
     }
     // Keys pending mutations hold (optimistic updates); absent in plans before that section.
     const hold = []
@@ -82,15 +82,23 @@ class PlanKey {
 const EMPTY_KEY = new PlanKey('[]')
 
 // One op of a decoded plan, in the shape applyPlan takes (`queryKey` read through its key).
+// JSON.stringify gives the plain shape of docs/INTERFACES.md (traces, devtools, tests compare it).
 class PlanOp {
-  constructor(key, exact, refetchType) {
+  constructor(key, exact, refetchType, kind) {
     this.key = key
     this.queryHash = key.queryHash
     this.exact = exact
     this.refetchType = refetchType
+    this.kind = kind
   }
   get queryKey() {
     return this.key.queryKey
+  }
+  toJSON() {
+    const { queryKey, queryHash } = this
+    if (this.kind === 'patch') return { queryKey, queryHash, fields: this.fields, version: this.version }
+    if (this.kind === 'refetch') return { queryKey, queryHash, exact: this.exact }
+    return { queryKey, queryHash, exact: this.exact, refetchType: this.refetchType }
   }
 }
 

@@ -119,7 +119,8 @@ mod js {
     #[wasm_bindgen(js_name = replayTrace)]
     pub fn replay_trace(trace: &str, overrides: JsValue) -> Result<JsValue, JsValue> {
         let bad = |m: String| error_to_js(&Error::new(ErrorCode::BadJson, "replay", m));
-        let trace: serde_json::Value = serde_json::from_str(trace).map_err(|e| bad(format!("the trace is not JSON: {e}")))?;
+        // The core's one scanner (serde_json's parser is not linked into the module).
+        let trace = querywire_core::scan::parse_value(trace).map_err(|e| bad(e.message("the trace is not JSON: ")))?;
         let overrides = if overrides.is_undefined() || overrides.is_null() { serde_json::Value::Null } else { from_js(&overrides).map_err(bad)? };
         let plans = Array::new();
         let mut buf = Vec::new();

@@ -103,7 +103,7 @@ test('devtools: closed by default, opens, a burst is one flush with its keys, th
   const trace = JSON.parse(readFileSync(file, 'utf8'))
   assert.equal(trace.version, 1)
   assert.equal(trace.truncated, false)
-  assert.deepEqual(trace, (await page.evaluate(() => window.exported.at(-1))), 'the download is what onExport got')
+  assert.deepEqual(trace, JSON.parse(await page.evaluate(() => JSON.stringify(window.exported.at(-1)))), 'the download is what onExport got')
   const replayed = await replayTrace(trace)
   assert.equal(replayed.same, true, `plan ${replayed.firstDifference} differs: ${canonical(replayed.plans[replayed.firstDifference])} vs ${canonical(replayed.recorded[replayed.firstDifference])}`)
   assert.ok(replayed.plans.some((p) => p.plan.invalidate.length === docs), 'the burst\'s plan is among them')

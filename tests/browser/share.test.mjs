@@ -41,14 +41,14 @@ async function setup(t) {
     logs,
     rows,
     /** A new tab: opens the page, creates the engine with `options`, opens `views`, connects. */
-    async tab(options = { shareConnection: true }, views = [], { connect = true } = {}) {
+    async tab(options = { shareConnection: true }, views = [], { connect = true, sse = false, token } = {}) {
       const page = await context.newPage()
       page.on('console', (m) => logs.push(m.text()))
       page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`))
       await page.goto(`${statics.url}/tests/browser/share.html`)
       await page.waitForFunction(() => window.qwsReady === true)
       const opts = { scope: { factoryId: 'f1' }, ...options }
-      await page.evaluate((o) => qws.start(o), { apiBase: base, wsUrl: connect ? ws : null, options: opts, views })
+      await page.evaluate((o) => qws.start(o), { apiBase: base, wsUrl: connect && !sse ? ws : null, sseUrl: connect && sse ? `${base}/sse` : null, token, options: opts, views })
       return page
     },
     stats: async () => (await api(base, 'GET', '/api/stats')).body,
@@ -267,6 +267,42 @@ test('a tab that closes releases the channels only it needed', async (t) => {
   await other.close()
   await waitFor(async () => !subscribedBy((await state(leader)).sent).includes(otherDoc), { message: 'its doc unsubscribed' })
   assert.ok(subscribedBy((await state(leader)).sent).includes('factory:f1'), 'the leader still needs factory:f1')
+})
+
+test('over SSE too: 2 tabs hold 1 EventSource, and a handover loses nothing', async (t) => {
+  const h = await setup(t)
+  const [a] = h.rows
+  const pages = [await h.tab(undefined, [doc(a.id)], { sse: true }), await h.tab(undefined, [doc(a.id)], { sse: true })]
+  await allConnected(pages)
+  const sse = async () => (await h.stats()).connections.sse
+  await waitFor(async () => (await sse()) === 1, { timeoutMs: 10_000, message: 'one EventSource' })
+  const row = (await h.update(a.id, { title: 'over sse' })).body
+  for (const p of pages) await waitFor(async () => (await p.evaluate((n) => qws.data(n), `doc:${a.id}`))?.version === row.version, { message: 'both tabs updated' })
+  const leader = await leaderOf(pages)
+  const other = pages.find((p) => p !== leader)
+  await leader.close()
+  const during = (await h.update(a.id, { title: 'during the sse handover' })).body
+  await waitFor(async () => (await state(other)).role === 'leader', { timeoutMs: 10_000, message: 'the other tab leads' })
+  await allConnected([other])
+  await waitFor(async () => (await sse()) === 1, { timeoutMs: 10_000, message: 'one EventSource again' })
+  // SSE cannot resend a position: the takeover refetches the doc, which brings the change.
+  await waitFor(async () => (await other.evaluate((n) => qws.data(n), `doc:${a.id}`))?.version === during.version, { message: 'the change made during the handover' })
+})
+
+test('the token comes from the leader tab\'s token function', async (t) => {
+  const h = await setup(t)
+  const [a] = h.rows
+  const first = await h.tab(undefined, [doc(a.id)], { token: 'token-first' })
+  await allConnected([first])
+  const second = await h.tab(undefined, [doc(a.id)], { token: 'token-second' })
+  await allConnected([first, second])
+  const auths = async (p) => (await state(p)).sent.filter((f) => f.type === 'auth').map((f) => f.token)
+  assert.deepEqual(await auths(first), ['token-first'], 'the leader authenticates with its own token')
+  assert.deepEqual(await auths(second), [], 'a follower opens nothing')
+  await first.close()
+  await waitFor(async () => (await state(second)).role === 'leader', { timeoutMs: 10_000, message: 'the second tab leads' })
+  await waitFor(async () => (await auths(second)).length === 1, { message: 'the new leader authenticated' })
+  assert.deepEqual(await auths(second), ['token-second'], 'with its own token function')
 })
 
 test('without the option each tab holds its own connection', async (t) => {

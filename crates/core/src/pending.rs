@@ -437,11 +437,14 @@ impl Pending {
     }
 }
 
+/// A kept patch: its doc's hash, its fields (name, raw JSON value), its version.
+type KeptPatch = (String, Vec<(String, String)>, Option<f64>);
+
 /// Ops a flush keeps back for pending mutations, as hashes and texts (re-added after the reset).
 #[derive(Default)]
 struct Kept {
     inv: Vec<(String, bool, RefetchType)>,
-    patch: Vec<(String, Vec<(String, String)>, Option<f64>)>,
+    patch: Vec<KeptPatch>,
     refetch: Vec<(String, bool)>,
 }
 

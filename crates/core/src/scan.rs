@@ -517,6 +517,47 @@ pub fn unescape_into(inner: &str, out: &mut String) {
     out.push_str(&inner[plain..]);
 }
 
+/// Parses `text` into a value with the one scanner (options and other cold paths that still use
+/// `serde_json::Value`; nothing on the ingest or flush path builds one).
+pub fn parse_value(text: &str) -> Result<serde_json::Value, ScanError> {
+    let mut tape = Tape::new();
+    tape.scan(text)?;
+    Ok(to_value(&tape, text, 0))
+}
+
+/// A node of the tape as a `serde_json::Value`, for the cold paths above: node `i` as a value,
+/// numbers as serde_json reads them (integers that fit stay integers), a non-finite number as
+/// `null` (what `JSON.stringify` writes for it).
+pub fn to_value(tape: &Tape, text: &str, i: u32) -> serde_json::Value {
+    use serde_json::Value;
+    match tape.kind(i) {
+        Kind::Null => Value::Null,
+        Kind::True => Value::Bool(true),
+        Kind::False => Value::Bool(false),
+        Kind::Number => {
+            let raw = tape.raw(text, i);
+            if !raw.contains(['.', 'e', 'E']) {
+                if let Ok(u) = raw.parse::<u64>() {
+                    return Value::from(u);
+                }
+                if let Some(s) = raw.parse::<i64>().ok().filter(|s| *s != 0) {
+                    return Value::from(s);
+                }
+            }
+            serde_json::Number::from_f64(parse_number(raw)).map_or(Value::Null, Value::Number)
+        }
+        Kind::Str | Kind::StrEscaped => Value::String(tape.str(text, i).into_owned()),
+        Kind::Array => Value::Array(tape.items(i).map(|v| to_value(tape, text, v)).collect()),
+        Kind::Object => {
+            let mut m = serde_json::Map::new();
+            for (k, v) in tape.members(i) {
+                m.insert(tape.str(text, k).into_owned(), to_value(tape, text, v));
+            }
+            Value::Object(m)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -570,47 +611,6 @@ mod tests {
     fn numbers() {
         for (raw, x) in [("5", 5.0), ("-12", -12.0), ("1.5", 1.5), ("1e400", f64::INFINITY), ("123456789012345678", 1.2345678901234568e17)] {
             assert_eq!(parse_number(raw), x, "{raw}");
-        }
-    }
-}
-
-/// Parses `text` into a value with the one scanner (options and other cold paths that still use
-/// `serde_json::Value`; nothing on the ingest or flush path builds one).
-pub fn parse_value(text: &str) -> Result<serde_json::Value, ScanError> {
-    let mut tape = Tape::new();
-    tape.scan(text)?;
-    Ok(to_value(&tape, text, 0))
-}
-
-/// A node of the tape as a `serde_json::Value`, for the cold paths above: node `i` as a value,
-/// numbers as serde_json reads them (integers that fit stay integers), a non-finite number as
-/// `null` (what `JSON.stringify` writes for it).
-pub fn to_value(tape: &Tape, text: &str, i: u32) -> serde_json::Value {
-    use serde_json::Value;
-    match tape.kind(i) {
-        Kind::Null => Value::Null,
-        Kind::True => Value::Bool(true),
-        Kind::False => Value::Bool(false),
-        Kind::Number => {
-            let raw = tape.raw(text, i);
-            if !raw.contains(['.', 'e', 'E']) {
-                if let Ok(u) = raw.parse::<u64>() {
-                    return Value::from(u);
-                }
-                if let Some(s) = raw.parse::<i64>().ok().filter(|s| *s != 0) {
-                    return Value::from(s);
-                }
-            }
-            serde_json::Number::from_f64(parse_number(raw)).map_or(Value::Null, Value::Number)
-        }
-        Kind::Str | Kind::StrEscaped => Value::String(tape.str(text, i).into_owned()),
-        Kind::Array => Value::Array(tape.items(i).map(|v| to_value(tape, text, v)).collect()),
-        Kind::Object => {
-            let mut m = serde_json::Map::new();
-            for (k, v) in tape.members(i) {
-                m.insert(tape.str(text, k).into_owned(), to_value(tape, text, v));
-            }
-            Value::Object(m)
         }
     }
 }

@@ -31,7 +31,10 @@ impl<'a> In<'a> {
         self.tape.raw(self.text, v)
     }
     pub fn is_empty_object(&self, obj: Option<u32>) -> bool {
-        obj.map_or(true, |o| self.tape.members(o).next().is_none())
+        match obj {
+            Some(o) => self.tape.members(o).next().is_none(),
+            None => true,
+        }
     }
 }
 
