@@ -9,6 +9,9 @@ use querywire_core::views::View;
 use querywire_core::{Millis, Output, Realtime};
 use serde_json::{json, Value};
 
+mod common;
+use common::realtime::{connects, invalidated, refetched, sent};
+
 struct Tab {
     id: String,
     rt: Realtime,
@@ -151,15 +154,6 @@ impl Browser {
     }
 }
 
-fn sent(out: &[Output]) -> Vec<Value> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Send(s) => serde_json::from_str(s).ok(),
-            _ => None,
-        })
-        .collect()
-}
-
 fn subscribed(out: &[Output]) -> Vec<String> {
     let mut chs: Vec<String> = sent(out)
         .iter()
@@ -169,30 +163,6 @@ fn subscribed(out: &[Output]) -> Vec<String> {
         .collect();
     chs.sort();
     chs
-}
-
-fn invalidated(out: &[Output]) -> Vec<Value> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Plan(p) => Some(p.invalidate.iter().map(|r| serde_json::from_str::<Value>(p.hash(&r.key)).unwrap()).collect::<Vec<_>>()),
-            _ => None,
-        })
-        .flatten()
-        .collect()
-}
-
-fn refetched(out: &[Output]) -> Vec<Value> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Plan(p) => Some(p.refetch.iter().map(|r| serde_json::from_str::<Value>(p.hash(&r.key)).unwrap()).collect::<Vec<_>>()),
-            _ => None,
-        })
-        .flatten()
-        .collect()
-}
-
-fn connects(out: &[Output]) -> usize {
-    out.iter().filter(|o| matches!(o, Output::Connect)).count()
 }
 
 fn three_tabs() -> Browser {
