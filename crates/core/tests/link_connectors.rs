@@ -125,10 +125,9 @@ fn a_poll_and_a_recovery_in_one_window_refetch_each_view_once() {
     assert_eq!(h.list_refetches(), 1);
 }
 
-#[test]
-fn a_connector_recovered_from_history_needs_no_refetch() {
-    // centrifuge-js: the client reconnects (`connecting`, then `connected`) and each subscription
-    // comes back with `wasRecovering && recovered`.
+/// A centrifuge-js-like connector (a client with a state) whose channels joined at once, its client
+/// reconnecting (`connecting`) from [`DROP`].
+fn client_reconnecting() -> Rt {
     let mut h = new(opts());
     h.rt.attach_connector(0, CONNECTOR, vec![], None);
     h.drain();
@@ -138,6 +137,14 @@ fn a_connector_recovered_from_history_needs_no_refetch() {
     h.advance_to(DROP);
     h.take();
     h.client(ClientState::Connecting);
+    h
+}
+
+#[test]
+fn a_connector_recovered_from_history_needs_no_refetch() {
+    // centrifuge-js: the client reconnects (`connecting`, then `connected`) and each subscription
+    // comes back with `wasRecovering && recovered`.
+    let mut h = client_reconnecting();
     assert_eq!(h.rt.status(), Status::Reconnecting);
     h.advance_to(DROP + 7_000);
     h.client(ClientState::Connected);
@@ -150,15 +157,7 @@ fn a_connector_recovered_from_history_needs_no_refetch() {
 #[test]
 fn a_connector_whose_replay_failed_recovers_those_views_once() {
     // centrifuge-js `wasRecovering && !recovered` on the doc channel only.
-    let mut h = new(opts());
-    h.rt.attach_connector(0, CONNECTOR, vec![], None);
-    h.drain();
-    h.advance_to(0);
-    h.client(ClientState::Connected);
-    h.all(ChannelFact::Joined(Replay::Unknown));
-    h.advance_to(DROP);
-    h.take();
-    h.client(ClientState::Connecting);
+    let mut h = client_reconnecting();
     h.advance_to(DROP + 7_000);
     h.client(ClientState::Connected);
     for ch in h.channels.clone() {
