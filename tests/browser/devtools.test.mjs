@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build } from 'vite'
 import { replayTrace, canonical } from 'querywire/replay'
-import { launchBrowser, staticServer, sleep } from './harness.mjs'
+import { launchBrowser, staticServer, sleep, pageLogs } from './harness.mjs'
 import { startDemoServer, api, repoRoot } from './demoServer.mjs'
 
 let browser, statics, server, outDir
@@ -42,9 +42,7 @@ after(async () => {
 test('devtools: closed by default, opens, a burst is one flush with its keys, the exported trace replays to the same plans', async () => {
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 860 } })
   const page = await context.newPage()
-  const logs = []
-  page.on('console', (m) => logs.push(m.text()))
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`))
+  const logs = pageLogs(page)
   await page.goto(`${statics.url}/devtools.html?api=${encodeURIComponent(server.base)}`)
   await page.waitForFunction(() => window.reactReady && window.rt, null, { timeout: 10_000 })
   const ws = server.base.replace('http', 'ws') + '/ws'

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build } from 'vite'
-import { launchBrowser, staticServer, sleep, waitFor } from './harness.mjs'
+import { launchBrowser, staticServer, sleep, waitFor, pageLogs } from './harness.mjs'
 import { startDemoServer, api, repoRoot } from './demoServer.mjs'
 
 let browser
@@ -48,9 +48,7 @@ after(async () => {
 
 async function openApp() {
   const page = await browser.newPage()
-  const logs = []
-  page.on('console', (m) => logs.push(m.text()))
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`))
+  const logs = pageLogs(page)
   await page.goto(`${statics.url}/react.html?api=${encodeURIComponent(server.base)}`)
   await page.waitForFunction(() => window.reactReady === true && window.rt, null, { timeout: 10000 }).catch((e) => {
     throw new Error(`${e.message}\n${logs.join('\n')}`)

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
-import { launchBrowser, staticServer, sleep, waitFor } from './harness.mjs'
+import { launchBrowser, staticServer, sleep, waitFor, pageLogs } from './harness.mjs'
 import { startDemoServer, tempDb, api } from './demoServer.mjs'
 
 let browser
@@ -44,9 +44,7 @@ async function setup(t, { options = {}, views = true } = {}) {
   srv.restart = async () => { srv.server = await startDemoServer({ port, dbPath: db.path }) }
   const context = await browser.newContext()
   const page = await context.newPage()
-  const logs = []
-  page.on('console', (m) => logs.push(m.text()))
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`))
+  const logs = pageLogs(page)
   t.after(async () => {
     await context.close()
     await srv.server.stop()
