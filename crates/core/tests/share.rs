@@ -124,6 +124,15 @@ impl Browser {
         self.pump();
     }
 
+    /// Tab `i` goes (closed or crashed: it sends nothing more) and every other tab forgets it.
+    fn close(&mut self, i: usize) {
+        let gone = self.tabs.remove(i);
+        let now = self.now;
+        for t in &mut self.tabs {
+            t.rt.share_forget(now, &gone.id);
+        }
+    }
+
     fn settle(&mut self) {
         self.advance(0);
     }
@@ -255,11 +264,8 @@ fn a_takeover_resubscribes_from_the_last_seq_and_refetches_only_what_was_not_rep
     b.advance(1_000);
     b.clear();
     // The leader tab goes (closed or crashed: it sends nothing more); tab 1 wins the lock.
-    b.tabs.remove(0);
+    b.close(0);
     let now = b.now;
-    for t in &mut b.tabs {
-        t.rt.share_forget(now, "t0");
-    }
     b.tabs[0].rt.share_role(now, Role::Leader);
     b.settle();
     assert_eq!(b.tabs[0].rt.status(), Status::Reconnecting);
@@ -291,9 +297,8 @@ fn a_failed_replay_refetches_each_affected_view_once_per_tab() {
     b.server(&frame("factory:f1", 3, 1, 1, "f1"));
     b.advance(1_000);
     b.clear();
-    b.tabs.remove(0);
+    b.close(0);
     let now = b.now;
-    b.tabs[0].rt.share_forget(now, "t0");
     // A third tab joins late (it saw none of the frames): the tab already there tells it.
     let mut late = Realtime::new(now, &json!({ "debounceMs": 0, "scope": { "factoryId": "f1" } })).unwrap();
     late.share_role(now, Role::Follower);
