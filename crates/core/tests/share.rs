@@ -133,6 +133,18 @@ impl Browser {
         }
     }
 
+    /// The leader (tab 0) connects, sees one change as a frame at each (channel, seq), then goes;
+    /// outputs so far are cleared.
+    fn leader_goes_after(&mut self, frames: &[(&str, u64)]) {
+        self.open();
+        for (channel, seq) in frames {
+            self.server(&frame(channel, *seq, 1, 1, "f1"));
+        }
+        self.advance(1_000);
+        self.clear();
+        self.close(0);
+    }
+
     fn settle(&mut self) {
         self.advance(0);
     }
@@ -258,13 +270,8 @@ fn tabs_with_different_scopes_apply_only_their_own_tenant() {
 fn a_takeover_resubscribes_from_the_last_seq_and_refetches_only_what_was_not_replayed() {
     // Tab 0 views doc 1, tab 1 doc 2, tab 2 doc 3; frames on doc:wo:1 and factory:f1 were seen.
     let mut b = three_tabs();
-    b.open();
-    b.server(&frame("doc:wo:1", 4, 1, 1, "f1"));
-    b.server(&frame("factory:f1", 9, 1, 1, "f1"));
-    b.advance(1_000);
-    b.clear();
     // The leader tab goes (closed or crashed: it sends nothing more); tab 1 wins the lock.
-    b.close(0);
+    b.leader_goes_after(&[("doc:wo:1", 4), ("factory:f1", 9)]);
     let now = b.now;
     b.tabs[0].rt.share_role(now, Role::Leader);
     b.settle();
@@ -292,12 +299,7 @@ fn a_takeover_resubscribes_from_the_last_seq_and_refetches_only_what_was_not_rep
 #[test]
 fn a_failed_replay_refetches_each_affected_view_once_per_tab() {
     let mut b = Browser::new(2, |_| "f1", |_| vec![View::list("wo")]);
-    b.open();
-    b.server(&frame("list:wo:f1", 3, 1, 1, "f1"));
-    b.server(&frame("factory:f1", 3, 1, 1, "f1"));
-    b.advance(1_000);
-    b.clear();
-    b.close(0);
+    b.leader_goes_after(&[("list:wo:f1", 3), ("factory:f1", 3)]);
     let now = b.now;
     // A third tab joins late (it saw none of the frames): the tab already there tells it.
     let mut late = Realtime::new(now, &json!({ "debounceMs": 0, "scope": { "factoryId": "f1" } })).unwrap();
