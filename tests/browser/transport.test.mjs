@@ -6,9 +6,9 @@
 // Run:   node --test tests/browser/
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import net from 'node:net'
 import { launchBrowser, staticServer, sleep, waitFor, pageLogs } from './harness.mjs'
 import { startDemoServer, tempDb, api } from './demoServer.mjs'
+import { freePort } from '../e2e/harness.mjs'
 
 let browser
 let statics
@@ -20,17 +20,6 @@ after(async () => {
   await browser?.close()
   await statics?.close()
 })
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 /**
  * A demo server on a fixed port and SQLite file (so it can be killed and restarted with its data),
