@@ -84,6 +84,28 @@ impl WasmRealtime {
         });
     }
 
+    /// A wire-protocol frame, as our own transport's socket delivers it (`replayTrace`'s frames).
+    #[wasm_bindgen(js_name = transportFrame)]
+    pub fn transport_frame(&self, text: &str) {
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| {
+            if let Err(e) = i.rt.transport_frame(now(), text) {
+                driver::report(i, e);
+            }
+        });
+    }
+
+    /// The page's visibility, as the `visibilitychange` listener reports it (`replayTrace`'s).
+    #[wasm_bindgen(js_name = setVisible)]
+    pub fn set_visible(&self, visible: bool) {
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| i.rt.set_visible(now(), visible));
+    }
+
     /// A buffer of at least `capacity` bytes in wasm memory for [`WasmRealtime::ingest_input`]; returns
     /// its address. It moves only when a later call asks for more, so the shim keeps the address and
     /// writes each payload with `TextEncoder.encodeInto`: no allocation per payload at the boundary.
