@@ -41,20 +41,21 @@ export function createPlanDecoder() {
     for (let n = u32(); n > 0; n--) {
       const k = key(u32())
       const flags = view.getUint8(at++)
-      invalidate.push(new PlanOp(k, (flags & 1) !== 0, REFETCH_TYPES[(flags >> 1) & 3], 'invalidate'))
+      // Plain objects in the INTERFACES.md shape; `queryKey` is a getter that parses it on first use.
+      invalidate.push({ get queryKey() { return k.queryKey }, queryHash: k.queryHash, exact: (flags & 1) !== 0, refetchType: REFETCH_TYPES[(flags >> 1) & 3] })
     }
     const patch = []
     for (let n = u32(); n > 0; n--) {
-      const op = new PlanOp(key(u32()), false, 'active', 'patch')
+      const k = key(u32())
       const version = view.getFloat64(at, true)
       at += 8
-      op.fields = JSON.parse(text(u32()))
-      op.version = Number.isNaN(version) ? null : version
-      patch.push(op)
+      const fields = JSON.parse(text(u32()))
+      patch.push({ get queryKey() { return k.queryKey }, queryHash: k.queryHash, fields, version: Number.isNaN(version) ? null : version })
     }
     const refetch = []
     for (let n = u32(); n > 0; n--) {
-      refetch.push(new PlanOp(key(u32()), (view.getUint8(at++) & 1) !== 0, 'active', 'refetch'))
+      const k = key(u32())
+      refetch.push({ get queryKey() { return k.queryKey }, queryHash: k.queryHash, exact: (view.getUint8(at++) & 1) !== 0 })
     }
     // Keys pending mutations hold (optimistic updates); absent in plans before that section.
     const hold = []
@@ -80,27 +81,6 @@ class PlanKey {
 }
 
 const EMPTY_KEY = new PlanKey('[]')
-
-// One op of a decoded plan, in the shape applyPlan takes (`queryKey` read through its key).
-// JSON.stringify gives the plain shape of docs/INTERFACES.md (traces, devtools, tests compare it).
-class PlanOp {
-  constructor(key, exact, refetchType, kind) {
-    this.key = key
-    this.queryHash = key.queryHash
-    this.exact = exact
-    this.refetchType = refetchType
-    this.kind = kind
-  }
-  get queryKey() {
-    return this.key.queryKey
-  }
-  toJSON() {
-    const { queryKey, queryHash } = this
-    if (this.kind === 'patch') return { queryKey, queryHash, fields: this.fields, version: this.version }
-    if (this.kind === 'refetch') return { queryKey, queryHash, exact: this.exact }
-    return { queryKey, queryHash, exact: this.exact, refetchType: this.refetchType }
-  }
-}
 
 /**
  * Applies one flush plan from the engine to the QueryClient.

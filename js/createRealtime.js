@@ -1,7 +1,5 @@
 import { applyPlan, createPlanDecoder } from './applyPlan.js'
 import { loadWasm } from './loadWasm.js'
-import { connectSupabase } from './connectSupabase.js'
-import { connectCentrifuge } from './connectCentrifuge.js'
 import { attachConnector, connectorHandlers } from './channelSync.js'
 import { devChecks, watchKeyTypes } from './keys.js'
 import { createTap, fetchSnapshot, isVisible, startedSince } from './trace.js'
@@ -16,6 +14,23 @@ function engineOptions(options) {
     out[k] = v
   }
   return out
+}
+
+// The supabase-js and centrifuge-js connectors are loaded on their first use (import()), so an app
+// that never calls `rt.connectSupabase` / `rt.connectCentrifuge` never loads them (a bundler puts each
+// in a chunk of its own). Once a module has arrived, later calls attach synchronously.
+const CONNECTORS = {
+  connectSupabase: { source: 'supabase', load: () => import('./connectSupabase.js') },
+  connectCentrifuge: { source: 'centrifugo', load: () => import('./connectCentrifuge.js') },
+}
+const connectorLoaded = {} // name -> the module's connect function
+const connectorLoading = {} // name -> Promise of it
+function loadConnector(name) {
+  connectorLoading[name] ??= CONNECTORS[name].load().then(
+    (m) => (connectorLoaded[name] = m[name]),
+    (e) => { delete connectorLoading[name]; throw e }, // a failed load may be retried
+  )
+  return connectorLoading[name]
 }
 
 function toReport(e) {
@@ -204,16 +219,17 @@ export async function createRealtime(options = {}) {
       return connectOwn('connectEventSource', url, opts)
     },
     connectSupabase(supabase, opts = {}) {
-      return connectSupabase(rt, supabase, opts)
+      return connectLazy('connectSupabase', supabase, opts)
     },
     connectCentrifuge(centrifuge, opts = {}) {
-      return connectCentrifuge(rt, centrifuge, opts)
+      return connectLazy('connectCentrifuge', centrifuge, opts)
     },
     shareRole() {
       return share && !disposed ? share.role() : 'off'
     },
     /** Attaches a JS-held connector (docs/CONNECTORS.md); returns its port. */
     attachConnector(connector) {
+      attachments++
       return attachConnector(engine, host, connector)
     },
     // Observation (docs/API.md): a `start` record with the state now, then every record until the
@@ -263,7 +279,41 @@ export async function createRealtime(options = {}) {
       engine.disconnect()
     }
   }
+  // A connector whose module is still loading attaches when it arrives, unless it was cancelled
+  // first: by its disconnect function, by dispose, or by a connector attached after the call (as
+  // a later connect replaces an earlier one). Views opened meanwhile are the engine's: it opens
+  // their channels on attach. The disconnect function is returned at once, as the contract says.
+  let attachments = 0 // rt.attachConnector calls and lazy connects so far
+  let loads = Promise.resolve() // settles when every connector load begun so far has attached or given up
+  function connectLazy(name, client, opts) {
+    if (disposed) return () => {}
+    const connect = connectorLoaded[name]
+    if (connect) return connect(rt, client, opts)
+    const mine = ++attachments
+    let cancelled = false
+    let off
+    const load = loadConnector(name).then((connect) => {
+      if (cancelled || disposed || mine !== attachments) return
+      try {
+        off = connect(rt, client, opts)
+      } catch (e) {
+        report({ code: 'connector_failed', message: String(e?.message ?? e), source: CONNECTORS[name].source })
+      }
+    }, (e) => {
+      if (cancelled || disposed) return
+      report({ code: 'load_failed', message: `${name}: could not load its module: ${e?.message ?? e}`, source: CONNECTORS[name].source })
+    })
+    loads = Promise.all([loads, load]).then(() => {})
+    return () => {
+      if (cancelled) return
+      cancelled = true
+      off?.()
+    }
+  }
+
   // Tests and the benchmark read the wasm engine directly (`rt._engine.channels()`); the shim does not.
   Object.defineProperty(rt, '_engine', { value: engine })
+  // Tests await the connector modules a connect call is loading (resolved at once when none is).
+  Object.defineProperty(rt, '_connectorsLoaded', { get: () => loads })
   return rt
 }

@@ -31,20 +31,39 @@ done
 [ "$js_raw" -gt 0 ] && printf '| js/ shim, all files | %s | %s |\n' "$(human "$js_raw")" "$(human "$js_gz")"
 printf '| **total** | **%s** | **%s** |\n' "$(human "$raw_total")" "$(human "$gz_total")"
 
-# Per package entry: the js/ files each one loads (its static import closure), so a new entry (the
-# devtools) can be seen not to grow the main one. Only without arguments, and only with node.
+# Per package entry: what importing it loads: the js/ files of its static import closure, plus the
+# wasm and its wasm-bindgen JS when the closure holds js/loadWasm.js (createRealtime and replayTrace
+# load them). Modules the closure imports with import() (the connectors) are loaded only when
+# called: each gets a row of its own, measured alone. Issue 10's `createRealtime` target (<= 40 KB
+# gzip) is the `querywire` row. Only without arguments, and only with node.
 if [ $# -eq 0 ] && command -v node >/dev/null 2>&1 && [ -f js/index.js ]; then
-  printf '\n| entry | js/ files it loads | raw | gzip -9 |\n| --- | --- | ---: | ---: |\n'
+  printf '\n| entry | loads | raw | gzip -9 |\n| --- | --- | ---: | ---: |\n'
+  row() { # label, files...
+    local label="$1" raw=0 gz=0 f; shift
+    for f in "$@"; do raw=$((raw + $(wc -c <"$f"))) gz=$((gz + $(gzip -9 -c "$f" | wc -c))); done
+    printf '| %s | %s| %s | %s |\n' "$label" "$(printf '%s ' "${@#js/}" | sed 's#pkg/querywire_bg.wasm#wasm#; s#pkg/querywire.js#glue#')" "$(human "$raw")" "$(human "$gz")"
+  }
+  lazy_seen=()
   for entry in index react devtools replay; do
     [ -f "js/$entry.js" ] || continue
-    mapfile -t closure < <(node -e '
-      const fs = require("fs"), path = require("path"), seen = new Set()
-      const walk = (f) => { if (seen.has(f)) return; seen.add(f)
-        for (const m of fs.readFileSync(f, "utf8").matchAll(/(?:^|\n)\s*(?:import|export)[^\n]*?from\s+["\x27](\.\/[^"\x27]+)["\x27]/g)) walk(path.join(path.dirname(f), m[1])) }
-      walk(process.argv[1]); console.log([...seen].sort().join("\n"))' "js/$entry.js")
-    raw=0 gz=0
-    for f in "${closure[@]}"; do raw=$((raw + $(wc -c <"$f"))) gz=$((gz + $(gzip -9 -c "$f" | wc -c))); done
-    names=$(printf '%s ' "${closure[@]#js/}")
-    printf '| `%s` | %s| %s | %s |\n' "js/$entry.js" "$names" "$(human "$raw")" "$(human "$gz")"
+    # Line 1: the static closure; line 2: the import() targets found in it (not in the closure).
+    mapfile -t out < <(node -e '
+      const fs = require("fs"), path = require("path"), seen = new Set(), lazy = new Set()
+      const walk = (f) => { if (seen.has(f)) return; seen.add(f); const src = fs.readFileSync(f, "utf8")
+        for (const m of src.matchAll(/(?:^|\n)\s*(?:import|export)[^\n]*?from\s+["\x27](\.\/[^"\x27]+)["\x27]/g)) walk(path.join(path.dirname(f), m[1]))
+        for (const m of src.matchAll(/\bimport\(\s*["\x27](\.\/[^"\x27]+\.js)["\x27]\s*\)/g)) lazy.add(path.join(path.dirname(f), m[1])) }
+      walk(process.argv[1]); console.log([...seen].sort().join(" ")); console.log([...lazy].filter((f) => !seen.has(f)).sort().join(" "))' "js/$entry.js")
+    read -r -a closure <<<"${out[0]}"
+    read -r -a lazy <<<"${out[1]:-}"
+    wasm=()
+    case " ${closure[*]} " in *" js/loadWasm.js "*) for f in pkg/querywire_bg.wasm pkg/querywire.js; do [ -f "$f" ] && wasm+=("$f"); done ;; esac
+    name="querywire"; [ "$entry" = index ] || name="querywire/$entry"
+    row "\`$name\`" "${wasm[@]}" "${closure[@]}"
+    for f in "${lazy[@]}"; do
+      case " ${lazy_seen[*]} " in *" $f "*) continue ;; esac
+      lazy_seen+=("$f")
+      m=$(basename "$f" .js)
+      row "+ \`rt.$m()\` (loaded on first call)" "$f"
+    done
   done
 fi

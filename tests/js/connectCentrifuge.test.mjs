@@ -156,6 +156,7 @@ test('subscriptions follow the views (ref counted, StrictMode churn does nothing
   const { client, rt, statuses, centrifuge } = await setup()
   centrifuge.connect()
   const stop = rt.connectCentrifuge(centrifuge, { recoverable: true })
+  await rt._connectorsLoaded // the connector's module loads on the first connect (js/createRealtime.js)
   const doc = observe(client, ['doc', 'work_orders', '12'])
   const list = observe(client, ['list', 'work_orders', 'f1', { page: 1 }])
   await settle(client)
@@ -212,6 +213,7 @@ test('reconnect: a failed recovery, a non-recoverable return or a new epoch refe
   const { client, rt, statuses, centrifuge } = await setup()
   centrifuge.connect()
   const stop = rt.connectCentrifuge(centrifuge)
+  await rt._connectorsLoaded // the connector's module loads on the first connect (js/createRealtime.js)
   const doc = observe(client, ['doc', 'work_orders', '12'])
   const other = observe(client, ['doc', 'work_orders', '13'])
   const list = observe(client, ['list', 'work_orders', 'f1', { page: 1 }])
@@ -279,6 +281,7 @@ test('a subscription the app registered itself is shared, not removed; errors ar
   mine.on('publication', appListener)
   const off = rt.subscribe({ kind: 'doc', type: 'work_orders', id: 12 })
   rt.connectCentrifuge(centrifuge, { subscription: (name) => ({ data: { name } }) })
+  await rt._connectorsLoaded // the connector's module loads on the first connect (js/createRealtime.js)
   await sleep(0) // channels open on the next tick
   assert.equal(rt.status(), 'disconnected', 'the client is not connected yet')
   centrifuge.connect()

@@ -334,6 +334,7 @@ test('auth: TOKEN_REFRESHED calls realtime.setAuth once per token without duplic
   const row = await firstRow()
   const off = rt.subscribe({ kind: 'doc', type: 'work_orders', id: row.id })
   const stop = rt.connectSupabase(supabase, { tables: ['work_orders'] })
+  await rt._connectorsLoaded // the connector's module loads on the first connect (js/createRealtime.js)
   assert.equal(typeof authListener, 'function')
   await waitFor(() => rt.status() === 'connected', { timeoutMs: 5000 })
   const channelsBefore = supabase.getChannels().slice()
@@ -397,6 +398,7 @@ test('tab wake / online: the session is refreshed and set on the socket before a
     const row = await firstRow()
     const off = rt.subscribe({ kind: 'doc', type: 'work_orders', id: row.id })
     stop = rt.connectSupabase(supabase, { tables: ['work_orders'] })
+    await rt._connectorsLoaded // the connector's module loads on the first connect (js/createRealtime.js)
     cleanups.push(() => { off(); stop() })
   } finally {
     delete globalThis.document

@@ -722,6 +722,7 @@ describe('views', () => {
     const { rt } = await start(client)
     const supabase = fakeSupabase()
     const disconnect = rt.connectSupabase(supabase, { schema: 'public', tables: [TYPE] })
+    await rt._connectorsLoaded // the connector's module loads on the first connect (js/createRealtime.js)
     const view = { kind: 'doc', type: TYPE, id: 12 }
 
     const first = rt.subscribe(view)

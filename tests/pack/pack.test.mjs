@@ -22,7 +22,7 @@ before(() => {
   tarball = join(dir, filename)
   const names = files.map((f) => f.path)
   for (const f of ['js/index.js', 'js/index.d.ts', 'js/react.js', 'js/react.d.ts', 'js/devtools.js', 'js/devtools.d.ts', 'js/replay.js',
-    'js/replay.d.ts', 'js/keys.js', 'pkg/querywire.js', 'pkg/querywire_bg.wasm', 'docs/API.md', 'docs/PROTOCOL.md', 'README.md']) {
+    'js/replay.d.ts', 'js/keys.js', 'js/connectSupabase.js', 'js/connectCentrifuge.js', 'pkg/querywire.js', 'pkg/querywire_bg.wasm', 'docs/API.md', 'docs/PROTOCOL.md', 'README.md']) {
     assert.ok(names.includes(f), `the tarball ships ${f}`)
   }
 })
@@ -96,6 +96,12 @@ test('an empty Vite + React app: npm install the tarball, vite build, and the pa
   const entry = readFileSync(join(app, 'dist/index.html'), 'utf8').match(/assets\/([^"]+\.js)/)[1]
   assert.ok(holding('qw-devtools-toggle').length === 1 && !holding('qw-devtools-toggle').includes(entry), `devtools in their own chunk: ${assets}`)
   assert.ok(holding('useRealtimeQuery: pass a view').includes(entry), 'querywire/react is in the main chunk')
+  // The connectors load on first use (import() in js/createRealtime.js): each in a chunk of its own,
+  // none in the main chunk, and the app above never calls them.
+  const supabaseChunk = holding('expected a supabase-js v2 client')
+  const centrifugeChunk = holding('expected a centrifuge-js v5 Centrifuge client')
+  assert.ok(supabaseChunk.length === 1 && !supabaseChunk.includes(entry), `connectSupabase in its own chunk: ${assets}`)
+  assert.ok(centrifugeChunk.length === 1 && !centrifugeChunk.includes(entry) && centrifugeChunk[0] !== supabaseChunk[0], `connectCentrifuge in its own chunk: ${assets}`)
 
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' }
   const srv = createServer((req, res) => {
@@ -117,10 +123,28 @@ test('an empty Vite + React app: npm install the tarball, vite build, and the pa
     const page = await browser.newPage()
     const errors = []
     page.on('pageerror', (e) => errors.push(e.message))
+    const requested = []
+    page.on('request', (r) => requested.push(new URL(r.url()).pathname.split('/').pop()))
     await page.goto(`http://127.0.0.1:${srv.address().port}/`)
     await page.waitForFunction(() => document.querySelector('#out')?.textContent.startsWith('patched'), null, { timeout: 15_000 })
     const text = await page.textContent('#out')
     assert.match(text, /^patched \| disconnected \| channels doc:work_orders:12,factory:f1 \| fetches 1$/)
+    assert.ok(!requested.includes(supabaseChunk[0]) && !requested.includes(centrifugeChunk[0]), `no connector chunk fetched: ${requested}`)
+    // rt.connectCentrifuge fetches its chunk, then subscribes the open view's channels. The client is
+    // a stand-in with centrifuge-js's method names (the app does not install centrifuge-js); the real
+    // client through this same lazy path is tests/browser/centrifugo.test.mjs.
+    const subscribed = await page.evaluate(async () => {
+      const made = []
+      const sub = () => ({ state: 'unsubscribed', on() {}, removeListener() {}, subscribe() { this.state = 'subscribing' }, unsubscribe() {} })
+      const off = window.rt.connectCentrifuge({ state: 'connected', on() {}, removeListener() {}, getSubscription: () => null,
+        newSubscription: (name) => { made.push(name); return sub() }, removeSubscription() {} })
+      await window.rt._connectorsLoaded
+      for (let i = 0; i < 100 && made.length < 2; i++) await new Promise((r) => setTimeout(r, 10))
+      off()
+      return made.sort()
+    })
+    assert.deepEqual(subscribed, ['doc:work_orders:12', 'factory:f1'])
+    assert.ok(requested.includes(centrifugeChunk[0]) && !requested.includes(supabaseChunk[0]), `only the centrifuge chunk fetched: ${requested}`)
     // The devtools chunk loads when asked for, opens, and shows the patch as a flush.
     await page.click('#load-devtools')
     await page.click('[data-testid=qw-devtools-toggle]')
