@@ -29,8 +29,8 @@ export async function replayTrace(trace, options = {}) {
   if (!parsed || !Array.isArray(parsed.records)) {
     throw Object.assign(new TypeError('replayTrace: a trace is { version, options, records: [...] }'), { code: 'bad_trace', source: 'replay' })
   }
-  const { WasmRealtime } = await loadWasm()
-  const out = replay(WasmRealtime, parsed, options)
+  const { WasmRealtime, memory } = await loadWasm()
+  const out = replay(WasmRealtime, memory, parsed, options)
   const recorded = parsed.records.filter((r) => r?.kind === 'plan').map((r) => ({ t: r.t, plan: r.plan }))
   let firstDifference = -1
   const n = Math.max(out.plans.length, recorded.length)
@@ -55,7 +55,7 @@ const id = (v) => (typeof v === 'number' && v >= 0 ? v : 0)
  * and pending mutations. Connection events are not in a trace (the transport's opens and closes),
  * so refetches that a reconnect or a `seq` gap caused live show up as a difference.
  */
-function replay(WasmRealtime, trace, overrides) {
+function replay(WasmRealtime, memory, trace, overrides) {
   const records = trace.records
   const engineOptions = { ...(trace.options && typeof trace.options === 'object' ? trace.options : {}), ...(overrides ?? {}) }
   let now = timeOf(records[0]) ?? 0
@@ -72,6 +72,14 @@ function replay(WasmRealtime, trace, overrides) {
     engine.setHandlers({ plan: (bytes) => plans.push({ t: now, plan: decode(bytes) }), error: () => { errors++ } })
     // A fresh engine starts visible (in a browser the glue read the page's state: the trace decides).
     engine.setVisible(true)
+    // A frame crosses as our own transport's do (source 5 of `ingestInput`): its UTF-8 text is
+    // written into the engine's input buffer in wasm memory (js/createRealtime.js does the same).
+    const encoder = new TextEncoder()
+    const frame = (text) => {
+      const need = Math.max(text.length * 3, 1)
+      const at = engine.inputBuffer(need)
+      engine.ingestInput(5, encoder.encodeInto(text, new Uint8Array(memory.buffer, at, need)).written)
+    }
     const handles = new Map() // recorded view handle -> this engine's
     const open = (r) => {
       let h
@@ -88,7 +96,7 @@ function replay(WasmRealtime, trace, overrides) {
           for (const m of Array.isArray(r.mutations) ? r.mutations : []) engine.mutationStarted(id(m?.id), str(m?.keys))
           break
         case 'ingest': engine.ingestText(str(r.source), str(r.text)); break
-        case 'frame': engine.transportFrame(str(r.text)); break
+        case 'frame': frame(str(r.text)); break
         case 'subscribe': open(r); break
         case 'unsubscribe':
           if (handles.has(r.handle)) {
