@@ -4,24 +4,14 @@
 //! the others with `share_channels`). Who leads is the test's input, as it is the election's.
 
 use querywire_core::link::{Status, Transport};
-use querywire_core::share::{Role, Shared};
+use querywire_core::share::Role;
 use querywire_core::views::View;
-use querywire_core::{Millis, Output, Realtime};
+use querywire_core::{Output, Realtime};
 use serde_json::{json, Value};
 
 mod common;
 use common::realtime::{connects, invalidated, refetched, sent};
-
-struct Tab {
-    id: String,
-    rt: Realtime,
-    out: Vec<Output>,
-}
-
-struct Browser {
-    tabs: Vec<Tab>,
-    now: Millis,
-}
+use common::tabs::{Browser, Tab};
 
 fn frame(channel: &str, seq: u64, chg: u64, row: u64, factory: &str) -> String {
     json!({ "channel": channel, "seq": seq, "payload": {
@@ -42,7 +32,7 @@ impl Browser {
                 rt.subscribe(0, v);
             }
             rt.connect(0, Transport::Ws, &json!({})).expect("connect");
-            b.tabs.push(Tab { id: format!("t{i}"), rt, out: Vec::new() });
+            b.tabs.push(Tab::new(format!("t{i}"), rt));
         }
         b.settle();
         b.tabs[0].rt.share_role(b.now, Role::Leader);
@@ -52,76 +42,6 @@ impl Browser {
 
     fn leader(&self) -> usize {
         self.tabs.iter().position(|t| t.rt.is_share_leader()).expect("a leader")
-    }
-
-    /// Drains every tab and delivers what crosses between tabs until nothing moves; returns what
-    /// each tab produced.
-    fn pump(&mut self) {
-        loop {
-            let mut bus: Vec<(usize, Shared)> = Vec::new();
-            let mut announce: Vec<(usize, Vec<String>)> = Vec::new();
-            for (i, t) in self.tabs.iter_mut().enumerate() {
-                while let Some(o) = t.rt.poll_output() {
-                    match &o {
-                        Output::Plan(p) => t.rt.engine_mut().record_applied(p.invalidate.len() as u64, p.patch.len() as u64),
-                        Output::Share(Shared::LocalChannels) => announce.push((i, t.rt.views().channels().into_iter().collect())),
-                        Output::Share(m) => bus.push((i, m.clone())),
-                        _ => {}
-                    }
-                    t.out.push(o);
-                }
-            }
-            if bus.is_empty() && announce.is_empty() {
-                return;
-            }
-            let now = self.now;
-            for (from, chs) in announce {
-                let id = self.tabs[from].id.clone();
-                for (j, t) in self.tabs.iter_mut().enumerate() {
-                    if j != from {
-                        t.rt.share_channels(now, &id, chs.clone());
-                    }
-                }
-            }
-            for (from, m) in bus {
-                for (j, t) in self.tabs.iter_mut().enumerate() {
-                    if j == from {
-                        continue;
-                    }
-                    match &m {
-                        Shared::Frame(text) => {
-                            let _ = t.rt.share_frame(now, text);
-                        }
-                        Shared::Status(s) => t.rt.share_status(now, *s),
-                        Shared::Recover(chs) => t.rt.share_recover(now, chs.as_deref()),
-                        Shared::LocalChannels => {}
-                    }
-                }
-            }
-        }
-    }
-
-    /// Runs every tab's timers up to `now + ms`.
-    fn advance(&mut self, ms: Millis) {
-        let end = self.now + ms;
-        loop {
-            self.pump();
-            let next = self.tabs.iter().filter_map(|t| t.rt.poll_timeout()).min();
-            match next {
-                Some(d) if d <= end => {
-                    self.now = self.now.max(d);
-                    let now = self.now;
-                    for t in &mut self.tabs {
-                        if t.rt.poll_timeout().is_some_and(|x| x <= now) {
-                            t.rt.handle_timeout(now);
-                        }
-                    }
-                }
-                _ => break,
-            }
-        }
-        self.now = end;
-        self.pump();
     }
 
     /// Tab `i` goes (closed or crashed: it sends nothing more) and every other tab forgets it.
@@ -308,7 +228,7 @@ fn a_failed_replay_refetches_each_affected_view_once_per_tab() {
     late.connect(now, Transport::Ws, &json!({})).unwrap();
     let seen: Vec<(String, u64)> = b.tabs[0].rt.share().unwrap().seen().to_vec();
     late.share_merge_seen(seen, true);
-    b.tabs.push(Tab { id: "t9".into(), rt: late, out: Vec::new() });
+    b.tabs.push(Tab::new("t9", late));
     b.settle();
     b.tabs[1].rt.share_role(b.now, Role::Leader); // the late tab leads
     b.settle();

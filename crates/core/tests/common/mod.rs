@@ -6,6 +6,7 @@ use querywire_core::{Engine, FlushPlan, Millis};
 use serde_json::{json, Value};
 
 pub mod realtime;
+pub mod tabs;
 
 /// A sans-IO machine's clock: the deadline it asks for, and the call when it has come.
 pub trait Clocked {
