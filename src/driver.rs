@@ -70,7 +70,7 @@ pub fn run<R>(inner: &Shared, f: impl FnOnce(&mut Inner) -> R) -> R {
     r
 }
 
-/// [`run`] for callbacks that hold only a weak reference (timer, listeners, sockets).
+/// [`run`] for callbacks that hold only a weak reference (the timer, sockets).
 pub fn with<R>(weak: &Weak<RefCell<Inner>>, f: impl FnOnce(&mut Inner) -> R) -> Option<R> {
     weak.upgrade().map(|inner| run(&inner, f))
 }
