@@ -243,3 +243,21 @@ test('hidden → visible with a dead socket: reconnects at once and refetches ea
   assert.equal(after.doc - before.doc, 1, 'doc refetched once')
   assert.equal(after.list - before.list, 1, 'list refetched once')
 })
+
+test("the window's online event with a dead socket: reconnects at once, not after the backoff", async (t) => {
+  // The shim's `online` listener (js/createRealtime.js) hands the core a reconnect intent.
+  const { page, srv, ws } = await setup(t)
+  await page.evaluate((url) => qwt.connectWebSocket(url, { backoff: { initialMs: 8000, maxMs: 20000, maxAttempts: 10 } }), ws)
+  await waitStatus(page, 'connected')
+  await srv.server.kill()
+  await waitStatus(page, 'reconnecting', 5000)
+  await sleep(300)
+  await srv.restart()
+  const socketsAtOnline = (await state(page)).sockets
+  const t0 = Date.now()
+  await page.evaluate(() => window.dispatchEvent(new Event('online')))
+  await waitStatus(page, 'connected', 3000)
+  const took = Date.now() - t0
+  assert.ok((await state(page)).sockets > socketsAtOnline, 'a new socket after online')
+  assert.ok(took < 2000, `reconnected ${took} ms after online, the pending retry was seconds away`)
+})
