@@ -23,7 +23,9 @@
 // A subscription already registered on the client (`getSubscription(name)`) is shared: our
 // listeners are added, and on close only removed; it is neither unsubscribed nor removed.
 
-export function connectCentrifuge(rt, centrifuge, opts = {}) {
+// `early`: client events that happened before this ran ([event, ctx] pairs, in order; createRealtime
+// records them while this module loads), handled as if this had been listening.
+export function connectCentrifuge(rt, centrifuge, opts = {}, early = []) {
   if (!centrifuge || typeof centrifuge.newSubscription !== 'function' || typeof centrifuge.on !== 'function') {
     throw new TypeError('connectCentrifuge: expected a centrifuge-js v5 Centrifuge client')
   }
@@ -121,23 +123,29 @@ export function connectCentrifuge(rt, centrifuge, opts = {}) {
     }
   }
 
-  offs.push(listen(centrifuge, 'connecting', () => port.client('connecting')))
-  offs.push(listen(centrifuge, 'connected', () => port.client('connected')))
-  offs.push(listen(centrifuge, 'disconnected', (ctx) => {
-    const code = ctx?.code ?? 0
-    if (code === 0) return port.client('disconnected') // centrifuge.disconnect()
-    report(disconnectCode(code), `centrifugo disconnected the client: ${code} ${ctx.reason ?? ''}`.trim())
-    port.client('failed')
-  }))
-  offs.push(listen(centrifuge, 'error', (ctx) => {
-    // getToken failed (centrifuge-js retries it with backoff). Transport errors of a reconnect in
-    // progress are not reported: the status says it.
-    if (ctx?.type === 'connectToken' || ctx?.type === 'refreshToken') {
-      report('token', `centrifuge-js getToken failed (${ctx.type}): ${ctx.error?.message ?? ''}`.trim())
-    }
-  }))
+  const onClient = {
+    connecting: () => port.client('connecting'),
+    connected: () => port.client('connected'),
+    disconnected: (ctx) => {
+      const code = ctx?.code ?? 0
+      if (code === 0) return port.client('disconnected') // centrifuge.disconnect()
+      report(disconnectCode(code), `centrifugo disconnected the client: ${code} ${ctx.reason ?? ''}`.trim())
+      port.client('failed')
+    },
+    error: (ctx) => {
+      // getToken failed (centrifuge-js retries it with backoff). Transport errors of a reconnect in
+      // progress are not reported: the status says it.
+      if (ctx?.type === 'connectToken' || ctx?.type === 'refreshToken') {
+        report('token', `centrifuge-js getToken failed (${ctx.type}): ${ctx.error?.message ?? ''}`.trim())
+      }
+    },
+  }
+  for (const [event, fn] of Object.entries(onClient)) offs.push(listen(centrifuge, event, fn))
   const state = centrifuge.state ?? 'disconnected'
-  port.client(state === 'connected' || state === 'connecting' ? state : 'disconnected')
+  const before = Array.isArray(early) ? early.filter(([event]) => onClient[event]) : []
+  if (before.length === 0) port.client(state === 'connected' || state === 'connecting' ? state : 'disconnected')
+  // What happened before we listened, in order; the last state event leaves the client's state.
+  for (const [event, ctx] of before) onClient[event](ctx)
   return port.detach
 }
 

@@ -21,7 +21,10 @@ function engineOptions(options) {
 // in a chunk of its own). Once a module has arrived, later calls attach synchronously.
 const CONNECTORS = {
   connectSupabase: { source: 'supabase', load: () => import('./connectSupabase.js') },
-  connectCentrifuge: { source: 'centrifugo', load: () => import('./connectCentrifuge.js') },
+  // The client events its connector reads, recorded while the module loads: an app calls
+  // `centrifuge.connect()` right after `rt.connectCentrifuge`, and a final disconnect (a bad token)
+  // or the first 'connecting' must not be missed because the connector was not listening yet.
+  connectCentrifuge: { source: 'centrifugo', load: () => import('./connectCentrifuge.js'), early: ['connecting', 'connected', 'disconnected', 'error'] },
 }
 const connectorLoaded = {} // name -> the module's connect function
 const connectorLoading = {} // name -> Promise of it
@@ -31,6 +34,28 @@ function loadConnector(name) {
     (e) => { delete connectorLoading[name]; throw e }, // a failed load may be retried
   )
   return connectorLoading[name]
+}
+
+// Listens to `events` of an event-emitter client until stop(), which returns what it saw, in order,
+// as [event, ctx] pairs (none for a client without `on`, or a connector that reads no such events).
+function recordEarly(client, events = []) {
+  const seen = []
+  const offs = []
+  if (client && typeof client.on === 'function') {
+    for (const ev of events) {
+      const fn = (ctx) => seen.push([ev, ctx])
+      client.on(ev, fn)
+      offs.push(() => (typeof client.removeListener === 'function' ? client.removeListener(ev, fn) : client.off?.(ev, fn)))
+    }
+  }
+  return {
+    stop() {
+      for (const off of offs.splice(0)) {
+        try { off() } catch { /* a client that cannot remove listeners */ }
+      }
+      return seen
+    },
+  }
 }
 
 function toReport(e) {
@@ -325,10 +350,12 @@ export async function createRealtime(options = {}) {
     const mine = ++attachments
     let cancelled = false
     let off
+    const early = recordEarly(client, CONNECTORS[name].early)
     const load = loadConnector(name).then((connect) => {
+      const seen = early.stop()
       if (cancelled || disposed || mine !== attachments) return
       try {
-        off = connect(rt, client, opts)
+        off = connect(rt, client, opts, seen)
       } catch (e) {
         report({ code: 'connector_failed', message: String(e?.message ?? e), source: CONNECTORS[name].source })
       }
@@ -340,6 +367,7 @@ export async function createRealtime(options = {}) {
     return () => {
       if (cancelled) return
       cancelled = true
+      early.stop()
       off?.()
     }
   }
