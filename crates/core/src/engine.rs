@@ -171,11 +171,12 @@ impl Engine {
     /// Refetch the active queries under these keys with the next flush (recovery after a reconnect,
     /// polling). They go through the window like any operation, so several recoveries arriving
     /// together (one `recovered` frame per channel, a `factory:` channel covering every view)
-    /// refetch each view once.
-    pub fn refetch(&mut self, now: Millis, keys: impl IntoIterator<Item = Value>) {
+    /// refetch each view once. Keys come as their canonical hashes (`Views::query_key`,
+    /// [`crate::key::hash_key`]).
+    pub fn refetch<S: AsRef<str>>(&mut self, now: Millis, keys: impl IntoIterator<Item = S>) {
         let mut any = false;
         for k in keys {
-            self.st.pending.refetch(&hash_key(&k), false);
+            self.st.pending.refetch(k.as_ref(), false);
             any = true;
         }
         if any {
