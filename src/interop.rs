@@ -55,12 +55,18 @@ pub fn method(obj: &JsValue, name: &str) -> Option<js_sys::Function> {
     Reflect::get(obj, &name.into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok())
 }
 
-/// An options-like argument (`undefined`/`null` = none) as JSON; unreadable = `invalid_option`.
-pub fn json_arg(v: &JsValue) -> Result<serde_json::Value, JsValue> {
+/// An options-like argument (`undefined`/`null` = none) as JSON text (`JSON.stringify`), which the
+/// core reads with its scanner; what JSON cannot hold (a cycle, a BigInt) is `invalid_option`.
+pub fn json_arg(v: &JsValue) -> Result<String, JsValue> {
     if v.is_undefined() || v.is_null() {
-        return Ok(serde_json::Value::Null);
+        return Ok("null".into());
     }
-    from_js(v).map_err(|m| error_to_js(&Error::new(ErrorCode::InvalidOption, "options", m)))
+    let bad = |m: String| error_to_js(&Error::new(ErrorCode::InvalidOption, "options", m));
+    let text = js_sys::JSON::stringify(v).map_err(|e| match e.dyn_ref::<js_sys::Error>() {
+        Some(err) => bad(String::from(err.message())),
+        None => bad("value cannot be serialised".to_string()),
+    })?;
+    Ok(text.as_string().unwrap_or_else(|| "null".into()))
 }
 
 /// `rt.subscribe(view)`'s object: its `kind`, `type` and `id` (a number as JS `String(id)`) go to

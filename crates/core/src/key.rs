@@ -19,14 +19,33 @@ pub type QueryKey = Value;
 /// TanStack's `hashKey(queryKey)`: `JSON.stringify` with plain-object keys sorted.
 pub fn hash_key(key: &Value) -> String {
     let mut out = String::with_capacity(64);
-    write_value(&mut out, key);
+    write_value(&mut out, key, false);
     out
 }
 
-fn write_value(out: &mut String, v: &Value) {
+/// A value as JSON text for the core's text readers (options, scope, rules held as a `Value` by
+/// tests and the trace replay): as [`hash_key`] writes it, except that integers are written
+/// exactly (`u64::MAX` stays `18446744073709551615`, as the `Value` holds it).
+pub fn value_json(v: &Value) -> String {
+    let mut out = String::with_capacity(64);
+    write_value(&mut out, v, true);
+    out
+}
+
+fn write_value(out: &mut String, v: &Value, exact: bool) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) if exact && (n.is_u64() || n.is_i64()) => {
+            let (neg, m) = match n.as_u64() {
+                Some(u) => (false, u),
+                None => (true, n.as_i64().unwrap_or(0).unsigned_abs()),
+            };
+            if neg {
+                out.push('-');
+            }
+            crate::scan::push_uint(out, m);
+        }
         Value::Number(n) => write_number(out, n),
         Value::String(s) => write_string(out, s),
         Value::Array(items) => {
@@ -35,7 +54,7 @@ fn write_value(out: &mut String, v: &Value) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_value(out, item);
+                write_value(out, item, exact);
             }
             out.push(']');
         }
@@ -49,7 +68,7 @@ fn write_value(out: &mut String, v: &Value) {
                 out.push(':');
                 // The key came from this map, so the lookup cannot miss.
                 if let Some(val) = map.get(k) {
-                    write_value(out, val);
+                    write_value(out, val, exact);
                 }
             }
             out.push('}');
@@ -285,7 +304,7 @@ pub fn prefix_hash(key: &[Value], len: usize) -> String {
         if i > 0 {
             out.push(',');
         }
-        write_value(&mut out, item);
+        write_value(&mut out, item, false);
     }
     out.push(']');
     out
