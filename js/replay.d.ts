@@ -25,7 +25,8 @@ export interface ReplayResult {
  * Replays a trace (the devtools' "Export trace", or records from `rt.inspect`) into a fresh engine
  * on the trace's own clock, and compares its plans with the recorded ones. `options` override the
  * trace's engine options (to try a fix). Needs no QueryClient; works in Node and browsers.
- * Rejects with `code: 'bad_trace'` (not a trace) or `'bad_json'` (unreadable JSON).
+ * Rejects with `code: 'bad_trace'` (not a trace), `'invalid_option'` (its options are not valid engine
+ * options) or a `SyntaxError` (JSON text that is not JSON).
  * @example
  * import { readFile } from 'node:fs/promises'
  * import { replayTrace } from 'querywire/replay'

@@ -84,6 +84,15 @@ impl WasmRealtime {
         });
     }
 
+    /// The page's visibility, as the `visibilitychange` listener reports it (`replayTrace`'s).
+    #[wasm_bindgen(js_name = setVisible)]
+    pub fn set_visible(&self, visible: bool) {
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| i.rt.set_visible(now(), visible));
+    }
+
     /// A buffer of at least `capacity` bytes in wasm memory for [`WasmRealtime::ingest_input`]; returns
     /// its address. It moves only when a later call asks for more, so the shim keeps the address and
     /// writes each payload with `TextEncoder.encodeInto`: no allocation per payload at the boundary.
@@ -97,13 +106,14 @@ impl WasmRealtime {
     }
 
     /// One payload whose UTF-8 text the shim wrote to the input buffer (`len` bytes); `source` is its
-    /// index in `supabase, event, envelope, centrifugo, invalidate`. Never throws.
+    /// index in `supabase, event, envelope, centrifugo, invalidate`, or 5: a wire-protocol frame as
+    /// our own transport's socket delivers it (`replayTrace` feeds recorded frames so). Never throws.
     #[wasm_bindgen(js_name = ingestInput)]
     pub fn ingest_input(&self, source: u32, len: u32) {
         if self.disposed() {
             return;
         }
-        const SOURCES: [&str; 5] = ["supabase", "event", "envelope", "centrifugo", "invalidate"];
+        const SOURCES: [&str; 6] = ["supabase", "event", "envelope", "centrifugo", "invalidate", "frame"];
         let src = SOURCES.get(source as usize).copied().unwrap_or("unknown");
         run(&self.inner, |i| {
             let r = {
@@ -111,6 +121,7 @@ impl WasmRealtime {
                 let bytes = &input[..(len as usize).min(input.len())];
                 // encodeInto writes UTF-8; a caller that wrote something else gets bad_json, not a panic.
                 match std::str::from_utf8(bytes) {
+                    Ok(text) if source == 5 => rt.transport_frame(now(), text).map(|_| ()),
                     Ok(text) => rt.ingest_text(now(), src, text).map(|_| ()),
                     Err(_) => {
                         rt.engine_mut().record_invalid();

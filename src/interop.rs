@@ -35,21 +35,6 @@ pub fn error_to_js(e: &Error) -> JsValue {
     err.into()
 }
 
-/// A JS value to the core's JSON model (objects handed over by supabase-js callbacks).
-/// `JSON.stringify` on the JS side, then serde_json: what JSON cannot hold (a cycle, a BigInt) is an
-/// error with JS's message; `undefined` and functions read as `null`, as JSON would drop them.
-pub fn from_js(v: &JsValue) -> Result<serde_json::Value, String> {
-    let text = js_sys::JSON::stringify(v).map_err(|e| match e.dyn_ref::<js_sys::Error>() {
-        Some(err) => String::from(err.message()),
-        None => "value cannot be serialised".to_string(),
-    })?;
-    match text.as_string() {
-        // The core's one scanner: serde_json's parser is not linked at all (docs/SIZE.md).
-        Some(t) => querywire_core::scan::parse_value(&t).map_err(|e| e.message("")),
-        None => Ok(serde_json::Value::Null),
-    }
-}
-
 /// A function-valued property of `obj`, if there is one.
 pub fn method(obj: &JsValue, name: &str) -> Option<js_sys::Function> {
     Reflect::get(obj, &name.into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok())

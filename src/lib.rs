@@ -19,8 +19,6 @@ mod engine;
 mod interop;
 #[cfg(target_arch = "wasm32")]
 mod transport;
-/// `replayTrace`: a devtools trace replayed on its own clock (native too, for `cargo test`).
-pub mod replay;
 #[cfg(target_arch = "wasm32")]
 mod visibility;
 

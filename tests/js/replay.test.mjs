@@ -117,3 +117,70 @@ test('replayTrace rejects what is not a trace', async () => {
   await assert.rejects(replayTrace({}), (e) => e.code === 'bad_trace')
   await assert.rejects(replayTrace('{not json'), SyntaxError)
 })
+
+// Hand-written traces on their own clock (what src/replay.rs's unit tests checked before the replay
+// moved to js/replay.js): each record's `t` is the time the fresh engine sees.
+const ingestAt = (t, id, n, factory = 'f1') => ({ t, kind: 'ingest', source: 'envelope', text: JSON.stringify(envelope(id, 'update', n, { factory_id: factory })) })
+const docView = (handle, id) => ({ handle, view: { kind: 'doc', type: T, id } })
+const keysOf = (p) => p.plan.invalidate.map((o) => o.queryKey[2]).sort()
+
+test('replay on the trace\'s clock: the window closes where the live timer fired, not on the wall clock', async () => {
+  const records = [{ t: 1000, kind: 'start', views: [docView(1, 1)] }]
+  for (let i = 0; i < 50; i++) records.push(ingestAt(1000 + i, i % 5, i))
+  // The live timer fired late (300 ms after the last event is 1349; the plan was applied at 1352).
+  records.push({ t: 1352, kind: 'plan' }, ingestAt(1400, 1, 99), { t: 1401, kind: 'flush' })
+  const trace = { version: 1, options: { debounceMs: 300, maxWaitMs: 1000, scope: { factoryId: 'f1' } }, records }
+  const wall = Date.now()
+  const r = await replayTrace(trace)
+  assert.deepEqual(r.plans.map((p) => p.t), [1352, 1401])
+  assert.deepEqual(keysOf(r.plans[0]), ['0', '1', '2', '3', '4'], 'five docs, each once')
+  assert.deepEqual(keysOf(r.plans[1]), ['1'])
+  assert.equal(r.stats.received, 51)
+  assert.equal(r.stats.flushes, 2)
+  assert.equal(r.same, false, 'the hand-written plan records carry no plans to compare')
+  assert.deepEqual(await replayTrace(trace), r, 'deterministic')
+  assert.ok(Date.now() >= wall, 'the real clock is back')
+  // Overrides are merged over the trace's options: another scope drops every event.
+  const other = await replayTrace(trace, { scope: { factoryId: 'f2' } })
+  assert.deepEqual(other.plans, [])
+  assert.equal(other.stats.dropped.outOfScope, 51)
+  // Without the plan record no timer fires: the events wait for the flush.
+  const noTimer = await replayTrace({ ...trace, records: records.filter((x) => x.kind !== 'plan') })
+  assert.deepEqual(noTimer.plans.map((p) => [p.t, keysOf(p)]), [[1401, ['0', '1', '2', '3', '4']]])
+})
+
+test('replay: wire frames (a copy on a second channel is a duplicate), visibility, refused inputs', async () => {
+  const frame = (t, channel, seq, id, n) => ({ t, kind: 'frame', text: JSON.stringify({ channel, seq, source: 'envelope', payload: envelope(id, 'update', n) }) })
+  const records = [
+    { t: 5000, kind: 'start', visible: false, views: [docView(7, 1), docView(8, 2)] },
+    frame(5000, 'doc:work_orders:1', 1, 1, 1),
+    frame(5001, 'factory:f1', 10, 1, 1), // the same change on another channel
+    { t: 5002, kind: 'frame', text: '{not a frame' },
+    // The page turned visible: the engine flushes at once, before the 300 ms window ends.
+    { t: 5100, kind: 'visible', visible: true },
+    { t: 5150, kind: 'unsubscribe', handle: 8 },
+    frame(5160, 'factory:f1', 11, 2, 2),
+    { t: 5200, kind: 'ingest', source: 'envelope', text: '42' },
+    { t: 5500, kind: 'plan' },
+  ]
+  const r = await replayTrace({ version: 1, options: { debounceMs: 300, scope: { factoryId: 'f1' } }, records })
+  assert.deepEqual(r.plans.map((p) => [p.t, keysOf(p)]), [[5100, ['1']], [5500, ['2']]])
+  assert.equal(r.stats.dropped.duplicate, 1)
+  assert.equal(r.errors, 2, 'the bad frame and the non-object payload')
+  // Without the visibility records the first plan waits for the window.
+  const hidden = await replayTrace({ version: 1, options: { debounceMs: 300, scope: { factoryId: 'f1' } },
+    records: records.filter((x) => x.kind !== 'visible').map((x) => (x.kind === 'start' ? { ...x, visible: true } : x)) })
+  assert.deepEqual(hidden.plans.map((p) => [p.t, keysOf(p)]), [[5500, ['1', '2']]])
+})
+
+test('replay restores the real Date.now / setTimeout / clearTimeout, also when the engine refuses the trace', async () => {
+  const saved = [Date.now, globalThis.setTimeout, globalThis.clearTimeout]
+  await replayTrace({ records: [{ t: 1, kind: 'ingest', source: 'envelope', text: '{}' }, { t: 2, kind: 'plan' }] })
+  assert.deepEqual([Date.now, globalThis.setTimeout, globalThis.clearTimeout], saved)
+  await assert.rejects(replayTrace({ options: { debounceMs: 'soon' }, records: [] }), (e) => e.code === 'invalid_option')
+  assert.deepEqual([Date.now, globalThis.setTimeout, globalThis.clearTimeout], saved)
+  // Malformed records are skipped or refused, never a crash.
+  const r = await replayTrace({ records: [{ kind: 'ingest', t: -5, text: 3 }, { kind: 'subscribe', view: 1 }, null, { kind: 'scope', scope: 5 }, { kind: 'plan' }] })
+  assert.deepEqual(r.plans, [])
+  assert.deepEqual([Date.now, globalThis.setTimeout, globalThis.clearTimeout], saved)
+})

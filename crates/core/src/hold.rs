@@ -47,6 +47,10 @@ pub struct Holds {
     active: Vec<(MutationId, Vec<Prefix>)>,
 }
 
+/// A mutation named a key hash that is not a JSON array (`Holds::start` refused it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotAKey;
+
 impl Holds {
     /// Whether no mutation holds anything (the common case: nothing to judge).
     pub fn is_empty(&self) -> bool {
@@ -56,11 +60,11 @@ impl Holds {
     /// A mutation went pending with these key prefixes, as canonical hashes (`hashKey`). A hash that
     /// is not a JSON array is refused (`Err`, nothing held); a mutation naming no key holds nothing;
     /// starting the same id again replaces its keys.
-    pub fn start<'h>(&mut self, id: MutationId, hashes: impl IntoIterator<Item = &'h str>) -> Result<(), ()> {
+    pub fn start<'h>(&mut self, id: MutationId, hashes: impl IntoIterator<Item = &'h str>) -> Result<(), NotAKey> {
         self.settle(id);
         let mut keys = Vec::new();
         for h in hashes {
-            let ends = element_ends(h).ok_or(())?;
+            let ends = element_ends(h).ok_or(NotAKey)?;
             if !ends.is_empty() {
                 keys.push(Prefix { hash: h.to_string(), ends });
             }
