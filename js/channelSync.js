@@ -33,8 +33,9 @@ export function attachConnector(engine, host, connector) {
     refused: (name) => fact(name, 'refused'),
     /** The client's state: 'connecting' | 'connected' | 'disconnected' | 'signedOut' | 'signedIn' | 'failed'. */
     client: (state) => { if (alive()) engine.clientState(id, String(state)) },
-    /** A payload the client delivered. */
-    ingest: (payload) => { if (alive()) host.ingest(source, payload) },
+    /** A payload the client delivered; `channel`: the channel it came on (`shareConnection`
+     *  forwards it to the other tabs, each applies what is on its own channels). */
+    ingest: (payload, channel) => { if (alive()) host.ingest(source, payload, channel) },
     /** Something the app should know about (`onError`). */
     error: (code, message) => { if (alive()) host.report({ code, message, source }) },
     /** Detaches: every channel is closed through `close`, then `stop()`; idempotent. */
@@ -48,6 +49,7 @@ export function attachConnector(engine, host, connector) {
     if (host.connectors.get(id) === entry) engine.detachConnector(id) // `close` for each channel
     detached = true
     host.connectors.delete(id)
+    if (connector.share === true) host.detached?.()
     try { connector.stop?.() } catch (e) { host.report({ code: 'connector_failed', message: String(e?.message ?? e), source }) }
   }
 
@@ -61,6 +63,8 @@ export function attachConnector(engine, host, connector) {
   host.onDispose(detach)
   const tables = Array.isArray(connector.tables) && connector.tables.length ? connector.tables.map(String) : undefined
   engine.attachConnector(id, tables, typeof connector.filter === 'string' ? connector.filter : undefined)
+  // `share: true` (supabase-js): with shareConnection only the leader tab's client opens channels.
+  if (connector.share === true) host.attached?.(id)
   return port
 }
 

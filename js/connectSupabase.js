@@ -36,6 +36,7 @@ export function connectSupabase(rt, supabase, opts = {}) {
 
   const port = rt.attachConnector({
     source: 'supabase',
+    share: true, // with shareConnection, only the leader tab's client opens channels (docs/SHARING.md)
     tables: opts.tables,
     filter: typeof opts.filter === 'string' ? opts.filter : undefined,
     open,
@@ -82,9 +83,9 @@ export function connectSupabase(rt, supabase, opts = {}) {
       for (const b of bindings) {
         const filter = filterOf(name, b)
         ch.on('postgres_changes', { event: '*', schema, ...(b.table ? { table: b.table } : {}), ...(filter ? { filter } : {}) },
-          (payload) => port.ingest(payload))
+          (payload) => port.ingest(payload, name))
       }
-      ch.on('broadcast', { event: '*' }, (msg) => port.ingest({ type: 'broadcast', event: msg?.event, payload: msg?.payload }))
+      ch.on('broadcast', { event: '*' }, (msg) => port.ingest({ type: 'broadcast', event: msg?.event, payload: msg?.payload }, name))
     } catch (e) {
       port.error('channel_failed', `could not create channel ${name}: ${e?.message ?? e}`)
       port.refused(name)

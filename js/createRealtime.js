@@ -73,7 +73,24 @@ export async function createRealtime(options = {}) {
   const host = {
     connectors: new Map(),
     report,
-    ingest: (source, payload) => rt.ingest(source, payload),
+    // Shared (`shareConnection`), a payload goes with its channel: the core forwards it to the other
+    // tabs (leader) and applies it only on this tab's channels.
+    ingest: (source, payload, channel) => {
+      if (!share || channel === undefined) return rt.ingest(source, payload)
+      if (disposed) return
+      let text
+      try { text = JSON.stringify(payload) } catch { return rt.ingest(source, payload) } // reported there
+      if (tap.on) tap.emit({ kind: 'ingest', source: String(source), text: text ?? 'null' })
+      engine.connectorIngest(String(channel), String(source), text ?? 'null')
+    },
+    // A connector that shares (`share: true`, supabase-js) attached: with `shareConnection` only
+    // the leader tab's opens channels, every tab's; or detached.
+    attached: (id) => {
+      if (!share) return
+      engine.shareConnector(id)
+      share.connect()
+    },
+    detached: () => { if (!disposed) share?.disconnect() },
     onDispose: (off) => cleanups.push(off),
     get disposed() { return disposed },
   }

@@ -602,6 +602,12 @@ export interface Connector {
   tables?: string[]
   /** A filter used as is on every binding instead of the default filters. */
   filter?: string
+  /**
+   * `true`: with `shareConnection`, only the leader tab's connector is told to open channels
+   * (every tab's), and what it passes to `port.ingest(payload, channel)` reaches every tab
+   * (`connectSupabase` sets it). Absent: each tab's connector opens its own tab's channels.
+   */
+  share?: boolean
   /** Open this channel; report `joined` (or `down`, `closed`, `refused`) as the client says. */
   open(channel: ConnectorChannel): void
   /** Release this channel's handle; call `port.left(name)` once it is gone. */
@@ -624,8 +630,11 @@ export interface ConnectorPort {
   refused(name: string): void
   /** The client's own connection state, for a client that has one. */
   client(state: 'connecting' | 'connected' | 'disconnected' | 'signedOut' | 'signedIn' | 'failed'): void
-  /** A payload the client delivered, ingested under the connector's `source`. */
-  ingest(payload: unknown): void
+  /**
+   * A payload the client delivered, ingested under the connector's `source`. `channel`: the
+   * channel it came on (needed for `share: true`: each tab applies only its own channels' payloads).
+   */
+  ingest(payload: unknown, channel?: string): void
   /** Reports `{ code, message, source }` to `onError`. */
   error(code: string, message: string): void
   /** Closes every channel through `close`, then `stop()`; idempotent. The connectors' disconnect function. */

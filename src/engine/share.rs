@@ -50,6 +50,23 @@ impl WasmRealtime {
         });
     }
 
+    /// A payload a connector's client delivered on `channel` while sharing (`port.ingest`): the
+    /// core forwards it (leader) and applies it if the channel is this tab's. Never throws.
+    #[wasm_bindgen(js_name = connectorIngest)]
+    pub fn connector_ingest(&self, channel: &str, source: &str, text: &str) {
+        run(&self.inner, |i| {
+            if let Err(e) = i.rt.connector_ingest(now(), channel, source, text) {
+                driver::report(i, e);
+            }
+        });
+    }
+
+    /// The connector attached as `id` is shared (`connectSupabase`): only the leader's opens channels.
+    #[wasm_bindgen(js_name = shareConnector)]
+    pub fn share_connector(&self, id: u32) {
+        run(&self.inner, |i| i.rt.share_connector(now(), id));
+    }
+
     /// The leader's connection status.
     #[wasm_bindgen(js_name = shareStatus)]
     pub fn share_status(&self, status: &str) {

@@ -185,6 +185,9 @@ pub struct Connector {
     /// The reopened channel waiting for its answer; the next reopen waits for it.
     reopening: Option<String>,
     status: Option<Status>,
+    /// `shareConnection` takeover: channels opened now count as having joined before (the last
+    /// leader tab's client held them), so their first join is a return and refetches their views.
+    carry: bool,
     out: Vec<ConnectorOutput>,
 }
 
@@ -199,6 +202,7 @@ impl Connector {
             ever_connected: false,
             reopening: None,
             status: None,
+            carry: false,
             out: Vec::new(),
         }
     }
@@ -209,6 +213,15 @@ impl Connector {
     pub fn set_wanted(&mut self, now: Millis, wanted: BTreeSet<String>, views: &Views) {
         self.wanted = wanted;
         self.reconcile(now, views);
+    }
+
+    /// `shareConnection`: this tab's client takes over channels another tab's client held (the
+    /// leader tab went). supabase-js cannot replay, so each channel's first join is a return: its
+    /// views refetch once, with the settle window, as after a socket drop.
+    pub fn take_over(&mut self, now: Millis, wanted: BTreeSet<String>, views: &Views) {
+        self.carry = true;
+        self.set_wanted(now, wanted, views);
+        self.carry = false;
     }
 
     /// A fact about one channel. Facts about channels this machine did not open are ignored, and so
@@ -356,7 +369,7 @@ impl Connector {
         }
         for name in wanted {
             if self.find(&name).is_none() {
-                self.open(name, false, views);
+                self.open(name, self.carry, views);
             }
         }
         self.update_status();

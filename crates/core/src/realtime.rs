@@ -74,6 +74,9 @@ pub struct Realtime {
     /// `shareConnection`: this tab's part in a connection shared by the tabs of an origin (`None`:
     /// not shared, everything as without the option).
     share: Option<Share>,
+    /// The attached connector takes part in sharing (`share_connector`: supabase-js); one that does
+    /// not (centrifuge-js today) connects in every tab as without the option.
+    connector_shared: bool,
 }
 
 impl Realtime {
@@ -108,6 +111,7 @@ impl Realtime {
             status: Status::Disconnected,
             outputs: VecDeque::new(),
             share: None,
+            connector_shared: false,
         };
         if disabled {
             rt.connect_text(now, Transport::Ws, "null")?;
@@ -242,8 +246,47 @@ impl Realtime {
         // Its channels open on the next tick, like any channel change: the connector's JS side has
         // returned from attaching by then.
         self.connector = Some((id, Connector::new(opts)));
+        self.connector_shared = false;
         self.sync_at.get_or_insert(now);
         self.drive(now);
+    }
+
+    /// `shareConnection`: connector `id` (just attached) is shared: only the leader tab's opens
+    /// channels, every tab's, and forwards what they deliver ([`Realtime::connector_ingest`]).
+    pub fn share_connector(&mut self, now: Millis, id: u32) {
+        if self.share.is_none() || self.connector_mut(id).is_none() {
+            return;
+        }
+        self.connector_shared = true;
+        // A follower's status is the leader's (as for `connect`).
+        if let Some(s) = self.share.as_ref().filter(|s| !s.is_leader()).and_then(Share::leader_status) {
+            self.set_status(s);
+        }
+        self.sync_at.get_or_insert(now);
+        self.drive(now);
+    }
+
+    /// Sharing is on and the attached connector is shared: `Some(leads)`.
+    fn connector_share(&self) -> Option<bool> {
+        self.share.as_ref().filter(|_| self.connector_shared && self.connector.is_some()).map(Share::is_leader)
+    }
+
+    /// A payload connector `id`'s client delivered on `channel` (`port.ingest`). Without
+    /// `shareConnection` it is [`Realtime::ingest_text`]. Shared, the leader hands it to the other
+    /// tabs first as a wire event frame `{ channel, source, payload }` (what `share_frame` applies),
+    /// and each tab, this one included, applies it only when `channel` is one of its own.
+    pub fn connector_ingest(&mut self, now: Millis, channel: &str, source: &str, text: &str) -> Result<Option<Ingested>, Error> {
+        let Some(leads) = self.connector_share() else { return self.ingest_text(now, source, text).map(Some) };
+        if leads {
+            let quote = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+            let frame = ["{\"channel\":", &quote(channel), ",\"source\":", &quote(source), ",\"payload\":", text, "}"].concat();
+            self.outputs.push_back(Output::Share(Shared::Frame(frame)));
+        }
+        if !self.share.as_ref().is_some_and(|s| s.wants(channel)) {
+            self.drive(now);
+            return Ok(None); // another tab's channel
+        }
+        self.ingest_text(now, source, text).map(Some)
     }
 
     /// The app disconnected connector `id`: every channel it holds is closed, status `disconnected`.
@@ -255,6 +298,7 @@ impl Realtime {
             }
             self.drive(now);
             self.connector = None;
+            self.connector_shared = false;
         }
     }
 
@@ -427,6 +471,19 @@ impl Realtime {
                     self.lead(now, &mut l);
                     self.link = Some(l);
                 }
+                // A JS-held connector (supabase-js) opens every tab's channels with this tab's
+                // client; after another tab led, each comes back as a return (no replay).
+                let union = self.link_channels();
+                let led_before = self.share.as_ref().is_some_and(Share::led_before);
+                if let Some((_, c)) = self.connector.as_mut().filter(|_| self.connector_shared) {
+                    if led_before {
+                        c.take_over(now, union, &self.views);
+                    } else {
+                        c.set_wanted(now, union, &self.views);
+                    }
+                    let s = c.status();
+                    self.apply_external_status(now, s);
+                }
             }
             Role::Follower => {
                 let status = self.status;
@@ -438,6 +495,15 @@ impl Realtime {
                     }
                     // A leader existed (this tab): whoever leads next takes over, with recovery.
                     share.set_leader_status(status);
+                }
+                if let Some((_, c)) = self.connector.as_mut().filter(|_| self.connector_shared) {
+                    // Its channels close (supabase-js drops the socket with the last one); the
+                    // new leader's client opens them. Polling is the leader's too.
+                    c.set_wanted(now, BTreeSet::new(), &self.views);
+                    self.connector_poll.stop();
+                    if let Some(s) = self.share.as_mut() {
+                        s.set_leader_status(status);
+                    }
                 }
             }
         }
@@ -485,7 +551,7 @@ impl Realtime {
     pub fn share_status(&mut self, now: Millis, status: Status) {
         let Some(share) = self.share.as_mut().filter(|s| !s.is_leader()) else { return };
         share.set_leader_status(status);
-        if self.link.is_some() {
+        if self.link.is_some() || self.connector_share().is_some() {
             self.set_status(status);
         }
         self.drive(now);
@@ -515,8 +581,9 @@ impl Realtime {
         }
     }
 
+    /// Sharing is on, this tab follows, and its app connected (a transport or a connector).
     fn is_share_follower(&self) -> bool {
-        self.link.is_some() && self.share.as_ref().is_some_and(|s| !s.is_leader())
+        (self.link.is_some() || self.connector_share().is_some()) && self.share.as_ref().is_some_and(|s| !s.is_leader())
     }
 
     /// What the link subscribes: this tab's channels, plus every other tab's when shared.
@@ -581,6 +648,7 @@ impl Realtime {
             c.handle_timeout(now, &self.views);
         }
         if self.connector_poll.fire(now, self.visible) {
+            self.share_out(Shared::Recover(None)); // the other tabs' views are polled with ours
             self.refetch_active(now);
         }
         self.engine.handle_timeout(now);
@@ -686,8 +754,14 @@ impl Realtime {
             }
         }
         // Always: the connector may have attached after the last diff; an unchanged set is a no-op.
+        // Shared, the leader's connector opens every tab's channels, a follower's none.
+        let wanted = match self.connector_share() {
+            None => self.views.channels(),
+            Some(true) => self.link_channels(),
+            Some(false) => BTreeSet::new(),
+        };
         if let Some((_, c)) = self.connector.as_mut() {
-            c.set_wanted(now, self.views.channels(), &self.views);
+            c.set_wanted(now, wanted, &self.views);
         }
     }
 
@@ -697,7 +771,9 @@ impl Realtime {
             match out {
                 ConnectorOutput::Open(spec) => self.outputs.push_back(Output::OpenChannel(id, spec)),
                 ConnectorOutput::Close(name) => self.outputs.push_back(Output::CloseChannel(id, name)),
-                ConnectorOutput::Status(s) => self.apply_external_status(now, s),
+                // A follower's status is the leader's, not its idle connector's.
+                ConnectorOutput::Status(s) if self.connector_share() != Some(false) => self.apply_external_status(now, s),
+                ConnectorOutput::Status(_) => {}
                 ConnectorOutput::Returned { channel, settle_ms } => {
                     self.returns.hold([channel]);
                     self.returns.settle(now, settle_ms);

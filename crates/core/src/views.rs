@@ -219,7 +219,11 @@ impl Views {
         Some(ChannelDiff { open, close })
     }
 
-    /// What an open channel stands for (`None` for a name no open view uses).
+    /// What a channel stands for: an open view's channel as that view names it; any other name
+    /// (another tab's channel, `shareConnection`'s leader opens them too) read from the name alone
+    /// by the same table (`doc:<type>:<id>`, `list:<type>:<factoryId>`, `list:<type>`,
+    /// `factory:<factoryId>`; a type has no `:`, so the rest after it is the id or factory).
+    /// `None` for a name of no such shape.
     pub fn meaning(&self, channel: &str) -> Option<ChannelMeaning> {
         let factory = self.factory();
         if let Some(f) = factory {
@@ -227,10 +231,21 @@ impl Views {
                 return Some(ChannelMeaning::Factory(f.to_string()));
             }
         }
-        self.counts.keys().find(|v| v.channel(factory) == channel).map(|v| match v {
-            View::Doc { ty, id } => ChannelMeaning::Doc { ty: ty.clone(), id: id.clone() },
-            View::List { ty } => ChannelMeaning::List { ty: ty.clone(), factory: factory.map(str::to_string) },
-        })
+        if let Some(v) = self.counts.keys().find(|v| v.channel(factory) == channel) {
+            return Some(match v {
+                View::Doc { ty, id } => ChannelMeaning::Doc { ty: ty.clone(), id: id.clone() },
+                View::List { ty } => ChannelMeaning::List { ty: ty.clone(), factory: factory.map(str::to_string) },
+            });
+        }
+        let (kind, rest) = channel.split_once(':')?;
+        let named = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        match (kind, rest.split_once(':')) {
+            ("doc", Some((ty, id))) => Some(ChannelMeaning::Doc { ty: named(ty)?, id: named(id)? }),
+            ("list", Some((ty, f))) => Some(ChannelMeaning::List { ty: named(ty)?, factory: Some(named(f)?) }),
+            ("list", None) => Some(ChannelMeaning::List { ty: named(rest)?, factory: None }),
+            ("factory", _) => Some(ChannelMeaning::Factory(named(rest)?)),
+            _ => None,
+        }
     }
 
     /// The keys a recovery of these channels refetches, each once (see [`Views::keys_for_channel`]).

@@ -1,0 +1,207 @@
+// shareConnection with the real supabase-js client (`rt.connectSupabase`) in headless Chromium:
+// pages of ONE browser context (one origin, as a user's tabs), each with its own supabase-js client
+// and a real QueryClient (tests/browser/share-supabase.html), against the demo server's
+// Supabase-Realtime-compatible endpoint, which counts the connections it holds (`GET /api/stats`).
+// Counts are asserted exactly; the one wall-time bound (a handover within 3 s) is generous.
+// Needs: bash scripts/build.sh --no-setup (pkg/) and the demo server binary.
+// Run:   node --test tests/browser/share-supabase.test.mjs
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { launchBrowser, staticServer, sleep, waitFor } from './harness.mjs'
+import { startDemoServer, tempDb, api } from './demoServer.mjs'
+
+let browser
+let statics
+before(async () => {
+  statics = await staticServer()
+  browser = await launchBrowser()
+})
+after(async () => {
+  await browser?.close()
+  await statics?.close()
+})
+
+async function setup(t) {
+  const db = tempDb()
+  const server = await startDemoServer({ dbPath: db.path })
+  const context = await browser.newContext()
+  const logs = []
+  t.after(async () => {
+    await context.close()
+    await server.stop()
+    db.cleanup()
+  })
+  const base = server.base
+  const rows = (await api(base, 'GET', '/api/work_orders?factory_id=f1&pageSize=5')).body.items
+  return {
+    base,
+    logs,
+    rows,
+    /** A new tab: its engine with `options`, `views` opened, rt.connectSupabase(its own client). */
+    async tab(options = { shareConnection: true }, views = []) {
+      const page = await context.newPage()
+      page.on('console', (m) => logs.push(m.text()))
+      page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`))
+      await page.goto(`${statics.url}/tests/browser/share-supabase.html`)
+      await page.waitForFunction(() => window.qwsReady === true)
+      await page.evaluate((o) => qws.start(o), { apiBase: base, supabaseUrl: base, options: { scope: { factoryId: 'f1' }, ...options }, views })
+      return page
+    },
+    stats: async () => (await api(base, 'GET', '/api/stats')).body,
+    update: (id, fields) => api(base, 'PATCH', `/api/work_orders/${id}`, fields),
+    create: (row) => api(base, 'POST', '/api/work_orders', row),
+  }
+}
+
+const doc = (id) => ({ kind: 'doc', type: 'work_orders', id })
+const list = (factoryId) => ({ kind: 'list', type: 'work_orders', factoryId })
+const state = (page) => page.evaluate(() => qws.state())
+const roles = (pages) => Promise.all(pages.map(async (p) => (await state(p)).role))
+
+async function allConnected(pages, timeoutMs = 10_000) {
+  await waitFor(async () => (await Promise.all(pages.map(state))).every((s) => s.status === 'connected'), { timeoutMs, message: 'every tab connected' })
+}
+
+/** Waits until the server holds `n` supabase connections, then 300 ms more to see it stay. */
+async function holdsConnections(h, n) {
+  await waitFor(async () => (await h.stats()).connections.supabase === n, { timeoutMs: 10_000, message: `${n} supabase connections` })
+  await sleep(300)
+  assert.equal((await h.stats()).connections.supabase, n)
+}
+
+async function leaderOf(pages) {
+  const r = await roles(pages)
+  assert.equal(r.filter((x) => x === 'leader').length, 1, `one leader: ${r}`)
+  return pages[r.indexOf('leader')]
+}
+
+test('3 tabs with connectSupabase hold 1 supabase connection; its client holds every tab\'s channels', async (t) => {
+  const h = await setup(t)
+  const [a, b] = h.rows
+  const pages = [await h.tab(undefined, [doc(a.id)]), await h.tab(undefined, [doc(b.id)]), await h.tab(undefined, [list('f1')])]
+  await allConnected(pages)
+  await holdsConnections(h, 1)
+  const leader = await leaderOf(pages)
+  const all = await Promise.all(pages.map(state))
+  assert.equal(all.reduce((n, s) => n + s.sockets, 0), 1, 'one socket opened in all tabs')
+  assert.deepEqual((await state(leader)).channels, [`realtime:doc:work_orders:${a.id}`, `realtime:doc:work_orders:${b.id}`, 'realtime:factory:f1', 'realtime:list:work_orders:f1'].sort())
+  for (const s of all) if (s.role === 'follower') assert.deepEqual(s.channels, [], 'a follower\'s client holds no channel')
+  assert.deepEqual(all.flatMap((s) => s.errors), [])
+})
+
+/** One update; returns each tab's growth in refetches, invalidations, received, duplicates. */
+async function oneUpdate(h, pages, id) {
+  await sleep(300)
+  const before = await Promise.all(pages.map(state))
+  const row = (await h.update(id, { title: 'shared update' })).body
+  for (const p of pages) {
+    await waitFor(async () => (await p.evaluate((n) => qws.data(n), `doc:${id}`))?.version === row.version, { message: 'the new version in every tab' })
+  }
+  await sleep(500) // anything extra would show by now
+  const after_ = await Promise.all(pages.map(state))
+  return after_.map((s, i) => ({
+    refetches: s.counts[`doc:${id}`] - before[i].counts[`doc:${id}`],
+    invalidations: s.stats.invalidations - before[i].stats.invalidations,
+    received: s.stats.received - before[i].stats.received,
+    duplicates: s.stats.dropped.duplicate - before[i].stats.dropped.duplicate,
+  }))
+}
+
+test('an update reaches each tab\'s cache once, as it does without sharing', async (t) => {
+  const h = await setup(t)
+  const [a] = h.rows
+  const pages = []
+  for (let i = 0; i < 3; i++) pages.push(await h.tab(undefined, [doc(a.id)]))
+  await allConnected(pages)
+  await holdsConnections(h, 1)
+  const shared = await oneUpdate(h, pages, a.id)
+  for (let i = 0; i < 3; i++) {
+    assert.equal(shared[i].refetches, 1, `tab ${i}: one refetch`)
+    assert.equal(shared[i].invalidations, 1, `tab ${i}: one invalidation`)
+  }
+  // The same tab without sharing (in the same run): the same counts, copies included (the change
+  // comes on doc: and factory:, the two channels a doc view opens).
+  const alone = await h.tab({}, [doc(a.id)])
+  await allConnected([alone])
+  await holdsConnections(h, 2)
+  const [unshared] = await oneUpdate(h, [alone], a.id)
+  assert.deepEqual(unshared, { refetches: 1, invalidations: 1, received: 2, duplicates: shared[0].duplicates })
+  for (let i = 0; i < 3; i++) assert.deepEqual(shared[i], unshared, `tab ${i}: as an unshared tab`)
+})
+
+/** The leader goes (`kill`) while the server refuses connections and two writes are made. */
+async function handover(t, kill) {
+  const h = await setup(t)
+  const [a, b] = h.rows
+  const pages = [await h.tab(undefined, [doc(a.id), list('f1')]), await h.tab(undefined, [doc(a.id)]), await h.tab(undefined, [doc(b.id), list('f1')])]
+  await allConnected(pages)
+  await holdsConnections(h, 1)
+  await sleep(300)
+  const leader = await leaderOf(pages)
+  const rest = pages.filter((p) => p !== leader)
+  const before = await Promise.all(rest.map(state))
+  // The server refuses realtime connections (closing the open one) from before the leader goes
+  // until after the writes, so they certainly happen while no tab holds a connection: supabase
+  // cannot replay, so they reach the tabs only through the takeover's recovery.
+  await api(h.base, 'POST', '/api/admin/realtime', { ws: false })
+  await kill(leader)
+  const during = (await h.update(a.id, { title: 'during the handover' })).body
+  const created = (await h.create({ factory_id: 'f1', title: 'created during the handover' })).body
+  await waitFor(async () => (await roles(rest)).includes('leader'), { timeoutMs: 10_000, message: 'a new leader' })
+  await sleep(300)
+  const t0 = Date.now()
+  await api(h.base, 'POST', '/api/admin/realtime', { ws: true })
+  await allConnected(rest)
+  await waitFor(async () => (await h.stats()).connections.supabase === 1, { timeoutMs: 10_000, message: 'one connection again' })
+  const handoverMs = Date.now() - t0
+  t.diagnostic(`reconnected ${handoverMs} ms after the server accepted connections again (wall time)`)
+  assert.ok(handoverMs < 3000, `a new leader holds the connection within 3 s (took ${handoverMs} ms)`)
+  for (const p of rest) {
+    const s = await state(p)
+    if (s.counts[`doc:${a.id}`] !== undefined) {
+      await waitFor(async () => (await p.evaluate((n) => qws.data(n), `doc:${a.id}`))?.version === during.version, { message: 'the update made during the handover' })
+    }
+    if (s.counts['list:f1'] !== undefined) {
+      await waitFor(async () => (await p.evaluate((n) => qws.data(n), 'list:f1'))?.items?.[0]?.id === created.id, { message: 'the row created during the handover' })
+    }
+  }
+  await holdsConnections(h, 1)
+  await sleep(500)
+  // Each remaining tab refetched each of its views exactly once (the recovery), nothing more.
+  const after_ = await Promise.all(rest.map(state))
+  for (let i = 0; i < rest.length; i++) {
+    const grew = Object.fromEntries(Object.keys(after_[i].counts).map((k) => [k, after_[i].counts[k] - before[i].counts[k]]))
+    const want = Object.fromEntries(Object.keys(after_[i].counts).map((k) => [k, 1]))
+    assert.deepEqual(grew, want, `tab ${i}: refetches per view`)
+    // The leader's client opened the socket (with retries while the server refused); a follower none.
+    if (after_[i].role === 'follower') assert.equal(after_[i].sockets - before[i].sockets, 0, `tab ${i}: a follower opens no socket`)
+  }
+  // And the new connection carries changes: one reaches each tab of doc a once.
+  const withA = rest.filter((p, i) => after_[i].counts[`doc:${a.id}`] !== undefined)
+  assert.ok(withA.length >= 1)
+  const grown = await oneUpdate(h, withA, a.id)
+  for (const g of grown) assert.equal(g.refetches, 1)
+}
+
+test('closing the leader hands over: one new connection, a change made during the handover reaches every tab', async (t) => {
+  await handover(t, (leader) => leader.close())
+})
+
+test('a crashed leader (renderer killed, no unload) hands over likewise', async (t) => {
+  await handover(t, async (leader) => {
+    const cdp = await leader.context().newCDPSession(leader)
+    const crashed = new Promise((r) => leader.once('crash', r))
+    cdp.send('Page.crash').catch(() => {}) // the renderer dies; the call itself never answers
+    await crashed
+  })
+})
+
+test('without the option, 3 tabs hold 3 supabase connections', async (t) => {
+  const h = await setup(t)
+  const [a] = h.rows
+  const pages = []
+  for (let i = 0; i < 3; i++) pages.push(await h.tab({}, [doc(a.id)]))
+  await allConnected(pages)
+  await holdsConnections(h, 3)
+  assert.deepEqual(await roles(pages), ['off', 'off', 'off'])
+})
