@@ -8,6 +8,7 @@ use crate::error::{Error, ErrorCode};
 use crate::key::tape_text;
 use crate::rules::RuleTable;
 use crate::scan::{Kind, Tape};
+#[cfg(feature = "serde_json")]
 use serde_json::Value;
 
 /// Validated engine options, defaults as in the contract.
@@ -80,6 +81,7 @@ fn millis(tape: &Tape, text: &str, v: u32, name: &str) -> Result<u64, Error> {
 }
 
 impl Config {
+    #[cfg(feature = "serde_json")]
     /// Reads the options object. Unknown fields are ignored (the shim and the link read their own).
     /// Kept for callers holding a `Value` (tests, `src/replay.rs`), written as text with
     /// `key::value_json`; the shipped path is [`Config::from_text`].

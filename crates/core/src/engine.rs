@@ -14,6 +14,7 @@ use crate::rules::RoutedKeys;
 use crate::scan::{push_uint, Kind, Tape};
 use crate::stats::Stats;
 use crate::Millis;
+#[cfg(feature = "serde_json")]
 use serde_json::Value;
 use std::collections::VecDeque;
 
@@ -97,6 +98,7 @@ impl Engine {
     }
 
     /// Builds an engine from the `createRealtime` options object.
+    #[cfg(feature = "serde_json")]
     /// Kept for callers holding a `Value` (tests, `src/replay.rs`), written as text with
     /// `key::value_json`; the shipped path is [`Engine::from_options_text`].
     pub fn from_options(opts: &Value) -> Result<Engine, Error> {
@@ -156,6 +158,7 @@ impl Engine {
         Ok(self.st.handle_event(now, &ev))
     }
 
+    #[cfg(feature = "serde_json")]
     /// One payload already parsed (the glue's object path, tests): written as JSON text and read
     /// like any other. `size` is its JSON size when known (for the 1 MiB limit).
     pub fn handle_payload(&mut self, now: Millis, source: &str, payload: Value, size: Option<usize>) -> Result<Ingested, Error> {
@@ -192,6 +195,7 @@ impl Engine {
     }
 
     /// Replaces the scope; later events are judged against it.
+    #[cfg(feature = "serde_json")]
     pub fn set_scope(&mut self, scope: &Value) -> Result<(), Error> {
         self.set_scope_text(&crate::key::value_json(scope))
     }

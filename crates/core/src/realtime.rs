@@ -24,6 +24,7 @@ use crate::share::{Role, Share, Shared};
 use crate::views::{View, ViewHandle, Views};
 use crate::wire::{self, Frame, FrameError};
 use crate::Millis;
+#[cfg(feature = "serde_json")]
 use serde_json::Value;
 use std::collections::{BTreeSet, VecDeque};
 
@@ -80,6 +81,7 @@ pub struct Realtime {
 }
 
 impl Realtime {
+    #[cfg(feature = "serde_json")]
     /// Builds the machine from the `createRealtime` options. With `enabled: false` polling starts now.
     /// Kept for callers holding a `Value` (tests, `src/replay.rs`), written as text with
     /// `key::value_json`; the shipped path is [`Realtime::from_text`].
@@ -217,6 +219,7 @@ impl Realtime {
     }
 
     /// Replaces the scope: later events are judged against it; open views move to its channels.
+    #[cfg(feature = "serde_json")]
     pub fn set_scope(&mut self, now: Millis, scope: &Value) -> Result<(), Error> {
         self.set_scope_text(now, &crate::key::value_json(scope))
     }
@@ -278,7 +281,11 @@ impl Realtime {
     pub fn connector_ingest(&mut self, now: Millis, channel: &str, source: &str, text: &str) -> Result<Option<Ingested>, Error> {
         let Some(leads) = self.connector_share() else { return self.ingest_text(now, source, text).map(Some) };
         if leads {
-            let quote = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+            let quote = |s: &str| {
+                let mut q = String::new();
+                crate::key::write_string(&mut q, s);
+                q
+            };
             let frame = ["{\"channel\":", &quote(channel), ",\"source\":", &quote(source), ",\"payload\":", text, "}"].concat();
             self.outputs.push_back(Output::Share(Shared::Frame(frame)));
         }
@@ -326,6 +333,7 @@ impl Realtime {
 
     /// Starts a connection policy for our own transport (replacing any previous one). `opts` are the
     /// connect call's options, merged over the `createRealtime` options.
+    #[cfg(feature = "serde_json")]
     pub fn connect(&mut self, now: Millis, transport: Transport, opts: &Value) -> Result<(), Error> {
         self.connect_text(now, transport, &crate::key::value_json(opts))
     }

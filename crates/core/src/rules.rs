@@ -5,8 +5,9 @@
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, RefetchType, Row};
 use crate::hash::FxMap;
-use crate::key::{js_key_cmp, js_number_to_string, tape_text, write_string, write_tape};
+use crate::key::{js_key_cmp, tape_text, write_string, write_tape};
 use crate::scan::{push_uint, Kind, Tape};
+#[cfg(feature = "serde_json")]
 use serde_json::Value;
 
 /// One compiled key template: pieces whose concatenation is the key's canonical hash (TanStack
@@ -88,6 +89,7 @@ fn action_bit(a: Action) -> u8 {
 }
 
 impl RuleTable {
+    #[cfg(feature = "serde_json")]
     /// Compiles `rules` (an array of `Rule`); errors name the rule's index. Kept for callers
     /// holding a `Value` (tests); the shipped path reads the options' tape ([`RuleTable::compile_tape`]).
     pub fn compile(rules: &Value) -> Result<RuleTable, Error> {
@@ -314,6 +316,7 @@ fn split_placeholders(s: &str) -> Vec<TextPart> {
     parts
 }
 
+#[cfg(feature = "serde_json")]
 /// The text a value contributes inside a longer string (JS `String(value)` for primitives).
 pub fn value_text(v: &Value) -> String {
     match v {
@@ -321,7 +324,7 @@ pub fn value_text(v: &Value) -> String {
         Value::Number(n) => match (n.as_i64(), n.as_u64()) {
             (Some(i), _) => i.to_string(),
             (_, Some(u)) => u.to_string(),
-            _ => js_number_to_string(n.as_f64().unwrap_or(0.0)),
+            _ => crate::key::js_number_to_string(n.as_f64().unwrap_or(0.0)),
         },
         Value::Bool(b) => b.to_string(),
         other => crate::key::hash_key(other),
