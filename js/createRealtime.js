@@ -48,6 +48,7 @@ export async function createRealtime(options = {}) {
   }
   const { WasmRealtime, memory } = await loadWasm()
   const engine = new WasmRealtime(engineOptions(options))
+  engine.setVisible(isVisible()) // once at creation; later changes come from the listener below
   // One connection per browser (js/share.js); where Web Locks or BroadcastChannel are missing, the
   // option is off, or realtime is (`enabled: false`: each tab polls, there is nothing to share),
   // `share` stays null and nothing below changes.
@@ -69,6 +70,21 @@ export async function createRealtime(options = {}) {
   const statusListeners = new Set()
   const cleanups = []
   let disposed = false
+  // The page's visibility and the window's `online` event reach the engine from here: the glue
+  // holds no DOM listener, and the core decides what each means (a flush on visible, a reconnect
+  // intent). Node and SSR have neither target; the engine then stays an always-visible page.
+  listen(typeof document === 'undefined' ? undefined : document, 'visibilitychange', () => {
+    const visible = isVisible()
+    if (tap.on) tap.emit({ kind: 'visible', visible })
+    engine.setVisible(visible)
+  })
+  listen(typeof window === 'undefined' ? undefined : window, 'online', () => engine.online())
+  function listen(target, type, on) {
+    if (typeof target?.addEventListener !== 'function') return
+    const listener = () => { if (!disposed) on() }
+    target.addEventListener(type, listener)
+    cleanups.push(() => target.removeEventListener(type, listener))
+  }
   // What the connectors (supabase-js, centrifuge-js, any other) share with the engine.
   const host = {
     connectors: new Map(),

@@ -70,7 +70,7 @@ function replay(WasmRealtime, memory, trace, overrides) {
     // bytes are a view of wasm memory, so each plan is decoded at once.
     const decode = createPlanDecoder()
     engine.setHandlers({ plan: (bytes) => plans.push({ t: now, plan: decode(bytes) }), error: () => { errors++ } })
-    // A fresh engine starts visible (in a browser the glue read the page's state: the trace decides).
+    // A fresh engine starts visible (createRealtime passes the page's state; here the trace decides).
     engine.setVisible(true)
     // A frame crosses as our own transport's do (source 5 of `ingestInput`): its UTF-8 text is
     // written into the engine's input buffer in wasm memory (js/createRealtime.js does the same).

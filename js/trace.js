@@ -6,7 +6,6 @@ const now = () => Date.now()
 
 export function createTap() {
   const listeners = new Set()
-  let offVisibility
   const tap = {
     on: false,
     emit(record) {
@@ -21,7 +20,6 @@ export function createTap() {
       if (!tap.on) {
         tap.on = true
         attach()
-        offVisibility = watchVisibility(tap)
       }
       let done = false
       return () => {
@@ -30,7 +28,6 @@ export function createTap() {
         listeners.delete(listener)
         if (listeners.size === 0 && tap.on) {
           tap.on = false
-          offVisibility?.()
           detach()
         }
       }
@@ -38,17 +35,9 @@ export function createTap() {
     clear() {
       listeners.clear()
       tap.on = false
-      offVisibility?.()
     },
   }
   return tap
-}
-
-function watchVisibility(tap) {
-  if (typeof document === 'undefined' || typeof document.addEventListener !== 'function') return undefined
-  const on = () => tap.emit({ kind: 'visible', visible: document.visibilityState !== 'hidden' })
-  document.addEventListener('visibilitychange', on)
-  return () => document.removeEventListener('visibilitychange', on)
 }
 
 export function isVisible() {

@@ -8,7 +8,6 @@
 use crate::clock::now;
 use crate::interop::{channel_spec_to_js, error_to_js, plan_view};
 use crate::transport::{Report, Transport};
-use crate::visibility::{OnlineListener, VisibilityListener};
 use gloo_timers::callback::Timeout;
 use js_sys::Function;
 use querywire_core::{Error, Millis, Output, Realtime};
@@ -37,8 +36,6 @@ pub struct Inner {
     pub handlers: Handlers,
     /// The one armed timeout and the deadline it was armed for.
     pub timer: Option<(Millis, Timeout)>,
-    pub visibility: Option<VisibilityListener>,
-    pub online: Option<OnlineListener>,
     pub transport: Option<Transport>,
     pub disposed: bool,
     /// The binary plan being handed over (reused: a flush allocates nothing here).
@@ -57,8 +54,6 @@ impl Inner {
             rt,
             handlers: Handlers::default(),
             timer: None,
-            visibility: None,
-            online: None,
             transport: None,
             disposed: false,
             plan_buf: Vec::new(),
@@ -75,7 +70,7 @@ pub fn run<R>(inner: &Shared, f: impl FnOnce(&mut Inner) -> R) -> R {
     r
 }
 
-/// [`run`] for callbacks that hold only a weak reference (timer, listeners, sockets).
+/// [`run`] for callbacks that hold only a weak reference (the timer, sockets).
 pub fn with<R>(weak: &Weak<RefCell<Inner>>, f: impl FnOnce(&mut Inner) -> R) -> Option<R> {
     weak.upgrade().map(|inner| run(&inner, f))
 }

@@ -8,10 +8,9 @@ mod share;
 pub(crate) use share::share_message;
 
 use crate::clock::now;
-use crate::driver::{self, run, with, Handlers, Inner, Shared};
+use crate::driver::{self, run, Handlers, Inner, Shared};
 use crate::interop::{error_to_js, json_arg, method, stats_to_js, strings, view_from_js};
 use crate::transport::{Kind, Transport};
-use crate::visibility::{is_visible, OnlineListener, VisibilityListener};
 use js_sys::Function;
 use querywire_core::connector::{ChannelFact, ClientState};
 use querywire_core::link::{Intent, Priority, Transport as LinkTransport};
@@ -36,20 +35,6 @@ impl WasmRealtime {
         let opts = json_arg(&options)?;
         let rt = Realtime::from_text(now(), &opts).map_err(|e| error_to_js(&e))?;
         let inner = Rc::new(RefCell::new(Inner::new(rt)));
-        let weak = Rc::downgrade(&inner);
-        let listener = VisibilityListener::install(move |visible| {
-            with(&weak, |i| i.rt.set_visible(now(), visible));
-        });
-        let weak = Rc::downgrade(&inner);
-        let online = OnlineListener::install(move || {
-            with(&weak, |i| i.rt.intent(now(), Intent::Online, Priority::Medium));
-        });
-        {
-            let mut i = inner.borrow_mut();
-            i.rt.set_visible(now(), is_visible());
-            i.visibility = listener;
-            i.online = online;
-        }
         Ok(WasmRealtime { inner })
     }
 
@@ -84,13 +69,23 @@ impl WasmRealtime {
         });
     }
 
-    /// The page's visibility, as the `visibilitychange` listener reports it (`replayTrace`'s).
+    /// The page's visibility: the shim's `visibilitychange` listener (once at creation, then on each
+    /// change) and `replayTrace`. The core decides what it means (flush on visible, a link check).
     #[wasm_bindgen(js_name = setVisible)]
     pub fn set_visible(&self, visible: bool) {
         if self.disposed() {
             return;
         }
         run(&self.inner, |i| i.rt.set_visible(now(), visible));
+    }
+
+    /// The window's `online` event (the shim listens): a reconnect intent for the core's scheduler,
+    /// so a pending retry may run now rather than after its backoff.
+    pub fn online(&self) {
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| i.rt.intent(now(), Intent::Online, Priority::Medium));
     }
 
     /// A buffer of at least `capacity` bytes in wasm memory for [`WasmRealtime::ingest_input`]; returns
@@ -178,8 +173,7 @@ impl WasmRealtime {
         run(&self.inner, |i| i.rt.mutation_settled(now(), id.max(0.0) as u64));
     }
 
-    /// Flushes, then stops the timer, the transport, the connector and the listeners. Later calls
-    /// do nothing.
+    /// Flushes, then stops the timer, the transport and the connector. Later calls do nothing.
     pub fn dispose(&self) {
         if self.disposed() {
             return;
@@ -189,8 +183,6 @@ impl WasmRealtime {
             let mut i = self.inner.borrow_mut();
             i.disposed = true;
             i.timer = None;
-            i.visibility = None;
-            i.online = None;
             i.transport.take()
         };
         drop(transport);

@@ -1,9 +1,10 @@
 //! # querywire (the WebAssembly glue)
 //!
 //! Thin glue around the sans-IO [`querywire_core`]: it converts inputs for the core, arms one
-//! timeout for the core's next deadline, listens to `visibilitychange`, owns the WebSocket and
-//! EventSource handles, and hands each flush plan to JavaScript in one call. Every decision lives
-//! in the core; nothing here decides what to invalidate or when.
+//! timeout for the core's next deadline, owns the WebSocket and EventSource handles, and hands each
+//! flush plan to JavaScript in one call. The page's visibility and the window's `online` event
+//! arrive from the shim (`setVisible`, `online`): the glue holds no DOM listener. Every decision
+//! lives in the core; nothing here decides what to invalidate or when.
 //!
 //! On non-wasm targets this crate only re-exports the core, so `cargo test` runs natively.
 
@@ -19,8 +20,6 @@ mod engine;
 mod interop;
 #[cfg(target_arch = "wasm32")]
 mod transport;
-#[cfg(target_arch = "wasm32")]
-mod visibility;
 
 #[cfg(target_arch = "wasm32")]
 pub use engine::WasmRealtime;

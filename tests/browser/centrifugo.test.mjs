@@ -3,7 +3,7 @@
 // by examples/server/test/centrifugo.test.mjs), each in a fresh page with a real QueryClient and
 // the browser's own WebSocket. The page kills and restarts the server through qwcControl.
 import { test, before, after } from 'node:test'
-import { launchBrowser, staticServer } from './harness.mjs'
+import { launchBrowser, staticServer, pageLogs } from './harness.mjs'
 import { scenarios } from './centrifugoScenarios.mjs'
 import { ensureServerBinary, startCentrifugoServer } from './centrifugoServer.mjs'
 
@@ -25,9 +25,7 @@ for (const s of scenarios) {
     const context = await browser.newContext()
     try {
       const page = await context.newPage()
-      const logs = []
-      page.on('console', (m) => logs.push(m.text()))
-      page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`))
+      const logs = pageLogs(page)
       await page.exposeFunction('qwcControl', async (op) => {
         if (op === 'kill') await server.kill()
         else if (op === 'start') await server.start()

@@ -5,46 +5,26 @@
 // Needs: pkg/ (bash scripts/build.sh --no-setup) and the demo server binary.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { build } from 'vite'
 import { replayTrace, canonical } from 'querywire/replay'
-import { launchBrowser, staticServer, sleep } from './harness.mjs'
-import { startDemoServer, api, repoRoot } from './demoServer.mjs'
+import { sleep, pageLogs } from './harness.mjs'
+import { startReactApp } from './reactApp.mjs'
+import { api, repoRoot } from './demoServer.mjs'
 
-let browser, statics, server, outDir
+let app, browser, statics, server
 
 before(async () => {
-  outDir = mkdtempSync(join(tmpdir(), 'querywire-devtools-'))
-  await build({
-    configFile: false,
-    root: join(repoRoot, 'tests/browser'),
-    base: './',
-    mode: 'development',
-    logLevel: 'error',
-    define: { 'process.env.NODE_ENV': JSON.stringify('development') },
-    resolve: { dedupe: ['react', 'react-dom', '@tanstack/react-query', '@tanstack/query-core'] },
-    build: { outDir, emptyOutDir: true, minify: false, target: 'es2022', rollupOptions: { input: join(repoRoot, 'tests/browser/devtools.html') } },
-  })
-  statics = await staticServer(outDir)
-  server = await startDemoServer({})
-  browser = await launchBrowser()
+  app = await startReactApp('devtools.html')
+  ;({ browser, statics, server } = app)
 })
 
-after(async () => {
-  await browser?.close()
-  await statics?.close()
-  await server?.stop()
-  if (outDir) rmSync(outDir, { recursive: true, force: true })
-})
+after(() => app?.stop())
 
 test('devtools: closed by default, opens, a burst is one flush with its keys, the exported trace replays to the same plans', async () => {
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 860 } })
   const page = await context.newPage()
-  const logs = []
-  page.on('console', (m) => logs.push(m.text()))
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`))
+  const logs = pageLogs(page)
   await page.goto(`${statics.url}/devtools.html?api=${encodeURIComponent(server.base)}`)
   await page.waitForFunction(() => window.reactReady && window.rt, null, { timeout: 10_000 })
   const ws = server.base.replace('http', 'ws') + '/ws'
@@ -98,7 +78,7 @@ test('devtools: closed by default, opens, a burst is one flush with its keys, th
   // Export: a JSON download, replayed here in Node into a fresh engine.
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=qw-export]')])
   assert.match(download.suggestedFilename(), /^querywire-trace-.*\.json$/)
-  const file = join(outDir, 'trace.json')
+  const file = join(app.outDir, 'trace.json')
   await download.saveAs(file)
   const trace = JSON.parse(readFileSync(file, 'utf8'))
   assert.equal(trace.version, 1)

@@ -45,6 +45,14 @@ export function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
 }
 
+/** Collects `page`'s console lines and its uncaught errors (`pageerror: …`) into the array it returns. */
+export function pageLogs(page) {
+  const logs = []
+  page.on('console', (m) => logs.push(m.text()))
+  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`))
+  return logs
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
 export async function waitFor(fn, { timeoutMs = 5000, intervalMs = 25, message } = {}) {

@@ -4,53 +4,22 @@
 // Needs: pkg/ (bash scripts/build.sh --no-setup) and the demo server binary.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { build } from 'vite'
-import { launchBrowser, staticServer, sleep, waitFor } from './harness.mjs'
-import { startDemoServer, api, repoRoot } from './demoServer.mjs'
+import { sleep, waitFor, pageLogs } from './harness.mjs'
+import { startReactApp } from './reactApp.mjs'
+import { api } from './demoServer.mjs'
 
-let browser
-let statics
-let server
-let outDir
+let app, browser, statics, server
 
 before(async () => {
-  outDir = mkdtempSync(join(tmpdir(), 'querywire-react-'))
-  await build({
-    configFile: false,
-    root: join(repoRoot, 'tests/browser'),
-    base: './',
-    mode: 'development',
-    logLevel: 'error',
-    define: { 'process.env.NODE_ENV': JSON.stringify('development') },
-    resolve: { dedupe: ['react', 'react-dom', '@tanstack/react-query', '@tanstack/query-core'] },
-    build: {
-      outDir,
-      emptyOutDir: true,
-      minify: false,
-      target: 'es2022',
-      rollupOptions: { input: join(repoRoot, 'tests/browser/react.html') },
-    },
-  })
-  statics = await staticServer(outDir)
-  server = await startDemoServer({})
-  browser = await launchBrowser()
+  app = await startReactApp('react.html')
+  ;({ browser, statics, server } = app)
 })
 
-after(async () => {
-  await browser?.close()
-  await statics?.close()
-  await server?.stop()
-  if (outDir) rmSync(outDir, { recursive: true, force: true })
-})
+after(() => app?.stop())
 
 async function openApp() {
   const page = await browser.newPage()
-  const logs = []
-  page.on('console', (m) => logs.push(m.text()))
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`))
+  const logs = pageLogs(page)
   await page.goto(`${statics.url}/react.html?api=${encodeURIComponent(server.base)}`)
   await page.waitForFunction(() => window.reactReady === true && window.rt, null, { timeout: 10000 }).catch((e) => {
     throw new Error(`${e.message}\n${logs.join('\n')}`)

@@ -6,9 +6,9 @@
 // Run:   node --test tests/browser/
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import net from 'node:net'
-import { launchBrowser, staticServer, sleep, waitFor } from './harness.mjs'
+import { launchBrowser, staticServer, sleep, waitFor, pageLogs } from './harness.mjs'
 import { startDemoServer, tempDb, api } from './demoServer.mjs'
+import { freePort } from '../e2e/harness.mjs'
 
 let browser
 let statics
@@ -20,17 +20,6 @@ after(async () => {
   await browser?.close()
   await statics?.close()
 })
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 /**
  * A demo server on a fixed port and SQLite file (so it can be killed and restarted with its data),
@@ -44,9 +33,7 @@ async function setup(t, { options = {}, views = true } = {}) {
   srv.restart = async () => { srv.server = await startDemoServer({ port, dbPath: db.path }) }
   const context = await browser.newContext()
   const page = await context.newPage()
-  const logs = []
-  page.on('console', (m) => logs.push(m.text()))
-  page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`))
+  const logs = pageLogs(page)
   t.after(async () => {
     await context.close()
     await srv.server.stop()
@@ -255,4 +242,22 @@ test('hidden → visible with a dead socket: reconnects at once and refetches ea
   assert.ok(took < 2000, `reconnected ${took} ms after visible`)
   assert.equal(after.doc - before.doc, 1, 'doc refetched once')
   assert.equal(after.list - before.list, 1, 'list refetched once')
+})
+
+test("the window's online event with a dead socket: reconnects at once, not after the backoff", async (t) => {
+  // The shim's `online` listener (js/createRealtime.js) hands the core a reconnect intent.
+  const { page, srv, ws } = await setup(t)
+  await page.evaluate((url) => qwt.connectWebSocket(url, { backoff: { initialMs: 8000, maxMs: 20000, maxAttempts: 10 } }), ws)
+  await waitStatus(page, 'connected')
+  await srv.server.kill()
+  await waitStatus(page, 'reconnecting', 5000)
+  await sleep(300)
+  await srv.restart()
+  const socketsAtOnline = (await state(page)).sockets
+  const t0 = Date.now()
+  await page.evaluate(() => window.dispatchEvent(new Event('online')))
+  await waitStatus(page, 'connected', 3000)
+  const took = Date.now() - t0
+  assert.ok((await state(page)).sockets > socketsAtOnline, 'a new socket after online')
+  assert.ok(took < 2000, `reconnected ${took} ms after online, the pending retry was seconds away`)
 })

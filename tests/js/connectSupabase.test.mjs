@@ -3,35 +3,20 @@
 // QueryClient. Observation is done by wrapping methods of the real client object (channel,
 // removeChannel, realtime.setAuth) so the calls are counted while the real code still runs.
 // Needs the demo server binary: cargo build --release --manifest-path examples/server/Cargo.toml
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createClient } from '@supabase/supabase-js'
 import WebSocket from 'ws'
 import { createRealtime } from '../../js/index.js'
 import { makeClient, observe, settle, sleep, waitFor } from './helpers.mjs'
-import { startDemoServer, tempDb, api } from '../browser/demoServer.mjs'
+import { api } from '../browser/demoServer.mjs'
+import { demoServerForFile, supabaseClient, firstRow } from './demo.mjs'
 
-let server
-let db
 const cleanups = []
-
-before(async () => {
-  db = tempDb()
-  server = await startDemoServer({ dbPath: db.path })
-})
-
-after(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-  await server?.stop()
-  db?.cleanup()
-})
+const server = demoServerForFile({ afterAll: async () => { for (const c of cleanups.splice(0).reverse()) await c() } })
 
 /** A real supabase-js client whose WebSocket is `ws` (Node 20 has none), with spies on the calls we make. */
 function makeSupabase({ transport = WebSocket } = {}) {
-  const supabase = createClient(server.base, 'anon', {
-    realtime: { transport, heartbeatIntervalMs: 5000 },
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-  })
+  const supabase = supabaseClient(server.base, { transport })
   const calls = { channel: [], removeChannel: [], setAuth: [] }
   const channel = supabase.channel.bind(supabase)
   supabase.channel = (name, ...rest) => {
@@ -74,12 +59,6 @@ async function makeEngine(extra = {}) {
   return { client, rt, errors, statuses }
 }
 
-async function firstRow(factory = 'f1') {
-  const list = await api(server.base, 'GET', `/api/work_orders?factory_id=${factory}&pageSize=1`)
-  assert.equal(list.status, 200)
-  assert.ok(list.body.items[0], `a seeded ${factory} row`)
-  return list.body.items[0]
-}
 
 function observeDoc(client, id) {
   return observe(client, ['doc', 'work_orders', String(id)], async () => (await api(server.base, 'GET', `/api/work_orders/${id}`)).body)
@@ -95,7 +74,7 @@ test('views open supabase-js channels (ref counted), a PATCH and an INSERT reach
   const { client, rt, statuses } = await makeEngine()
   const { supabase, calls } = makeSupabase()
   const stop = rt.connectSupabase(supabase, { tables: ['work_orders'] })
-  const row = await firstRow()
+  const row = await firstRow(server.base)
 
   const doc = observeDoc(client, row.id)
   const list = observeList(client)
@@ -139,7 +118,7 @@ test('views open supabase-js channels (ref counted), a PATCH and an INSERT reach
 
   // A change in another factory never reaches this client's channels.
   const before = rt.stats().received
-  await api(server.base, 'PATCH', `/api/work_orders/${(await firstRow('f2')).id}`, { title: 'elsewhere' })
+  await api(server.base, 'PATCH', `/api/work_orders/${(await firstRow(server.base, 'f2')).id}`, { title: 'elsewhere' })
   await sleep(300)
   assert.equal(rt.stats().received, before)
 
@@ -174,7 +153,7 @@ test('payloads reach ingest in exactly the shape realtime-js delivers', async ()
     seen.push({ source, payload })
     return ingest.call(rt, source, payload)
   }
-  const row = await firstRow()
+  const row = await firstRow(server.base)
   const off = rt.subscribe({ kind: 'doc', type: 'work_orders', id: row.id })
   const stop = rt.connectSupabase(supabase, { tables: ['work_orders'] })
   await waitFor(() => allSubscribed(supabase) && topics(supabase).length === 2, { timeoutMs: 5000 })
@@ -209,7 +188,7 @@ test('payloads reach ingest in exactly the shape realtime-js delivers', async ()
 
 test('filter option: a string, or a function of the channel name; no tables = one whole-schema binding', async () => {
   const { rt } = await makeEngine()
-  const row = await firstRow()
+  const row = await firstRow(server.base)
   {
     const { supabase } = makeSupabase()
     const off = rt.subscribe({ kind: 'doc', type: 'work_orders', id: row.id })
@@ -258,7 +237,7 @@ test('StrictMode churn (unsubscribe + subscribe in one tick) never reaches supab
   const { client, rt } = await makeEngine()
   const { supabase, calls } = makeSupabase()
   const stop = rt.connectSupabase(supabase, { tables: ['work_orders'] })
-  const row = await firstRow()
+  const row = await firstRow(server.base)
   let off = rt.subscribe({ kind: 'doc', type: 'work_orders', id: row.id })
   off()
   off = rt.subscribe({ kind: 'doc', type: 'work_orders', id: row.id })
@@ -291,7 +270,7 @@ test('StrictMode churn (unsubscribe + subscribe in one tick) never reaches supab
 test('a socket drop: status reconnecting, supabase-js rejoins, each active view refetches exactly once', async () => {
   const { client, rt, statuses } = await makeEngine()
   const { supabase } = makeSupabase()
-  const row = await firstRow()
+  const row = await firstRow(server.base)
   const doc = observeDoc(client, row.id)
   const list = observeList(client)
   await settle(client)
@@ -331,7 +310,7 @@ test('auth: TOKEN_REFRESHED calls realtime.setAuth once per token without duplic
     authListener = cb
     return { data: { subscription: { unsubscribe() { authListener = undefined } } } }
   }
-  const row = await firstRow()
+  const row = await firstRow(server.base)
   const off = rt.subscribe({ kind: 'doc', type: 'work_orders', id: row.id })
   const stop = rt.connectSupabase(supabase, { tables: ['work_orders'] })
   await rt._connectorsLoaded // the connector's module loads on the first connect (js/createRealtime.js)
@@ -395,7 +374,7 @@ test('tab wake / online: the session is refreshed and set on the socket before a
   globalThis.window = win
   let stop
   try {
-    const row = await firstRow()
+    const row = await firstRow(server.base)
     const off = rt.subscribe({ kind: 'doc', type: 'work_orders', id: row.id })
     stop = rt.connectSupabase(supabase, { tables: ['work_orders'] })
     await rt._connectorsLoaded // the connector's module loads on the first connect (js/createRealtime.js)
@@ -432,7 +411,7 @@ test('tab wake / online: the session is refreshed and set on the socket before a
 test('rt.dispose() disconnects the connector (channels removed, listeners gone)', async () => {
   const { rt } = await makeEngine()
   const { supabase, calls } = makeSupabase()
-  const row = await firstRow()
+  const row = await firstRow(server.base)
   rt.subscribe({ kind: 'doc', type: 'work_orders', id: row.id })
   rt.connectSupabase(supabase, { tables: ['work_orders'] })
   await waitFor(() => allSubscribed(supabase) && supabase.getChannels().length === 2, { timeoutMs: 5000 })

@@ -4,44 +4,26 @@
 // The REAL @supabase/supabase-js and centrifuge-js clients, the demo server (examples/server).
 // This file must be the first in its process to load js/connectSupabase.js and js/connectCentrifuge.js
 // (node --test runs each file in a process of its own), so it imports neither.
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { createClient } from '@supabase/supabase-js'
 import { Centrifuge } from 'centrifuge'
-import WebSocket from 'ws'
 import { createRealtime } from '../../js/index.js'
 import { makeClient, waitFor } from './helpers.mjs'
-import { startDemoServer, tempDb, api } from '../browser/demoServer.mjs'
+import { api } from '../browser/demoServer.mjs'
+import { demoServerForFile, supabaseClient, firstRow } from './demo.mjs'
 
-let server
-let db
-before(async () => {
-  db = tempDb()
-  server = await startDemoServer({ dbPath: db.path })
-})
-after(async () => {
-  await server?.stop()
-  db?.cleanup()
-})
+const server = demoServerForFile()
 
 function makeSupabase() {
-  const supabase = createClient(server.base, 'anon', {
-    realtime: { transport: WebSocket, heartbeatIntervalMs: 5000 },
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-  })
+  const supabase = supabaseClient(server.base)
   const calls = { channel: 0, authListeners: 0 }
   const channel = supabase.channel.bind(supabase)
   supabase.channel = (...args) => { calls.channel++; return channel(...args) }
   const onAuth = supabase.auth.onAuthStateChange.bind(supabase.auth)
   supabase.auth.onAuthStateChange = (cb) => { calls.authListeners++; return onAuth(cb) }
   return { supabase, calls }
-}
-
-async function firstRow() {
-  const list = await api(server.base, 'GET', '/api/work_orders?factory_id=f1&pageSize=1')
-  return list.body.items[0]
 }
 
 // A child Node process whose module loader reports every file it loads (a module.register hook),
@@ -139,7 +121,7 @@ test('importing querywire and creating an engine loads no connector, React, devt
 test('a disconnect (or a newer connector) before the connector module arrives leaves no channel open', async () => {
   const errors = []
   const rt = await createRealtime({ queryClient: makeClient(), debounceMs: 10, scope: { factoryId: 'f1' }, onError: (e) => errors.push(e) })
-  const row = await firstRow()
+  const row = await firstRow(server.base)
   const offView = rt.subscribe({ kind: 'doc', type: 'work_orders', id: row.id })
 
   // 1. The app disconnects at once (a React effect torn down before the chunk arrived).

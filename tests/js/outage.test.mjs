@@ -5,39 +5,23 @@
 // poll times are tested on the core's virtual clock (crates/core/tests/link_connectors.rs); here
 // only what happens, not when.
 // Needs the demo server binary: cargo build --release --manifest-path examples/server/Cargo.toml
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createClient } from '@supabase/supabase-js'
-import WebSocket from 'ws'
 import { createRealtime } from '../../js/index.js'
 import { makeClient, observe, settle, sleep, waitFor } from './helpers.mjs'
-import { startDemoServer, tempDb, api } from '../browser/demoServer.mjs'
+import { api } from '../browser/demoServer.mjs'
+import { demoServerForFile, supabaseClient, firstRow } from './demo.mjs'
 
-let server
-let db
-
-before(async () => {
-  db = tempDb()
-  server = await startDemoServer({ dbPath: db.path })
-})
-
-after(async () => {
-  await server?.stop()
-  db?.cleanup()
-})
+const server = demoServerForFile()
 
 test('supabase-js socket down: the views are polled while reconnecting, the return refetches each once, then no more polls', async () => {
   const client = makeClient()
   const rt = await createRealtime({ queryClient: client, debounceMs: 20, maxWaitMs: 200, scope: { factoryId: 'f1' } })
   const statuses = []
   rt.onStatus((s) => statuses.push(s))
-  const supabase = createClient(server.base, 'anon', {
-    realtime: { transport: WebSocket, heartbeatIntervalMs: 5000 },
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-  })
+  const supabase = supabaseClient(server.base)
   try {
-    const list0 = await api(server.base, 'GET', '/api/work_orders?factory_id=f1&pageSize=1')
-    const row = list0.body.items[0]
+    const row = await firstRow(server.base)
     const doc = observe(client, ['doc', 'work_orders', String(row.id)], async () => (await api(server.base, 'GET', `/api/work_orders/${row.id}`)).body)
     const list = observe(client, ['list', 'work_orders', 'f1', { page: 1 }], async () =>
       (await api(server.base, 'GET', '/api/work_orders?factory_id=f1&page=1&pageSize=10')).body)

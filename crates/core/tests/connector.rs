@@ -5,92 +5,42 @@
 use querywire_core::connector::{Binding, ChannelFact, ClientState, Replay, REOPEN_MS, SETTLE_MS, SETTLE_WHILE_DOWN_MS};
 use querywire_core::link::Status;
 use querywire_core::views::View;
-use querywire_core::{Millis, Output, Realtime};
-use serde_json::{json, Value};
+use querywire_core::Output;
+use serde_json::json;
 
-struct H {
-    rt: Realtime,
-    now: Millis,
-    id: u32,
-    out: Vec<Output>,
-}
+mod common;
+use common::realtime::{closed, opened, refetched, statuses, Rt};
 
-impl H {
-    fn new(opts: Value) -> H {
-        H { rt: Realtime::new(0, &opts).expect("options"), now: 0, id: 0, out: vec![] }
-    }
+impl Rt {
+    /// Attaches a new connector (a new id) for `tables`; its channels open on the next tick.
     fn attach(&mut self, tables: &[&str], filter: Option<&str>) {
         self.id += 1;
         self.rt.attach_connector(self.now, self.id, tables.iter().map(|t| t.to_string()).collect(), filter.map(str::to_string));
         self.drain();
-        assert!(H::opened(&self.out).is_empty(), "channels open on the next tick");
+        assert!(opened(&self.out).is_empty(), "channels open on the next tick");
         self.advance(0);
     }
-    fn drain(&mut self) {
-        while let Some(o) = self.rt.poll_output() {
-            self.out.push(o);
-        }
+}
+
+/// A doc and a list view open, every channel joined, outputs taken.
+fn joined() -> Rt {
+    let mut h = Rt::new(json!({ "scope": { "factoryId": "f1" }, "debounceMs": 0 }));
+    h.rt.subscribe(0, View::doc("wo", "1"));
+    h.rt.subscribe(0, View::list("wo"));
+    h.attach(&["wo"], None);
+    for ch in ["doc:wo:1", "factory:f1", "list:wo:f1"] {
+        h.fact(ch, ChannelFact::Joined(Replay::Unknown));
     }
-    /// Jumps the clock from deadline to deadline up to `now + ms`.
-    fn advance(&mut self, ms: Millis) {
-        let end = self.now + ms;
-        while let Some(d) = self.rt.poll_timeout() {
-            if d > end {
-                break;
-            }
-            self.now = self.now.max(d);
-            self.rt.handle_timeout(self.now);
-            self.drain();
-        }
-        self.now = end;
-    }
-    fn fact(&mut self, channel: &str, fact: ChannelFact) {
-        self.rt.connector_channel(self.now, self.id, channel, fact);
-        self.drain();
-    }
-    fn client(&mut self, state: ClientState) {
-        self.rt.connector_client(self.now, self.id, state);
-        self.drain();
-    }
-    fn take(&mut self) -> Vec<Output> {
-        std::mem::take(&mut self.out)
-    }
-    /// Names opened and closed in `out`, in order.
-    fn opened(out: &[Output]) -> Vec<String> {
-        out.iter().filter_map(|o| if let Output::OpenChannel(_, s) = o { Some(s.name.clone()) } else { None }).collect()
-    }
-    fn closed(out: &[Output]) -> Vec<String> {
-        out.iter().filter_map(|o| if let Output::CloseChannel(_, n) = o { Some(n.clone()) } else { None }).collect()
-    }
-    fn statuses(out: &[Output]) -> Vec<Status> {
-        out.iter().filter_map(|o| if let Output::Status(s) = o { Some(*s) } else { None }).collect()
-    }
-    fn refetched(out: &[Output]) -> Vec<Value> {
-        out.iter()
-            .filter_map(|o| if let Output::Plan(p) = o { Some(p.refetch.iter().map(|r| serde_json::from_str::<Value>(p.hash(&r.key)).unwrap()).collect::<Vec<_>>()) } else { None })
-            .flatten()
-            .collect()
-    }
-    /// A doc and a list view open, every channel joined, outputs taken.
-    fn joined() -> H {
-        let mut h = H::new(json!({ "scope": { "factoryId": "f1" }, "debounceMs": 0 }));
-        h.rt.subscribe(0, View::doc("wo", "1"));
-        h.rt.subscribe(0, View::list("wo"));
-        h.attach(&["wo"], None);
-        for ch in ["doc:wo:1", "factory:f1", "list:wo:f1"] {
-            h.fact(ch, ChannelFact::Joined(Replay::Unknown));
-        }
-        h.advance(10);
-        h.take();
-        h
-    }
+    h.advance(10);
+    h.take();
+    h
 }
 
 const ALL: [&str; 3] = ["doc:wo:1", "factory:f1", "list:wo:f1"];
 
 #[test]
 fn attaching_opens_what_the_views_need_with_default_filters() {
-    let mut h = H::new(json!({ "scope": { "factoryId": "f1" } }));
+    let mut h = Rt::new(json!({ "scope": { "factoryId": "f1" } }));
     h.rt.subscribe(0, View::doc("wo", "12"));
     h.rt.subscribe(0, View::list("wo"));
     h.attach(&["wo", "lines"], None);
@@ -105,21 +55,21 @@ fn attaching_opens_what_the_views_need_with_default_filters() {
 
 #[test]
 fn a_filter_string_is_used_as_is_and_no_tables_is_one_unfiltered_schema_binding() {
-    let mut h = H::new(json!({ "primaryKey": ["uuid"] }));
+    let mut h = Rt::new(json!({ "primaryKey": ["uuid"] }));
     h.rt.subscribe(0, View::doc("wo", "a-1"));
     h.attach(&["wo"], Some("tenant=eq.7"));
     let out = h.take();
     let Some(Output::OpenChannel(_, spec)) = out.iter().find(|o| matches!(o, Output::OpenChannel(..))) else { panic!("{out:?}") };
     assert_eq!(spec.bindings, vec![Binding { table: Some("wo".into()), filter: Some("tenant=eq.7".into()) }]);
 
-    let mut h = H::new(json!({ "primaryKey": ["uuid"] }));
+    let mut h = Rt::new(json!({ "primaryKey": ["uuid"] }));
     h.rt.subscribe(0, View::doc("wo", "a-1"));
     h.attach(&[], None);
     let out = h.take();
     let Some(Output::OpenChannel(_, spec)) = out.iter().find(|o| matches!(o, Output::OpenChannel(..))) else { panic!("{out:?}") };
     assert_eq!(spec.bindings, vec![Binding { table: None, filter: None }]);
 
-    let mut h = H::new(json!({ "primaryKey": ["uuid"] }));
+    let mut h = Rt::new(json!({ "primaryKey": ["uuid"] }));
     h.rt.subscribe(0, View::doc("wo", "a-1"));
     h.attach(&["wo"], None);
     let out = h.take();
@@ -129,110 +79,110 @@ fn a_filter_string_is_used_as_is_and_no_tables_is_one_unfiltered_schema_binding(
 
 #[test]
 fn strict_mode_churn_in_one_tick_never_reaches_the_connector() {
-    let mut h = H::joined();
+    let mut h = joined();
     let a = h.rt.subscribe(h.now, View::doc("wo", "2"));
     h.rt.unsubscribe(h.now, a);
     let _b = h.rt.subscribe(h.now, View::doc("wo", "2"));
     h.drain();
-    assert!(H::opened(&h.out).is_empty(), "nothing before the next tick");
+    assert!(opened(&h.out).is_empty(), "nothing before the next tick");
     h.advance(0);
     let out = h.take();
-    assert_eq!(H::opened(&out), ["doc:wo:2"]);
-    assert!(H::closed(&out).is_empty());
+    assert_eq!(opened(&out), ["doc:wo:2"]);
+    assert!(closed(&out).is_empty());
 }
 
 #[test]
 fn a_channel_closed_on_purpose_reopens_only_once_its_old_handle_is_gone() {
-    let mut h = H::joined();
+    let mut h = joined();
     let a = h.rt.subscribe(h.now, View::doc("wo", "2"));
     h.advance(0);
     h.fact("doc:wo:2", ChannelFact::Joined(Replay::Unknown));
     h.rt.unsubscribe(h.now, a);
     h.advance(0);
-    assert_eq!(H::closed(&h.take()), ["doc:wo:2"]);
+    assert_eq!(closed(&h.take()), ["doc:wo:2"]);
     let _b = h.rt.subscribe(h.now, View::doc("wo", "2"));
     h.advance(0);
-    assert!(H::opened(&h.take()).is_empty(), "the old channel is still leaving");
+    assert!(opened(&h.take()).is_empty(), "the old channel is still leaving");
     h.fact("doc:wo:2", ChannelFact::Joined(Replay::Unknown)); // a late status of the leaving one
     h.fact("doc:wo:2", ChannelFact::Left);
-    assert_eq!(H::opened(&h.take()), ["doc:wo:2"]);
+    assert_eq!(opened(&h.take()), ["doc:wo:2"]);
 }
 
 #[test]
 fn channels_that_come_back_together_refetch_each_view_once_after_the_settle_window() {
-    let mut h = H::joined();
+    let mut h = joined();
     for ch in ALL {
         h.fact(ch, ChannelFact::Down);
     }
-    assert_eq!(H::statuses(&h.take()), [Status::Reconnecting]);
+    assert_eq!(statuses(&h.take()), [Status::Reconnecting]);
     h.fact("doc:wo:1", ChannelFact::Joined(Replay::Unknown));
     h.advance(SETTLE_MS);
-    assert!(H::refetched(&h.take()).is_empty(), "others are still down: the window is {SETTLE_WHILE_DOWN_MS} ms");
+    assert!(refetched(&h.take()).is_empty(), "others are still down: the window is {SETTLE_WHILE_DOWN_MS} ms");
     h.fact("factory:f1", ChannelFact::Joined(Replay::Unknown));
     h.fact("list:wo:f1", ChannelFact::Joined(Replay::Unknown));
-    assert_eq!(H::statuses(&h.out), [Status::Connected]);
+    assert_eq!(statuses(&h.out), [Status::Connected]);
     h.advance(SETTLE_MS - 1);
-    assert!(H::refetched(&h.out).is_empty(), "the window restarts with each return");
+    assert!(refetched(&h.out).is_empty(), "the window restarts with each return");
     h.advance(1);
     h.advance(10);
-    let mut keys = H::refetched(&h.take());
+    let mut keys = refetched(&h.take());
     keys.sort_by_key(|k| k.to_string());
     assert_eq!(keys, vec![json!(["doc", "wo", "1"]), json!(["list", "wo", "f1"])], "each view once");
     h.advance(60_000);
-    assert!(H::refetched(&h.take()).is_empty(), "nothing more");
+    assert!(refetched(&h.take()).is_empty(), "nothing more");
 }
 
 #[test]
 fn one_channel_back_refetches_only_its_views() {
-    let mut h = H::joined();
+    let mut h = joined();
     h.fact("doc:wo:1", ChannelFact::Down);
     h.fact("doc:wo:1", ChannelFact::Joined(Replay::Unknown));
     h.advance(SETTLE_MS + 10);
-    assert_eq!(H::refetched(&h.take()), vec![json!(["doc", "wo", "1"])]);
+    assert_eq!(refetched(&h.take()), vec![json!(["doc", "wo", "1"])]);
 }
 
 #[test]
 fn a_server_replay_needs_no_refetch_and_a_failed_one_refetches_even_on_a_first_join() {
-    let mut h = H::joined();
+    let mut h = joined();
     h.fact("list:wo:f1", ChannelFact::Down);
     h.fact("list:wo:f1", ChannelFact::Joined(Replay::Replayed));
     h.advance(1_000);
-    assert!(H::refetched(&h.take()).is_empty());
+    assert!(refetched(&h.take()).is_empty());
     let _v = h.rt.subscribe(h.now, View::doc("wo", "3"));
     h.advance(0);
     h.fact("doc:wo:3", ChannelFact::Joined(Replay::Lost));
     h.advance(1_000);
-    assert_eq!(H::refetched(&h.take()), vec![json!(["doc", "wo", "3"])]);
+    assert_eq!(refetched(&h.take()), vec![json!(["doc", "wo", "3"])]);
 }
 
 #[test]
 fn a_channel_the_server_closed_reopens_after_a_second_one_at_a_time() {
-    let mut h = H::joined();
+    let mut h = joined();
     h.fact("doc:wo:1", ChannelFact::Closed);
     h.advance(5);
     h.fact("list:wo:f1", ChannelFact::Closed);
-    assert_eq!(H::statuses(&h.take()), [Status::Reconnecting]);
+    assert_eq!(statuses(&h.take()), [Status::Reconnecting]);
     h.advance(REOPEN_MS - 6);
-    assert!(H::opened(&h.out).is_empty());
+    assert!(opened(&h.out).is_empty());
     h.advance(1);
-    assert_eq!(H::opened(&h.take()), ["doc:wo:1"], "the first closed, {REOPEN_MS} ms after it closed");
+    assert_eq!(opened(&h.take()), ["doc:wo:1"], "the first closed, {REOPEN_MS} ms after it closed");
     h.advance(5_000);
-    assert!(H::opened(&h.take()).is_empty(), "the next waits for the reopened one's answer");
+    assert!(opened(&h.take()).is_empty(), "the next waits for the reopened one's answer");
     h.fact("doc:wo:1", ChannelFact::Joined(Replay::Unknown));
     h.advance(0);
-    assert_eq!(H::opened(&h.take()), ["list:wo:f1"]);
+    assert_eq!(opened(&h.take()), ["list:wo:f1"]);
     h.fact("list:wo:f1", ChannelFact::Joined(Replay::Unknown));
     h.advance(SETTLE_MS + 10);
     let out = h.take();
     assert_eq!(h.rt.status(), Status::Connected);
-    let mut keys = H::refetched(&out);
+    let mut keys = refetched(&out);
     keys.sort_by_key(|k| k.to_string());
     assert_eq!(keys, vec![json!(["doc", "wo", "1"]), json!(["list", "wo", "f1"])], "a reopened channel's join is a return");
 }
 
 #[test]
 fn a_closed_channel_no_view_wants_any_more_is_not_reopened() {
-    let mut h = H::new(json!({}));
+    let mut h = Rt::new(json!({}));
     let v = h.rt.subscribe(0, View::doc("wo", "1"));
     h.attach(&["wo"], None);
     h.fact("doc:wo:1", ChannelFact::Joined(Replay::Unknown));
@@ -240,28 +190,28 @@ fn a_closed_channel_no_view_wants_any_more_is_not_reopened() {
     h.rt.unsubscribe(h.now, v);
     h.advance(10_000);
     let out = h.take();
-    assert_eq!(H::opened(&out), ["doc:wo:1"], "only the first open");
-    assert!(H::closed(&out).is_empty(), "the client already dropped it");
+    assert_eq!(opened(&out), ["doc:wo:1"], "only the first open");
+    assert!(closed(&out).is_empty(), "the client already dropped it");
 }
 
 #[test]
 fn status_from_channel_facts_alone() {
-    let mut h = H::new(json!({}));
+    let mut h = Rt::new(json!({}));
     h.attach(&["wo"], None);
-    assert_eq!(H::statuses(&h.take()), [Status::Connecting], "nothing connected yet");
+    assert_eq!(statuses(&h.take()), [Status::Connecting], "nothing connected yet");
     h.rt.subscribe(h.now, View::doc("wo", "1"));
     h.advance(0);
-    assert!(H::statuses(&h.take()).is_empty());
+    assert!(statuses(&h.take()).is_empty());
     h.fact("doc:wo:1", ChannelFact::Joined(Replay::Unknown));
-    assert_eq!(H::statuses(&h.take()), [Status::Connected]);
+    assert_eq!(statuses(&h.take()), [Status::Connected]);
     h.fact("doc:wo:1", ChannelFact::Down);
-    assert_eq!(H::statuses(&h.take()), [Status::Reconnecting]);
+    assert_eq!(statuses(&h.take()), [Status::Reconnecting]);
     assert_eq!(h.rt.status(), Status::Reconnecting);
 }
 
 #[test]
 fn status_follows_the_client_state_when_the_client_has_one() {
-    let mut h = H::new(json!({}));
+    let mut h = Rt::new(json!({}));
     h.rt.subscribe(0, View::doc("wo", "1"));
     h.attach(&[], None);
     h.client(ClientState::Disconnected);
@@ -271,7 +221,7 @@ fn status_follows_the_client_state_when_the_client_has_one() {
     h.client(ClientState::Connected);
     h.client(ClientState::Disconnected);
     h.client(ClientState::Connecting);
-    let s = H::statuses(&h.take());
+    let s = statuses(&h.take());
     use Status::*;
     assert_eq!(s, [Connecting, Disconnected, Connecting, Connected, Reconnecting, Connected, Disconnected, Connecting]);
 }
@@ -279,7 +229,7 @@ fn status_follows_the_client_state_when_the_client_has_one() {
 #[test]
 fn a_client_that_gave_up_is_status_error_until_its_next_state() {
     // centrifuge-js after a final disconnect (3500 invalid token): it will not reconnect itself.
-    let mut h = H::new(json!({}));
+    let mut h = Rt::new(json!({}));
     h.rt.subscribe(0, View::doc("wo", "1"));
     h.attach(&[], None);
     h.client(ClientState::Connecting);
@@ -287,7 +237,7 @@ fn a_client_that_gave_up_is_status_error_until_its_next_state() {
     h.advance(60_000);
     h.client(ClientState::Connecting); // the app connects again
     h.client(ClientState::Connected);
-    let s = H::statuses(&h.take());
+    let s = statuses(&h.take());
     use Status::*;
     assert_eq!(s, [Connecting, Error, Connecting, Connected]);
     assert_eq!(ClientState::parse("failed"), Some(ClientState::Failed));
@@ -295,57 +245,57 @@ fn a_client_that_gave_up_is_status_error_until_its_next_state() {
 
 #[test]
 fn signing_out_closes_every_channel_until_the_client_is_back() {
-    let mut h = H::joined();
+    let mut h = joined();
     h.client(ClientState::SignedOut);
     let out = h.take();
-    assert_eq!(H::closed(&out), ALL);
-    assert_eq!(H::statuses(&out), [Status::Disconnected]);
+    assert_eq!(closed(&out), ALL);
+    assert_eq!(statuses(&out), [Status::Disconnected]);
     for ch in ALL {
         h.fact(ch, ChannelFact::Left);
     }
-    assert!(H::opened(&h.take()).is_empty());
+    assert!(opened(&h.take()).is_empty());
     h.client(ClientState::SignedIn);
     let out = h.take();
-    assert_eq!(H::opened(&out), ALL);
-    assert_eq!(H::statuses(&out), [Status::Connecting], "joining again, as on a first connect");
+    assert_eq!(opened(&out), ALL);
+    assert_eq!(statuses(&out), [Status::Connecting], "joining again, as on a first connect");
     for ch in ALL {
         h.fact(ch, ChannelFact::Joined(Replay::Unknown));
     }
-    assert_eq!(H::statuses(&h.take()), [Status::Connected]);
+    assert_eq!(statuses(&h.take()), [Status::Connected]);
 }
 
 #[test]
 fn detaching_closes_every_channel_and_late_facts_are_ignored() {
-    let mut h = H::joined();
+    let mut h = joined();
     let old = h.id;
     h.rt.detach_connector(h.now, old);
     h.drain();
     let out = h.take();
-    assert_eq!(H::closed(&out), ALL);
-    assert_eq!(H::statuses(&out), [Status::Disconnected]);
+    assert_eq!(closed(&out), ALL);
+    assert_eq!(statuses(&out), [Status::Disconnected]);
     h.fact("doc:wo:1", ChannelFact::Closed);
     h.advance(10_000);
     assert!(h.take().is_empty(), "{:?}", h.out);
     // A new connector gets a new id; facts with the old one do nothing.
     h.attach(&["wo"], None);
     assert_ne!(h.id, old);
-    assert_eq!(H::opened(&h.take()), ALL);
+    assert_eq!(opened(&h.take()), ALL);
     h.rt.connector_channel(h.now, old, "doc:wo:1", ChannelFact::Joined(Replay::Unknown));
     h.drain();
-    assert!(H::statuses(&h.take()).is_empty());
+    assert!(statuses(&h.take()).is_empty());
 }
 
 #[test]
 fn dispose_closes_the_connectors_channels() {
-    let mut h = H::joined();
+    let mut h = joined();
     h.rt.dispose(h.now);
     h.drain();
-    assert_eq!(H::closed(&h.take()), ALL);
+    assert_eq!(closed(&h.take()), ALL);
 }
 
 #[test]
 fn a_refused_channel_is_not_retried_and_does_not_hold_the_status() {
-    let mut h = H::new(json!({}));
+    let mut h = Rt::new(json!({}));
     h.rt.subscribe(0, View::doc("wo", "1"));
     h.rt.subscribe(0, View::doc("wo", "2"));
     h.attach(&[], None);
@@ -353,6 +303,6 @@ fn a_refused_channel_is_not_retried_and_does_not_hold_the_status() {
     h.fact("doc:wo:2", ChannelFact::Joined(Replay::Unknown));
     h.advance(60_000);
     let out = h.take();
-    assert_eq!(H::opened(&out), ["doc:wo:1", "doc:wo:2"]);
+    assert_eq!(opened(&out), ["doc:wo:1", "doc:wo:2"]);
     assert_eq!(h.rt.status(), Status::Connected);
 }

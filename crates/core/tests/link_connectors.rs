@@ -9,7 +9,7 @@
 use querywire_core::connector::{ChannelFact, ClientState, Replay};
 use querywire_core::link::{Status, Transport};
 use querywire_core::views::View;
-use querywire_core::{Millis, Output, Realtime};
+use querywire_core::{Millis, Output};
 use serde_json::{json, Value};
 
 const DROP: Millis = 20_000;
@@ -19,62 +19,25 @@ const WINDOW: Millis = 300;
 const SETTLE: Millis = 150;
 const CONNECTOR: u32 = 1;
 
-struct H {
-    rt: Realtime,
-    now: Millis,
-    out: Vec<(Millis, Output)>,
-    /// The channels the connector was told to open.
-    channels: Vec<String>,
+mod common;
+use common::realtime::Rt;
+
+/// A doc and a list view open; `fact`, `all` and `client` speak for [`CONNECTOR`].
+fn new(opts: Value) -> Rt {
+    let mut h = Rt::new(opts);
+    h.id = CONNECTOR;
+    h.rt.subscribe(0, View::doc("wo", "1"));
+    h.rt.subscribe(0, View::list("wo"));
+    h.drain();
+    h
 }
 
-impl H {
-    fn new(opts: Value) -> H {
-        let mut h = H { rt: Realtime::new(0, &opts).expect("options"), now: 0, out: vec![], channels: vec![] };
-        h.rt.subscribe(0, View::doc("wo", "1"));
-        h.rt.subscribe(0, View::list("wo"));
-        h.drain();
-        h
-    }
-    fn drain(&mut self) {
-        while let Some(o) = self.rt.poll_output() {
-            match &o {
-                Output::OpenChannel(_, spec) => self.channels.push(spec.name.clone()),
-                Output::Plan(p) => self.rt.engine_mut().record_applied(p.invalidate.len() as u64, p.patch.len() as u64),
-                _ => {}
-            }
-            self.out.push((self.now, o));
-        }
-    }
-    fn advance_to(&mut self, end: Millis) {
-        while let Some(d) = self.rt.poll_timeout() {
-            if d > end {
-                break;
-            }
-            self.now = self.now.max(d);
-            self.rt.handle_timeout(self.now);
-            self.drain();
-        }
-        self.now = self.now.max(end);
-    }
-    /// Every channel reports `fact` now (one socket: they go down and come back together).
-    fn all(&mut self, fact: ChannelFact) {
-        for ch in self.channels.clone() {
-            self.rt.connector_channel(self.now, CONNECTOR, &ch, fact);
-        }
-        self.drain();
-    }
-    fn client(&mut self, state: ClientState) {
-        self.rt.connector_client(self.now, CONNECTOR, state);
-        self.drain();
-    }
+impl Rt {
     /// (time, key) of every refetch applied.
     fn refetches(&self) -> Vec<(Millis, Value)> {
-        self.out
-            .iter()
+        self.timed()
             .filter_map(|(t, o)| match o {
-                Output::Plan(p) => Some(
-                    p.refetch.iter().map(|r| (*t, serde_json::from_str::<Value>(p.hash(&r.key)).unwrap())).collect::<Vec<_>>(),
-                ),
+                Output::Plan(p) => Some(p.refetch.iter().map(|r| (t, common::key(p, &r.key))).collect::<Vec<_>>()),
                 _ => None,
             })
             .flatten()
@@ -88,10 +51,7 @@ impl H {
         self.refetches().into_iter().filter(|(_, k)| *k == json!(["list", "wo", "f1"])).count()
     }
     fn statuses(&self) -> Vec<(Millis, Status)> {
-        self.out.iter().filter_map(|(t, o)| if let Output::Status(s) = o { Some((*t, *s)) } else { None }).collect()
-    }
-    fn take(&mut self) {
-        self.out.clear();
+        self.timed().filter_map(|(t, o)| if let Output::Status(s) = o { Some((t, *s)) } else { None }).collect()
     }
 }
 
@@ -101,8 +61,8 @@ fn opts() -> Value {
 
 /// A connector whose channels joined at 100 ms, all reported down at [`DROP`] (supabase-js: the
 /// socket closed, every channel `CHANNEL_ERROR`).
-fn connector_dropped() -> H {
-    let mut h = H::new(opts());
+fn connector_dropped() -> Rt {
+    let mut h = new(opts());
     h.rt.attach_connector(0, CONNECTOR, vec!["wo".into()], None);
     h.drain();
     h.advance_to(0); // the channels open on the next tick
@@ -165,11 +125,10 @@ fn a_poll_and_a_recovery_in_one_window_refetch_each_view_once() {
     assert_eq!(h.list_refetches(), 1);
 }
 
-#[test]
-fn a_connector_recovered_from_history_needs_no_refetch() {
-    // centrifuge-js: the client reconnects (`connecting`, then `connected`) and each subscription
-    // comes back with `wasRecovering && recovered`.
-    let mut h = H::new(opts());
+/// A centrifuge-js-like connector (a client with a state) whose channels joined at once, its client
+/// reconnecting (`connecting`) from [`DROP`].
+fn client_reconnecting() -> Rt {
+    let mut h = new(opts());
     h.rt.attach_connector(0, CONNECTOR, vec![], None);
     h.drain();
     h.advance_to(0);
@@ -178,6 +137,14 @@ fn a_connector_recovered_from_history_needs_no_refetch() {
     h.advance_to(DROP);
     h.take();
     h.client(ClientState::Connecting);
+    h
+}
+
+#[test]
+fn a_connector_recovered_from_history_needs_no_refetch() {
+    // centrifuge-js: the client reconnects (`connecting`, then `connected`) and each subscription
+    // comes back with `wasRecovering && recovered`.
+    let mut h = client_reconnecting();
     assert_eq!(h.rt.status(), Status::Reconnecting);
     h.advance_to(DROP + 7_000);
     h.client(ClientState::Connected);
@@ -190,15 +157,7 @@ fn a_connector_recovered_from_history_needs_no_refetch() {
 #[test]
 fn a_connector_whose_replay_failed_recovers_those_views_once() {
     // centrifuge-js `wasRecovering && !recovered` on the doc channel only.
-    let mut h = H::new(opts());
-    h.rt.attach_connector(0, CONNECTOR, vec![], None);
-    h.drain();
-    h.advance_to(0);
-    h.client(ClientState::Connected);
-    h.all(ChannelFact::Joined(Replay::Unknown));
-    h.advance_to(DROP);
-    h.take();
-    h.client(ClientState::Connecting);
+    let mut h = client_reconnecting();
     h.advance_to(DROP + 7_000);
     h.client(ClientState::Connected);
     for ch in h.channels.clone() {
@@ -213,7 +172,7 @@ fn a_connector_whose_replay_failed_recovers_those_views_once() {
 
 #[test]
 fn a_hidden_page_polls_a_down_connector_every_15s() {
-    let mut h = H::new(opts());
+    let mut h = new(opts());
     h.rt.set_visible(0, false);
     h.rt.attach_connector(0, CONNECTOR, vec![], None);
     h.drain();
@@ -253,7 +212,7 @@ fn a_disconnected_or_disposed_connector_is_not_polled() {
 
 #[test]
 fn our_own_transport_polls_the_views_while_reconnecting_and_recovers_them_once() {
-    let mut h = H::new(opts());
+    let mut h = new(opts());
     h.rt.connect(0, Transport::Ws, &json!({})).unwrap();
     h.drain();
     h.rt.transport_open(0);
@@ -267,7 +226,7 @@ fn our_own_transport_polls_the_views_while_reconnecting_and_recovers_them_once()
     while h.now < DROP + 25_000 {
         let next = h.rt.poll_timeout().unwrap();
         h.advance_to(next);
-        if h.out.iter().any(|(t, o)| *t == h.now && *o == Output::Connect) {
+        if h.timed().any(|(t, o)| t == h.now && *o == Output::Connect) {
             h.rt.transport_close(h.now, None);
             h.drain();
         }
@@ -278,7 +237,7 @@ fn our_own_transport_polls_the_views_while_reconnecting_and_recovers_them_once()
     while back.is_none() {
         let next = h.rt.poll_timeout().unwrap();
         h.advance_to(next);
-        if h.out.iter().any(|(t, o)| *t == h.now && *o == Output::Connect) {
+        if h.timed().any(|(t, o)| t == h.now && *o == Output::Connect) {
             h.rt.transport_open(h.now);
             h.drain();
             back = Some(h.now);
@@ -296,7 +255,7 @@ fn our_own_transport_polls_the_views_while_reconnecting_and_recovers_them_once()
 
 #[test]
 fn enabled_false_polls_as_before() {
-    let mut h = H::new(json!({ "seed": 7, "enabled": false, "scope": { "factoryId": "f1" } }));
+    let mut h = new(json!({ "seed": 7, "enabled": false, "scope": { "factoryId": "f1" } }));
     assert_eq!(h.rt.status(), Status::Polling);
     h.advance_to(30_000);
     let doc: Vec<Millis> = h.refetches().into_iter().filter(|(_, k)| *k == json!(["doc", "wo", "1"])).map(|(t, _)| t).collect();
@@ -306,7 +265,7 @@ fn enabled_false_polls_as_before() {
 #[test]
 fn huge_connection_options_never_panic() {
     let max = u64::MAX;
-    let mut h = H::new(json!({
+    let mut h = new(json!({
         "seed": max, "pollingMs": 1e300, "scope": { "factoryId": "f1" },
         "backoff": { "initialMs": max, "maxMs": max, "maxAttempts": u32::MAX },
         "heartbeat": { "intervalMs": max, "timeoutMs": max },

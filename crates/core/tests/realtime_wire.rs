@@ -4,76 +4,23 @@
 
 use querywire_core::link::{Status, Transport};
 use querywire_core::views::View;
-use querywire_core::{Millis, Output, Realtime};
+use querywire_core::Output;
 use serde_json::{json, Value};
 
-struct H {
-    rt: Realtime,
-    now: Millis,
-    out: Vec<Output>,
-}
+mod common;
+use common::realtime::{refetched, sent, Rt};
 
-impl H {
-    fn new(opts: Value) -> H {
-        let mut h = H { rt: Realtime::new(0, &opts).expect("options"), now: 0, out: vec![] };
-        h.drain();
-        h
-    }
-    fn drain(&mut self) {
-        while let Some(o) = self.rt.poll_output() {
-            if let Output::Plan(p) = &o {
-                self.rt.engine_mut().record_applied(p.invalidate.len() as u64, p.patch.len() as u64);
-            }
-            self.out.push(o);
-        }
-    }
-    fn advance(&mut self, ms: Millis) {
-        let end = self.now + ms;
-        while let Some(d) = self.rt.poll_timeout() {
-            if d > end {
-                break;
-            }
-            self.now = self.now.max(d);
-            self.rt.handle_timeout(self.now);
-            self.drain();
-        }
-        self.now = end;
-    }
-    fn frame(&mut self, v: Value) {
-        let _ = self.rt.transport_frame(self.now, &v.to_string());
-        self.drain();
-    }
-    fn take(&mut self) -> Vec<Output> {
-        std::mem::take(&mut self.out)
-    }
-    fn sent(out: &[Output]) -> Vec<Value> {
-        out.iter()
-            .filter_map(|o| match o {
-                Output::Send(s) => serde_json::from_str(s).ok(),
-                _ => None,
-            })
-            .collect()
-    }
-    fn refetched(out: &[Output]) -> Vec<Value> {
-        out.iter()
-            .filter_map(|o| match o {
-                Output::Plan(p) => Some(p.refetch.iter().map(|r| serde_json::from_str::<Value>(p.hash(&r.key)).unwrap()).collect::<Vec<_>>()),
-                _ => None,
-            })
-            .flatten()
-            .collect()
-    }
-    fn connected(opts: Value) -> H {
-        let mut h = H::new(opts);
-        h.rt.subscribe(0, View::doc("wo", "1"));
-        h.rt.subscribe(0, View::list("wo"));
-        h.rt.connect(0, Transport::Ws, &json!({})).expect("connect");
-        h.drain();
-        assert!(h.out.contains(&Output::Connect));
-        h.rt.transport_open(0);
-        h.drain();
-        h
-    }
+/// Our own transport connected with a doc and a list view open.
+fn connected(opts: Value) -> Rt {
+    let mut h = Rt::new(opts);
+    h.rt.subscribe(0, View::doc("wo", "1"));
+    h.rt.subscribe(0, View::list("wo"));
+    h.rt.connect(0, Transport::Ws, &json!({})).expect("connect");
+    h.drain();
+    assert!(h.out.contains(&Output::Connect));
+    h.rt.transport_open(0);
+    h.drain();
+    h
 }
 
 fn frame(channel: &str, seq: u64, id: &str) -> Value {
@@ -83,9 +30,9 @@ fn frame(channel: &str, seq: u64, id: &str) -> Value {
 
 #[test]
 fn views_open_their_channels_and_the_link_subscribes_them() {
-    let mut h = H::connected(json!({ "scope": { "factoryId": "f1" } }));
+    let mut h = connected(json!({ "scope": { "factoryId": "f1" } }));
     let out = h.take();
-    let sent = H::sent(&out);
+    let sent = sent(&out);
     let channels: Vec<&str> = sent
         .iter()
         .filter(|f| f["type"] == "subscribe")
@@ -99,7 +46,7 @@ fn views_open_their_channels_and_the_link_subscribes_them() {
 
 #[test]
 fn event_frames_reach_the_cache_and_copies_on_other_channels_are_dropped() {
-    let mut h = H::connected(json!({ "debounceMs": 0, "scope": { "factoryId": "f1" } }));
+    let mut h = connected(json!({ "debounceMs": 0, "scope": { "factoryId": "f1" } }));
     h.take();
     h.frame(frame("doc:wo:1", 1, "chg-1"));
     h.frame(frame("factory:f1", 1, "chg-1"));
@@ -119,21 +66,21 @@ fn a_seq_gap_refetches_that_channels_views_once() {
         f["payload"]["data"]["id"] = json!(99);
         f
     };
-    let mut h = H::connected(json!({ "scope": { "factoryId": "f1" } }));
+    let mut h = connected(json!({ "scope": { "factoryId": "f1" } }));
     h.take();
     h.frame(frame("doc:wo:1", 1, "a"));
     h.frame(frame("doc:wo:1", 4, "b"));
     h.advance(1_000); // recoveries go out with the next flush
     let out = h.take();
-    assert_eq!(H::refetched(&out), vec![json!(["doc", "wo", "1"])]);
+    assert_eq!(refetched(&out), vec![json!(["doc", "wo", "1"])]);
     h.frame(frame("doc:wo:1", 5, "c"));
     h.advance(1_000);
-    assert!(H::refetched(&h.take()).is_empty(), "the next seq continues the count");
+    assert!(refetched(&h.take()).is_empty(), "the next seq continues the count");
 }
 
 #[test]
 fn a_replayed_seq_is_a_duplicate() {
-    let mut h = H::connected(json!({ "scope": { "factoryId": "f1" } }));
+    let mut h = connected(json!({ "scope": { "factoryId": "f1" } }));
     h.frame(frame("doc:wo:1", 1, "a"));
     h.frame(frame("doc:wo:1", 2, "b"));
     h.frame(frame("doc:wo:1", 2, "b-again"));
@@ -142,7 +89,7 @@ fn a_replayed_seq_is_a_duplicate() {
 
 #[test]
 fn a_drop_reconnects_resubscribes_with_since_and_recovers_unrecovered_channels_once() {
-    let mut h = H::connected(json!({ "scope": { "factoryId": "f1" } }));
+    let mut h = connected(json!({ "scope": { "factoryId": "f1" } }));
     h.frame(frame("doc:wo:1", 1, "a"));
     h.frame(frame("list:wo:f1", 7, "b"));
     h.frame(frame("factory:f1", 3, "b"));
@@ -157,13 +104,13 @@ fn a_drop_reconnects_resubscribes_with_since_and_recovers_unrecovered_channels_o
     h.rt.transport_open(h.now);
     h.drain();
     let out = h.take();
-    let sub = H::sent(&out).into_iter().find(|f| f["type"] == "subscribe").expect("a subscribe frame");
+    let sub = sent(&out).into_iter().find(|f| f["type"] == "subscribe").expect("a subscribe frame");
     assert_eq!(sub["since"], json!({ "doc:wo:1": 1, "factory:f1": 3, "list:wo:f1": 7 }));
     h.frame(json!({ "type": "recovered", "channel": "doc:wo:1", "ok": true }));
     h.frame(json!({ "type": "recovered", "channel": "factory:f1", "ok": true }));
     h.frame(json!({ "type": "recovered", "channel": "list:wo:f1", "ok": false }));
     h.advance(30_000);
-    let refetched = H::refetched(&h.take());
+    let refetched = refetched(&h.take());
     assert!(!refetched.contains(&json!(["doc", "wo", "1"])), "a history-recovered channel needs no refetch: {refetched:?}");
     assert!(refetched.contains(&json!(["list", "wo", "f1"])), "{refetched:?}");
     assert_eq!(refetched.iter().filter(|k| **k == json!(["list", "wo", "f1"])).count(), 1, "once");
@@ -171,7 +118,7 @@ fn a_drop_reconnects_resubscribes_with_since_and_recovers_unrecovered_channels_o
 
 #[test]
 fn close_4001_is_final_with_an_unauthorized_error() {
-    let mut h = H::connected(json!({}));
+    let mut h = connected(json!({}));
     h.take();
     h.rt.transport_close(h.now, Some(4001));
     h.drain();
@@ -184,14 +131,14 @@ fn close_4001_is_final_with_an_unauthorized_error() {
 
 #[test]
 fn enabled_false_polls_active_views_from_creation() {
-    let mut h = H::new(json!({ "enabled": false, "seed": 7, "scope": { "factoryId": "f1" } }));
+    let mut h = Rt::new(json!({ "enabled": false, "seed": 7, "scope": { "factoryId": "f1" } }));
     h.rt.subscribe(0, View::doc("wo", "1"));
     h.drain();
     assert_eq!(h.rt.status(), Status::Polling);
     let mut polls = vec![];
     while h.now < 60_000 {
         h.advance(1);
-        if !H::refetched(&h.take()).is_empty() {
+        if !refetched(&h.take()).is_empty() {
             polls.push(h.now);
         }
     }
@@ -203,7 +150,7 @@ fn enabled_false_polls_active_views_from_creation() {
 
 #[test]
 fn unsubscribe_closes_channels_and_set_scope_moves_them() {
-    let mut h = H::new(json!({ "scope": { "factoryId": "f1" } }));
+    let mut h = Rt::new(json!({ "scope": { "factoryId": "f1" } }));
     let id = 7;
     h.rt.attach_connector(0, id, vec!["wo".into()], None);
     let a = h.rt.subscribe(0, View::list("wo"));
@@ -240,7 +187,7 @@ fn unsubscribe_closes_channels_and_set_scope_moves_them() {
 
 #[test]
 fn a_strict_mode_remount_in_one_tick_sends_nothing_on_the_wire() {
-    let mut h = H::connected(json!({ "scope": { "factoryId": "f1" } }));
+    let mut h = connected(json!({ "scope": { "factoryId": "f1" } }));
     h.advance(0);
     h.take();
     // React StrictMode: mount, unmount, mount before the next macrotask.
@@ -248,7 +195,7 @@ fn a_strict_mode_remount_in_one_tick_sends_nothing_on_the_wire() {
     h.rt.unsubscribe(h.now, a);
     let _b = h.rt.subscribe(h.now, View::doc("wo", "2"));
     h.advance(0);
-    let frames = H::sent(&h.take());
+    let frames = sent(&h.take());
     let subs: Vec<_> = frames.iter().filter(|f| f["type"] == "subscribe").collect();
     assert_eq!(subs.len(), 1, "{frames:?}");
     assert_eq!(subs[0]["channels"], json!(["doc:wo:2"]));
@@ -257,7 +204,7 @@ fn a_strict_mode_remount_in_one_tick_sends_nothing_on_the_wire() {
 
 #[test]
 fn control_and_bad_frames() {
-    let mut h = H::connected(json!({}));
+    let mut h = connected(json!({}));
     h.take();
     assert!(h.rt.transport_frame(0, r#"{"type":"pong","ref":1}"#).unwrap().is_none());
     let e = h.rt.transport_frame(0, r#"{"type":"error","code":"bad_channel","message":"nope"}"#).unwrap_err();
@@ -273,7 +220,7 @@ fn control_and_bad_frames() {
 fn recovered_answers_spread_over_time_still_refetch_each_view_once() {
     // After a server restart every channel answers `recovered ok:false`, one frame each; with a short
     // window they may land in different flushes, yet each view must be refetched once.
-    let mut h = H::connected(json!({ "debounceMs": 5, "scope": { "factoryId": "f1" } }));
+    let mut h = connected(json!({ "debounceMs": 5, "scope": { "factoryId": "f1" } }));
     h.frame(frame("doc:wo:1", 1, "a"));
     h.frame(frame("list:wo:f1", 1, "b"));
     h.frame(frame("factory:f1", 1, "c"));
@@ -289,7 +236,7 @@ fn recovered_answers_spread_over_time_still_refetch_each_view_once() {
         h.advance(50); // longer than the window
     }
     h.advance(30_000);
-    let refetched = H::refetched(&h.take());
+    let refetched = refetched(&h.take());
     assert_eq!(refetched.iter().filter(|k| **k == json!(["doc", "wo", "1"])).count(), 1, "{refetched:?}");
     assert_eq!(refetched.iter().filter(|k| **k == json!(["list", "wo", "f1"])).count(), 1, "{refetched:?}");
 }
@@ -299,7 +246,7 @@ fn no_option_value_however_large_overflows() {
     // Issue 10: `backoff.maxMs` near u64::MAX overflowed in the polling retry (± 10 % of it).
     let huge: Value = serde_json::from_str(r#"{ "backoff": { "initialMs": 18446744073709551615, "maxMs": 18446744073709551615, "maxAttempts": 2 },
         "heartbeat": { "intervalMs": 18446744073709551615, "timeoutMs": 18446744073709551615 } }"#).unwrap();
-    let mut h = H::new(json!({}));
+    let mut h = Rt::new(json!({}));
     h.rt.subscribe(0, View::doc("wo", "1"));
     h.rt.connect(0, Transport::Ws, &huge).expect("huge values are clamped, not refused");
     for _ in 0..20 {
@@ -315,7 +262,7 @@ fn no_option_value_however_large_overflows() {
 fn a_frame_is_read_as_json_parse_reads_it() {
     // Issue 10: a lone surrogate escape or 1e400 in a column nothing reads turned a WebSocket frame
     // into bad_json (the event was lost), while the same payload by rt.ingest was accepted.
-    let mut h = H::connected(json!({ "debounceMs": 0, "scope": { "factoryId": "f1" } }));
+    let mut h = connected(json!({ "debounceMs": 0, "scope": { "factoryId": "f1" } }));
     h.take();
     let text = r#"{ "channel": "doc:wo:1", "seq": 1, "payload": { "schema": "public", "table": "wo", "commit_timestamp": "t",
         "eventType": "DELETE", "new": {}, "old": { "id": 1, "factory_id": "f1", "note": "\ud800", "big": 1e400 }, "errors": null } }"#;

@@ -4,21 +4,14 @@
 //! the others with `share_channels`). Who leads is the test's input, as it is the election's.
 
 use querywire_core::link::{Status, Transport};
-use querywire_core::share::{Role, Shared};
+use querywire_core::share::Role;
 use querywire_core::views::View;
-use querywire_core::{Millis, Output, Realtime};
+use querywire_core::{Output, Realtime};
 use serde_json::{json, Value};
 
-struct Tab {
-    id: String,
-    rt: Realtime,
-    out: Vec<Output>,
-}
-
-struct Browser {
-    tabs: Vec<Tab>,
-    now: Millis,
-}
+mod common;
+use common::realtime::{connects, invalidated, refetched, sent};
+use common::tabs::{Browser, Tab};
 
 fn frame(channel: &str, seq: u64, chg: u64, row: u64, factory: &str) -> String {
     json!({ "channel": channel, "seq": seq, "payload": {
@@ -39,7 +32,7 @@ impl Browser {
                 rt.subscribe(0, v);
             }
             rt.connect(0, Transport::Ws, &json!({})).expect("connect");
-            b.tabs.push(Tab { id: format!("t{i}"), rt, out: Vec::new() });
+            b.tabs.push(Tab::new(format!("t{i}"), rt));
         }
         b.settle();
         b.tabs[0].rt.share_role(b.now, Role::Leader);
@@ -51,74 +44,25 @@ impl Browser {
         self.tabs.iter().position(|t| t.rt.is_share_leader()).expect("a leader")
     }
 
-    /// Drains every tab and delivers what crosses between tabs until nothing moves; returns what
-    /// each tab produced.
-    fn pump(&mut self) {
-        loop {
-            let mut bus: Vec<(usize, Shared)> = Vec::new();
-            let mut announce: Vec<(usize, Vec<String>)> = Vec::new();
-            for (i, t) in self.tabs.iter_mut().enumerate() {
-                while let Some(o) = t.rt.poll_output() {
-                    match &o {
-                        Output::Plan(p) => t.rt.engine_mut().record_applied(p.invalidate.len() as u64, p.patch.len() as u64),
-                        Output::Share(Shared::LocalChannels) => announce.push((i, t.rt.views().channels().into_iter().collect())),
-                        Output::Share(m) => bus.push((i, m.clone())),
-                        _ => {}
-                    }
-                    t.out.push(o);
-                }
-            }
-            if bus.is_empty() && announce.is_empty() {
-                return;
-            }
-            let now = self.now;
-            for (from, chs) in announce {
-                let id = self.tabs[from].id.clone();
-                for (j, t) in self.tabs.iter_mut().enumerate() {
-                    if j != from {
-                        t.rt.share_channels(now, &id, chs.clone());
-                    }
-                }
-            }
-            for (from, m) in bus {
-                for (j, t) in self.tabs.iter_mut().enumerate() {
-                    if j == from {
-                        continue;
-                    }
-                    match &m {
-                        Shared::Frame(text) => {
-                            let _ = t.rt.share_frame(now, text);
-                        }
-                        Shared::Status(s) => t.rt.share_status(now, *s),
-                        Shared::Recover(chs) => t.rt.share_recover(now, chs.as_deref()),
-                        Shared::LocalChannels => {}
-                    }
-                }
-            }
+    /// Tab `i` goes (closed or crashed: it sends nothing more) and every other tab forgets it.
+    fn close(&mut self, i: usize) {
+        let gone = self.tabs.remove(i);
+        let now = self.now;
+        for t in &mut self.tabs {
+            t.rt.share_forget(now, &gone.id);
         }
     }
 
-    /// Runs every tab's timers up to `now + ms`.
-    fn advance(&mut self, ms: Millis) {
-        let end = self.now + ms;
-        loop {
-            self.pump();
-            let next = self.tabs.iter().filter_map(|t| t.rt.poll_timeout()).min();
-            match next {
-                Some(d) if d <= end => {
-                    self.now = self.now.max(d);
-                    let now = self.now;
-                    for t in &mut self.tabs {
-                        if t.rt.poll_timeout().is_some_and(|x| x <= now) {
-                            t.rt.handle_timeout(now);
-                        }
-                    }
-                }
-                _ => break,
-            }
+    /// The leader (tab 0) connects, sees one change as a frame at each (channel, seq), then goes;
+    /// outputs so far are cleared.
+    fn leader_goes_after(&mut self, frames: &[(&str, u64)]) {
+        self.open();
+        for (channel, seq) in frames {
+            self.server(&frame(channel, *seq, 1, 1, "f1"));
         }
-        self.now = end;
-        self.pump();
+        self.advance(1_000);
+        self.clear();
+        self.close(0);
     }
 
     fn settle(&mut self) {
@@ -151,15 +95,6 @@ impl Browser {
     }
 }
 
-fn sent(out: &[Output]) -> Vec<Value> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Send(s) => serde_json::from_str(s).ok(),
-            _ => None,
-        })
-        .collect()
-}
-
 fn subscribed(out: &[Output]) -> Vec<String> {
     let mut chs: Vec<String> = sent(out)
         .iter()
@@ -169,30 +104,6 @@ fn subscribed(out: &[Output]) -> Vec<String> {
         .collect();
     chs.sort();
     chs
-}
-
-fn invalidated(out: &[Output]) -> Vec<Value> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Plan(p) => Some(p.invalidate.iter().map(|r| serde_json::from_str::<Value>(p.hash(&r.key)).unwrap()).collect::<Vec<_>>()),
-            _ => None,
-        })
-        .flatten()
-        .collect()
-}
-
-fn refetched(out: &[Output]) -> Vec<Value> {
-    out.iter()
-        .filter_map(|o| match o {
-            Output::Plan(p) => Some(p.refetch.iter().map(|r| serde_json::from_str::<Value>(p.hash(&r.key)).unwrap()).collect::<Vec<_>>()),
-            _ => None,
-        })
-        .flatten()
-        .collect()
-}
-
-fn connects(out: &[Output]) -> usize {
-    out.iter().filter(|o| matches!(o, Output::Connect)).count()
 }
 
 fn three_tabs() -> Browser {
@@ -279,17 +190,9 @@ fn tabs_with_different_scopes_apply_only_their_own_tenant() {
 fn a_takeover_resubscribes_from_the_last_seq_and_refetches_only_what_was_not_replayed() {
     // Tab 0 views doc 1, tab 1 doc 2, tab 2 doc 3; frames on doc:wo:1 and factory:f1 were seen.
     let mut b = three_tabs();
-    b.open();
-    b.server(&frame("doc:wo:1", 4, 1, 1, "f1"));
-    b.server(&frame("factory:f1", 9, 1, 1, "f1"));
-    b.advance(1_000);
-    b.clear();
     // The leader tab goes (closed or crashed: it sends nothing more); tab 1 wins the lock.
-    b.tabs.remove(0);
+    b.leader_goes_after(&[("doc:wo:1", 4), ("factory:f1", 9)]);
     let now = b.now;
-    for t in &mut b.tabs {
-        t.rt.share_forget(now, "t0");
-    }
     b.tabs[0].rt.share_role(now, Role::Leader);
     b.settle();
     assert_eq!(b.tabs[0].rt.status(), Status::Reconnecting);
@@ -316,14 +219,8 @@ fn a_takeover_resubscribes_from_the_last_seq_and_refetches_only_what_was_not_rep
 #[test]
 fn a_failed_replay_refetches_each_affected_view_once_per_tab() {
     let mut b = Browser::new(2, |_| "f1", |_| vec![View::list("wo")]);
-    b.open();
-    b.server(&frame("list:wo:f1", 3, 1, 1, "f1"));
-    b.server(&frame("factory:f1", 3, 1, 1, "f1"));
-    b.advance(1_000);
-    b.clear();
-    b.tabs.remove(0);
+    b.leader_goes_after(&[("list:wo:f1", 3), ("factory:f1", 3)]);
     let now = b.now;
-    b.tabs[0].rt.share_forget(now, "t0");
     // A third tab joins late (it saw none of the frames): the tab already there tells it.
     let mut late = Realtime::new(now, &json!({ "debounceMs": 0, "scope": { "factoryId": "f1" } })).unwrap();
     late.share_role(now, Role::Follower);
@@ -331,7 +228,7 @@ fn a_failed_replay_refetches_each_affected_view_once_per_tab() {
     late.connect(now, Transport::Ws, &json!({})).unwrap();
     let seen: Vec<(String, u64)> = b.tabs[0].rt.share().unwrap().seen().to_vec();
     late.share_merge_seen(seen, true);
-    b.tabs.push(Tab { id: "t9".into(), rt: late, out: Vec::new() });
+    b.tabs.push(Tab::new("t9", late));
     b.settle();
     b.tabs[1].rt.share_role(b.now, Role::Leader); // the late tab leads
     b.settle();

@@ -5,24 +5,15 @@
 //! cannot replay). Tabs on one virtual clock, wired as `js/share.js` wires them.
 
 use querywire_core::connector::{Binding, ChannelFact, ChannelSpec, Replay};
-use querywire_core::share::{Role, Shared};
+use querywire_core::share::Role;
 use querywire_core::views::View;
-use querywire_core::{Millis, Output, Realtime};
+use querywire_core::{Output, Realtime};
 use serde_json::{json, Value};
 
+mod common;
+use common::tabs::{Browser, Tab};
+
 const ID: u32 = 1;
-
-struct Tab {
-    id: String,
-    rt: Realtime,
-    out: Vec<Output>,
-    gone: bool,
-}
-
-struct Browser {
-    tabs: Vec<Tab>,
-    now: Millis,
-}
 
 fn opts(factory: &str) -> Value {
     json!({ "debounceMs": 0, "patch": false, "scope": { "factoryId": factory } })
@@ -46,79 +37,12 @@ impl Browser {
             }
             rt.attach_connector(0, ID, vec!["wo".into()], None);
             rt.share_connector(0, ID);
-            b.tabs.push(Tab { id: format!("t{i}"), rt, out: Vec::new(), gone: false });
+            b.tabs.push(Tab::new(format!("t{i}"), rt));
         }
         b.advance(1);
         b.tabs[0].rt.share_role(b.now, Role::Leader);
         b.advance(1);
         b
-    }
-
-    fn pump(&mut self) {
-        loop {
-            let mut bus: Vec<(usize, Shared)> = Vec::new();
-            let mut announce: Vec<(usize, Vec<String>)> = Vec::new();
-            for (i, t) in self.tabs.iter_mut().enumerate().filter(|(_, t)| !t.gone) {
-                while let Some(o) = t.rt.poll_output() {
-                    match &o {
-                        Output::Plan(p) => t.rt.engine_mut().record_applied(p.invalidate.len() as u64, p.patch.len() as u64),
-                        Output::Share(Shared::LocalChannels) => announce.push((i, t.rt.views().channels().into_iter().collect())),
-                        Output::Share(m) => bus.push((i, m.clone())),
-                        _ => {}
-                    }
-                    t.out.push(o);
-                }
-            }
-            if bus.is_empty() && announce.is_empty() {
-                return;
-            }
-            let now = self.now;
-            for (from, chs) in announce {
-                let id = self.tabs[from].id.clone();
-                for (j, t) in self.tabs.iter_mut().enumerate().filter(|(_, t)| !t.gone) {
-                    if j != from {
-                        t.rt.share_channels(now, &id, chs.clone());
-                    }
-                }
-            }
-            for (from, m) in bus {
-                for (j, t) in self.tabs.iter_mut().enumerate().filter(|(_, t)| !t.gone) {
-                    if j == from {
-                        continue;
-                    }
-                    match &m {
-                        Shared::Frame(text) => {
-                            let _ = t.rt.share_frame(now, text);
-                        }
-                        Shared::Status(s) => t.rt.share_status(now, *s),
-                        Shared::Recover(chs) => t.rt.share_recover(now, chs.as_deref()),
-                        Shared::LocalChannels => {}
-                    }
-                }
-            }
-        }
-    }
-
-    fn advance(&mut self, ms: Millis) {
-        let end = self.now + ms;
-        loop {
-            self.pump();
-            let next = self.tabs.iter().filter(|t| !t.gone).filter_map(|t| t.rt.poll_timeout()).min();
-            match next {
-                Some(d) if d <= end => {
-                    self.now = self.now.max(d);
-                    let now = self.now;
-                    for t in self.tabs.iter_mut().filter(|t| !t.gone) {
-                        if t.rt.poll_timeout().is_some_and(|x| x <= now) {
-                            t.rt.handle_timeout(now);
-                        }
-                    }
-                }
-                _ => break,
-            }
-        }
-        self.now = end;
-        self.pump();
     }
 
     /// The channels tab `i`'s connector was told to open (all outputs so far), with their bindings.

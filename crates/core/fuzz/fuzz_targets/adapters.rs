@@ -3,27 +3,16 @@
 //! its plans keep their invariants: both paths route alike; every op's hash is `hash_key` of its
 //! key; no key twice in one op list; every payload is counted once (received = routed + dropped).
 #![no_main]
+mod invariants;
+
 use libfuzzer_sys::fuzz_target;
-use querywire_core::key::hash_key;
 use querywire_core::{Engine, FlushPlan, Ingested};
 use serde_json::{json, Value};
-use std::collections::HashSet;
 
 const SOURCES: [&str; 6] = ["supabase", "event", "envelope", "centrifugo", "invalidate", "other"];
 
 fn check(p: &FlushPlan) -> Value {
-    for list in [
-        p.invalidate.iter().map(|o| p.hash(&o.key)).collect::<Vec<_>>(),
-        p.patch.iter().map(|o| p.hash(&o.key)).collect(),
-        p.refetch.iter().map(|o| p.hash(&o.key)).collect(),
-    ] {
-        let mut seen = HashSet::new();
-        for h in list {
-            assert!(seen.insert(h), "a key twice in one op list: {h}");
-            let key: Value = serde_json::from_str(h).expect("a hash is JSON");
-            assert_eq!(hash_key(&key), h, "the hash is hash_key of its key");
-        }
-    }
+    invariants::check_keys(p);
     let fields: Vec<Value> = p.patch.iter().map(|o| {
         Value::Object(p.fields(o).map(|(n, raw)| (n.to_string(), serde_json::from_str(raw).expect("raw field is JSON"))).collect())
     }).collect();

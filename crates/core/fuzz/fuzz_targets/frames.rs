@@ -4,28 +4,17 @@
 //! deadline). Seeds (`seeds/frames`, `scripts/fuzz-seeds.mjs`) are the trace's payloads wrapped as
 //! event frames on three channels, a reconnect, `recovered` answers and control frames.
 #![no_main]
+mod invariants;
+
 use libfuzzer_sys::fuzz_target;
-use querywire_core::key::hash_key;
 use querywire_core::link::Transport;
 use querywire_core::views::View;
 use querywire_core::{Output, Realtime};
-use std::collections::HashSet;
 
 fn drain(rt: &mut Realtime) {
     while let Some(out) = rt.poll_output() {
         if let Output::Plan(p) = out {
-            for list in [
-                p.invalidate.iter().map(|o| p.hash(&o.key)).collect::<Vec<_>>(),
-                p.patch.iter().map(|o| p.hash(&o.key)).collect(),
-                p.refetch.iter().map(|o| p.hash(&o.key)).collect(),
-            ] {
-                let mut seen = HashSet::new();
-                for h in list {
-                    assert!(seen.insert(h), "a key twice in one op list");
-                    let key: serde_json::Value = serde_json::from_str(h).expect("a hash is JSON");
-                    assert_eq!(hash_key(&key), h);
-                }
-            }
+            invariants::check_keys(&p);
         }
     }
 }

@@ -5,6 +5,37 @@
 use querywire_core::{Engine, FlushPlan, Millis};
 use serde_json::{json, Value};
 
+pub mod realtime;
+pub mod tabs;
+
+/// A sans-IO machine's clock: the deadline it asks for, and the call when it has come.
+pub trait Clocked {
+    fn deadline(&self) -> Option<Millis>;
+    fn fire(&mut self, now: Millis);
+}
+
+impl Clocked for Engine {
+    fn deadline(&self) -> Option<Millis> {
+        self.poll_timeout()
+    }
+    fn fire(&mut self, now: Millis) {
+        self.handle_timeout(now)
+    }
+}
+
+/// Fires `m`'s next deadline if it is at or before `end`, moving `now` to it (never backwards);
+/// false when nothing waits until then. The one step of every harness's virtual clock.
+pub fn fire_next(m: &mut impl Clocked, now: &mut Millis, end: Millis) -> bool {
+    match m.deadline() {
+        Some(d) if d <= end => {
+            *now = (*now).max(d);
+            m.fire(*now);
+            true
+        }
+        _ => false,
+    }
+}
+
 pub struct Harness {
     pub engine: Engine,
     pub now: Millis,
@@ -31,12 +62,7 @@ impl Harness {
     /// Moves the clock forward by `ms`, firing every deadline on the way in order.
     pub fn advance(&mut self, ms: Millis) {
         let end = self.now + ms;
-        while let Some(d) = self.engine.poll_timeout() {
-            if d > end {
-                break;
-            }
-            self.now = self.now.max(d);
-            self.engine.handle_timeout(self.now);
+        while fire_next(&mut self.engine, &mut self.now, end) {
             self.drain();
         }
         self.now = end;
@@ -44,9 +70,7 @@ impl Harness {
 
     /// Runs until nothing waits.
     pub fn settle(&mut self) {
-        while let Some(d) = self.engine.poll_timeout() {
-            self.now = self.now.max(d);
-            self.engine.handle_timeout(self.now);
+        while fire_next(&mut self.engine, &mut self.now, Millis::MAX) {
             self.drain();
         }
     }
