@@ -50,7 +50,7 @@ pub fn scan_options(tape: &mut Tape, text: &str) -> Result<(), Error> {
 /// Member `key` of option object `obj`, with `null` (and a non-finite number, which
 /// `JSON.stringify` writes as `null`) counted as absent.
 pub fn option(tape: &Tape, text: &str, obj: u32, key: &str) -> Option<u32> {
-    tape.get_some(text, obj, key).filter(|&v| !tape.f64(text, v).is_some_and(|x| !x.is_finite()))
+    tape.get_some(text, obj, key).filter(|&v| tape.f64(text, v).is_none_or(|x| x.is_finite()))
 }
 
 /// A number literal that fits `u64` as an integer (no fraction or exponent): what an integer

@@ -352,7 +352,7 @@ impl Realtime {
             }
         };
         // `null` (or a non-finite number, JSON's null) means the default.
-        let present = |k: &str| merged(k).filter(|&(t, x, v)| t.kind(v) != Kind::Null && t.f64(x, v).map_or(true, f64::is_finite));
+        let present = |k: &str| merged(k).filter(|&(t, x, v)| t.kind(v) != Kind::Null && t.f64(x, v).is_none_or(f64::is_finite));
         let mut cfg = LinkConfig::default();
         let bad = |m: String| Error::new(ErrorCode::InvalidOption, "options", m);
         // Read by hand, not with serde's derived Deserialize: that path pulls serde's error texts and
