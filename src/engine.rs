@@ -33,7 +33,7 @@ impl WasmRealtime {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<WasmRealtime, JsValue> {
         let opts = json_arg(&options)?;
-        let rt = Realtime::new(now(), &opts).map_err(|e| error_to_js(&e))?;
+        let rt = Realtime::from_text(now(), &opts).map_err(|e| error_to_js(&e))?;
         let inner = Rc::new(RefCell::new(Inner::new(rt)));
         Ok(WasmRealtime { inner })
     }
@@ -224,7 +224,7 @@ impl WasmRealtime {
         if self.disposed() {
             return Ok(());
         }
-        run(&self.inner, |i| i.rt.set_scope(now(), &v)).map_err(|e| error_to_js(&e))
+        run(&self.inner, |i| i.rt.set_scope_text(now(), &v)).map_err(|e| error_to_js(&e))
     }
 
     /// The current status.
@@ -322,7 +322,7 @@ impl WasmRealtime {
         };
         let old = run(&self.inner, |i| {
             let old = i.transport.replace(Transport::new(kind, url, token));
-            i.rt.connect(now(), lt, &o).map(|_| old)
+            i.rt.connect_text(now(), lt, &o).map(|_| old)
         });
         match old {
             Ok(old) => {

@@ -35,32 +35,23 @@ pub fn error_to_js(e: &Error) -> JsValue {
     err.into()
 }
 
-/// A JS value to the core's JSON model (objects handed over by supabase-js callbacks).
-/// `JSON.stringify` on the JS side, then serde_json: what JSON cannot hold (a cycle, a BigInt) is an
-/// error with JS's message; `undefined` and functions read as `null`, as JSON would drop them.
-pub fn from_js(v: &JsValue) -> Result<serde_json::Value, String> {
-    let text = js_sys::JSON::stringify(v).map_err(|e| match e.dyn_ref::<js_sys::Error>() {
-        Some(err) => String::from(err.message()),
-        None => "value cannot be serialised".to_string(),
-    })?;
-    match text.as_string() {
-        // The core's one scanner: serde_json's parser is not linked at all (docs/SIZE.md).
-        Some(t) => querywire_core::scan::parse_value(&t).map_err(|e| e.message("")),
-        None => Ok(serde_json::Value::Null),
-    }
-}
-
 /// A function-valued property of `obj`, if there is one.
 pub fn method(obj: &JsValue, name: &str) -> Option<js_sys::Function> {
     Reflect::get(obj, &name.into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok())
 }
 
-/// An options-like argument (`undefined`/`null` = none) as JSON; unreadable = `invalid_option`.
-pub fn json_arg(v: &JsValue) -> Result<serde_json::Value, JsValue> {
+/// An options-like argument (`undefined`/`null` = none) as JSON text (`JSON.stringify`), which the
+/// core reads with its scanner; what JSON cannot hold (a cycle, a BigInt) is `invalid_option`.
+pub fn json_arg(v: &JsValue) -> Result<String, JsValue> {
     if v.is_undefined() || v.is_null() {
-        return Ok(serde_json::Value::Null);
+        return Ok("null".into());
     }
-    from_js(v).map_err(|m| error_to_js(&Error::new(ErrorCode::InvalidOption, "options", m)))
+    let bad = |m: String| error_to_js(&Error::new(ErrorCode::InvalidOption, "options", m));
+    let text = js_sys::JSON::stringify(v).map_err(|e| match e.dyn_ref::<js_sys::Error>() {
+        Some(err) => bad(String::from(err.message())),
+        None => bad("value cannot be serialised".to_string()),
+    })?;
+    Ok(text.as_string().unwrap_or_else(|| "null".into()))
 }
 
 /// `rt.subscribe(view)`'s object: its `kind`, `type` and `id` (a number as JS `String(id)`) go to

@@ -97,7 +97,7 @@ impl Transport {
                 let tok = token.clone();
                 let on_open = Closure::<dyn FnMut(JsValue)>::new(move |_e: JsValue| {
                     if let Some(t) = &tok {
-                        let frame = serde_json::json!({ "type": "auth", "token": t }).to_string();
+                        let frame = querywire_core::link::auth_frame(t);
                         let _ = ws2.send_with_str(&frame);
                     }
                     r(Report::Open { generation });

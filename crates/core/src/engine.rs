@@ -2,18 +2,19 @@
 //! the routing; it owns no timer, no socket and no JS value (see the crate doc for the run loop).
 
 use crate::adapt::{self, fields::snake_case, Source};
-use crate::config::{parse_scope, Config};
+use crate::config::{parse_scope_text, Config};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, RefetchType, Row, RowEvent};
 use crate::guard::{IdMemory, Verdict, VersionMemory};
 use crate::hold::{Holds, MutationId};
-use crate::key::{hash_key, is_canonical_int, js_number_to_string, tape_text, write_string, write_tape};
+use crate::key::{is_canonical_int, js_number_to_string, tape_text, write_string, write_tape};
 use crate::pending::Pending;
 use crate::plan::FlushPlan;
-use crate::rules::{value_text, RoutedKeys};
+use crate::rules::RoutedKeys;
 use crate::scan::{push_uint, Kind, Tape};
 use crate::stats::Stats;
 use crate::Millis;
+#[cfg(feature = "serde_json")]
 use serde_json::Value;
 use std::collections::VecDeque;
 
@@ -97,8 +98,16 @@ impl Engine {
     }
 
     /// Builds an engine from the `createRealtime` options object.
+    #[cfg(feature = "serde_json")]
+    /// Kept for callers holding a `Value` (tests, `src/replay.rs`), written as text with
+    /// `key::value_json`; the shipped path is [`Engine::from_options_text`].
     pub fn from_options(opts: &Value) -> Result<Engine, Error> {
         Ok(Engine::new(Config::from_json(opts)?))
+    }
+
+    /// Builds an engine from the options' JSON text.
+    pub fn from_options_text(text: &str) -> Result<Engine, Error> {
+        Ok(Engine::new(Config::from_text(text)?))
     }
 
     pub fn config(&self) -> &Config {
@@ -149,6 +158,7 @@ impl Engine {
         Ok(self.st.handle_event(now, &ev))
     }
 
+    #[cfg(feature = "serde_json")]
     /// One payload already parsed (the glue's object path, tests): written as JSON text and read
     /// like any other. `size` is its JSON size when known (for the 1 MiB limit).
     pub fn handle_payload(&mut self, now: Millis, source: &str, payload: Value, size: Option<usize>) -> Result<Ingested, Error> {
@@ -171,11 +181,12 @@ impl Engine {
     /// Refetch the active queries under these keys with the next flush (recovery after a reconnect,
     /// polling). They go through the window like any operation, so several recoveries arriving
     /// together (one `recovered` frame per channel, a `factory:` channel covering every view)
-    /// refetch each view once.
-    pub fn refetch(&mut self, now: Millis, keys: impl IntoIterator<Item = Value>) {
+    /// refetch each view once. Keys come as their canonical hashes (`Views::query_key`,
+    /// [`crate::key::hash_key`]).
+    pub fn refetch<S: AsRef<str>>(&mut self, now: Millis, keys: impl IntoIterator<Item = S>) {
         let mut any = false;
         for k in keys {
-            self.st.pending.refetch(&hash_key(&k), false);
+            self.st.pending.refetch(k.as_ref(), false);
             any = true;
         }
         if any {
@@ -184,8 +195,14 @@ impl Engine {
     }
 
     /// Replaces the scope; later events are judged against it.
+    #[cfg(feature = "serde_json")]
     pub fn set_scope(&mut self, scope: &Value) -> Result<(), Error> {
-        self.st.config.scope = parse_scope(scope)?;
+        self.set_scope_text(&crate::key::value_json(scope))
+    }
+
+    /// Replaces the scope from its JSON text (`rt.setScope`).
+    pub fn set_scope_text(&mut self, scope: &str) -> Result<(), Error> {
+        self.st.config.scope = parse_scope_text(scope)?;
         self.st.compile_scope();
         Ok(())
     }
@@ -278,16 +295,13 @@ impl Engine {
 
 impl State {
     fn compile_scope(&mut self) {
-        self.scope = self.config.scope.iter().map(|(k, v)| (k.clone(), snake_case(k), value_text(v))).collect();
+        self.scope = self.config.scope.iter().map(|(k, v)| (k.clone(), snake_case(k), v.clone())).collect();
         // The list head names the factory as text, like views (`list:<type>:<factoryId>`, views.rs)
         // and `listKey`: a numeric factory id and its string name one list.
-        self.scope_factory = self.config.scope.get("factoryId").map(|v| match v {
-            Value::String(_) | Value::Number(_) | Value::Bool(_) => {
-                let mut s = String::new();
-                write_string(&mut s, &value_text(v));
-                s
-            }
-            other => hash_key(other),
+        self.scope_factory = self.config.scope_get("factoryId").map(|v| {
+            let mut s = String::new();
+            write_string(&mut s, v);
+            s
         });
     }
 

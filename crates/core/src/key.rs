@@ -8,25 +8,49 @@
 //! `@tanstack/query-core` itself produced; the Rust and the JS test suites both check it.
 
 use crate::scan::{parse_number, Kind, Tape};
+#[cfg(feature = "serde_json")]
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt::Write;
 
+#[cfg(feature = "serde_json")]
 /// A query key as TanStack sees it: a JSON array (kept as a `Value` so objects and numbers survive).
 pub type QueryKey = Value;
 
+#[cfg(feature = "serde_json")]
 /// TanStack's `hashKey(queryKey)`: `JSON.stringify` with plain-object keys sorted.
 pub fn hash_key(key: &Value) -> String {
     let mut out = String::with_capacity(64);
-    write_value(&mut out, key);
+    write_value(&mut out, key, false);
     out
 }
 
-fn write_value(out: &mut String, v: &Value) {
+#[cfg(feature = "serde_json")]
+/// A value as JSON text for the core's text readers (options, scope, rules held as a `Value` by
+/// tests and the trace replay): as [`hash_key`] writes it, except that integers are written
+/// exactly (`u64::MAX` stays `18446744073709551615`, as the `Value` holds it).
+pub fn value_json(v: &Value) -> String {
+    let mut out = String::with_capacity(64);
+    write_value(&mut out, v, true);
+    out
+}
+
+#[cfg(feature = "serde_json")]
+fn write_value(out: &mut String, v: &Value, exact: bool) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) if exact && (n.is_u64() || n.is_i64()) => {
+            let (neg, m) = match n.as_u64() {
+                Some(u) => (false, u),
+                None => (true, n.as_i64().unwrap_or(0).unsigned_abs()),
+            };
+            if neg {
+                out.push('-');
+            }
+            crate::scan::push_uint(out, m);
+        }
         Value::Number(n) => write_number(out, n),
         Value::String(s) => write_string(out, s),
         Value::Array(items) => {
@@ -35,7 +59,7 @@ fn write_value(out: &mut String, v: &Value) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_value(out, item);
+                write_value(out, item, exact);
             }
             out.push(']');
         }
@@ -49,7 +73,7 @@ fn write_value(out: &mut String, v: &Value) {
                 out.push(':');
                 // The key came from this map, so the lookup cannot miss.
                 if let Some(val) = map.get(k) {
-                    write_value(out, val);
+                    write_value(out, val, exact);
                 }
             }
             out.push('}');
@@ -57,6 +81,7 @@ fn write_value(out: &mut String, v: &Value) {
     }
 }
 
+#[cfg(feature = "serde_json")]
 /// The order in which a JS engine enumerates an object built by inserting `keys.sort()`:
 /// array-index keys first in numeric order, then the rest in sort order (UTF-16 code units).
 pub fn js_key_order(map: &Map<String, Value>) -> Vec<&String> {
@@ -191,6 +216,7 @@ pub fn write_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+#[cfg(feature = "serde_json")]
 fn write_number(out: &mut String, n: &serde_json::Number) {
     if let Some(i) = n.as_i64() {
         // JS prints integers exactly only up to 2^53; beyond, it prints the nearest double.
@@ -255,6 +281,7 @@ pub fn js_number_to_string(x: f64) -> String {
     s
 }
 
+#[cfg(feature = "serde_json")]
 /// TanStack's `partialMatchKey(a, b)`: does filter key `b` match query key `a`?
 /// Arrays and objects match when every entry of `b` matches the same entry of `a`
 /// (so `['list']` matches `['list', 'wo']`, and `{page: 1}` matches `{page: 1, size: 20}`).
@@ -278,6 +305,7 @@ pub fn partial_match_key(a: &Value, b: &Value) -> bool {
     }
 }
 
+#[cfg(feature = "serde_json")]
 /// The hash of `key`'s first `len` elements, used to find prefix relations without rescanning.
 pub fn prefix_hash(key: &[Value], len: usize) -> String {
     let mut out = String::from("[");
@@ -285,7 +313,7 @@ pub fn prefix_hash(key: &[Value], len: usize) -> String {
         if i > 0 {
             out.push(',');
         }
-        write_value(&mut out, item);
+        write_value(&mut out, item, false);
     }
     out.push(']');
     out

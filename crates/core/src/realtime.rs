@@ -18,12 +18,14 @@ use crate::link::polling::Poller;
 use crate::link::{Intent, Link, LinkConfig, LinkOutput, Priority, RecoverScope, SeqCheck, Status, Transport};
 use crate::plan::FlushPlan;
 use crate::recovery::Returns;
-use crate::rules::value_text;
+use crate::config::{as_bool, as_u64, option, scan_options};
+use crate::scan::{Kind, Tape};
 use crate::share::{Role, Share, Shared};
 use crate::views::{View, ViewHandle, Views};
 use crate::wire::{self, Frame, FrameError};
 use crate::Millis;
-use serde_json::{Map, Value};
+#[cfg(feature = "serde_json")]
+use serde_json::Value;
 use std::collections::{BTreeSet, VecDeque};
 
 /// What the glue must carry out.
@@ -55,8 +57,9 @@ pub struct Realtime {
     /// The attached JS-held connector and its id (a late fact of a detached connector carries an
     /// old id and is ignored).
     connector: Option<(u32, Connector)>,
-    /// The `createRealtime` options, the base every connection's options are merged over.
-    options: Map<String, Value>,
+    /// The `createRealtime` options' JSON text, the base every connection's options are merged
+    /// over (read again from the tape at each `connect`).
+    options: String,
     transport_name: &'static str,
     visible: bool,
     /// Views changed: the channel set is synced at this time (the next macrotask), so a React
@@ -78,31 +81,42 @@ pub struct Realtime {
 }
 
 impl Realtime {
+    #[cfg(feature = "serde_json")]
     /// Builds the machine from the `createRealtime` options. With `enabled: false` polling starts now.
+    /// Kept for callers holding a `Value` (tests, `src/replay.rs`), written as text with
+    /// `key::value_json`; the shipped path is [`Realtime::from_text`].
     pub fn new(now: Millis, options: &Value) -> Result<Realtime, Error> {
-        let engine = Engine::from_options(options)?;
-        let factory = engine.config().scope.get("factoryId").map(value_text);
+        Realtime::from_text(now, &crate::key::value_json(options))
+    }
+
+    /// [`Realtime::new`] from the options' JSON text (what the glue's `JSON.stringify` wrote).
+    pub fn from_text(now: Millis, options: &str) -> Result<Realtime, Error> {
+        let mut tape = Tape::new();
+        scan_options(&mut tape, options)?;
+        let (t, x) = (&tape, options);
+        let engine = Engine::new(crate::config::Config::from_tape(t, x, 0)?);
+        let factory = engine.config().scope_get("factoryId").map(str::to_string);
+        let polling_ms = option(t, x, 0, "pollingMs").and_then(|v| t.f64(x, v)).map(|ms| ms.max(0.0) as u64);
+        let seed = t.get(x, 0, "seed").and_then(|v| as_u64(t, x, v)).unwrap_or(now ^ 0x6a09_e667_f3bc_c909);
+        let disabled = t.get(x, 0, "enabled").is_some_and(|v| t.kind(v) == Kind::False);
         let mut rt = Realtime {
             engine,
             views: Views::new(factory),
             link: None,
             connector: None,
-            options: options.as_object().cloned().unwrap_or_default(),
+            options: if t.kind(0) == Kind::Object { options.to_string() } else { "null".to_string() },
             transport_name: "websocket",
             visible: true,
             sync_at: None,
             returns: Returns::default(),
-            connector_poll: Poller::new(
-                options.get("pollingMs").and_then(Value::as_f64).map(|ms| ms.max(0.0) as u64),
-                options.get("seed").and_then(Value::as_u64).unwrap_or(now ^ 0x6a09_e667_f3bc_c909),
-            ),
+            connector_poll: Poller::new(polling_ms, seed),
             status: Status::Disconnected,
             outputs: VecDeque::new(),
             share: None,
             connector_shared: false,
         };
-        if options.get("enabled") == Some(&Value::Bool(false)) {
-            rt.connect(now, Transport::Ws, &Value::Null)?;
+        if disabled {
+            rt.connect_text(now, Transport::Ws, "null")?;
         }
         Ok(rt)
     }
@@ -205,9 +219,15 @@ impl Realtime {
     }
 
     /// Replaces the scope: later events are judged against it; open views move to its channels.
+    #[cfg(feature = "serde_json")]
     pub fn set_scope(&mut self, now: Millis, scope: &Value) -> Result<(), Error> {
-        self.engine.set_scope(scope)?;
-        self.views.set_factory(self.engine.config().scope.get("factoryId").map(value_text));
+        self.set_scope_text(now, &crate::key::value_json(scope))
+    }
+
+    /// [`Realtime::set_scope`] from the scope's JSON text.
+    pub fn set_scope_text(&mut self, now: Millis, scope: &str) -> Result<(), Error> {
+        self.engine.set_scope_text(scope)?;
+        self.views.set_factory(self.engine.config().scope_get("factoryId").map(str::to_string));
         self.sync_at.get_or_insert(now);
         self.drive(now);
         Ok(())
@@ -261,7 +281,11 @@ impl Realtime {
     pub fn connector_ingest(&mut self, now: Millis, channel: &str, source: &str, text: &str) -> Result<Option<Ingested>, Error> {
         let Some(leads) = self.connector_share() else { return self.ingest_text(now, source, text).map(Some) };
         if leads {
-            let quote = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+            let quote = |s: &str| {
+                let mut q = String::new();
+                crate::key::write_string(&mut q, s);
+                q
+            };
             let frame = ["{\"channel\":", &quote(channel), ",\"source\":", &quote(source), ",\"payload\":", text, "}"].concat();
             self.outputs.push_back(Output::Share(Shared::Frame(frame)));
         }
@@ -309,17 +333,32 @@ impl Realtime {
 
     /// Starts a connection policy for our own transport (replacing any previous one). `opts` are the
     /// connect call's options, merged over the `createRealtime` options.
+    #[cfg(feature = "serde_json")]
     pub fn connect(&mut self, now: Millis, transport: Transport, opts: &Value) -> Result<(), Error> {
-        let mut merged = self.options.clone();
-        if let Some(o) = opts.as_object() {
-            merged.extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
+        self.connect_text(now, transport, &crate::key::value_json(opts))
+    }
+
+    /// [`Realtime::connect`] with the connect options' JSON text. A member of `opts` (even `null`)
+    /// replaces the `createRealtime` option of that name.
+    pub fn connect_text(&mut self, now: Millis, transport: Transport, opts: &str) -> Result<(), Error> {
+        let (mut base, mut over) = (Tape::new(), Tape::new());
+        scan_options(&mut base, &self.options)?;
+        scan_options(&mut over, opts)?;
+        let (bx, ox) = (self.options.as_str(), opts);
+        let merged = |k: &str| -> Option<(&Tape, &str, u32)> {
+            match over.get(ox, 0, k) {
+                Some(v) => Some((&over, ox, v)),
+                None => base.get(bx, 0, k).map(|v| (&base, bx, v)),
+            }
+        };
+        // `null` (or a non-finite number, JSON's null) means the default.
+        let present = |k: &str| merged(k).filter(|&(t, x, v)| t.kind(v) != Kind::Null && t.f64(x, v).is_none_or(f64::is_finite));
         let mut cfg = LinkConfig::default();
         let bad = |m: String| Error::new(ErrorCode::InvalidOption, "options", m);
         // Read by hand, not with serde's derived Deserialize: that path pulls serde's error texts and
         // with them float formatting (~18 KB of wasm, docs/SIZE.md).
-        if let Some(b) = merged.get("backoff").filter(|v| !v.is_null()) {
-            let [initial, max, attempts] = uint_fields(b, "backoff", &["initialMs", "maxMs", "maxAttempts"]).map_err(bad)?;
+        if let Some((t, x, b)) = present("backoff") {
+            let [initial, max, attempts] = uint_fields(t, x, b, "backoff", &["initialMs", "maxMs", "maxAttempts"]).map_err(bad)?;
             let d = &mut cfg.backoff;
             d.initial_ms = initial.map_or(d.initial_ms, clamp_ms);
             d.max_ms = max.map_or(d.max_ms, clamp_ms);
@@ -327,19 +366,19 @@ impl Realtime {
                 d.max_attempts = u32::try_from(a).map_err(|_| bad("backoff.maxAttempts is too large".into()))?;
             }
         }
-        if let Some(h) = merged.get("heartbeat").filter(|v| !v.is_null()) {
-            let [interval, timeout] = uint_fields(h, "heartbeat", &["intervalMs", "timeoutMs"]).map_err(bad)?;
+        if let Some((t, x, h)) = present("heartbeat") {
+            let [interval, timeout] = uint_fields(t, x, h, "heartbeat", &["intervalMs", "timeoutMs"]).map_err(bad)?;
             let d = &mut cfg.heartbeat;
             d.interval_ms = interval.map_or(d.interval_ms, clamp_ms);
             d.timeout_ms = timeout.map_or(d.timeout_ms, clamp_ms);
         }
-        if let Some(e) = merged.get("enabled").filter(|v| !v.is_null()) {
-            cfg.enabled = e.as_bool().ok_or_else(|| bad("enabled must be a boolean".into()))?;
+        if let Some((t, _, e)) = present("enabled") {
+            cfg.enabled = as_bool(t, e).ok_or_else(|| bad("enabled must be a boolean".into()))?;
         }
-        if let Some(p) = merged.get("pollingMs").filter(|v| !v.is_null()) {
-            cfg.polling_ms = Some(clamp_ms(p.as_f64().filter(|x| *x >= 0.0).ok_or_else(|| bad("pollingMs must be a number".into()))? as u64));
+        if let Some((t, x, p)) = present("pollingMs") {
+            cfg.polling_ms = Some(clamp_ms(t.f64(x, p).filter(|x| *x >= 0.0).ok_or_else(|| bad("pollingMs must be a number".into()))? as u64));
         }
-        cfg.seed = merged.get("seed").and_then(Value::as_u64).unwrap_or(now ^ 0x9e37_79b9_7f4a_7c15);
+        cfg.seed = merged("seed").and_then(|(t, x, v)| as_u64(t, x, v)).unwrap_or(now ^ 0x9e37_79b9_7f4a_7c15);
         cfg.transport = transport;
         self.transport_name = match transport {
             Transport::Ws => "websocket",
@@ -813,12 +852,14 @@ fn clamp_ms(ms: u64) -> u64 {
 }
 
 /// The named fields of option object `v` (others ignored), each absent or a non-negative integer.
-fn uint_fields<const N: usize>(v: &Value, what: &str, names: &[&str; N]) -> Result<[Option<u64>; N], String> {
-    let obj = v.as_object().ok_or_else(|| format!("{what} must be an object"))?;
+fn uint_fields<const N: usize>(t: &Tape, x: &str, v: u32, what: &str, names: &[&str; N]) -> Result<[Option<u64>; N], String> {
+    if t.kind(v) != Kind::Object {
+        return Err(format!("{what} must be an object"));
+    }
     let mut out = [None; N];
     for (slot, name) in out.iter_mut().zip(names) {
-        if let Some(x) = obj.get(*name) {
-            *slot = Some(x.as_u64().ok_or_else(|| format!("{what}.{name} must be a non-negative integer"))?);
+        if let Some(n) = t.get(x, v, name) {
+            *slot = Some(as_u64(t, x, n).ok_or_else(|| format!("{what}.{name} must be a non-negative integer"))?);
         }
     }
     Ok(out)

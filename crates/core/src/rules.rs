@@ -5,7 +5,9 @@
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, RefetchType, Row};
 use crate::hash::FxMap;
-use crate::key::{hash_key, js_key_order, js_number_to_string, tape_text, write_string, write_tape};
+use crate::key::{js_key_cmp, tape_text, write_string, write_tape};
+use crate::scan::{push_uint, Kind, Tape};
+#[cfg(feature = "serde_json")]
 use serde_json::Value;
 
 /// One compiled key template: pieces whose concatenation is the key's canonical hash (TanStack
@@ -87,42 +89,71 @@ fn action_bit(a: Action) -> u8 {
 }
 
 impl RuleTable {
-    /// Compiles `rules` (an array of `Rule`); errors name the rule's index.
+    #[cfg(feature = "serde_json")]
+    /// Compiles `rules` (an array of `Rule`); errors name the rule's index. Kept for callers
+    /// holding a `Value` (tests); the shipped path reads the options' tape ([`RuleTable::compile_tape`]).
     pub fn compile(rules: &Value) -> Result<RuleTable, Error> {
-        let list = rules.as_array().ok_or_else(|| bad("rules must be an array"))?;
+        let text = crate::key::value_json(rules);
+        let mut tape = Tape::new();
+        tape.scan(&text).map_err(|e| bad(e.message("")))?;
+        RuleTable::compile_tape(&tape, &text, 0)
+    }
+
+    /// Compiles the rules array at node `list` of the tape.
+    pub fn compile_tape(tape: &Tape, text: &str, list: u32) -> Result<RuleTable, Error> {
+        if tape.kind(list) != Kind::Array {
+            return Err(bad("rules must be an array"));
+        }
         let mut t = RuleTable::default();
-        for (i, r) in list.iter().enumerate() {
-            let o = r.as_object().ok_or_else(|| bad(format!("rules[{i}] must be an object")))?;
-            let table = o
-                .get("table")
-                .and_then(Value::as_str)
+        for (i, r) in tape.items(list).enumerate() {
+            let at = |what: &str| {
+                let mut m = String::from("rules[");
+                push_uint(&mut m, i as u64);
+                m.push(']');
+                m.push_str(what);
+                m
+            };
+            if tape.kind(r) != Kind::Object {
+                return Err(bad(at(" must be an object")));
+            }
+            let table = tape
+                .get(text, r, "table")
+                .filter(|&v| tape.is_str(v))
+                .map(|v| tape.str(text, v))
                 .filter(|s| !s.is_empty())
-                .ok_or_else(|| bad(format!("rules[{i}].table must be a non-empty string")))?;
-            let events = match o.get("events") {
-                None | Some(Value::Null) => 7,
-                Some(Value::Array(evs)) => {
+                .ok_or_else(|| bad(at(".table must be a non-empty string")))?;
+            let events = match tape.get(text, r, "events").map(|v| (v, tape.kind(v))) {
+                None | Some((_, Kind::Null)) => 7,
+                Some((evs, Kind::Array)) => {
                     let mut bits = 0;
-                    for e in evs {
-                        bits |= match e.as_str() {
-                            Some("INSERT") => 1,
-                            Some("UPDATE") => 2,
-                            Some("DELETE") => 4,
-                            _ => return Err(bad(format!("rules[{i}].events: expected 'INSERT' | 'UPDATE' | 'DELETE'"))),
+                    for e in tape.items(evs) {
+                        let name = if tape.is_str(e) { tape.str(text, e) } else { "".into() };
+                        bits |= match &*name {
+                            "INSERT" => 1,
+                            "UPDATE" => 2,
+                            "DELETE" => 4,
+                            _ => return Err(bad(at(".events: expected 'INSERT' | 'UPDATE' | 'DELETE'"))),
                         };
                     }
                     bits
                 }
-                _ => return Err(bad(format!("rules[{i}].events must be an array"))),
+                _ => return Err(bad(at(".events must be an array"))),
             };
-            let inv = o
-                .get("invalidate")
-                .and_then(Value::as_array)
-                .ok_or_else(|| bad(format!("rules[{i}].invalidate must be an array of keys")))?;
-            let mut keys = Vec::with_capacity(inv.len());
-            for (j, k) in inv.iter().enumerate() {
-                keys.push(compile_key_rule(k).map_err(|m| bad(format!("rules[{i}].invalidate[{j}]: {m}")))?);
+            let inv = tape
+                .get(text, r, "invalidate")
+                .filter(|&v| tape.kind(v) == Kind::Array)
+                .ok_or_else(|| bad(at(".invalidate must be an array of keys")))?;
+            let mut keys = Vec::new();
+            for (j, k) in tape.items(inv).enumerate() {
+                keys.push(compile_key_rule(tape, text, k).map_err(|m| {
+                    let mut s = at(".invalidate[");
+                    push_uint(&mut s, j as u64);
+                    s.push_str("]: ");
+                    s.push_str(m);
+                    bad(s)
+                })?);
             }
-            t.by_table.entry(table.to_string()).or_default().push(CompiledRule { events, keys });
+            t.by_table.entry(table.into_owned()).or_default().push(CompiledRule { events, keys });
         }
         Ok(t)
     }
@@ -158,32 +189,33 @@ impl RuleTable {
     }
 }
 
-fn compile_key_rule(v: &Value) -> Result<KeyRule, String> {
-    match v {
-        Value::Array(_) => Ok(KeyRule { pieces: compile(v), exact: false, refetch_type: RefetchType::Active }),
-        Value::Object(o) => {
-            let key = o.get("queryKey").filter(|k| k.is_array()).ok_or("queryKey must be an array")?;
-            let exact = match o.get("exact") {
-                None | Some(Value::Null) => false,
-                Some(Value::Bool(b)) => *b,
-                _ => return Err("exact must be a boolean".into()),
+fn compile_key_rule(tape: &Tape, text: &str, v: u32) -> Result<KeyRule, &'static str> {
+    match tape.kind(v) {
+        Kind::Array => Ok(KeyRule { pieces: compile(tape, text, v), exact: false, refetch_type: RefetchType::Active }),
+        Kind::Object => {
+            let key = tape.get(text, v, "queryKey").filter(|&k| tape.kind(k) == Kind::Array).ok_or("queryKey must be an array")?;
+            let exact = match tape.get(text, v, "exact").map(|e| tape.kind(e)) {
+                None | Some(Kind::Null) | Some(Kind::False) => false,
+                Some(Kind::True) => true,
+                _ => return Err("exact must be a boolean"),
             };
-            let refetch_type = match o.get("refetchType") {
-                None | Some(Value::Null) => RefetchType::Active,
-                Some(Value::String(s)) => {
-                    RefetchType::parse(s).ok_or("refetchType must be 'active' | 'inactive' | 'all' | 'none'")?
+            let refetch_type = match tape.get(text, v, "refetchType") {
+                None => RefetchType::Active,
+                Some(r) if tape.kind(r) == Kind::Null => RefetchType::Active,
+                Some(r) if tape.is_str(r) => {
+                    RefetchType::parse(&tape.str(text, r)).ok_or("refetchType must be 'active' | 'inactive' | 'all' | 'none'")?
                 }
-                _ => return Err("refetchType must be a string".into()),
+                _ => return Err("refetchType must be a string"),
             };
-            Ok(KeyRule { pieces: compile(key), exact, refetch_type })
+            Ok(KeyRule { pieces: compile(tape, text, key), exact, refetch_type })
         }
-        _ => Err("a key must be an array or { queryKey, exact?, refetchType? }".into()),
+        _ => Err("a key must be an array or { queryKey, exact?, refetchType? }"),
     }
 }
 
-fn compile(v: &Value) -> Vec<Piece> {
+fn compile(tape: &Tape, text: &str, v: u32) -> Vec<Piece> {
     let mut out = Vec::new();
-    compile_into(v, &mut out);
+    compile_into(tape, text, v, &mut out);
     out
 }
 
@@ -194,54 +226,63 @@ fn lit(out: &mut Vec<Piece>, s: &str) {
     }
 }
 
-fn has_placeholder(v: &Value) -> bool {
-    match v {
-        Value::String(s) => split_placeholders(s).iter().any(|p| matches!(p, TextPart::Col(_))),
-        Value::Array(items) => items.iter().any(has_placeholder),
-        Value::Object(o) => o.values().any(has_placeholder),
+fn has_placeholder(tape: &Tape, text: &str, v: u32) -> bool {
+    match tape.kind(v) {
+        Kind::Str | Kind::StrEscaped => split_placeholders(&tape.str(text, v)).iter().any(|p| matches!(p, TextPart::Col(_))),
+        Kind::Array => tape.items(v).any(|i| has_placeholder(tape, text, i)),
+        Kind::Object => tape.members(v).any(|(_, i)| has_placeholder(tape, text, i)),
         _ => false,
     }
 }
 
-fn compile_into(v: &Value, out: &mut Vec<Piece>) {
-    if !has_placeholder(v) {
-        return lit(out, &hash_key(v));
+fn compile_into(tape: &Tape, text: &str, v: u32, out: &mut Vec<Piece>) {
+    if !has_placeholder(tape, text, v) {
+        let mut h = String::new();
+        write_tape(&mut h, tape, text, v);
+        return lit(out, &h);
     }
-    match v {
-        Value::String(s) => {
-            let parts = split_placeholders(s);
+    match tape.kind(v) {
+        Kind::Str | Kind::StrEscaped => {
+            let parts = split_placeholders(&tape.str(text, v));
             match parts.as_slice() {
                 [TextPart::Col(c)] => out.push(Piece::Column(c.clone())),
                 _ => out.push(Piece::Text(parts)),
             }
         }
-        Value::Array(items) => {
+        Kind::Array => {
             lit(out, "[");
-            for (i, item) in items.iter().enumerate() {
+            for (i, item) in tape.items(v).enumerate() {
                 if i > 0 {
                     lit(out, ",");
                 }
-                compile_into(item, out);
+                compile_into(tape, text, item, out);
             }
             lit(out, "]");
         }
-        Value::Object(o) => {
+        _ => {
+            // An object (only containers and strings hold placeholders): keys in JS order, the
+            // last of duplicate keys kept, as `write_tape` writes them.
+            let mut members: Vec<(std::borrow::Cow<'_, str>, usize, u32)> =
+                tape.members(v).enumerate().map(|(n, (k, val))| (tape.str(text, k), n, val)).collect();
+            members.sort_unstable_by(|a, b| js_key_cmp(&a.0, &b.0).then(a.1.cmp(&b.1)));
             lit(out, "{");
-            for (i, k) in js_key_order(o).into_iter().enumerate() {
-                let mut name = String::new();
-                write_string(&mut name, k);
-                if i > 0 {
+            let mut first = true;
+            for (n, (k, _, val)) in members.iter().enumerate() {
+                if members.get(n + 1).is_some_and(|next| next.0 == *k) {
+                    continue;
+                }
+                if !first {
                     lit(out, ",");
                 }
+                first = false;
+                let mut name = String::new();
+                write_string(&mut name, k);
                 lit(out, &name);
                 lit(out, ":");
-                if let Some(val) = o.get(k) {
-                    compile_into(val, out);
-                }
+                compile_into(tape, text, *val, out);
             }
             lit(out, "}");
         }
-        other => lit(out, &hash_key(other)),
     }
 }
 
@@ -275,6 +316,7 @@ fn split_placeholders(s: &str) -> Vec<TextPart> {
     parts
 }
 
+#[cfg(feature = "serde_json")]
 /// The text a value contributes inside a longer string (JS `String(value)` for primitives).
 pub fn value_text(v: &Value) -> String {
     match v {
@@ -282,7 +324,7 @@ pub fn value_text(v: &Value) -> String {
         Value::Number(n) => match (n.as_i64(), n.as_u64()) {
             (Some(i), _) => i.to_string(),
             (_, Some(u)) => u.to_string(),
-            _ => js_number_to_string(n.as_f64().unwrap_or(0.0)),
+            _ => crate::key::js_number_to_string(n.as_f64().unwrap_or(0.0)),
         },
         Value::Bool(b) => b.to_string(),
         other => crate::key::hash_key(other),
@@ -320,7 +362,7 @@ fn apply(pieces: &[Piece], row: &Row<'_>, out: &mut String) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::Tape;
+    use crate::key::hash_key;
     use serde_json::json;
 
     fn route(t: &RuleTable, table: &str, action: Action, row: &str) -> Option<Vec<(String, bool, RefetchType)>> {

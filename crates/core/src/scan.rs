@@ -517,6 +517,7 @@ pub fn unescape_into(inner: &str, out: &mut String) {
     out.push_str(&inner[plain..]);
 }
 
+#[cfg(feature = "serde_json")]
 /// Parses `text` into a value with the one scanner (options and other cold paths that still use
 /// `serde_json::Value`; nothing on the ingest or flush path builds one).
 pub fn parse_value(text: &str) -> Result<serde_json::Value, ScanError> {
@@ -525,6 +526,7 @@ pub fn parse_value(text: &str) -> Result<serde_json::Value, ScanError> {
     Ok(to_value(&tape, text, 0))
 }
 
+#[cfg(feature = "serde_json")]
 /// A node of the tape as a `serde_json::Value`, for the cold paths above: node `i` as a value,
 /// numbers as serde_json reads them (integers that fit stay integers), a non-finite number as
 /// `null` (what `JSON.stringify` writes for it).

@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{json, Value};
+use crate::key::write_string;
 
 /// A handle returned by [`Views::subscribe`]; releasing it twice is a no-op, which is what makes the
 /// JS unsubscribe function safe to call again. Handles start at 1, so 0 can mean "none" in the glue.
@@ -82,13 +82,23 @@ impl View {
         }
     }
 
-    /// The query key prefix a recovery or a poll refetches for this view under `factory`.
-    pub fn query_key(&self, factory: Option<&str>) -> Value {
-        match (self, factory) {
-            (View::Doc { ty, id }, _) => json!(["doc", ty, id]),
-            (View::List { ty }, Some(f)) => json!(["list", ty, f]),
-            (View::List { ty }, None) => json!(["list", ty]),
+    /// The query key prefix a recovery or a poll refetches for this view under `factory`, as its
+    /// canonical hash (TanStack `hashKey`, e.g. `["doc","wo","1"]`): what `Engine::refetch` takes.
+    pub fn query_key(&self, factory: Option<&str>) -> String {
+        let (kind, ty, last) = match (self, factory) {
+            (View::Doc { ty, id }, _) => ("doc", ty, Some(id.as_str())),
+            (View::List { ty }, f) => ("list", ty, f),
+        };
+        let mut out = String::from("[");
+        write_string(&mut out, kind);
+        out.push(',');
+        write_string(&mut out, ty);
+        if let Some(last) = last {
+            out.push(',');
+            write_string(&mut out, last);
         }
+        out.push(']');
+        out
     }
 }
 
@@ -239,12 +249,12 @@ impl Views {
     }
 
     /// The keys a recovery of these channels refetches, each once (see [`Views::keys_for_channel`]).
-    pub fn keys_for_channels<'a>(&self, channels: impl IntoIterator<Item = &'a String>) -> Vec<Value> {
+    pub fn keys_for_channels<'a>(&self, channels: impl IntoIterator<Item = &'a String>) -> Vec<String> {
         dedup(channels.into_iter().flat_map(|c| self.keys_for_channel(c)))
     }
 
     /// Every open view's query key prefix, distinct: what polling and a full recovery refetch.
-    pub fn active_keys(&self) -> Vec<Value> {
+    pub fn active_keys(&self) -> Vec<String> {
         let factory = self.factory();
         dedup(self.counts.keys().map(|v| v.query_key(factory)))
     }
@@ -252,7 +262,7 @@ impl Views {
     /// The keys a recovery of one channel refetches: the views listening on it, or every open view
     /// for the current `factory:` channel (it carries every change of the factory). A channel no
     /// open view uses (e.g. one already closed) yields nothing.
-    pub fn keys_for_channel(&self, channel: &str) -> Vec<Value> {
+    pub fn keys_for_channel(&self, channel: &str) -> Vec<String> {
         let factory = self.factory();
         if let Some(f) = factory {
             if channel == factory_channel(f) {
@@ -278,8 +288,8 @@ fn normalize_factory(factory: Option<String>) -> Option<String> {
 }
 
 /// Keeps the first of equal keys; views are few, so a linear check is fine.
-fn dedup(keys: impl Iterator<Item = Value>) -> Vec<Value> {
-    let mut out: Vec<Value> = Vec::new();
+fn dedup(keys: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
     for key in keys {
         if !out.contains(&key) {
             out.push(key);

@@ -3,6 +3,7 @@
 mod common;
 use common::{sb, Harness};
 use querywire_core::{ErrorCode, Ingested};
+use querywire_core::key::hash_key;
 use serde_json::{json, Value};
 
 fn opts() -> Value {
@@ -311,9 +312,9 @@ fn invalid_options_are_refused_at_creation() {
 fn recovery_refetches_go_through_the_window_and_each_key_once() {
     let mut h = Harness::new(json!({"debounceMs": 50}));
     // Three recoveries arriving together (one per channel; the factory channel covers every view).
-    h.engine.refetch(0, vec![json!(["doc","wo","1"])]);
-    h.engine.refetch(1, vec![json!(["doc","wo","1"]), json!(["list","wo","f1"])]);
-    h.engine.refetch(2, vec![json!(["list","wo","f1"])]);
+    h.engine.refetch(0, vec![hash_key(&json!(["doc","wo","1"]))]);
+    h.engine.refetch(1, vec![hash_key(&json!(["doc","wo","1"])), hash_key(&json!(["list","wo","f1"]))]);
+    h.engine.refetch(2, vec![hash_key(&json!(["list","wo","f1"]))]);
     h.drain();
     assert!(h.plans.is_empty());
     h.settle();

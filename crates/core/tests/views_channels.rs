@@ -4,6 +4,7 @@
 //! scope's channels."
 
 use querywire_core::views::{ChannelDiff, View, Views};
+use querywire_core::key::hash_key;
 use serde_json::json;
 
 fn diff(open: &[&str], close: &[&str]) -> Option<ChannelDiff> {
@@ -60,7 +61,7 @@ fn set_factory_moves_list_and_factory_channels() {
     v.poll_channels();
     v.set_factory(Some("f2".into()));
     assert_eq!(v.poll_channels(), diff(&["factory:f2", "list:wo:f2"], &["factory:f1", "list:wo:f1"]));
-    assert_eq!(v.active_keys(), [json!(["doc", "wo", "3"]), json!(["list", "wo", "f2"])]);
+    assert_eq!(v.active_keys(), [hash_key(&json!(["doc", "wo", "3"])), hash_key(&json!(["list", "wo", "f2"]))]);
 }
 
 #[test]
@@ -68,7 +69,7 @@ fn without_a_factory_lists_use_the_type_channel_and_no_factory_channel_opens() {
     let mut v = Views::new(None);
     v.subscribe(View::list("wo"));
     assert_eq!(v.poll_channels(), diff(&["list:wo"], &[]));
-    assert_eq!(v.active_keys(), [json!(["list", "wo"])]);
+    assert_eq!(v.active_keys(), [hash_key(&json!(["list", "wo"]))]);
     v.set_factory(Some(String::new()));
     assert_eq!(v.factory(), None, "an empty factoryId is no factoryId");
 }
@@ -79,8 +80,8 @@ fn keys_for_a_channel_are_its_views_and_factory_means_every_view() {
     v.subscribe(View::doc("wo", "1"));
     v.subscribe(View::doc("wo", "2"));
     v.subscribe(View::list("wo"));
-    assert_eq!(v.keys_for_channel("doc:wo:2"), [json!(["doc", "wo", "2"])]);
-    assert_eq!(v.keys_for_channel("list:wo:f1"), [json!(["list", "wo", "f1"])]);
+    assert_eq!(v.keys_for_channel("doc:wo:2"), [hash_key(&json!(["doc", "wo", "2"]))]);
+    assert_eq!(v.keys_for_channel("list:wo:f1"), [hash_key(&json!(["list", "wo", "f1"]))]);
     assert_eq!(v.keys_for_channel("factory:f1").len(), 3);
     assert!(v.keys_for_channel("factory:f9").is_empty());
     assert!(v.keys_for_channel("doc:wo:7").is_empty());
@@ -96,4 +97,16 @@ fn the_shipped_view_reader_takes_the_js_shape() {
     assert!(View::from_parts(Some("grid"), Some("wo".into()), None).is_err());
     assert!(View::from_parts(Some("list"), Some(String::new()), None).is_err(), "a type is required");
     assert!(View::from_parts(None, Some("wo".into()), None).is_err());
+}
+
+#[test]
+fn view_keys_are_the_canonical_hash_of_the_query_key() {
+    // Text needing escapes hashes as TanStack's hashKey (JSON.stringify) hashes it.
+    for (ty, id) in [("wo", "1"), ("a\"b", "x\\y"), ("t\u{1}\n", "é𝄞")] {
+        let doc = View::doc(ty, id);
+        assert_eq!(doc.query_key(Some("f")), hash_key(&json!(["doc", ty, id])));
+        let list = View::list(ty);
+        assert_eq!(list.query_key(Some(id)), hash_key(&json!(["list", ty, id])));
+        assert_eq!(list.query_key(None), hash_key(&json!(["list", ty])));
+    }
 }

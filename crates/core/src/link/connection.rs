@@ -34,7 +34,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use serde_json::json;
+use crate::key::write_string;
+use crate::scan::push_uint;
 
 use super::backoff::{polling_retry_delay, retry_delay};
 use super::config::{LinkConfig, Transport};
@@ -279,10 +280,10 @@ impl Link {
         match (self.cfg.transport, self.conn) {
             (Transport::Ws, Conn::Open { .. }) => {
                 if !added.is_empty() {
-                    self.send(json!({ "type": "subscribe", "channels": added }));
+                    self.send(channels_frame("subscribe", &added, None));
                 }
                 if !removed.is_empty() {
-                    self.send(json!({ "type": "unsubscribe", "channels": removed }));
+                    self.send(channels_frame("unsubscribe", &removed, None));
                 }
             }
             (Transport::Sse, Conn::Open { .. }) => {
@@ -374,8 +375,8 @@ impl Link {
 
         if self.cfg.transport == Transport::Ws && !self.channels.is_empty() {
             let since = self.seq.since(&self.channels);
-            let channels: Vec<&String> = self.channels.iter().collect();
-            self.send(json!({ "type": "subscribe", "channels": channels, "since": since }));
+            let frame = channels_frame("subscribe", &self.channels, Some(&since));
+            self.send(frame);
         }
         if self.recover_on_open {
             let mut at_once = BTreeSet::new();
@@ -681,15 +682,18 @@ impl Link {
     fn send_ping(&mut self, now: Millis) {
         let r = self.next_ref;
         self.next_ref = self.next_ref.wrapping_add(1);
-        self.send(json!({ "type": "ping", "ref": r }));
+        let mut frame = String::from("{\"ref\":");
+        push_uint(&mut frame, r);
+        frame.push_str(",\"type\":\"ping\"}");
+        self.send(frame);
         if self.timers.get(Timer::PongDeadline).is_none() {
             let deadline = now.saturating_add(self.cfg.heartbeat.timeout_ms);
             self.timers.set(Timer::PongDeadline, deadline);
         }
     }
 
-    fn send(&mut self, frame: serde_json::Value) {
-        self.out.push_back(LinkOutput::Send(frame.to_string()));
+    fn send(&mut self, frame: String) {
+        self.out.push_back(LinkOutput::Send(frame));
     }
 
     /// Queues a recovery, merged with one queued just before it, as `All` when it covers every
@@ -739,5 +743,69 @@ impl Link {
         }
         self.poller.follow(now, status, self.visible);
         self.timers.set_opt(Timer::Poll, self.poller.next());
+    }
+}
+
+/// `{"channels":[..],"since":{..},"type":".."}`: a subscribe/unsubscribe frame, written with the
+/// core's string writer (keys in the order serde_json's sorted map wrote them, so the text is the
+/// same as before).
+fn channels_frame<'a, I>(ty: &str, channels: I, since: Option<&BTreeMap<String, u64>>) -> String
+where
+    I: IntoIterator<Item = &'a String>,
+{
+    let mut out = String::from("{\"channels\":[");
+    for (i, ch) in channels.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(&mut out, ch);
+    }
+    out.push(']');
+    if let Some(since) = since {
+        out.push_str(",\"since\":{");
+        for (i, (ch, seq)) in since.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_string(&mut out, ch);
+            out.push(':');
+            push_uint(&mut out, *seq);
+        }
+        out.push('}');
+    }
+    out.push_str(",\"type\":");
+    write_string(&mut out, ty);
+    out.push('}');
+    out
+}
+
+/// The WebSocket's first frame when a token function is set: `{"token":"..","type":"auth"}`.
+pub fn auth_frame(token: &str) -> String {
+    let mut out = String::from("{\"token\":");
+    write_string(&mut out, token);
+    out.push_str(",\"type\":\"auth\"}");
+    out
+}
+
+#[cfg(test)]
+mod frame_tests {
+    use super::*;
+
+    /// The frames are the text serde_json wrote for them before (the oracle: a sorted map).
+    #[test]
+    fn frames_match_serde_json() {
+        let chans: BTreeSet<String> = ["a\"b".to_string(), "room:1".into(), "\u{1}x\u{e9}".into()].into();
+        let since: BTreeMap<String, u64> = [("a\"b".to_string(), 7u64), ("room:1".into(), u64::MAX)].into();
+        assert_eq!(
+            channels_frame("subscribe", &chans, Some(&since)),
+            serde_json::json!({ "type": "subscribe", "channels": chans, "since": since }).to_string()
+        );
+        assert_eq!(
+            channels_frame("unsubscribe", &chans, None),
+            serde_json::json!({ "type": "unsubscribe", "channels": chans }).to_string()
+        );
+        let empty: Vec<String> = Vec::new();
+        assert_eq!(channels_frame("subscribe", &empty, None), r#"{"channels":[],"type":"subscribe"}"#);
+        assert_eq!(auth_frame("t\n\\k"), serde_json::json!({ "type": "auth", "token": "t\n\\k" }).to_string());
     }
 }

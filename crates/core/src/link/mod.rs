@@ -63,7 +63,7 @@ mod seq;
 mod timer;
 
 pub use config::{BackoffConfig, HeartbeatConfig, LinkConfig, Transport};
-pub use connection::{Link, CONNECT_TIMEOUT_MS, SSE_IDLE_MS, STABLE_AFTER_MS};
+pub use connection::{auth_frame, Link, CONNECT_TIMEOUT_MS, SSE_IDLE_MS, STABLE_AFTER_MS};
 pub use seq::SeqCheck;
 pub use timer::Timer;
 
