@@ -16,7 +16,7 @@ cd "$ROOT"
 STAGES=(
   "setup     .                must"
   "rust      crates/core      must"
-  "clippy    crates/core      info"
+  "clippy    crates/core      must"
   "build     src              must"
   "demo      examples         must"
   "wasm      src              must"
@@ -38,7 +38,7 @@ stage_rust() {
   cargo test -p querywire
 }
 
-# Lints, informational for now: the native workspace, then the glue as it is compiled for wasm32.
+# Lints (a failure fails the run): the native workspace, then the glue as it is compiled for wasm32.
 stage_clippy() {
   cargo clippy --version >/dev/null 2>&1 || { warn "clippy is not installed (rustup component add clippy)"; return 1; }
   local rc=0
