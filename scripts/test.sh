@@ -40,7 +40,8 @@ stage_rust() {
 
 # Lints (a failure fails the run): the native workspace, then the glue as it is compiled for wasm32.
 stage_clippy() {
-  cargo clippy --version >/dev/null 2>&1 || { warn "clippy is not installed (rustup component add clippy)"; return 1; }
+  cargo clippy --version >/dev/null 2>&1 || rustup component add clippy ||
+    { warn "clippy is not installed and rustup could not add it"; return 1; }
   local rc=0
   cargo clippy --workspace --all-targets -- -D warnings || rc=1
   cargo clippy -p querywire --all-targets --target wasm32-unknown-unknown -- -D warnings || rc=1
