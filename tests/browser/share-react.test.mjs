@@ -4,46 +4,22 @@
 // Needs: pkg/ (bash scripts/build.sh --no-setup) and the demo server binary.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { build } from 'vite'
-import { launchBrowser, staticServer, sleep, waitFor } from './harness.mjs'
-import { startDemoServer, api, repoRoot } from './demoServer.mjs'
+import { sleep, waitFor } from './harness.mjs'
+import { api } from './demoServer.mjs'
+import { startReactApp } from './reactApp.mjs'
 
+let app
 let browser
 let statics
 let server
-let outDir
 
 before(async () => {
-  outDir = mkdtempSync(join(tmpdir(), 'querywire-share-react-'))
-  await build({
-    configFile: false,
-    root: join(repoRoot, 'tests/browser'),
-    base: './',
-    mode: 'development',
-    logLevel: 'error',
-    define: { 'process.env.NODE_ENV': JSON.stringify('development') },
-    resolve: { dedupe: ['react', 'react-dom', '@tanstack/react-query', '@tanstack/query-core'] },
-    build: {
-      outDir,
-      emptyOutDir: true,
-      minify: false,
-      target: 'es2022',
-      rollupOptions: { input: join(repoRoot, 'tests/browser/share-react.html') },
-    },
-  })
-  statics = await staticServer(outDir)
-  server = await startDemoServer({})
-  browser = await launchBrowser()
+  app = await startReactApp('share-react.html')
+  ;({ browser, statics, server } = app)
 })
 
 after(async () => {
-  await browser?.close()
-  await statics?.close()
-  await server?.stop()
-  if (outDir) rmSync(outDir, { recursive: true, force: true })
+  await app?.stop()
 })
 
 test('StrictMode in each of 3 tabs: one connection, every tab connected, an update refetches each tab once', async () => {
