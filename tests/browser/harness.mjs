@@ -3,6 +3,7 @@
 import http from 'node:http'
 import { createReadStream, statSync } from 'node:fs'
 import { extname, join, normalize } from 'node:path'
+import { before, after } from 'node:test'
 import { chromium } from 'playwright-core'
 import { repoRoot } from './demoServer.mjs'
 
@@ -64,4 +65,21 @@ export async function waitFor(fn, { timeoutMs = 5000, intervalMs = 25, message }
     if (Date.now() - start > timeoutMs) throw new Error(`${message ?? 'waitFor'} timed out after ${timeoutMs} ms`)
     await sleep(intervalMs)
   }
+}
+
+/**
+ * Registers before/after hooks of the calling test file that start a static server for the repo
+ * root and Chromium, and close them; returns `{ browser, statics }`, filled in once `before` ran.
+ */
+export function browserAndStatics() {
+  const env = { browser: undefined, statics: undefined }
+  before(async () => {
+    env.statics = await staticServer()
+    env.browser = await launchBrowser()
+  })
+  after(async () => {
+    await env.browser?.close()
+    await env.statics?.close()
+  })
+  return env
 }

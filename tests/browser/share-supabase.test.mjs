@@ -5,75 +5,24 @@
 // Counts are asserted exactly; the one wall-time bound (a handover within 3 s) is generous.
 // Needs: bash scripts/build.sh --no-setup (pkg/) and the demo server binary.
 // Run:   node --test tests/browser/share-supabase.test.mjs
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { launchBrowser, staticServer, sleep, waitFor } from './harness.mjs'
-import { startDemoServer, tempDb, api } from './demoServer.mjs'
+import { browserAndStatics, sleep, waitFor } from './harness.mjs'
+import { api } from './demoServer.mjs'
+import { shareSetup, doc, list, state, roles, allConnected, leaderOf, holdsConnections as holds } from './shareTabs.mjs'
 
-let browser
-let statics
-before(async () => {
-  statics = await staticServer()
-  browser = await launchBrowser()
-})
-after(async () => {
-  await browser?.close()
-  await statics?.close()
-})
+const env = browserAndStatics()
 
 async function setup(t) {
-  const db = tempDb()
-  const server = await startDemoServer({ dbPath: db.path })
-  const context = await browser.newContext()
-  const logs = []
-  t.after(async () => {
-    await context.close()
-    await server.stop()
-    db.cleanup()
-  })
-  const base = server.base
-  const rows = (await api(base, 'GET', '/api/work_orders?factory_id=f1&pageSize=5')).body.items
-  return {
-    base,
-    logs,
-    rows,
-    /** A new tab: its engine with `options`, `views` opened, rt.connectSupabase(its own client). */
-    async tab(options = { shareConnection: true }, views = []) {
-      const page = await context.newPage()
-      page.on('console', (m) => logs.push(m.text()))
-      page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`))
-      await page.goto(`${statics.url}/tests/browser/share-supabase.html`)
-      await page.waitForFunction(() => window.qwsReady === true)
-      await page.evaluate((o) => qws.start(o), { apiBase: base, supabaseUrl: base, options: { scope: { factoryId: 'f1' }, ...options }, views })
-      return page
-    },
-    stats: async () => (await api(base, 'GET', '/api/stats')).body,
-    update: (id, fields) => api(base, 'PATCH', `/api/work_orders/${id}`, fields),
-    create: (row) => api(base, 'POST', '/api/work_orders', row),
-  }
-}
-
-const doc = (id) => ({ kind: 'doc', type: 'work_orders', id })
-const list = (factoryId) => ({ kind: 'list', type: 'work_orders', factoryId })
-const state = (page) => page.evaluate(() => qws.state())
-const roles = (pages) => Promise.all(pages.map(async (p) => (await state(p)).role))
-
-async function allConnected(pages, timeoutMs = 10_000) {
-  await waitFor(async () => (await Promise.all(pages.map(state))).every((s) => s.status === 'connected'), { timeoutMs, message: 'every tab connected' })
+  const h = await shareSetup(t, env.browser)
+  /** A new tab: its engine with `options`, `views` opened, rt.connectSupabase(its own client). */
+  h.tab = (options = { shareConnection: true }, views = []) =>
+    h.open(`${env.statics.url}/tests/browser/share-supabase.html`, { supabaseUrl: h.base, options: { scope: { factoryId: 'f1' }, ...options }, views })
+  return h
 }
 
 /** Waits until the server holds `n` supabase connections, then 300 ms more to see it stay. */
-async function holdsConnections(h, n) {
-  await waitFor(async () => (await h.stats()).connections.supabase === n, { timeoutMs: 10_000, message: `${n} supabase connections` })
-  await sleep(300)
-  assert.equal((await h.stats()).connections.supabase, n)
-}
-
-async function leaderOf(pages) {
-  const r = await roles(pages)
-  assert.equal(r.filter((x) => x === 'leader').length, 1, `one leader: ${r}`)
-  return pages[r.indexOf('leader')]
-}
+const holdsConnections = (h, n) => holds(h, n, 'supabase')
 
 test('3 tabs with connectSupabase hold 1 supabase connection; its client holds every tab\'s channels', async (t) => {
   const h = await setup(t)

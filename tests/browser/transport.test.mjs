@@ -4,22 +4,13 @@
 // Needs: bash scripts/build.sh --no-setup (pkg/), and
 //        cargo build --release --manifest-path examples/server/Cargo.toml
 // Run:   node --test tests/browser/
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { launchBrowser, staticServer, sleep, waitFor, pageLogs } from './harness.mjs'
+import { browserAndStatics, sleep, waitFor, pageLogs } from './harness.mjs'
 import { startDemoServer, tempDb, api } from './demoServer.mjs'
 import { freePort } from '../e2e/harness.mjs'
 
-let browser
-let statics
-before(async () => {
-  statics = await staticServer()
-  browser = await launchBrowser()
-})
-after(async () => {
-  await browser?.close()
-  await statics?.close()
-})
+const env = browserAndStatics()
 
 /**
  * A demo server on a fixed port and SQLite file (so it can be killed and restarted with its data),
@@ -31,7 +22,7 @@ async function setup(t, { options = {}, views = true } = {}) {
   const srv = { server: await startDemoServer({ port, dbPath: db.path }) }
   const base = `http://127.0.0.1:${port}`
   srv.restart = async () => { srv.server = await startDemoServer({ port, dbPath: db.path }) }
-  const context = await browser.newContext()
+  const context = await env.browser.newContext()
   const page = await context.newPage()
   const logs = pageLogs(page)
   t.after(async () => {
@@ -39,7 +30,7 @@ async function setup(t, { options = {}, views = true } = {}) {
     await srv.server.stop()
     db.cleanup()
   })
-  await page.goto(`${statics.url}/tests/browser/page.html`)
+  await page.goto(`${env.statics.url}/tests/browser/page.html`)
   await page.waitForFunction(() => window.qwtReady === true)
   await page.evaluate((o) => qwt.start(o), { apiBase: base, options })
   const { body } = await api(base, 'GET', '/api/work_orders?factory_id=f1&pageSize=1')

@@ -1,0 +1,65 @@
+// The set-up shared by the shareConnection browser tests (share.test.mjs, share-supabase.test.mjs):
+// a demo server on its own SQLite file and one browser context per test (one origin, as a user's
+// tabs), tabs of a share page (./sharePage.mjs), and the waits and reads the tests assert with.
+import assert from 'node:assert/strict'
+import { sleep, waitFor } from './harness.mjs'
+import { startDemoServer, tempDb, api } from './demoServer.mjs'
+
+/**
+ * A demo server and a context of `browser`, closed after `t`. `open(url, startArgs)` is a new tab:
+ * opens `url`, waits for the page script, calls `qws.start({ apiBase, ...startArgs })`.
+ */
+export async function shareSetup(t, browser) {
+  const db = tempDb()
+  const server = await startDemoServer({ dbPath: db.path })
+  const context = await browser.newContext()
+  const logs = []
+  t.after(async () => {
+    await context.close()
+    await server.stop()
+    db.cleanup()
+  })
+  const base = server.base
+  const rows = (await api(base, 'GET', '/api/work_orders?factory_id=f1&pageSize=5')).body.items
+  return {
+    server,
+    base,
+    context,
+    logs,
+    rows,
+    async open(url, startArgs) {
+      const page = await context.newPage()
+      page.on('console', (m) => logs.push(m.text()))
+      page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`))
+      await page.goto(url)
+      await page.waitForFunction(() => window.qwsReady === true)
+      await page.evaluate((o) => qws.start(o), { apiBase: base, ...startArgs })
+      return page
+    },
+    stats: async () => (await api(base, 'GET', '/api/stats')).body,
+    update: (id, fields) => api(base, 'PATCH', `/api/work_orders/${id}`, fields),
+    create: (row) => api(base, 'POST', '/api/work_orders', row),
+  }
+}
+
+export const doc = (id) => ({ kind: 'doc', type: 'work_orders', id })
+export const list = (factoryId) => ({ kind: 'list', type: 'work_orders', factoryId })
+export const state = (page) => page.evaluate(() => qws.state())
+export const roles = (pages) => Promise.all(pages.map(async (p) => (await state(p)).role))
+
+export async function allConnected(pages, timeoutMs = 10_000) {
+  await waitFor(async () => (await Promise.all(pages.map(state))).every((s) => s.status === 'connected'), { timeoutMs, message: 'every tab connected' })
+}
+
+/** Waits until the server holds `n` connections of `kind` (`ws`, `supabase`), then 300 ms more to see it stay. */
+export async function holdsConnections(h, n, kind) {
+  await waitFor(async () => (await h.stats()).connections[kind] === n, { timeoutMs: 10_000, message: `${n} ${kind} connections` })
+  await sleep(300)
+  assert.equal((await h.stats()).connections[kind], n)
+}
+
+export async function leaderOf(pages) {
+  const r = await roles(pages)
+  assert.equal(r.filter((x) => x === 'leader').length, 1, `one leader: ${r}`)
+  return pages[r.indexOf('leader')]
+}
