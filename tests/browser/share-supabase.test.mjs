@@ -9,7 +9,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { browserAndStatics, sleep, waitFor } from './harness.mjs'
 import { api } from './demoServer.mjs'
-import { shareSetup, doc, list, state, roles, allConnected, leaderOf, holdsConnections as holds } from './shareTabs.mjs'
+import { shareSetup, doc, list, state, roles, allConnected, leaderOf, holdsConnections as holds, sawHandoverChanges } from './shareTabs.mjs'
 
 const env = browserAndStatics()
 
@@ -105,15 +105,7 @@ async function handover(t, kill) {
   const handoverMs = Date.now() - t0
   t.diagnostic(`reconnected ${handoverMs} ms after the server accepted connections again (wall time)`)
   assert.ok(handoverMs < 3000, `a new leader holds the connection within 3 s (took ${handoverMs} ms)`)
-  for (const p of rest) {
-    const s = await state(p)
-    if (s.counts[`doc:${a.id}`] !== undefined) {
-      await waitFor(async () => (await p.evaluate((n) => qws.data(n), `doc:${a.id}`))?.version === during.version, { message: 'the update made during the handover' })
-    }
-    if (s.counts['list:f1'] !== undefined) {
-      await waitFor(async () => (await p.evaluate((n) => qws.data(n), 'list:f1'))?.items?.[0]?.id === created.id, { message: 'the row created during the handover' })
-    }
-  }
+  await sawHandoverChanges(rest, a.id, during.version, created.id)
   await holdsConnections(h, 1)
   await sleep(500)
   // Each remaining tab refetched each of its views exactly once (the recovery), nothing more.

@@ -63,3 +63,16 @@ export async function leaderOf(pages) {
   assert.equal(r.filter((x) => x === 'leader').length, 1, `one leader: ${r}`)
   return pages[r.indexOf('leader')]
 }
+
+/** Waits until each of `pages` that has a view of doc `docId` holds `version` of it, and each with the f1 list sees `createdId` first. */
+export async function sawHandoverChanges(pages, docId, version, createdId) {
+  for (const p of pages) {
+    const s = await state(p)
+    if (s.counts[`doc:${docId}`] !== undefined) {
+      await waitFor(async () => (await p.evaluate((n) => qws.data(n), `doc:${docId}`))?.version === version, { message: 'the update made during the handover' })
+    }
+    if (s.counts['list:f1'] !== undefined) {
+      await waitFor(async () => (await p.evaluate((n) => qws.data(n), 'list:f1'))?.items?.[0]?.id === createdId, { message: 'the row created during the handover' })
+    }
+  }
+}
