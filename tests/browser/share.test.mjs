@@ -9,7 +9,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { browserAndStatics, sleep, waitFor } from './harness.mjs'
 import { api } from './demoServer.mjs'
-import { shareSetup, doc, list, state, roles, allConnected, leaderOf, holdsConnections as holds, sawHandoverChanges } from './shareTabs.mjs'
+import { shareSetup, doc, list, state, roles, allConnected, leaderOf, holdsConnections as holds, sawHandoverChanges, crashPage } from './shareTabs.mjs'
 
 const env = browserAndStatics()
 
@@ -128,12 +128,7 @@ test('closing the leader tab hands over within 3 s, no update lost (one sent dur
 })
 
 test('a crashed leader (renderer killed, no unload) hands over likewise', async (t) => {
-  await handover(t, async (leader) => {
-    const cdp = await leader.context().newCDPSession(leader)
-    const crashed = new Promise((r) => leader.once('crash', r))
-    cdp.send('Page.crash').catch(() => {}) // the renderer dies; the call itself never answers
-    await crashed
-  })
+  await handover(t, crashPage)
 })
 
 test('changes made while no tab holds the connection are replayed to every tab', async (t) => {

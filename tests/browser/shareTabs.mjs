@@ -76,3 +76,11 @@ export async function sawHandoverChanges(pages, docId, version, createdId) {
     }
   }
 }
+
+/** Crashes `page`'s renderer (no unload, as a killed tab) and resolves once it is gone. */
+export async function crashPage(page) {
+  const cdp = await page.context().newCDPSession(page)
+  const crashed = new Promise((r) => page.once('crash', r))
+  cdp.send('Page.crash').catch(() => {}) // the renderer dies; the call itself never answers
+  await crashed
+}
