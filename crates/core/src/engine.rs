@@ -359,14 +359,8 @@ impl State {
 
     /// The doc/list policy of seed 001 for events no rule matched (CONTRACT "Routing").
     fn apply_policy(&mut self, row: &RowEvent<'_>) {
-        let buf = &mut self.keys.text;
-        buf.clear();
-        buf.push_str("[\"doc\",");
-        write_string(buf, &row.ty);
-        buf.push(',');
-        write_string(buf, &row.id);
-        buf.push(']');
-        let doc_end = buf.len();
+        write_doc_key(&mut self.keys.text, row);
+        let doc_end = self.keys.text.len();
         match row.action {
             Action::Update => match row.changed {
                 Some(fields) if self.config.patch => {
@@ -379,13 +373,7 @@ impl State {
             Action::Create => self.invalidate_list_head(row),
             Action::Delete => {
                 self.invalidate_list_head(row);
-                let buf = &mut self.keys.text;
-                buf.clear();
-                buf.push_str("[\"doc\",");
-                write_string(buf, &row.ty);
-                buf.push(',');
-                write_string(buf, &row.id);
-                buf.push(']');
+                write_doc_key(&mut self.keys.text, row);
                 self.pending.invalidate(&self.keys.text, false, RefetchType::Active);
             }
         }
@@ -465,4 +453,14 @@ fn too_large(source: &str, n: usize) -> Error {
     push_uint(&mut m, n as u64);
     m.push_str(" bytes; the limit is 1048576");
     Error::new(ErrorCode::TooLarge, source, m)
+}
+
+/// `buf` = the policy's doc key `['doc', type, String(id)]` as its canonical hash.
+fn write_doc_key(buf: &mut String, row: &RowEvent<'_>) {
+    buf.clear();
+    buf.push_str("[\"doc\",");
+    write_string(buf, &row.ty);
+    buf.push(',');
+    write_string(buf, &row.id);
+    buf.push(']');
 }

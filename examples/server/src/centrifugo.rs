@@ -339,6 +339,16 @@ fn connect(
     };
     c.connected = true;
     c.exp = claims.as_ref().and_then(|cl| cl.exp);
+    let mut m = session_fields(c);
+    m.insert("ping".into(), json!(s.ping.as_secs().max(1)));
+    m.insert("pong".into(), json!(true));
+    c.out.push(reply(id, "connect", Value::Object(m)));
+    c.ping_at = Some(Instant::now() + s.ping);
+    Ok(())
+}
+
+/// What a connect and a refresh reply both carry: the client id, the server version, the expiry.
+fn session_fields(c: &Conn) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("client".into(), json!(c.client));
     m.insert(
@@ -346,11 +356,7 @@ fn connect(
         json!(concat!("querywire-demo ", env!("CARGO_PKG_VERSION"))),
     );
     expiry_fields(&mut m, c.exp);
-    m.insert("ping".into(), json!(s.ping.as_secs().max(1)));
-    m.insert("pong".into(), json!(true));
-    c.out.push(reply(id, "connect", Value::Object(m)));
-    c.ping_at = Some(Instant::now() + s.ping);
-    Ok(())
+    m
 }
 
 fn refresh(
@@ -362,14 +368,7 @@ fn refresh(
     match check_token(s, req.get("token").and_then(Value::as_str)) {
         Ok(claims) => {
             c.exp = claims.and_then(|cl| cl.exp);
-            let mut m = Map::new();
-            m.insert("client".into(), json!(c.client));
-            m.insert(
-                "version".into(),
-                json!(concat!("querywire-demo ", env!("CARGO_PKG_VERSION"))),
-            );
-            expiry_fields(&mut m, c.exp);
-            c.out.push(reply(id, "refresh", Value::Object(m)));
+            c.out.push(reply(id, "refresh", Value::Object(session_fields(c))));
             Ok(())
         }
         // Centrifugo answers an expired refresh token by disconnecting (connection expired).
