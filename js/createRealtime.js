@@ -64,7 +64,7 @@ function toReport(e) {
 
 /**
  * Creates an engine bound to `options.queryClient`. Resolves once the WebAssembly module is loaded.
- * See CONTRACT.md "Creating an engine"; every option but queryClient is optional.
+ * See docs/API.md ("createRealtime"); every option but queryClient is optional.
  */
 export async function createRealtime(options = {}) {
   const { queryClient, onError } = options

@@ -1,4 +1,4 @@
-// The policy's query keys, built in one place (CONTRACT "Keys"). The core builds the same keys for
+// The policy's query keys, built in one place (docs/API.md, "Keys"). The core builds the same keys for
 // its doc/list policy and for views (crates/core/src/views.rs, engine.rs): ids and factory ids are
 // text there, `String(id)`, so a numeric id and its string meet.
 

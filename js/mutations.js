@@ -1,4 +1,4 @@
-// Optimistic updates (CONTRACT "Optimistic updates"): the shim only watches the QueryClient's
+// Optimistic updates (docs/API.md, "Optimistic updates"): the shim only watches the QueryClient's
 // MutationCache and tells the engine which mutations are pending and which query keys each names
 // (its `mutationKey` and `meta.querywire.keys`, both prefixes). Which operations wait and when they
 // are released is the core's decision (crates/core/src/hold.rs).

@@ -280,7 +280,7 @@ impl WasmRealtime {
 
     // ---- our own transports ---------------------------------------------------------------------
 
-    /// Connects our own WebSocket transport (wire protocol in CONTRACT.md).
+    /// Connects our own WebSocket transport (wire protocol in docs/PROTOCOL.md).
     #[wasm_bindgen(js_name = connectWebSocket)]
     pub fn connect_web_socket(&self, url: String, opts: JsValue, token: Option<Function>) -> Result<(), JsValue> {
         self.connect(Kind::WebSocket, url, opts, token)
