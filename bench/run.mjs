@@ -73,10 +73,18 @@ function writeReport(results) {
   const report = render(results);
   console.log(report.text);
   fs.mkdirSync(OUT, { recursive: true });
-  // The outage section is bench/outage.mjs's (between its markers): kept as it is.
+  // The outage section is bench/outage.mjs's (between its markers) and "One connection per browser"
+  // is bench/share.mjs's: both are kept as they are (share's goes before "## Method", where it writes it).
   const prev = fs.existsSync(path.join(OUT, 'results.md')) ? fs.readFileSync(path.join(OUT, 'results.md'), 'utf8') : '';
+  let md = report.md;
+  const share = prev.indexOf('## One connection per browser');
+  const method = md.indexOf('\n## Method');
+  if (share >= 0 && method >= 0) {
+    const next = prev.indexOf('\n## ', share + 1);
+    md = md.slice(0, method + 1) + prev.slice(share, next >= 0 ? next + 1 : undefined).trimEnd() + '\n\n' + md.slice(method + 1);
+  }
   const outage = prev.indexOf('<!-- outage:start -->');
-  fs.writeFileSync(path.join(OUT, 'results.md'), outage >= 0 ? `${report.md.trimEnd()}\n\n${prev.slice(outage)}` : report.md);
+  fs.writeFileSync(path.join(OUT, 'results.md'), outage >= 0 ? `${md.trimEnd()}\n\n${prev.slice(outage)}` : md);
   fs.writeFileSync(path.join(OUT, 'results.svg'), report.svg);
   log(`wrote ${path.relative(ROOT, path.join(OUT, 'results.md'))}, results.svg`);
 }
