@@ -1,4 +1,4 @@
-// querywire benchmark baseline: the contract's core (../../../shared/CONTRACT.md, docs/INTERFACES.md)
+// querywire benchmark baseline: the contract's core (docs/API.md, docs/INTERFACES.md)
 // written as careful plain JavaScript. It is the competitor the WebAssembly engine is measured against,
 // so it is written to be fast: Maps and Sets, no quadratic loops, work deferred to the flush and done
 // once per distinct pending event.
