@@ -1,25 +1,30 @@
 // Loads the WebAssembly module once per page or process. Browsers and bundlers fetch the .wasm
-// beside this file (Vite and webpack turn `new URL(..., import.meta.url)` into an asset); Node reads
-// it from disk, since Node's fetch cannot load file: URLs. Nothing here touches window or document.
+// beside this file (Vite and webpack turn `new URL(..., import.meta.url)` into an asset) and compile
+// it while it downloads (`WebAssembly.instantiateStreaming`, in the glue, given the Response); Node
+// reads it from disk, since Node's fetch cannot load file: URLs. Nothing here touches window or document.
+//
+// The glue is a static import: it arrives with the module graph (one file with the shim in the built
+// package, dist/), not in a round trip of its own after createRealtime is called.
+import init, { WasmRealtime } from '../pkg/querywire.js'
+
 let ready
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined'
 
 export function loadWasm() {
   ready ??= (async () => {
-    const mod = await import('../pkg/querywire.js')
     const url = new URL('../pkg/querywire_bg.wasm', import.meta.url)
     let exports
     if (isNode) {
       // A variable specifier keeps browser bundlers from trying to bundle node:fs.
       const fsName = 'node:fs/promises'
       const { readFile } = await import(/* @vite-ignore */ fsName)
-      exports = await mod.default({ module_or_path: await readFile(url) })
+      exports = await init({ module_or_path: await readFile(url) })
     } else {
-      exports = await mod.default({ module_or_path: url })
+      exports = await init({ module_or_path: url })
     }
     // The module's memory goes with it: payload text is written straight into it (createRealtime.js).
-    return { ...mod, memory: exports.memory }
+    return { WasmRealtime, memory: exports.memory }
   })()
   ready.catch(() => { ready = undefined }) // a failed load may be retried
   return ready

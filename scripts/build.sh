@@ -3,7 +3,8 @@
 #   cargo build --release --target wasm32-unknown-unknown -p querywire
 #   wasm-bindgen --target web  ->  pkg/querywire.js, querywire.d.ts, querywire_bg.wasm
 #   wasm-opt -Oz (features: what rustc emits for wasm32 by default)
-# then prints sizes (scripts/size.sh). Skipped when the inputs (src/, crates/core/src/, Cargo.*,
+# then bundles the package's JS into dist/ (scripts/build-js.mjs, esbuild) and prints sizes
+# (scripts/size.sh). The wasm steps are skipped when the inputs (src/, crates/core/src/, Cargo.*,
 # the wasm-bindgen and wasm-opt versions) hash as in the last build, unless --force.
 #   bash scripts/build.sh [--force] [--no-setup]
 set -euo pipefail
@@ -60,6 +61,11 @@ else
   mkdir -p "$(dirname "$STAMP")"
   printf '%s\n' "$hash" >"$STAMP"
 fi
+
+# The package's JS (dist/: the shim and the glue bundled and minified, source maps beside); a
+# fraction of a second, so it always runs.
+step "node scripts/build-js.mjs -> dist/"
+node "$ROOT/scripts/build-js.mjs"
 
 step "sizes"
 bash "$ROOT/scripts/size.sh"

@@ -4,7 +4,7 @@
 // the key a view's recovery refetches, whatever the id's JSON type.
 import { test, describe, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
-import { createRealtime, docKey, listKey, listPrefix } from 'querywire'
+import { createRealtime, docKey, listKey, listPrefix } from '../../js/index.js'
 import { makeClient, observeSettled, settle, sleep, waitFor } from './helpers.mjs'
 
 const T = 'work_orders'

@@ -6,8 +6,8 @@
 import { test, describe, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { MutationObserver } from '@tanstack/query-core'
-import { createRealtime, docKey, listKey, listPrefix } from 'querywire'
-import { summarizeTrace } from 'querywire/devtools'
+import { createRealtime, docKey, listKey, listPrefix } from '../../js/index.js'
+import { summarizeTrace } from '../../js/devtools.js'
 import { makeClient, observeSettled, settle, deferred, sleep } from './helpers.mjs'
 
 const T = 'work_orders'

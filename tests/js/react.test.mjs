@@ -10,8 +10,8 @@ import { makeClient } from './helpers.mjs'
 test('importing querywire and querywire/react on the server defines no window or document', async () => {
   assert.equal(typeof globalThis.window, 'undefined')
   assert.equal(typeof globalThis.document, 'undefined')
-  const core = await import('querywire')
-  const react = await import('querywire/react')
+  const core = await import('../../js/index.js')
+  const react = await import('../../js/react.js')
   assert.equal(typeof core.createRealtime, 'function')
   for (const name of ['docKey', 'listKey', 'listPrefix']) assert.equal(typeof core[name], 'function', name)
   for (const name of ['RealtimeProvider', 'useRealtime', 'useRealtimeSubscription', 'useRealtimeStatus', 'useRealtimeQuery']) {
@@ -22,7 +22,7 @@ test('importing querywire and querywire/react on the server defines no window or
 })
 
 test('the provider and every hook render to a string: no engine, status disconnected', async () => {
-  const { RealtimeProvider, useRealtime, useRealtimeStatus, useRealtimeSubscription } = await import('querywire/react')
+  const { RealtimeProvider, useRealtime, useRealtimeStatus, useRealtimeSubscription } = await import('../../js/react.js')
   const errors = []
   function WorkOrder({ id }) {
     useRealtimeSubscription({ kind: 'doc', type: 'work_orders', id })
@@ -42,7 +42,7 @@ test('the provider and every hook render to a string: no engine, status disconne
 })
 
 test('hooks outside a provider return their loading values instead of throwing', async () => {
-  const { useRealtime, useRealtimeStatus, useRealtimeSubscription } = await import('querywire/react')
+  const { useRealtime, useRealtimeStatus, useRealtimeSubscription } = await import('../../js/react.js')
   function Bare() {
     useRealtimeSubscription({ kind: 'doc', type: 'work_orders', id: 1 })
     return createElement('span', null, `${useRealtime()}:${useRealtimeStatus()}`)

@@ -3,9 +3,9 @@
 // tampered record is reported as a difference, not hidden.
 import { test, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
-import { createRealtime, docKey, listKey } from 'querywire'
-import { replayTrace, canonical } from 'querywire/replay'
-import { summarizeTrace } from 'querywire/devtools'
+import { createRealtime, docKey, listKey } from '../../js/index.js'
+import { replayTrace, canonical } from '../../js/replay.js'
+import { summarizeTrace } from '../../js/devtools.js'
 import { MutationObserver } from '@tanstack/query-core'
 import { makeClient, observeSettled, settle, sleep, waitFor, deferred } from './helpers.mjs'
 

@@ -21,9 +21,17 @@ before(() => {
   const [{ filename, files }] = JSON.parse(out)
   tarball = join(dir, filename)
   const names = files.map((f) => f.path)
-  for (const f of ['js/index.js', 'js/index.d.ts', 'js/react.js', 'js/react.d.ts', 'js/devtools.js', 'js/devtools.d.ts', 'js/replay.js',
-    'js/replay.d.ts', 'js/keys.js', 'js/connectSupabase.js', 'js/connectCentrifuge.js', 'pkg/querywire.js', 'pkg/querywire_bg.wasm', 'docs/API.md', 'docs/PROTOCOL.md', 'README.md']) {
+  // The built package (scripts/build-js.mjs, run by `prepack`): dist/ with a source map per file, the
+  // declarations beside the sources they describe, the wasm; not the js/ sources nor the glue (in dist/index.js).
+  for (const f of ['dist/index.js', 'dist/index.js.map', 'dist/react.js', 'dist/devtools.js', 'dist/replay.js', 'dist/connectSupabase.js',
+    'dist/connectCentrifuge.js', 'js/index.d.ts', 'js/react.d.ts', 'js/devtools.d.ts', 'js/replay.d.ts', 'pkg/querywire_bg.wasm',
+    'docs/API.md', 'docs/PROTOCOL.md', 'README.md']) {
     assert.ok(names.includes(f), `the tarball ships ${f}`)
+  }
+  for (const f of ['js/index.js', 'js/createRealtime.js', 'pkg/querywire.js']) assert.ok(!names.includes(f), `the tarball leaves out ${f}`)
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  for (const [entry, { default: file }] of Object.entries(pkg.exports).filter(([, v]) => typeof v === 'object')) {
+    assert.ok(names.includes(file.slice(2)), `exports[${entry}] (${file}) is in the tarball`)
   }
 })
 
