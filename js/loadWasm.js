@@ -16,9 +16,10 @@ export function loadWasm() {
     const url = new URL('../pkg/querywire_bg.wasm', import.meta.url)
     let exports
     if (isNode) {
-      // A variable specifier keeps browser bundlers from trying to bundle node:fs.
-      const fsName = 'node:fs/promises'
-      const { readFile } = await import(/* @vite-ignore */ fsName)
+      // node:fs/promises, asked for so that no bundler resolves it for a browser build: Vite
+      // and webpack read a literal or a constant import() specifier (and a minifier drops their
+      // ignore comments), but not a joined one. process.getBuiltinModule: Node 20.16 and later.
+      const { readFile } = process.getBuiltinModule?.('node:fs/promises') ?? await import(['node:fs', 'promises'].join('/'))
       exports = await init({ module_or_path: await readFile(url) })
     } else {
       exports = await init({ module_or_path: url })

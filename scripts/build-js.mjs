@@ -16,7 +16,8 @@
 //   dist/devtools.js   js/devtools.js; imports ./react.js and ./replay.js
 // A js/ module that two entries need is bundled once, into dist/index.js; the others import it from
 // there (SHARED below). The build fails if an entry would carry a second copy of any module.
-// --keep-names keeps identifiers (whitespace and syntax minification only).
+// --keep-names keeps every identifier (whitespace and syntax minification only): +1.9 KB gzip on
+// dist/index.js (docs/SIZE.md), so not the default; the source maps give the names back.
 import * as esbuild from 'esbuild'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -39,6 +40,9 @@ const SHARED = {
   'applyPlan.js': { createPlanDecoder: '__qwPlanDecoder' },
 }
 const ENTRIES = ['react.js', 'replay.js', 'devtools.js'] // besides index.js; each may import the ones before it
+// Function names kept in the minified React entries: React DevTools and React's own warnings show
+// components by name (RealtimeProvider, QuerywireDevtools), +94 B / +178 B gzip.
+const NAMED = new Set(['react.js', 'devtools.js'])
 
 if (!fs.existsSync(GLUE)) {
   log('pkg/querywire.js is missing: build the wasm first (bash scripts/build.sh)')
@@ -116,7 +120,7 @@ for (const entry of ENTRIES) {
       }))
     },
   }
-  const r = await esbuild.build({ ...common, entryPoints: [js(entry)], plugins: [shared, glueUrl] })
+  const r = await esbuild.build({ ...common, entryPoints: [js(entry)], plugins: [shared, glueUrl], keepNames: NAMED.has(entry) })
   const copied = Object.keys(r.metafile.inputs).map((f) => path.resolve(ROOT, f)).filter((f) => inIndex.has(f))
   if (copied.length) {
     log(`dist/${entry} would carry a second copy of ${copied.map((f) => path.relative(ROOT, f)).join(', ')} (in dist/index.js): add them to SHARED in scripts/build-js.mjs`)
