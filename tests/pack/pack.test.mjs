@@ -82,6 +82,12 @@ const { same, plans } = await replayTrace({ version: 1, options: records[0].opti
 console.log(JSON.stringify({ same, plans: plans.length, keys: plans[0].plan.invalidate.map((o) => o.queryHash), want: JSON.stringify(docKey('work_orders', 0)) }))
 `)
   const r = JSON.parse(run('node', ['replay.mjs'], app).trim().split('\n').at(-1))
+  // One engine module: dist/replay.js (and react, devtools) import ./index.js, which alone holds the
+  // loader and the glue, so createRealtime and replayTrace share one wasm instance.
+  const dist = join(app, 'node_modules/querywire/dist')
+  const loaders = readdirSync(dist).filter((f) => f.endsWith('.js') && readFileSync(join(dist, f), 'utf8').includes('querywire_bg.wasm'))
+  assert.deepEqual(loaders, ['index.js'], 'only dist/index.js loads the wasm')
+  assert.match(readFileSync(join(dist, 'replay.js'), 'utf8'), /from\s*"\.\/index\.js"/)
   assert.equal(r.same, true)
   assert.equal(r.plans, 1)
   assert.equal(r.keys.length, 3)
