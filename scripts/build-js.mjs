@@ -97,6 +97,14 @@ const index = await esbuild.build({
   plugins: [glueUrl],
 })
 const inIndex = new Set(Object.keys(index.metafile.inputs).map((f) => path.resolve(ROOT, f)))
+// dist/index.js is one module round trip: a static import of a chunk of ours (esbuild makes one for
+// code that dist/index.js shares with a connector, e.g. a namespace-import helper) would add another.
+const chunks = Object.entries(index.metafile.outputs).filter(([f]) => path.basename(f) === 'index.js')
+  .flatMap(([, o]) => o.imports).filter((i) => i.kind === 'import-statement' && !i.external)
+if (chunks.length) {
+  log(`dist/index.js imports ${chunks.map((i) => i.path).join(', ')} statically: one more round trip before the wasm; keep what it shares with the connectors out of it`)
+  process.exit(1)
+}
 
 // The other entries: a shared module becomes a re-export from ./index.js, an earlier entry stays external.
 const results = {}
