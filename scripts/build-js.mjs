@@ -82,12 +82,9 @@ const glueUrl = {
 fs.rmSync(OUT, { recursive: true, force: true })
 
 // dist/index.js: the public module plus the aliases; the connectors' import() become chunks of their own.
-const indexEntry = [
-  "export * from './js/index.js'",
-  ...Object.entries(SHARED).filter(([, names]) => names).map(([file, names]) =>
-    `export { ${Object.entries(names).filter(([n, a]) => n !== a).map(([n, a]) => `${n} as ${a}`).join(', ')} } from './js/${file}'`)
-    .filter((line) => !line.startsWith('export {  }')),
-].join('\n')
+const aliases = Object.entries(SHARED).flatMap(([file, names]) =>
+  Object.entries(names ?? {}).filter(([n, a]) => n !== a).map(([n, a]) => `export { ${n} as ${a} } from './js/${file}'`))
+const indexEntry = ["export * from './js/index.js'", ...aliases].join('\n')
 const index = await esbuild.build({
   ...common,
   stdin: { contents: indexEntry, resolveDir: ROOT, sourcefile: 'index.js', loader: 'js' },
@@ -107,7 +104,6 @@ if (chunks.length) {
 }
 
 // The other entries: a shared module becomes a re-export from ./index.js, an earlier entry stays external.
-const results = {}
 for (const entry of ENTRIES) {
   const shared = {
     name: 'shared',
@@ -134,7 +130,6 @@ for (const entry of ENTRIES) {
     log(`dist/${entry} would carry a second copy of ${copied.map((f) => path.relative(ROOT, f)).join(', ')} (in dist/index.js): add them to SHARED in scripts/build-js.mjs`)
     process.exit(1)
   }
-  results[entry] = r
 }
 
 const files = fs.readdirSync(OUT).filter((f) => f.endsWith('.js')).sort()
