@@ -254,10 +254,12 @@ impl Tape {
         self.len == 0
     }
 
+    #[inline(always)]
     pub fn node(&self, i: u32) -> Node {
         self.nodes[i as usize]
     }
 
+    #[inline(always)]
     pub fn kind(&self, i: u32) -> Kind {
         self.nodes[i as usize].kind
     }
@@ -269,6 +271,7 @@ impl Tape {
     }
 
     /// The members of object `obj` as (key node, value node), in text order.
+    #[inline]
     pub fn members(&self, obj: u32) -> Members<'_> {
         let n = self.nodes[obj as usize];
         let end = if n.kind == Kind::Object { n.next } else { obj + 1 };
@@ -276,6 +279,7 @@ impl Tape {
     }
 
     /// The elements of array `arr`.
+    #[inline]
     pub fn items(&self, arr: u32) -> Items<'_> {
         let n = self.nodes[arr as usize];
         let end = if n.kind == Kind::Array { n.next } else { arr + 1 };
@@ -316,17 +320,16 @@ impl Tape {
         self.get(text, obj, key).filter(|&v| self.kind(v) != Kind::Null)
     }
 
-    /// Whether string node `i` decodes to `want`.
+    /// Whether string node `i` decodes to `want`: the span's length decides most keys at once.
+    #[inline]
     pub fn str_eq(&self, text: &str, i: u32, want: &str) -> bool {
-        let n = self.nodes[i as usize];
+        let Some(&n) = self.nodes.get(i as usize) else { return false };
         match n.kind {
             Kind::Str => {
                 let (s, w) = (n.start as usize + 1, want.as_bytes());
-                (n.end - n.start) as usize == w.len() + 2 && {
-                    let got = &text.as_bytes()[s..s + w.len()];
+                n.end.wrapping_sub(n.start) as usize == w.len() + 2
                     // Short keys: a byte loop beats a call to memcmp.
-                    got.iter().zip(w).all(|(a, b)| a == b)
-                }
+                    && text.as_bytes().get(s..s + w.len()).is_some_and(|got| got.iter().zip(w).all(|(a, b)| a == b))
             }
             Kind::StrEscaped => self.str(text, i) == want,
             _ => false,
@@ -357,6 +360,7 @@ impl Tape {
     }
 
     /// Whether `i` is a string.
+    #[inline(always)]
     pub fn is_str(&self, i: u32) -> bool {
         matches!(self.kind(i), Kind::Str | Kind::StrEscaped)
     }
@@ -391,6 +395,7 @@ pub struct Members<'a> {
 
 impl Iterator for Members<'_> {
     type Item = (u32, u32);
+    #[inline]
     fn next(&mut self) -> Option<(u32, u32)> {
         if self.at >= self.end {
             return None;
@@ -410,6 +415,7 @@ pub struct Items<'a> {
 
 impl Iterator for Items<'_> {
     type Item = u32;
+    #[inline]
     fn next(&mut self) -> Option<u32> {
         if self.at >= self.end {
             return None;
