@@ -759,7 +759,7 @@ mod tests {
         for text in [&"[".repeat(300) as &str, "[1,2,3,4,5,6,7,8,9]", r#"{"":0,"":[],"":{}}"#, "[[],[],[[]],{}]", "0", "\"\""] {
             let full = if text.starts_with("[[[") { format!("{text}{}", "]".repeat(300)) } else { text.to_string() };
             t.scan(&full).unwrap();
-            assert!(t.len() <= (full.len() + 1) / 2, "{full}");
+            assert!(t.len() <= full.len().div_ceil(2), "{full}");
         }
     }
 

@@ -36,7 +36,7 @@ fn well_formed(t: &Tape, text: &str) {
                 }
                 assert_eq!(end, n.next);
             }
-            Kind::Str | Kind::StrEscaped => assert_eq!(t.raw(text, i).len() >= 2, true),
+            Kind::Str | Kind::StrEscaped => assert!(t.raw(text, i).len() >= 2 && t.raw(text, i).ends_with('"')),
             _ => assert_eq!(n.next, i + 1),
         }
     }
