@@ -7,6 +7,12 @@
 //! column nobody reads is one step. The tape's vectors keep their capacity between payloads, so a
 //! steady stream allocates nothing here.
 //!
+//! Cost per byte (issue 10): one loop, the innermost container in a register and the others on
+//! an explicit stack; a key is read at one site; whitespace is skipped only where it is found
+//! (compact JSON has none); a string is tested eight bytes at a time for its first quote,
+//! backslash or control character (SWAR), inlined where keys and values start; nodes are written
+//! in place (the node vector only grows, so there is no capacity check per node). No `unsafe`.
+//!
 //! Where this differs from serde_json (on purpose, to match `JSON.parse`): a lone surrogate escape
 //! (`"\ud800"`) is accepted (decoded as U+FFFD), and a number too large for a double (`1e400`) is
 //! accepted (it reads as infinity, which JSON.stringify would write as `null`). Issue 10: a payload
@@ -75,26 +81,48 @@ pub fn push_uint(out: &mut String, mut n: u64) {
             break;
         }
     }
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
+    // ASCII digits, pushed as chars: no UTF-8 check of the buffer (`from_utf8` per number showed up
+    // per event in callgrind).
+    out.reserve(buf.len() - i);
+    for &d in &buf[i..] {
+        out.push(char::from(d));
+    }
 }
 
 /// The scanned spans of one text. Node 0 is the root value.
 #[derive(Debug, Default, Clone)]
 pub struct Tape {
+    /// `nodes[..len]` is this text's tape. The vector only grows: entries past `len` are left
+    /// from longer texts, so a scan writes into place without a capacity check per node.
     nodes: Vec<Node>,
-    stack: Vec<u32>,
+    len: usize,
+    /// The open containers around the innermost one, as `index << 2 | 1 (object) or 2 (array)`.
+    stack: Vec<u64>,
 }
 
 fn err<T>(what: &'static str, at: usize) -> Result<T, ScanError> {
     Err(ScanError { what, at })
 }
 
+/// Skips JSON whitespace from `i`.
 fn ws(b: &[u8], mut i: usize) -> usize {
-    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
         i += 1;
     }
     i
+}
+
+/// What is wrong at `i`, where a value ended and whitespace was skipped: text after the root, the
+/// end of the text inside a container, or a byte that neither separates nor closes.
+#[cold]
+fn after_value_error(more: bool, top: u64, i: usize) -> ScanError {
+    let what = match (top, more) {
+        (0, _) => "unexpected text after the value",
+        (_, false) => "unexpected end of text",
+        (t, true) if t & 1 != 0 => "expected ',' or '}'",
+        _ => "expected ',' or ']'",
+    };
+    ScanError { what, at: i }
 }
 
 impl Tape {
@@ -104,122 +132,140 @@ impl Tape {
 
     /// Scans `text`; on success the tape describes it (node 0 is the root).
     pub fn scan(&mut self, text: &str) -> Result<(), ScanError> {
-        self.nodes.clear();
-        self.stack.clear();
         let b = text.as_bytes();
+        self.len = 0;
+        self.stack.clear();
         if b.len() >= u32::MAX as usize {
             return err("text too long", 0);
         }
-        let mut i = ws(b, 0);
+        let mut buf = &mut self.nodes[..];
+        // Nodes written so far. `buf` is written in place; past its end a node is pushed (the
+        // vector grows once, to the most nodes any text needed, and stays that long).
+        let mut n: usize = 0;
+        macro_rules! put {
+            ($kind:expr, $start:expr, $end:expr, $next:expr) => {{
+                let node = Node { kind: $kind, start: $start as u32, end: $end as u32, next: $next };
+                match buf.get_mut(n) {
+                    Some(slot) => *slot = node,
+                    None => {
+                        self.nodes.push(node);
+                        buf = &mut self.nodes[..];
+                    }
+                }
+                n += 1;
+            }};
+        }
+        // The innermost open container as `index << 2 | 1 (object) or 2 (array)`, 0 at the root
+        // (kept in a register; `stack` holds the ones around it), and how many are open.
+        let mut top: u64 = 0;
+        let mut depth: usize = 0;
+        let mut i = 0;
+        // At the top of this loop `i` is where a value starts, or, inside an object, a member's
+        // key. Whitespace is skipped where it is found (compact JSON has none).
         'value: loop {
-            // A value starts at `i` (whitespace skipped).
-            let Some(&c) = b.get(i) else { return err("unexpected end of text", i) };
-            let idx = self.nodes.len() as u32;
-            match c {
-                b'{' | b'[' => {
-                    if self.stack.len() >= MAX_DEPTH {
-                        return err("nesting too deep", i);
-                    }
-                    let kind = if c == b'{' { Kind::Object } else { Kind::Array };
-                    self.nodes.push(Node { kind, start: i as u32, end: 0, next: 0 });
-                    self.stack.push(idx);
-                    i = ws(b, i + 1);
-                    let close = if c == b'{' { b'}' } else { b']' };
-                    if b.get(i) == Some(&close) {
-                        // Empty container: closed by the loop below.
-                    } else if c == b'{' {
-                        i = self.key(b, i)?;
-                        continue 'value;
-                    } else {
-                        continue 'value;
+            if top & 1 != 0 {
+                if b.get(i) != Some(&b'"') {
+                    i = ws(b, i);
+                    if b.get(i) != Some(&b'"') {
+                        return err("expected a string key", i);
                     }
                 }
-                b'"' => {
-                    let (end, escaped) = string(b, i)?;
-                    let kind = if escaped { Kind::StrEscaped } else { Kind::Str };
-                    self.nodes.push(Node { kind, start: i as u32, end: end as u32, next: idx + 1 });
-                    i = end;
-                }
-                b't' | b'f' | b'n' => {
-                    let (word, kind): (&[u8], Kind) = match c {
-                        b't' => (b"true", Kind::True),
-                        b'f' => (b"false", Kind::False),
-                        _ => (b"null", Kind::Null),
-                    };
-                    if !b[i..].starts_with(word) {
-                        return err("invalid literal", i);
+                let (end, escaped) = string(b, i)?;
+                put!(if escaped { Kind::StrEscaped } else { Kind::Str }, i, end, n as u32 + 1);
+                i = end;
+                if b.get(i) != Some(&b':') {
+                    i = ws(b, i);
+                    if b.get(i) != Some(&b':') {
+                        return err("expected ':'", i);
                     }
-                    let end = i + word.len();
-                    self.nodes.push(Node { kind, start: i as u32, end: end as u32, next: idx + 1 });
-                    i = end;
                 }
-                b'-' | b'0'..=b'9' => {
-                    let end = number(b, i)?;
-                    self.nodes.push(Node { kind: Kind::Number, start: i as u32, end: end as u32, next: idx + 1 });
-                    i = end;
-                }
-                _ => return err("expected a value", i),
+                i += 1;
             }
-            // After a value: close containers, or move to the next element / member.
             loop {
-                i = ws(b, i);
-                let Some(&top) = self.stack.last() else {
-                    return if i == b.len() { Ok(()) } else { err("unexpected text after the value", i) };
-                };
-                let is_obj = self.nodes[top as usize].kind == Kind::Object;
-                match b.get(i) {
-                    Some(b',') => {
+                let Some(&c) = b.get(i) else { return err("unexpected end of text", i) };
+                let (kind, end) = match c {
+                    b'"' => {
+                        let (end, escaped) = string(b, i)?;
+                        (if escaped { Kind::StrEscaped } else { Kind::Str }, end)
+                    }
+                    b'-' | b'0'..=b'9' => (Kind::Number, number(b, i)?),
+                    b't' => (Kind::True, literal(b, i, b"true")?),
+                    b'f' => (Kind::False, literal(b, i, b"false")?),
+                    b'n' => (Kind::Null, literal(b, i, b"null")?),
+                    b'{' | b'[' => {
+                        if depth >= MAX_DEPTH {
+                            return err("nesting too deep", i);
+                        }
+                        let obj = c == b'{';
+                        if top != 0 {
+                            self.stack.push(top);
+                        }
+                        top = (n as u64) << 2 | if obj { 1 } else { 2 };
+                        depth += 1;
+                        put!(if obj { Kind::Object } else { Kind::Array }, i, 0, 0);
                         i = ws(b, i + 1);
-                        if is_obj {
-                            i = self.key(b, i)?;
+                        if b.get(i) == Some(if obj { &b'}' } else { &b']' }) {
+                            // Empty: the loop below closes it.
+                            break;
                         }
                         continue 'value;
                     }
-                    Some(b'}') if is_obj => {}
-                    Some(b']') if !is_obj => {}
-                    Some(_) => return err(if is_obj { "expected ',' or '}'" } else { "expected ',' or ']'" }, i),
-                    None => return err("unexpected end of text", i),
+                    b' ' | b'\t' | b'\n' | b'\r' => {
+                        i = ws(b, i);
+                        continue;
+                    }
+                    _ => return err("expected a value", i),
+                };
+                put!(kind, i, end, n as u32 + 1);
+                i = end;
+                break;
+            }
+            // After a value: close containers, or move on to the next element or member.
+            loop {
+                match b.get(i) {
+                    Some(b',') if top != 0 => {
+                        i += 1;
+                        continue 'value;
+                    }
+                    Some(b'}') if top & 1 != 0 => {}
+                    Some(b']') if top & 2 != 0 => {}
+                    Some(b' ' | b'\t' | b'\n' | b'\r') => {
+                        i = ws(b, i);
+                        continue;
+                    }
+                    None if top == 0 => {
+                        self.len = n;
+                        return Ok(());
+                    }
+                    c => return Err(after_value_error(c.is_some(), top, i)),
                 }
-                let next = self.nodes.len() as u32;
-                let n = &mut self.nodes[top as usize];
-                n.end = (i + 1) as u32;
-                n.next = next;
-                self.stack.pop();
+                if let Some(node) = buf.get_mut((top >> 2) as usize) {
+                    node.end = (i + 1) as u32;
+                    node.next = n as u32;
+                }
+                depth -= 1;
+                top = self.stack.pop().unwrap_or(0);
                 i += 1;
             }
         }
     }
 
-    /// A member's key and its colon; returns where the value starts.
-    fn key(&mut self, b: &[u8], i: usize) -> Result<usize, ScanError> {
-        if b.get(i) != Some(&b'"') {
-            return err("expected a string key", i);
-        }
-        let idx = self.nodes.len() as u32;
-        let (end, escaped) = string(b, i)?;
-        let kind = if escaped { Kind::StrEscaped } else { Kind::Str };
-        self.nodes.push(Node { kind, start: i as u32, end: end as u32, next: idx + 1 });
-        let j = ws(b, end);
-        if b.get(j) != Some(&b':') {
-            return err("expected ':'", j);
-        }
-        Ok(ws(b, j + 1))
-    }
-
     // ---- reading ---------------------------------------------------------------------------------
 
     pub fn len(&self) -> usize {
-        self.nodes.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.nodes.is_empty()
+        self.len == 0
     }
 
+    #[inline(always)]
     pub fn node(&self, i: u32) -> Node {
         self.nodes[i as usize]
     }
 
+    #[inline(always)]
     pub fn kind(&self, i: u32) -> Kind {
         self.nodes[i as usize].kind
     }
@@ -231,6 +277,7 @@ impl Tape {
     }
 
     /// The members of object `obj` as (key node, value node), in text order.
+    #[inline]
     pub fn members(&self, obj: u32) -> Members<'_> {
         let n = self.nodes[obj as usize];
         let end = if n.kind == Kind::Object { n.next } else { obj + 1 };
@@ -238,6 +285,7 @@ impl Tape {
     }
 
     /// The elements of array `arr`.
+    #[inline]
     pub fn items(&self, arr: u32) -> Items<'_> {
         let n = self.nodes[arr as usize];
         let end = if n.kind == Kind::Array { n.next } else { arr + 1 };
@@ -278,17 +326,16 @@ impl Tape {
         self.get(text, obj, key).filter(|&v| self.kind(v) != Kind::Null)
     }
 
-    /// Whether string node `i` decodes to `want`.
+    /// Whether string node `i` decodes to `want`: the span's length decides most keys at once.
+    #[inline]
     pub fn str_eq(&self, text: &str, i: u32, want: &str) -> bool {
-        let n = self.nodes[i as usize];
+        let Some(&n) = self.nodes.get(i as usize) else { return false };
         match n.kind {
             Kind::Str => {
                 let (s, w) = (n.start as usize + 1, want.as_bytes());
-                (n.end - n.start) as usize == w.len() + 2 && {
-                    let got = &text.as_bytes()[s..s + w.len()];
+                n.end.wrapping_sub(n.start) as usize == w.len() + 2
                     // Short keys: a byte loop beats a call to memcmp.
-                    got.iter().zip(w).all(|(a, b)| a == b)
-                }
+                    && text.as_bytes().get(s..s + w.len()).is_some_and(|got| got.iter().zip(w).all(|(a, b)| a == b))
             }
             Kind::StrEscaped => self.str(text, i) == want,
             _ => false,
@@ -319,6 +366,7 @@ impl Tape {
     }
 
     /// Whether `i` is a string.
+    #[inline(always)]
     pub fn is_str(&self, i: u32) -> bool {
         matches!(self.kind(i), Kind::Str | Kind::StrEscaped)
     }
@@ -353,6 +401,7 @@ pub struct Members<'a> {
 
 impl Iterator for Members<'_> {
     type Item = (u32, u32);
+    #[inline]
     fn next(&mut self) -> Option<(u32, u32)> {
         if self.at >= self.end {
             return None;
@@ -372,6 +421,7 @@ pub struct Items<'a> {
 
 impl Iterator for Items<'_> {
     type Item = u32;
+    #[inline]
     fn next(&mut self) -> Option<u32> {
         if self.at >= self.end {
             return None;
@@ -382,25 +432,45 @@ impl Iterator for Items<'_> {
     }
 }
 
+/// `true`, `false` or `null` at `i`: the index after it.
+#[inline]
+fn literal(b: &[u8], i: usize, word: &[u8]) -> Result<usize, ScanError> {
+    let end = i + word.len();
+    if b.get(i..end) != Some(word) {
+        return err("invalid literal", i);
+    }
+    Ok(end)
+}
+
 /// A string starting at the quote `i`: the index after its closing quote, and whether it held an
 /// escape. Control characters must be escaped; `\u` takes four hex digits (any code unit).
+/// The common case, a closing quote before any backslash, is inlined at both sites (keys, values);
+/// escapes, control characters and the end of the text go to `string_rest`.
+#[inline(always)]
 fn string(b: &[u8], i: usize) -> Result<(usize, bool), ScanError> {
     let mut j = i + 1;
+    while let Some(w) = b.get(j..j.wrapping_add(8)) {
+        let v = u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default());
+        let m = stops(v);
+        if m != 0 {
+            let bit = m.trailing_zeros();
+            j += (bit / 8) as usize;
+            if (v >> (bit & 56)) as u8 == b'"' {
+                return Ok((j + 1, false));
+            }
+            break;
+        }
+        j += 8;
+    }
+    string_rest(b, i, j)
+}
+
+/// The rest of a string from `j` (a backslash, a control character, or the last bytes of the text).
+#[inline(never)]
+fn string_rest(b: &[u8], i: usize, mut j: usize) -> Result<(usize, bool), ScanError> {
     let mut escaped = false;
     loop {
-        // Eight bytes at a time up to the first quote, backslash or control character (SWAR: the
-        // lowest flagged byte is exact, later flags may be spurious).
-        while let Some(w) = b.get(j..j + 8) {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(w);
-            let v = u64::from_le_bytes(a);
-            let m = has_zero(v ^ (LO * u64::from(b'"'))) | has_zero(v ^ (LO * u64::from(b'\\'))) | has_less(v, 0x20);
-            if m != 0 {
-                j += (m.trailing_zeros() / 8) as usize;
-                break;
-            }
-            j += 8;
-        }
+        j = stop(b, j);
         let Some(&c) = b.get(j) else { return err("unterminated string", i) };
         match c {
             b'"' => return Ok((j + 1, escaped)),
@@ -408,17 +478,14 @@ fn string(b: &[u8], i: usize) -> Result<(usize, bool), ScanError> {
                 escaped = true;
                 match b.get(j + 1) {
                     Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => j += 2,
-                    Some(b'u') => {
-                        if b.len() < j + 6 || !b[j + 2..j + 6].iter().all(u8::is_ascii_hexdigit) {
-                            return err("invalid \\u escape", j);
-                        }
-                        j += 6;
-                    }
+                    Some(b'u') => match b.get(j + 2..j + 6) {
+                        Some(h) if h.iter().all(u8::is_ascii_hexdigit) => j += 6,
+                        _ => return err("invalid \\u escape", j),
+                    },
                     _ => return err("invalid escape", j),
                 }
             }
-            0..=0x1f => return err("control character in string", j),
-            _ => j += 1,
+            _ => return err("control character in string", j),
         }
     }
 }
@@ -426,47 +493,79 @@ fn string(b: &[u8], i: usize) -> Result<(usize, bool), ScanError> {
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
-#[inline]
-fn has_zero(v: u64) -> u64 {
-    v.wrapping_sub(LO) & !v & HI
+/// The index of the first quote, backslash or control character at or after `j`, or the text's
+/// length. A leaf function (few live values, so its constants stay in registers); eight bytes at
+/// a time (SWAR, little-endian), then byte by byte for the last few.
+#[inline(never)]
+fn stop(b: &[u8], mut j: usize) -> usize {
+    while let Some(w) = b.get(j..j.wrapping_add(8)) {
+        let m = stops(u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default()));
+        if m != 0 {
+            return j + (m.trailing_zeros() / 8) as usize;
+        }
+        j += 8;
+    }
+    while let Some(&c) = b.get(j) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
+        }
+        j += 1;
+    }
+    j
 }
 
-#[inline]
-fn has_less(v: u64, n: u8) -> u64 {
-    v.wrapping_sub(LO * u64::from(n)) & !v & HI
+/// High bit of each byte of `v` (eight bytes of text, little-endian) that is below 0x20 or equal
+/// to `"` (`^ 0x02` maps `"` to 0x20 and 0x00..=0x1f onto itself, and nothing else below 0x21), or
+/// equal to `\`. The lowest flagged byte is exact (a borrow only runs upward from a flagged byte);
+/// flags above it may be spurious. Bytes from 0x80 are never flagged (`!v`: the xors leave the
+/// high bit alone).
+#[inline(always)]
+fn stops(v: u64) -> u64 {
+    let x = v ^ (LO * 0x02);
+    let y = v ^ (LO * u64::from(b'\\'));
+    (x.wrapping_sub(LO * 0x21) | y.wrapping_sub(LO)) & !v & HI
 }
 
 /// A number starting at `i`: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+#[inline]
 fn number(b: &[u8], i: usize) -> Result<usize, ScanError> {
     let mut j = i;
-    if b[j] == b'-' {
+    if b.get(j) == Some(&b'-') {
         j += 1;
     }
-    let digits = |j: usize| b[j..].iter().take_while(|c| c.is_ascii_digit()).count();
     match b.get(j) {
         Some(b'0') => j += 1,
-        Some(b'1'..=b'9') => j += digits(j),
+        Some(b'1'..=b'9') => j = digits(b, j + 1),
         _ => return err("invalid number", i),
     }
     if b.get(j) == Some(&b'.') {
-        let n = digits(j + 1);
-        if n == 0 {
+        let k = digits(b, j + 1);
+        if k == j + 1 {
             return err("invalid number", i);
         }
-        j += 1 + n;
+        j = k;
     }
-    if matches!(b.get(j), Some(b'e' | b'E')) {
+    if let Some(b'e' | b'E') = b.get(j) {
         j += 1;
-        if matches!(b.get(j), Some(b'+' | b'-')) {
+        if let Some(b'+' | b'-') = b.get(j) {
             j += 1;
         }
-        let n = digits(j);
-        if n == 0 {
+        let k = digits(b, j);
+        if k == j {
             return err("invalid number", i);
         }
-        j += n;
+        j = k;
     }
     Ok(j)
+}
+
+/// The index after the ASCII digits from `j`.
+#[inline(always)]
+fn digits(b: &[u8], mut j: usize) -> usize {
+    while let Some(b'0'..=b'9') = b.get(j) {
+        j += 1;
+    }
+    j
 }
 
 fn hex4(s: &[u8]) -> u32 {
@@ -600,6 +699,82 @@ mod tests {
         let deeper = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);
         assert_eq!(Tape::new().scan(&deeper).unwrap_err().what, "nesting too deep");
         assert!(!ok(&"[".repeat(1_000_000)));
+    }
+
+    #[test]
+    fn every_stop_byte_at_every_offset() {
+        // The SWAR string loop: a quote, backslash or control character at each position of the
+        // first words and of the byte tail, with plain ASCII and multi-byte UTF-8 around it.
+        for fill in ["a", "é", "\u{7f}", "~"] {
+            for k in 0..24 {
+                let body = fill.repeat(k);
+                for tail in ["", "x", "1234567", "12345678"] {
+                    let plain = format!("\"{body}\"{tail}");
+                    let mut t = Tape::new();
+                    let r = t.scan(&plain);
+                    assert_eq!(r.is_ok(), tail.is_empty(), "{plain:?}");
+                    if tail.is_empty() {
+                        assert_eq!(t.plain_str(&plain, 0), Some(body.as_str()));
+                    } else {
+                        assert_eq!(r.unwrap_err(), ScanError { what: "unexpected text after the value", at: body.len() + 2 });
+                    }
+                    let esc = format!("[\"{body}\\n{body}\"]");
+                    t.scan(&esc).unwrap();
+                    assert_eq!(t.kind(1), Kind::StrEscaped);
+                    assert_eq!(t.str(&esc, 1), format!("{body}\n{body}"));
+                    for ctl in ["\u{0}", "\t", "\u{1f}"] {
+                        let bad = format!("\"{body}{ctl}{body}\"");
+                        assert_eq!(t.scan(&bad).unwrap_err(), ScanError { what: "control character in string", at: body.len() + 1 });
+                    }
+                    let open = format!("\"{body}");
+                    assert_eq!(t.scan(&open).unwrap_err(), ScanError { what: "unterminated string", at: 0 });
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_tape_is_reused_across_texts() {
+        // Nodes are written in place: a long text, then shorter ones, then a failed scan.
+        let mut t = Tape::new();
+        let long = format!("[{}]", vec!["{\"a\":[1,2,{}]}"; 50].join(","));
+        t.scan(&long).unwrap();
+        assert_eq!(t.len(), 1 + 50 * 6);
+        t.scan(r#"{"b":[true]}"#).unwrap();
+        assert_eq!(t.len(), 4);
+        assert_eq!(t.members(0).count(), 1);
+        assert_eq!(t.items(2).count(), 1);
+        assert_eq!(t.node(0).next, 4);
+        assert!(t.scan("[1,2").is_err());
+        assert!(t.is_empty());
+        t.scan("7").unwrap();
+        assert_eq!((t.len(), t.kind(0)), (1, Kind::Number));
+    }
+
+    #[test]
+    fn densest_texts_fit_the_bound() {
+        // Nodes never exceed (bytes + 1) / 2 for a valid text (each node but the root has its own
+        // first byte and a separator or closer of its own).
+        let mut t = Tape::new();
+        for text in [&"[".repeat(300) as &str, "[1,2,3,4,5,6,7,8,9]", r#"{"":0,"":[],"":{}}"#, "[[],[],[[]],{}]", "0", "\"\""] {
+            let full = if text.starts_with("[[[") { format!("{text}{}", "]".repeat(300)) } else { text.to_string() };
+            t.scan(&full).unwrap();
+            assert!(t.len() <= full.len().div_ceil(2), "{full}");
+        }
+    }
+
+    #[test]
+    fn whitespace_everywhere_json_allows_it() {
+        let text = " \t\n\r{ \"a\" : [ 1 , { } , [ ] , \"x\" ] , \"b\" :\nnull } \r\n";
+        let mut t = Tape::new();
+        t.scan(text).unwrap();
+        let a = t.get(text, 0, "a").unwrap();
+        assert_eq!(t.items(a).map(|i| t.raw(text, i)).collect::<Vec<_>>(), ["1", "{ }", "[ ]", "\"x\""]);
+        assert_eq!(t.kind(t.get(text, 0, "b").unwrap()), Kind::Null);
+        for (bad, what, at) in [("{ \"a\" 1}", "expected ':'", 6), ("[1 ,]", "expected a value", 4), ("{\"a\":1 , }", "expected a string key", 9),
+                                ("[1 }", "expected ',' or ']'", 3), ("{\"a\":1 ]", "expected ',' or '}'", 7), ("[1 ", "unexpected end of text", 3), ("1 x", "unexpected text after the value", 2)] {
+            assert_eq!(t.scan(bad).unwrap_err(), ScanError { what, at }, "{bad}");
+        }
     }
 
     #[test]
