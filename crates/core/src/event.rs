@@ -75,6 +75,86 @@ impl RefetchType {
     }
 }
 
+/// No member of that name (a slot of [`Columns::index`]).
+const NONE: u32 = u32::MAX;
+
+/// The column names routing reads from a row (rule placeholders, the primary key, `version`, the
+/// scope's spellings), compiled once with a slot each, so an adapter finds all of them in one
+/// pass over a row's members ([`Columns::index`]) and the guards and rules read slots instead of
+/// scanning the row again per name.
+#[derive(Debug, Clone, Default)]
+pub struct Columns {
+    names: Vec<String>,
+    /// Bit `n` set when some name is `n` bytes long (bit 63: 63 or more), to skip other keys at once.
+    lens: u64,
+    /// The slots of `version`, `factoryId`, `factory_id` and the primary key columns.
+    pub version: usize,
+    pub factory: [usize; 2],
+    pub primary_key: Vec<usize>,
+}
+
+fn len_bit(n: usize) -> u64 {
+    1 << n.min(63)
+}
+
+impl Columns {
+    /// `first` get slots `0..first.len()` in order (a rule table's placeholder columns, which its
+    /// compiled pieces name by index); then the fixed names and the primary key.
+    pub fn new(first: &[String], primary_key: &[String]) -> Columns {
+        let mut c = Columns::default();
+        for n in first {
+            c.names.push(n.clone());
+            c.lens |= len_bit(n.len());
+        }
+        c.version = c.slot("version");
+        c.factory = [c.slot("factoryId"), c.slot("factory_id")];
+        c.primary_key = primary_key.iter().map(|n| c.slot(n)).collect();
+        c
+    }
+
+    /// The slot of `name`, added when new.
+    pub fn slot(&mut self, name: &str) -> usize {
+        if let Some(i) = self.names.iter().position(|n| n == name) {
+            return i;
+        }
+        self.names.push(name.to_string());
+        self.lens |= len_bit(name.len());
+        self.names.len() - 1
+    }
+
+    pub fn name(&self, slot: usize) -> &str {
+        self.names.get(slot).map_or("", |n| n.as_str())
+    }
+
+    /// One pass over object `obj`'s members: `found[slot]` = the value node of the last member
+    /// with that slot's name (JSON.parse keeps the last of duplicate keys), or none.
+    pub fn index(&self, tape: &Tape, text: &str, obj: Option<u32>, found: &mut Vec<u32>) {
+        found.clear();
+        found.resize(self.names.len(), NONE);
+        let Some(obj) = obj.filter(|&o| tape.kind(o) == Kind::Object) else { return };
+        for (k, v) in tape.members(obj) {
+            let raw = tape.raw(text, k).as_bytes();
+            if tape.kind(k) == Kind::Str {
+                // Between the quotes; a key holds no escape, so its bytes are its name.
+                let key = raw.get(1..raw.len().saturating_sub(1)).unwrap_or(&[]);
+                if self.lens & len_bit(key.len()) != 0 {
+                    self.note(key, v, found);
+                }
+            } else {
+                self.note(tape.str(text, k).as_bytes(), v, found);
+            }
+        }
+    }
+
+    fn note(&self, key: &[u8], v: u32, found: &mut [u32]) {
+        if let Some(i) = self.names.iter().position(|n| n.as_bytes() == key) {
+            if let Some(f) = found.get_mut(i) {
+                *f = v;
+            }
+        }
+    }
+}
+
 /// A row's values: up to two objects on the tape, looked up in order (an app event's `data`, then
 /// its own fields). A column that the first object holds as `null` is absent; it does not fall
 /// through to the second.
@@ -83,11 +163,19 @@ pub struct Row<'a> {
     pub tape: &'a Tape,
     pub text: &'a str,
     pub objs: [Option<u32>; 2],
+    /// [`Columns::index`] of the first object when the adapter made one (the second is then
+    /// `None`); empty otherwise, and columns are looked up by name.
+    found: &'a [u32],
 }
 
 impl<'a> Row<'a> {
     pub fn new(tape: &'a Tape, text: &'a str, first: Option<u32>, second: Option<u32>) -> Row<'a> {
-        Row { tape, text, objs: [first, second] }
+        Row { tape, text, objs: [first, second], found: &[] }
+    }
+
+    /// A row of one object whose [`Columns::index`] is `found`.
+    pub fn indexed(tape: &'a Tape, text: &'a str, obj: Option<u32>, found: &'a [u32]) -> Row<'a> {
+        Row { tape, text, objs: [obj, None], found }
     }
 
     /// Column `col`'s value node, `None` when missing or null.
@@ -100,21 +188,44 @@ impl<'a> Row<'a> {
         None
     }
 
+    /// [`Row::get`] of the column in slot `slot` of the engine's [`Columns`], named `name`: read
+    /// from the index when there is one.
+    pub fn col(&self, slot: usize, name: &str) -> Option<u32> {
+        match self.found.get(slot) {
+            Some(&v) => (v != NONE && self.tape.kind(v) != Kind::Null).then_some(v),
+            None => self.get(name),
+        }
+    }
+
+    /// The last member named `name` (slot `slot`) of object `n` of the row, null included.
+    fn member(&self, n: usize, slot: usize, name: &str) -> Option<u32> {
+        let o = self.objs[n]?;
+        match self.found.get(slot) {
+            Some(&v) if n == 0 => (v != NONE).then_some(v),
+            _ => self.tape.get(self.text, o, name),
+        }
+    }
+
     /// A scope field under its own name or its snake_case form (`factoryId` ~ `factory_id`).
     pub fn field(&self, name: &str, snake: &str) -> Option<u32> {
         self.get(name).or_else(|| if snake != name { self.get(snake) } else { None })
     }
 
-    /// Every non-null value of a scope field, under either spelling, in every object of the row:
-    /// the scope guard drops an event when any one differs from the scope (issue 11), so nothing
-    /// here stops at the first match as [`Row::get`] does.
-    pub fn spellings<'s>(&'s self, name: &'s str, snake: &'s str) -> impl Iterator<Item = u32> + 's {
-        let n = if snake == name { 1 } else { 2 };
-        self.objs
-            .into_iter()
-            .flatten()
-            .flat_map(move |o| [name, snake].into_iter().take(n).filter_map(move |k| self.tape.get(self.text, o, k)))
-            .filter(move |&v| self.tape.kind(v) != Kind::Null)
+    /// Every non-null value of a scope field, under either spelling (each a slot of the engine's
+    /// [`Columns`] and its name), in every object of the row: the scope guard drops an event when
+    /// any one differs from the scope (issue 11), so nothing here stops at the first match as
+    /// [`Row::get`] does.
+    pub fn spellings(&self, name: (usize, &str), snake: (usize, &str)) -> impl Iterator<Item = u32> + 'a {
+        let mut out = [None; 4];
+        let both = snake.1 != name.1;
+        for n in 0..2 {
+            out[2 * n] = self.member(n, name.0, name.1);
+            if both {
+                out[2 * n + 1] = self.member(n, snake.0, snake.1);
+            }
+        }
+        let tape = self.tape;
+        out.into_iter().flatten().filter(move |&v| tape.kind(v) != Kind::Null)
     }
 }
 
@@ -135,6 +246,9 @@ pub struct RowEvent<'a> {
     pub row: Row<'a>,
     /// Changed fields with their new values, when the source names them. `None` = unknown.
     pub changed: Changed<'a>,
+    /// An UPDATE whose changed fields come from diffing its rows (Supabase `new`, `old`): found
+    /// only when routing asks for them (`adapt::fields::diff_rows`), and only when `changed` is `None`.
+    pub diff: Option<(Option<u32>, u32)>,
     pub version: Option<f64>,
     /// A unique event id for cross-window dedupe (envelope `id`, Centrifugo `channel#offset`).
     pub event_id: Option<String>,

@@ -152,3 +152,52 @@ pub fn set_changed(p: &In<'_>, list: &mut Vec<(u32, u32)>, name: u32, value: Opt
         (None, None) => {}
     }
 }
+
+/// The columns of an UPDATE's `new` row whose values differ from its `old` row, as (name, value)
+/// nodes of `new` in `out`; `false` when `old` holds only primary key columns (without REPLICA
+/// IDENTITY FULL nothing can be diffed: the changed fields are unknown and the doc is refetched).
+/// A column missing from `old` counts as changed; duplicate keys read as `JSON.parse` reads them.
+pub fn diff_rows(p: &In<'_>, new: Option<u32>, old: u32, primary_key: &[String], out: &mut Vec<(u32, u32)>) -> bool {
+    out.clear();
+    if !p.tape.members(old).any(|(k, _)| !primary_key.iter().any(|c| p.tape.str_eq(p.text, k, c))) {
+        return false;
+    }
+    let Some(new) = new else { return true };
+    if diff_in_order(p, new, old, out) {
+        return true;
+    }
+    out.clear();
+    for (k, v) in p.tape.members(new) {
+        let name = p.tape.str(p.text, k);
+        let same = p.get(old, &name).is_some_and(|ov| values_equal(p, ov, v));
+        set_changed(p, out, k, (!same).then_some(v));
+    }
+    true
+}
+
+/// The common case of [`diff_rows`]: `old` lists the same keys as `new`, in the same order, none
+/// escaped and none twice, so member `i` of one pairs with member `i` of the other and the changed
+/// list is the changed members in order. `false` (with `out` partly filled) for any other shape.
+fn diff_in_order(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) -> bool {
+    let mut olds = p.tape.members(old);
+    // Which (length, first byte, last byte) classes of key were seen: only a key whose class was
+    // seen before is compared with the earlier keys for a duplicate.
+    let mut seen: u128 = 0;
+    for (k, v) in p.tape.members(new) {
+        let Some((ok, ov)) = olds.next() else { return false };
+        let key = p.raw(k).as_bytes();
+        if p.kind(k) != Kind::Str || key != p.raw(ok).as_bytes() {
+            return false;
+        }
+        let (first, last) = (key.get(1).copied().unwrap_or(0), key.get(key.len().saturating_sub(2)).copied().unwrap_or(0));
+        let bit = 1u128 << ((key.len() as u32).wrapping_mul(31).wrapping_add(u32::from(first).wrapping_mul(7)).wrapping_add(u32::from(last)) & 127);
+        if seen & bit != 0 && p.tape.members(new).take_while(|&(e, _)| e != k).any(|(e, _)| p.raw(e).as_bytes() == key) {
+            return false;
+        }
+        seen |= bit;
+        if !values_equal(p, v, ov) {
+            out.push((k, v));
+        }
+    }
+    olds.next().is_none()
+}
