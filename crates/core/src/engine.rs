@@ -455,23 +455,22 @@ impl State {
         let (tape, text) = (row.row.tape, row.row.text);
         let outer = Row::new(tape, text, row.outer, None);
         self.scope.iter().all(|f| {
-            let factory = if f.factory { row.factory_id } else { None };
-            let (name, snake, want) = ((f.name.0, f.name.1.as_str()), (f.snake.0, f.snake.1.as_str()), &f.want);
-            let mut got = factory.into_iter().chain(row.row.spellings(name, snake)).chain(outer.spellings(name, snake));
-            got.all(|v| match tape.kind(v) {
-                Kind::Str | Kind::StrEscaped => tape.str_eq(text, v, want),
+            let ok = |v: u32| match tape.kind(v) {
+                Kind::Str | Kind::StrEscaped => tape.str_eq(text, v, &f.want),
                 Kind::Number => {
                     let raw = tape.raw(text, v);
                     if is_canonical_int(raw) {
-                        raw == want
+                        raw == f.want
                     } else {
-                        js_number_to_string(tape.f64(text, v).unwrap_or(0.0)) == *want
+                        js_number_to_string(tape.f64(text, v).unwrap_or(0.0)) == f.want
                     }
                 }
-                Kind::True => want == "true",
-                Kind::False => want == "false",
+                Kind::True => f.want == "true",
+                Kind::False => f.want == "false",
                 _ => false,
-            })
+            };
+            let (name, snake) = ((f.name.0, f.name.1.as_str()), (f.snake.0, f.snake.1.as_str()));
+            (!f.factory || row.factory_id.is_none_or(ok)) && row.row.all_spellings(name, snake, ok) && outer.all_spellings(name, snake, ok)
         })
     }
 

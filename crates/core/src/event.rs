@@ -1,5 +1,6 @@
 //! The canonical event: what every source's payload becomes before routing (CONTRACT "Feeding events").
 
+use crate::adapt::fields::plain_bytes;
 use crate::scan::{Kind, Tape};
 use std::borrow::Cow;
 
@@ -133,23 +134,25 @@ impl Columns {
         found.resize(self.names.len(), NONE);
         let Some(obj) = obj.filter(|&o| tape.kind(o) == Kind::Object) else { return };
         for (k, v) in tape.members(obj) {
-            let raw = tape.raw(text, k).as_bytes();
-            if tape.kind(k) == Kind::Str {
-                // Between the quotes; a key holds no escape, so its bytes are its name.
-                let key = raw.get(1..raw.len().saturating_sub(1)).unwrap_or(&[]);
-                if self.lens & len_bit(key.len()) != 0 {
-                    self.note(key, v, found);
+            match plain_bytes(tape, text, k) {
+                // A key without escape: its bytes are its name.
+                Some(key) => {
+                    if self.lens & len_bit(key.len()) != 0 {
+                        self.note(key, v, found);
+                    }
                 }
-            } else {
-                self.note(tape.str(text, k).as_bytes(), v, found);
+                None => self.note(tape.str(text, k).as_bytes(), v, found),
             }
         }
     }
 
     fn note(&self, key: &[u8], v: u32, found: &mut [u32]) {
-        if let Some(i) = self.names.iter().position(|n| n.as_bytes() == key) {
-            if let Some(f) = found.get_mut(i) {
+        for (name, f) in self.names.iter().zip(found.iter_mut()) {
+            let name = name.as_bytes();
+            // Short names: a byte loop beats a call to memcmp.
+            if name.len() == key.len() && name.iter().zip(key).all(|(a, b)| a == b) {
                 *f = v;
+                return;
             }
         }
     }
@@ -211,21 +214,24 @@ impl<'a> Row<'a> {
         self.get(name).or_else(|| if snake != name { self.get(snake) } else { None })
     }
 
-    /// Every non-null value of a scope field, under either spelling (each a slot of the engine's
-    /// [`Columns`] and its name), in every object of the row: the scope guard drops an event when
-    /// any one differs from the scope (issue 11), so nothing here stops at the first match as
-    /// [`Row::get`] does.
-    pub fn spellings(&self, name: (usize, &str), snake: (usize, &str)) -> impl Iterator<Item = u32> + 'a {
-        let mut out = [None; 4];
-        let both = snake.1 != name.1;
+    /// Whether `ok` holds for every non-null value of a scope field, under either spelling (each
+    /// a slot of the engine's [`Columns`] with its name; one slot for both when they are the same
+    /// name), in every object of the row: the scope guard drops an event when any one differs
+    /// from the scope (issue 11), so nothing here stops at the first match as [`Row::get`] does.
+    pub fn all_spellings(&self, name: (usize, &str), snake: (usize, &str), mut ok: impl FnMut(u32) -> bool) -> bool {
         for n in 0..2 {
-            out[2 * n] = self.member(n, name.0, name.1);
-            if both {
-                out[2 * n + 1] = self.member(n, snake.0, snake.1);
+            for (i, (slot, col)) in [name, snake].into_iter().enumerate() {
+                if i == 1 && snake.0 == name.0 {
+                    break;
+                }
+                if let Some(v) = self.member(n, slot, col) {
+                    if self.tape.kind(v) != Kind::Null && !ok(v) {
+                        return false;
+                    }
+                }
             }
         }
-        let tape = self.tape;
-        out.into_iter().flatten().filter(move |&v| tape.kind(v) != Kind::Null)
+        true
     }
 }
 

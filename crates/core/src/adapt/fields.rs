@@ -38,6 +38,22 @@ impl<'a> In<'a> {
     }
 }
 
+/// The bytes of string node `i` between its quotes when it holds no escape (its decoded text);
+/// `None` for an escaped string or any other node.
+pub fn plain_bytes<'t>(tape: &Tape, text: &'t str, i: u32) -> Option<&'t [u8]> {
+    let n = tape.node(i);
+    if n.kind != Kind::Str {
+        return None;
+    }
+    text.as_bytes().get(n.start as usize + 1..(n.end as usize).saturating_sub(1))
+}
+
+/// The value's JSON text as it was sent, as bytes (no character-boundary checks).
+pub fn raw_bytes<'t>(tape: &Tape, text: &'t str, i: u32) -> &'t [u8] {
+    let n = tape.node(i);
+    text.as_bytes().get(n.start as usize..n.end as usize).unwrap_or(&[])
+}
+
 /// Concatenates static words and parameters into an error text.
 pub fn cat(parts: &[&str]) -> String {
     let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
@@ -185,17 +201,18 @@ fn diff_in_order(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) -> b
     let mut seen: u128 = 0;
     for (k, v) in p.tape.members(new) {
         let Some((ok, ov)) = olds.next() else { return false };
-        let key = p.raw(k).as_bytes();
-        if p.kind(k) != Kind::Str || key != p.raw(ok).as_bytes() {
+        let Some(key) = plain_bytes(p.tape, p.text, k) else { return false };
+        if raw_bytes(p.tape, p.text, ok) != raw_bytes(p.tape, p.text, k) {
             return false;
         }
-        let (first, last) = (key.get(1).copied().unwrap_or(0), key.get(key.len().saturating_sub(2)).copied().unwrap_or(0));
-        let bit = 1u128 << ((key.len() as u32).wrapping_mul(31).wrapping_add(u32::from(first).wrapping_mul(7)).wrapping_add(u32::from(last)) & 127);
-        if seen & bit != 0 && p.tape.members(new).take_while(|&(e, _)| e != k).any(|(e, _)| p.raw(e).as_bytes() == key) {
+        let (first, last) = (key.first().copied().unwrap_or(0), key.last().copied().unwrap_or(0));
+        let class = (key.len() as u32).wrapping_mul(31).wrapping_add(u32::from(first).wrapping_mul(7)).wrapping_add(u32::from(last));
+        let bit = 1u128 << (class & 127);
+        if seen & bit != 0 && p.tape.members(new).take_while(|&(e, _)| e != k).any(|(e, _)| plain_bytes(p.tape, p.text, e) == Some(key)) {
             return false;
         }
         seen |= bit;
-        if !values_equal(p, v, ov) {
+        if raw_bytes(p.tape, p.text, v) != raw_bytes(p.tape, p.text, ov) && !values_equal(p, v, ov) {
             out.push((k, v));
         }
     }

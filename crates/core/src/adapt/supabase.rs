@@ -5,7 +5,7 @@
 //! scope fields and (for an UPDATE with the whole old row) the changed columns are looked at;
 //! every other column stays unread text.
 
-use super::fields::{cat, id_text, opt_object_of, row_id, table_name_of, version_of, In};
+use super::fields::{cat, id_text, opt_object_of, plain_bytes, row_id, table_name_of, version_of, In};
 use super::{Scratch, Wants};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, Row, RowEvent};
@@ -18,13 +18,21 @@ pub fn adapt<'a>(p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) 
     // One pass over the members, the last of duplicate keys winning (as JSON.parse keeps it).
     let (mut ty, mut table, mut event_type, mut new, mut old, mut payload) = (None, None, None, None, None, None);
     for (k, v) in p.tape.members(o) {
-        let slot = match &*p.tape.str(p.text, k) {
-            "type" => &mut ty,
-            "table" => &mut table,
-            "eventType" => &mut event_type,
-            "new" => &mut new,
-            "old" => &mut old,
-            "payload" => &mut payload,
+        let decoded;
+        let key = match plain_bytes(p.tape, p.text, k) {
+            Some(key) => key,
+            None => {
+                decoded = p.tape.str(p.text, k);
+                decoded.as_bytes()
+            }
+        };
+        let slot = match key {
+            b"type" => &mut ty,
+            b"table" => &mut table,
+            b"eventType" => &mut event_type,
+            b"new" => &mut new,
+            b"old" => &mut old,
+            b"payload" => &mut payload,
             _ => continue,
         };
         *slot = Some(v);
