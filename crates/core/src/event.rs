@@ -86,26 +86,31 @@ const NONE: u32 = u32::MAX;
 #[derive(Debug, Clone, Default)]
 pub struct Columns {
     names: Vec<String>,
-    /// Bit `n` set when some name is `n` bytes long (bit 63: 63 or more), to skip other keys at once.
-    lens: u64,
+    /// Per key length (the last bucket: that long or longer), the first slot whose name has it,
+    /// and per slot the next slot in the same bucket: a key is compared only with names of its length.
+    first: Vec<u8>,
+    next: Vec<u8>,
     /// The slots of `version`, `factoryId`, `factory_id` and the primary key columns.
     pub version: usize,
     pub factory: [usize; 2],
     pub primary_key: Vec<usize>,
 }
 
-fn len_bit(n: usize) -> u64 {
-    1 << n.min(63)
+/// Slot chains end here; also the most slots (a longer list is looked up by name).
+const END: u8 = u8::MAX;
+const BUCKETS: usize = 64;
+
+fn bucket(len: usize) -> usize {
+    len.min(BUCKETS - 1)
 }
 
 impl Columns {
     /// `first` get slots `0..first.len()` in order (a rule table's placeholder columns, which its
     /// compiled pieces name by index); then the fixed names and the primary key.
     pub fn new(first: &[String], primary_key: &[String]) -> Columns {
-        let mut c = Columns::default();
+        let mut c = Columns { first: vec![END; BUCKETS], ..Columns::default() };
         for n in first {
-            c.names.push(n.clone());
-            c.lens |= len_bit(n.len());
+            c.push(n);
         }
         c.version = c.slot("version");
         c.factory = [c.slot("factoryId"), c.slot("factory_id")];
@@ -118,9 +123,29 @@ impl Columns {
         if let Some(i) = self.names.iter().position(|n| n == name) {
             return i;
         }
-        self.names.push(name.to_string());
-        self.lens |= len_bit(name.len());
+        self.push(name);
         self.names.len() - 1
+    }
+
+    fn push(&mut self, name: &str) {
+        let slot = self.names.len();
+        self.names.push(name.to_string());
+        if self.first.len() != BUCKETS {
+            self.first = vec![END; BUCKETS];
+        }
+        // Slots past the chains' reach are still named; `index` leaves them to `Row::col`'s lookup.
+        let Ok(s) = u8::try_from(slot) else { return };
+        if s == END {
+            return;
+        }
+        self.next.push(END);
+        let b = bucket(name.len());
+        let mut at = &mut self.first[b];
+        while *at != END {
+            let i = usize::from(*at);
+            at = &mut self.next[i];
+        }
+        *at = s;
     }
 
     pub fn name(&self, slot: usize) -> &str {
@@ -131,29 +156,31 @@ impl Columns {
     /// with that slot's name (JSON.parse keeps the last of duplicate keys), or none.
     pub fn index(&self, tape: &Tape, text: &str, obj: Option<u32>, found: &mut Vec<u32>) {
         found.clear();
-        found.resize(self.names.len(), NONE);
+        // Only the chained slots are indexed; a `Row` reads the others by name.
+        found.resize(self.next.len(), NONE);
         let Some(obj) = obj.filter(|&o| tape.kind(o) == Kind::Object) else { return };
         for (k, v) in tape.members(obj) {
             match plain_bytes(tape, text, k) {
                 // A key without escape: its bytes are its name.
-                Some(key) => {
-                    if self.lens & len_bit(key.len()) != 0 {
-                        self.note(key, v, found);
-                    }
-                }
+                Some(key) => self.note(key, v, found),
                 None => self.note(tape.str(text, k).as_bytes(), v, found),
             }
         }
     }
 
     fn note(&self, key: &[u8], v: u32, found: &mut [u32]) {
-        for (name, f) in self.names.iter().zip(found.iter_mut()) {
-            let name = name.as_bytes();
+        let mut at = self.first.get(bucket(key.len())).copied().unwrap_or(END);
+        while at != END {
+            let i = usize::from(at);
+            let name = self.names.get(i).map_or(&[][..], |n| n.as_bytes());
             // Short names: a byte loop beats a call to memcmp.
             if name.len() == key.len() && name.iter().zip(key).all(|(a, b)| a == b) {
-                *f = v;
+                if let Some(f) = found.get_mut(i) {
+                    *f = v;
+                }
                 return;
             }
+            at = self.next.get(i).copied().unwrap_or(END);
         }
     }
 }
