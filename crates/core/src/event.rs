@@ -168,6 +168,7 @@ impl Columns {
         }
     }
 
+    #[inline(always)]
     fn note(&self, key: &[u8], v: u32, found: &mut [u32]) {
         let mut at = self.first.get(bucket(key.len())).copied().unwrap_or(END);
         while at != END {
@@ -220,6 +221,7 @@ impl<'a> Row<'a> {
 
     /// [`Row::get`] of the column in slot `slot` of the engine's [`Columns`], named `name`: read
     /// from the index when there is one.
+    #[inline(always)]
     pub fn col(&self, slot: usize, name: &str) -> Option<u32> {
         match self.found.get(slot) {
             Some(&v) => (v != NONE && self.tape.kind(v) != Kind::Null).then_some(v),
@@ -228,6 +230,7 @@ impl<'a> Row<'a> {
     }
 
     /// The last member named `name` (slot `slot`) of object `n` of the row, null included.
+    #[inline(always)]
     fn member(&self, n: usize, slot: usize, name: &str) -> Option<u32> {
         let o = self.objs[n]?;
         match self.found.get(slot) {

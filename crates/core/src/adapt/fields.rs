@@ -14,6 +14,7 @@ pub struct In<'a> {
 }
 
 impl<'a> In<'a> {
+    #[inline(always)]
     pub fn get(&self, obj: u32, key: &str) -> Option<u32> {
         self.tape.get(self.text, obj, key)
     }
@@ -21,12 +22,14 @@ impl<'a> In<'a> {
     pub fn some(&self, obj: u32, key: &str) -> Option<u32> {
         self.tape.get_some(self.text, obj, key)
     }
+    #[inline(always)]
     pub fn kind(&self, v: u32) -> Kind {
         self.tape.kind(v)
     }
     pub fn str(&self, v: u32) -> Option<Cow<'a, str>> {
         self.tape.is_str(v).then(|| self.tape.str(self.text, v))
     }
+    #[inline(always)]
     pub fn raw(&self, v: u32) -> &'a str {
         self.tape.raw(self.text, v)
     }
@@ -40,6 +43,7 @@ impl<'a> In<'a> {
 
 /// The bytes of string node `i` between its quotes when it holds no escape (its decoded text);
 /// `None` for an escaped string or any other node.
+#[inline(always)]
 pub fn plain_bytes<'t>(tape: &Tape, text: &'t str, i: u32) -> Option<&'t [u8]> {
     let n = tape.node(i);
     if n.kind != Kind::Str {
@@ -49,6 +53,7 @@ pub fn plain_bytes<'t>(tape: &Tape, text: &'t str, i: u32) -> Option<&'t [u8]> {
 }
 
 /// The value's JSON text as it was sent, as bytes (no character-boundary checks).
+#[inline(always)]
 pub fn raw_bytes<'t>(tape: &Tape, text: &'t str, i: u32) -> &'t [u8] {
     let n = tape.node(i);
     text.as_bytes().get(n.start as usize..n.end as usize).unwrap_or(&[])
