@@ -34,10 +34,8 @@ impl<'a> In<'a> {
         self.tape.raw(self.text, v)
     }
     pub fn is_empty_object(&self, obj: Option<u32>) -> bool {
-        match obj {
-            Some(o) => self.tape.members(o).next().is_none(),
-            None => true,
-        }
+        // A container's subtree ends right after it when it holds nothing.
+        obj.is_none_or(|o| self.tape.node(o).next <= o.saturating_add(1))
     }
 }
 

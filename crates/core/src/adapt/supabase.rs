@@ -45,12 +45,23 @@ pub fn adapt<'a>(p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) 
     }
     let table = table_name_of(&p, table, "table", SRC)?;
     let action = match event_type {
-        Some(v) => match p.str(v).as_deref() {
-            Some("INSERT") => Action::Create,
-            Some("UPDATE") => Action::Update,
-            Some("DELETE") => Action::Delete,
-            _ => return Err(Error::new(ErrorCode::WrongType, SRC, cat(&["`eventType` must be INSERT, UPDATE or DELETE, got ", p.raw(v)]))),
-        },
+        Some(v) => {
+            // An escaped spelling (`"\u0049NSERT"`) reads as what it decodes to.
+            let decoded;
+            let name = match plain_bytes(p.tape, p.text, v) {
+                Some(name) => name,
+                None => {
+                    decoded = p.str(v).unwrap_or_default();
+                    decoded.as_bytes()
+                }
+            };
+            match name {
+                b"INSERT" => Action::Create,
+                b"UPDATE" => Action::Update,
+                b"DELETE" => Action::Delete,
+                _ => return Err(Error::new(ErrorCode::WrongType, SRC, cat(&["`eventType` must be INSERT, UPDATE or DELETE, got ", p.raw(v)]))),
+            }
+        }
         None => return Err(Error::new(ErrorCode::WrongType, SRC, "`eventType` is missing")),
     };
     let new = opt_object_of(&p, new, "new", SRC)?;
