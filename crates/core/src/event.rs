@@ -326,3 +326,61 @@ impl Event<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An indexed row reads every column as the lookup by name reads it: the last of duplicate
+    /// keys, escaped keys decoded, `null` absent, names of every length (one bucket for long ones).
+    #[test]
+    fn indexed_rows_read_like_lookups_by_name() {
+        let long = "a_column_name_longer_than_sixty_three_bytes_so_it_shares_the_last_bucket";
+        let long2 = "a_column_name_longer_than_sixty_three_bytes_so_it_shares_the_last_bucket_too";
+        let text = [
+            r#"{"id":1,"version":2,"id":"x","factory_id":null,"f\u0061ctoryId":"f1","code":"c","uuid":"u","#,
+            r#"""#, long2, r#"":7,"version":3,"e":{},"d":[1]}"#,
+        ]
+        .concat();
+        let mut tape = Tape::new();
+        tape.scan(&text).unwrap();
+        let mut cols = Columns::new(&["d".into(), "missing".into()], &["id".into(), "uuid".into(), "code".into()]);
+        let names = ["d", "missing", "version", "factoryId", "factory_id", "id", "uuid", "code", long, long2, "e"];
+        let slots: Vec<usize> = names.iter().map(|n| cols.slot(n)).collect();
+        assert_eq!(&slots[..2], &[0, 1]);
+        let mut found = Vec::new();
+        cols.index(&tape, &text, Some(0), &mut found);
+        let indexed = Row::indexed(&tape, &text, Some(0), &found);
+        let plain = Row::new(&tape, &text, Some(0), None);
+        for (slot, name) in slots.iter().zip(names) {
+            assert_eq!(indexed.col(*slot, name), plain.get(name), "{name}");
+        }
+        assert_eq!(indexed.col(cols.version, "version").map(|v| tape.raw(&text, v)), Some("3"));
+        assert_eq!(indexed.col(cols.factory[1], "factory_id"), None);
+        assert!(indexed.col(cols.factory[0], "factoryId").is_some());
+        let spellings = |r: &Row<'_>| {
+            let mut got = Vec::new();
+            r.all_spellings((cols.factory[0], "factoryId"), (cols.factory[1], "factory_id"), |v| {
+                got.push(v);
+                true
+            });
+            got
+        };
+        assert_eq!(spellings(&indexed), spellings(&plain));
+    }
+
+    #[test]
+    fn more_columns_than_the_index_holds_are_looked_up_by_name() {
+        let names: Vec<String> = (0..300).map(|i| ["c", &i.to_string()].concat()).collect();
+        let cols = Columns::new(&names, &["id".into()]);
+        let text = r#"{"c299":1,"id":2,"c3":4}"#;
+        let mut tape = Tape::new();
+        tape.scan(text).unwrap();
+        let mut found = Vec::new();
+        cols.index(&tape, text, Some(0), &mut found);
+        let row = Row::indexed(&tape, text, Some(0), &found);
+        assert_eq!(row.col(299, "c299").map(|v| tape.raw(text, v)), Some("1"));
+        assert_eq!(row.col(3, "c3").map(|v| tape.raw(text, v)), Some("4"));
+        assert_eq!(row.col(cols.primary_key[0], "id").map(|v| tape.raw(text, v)), Some("2"));
+    }
+}

@@ -335,6 +335,16 @@ pub fn prefix_hash(key: &[Value], len: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_string_escapes_as_json_stringify() {
+        let mut out = String::new();
+        write_string(&mut out, "a\"b\\c\u{1}\u{1f}\u{8}\u{c}\n\r\té€😀\u{7f}");
+        assert_eq!(out, "\"a\\\"b\\\\c\\u0001\\u001f\\b\\f\\n\\r\\té€😀\u{7f}\"");
+        out.clear();
+        write_string(&mut out, "plain");
+        assert_eq!(out, "\"plain\"");
+    }
     use serde_json::json;
 
     #[test]

@@ -186,12 +186,17 @@ pub fn diff_rows(p: &In<'_>, new: Option<u32>, old: u32, primary_key: &[String],
         return true;
     }
     out.clear();
+    diff_by_name(p, new, old, out);
+    true
+}
+
+/// [`diff_rows`] for any shape: each member of `new` looked up in `old` by name.
+fn diff_by_name(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) {
     for (k, v) in p.tape.members(new) {
         let name = p.tape.str(p.text, k);
         let same = p.get(old, &name).is_some_and(|ov| values_equal(p, ov, v));
         set_changed(p, out, k, (!same).then_some(v));
     }
-    true
 }
 
 /// The common case of [`diff_rows`]: `old` lists the same keys as `new`, in the same order, none
@@ -220,4 +225,49 @@ fn diff_in_order(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) -> b
         }
     }
     olds.next().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The in-order fast path gives what the lookup by name gives, on shapes that take it and on
+    /// shapes that must not (duplicates, escapes, reordering, extra or missing columns).
+    #[test]
+    fn diff_in_order_matches_diff_by_name() {
+        let cases = [
+            (r#"{"id":1,"a":"x","b":2,"c":[1,{"z":1,"y":2}]}"#, r#"{"id":1,"a":"y","b":2.0,"c":[1,{"y":2,"z":1}]}"#),
+            (r#"{"id":1,"a":1,"a":2}"#, r#"{"id":1,"a":2,"a":1}"#),
+            (r#"{"id":1,"a":1,"a":2}"#, r#"{"id":1,"a":1,"a":2}"#),
+            (r#"{"id":1,"a":2,"b":1,"a":1}"#, r#"{"id":1,"a":1,"b":1,"a":2}"#),
+            (r#"{"id":1,"ab":1,"ba":2,"ab":3}"#, r#"{"id":1,"ab":3,"ba":2,"ab":1}"#),
+            (r#"{"id":1,"\u0061":1,"b":2}"#, r#"{"id":1,"a":2,"b":2}"#),
+            (r#"{"id":1,"b":1,"a":2}"#, r#"{"id":1,"a":2,"b":3}"#),
+            (r#"{"id":1,"a":1}"#, r#"{"id":1,"a":1,"b":2}"#),
+            (r#"{"id":1,"a":1,"b":2}"#, r#"{"id":1,"a":1}"#),
+            (r#"{"id":1,"s":"\u00e9"}"#, r#"{"id":1,"s":"é"}"#),
+            (r#"{}"#, r#"{"id":1,"a":1}"#),
+        ];
+        for (new, old) in cases {
+            let text = ["[", new, ",", old, "]"].concat();
+            let mut tape = Tape::new();
+            tape.scan(&text).unwrap();
+            let p = In { tape: &tape, text: &text };
+            let (n, o) = (1, tape.node(1).next);
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            assert!(diff_rows(&p, Some(n), o, &["id".to_string()], &mut fast), "{text}");
+            diff_by_name(&p, n, o, &mut slow);
+            let names = |l: &[(u32, u32)]| l.iter().map(|&(k, v)| (tape.str(&text, k).into_owned(), v)).collect::<Vec<_>>();
+            assert_eq!(names(&fast), names(&slow), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_old_row_of_primary_key_columns_cannot_be_diffed() {
+        let text = r#"[{"id":1,"a":2},{"id":1}]"#;
+        let mut tape = Tape::new();
+        tape.scan(text).unwrap();
+        let p = In { tape: &tape, text };
+        assert!(!diff_rows(&p, Some(1), tape.node(1).next, &["id".to_string()], &mut Vec::new()));
+    }
 }
