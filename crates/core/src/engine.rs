@@ -1,10 +1,10 @@
 //! The cache engine: payloads and the time in, flush plans out. It owns the window, the guards and
 //! the routing; it owns no timer, no socket and no JS value (see the crate doc for the run loop).
 
-use crate::adapt::{self, fields::snake_case, Source};
+use crate::adapt::{self, fields::{diff_rows, snake_case, In}, Scratch, Source, Wants};
 use crate::config::{parse_scope_text, Config};
 use crate::error::{Error, ErrorCode};
-use crate::event::{Action, Event, RefetchType, Row, RowEvent};
+use crate::event::{Action, Columns, Event, RefetchType, Row, RowEvent};
 use crate::guard::{IdMemory, Verdict, VersionMemory};
 use crate::hold::{Holds, MutationId};
 use crate::key::{is_canonical_int, js_number_to_string, tape_text, write_string, write_tape};
@@ -41,18 +41,30 @@ pub struct Engine {
     input: Input,
 }
 
-/// The scanner's reusable tape and the changed-fields list of the event being routed.
+/// The scanner's reusable tape, the buffers the event being routed borrows, and the columns its
+/// row is indexed by (compiled from the rules, primary key and scope).
 #[derive(Debug, Default)]
 struct Input {
     tape: Tape,
-    changed: Vec<(u32, u32)>,
+    scratch: Scratch,
+    columns: Columns,
+}
+
+/// A scope field: its name and snake_case form with their [`Columns`] slots, and the text of the
+/// wanted value.
+#[derive(Debug)]
+struct ScopeField {
+    name: (usize, String),
+    snake: (usize, String),
+    want: String,
+    /// `factoryId`: the event's own `factory_id` node is judged too.
+    factory: bool,
 }
 
 #[derive(Debug)]
 struct State {
     config: Config,
-    /// Per scope field: its name, its snake_case form and the text of the wanted value.
-    scope: Vec<(String, String, String)>,
+    scope: Vec<ScopeField>,
     /// `hashKey` of the scope's `factoryId`, for list heads of events that carry none.
     scope_factory: Option<String>,
     pending: Pending,
@@ -68,6 +80,8 @@ struct State {
     /// Pending mutations' keys (optimistic updates, crate::hold), and whether ops wait for them.
     holds: Holds,
     held: bool,
+    /// The changed fields of the event being routed, when they come from a diff of its rows.
+    diff: Vec<(u32, u32)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -92,9 +106,11 @@ impl Engine {
             keys: RoutedKeys::default(),
             holds: Holds::default(),
             held: false,
+            diff: Vec::new(),
         };
-        st.compile_scope();
-        Engine { st, input: Input::default() }
+        let mut input = Input::default();
+        st.compile_scope(&mut input.columns);
+        Engine { st, input }
     }
 
     /// Builds an engine from the `createRealtime` options object.
@@ -153,8 +169,9 @@ impl Engine {
     }
 
     fn route_scanned(&mut self, now: Millis, src: Source, text: &str, root: u32) -> Result<Ingested, Error> {
-        let Input { tape, changed } = &mut self.input;
-        let ev = adapt::adapt(src, tape, text, root, &self.st.config.primary_key, changed)?;
+        let Input { tape, scratch, columns } = &mut self.input;
+        let wants = Wants { primary_key: &self.st.config.primary_key, columns };
+        let ev = adapt::adapt(src, tape, text, root, wants, scratch)?;
         Ok(self.st.handle_event(now, &ev))
     }
 
@@ -203,7 +220,7 @@ impl Engine {
     /// Replaces the scope from its JSON text (`rt.setScope`).
     pub fn set_scope_text(&mut self, scope: &str) -> Result<(), Error> {
         self.st.config.scope = parse_scope_text(scope)?;
-        self.st.compile_scope();
+        self.st.compile_scope(&mut self.input.columns);
         Ok(())
     }
 
@@ -294,8 +311,23 @@ impl Engine {
 }
 
 impl State {
-    fn compile_scope(&mut self) {
-        self.scope = self.config.scope.iter().map(|(k, v)| (k.clone(), snake_case(k), v.clone())).collect();
+    /// The scope's fields, and the row columns routing reads (`columns`).
+    fn compile_scope(&mut self, columns: &mut Columns) {
+        *columns = Columns::new(self.config.rules.columns(), &self.config.primary_key);
+        self.scope = self
+            .config
+            .scope
+            .iter()
+            .map(|(k, v)| {
+                let snake = snake_case(k);
+                ScopeField {
+                    name: (columns.slot(k), k.clone()),
+                    snake: (columns.slot(&snake), snake),
+                    want: v.clone(),
+                    factory: k == "factoryId",
+                }
+            })
+            .collect();
         // The list head names the factory as text, like views (`list:<type>:<factoryId>`, views.rs)
         // and `listKey`: a numeric factory id and its string name one list.
         self.scope_factory = self.config.scope_get("factoryId").map(|v| {
@@ -362,14 +394,23 @@ impl State {
         write_doc_key(&mut self.keys.text, row);
         let doc_end = self.keys.text.len();
         match row.action {
-            Action::Update => match row.changed {
-                Some(fields) if self.config.patch => {
-                    let (tape, text) = (row.row.tape, row.row.text);
-                    let fields = fields.iter().map(|&(k, v)| (tape.str(text, k), tape.raw(text, v)));
-                    self.pending.patch(&self.keys.text[..doc_end], fields, row.version);
+            Action::Update => {
+                let (tape, text) = (row.row.tape, row.row.text);
+                let fields = match (row.changed, row.diff) {
+                    (Some(fields), _) => Some(fields),
+                    (None, Some((new, old))) if self.config.patch => {
+                        diff_rows(&In { tape, text }, new, old, &self.config.primary_key, &mut self.diff).then_some(&self.diff[..])
+                    }
+                    _ => None,
+                };
+                match fields {
+                    Some(fields) if self.config.patch => {
+                        let fields = fields.iter().map(|&(k, v)| (tape.str(text, k), tape.raw(text, v)));
+                        self.pending.patch(&self.keys.text[..doc_end], fields, row.version);
+                    }
+                    _ => self.pending.invalidate(&self.keys.text[..doc_end], false, RefetchType::Active),
                 }
-                _ => self.pending.invalidate(&self.keys.text[..doc_end], false, RefetchType::Active),
-            },
+            }
             Action::Create => self.invalidate_list_head(row),
             Action::Delete => {
                 self.invalidate_list_head(row);
@@ -413,23 +454,23 @@ impl State {
     fn in_scope(&self, row: &RowEvent<'_>) -> bool {
         let (tape, text) = (row.row.tape, row.row.text);
         let outer = Row::new(tape, text, row.outer, None);
-        self.scope.iter().all(|(name, snake, want)| {
-            let factory = if name == "factoryId" { row.factory_id } else { None };
-            let mut got = factory.into_iter().chain(row.row.spellings(name, snake)).chain(outer.spellings(name, snake));
-            got.all(|v| match tape.kind(v) {
-                Kind::Str | Kind::StrEscaped => tape.str_eq(text, v, want),
+        self.scope.iter().all(|f| {
+            let ok = |v: u32| match tape.kind(v) {
+                Kind::Str | Kind::StrEscaped => tape.str_eq(text, v, &f.want),
                 Kind::Number => {
                     let raw = tape.raw(text, v);
                     if is_canonical_int(raw) {
-                        raw == want
+                        raw == f.want
                     } else {
-                        js_number_to_string(tape.f64(text, v).unwrap_or(0.0)) == *want
+                        js_number_to_string(tape.f64(text, v).unwrap_or(0.0)) == f.want
                     }
                 }
-                Kind::True => want == "true",
-                Kind::False => want == "false",
+                Kind::True => f.want == "true",
+                Kind::False => f.want == "false",
                 _ => false,
-            })
+            };
+            let (name, snake) = ((f.name.0, f.name.1.as_str()), (f.snake.0, f.snake.1.as_str()));
+            (!f.factory || row.factory_id.is_none_or(ok)) && row.row.all_spellings(name, snake, ok) && outer.all_spellings(name, snake, ok)
         })
     }
 

@@ -1,5 +1,6 @@
 //! The canonical event: what every source's payload becomes before routing (CONTRACT "Feeding events").
 
+use crate::adapt::fields::plain_bytes;
 use crate::scan::{Kind, Tape};
 use std::borrow::Cow;
 
@@ -75,6 +76,116 @@ impl RefetchType {
     }
 }
 
+/// No member of that name (a slot of [`Columns::index`]).
+const NONE: u32 = u32::MAX;
+
+/// The column names routing reads from a row (rule placeholders, the primary key, `version`, the
+/// scope's spellings), compiled once with a slot each, so an adapter finds all of them in one
+/// pass over a row's members ([`Columns::index`]) and the guards and rules read slots instead of
+/// scanning the row again per name.
+#[derive(Debug, Clone, Default)]
+pub struct Columns {
+    names: Vec<String>,
+    /// Per key length (the last bucket: that long or longer), the first slot whose name has it,
+    /// and per slot the next slot in the same bucket: a key is compared only with names of its length.
+    first: Vec<u8>,
+    next: Vec<u8>,
+    /// The slots of `version`, `factoryId`, `factory_id` and the primary key columns.
+    pub version: usize,
+    pub factory: [usize; 2],
+    pub primary_key: Vec<usize>,
+}
+
+/// Slot chains end here; also the most slots (a longer list is looked up by name).
+const END: u8 = u8::MAX;
+const BUCKETS: usize = 64;
+
+fn bucket(len: usize) -> usize {
+    len.min(BUCKETS - 1)
+}
+
+impl Columns {
+    /// `first` get slots `0..first.len()` in order (a rule table's placeholder columns, which its
+    /// compiled pieces name by index); then the fixed names and the primary key.
+    pub fn new(first: &[String], primary_key: &[String]) -> Columns {
+        let mut c = Columns { first: vec![END; BUCKETS], ..Columns::default() };
+        for n in first {
+            c.push(n);
+        }
+        c.version = c.slot("version");
+        c.factory = [c.slot("factoryId"), c.slot("factory_id")];
+        c.primary_key = primary_key.iter().map(|n| c.slot(n)).collect();
+        c
+    }
+
+    /// The slot of `name`, added when new.
+    pub fn slot(&mut self, name: &str) -> usize {
+        if let Some(i) = self.names.iter().position(|n| n == name) {
+            return i;
+        }
+        self.push(name);
+        self.names.len() - 1
+    }
+
+    fn push(&mut self, name: &str) {
+        let slot = self.names.len();
+        self.names.push(name.to_string());
+        if self.first.len() != BUCKETS {
+            self.first = vec![END; BUCKETS];
+        }
+        // Slots past the chains' reach are still named; `index` leaves them to `Row::col`'s lookup.
+        let Ok(s) = u8::try_from(slot) else { return };
+        if s == END {
+            return;
+        }
+        self.next.push(END);
+        let b = bucket(name.len());
+        let mut at = &mut self.first[b];
+        while *at != END {
+            let i = usize::from(*at);
+            at = &mut self.next[i];
+        }
+        *at = s;
+    }
+
+    pub fn name(&self, slot: usize) -> &str {
+        self.names.get(slot).map_or("", |n| n.as_str())
+    }
+
+    /// One pass over object `obj`'s members: `found[slot]` = the value node of the last member
+    /// with that slot's name (JSON.parse keeps the last of duplicate keys), or none.
+    pub fn index(&self, tape: &Tape, text: &str, obj: Option<u32>, found: &mut Vec<u32>) {
+        found.clear();
+        // Only the chained slots are indexed; a `Row` reads the others by name.
+        found.resize(self.next.len(), NONE);
+        let Some(obj) = obj.filter(|&o| tape.kind(o) == Kind::Object) else { return };
+        for (k, v) in tape.members(obj) {
+            match plain_bytes(tape, text, k) {
+                // A key without escape: its bytes are its name.
+                Some(key) => self.note(key, v, found),
+                None => self.note(tape.str(text, k).as_bytes(), v, found),
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn note(&self, key: &[u8], v: u32, found: &mut [u32]) {
+        let mut at = self.first.get(bucket(key.len())).copied().unwrap_or(END);
+        while at != END {
+            let i = usize::from(at);
+            let name = self.names.get(i).map_or(&[][..], |n| n.as_bytes());
+            // Short names: a byte loop beats a call to memcmp.
+            if name.len() == key.len() && name.iter().zip(key).all(|(a, b)| a == b) {
+                if let Some(f) = found.get_mut(i) {
+                    *f = v;
+                }
+                return;
+            }
+            at = self.next.get(i).copied().unwrap_or(END);
+        }
+    }
+}
+
 /// A row's values: up to two objects on the tape, looked up in order (an app event's `data`, then
 /// its own fields). A column that the first object holds as `null` is absent; it does not fall
 /// through to the second.
@@ -83,11 +194,19 @@ pub struct Row<'a> {
     pub tape: &'a Tape,
     pub text: &'a str,
     pub objs: [Option<u32>; 2],
+    /// [`Columns::index`] of the first object when the adapter made one (the second is then
+    /// `None`); empty otherwise, and columns are looked up by name.
+    found: &'a [u32],
 }
 
 impl<'a> Row<'a> {
     pub fn new(tape: &'a Tape, text: &'a str, first: Option<u32>, second: Option<u32>) -> Row<'a> {
-        Row { tape, text, objs: [first, second] }
+        Row { tape, text, objs: [first, second], found: &[] }
+    }
+
+    /// A row of one object whose [`Columns::index`] is `found`.
+    pub fn indexed(tape: &'a Tape, text: &'a str, obj: Option<u32>, found: &'a [u32]) -> Row<'a> {
+        Row { tape, text, objs: [obj, None], found }
     }
 
     /// Column `col`'s value node, `None` when missing or null.
@@ -100,21 +219,49 @@ impl<'a> Row<'a> {
         None
     }
 
+    /// [`Row::get`] of the column in slot `slot` of the engine's [`Columns`], named `name`: read
+    /// from the index when there is one.
+    #[inline(always)]
+    pub fn col(&self, slot: usize, name: &str) -> Option<u32> {
+        match self.found.get(slot) {
+            Some(&v) => (v != NONE && self.tape.kind(v) != Kind::Null).then_some(v),
+            None => self.get(name),
+        }
+    }
+
+    /// The last member named `name` (slot `slot`) of object `n` of the row, null included.
+    #[inline(always)]
+    fn member(&self, n: usize, slot: usize, name: &str) -> Option<u32> {
+        let o = self.objs[n]?;
+        match self.found.get(slot) {
+            Some(&v) if n == 0 => (v != NONE).then_some(v),
+            _ => self.tape.get(self.text, o, name),
+        }
+    }
+
     /// A scope field under its own name or its snake_case form (`factoryId` ~ `factory_id`).
     pub fn field(&self, name: &str, snake: &str) -> Option<u32> {
         self.get(name).or_else(|| if snake != name { self.get(snake) } else { None })
     }
 
-    /// Every non-null value of a scope field, under either spelling, in every object of the row:
-    /// the scope guard drops an event when any one differs from the scope (issue 11), so nothing
-    /// here stops at the first match as [`Row::get`] does.
-    pub fn spellings<'s>(&'s self, name: &'s str, snake: &'s str) -> impl Iterator<Item = u32> + 's {
-        let n = if snake == name { 1 } else { 2 };
-        self.objs
-            .into_iter()
-            .flatten()
-            .flat_map(move |o| [name, snake].into_iter().take(n).filter_map(move |k| self.tape.get(self.text, o, k)))
-            .filter(move |&v| self.tape.kind(v) != Kind::Null)
+    /// Whether `ok` holds for every non-null value of a scope field, under either spelling (each
+    /// a slot of the engine's [`Columns`] with its name; one slot for both when they are the same
+    /// name), in every object of the row: the scope guard drops an event when any one differs
+    /// from the scope (issue 11), so nothing here stops at the first match as [`Row::get`] does.
+    pub fn all_spellings(&self, name: (usize, &str), snake: (usize, &str), mut ok: impl FnMut(u32) -> bool) -> bool {
+        for n in 0..2 {
+            for (i, (slot, col)) in [name, snake].into_iter().enumerate() {
+                if i == 1 && snake.0 == name.0 {
+                    break;
+                }
+                if let Some(v) = self.member(n, slot, col) {
+                    if self.tape.kind(v) != Kind::Null && !ok(v) {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
     }
 }
 
@@ -135,6 +282,9 @@ pub struct RowEvent<'a> {
     pub row: Row<'a>,
     /// Changed fields with their new values, when the source names them. `None` = unknown.
     pub changed: Changed<'a>,
+    /// An UPDATE whose changed fields come from diffing its rows (Supabase `new`, `old`): found
+    /// only when routing asks for them (`adapt::fields::diff_rows`), and only when `changed` is `None`.
+    pub diff: Option<(Option<u32>, u32)>,
     pub version: Option<f64>,
     /// A unique event id for cross-window dedupe (envelope `id`, Centrifugo `channel#offset`).
     pub event_id: Option<String>,
@@ -174,5 +324,63 @@ impl Event<'_> {
             Event::Row(r) => r.event_id = Some(id),
             Event::Invalidate(i) => i.event_id = Some(id),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An indexed row reads every column as the lookup by name reads it: the last of duplicate
+    /// keys, escaped keys decoded, `null` absent, names of every length (one bucket for long ones).
+    #[test]
+    fn indexed_rows_read_like_lookups_by_name() {
+        let long = "a_column_name_longer_than_sixty_three_bytes_so_it_shares_the_last_bucket";
+        let long2 = "a_column_name_longer_than_sixty_three_bytes_so_it_shares_the_last_bucket_too";
+        let text = [
+            r#"{"id":1,"version":2,"id":"x","factory_id":null,"f\u0061ctoryId":"f1","code":"c","uuid":"u","#,
+            r#"""#, long2, r#"":7,"version":3,"e":{},"d":[1]}"#,
+        ]
+        .concat();
+        let mut tape = Tape::new();
+        tape.scan(&text).unwrap();
+        let mut cols = Columns::new(&["d".into(), "missing".into()], &["id".into(), "uuid".into(), "code".into()]);
+        let names = ["d", "missing", "version", "factoryId", "factory_id", "id", "uuid", "code", long, long2, "e"];
+        let slots: Vec<usize> = names.iter().map(|n| cols.slot(n)).collect();
+        assert_eq!(&slots[..2], &[0, 1]);
+        let mut found = Vec::new();
+        cols.index(&tape, &text, Some(0), &mut found);
+        let indexed = Row::indexed(&tape, &text, Some(0), &found);
+        let plain = Row::new(&tape, &text, Some(0), None);
+        for (slot, name) in slots.iter().zip(names) {
+            assert_eq!(indexed.col(*slot, name), plain.get(name), "{name}");
+        }
+        assert_eq!(indexed.col(cols.version, "version").map(|v| tape.raw(&text, v)), Some("3"));
+        assert_eq!(indexed.col(cols.factory[1], "factory_id"), None);
+        assert!(indexed.col(cols.factory[0], "factoryId").is_some());
+        let spellings = |r: &Row<'_>| {
+            let mut got = Vec::new();
+            r.all_spellings((cols.factory[0], "factoryId"), (cols.factory[1], "factory_id"), |v| {
+                got.push(v);
+                true
+            });
+            got
+        };
+        assert_eq!(spellings(&indexed), spellings(&plain));
+    }
+
+    #[test]
+    fn more_columns_than_the_index_holds_are_looked_up_by_name() {
+        let names: Vec<String> = (0..300).map(|i| ["c", &i.to_string()].concat()).collect();
+        let cols = Columns::new(&names, &["id".into()]);
+        let text = r#"{"c299":1,"id":2,"c3":4}"#;
+        let mut tape = Tape::new();
+        tape.scan(text).unwrap();
+        let mut found = Vec::new();
+        cols.index(&tape, text, Some(0), &mut found);
+        let row = Row::indexed(&tape, text, Some(0), &found);
+        assert_eq!(row.col(299, "c299").map(|v| tape.raw(text, v)), Some("1"));
+        assert_eq!(row.col(3, "c3").map(|v| tape.raw(text, v)), Some("4"));
+        assert_eq!(row.col(cols.primary_key[0], "id").map(|v| tape.raw(text, v)), Some("2"));
     }
 }

@@ -48,10 +48,27 @@ impl<V: Copy> Ring<V> {
     /// Sets `key`'s value; a new key takes the oldest slot once the ring is full.
     pub fn set(&mut self, key: &str, value: V) {
         let hash = hash_str(key);
-        if let Some(i) = self.find(hash, key) {
-            self.slots[i].value = value;
-            return;
+        match self.find(hash, key) {
+            Some(i) => self.slots[i].value = value,
+            None => self.insert_new(hash, key, value),
         }
+    }
+
+    /// `key`'s value, and `decide(value)`'s answer: when it is `Some(new)`, `key` is set to `new`
+    /// (the key hashed and found once for both).
+    pub fn update<R>(&mut self, key: &str, decide: impl FnOnce(Option<V>) -> (R, Option<V>)) -> R {
+        let hash = hash_str(key);
+        let at = self.find(hash, key);
+        let (answer, set) = decide(at.map(|i| self.slots[i].value));
+        match (set, at) {
+            (Some(v), Some(i)) => self.slots[i].value = v,
+            (Some(v), None) => self.insert_new(hash, key, v),
+            (None, _) => {}
+        }
+        answer
+    }
+
+    fn insert_new(&mut self, hash: u64, key: &str, value: V) {
         let i = if self.slots.len() < self.cap {
             self.slots.push(Slot { hash, key: key.to_string(), value });
             self.slots.len() - 1
@@ -95,11 +112,7 @@ impl Default for IdMemory {
 impl IdMemory {
     /// Records `id`; false when it was already seen.
     pub fn insert(&mut self, id: &str) -> bool {
-        if self.contains(id) {
-            return false;
-        }
-        self.0.set(id, ());
-        true
+        self.0.update(id, |seen| (seen.is_none(), seen.is_none().then_some(())))
     }
     pub fn contains(&self, id: &str) -> bool {
         self.0.get(id).is_some()
@@ -143,19 +156,20 @@ impl VersionMemory {
         self.buf.push_str(ty);
         self.buf.push('\0');
         self.buf.push_str(id);
-        if let Some((max, act)) = self.ring.get(&self.buf) {
-            // A create starts a new row's history (an id reused after a delete starts again at 1).
-            if action != Action::Create || act == Action::Create {
-                if v < max {
-                    return Verdict::Stale;
-                }
-                if v == max && act == action {
-                    return Verdict::Duplicate;
+        self.ring.update(&self.buf, |seen| {
+            if let Some((max, act)) = seen {
+                // A create starts a new row's history (an id reused after a delete starts again at 1).
+                if action != Action::Create || act == Action::Create {
+                    if v < max {
+                        return (Verdict::Stale, None);
+                    }
+                    if v == max && act == action {
+                        return (Verdict::Duplicate, None);
+                    }
                 }
             }
-        }
-        self.ring.set(&self.buf, (v, action));
-        Verdict::Fresh
+            (Verdict::Fresh, Some((v, action)))
+        })
     }
     pub fn len(&self) -> usize {
         self.ring.len()

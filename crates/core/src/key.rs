@@ -197,22 +197,35 @@ pub fn js_key_cmp(a: &str, b: &str) -> Ordering {
 
 /// JSON.stringify's string escaping (which serde_json shares except in details we pin here).
 pub fn write_string(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0C}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+    // Runs of bytes that need no escape are copied whole; every escape is ASCII, so each run ends
+    // on a character boundary.
+    let mut run = 0;
+    for (i, &c) in s.as_bytes().iter().enumerate() {
+        let esc = match c {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            0x0C => "\\f",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1F => "",
+            _ => continue,
+        };
+        out.push_str(s.get(run..i).unwrap_or_default());
+        run = i + 1;
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(c >> 4)]));
+            out.push(char::from(HEX[usize::from(c & 15)]));
+        } else {
+            out.push_str(esc);
         }
     }
+    out.push_str(s.get(run..).unwrap_or_default());
     out.push('"');
 }
 
@@ -322,6 +335,16 @@ pub fn prefix_hash(key: &[Value], len: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_string_escapes_as_json_stringify() {
+        let mut out = String::new();
+        write_string(&mut out, "a\"b\\c\u{1}\u{1f}\u{8}\u{c}\n\r\té€😀\u{7f}");
+        assert_eq!(out, "\"a\\\"b\\\\c\\u0001\\u001f\\b\\f\\n\\r\\té€😀\u{7f}\"");
+        out.clear();
+        write_string(&mut out, "plain");
+        assert_eq!(out, "\"plain\"");
+    }
     use serde_json::json;
 
     #[test]

@@ -17,8 +17,9 @@ use serde_json::Value;
 enum Piece {
     /// Canonical JSON text with no placeholder.
     Lit(String),
-    /// The whole string was `"{col}"`: the row's value with its JSON type.
-    Column(String),
+    /// The whole string was `"{col}"`: the row's value with its JSON type (the column's name and
+    /// its slot in [`RuleTable::columns`]).
+    Column(String, usize),
     /// A string with `{col}` inside: the values' text spliced in.
     Text(Vec<TextPart>),
 }
@@ -26,7 +27,8 @@ enum Piece {
 #[derive(Debug, Clone, PartialEq)]
 enum TextPart {
     Lit(String),
-    Col(String),
+    /// A column's name and its slot in [`RuleTable::columns`] (`usize::MAX` until compiled).
+    Col(String, usize),
 }
 
 /// An invalidation a rule asks for, with its key still a template.
@@ -48,6 +50,9 @@ struct CompiledRule {
 #[derive(Debug, Clone, Default)]
 pub struct RuleTable {
     by_table: FxMap<String, Vec<CompiledRule>>,
+    /// Every placeholder column, once: a piece names its column by index here, and the engine's
+    /// row [`crate::event::Columns`] give these the same slots.
+    columns: Vec<String>,
 }
 
 /// Keys produced by applying rules to a row: their canonical hashes, one after the other in one
@@ -145,7 +150,7 @@ impl RuleTable {
                 .ok_or_else(|| bad(at(".invalidate must be an array of keys")))?;
             let mut keys = Vec::new();
             for (j, k) in tape.items(inv).enumerate() {
-                keys.push(compile_key_rule(tape, text, k).map_err(|m| {
+                keys.push(compile_key_rule(tape, text, k, &mut t.columns).map_err(|m| {
                     let mut s = at(".invalidate[");
                     push_uint(&mut s, j as u64);
                     s.push_str("]: ");
@@ -160,6 +165,11 @@ impl RuleTable {
 
     pub fn is_empty(&self) -> bool {
         self.by_table.is_empty()
+    }
+
+    /// The placeholder columns, in slot order.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
     }
 
     /// Whether any rule names `table` (its events then need the whole row for templates).
@@ -189,9 +199,9 @@ impl RuleTable {
     }
 }
 
-fn compile_key_rule(tape: &Tape, text: &str, v: u32) -> Result<KeyRule, &'static str> {
+fn compile_key_rule(tape: &Tape, text: &str, v: u32, cols: &mut Vec<String>) -> Result<KeyRule, &'static str> {
     match tape.kind(v) {
-        Kind::Array => Ok(KeyRule { pieces: compile(tape, text, v), exact: false, refetch_type: RefetchType::Active }),
+        Kind::Array => Ok(KeyRule { pieces: compile(tape, text, v, cols), exact: false, refetch_type: RefetchType::Active }),
         Kind::Object => {
             let key = tape.get(text, v, "queryKey").filter(|&k| tape.kind(k) == Kind::Array).ok_or("queryKey must be an array")?;
             let exact = match tape.get(text, v, "exact").map(|e| tape.kind(e)) {
@@ -207,16 +217,24 @@ fn compile_key_rule(tape: &Tape, text: &str, v: u32) -> Result<KeyRule, &'static
                 }
                 _ => return Err("refetchType must be a string"),
             };
-            Ok(KeyRule { pieces: compile(tape, text, key), exact, refetch_type })
+            Ok(KeyRule { pieces: compile(tape, text, key, cols), exact, refetch_type })
         }
         _ => Err("a key must be an array or { queryKey, exact?, refetchType? }"),
     }
 }
 
-fn compile(tape: &Tape, text: &str, v: u32) -> Vec<Piece> {
+fn compile(tape: &Tape, text: &str, v: u32, cols: &mut Vec<String>) -> Vec<Piece> {
     let mut out = Vec::new();
-    compile_into(tape, text, v, &mut out);
+    compile_into(tape, text, v, &mut out, cols);
     out
+}
+
+/// The slot of column `name` in `cols`, added when new.
+fn slot(cols: &mut Vec<String>, name: &str) -> usize {
+    cols.iter().position(|c| c == name).unwrap_or_else(|| {
+        cols.push(name.to_string());
+        cols.len() - 1
+    })
 }
 
 fn lit(out: &mut Vec<Piece>, s: &str) {
@@ -228,14 +246,14 @@ fn lit(out: &mut Vec<Piece>, s: &str) {
 
 fn has_placeholder(tape: &Tape, text: &str, v: u32) -> bool {
     match tape.kind(v) {
-        Kind::Str | Kind::StrEscaped => split_placeholders(&tape.str(text, v)).iter().any(|p| matches!(p, TextPart::Col(_))),
+        Kind::Str | Kind::StrEscaped => split_placeholders(&tape.str(text, v)).iter().any(|p| matches!(p, TextPart::Col(..))),
         Kind::Array => tape.items(v).any(|i| has_placeholder(tape, text, i)),
         Kind::Object => tape.members(v).any(|(_, i)| has_placeholder(tape, text, i)),
         _ => false,
     }
 }
 
-fn compile_into(tape: &Tape, text: &str, v: u32, out: &mut Vec<Piece>) {
+fn compile_into(tape: &Tape, text: &str, v: u32, out: &mut Vec<Piece>, cols: &mut Vec<String>) {
     if !has_placeholder(tape, text, v) {
         let mut h = String::new();
         write_tape(&mut h, tape, text, v);
@@ -243,9 +261,14 @@ fn compile_into(tape: &Tape, text: &str, v: u32, out: &mut Vec<Piece>) {
     }
     match tape.kind(v) {
         Kind::Str | Kind::StrEscaped => {
-            let parts = split_placeholders(&tape.str(text, v));
+            let mut parts = split_placeholders(&tape.str(text, v));
+            for part in &mut parts {
+                if let TextPart::Col(c, at) = part {
+                    *at = slot(cols, c);
+                }
+            }
             match parts.as_slice() {
-                [TextPart::Col(c)] => out.push(Piece::Column(c.clone())),
+                [TextPart::Col(c, at)] => out.push(Piece::Column(c.clone(), *at)),
                 _ => out.push(Piece::Text(parts)),
             }
         }
@@ -255,7 +278,7 @@ fn compile_into(tape: &Tape, text: &str, v: u32, out: &mut Vec<Piece>) {
                 if i > 0 {
                     lit(out, ",");
                 }
-                compile_into(tape, text, item, out);
+                compile_into(tape, text, item, out, cols);
             }
             lit(out, "]");
         }
@@ -279,7 +302,7 @@ fn compile_into(tape: &Tape, text: &str, v: u32, out: &mut Vec<Piece>) {
                 write_string(&mut name, k);
                 lit(out, &name);
                 lit(out, ":");
-                compile_into(tape, text, *val, out);
+                compile_into(tape, text, *val, out, cols);
             }
             lit(out, "}");
         }
@@ -300,7 +323,7 @@ fn split_placeholders(s: &str) -> Vec<TextPart> {
                 if !lit.is_empty() {
                     parts.push(TextPart::Lit(std::mem::take(&mut lit)));
                 }
-                parts.push(TextPart::Col(after[..close].to_string()));
+                parts.push(TextPart::Col(after[..close].to_string(), usize::MAX));
                 rest = &after[close + 1..];
             }
             _ => {
@@ -337,7 +360,7 @@ fn apply(pieces: &[Piece], row: &Row<'_>, out: &mut String) -> bool {
     for p in pieces {
         match p {
             Piece::Lit(l) => out.push_str(l),
-            Piece::Column(c) => match row.get(c) {
+            Piece::Column(c, at) => match row.col(*at, c) {
                 Some(v) => write_tape(out, row.tape, row.text, v),
                 None => return false,
             },
@@ -346,7 +369,7 @@ fn apply(pieces: &[Piece], row: &Row<'_>, out: &mut String) -> bool {
                 for part in parts {
                     match part {
                         TextPart::Lit(l) => s.push_str(l),
-                        TextPart::Col(c) => match row.get(c) {
+                        TextPart::Col(c, at) => match row.col(*at, c) {
                             Some(v) => s.push_str(&tape_text(row.tape, row.text, v)),
                             None => return false,
                         },

@@ -66,6 +66,7 @@ pub fn adapt<'a>(p: In<'a>, o: u32, src: &str, changed: &'a mut Vec<(u32, u32)>)
         row,
         changed: patchable.then_some(&changed[..]),
         version,
+        diff: None,
         event_id: None,
     }))
 }

@@ -3,14 +3,14 @@
 //! per channel, is the event id: overlapping recovery and live delivery repeat offsets.
 
 use super::fields::{cat, id_text, kind_name, In};
-use super::Source;
+use super::{Scratch, Source, Wants};
 use crate::error::{Error, ErrorCode};
 use crate::event::Event;
 use crate::scan::Kind;
 
 const SRC: &str = "centrifugo";
 
-pub fn adapt<'a>(p: In<'a>, o: u32, primary_key: &[String], changed: &'a mut Vec<(u32, u32)>) -> Result<Event<'a>, Error> {
+pub fn adapt<'a>(p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) -> Result<Event<'a>, Error> {
     let data = match p.get(o, "data") {
         Some(d) if p.kind(d) == Kind::Object => d,
         Some(other) => return Err(Error::new(ErrorCode::NotObject, SRC, cat(&["`data` must be an object, got ", kind_name(p.kind(other))]))),
@@ -31,7 +31,7 @@ pub fn adapt<'a>(p: In<'a>, o: u32, primary_key: &[String], changed: &'a mut Vec
             Some(Source::Centrifugo) | None => {
                 return Err(Error::new(ErrorCode::WrongType, SRC, "`data` is neither { event: 'invalidate', queryKey } nor a known payload"))
             }
-            Some(s) => super::adapt_node(s, p, data, primary_key, changed).map_err(|mut e| {
+            Some(s) => super::adapt_node(s, p, data, wants, scratch).map_err(|mut e| {
                 e.source = SRC.into();
                 e
             })?,

@@ -38,6 +38,7 @@ pub fn adapt<'a>(p: In<'a>, o: u32, primary_key: &[String]) -> Result<Event<'a>,
         row,
         // The row is whole but nothing says which columns moved: refetch, don't patch.
         changed: None,
+        diff: None,
         event_id: event_id.map(|e| cat(&["envelope:", &e])),
     }))
 }

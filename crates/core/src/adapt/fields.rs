@@ -14,6 +14,7 @@ pub struct In<'a> {
 }
 
 impl<'a> In<'a> {
+    #[inline(always)]
     pub fn get(&self, obj: u32, key: &str) -> Option<u32> {
         self.tape.get(self.text, obj, key)
     }
@@ -21,21 +22,39 @@ impl<'a> In<'a> {
     pub fn some(&self, obj: u32, key: &str) -> Option<u32> {
         self.tape.get_some(self.text, obj, key)
     }
+    #[inline(always)]
     pub fn kind(&self, v: u32) -> Kind {
         self.tape.kind(v)
     }
     pub fn str(&self, v: u32) -> Option<Cow<'a, str>> {
         self.tape.is_str(v).then(|| self.tape.str(self.text, v))
     }
+    #[inline(always)]
     pub fn raw(&self, v: u32) -> &'a str {
         self.tape.raw(self.text, v)
     }
     pub fn is_empty_object(&self, obj: Option<u32>) -> bool {
-        match obj {
-            Some(o) => self.tape.members(o).next().is_none(),
-            None => true,
-        }
+        // A container's subtree ends right after it when it holds nothing.
+        obj.is_none_or(|o| self.tape.node(o).next <= o.saturating_add(1))
     }
+}
+
+/// The bytes of string node `i` between its quotes when it holds no escape (its decoded text);
+/// `None` for an escaped string or any other node.
+#[inline(always)]
+pub fn plain_bytes<'t>(tape: &Tape, text: &'t str, i: u32) -> Option<&'t [u8]> {
+    let n = tape.node(i);
+    if n.kind != Kind::Str {
+        return None;
+    }
+    text.as_bytes().get(n.start as usize + 1..(n.end as usize).saturating_sub(1))
+}
+
+/// The value's JSON text as it was sent, as bytes (no character-boundary checks).
+#[inline(always)]
+pub fn raw_bytes<'t>(tape: &Tape, text: &'t str, i: u32) -> &'t [u8] {
+    let n = tape.node(i);
+    text.as_bytes().get(n.start as usize..n.end as usize).unwrap_or(&[])
 }
 
 /// Concatenates static words and parameters into an error text.
@@ -150,5 +169,105 @@ pub fn set_changed(p: &In<'_>, list: &mut Vec<(u32, u32)>, name: u32, value: Opt
         }
         (None, Some(v)) => list.push((name, v)),
         (None, None) => {}
+    }
+}
+
+/// The columns of an UPDATE's `new` row whose values differ from its `old` row, as (name, value)
+/// nodes of `new` in `out`; `false` when `old` holds only primary key columns (without REPLICA
+/// IDENTITY FULL nothing can be diffed: the changed fields are unknown and the doc is refetched).
+/// A column missing from `old` counts as changed; duplicate keys read as `JSON.parse` reads them.
+pub fn diff_rows(p: &In<'_>, new: Option<u32>, old: u32, primary_key: &[String], out: &mut Vec<(u32, u32)>) -> bool {
+    out.clear();
+    if !p.tape.members(old).any(|(k, _)| !primary_key.iter().any(|c| p.tape.str_eq(p.text, k, c))) {
+        return false;
+    }
+    let Some(new) = new else { return true };
+    if diff_in_order(p, new, old, out) {
+        return true;
+    }
+    out.clear();
+    diff_by_name(p, new, old, out);
+    true
+}
+
+/// [`diff_rows`] for any shape: each member of `new` looked up in `old` by name.
+fn diff_by_name(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) {
+    for (k, v) in p.tape.members(new) {
+        let name = p.tape.str(p.text, k);
+        let same = p.get(old, &name).is_some_and(|ov| values_equal(p, ov, v));
+        set_changed(p, out, k, (!same).then_some(v));
+    }
+}
+
+/// The common case of [`diff_rows`]: `old` lists the same keys as `new`, in the same order, none
+/// escaped and none twice, so member `i` of one pairs with member `i` of the other and the changed
+/// list is the changed members in order. `false` (with `out` partly filled) for any other shape.
+fn diff_in_order(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) -> bool {
+    let mut olds = p.tape.members(old);
+    // Which (length, first byte, last byte) classes of key were seen: only a key whose class was
+    // seen before is compared with the earlier keys for a duplicate.
+    let mut seen: u128 = 0;
+    for (k, v) in p.tape.members(new) {
+        let Some((ok, ov)) = olds.next() else { return false };
+        let Some(key) = plain_bytes(p.tape, p.text, k) else { return false };
+        if raw_bytes(p.tape, p.text, ok) != raw_bytes(p.tape, p.text, k) {
+            return false;
+        }
+        let (first, last) = (key.first().copied().unwrap_or(0), key.last().copied().unwrap_or(0));
+        let class = (key.len() as u32).wrapping_mul(31).wrapping_add(u32::from(first).wrapping_mul(7)).wrapping_add(u32::from(last));
+        let bit = 1u128 << (class & 127);
+        if seen & bit != 0 && p.tape.members(new).take_while(|&(e, _)| e != k).any(|(e, _)| plain_bytes(p.tape, p.text, e) == Some(key)) {
+            return false;
+        }
+        seen |= bit;
+        if raw_bytes(p.tape, p.text, v) != raw_bytes(p.tape, p.text, ov) && !values_equal(p, v, ov) {
+            out.push((k, v));
+        }
+    }
+    olds.next().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The in-order fast path gives what the lookup by name gives, on shapes that take it and on
+    /// shapes that must not (duplicates, escapes, reordering, extra or missing columns).
+    #[test]
+    fn diff_in_order_matches_diff_by_name() {
+        let cases = [
+            (r#"{"id":1,"a":"x","b":2,"c":[1,{"z":1,"y":2}]}"#, r#"{"id":1,"a":"y","b":2.0,"c":[1,{"y":2,"z":1}]}"#),
+            (r#"{"id":1,"a":1,"a":2}"#, r#"{"id":1,"a":2,"a":1}"#),
+            (r#"{"id":1,"a":1,"a":2}"#, r#"{"id":1,"a":1,"a":2}"#),
+            (r#"{"id":1,"a":2,"b":1,"a":1}"#, r#"{"id":1,"a":1,"b":1,"a":2}"#),
+            (r#"{"id":1,"ab":1,"ba":2,"ab":3}"#, r#"{"id":1,"ab":3,"ba":2,"ab":1}"#),
+            (r#"{"id":1,"\u0061":1,"b":2}"#, r#"{"id":1,"a":2,"b":2}"#),
+            (r#"{"id":1,"b":1,"a":2}"#, r#"{"id":1,"a":2,"b":3}"#),
+            (r#"{"id":1,"a":1}"#, r#"{"id":1,"a":1,"b":2}"#),
+            (r#"{"id":1,"a":1,"b":2}"#, r#"{"id":1,"a":1}"#),
+            (r#"{"id":1,"s":"\u00e9"}"#, r#"{"id":1,"s":"é"}"#),
+            (r#"{}"#, r#"{"id":1,"a":1}"#),
+        ];
+        for (new, old) in cases {
+            let text = ["[", new, ",", old, "]"].concat();
+            let mut tape = Tape::new();
+            tape.scan(&text).unwrap();
+            let p = In { tape: &tape, text: &text };
+            let (n, o) = (1, tape.node(1).next);
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            assert!(diff_rows(&p, Some(n), o, &["id".to_string()], &mut fast), "{text}");
+            diff_by_name(&p, n, o, &mut slow);
+            let names = |l: &[(u32, u32)]| l.iter().map(|&(k, v)| (tape.str(&text, k).into_owned(), v)).collect::<Vec<_>>();
+            assert_eq!(names(&fast), names(&slow), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_old_row_of_primary_key_columns_cannot_be_diffed() {
+        let text = r#"[{"id":1,"a":2},{"id":1}]"#;
+        let mut tape = Tape::new();
+        tape.scan(text).unwrap();
+        let p = In { tape: &tape, text };
+        assert!(!diff_rows(&p, Some(1), tape.node(1).next, &["id".to_string()], &mut Vec::new()));
     }
 }

@@ -9,7 +9,7 @@ pub(crate) mod fields;
 mod supabase;
 
 use crate::error::{Error, ErrorCode};
-use crate::event::Event;
+use crate::event::{Columns, Event};
 use crate::scan::{Kind, Tape};
 use fields::{cat, kind_name, In};
 
@@ -45,29 +45,37 @@ impl Source {
     }
 }
 
-/// Turns the payload at node `root` of a scanned text into an event. `primary_key` lists the id
-/// columns to try; `changed` is the engine's reusable list the event's changed fields go into.
-pub fn adapt<'a>(
-    source: Source,
-    tape: &'a Tape,
-    text: &'a str,
-    root: u32,
-    primary_key: &[String],
-    changed: &'a mut Vec<(u32, u32)>,
-) -> Result<Event<'a>, Error> {
-    adapt_node(source, In { tape, text }, root, primary_key, changed)
+/// What adapters read rows with: the id columns to try, in order, and the engine's compiled
+/// [`Columns`] (their slots).
+#[derive(Clone, Copy)]
+pub struct Wants<'a> {
+    pub primary_key: &'a [String],
+    pub columns: &'a Columns,
 }
 
-fn adapt_node<'a>(source: Source, p: In<'a>, o: u32, primary_key: &[String], changed: &'a mut Vec<(u32, u32)>) -> Result<Event<'a>, Error> {
+/// The engine's reusable buffers an event borrows: the changed fields a payload names, and the
+/// [`Columns::index`] of its row.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    pub changed: Vec<(u32, u32)>,
+    pub found: Vec<u32>,
+}
+
+/// Turns the payload at node `root` of a scanned text into an event.
+pub fn adapt<'a>(source: Source, tape: &'a Tape, text: &'a str, root: u32, wants: Wants<'_>, scratch: &'a mut Scratch) -> Result<Event<'a>, Error> {
+    adapt_node(source, In { tape, text }, root, wants, scratch)
+}
+
+fn adapt_node<'a>(source: Source, p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) -> Result<Event<'a>, Error> {
     let src = source.as_str();
     if p.kind(o) != Kind::Object {
         return Err(Error::new(ErrorCode::NotObject, src, cat(&["payload must be an object, got ", kind_name(p.kind(o))])));
     }
     match source {
-        Source::Supabase => supabase::adapt(p, o, primary_key, changed),
-        Source::Event => app_event::adapt(p, o, src, changed),
-        Source::Envelope => envelope::adapt(p, o, primary_key),
-        Source::Centrifugo => centrifugo::adapt(p, o, primary_key, changed),
+        Source::Supabase => supabase::adapt(p, o, wants, scratch),
+        Source::Event => app_event::adapt(p, o, src, &mut scratch.changed),
+        Source::Envelope => envelope::adapt(p, o, wants.primary_key),
+        Source::Centrifugo => centrifugo::adapt(p, o, wants, scratch),
         Source::Invalidate => invalidate::adapt(p, o, src),
     }
 }

@@ -5,67 +5,103 @@
 //! scope fields and (for an UPDATE with the whole old row) the changed columns are looked at;
 //! every other column stays unread text.
 
-use super::fields::{cat, opt_object_of, row_id, set_changed, table_name_of, values_equal, version_of, In};
+use super::fields::{cat, id_text, opt_object_of, plain_bytes, row_id, table_name_of, version_of, In};
+use super::{Scratch, Wants};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, Row, RowEvent};
 use crate::scan::Kind;
 
 const SRC: &str = "supabase";
 
-pub fn adapt<'a>(p: In<'a>, o: u32, primary_key: &[String], changed: &'a mut Vec<(u32, u32)>) -> Result<Event<'a>, Error> {
-    let mut top = [None; 5];
-    p.tape.pick(p.text, o, &["type", "table", "eventType", "new", "old"], &mut top);
-    let [ty, table, event_type, new, old] = top;
+pub fn adapt<'a>(p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) -> Result<Event<'a>, Error> {
+    let Scratch { changed, found } = scratch;
+    // One pass over the members, the last of duplicate keys winning (as JSON.parse keeps it).
+    let (mut ty, mut table, mut event_type, mut new, mut old, mut payload) = (None, None, None, None, None, None);
+    for (k, v) in p.tape.members(o) {
+        let decoded;
+        let key = match plain_bytes(p.tape, p.text, k) {
+            Some(key) => key,
+            None => {
+                decoded = p.tape.str(p.text, k);
+                decoded.as_bytes()
+            }
+        };
+        let slot = match key {
+            b"type" => &mut ty,
+            b"table" => &mut table,
+            b"eventType" => &mut event_type,
+            b"new" => &mut new,
+            b"old" => &mut old,
+            b"payload" => &mut payload,
+            _ => continue,
+        };
+        *slot = Some(v);
+    }
     if ty.filter(|&t| p.kind(t) != Kind::Null).and_then(|t| p.str(t)).as_deref() == Some("broadcast") {
-        return match p.get(o, "payload").filter(|&v| p.kind(v) == Kind::Object) {
+        return match payload.filter(|&v| p.kind(v) == Kind::Object) {
             Some(payload) => super::app_event::adapt(p, payload, SRC, changed),
             None => Err(Error::new(ErrorCode::NotObject, SRC, "broadcast `payload` must be an 'event' object")),
         };
     }
     let table = table_name_of(&p, table, "table", SRC)?;
     let action = match event_type {
-        Some(v) => match p.str(v).as_deref() {
-            Some("INSERT") => Action::Create,
-            Some("UPDATE") => Action::Update,
-            Some("DELETE") => Action::Delete,
-            _ => return Err(Error::new(ErrorCode::WrongType, SRC, cat(&["`eventType` must be INSERT, UPDATE or DELETE, got ", p.raw(v)]))),
-        },
+        Some(v) => {
+            // An escaped spelling (`"\u0049NSERT"`) reads as what it decodes to.
+            let decoded;
+            let name = match plain_bytes(p.tape, p.text, v) {
+                Some(name) => name,
+                None => {
+                    decoded = p.str(v).unwrap_or_default();
+                    decoded.as_bytes()
+                }
+            };
+            match name {
+                b"INSERT" => Action::Create,
+                b"UPDATE" => Action::Update,
+                b"DELETE" => Action::Delete,
+                _ => return Err(Error::new(ErrorCode::WrongType, SRC, cat(&["`eventType` must be INSERT, UPDATE or DELETE, got ", p.raw(v)]))),
+            }
+        }
         None => return Err(Error::new(ErrorCode::WrongType, SRC, "`eventType` is missing")),
     };
     let new = opt_object_of(&p, new, "new", SRC)?;
     let old = opt_object_of(&p, old, "old", SRC)?;
     let (new_empty, old_empty) = (p.is_empty_object(new), p.is_empty_object(old));
-    let id_row = if (action == Action::Delete && !old_empty) || new_empty { old } else { new };
-    let id = row_id(&p, id_row, primary_key)
-        .or_else(|| row_id(&p, old, primary_key))
-        .ok_or_else(|| Error::new(ErrorCode::MissingId, SRC, cat(&["no ", &primary_key.join("/"), " column in the `", &table, "` row"])))?;
-    // Without REPLICA IDENTITY FULL `old` holds only the primary key, so nothing can be diffed:
-    // the changed fields are then unknown and the doc is refetched rather than patched.
-    let diffable = action == Action::Update
-        && old.is_some_and(|o| p.tape.members(o).any(|(k, _)| !primary_key.iter().any(|c| p.tape.str_eq(p.text, k, c))));
-    changed.clear();
-    if diffable {
-        for (k, v) in new.map(|n| p.tape.members(n)).into_iter().flatten() {
-            let name = p.tape.str(p.text, k);
-            let same = old.and_then(|o| p.get(o, &name)).is_some_and(|ov| values_equal(&p, ov, v));
-            set_changed(&p, changed, k, (!same).then_some(v));
-        }
-    }
-    // realtime-js gives DELETE an empty `new` and INSERT an empty `old`.
+    // realtime-js gives DELETE an empty `new` and INSERT an empty `old`. The row is also where the
+    // id is read first (when both are empty neither has one).
     let row = match action {
         Action::Delete => if old_empty { new } else { old },
         _ => if new_empty { old } else { new },
     };
-    let row = Row::new(p.tape, p.text, row, None);
+    // One pass over the row finds every column routing reads (id, version, scope, placeholders).
+    let cols = wants.columns;
+    cols.index(p.tape, p.text, row, found);
+    let row = Row::indexed(p.tape, p.text, row, found);
+    let primary_key = wants.primary_key;
+    let id = cols
+        .primary_key
+        .iter()
+        .zip(primary_key)
+        .find_map(|(&slot, name)| row.col(slot, name).and_then(|v| id_text(&p, v)))
+        .or_else(|| row_id(&p, old, primary_key))
+        .ok_or_else(|| Error::new(ErrorCode::MissingId, SRC, cat(&["no ", &primary_key.join("/"), " column in the `", &table, "` row"])))?;
+    // Which columns an UPDATE changed is worked out only when the event is routed to a patch
+    // (`fields::diff_rows`): an event the guards drop never pays for the diff.
+    let diff = match (action, old) {
+        (Action::Update, Some(old)) => Some((new, old)),
+        _ => None,
+    };
+    let [camel, snake] = cols.factory;
     Ok(Event::Row(RowEvent {
-        factory_id: row.field("factoryId", "factory_id"),
+        factory_id: row.col(camel, "factoryId").or_else(|| row.col(snake, "factory_id")),
         outer: None,
-        version: version_of(&p, row.get("version")),
+        version: version_of(&p, row.col(cols.version, "version")),
         ty: table,
         id,
         action,
         row,
-        changed: diffable.then_some(&changed[..]),
+        changed: None,
+        diff,
         event_id: None,
     }))
 }
