@@ -23,7 +23,7 @@
 //!   hands back a leaving channel of the same topic (supabase-js#1440, a StrictMode remount);
 //! - the status: see [`Connector::status`].
 
-use std::collections::BTreeSet;
+use crate::sorted::SortedSet;
 
 use crate::link::Status;
 use crate::views::{ChannelMeaning, Views};
@@ -179,7 +179,7 @@ pub struct Connector {
     /// The channels told to open and not yet gone, in the order they opened (a few: a `Vec` costs
     /// less wasm than another map instantiation, docs/SIZE.md).
     chans: Vec<(String, Chan)>,
-    wanted: BTreeSet<String>,
+    wanted: SortedSet<String>,
     client: Option<ClientState>,
     ever_connected: bool,
     /// The reopened channel waiting for its answer; the next reopen waits for it.
@@ -197,7 +197,7 @@ impl Connector {
         Connector {
             opts,
             chans: Vec::new(),
-            wanted: BTreeSet::new(),
+            wanted: SortedSet::new(),
             client: None,
             ever_connected: false,
             reopening: None,
@@ -210,7 +210,7 @@ impl Connector {
     // ---- facts --------------------------------------------------------------------------------
 
     /// The channels the open views need now; opens and closes the difference.
-    pub fn set_wanted(&mut self, now: Millis, wanted: BTreeSet<String>, views: &Views) {
+    pub fn set_wanted(&mut self, now: Millis, wanted: SortedSet<String>, views: &Views) {
         self.wanted = wanted;
         self.reconcile(now, views);
     }
@@ -218,7 +218,7 @@ impl Connector {
     /// `shareConnection`: this tab's client takes over channels another tab's client held (the
     /// leader tab went). supabase-js cannot replay, so each channel's first join is a return: its
     /// views refetch once, with the settle window, as after a socket drop.
-    pub fn take_over(&mut self, now: Millis, wanted: BTreeSet<String>, views: &Views) {
+    pub fn take_over(&mut self, now: Millis, wanted: SortedSet<String>, views: &Views) {
         self.carry = true;
         self.set_wanted(now, wanted, views);
         self.carry = false;
@@ -348,7 +348,7 @@ impl Connector {
     }
 
     fn reconcile(&mut self, _now: Millis, views: &Views) {
-        let wanted: BTreeSet<String> = if self.may_hold_channels() { self.wanted.clone() } else { BTreeSet::new() };
+        let wanted: SortedSet<String> = if self.may_hold_channels() { self.wanted.clone() } else { SortedSet::new() };
         let gone: Vec<String> = self.chans.iter().map(|(n, _)| n).filter(|n| !wanted.contains(*n)).cloned().collect();
         for name in gone {
             let Some(at) = self.find(&name) else { continue };

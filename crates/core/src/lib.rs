@@ -52,6 +52,7 @@ pub mod recovery;
 pub mod rules;
 pub mod scan;
 pub mod share;
+pub mod sorted;
 pub mod stats;
 pub mod views;
 pub mod wire;

@@ -26,7 +26,8 @@ use crate::wire::{self, Frame, FrameError};
 use crate::Millis;
 #[cfg(feature = "serde_json")]
 use serde_json::Value;
-use std::collections::{BTreeSet, VecDeque};
+use crate::sorted::SortedSet;
+use std::collections::VecDeque;
 
 /// What the glue must carry out.
 #[derive(Debug, Clone, PartialEq)]
@@ -507,7 +508,7 @@ impl Realtime {
                 if let Some((_, c)) = self.connector.as_mut().filter(|_| self.connector_shared) {
                     // Its channels close (supabase-js drops the socket with the last one); the
                     // new leader's client opens them. Polling is the leader's too.
-                    c.set_wanted(now, BTreeSet::new(), &self.views);
+                    c.set_wanted(now, SortedSet::new(), &self.views);
                     self.connector_poll.stop();
                     if let Some(s) = self.share.as_mut() {
                         s.set_leader_status(status);
@@ -595,7 +596,7 @@ impl Realtime {
     }
 
     /// What the link subscribes: this tab's channels, plus every other tab's when shared.
-    fn link_channels(&self) -> BTreeSet<String> {
+    fn link_channels(&self) -> SortedSet<String> {
         let local = self.views.channels();
         match &self.share {
             Some(s) => s.union(&local),
@@ -766,7 +767,7 @@ impl Realtime {
         let wanted = match self.connector_share() {
             None => self.views.channels(),
             Some(true) => self.link_channels(),
-            Some(false) => BTreeSet::new(),
+            Some(false) => SortedSet::new(),
         };
         if let Some((_, c)) = self.connector.as_mut() {
             c.set_wanted(now, wanted, &self.views);

@@ -6,14 +6,13 @@
 //! one after a socket drop; [`Returns::settle`] restarts it with each one), and the link still
 //! waiting for `recovered` answers of other channels (the caller says so when it asks to release).
 
-use std::collections::BTreeSet;
-
+use crate::sorted::SortedSet;
 use crate::Millis;
 
 /// The batch of channels waiting to be recovered.
 #[derive(Clone, Debug, Default)]
 pub struct Returns {
-    channels: BTreeSet<String>,
+    channels: SortedSet<String>,
     settle_at: Option<Millis>,
 }
 
@@ -49,6 +48,6 @@ impl Returns {
         if self.channels.is_empty() {
             return None;
         }
-        Some(std::mem::take(&mut self.channels).into_iter().collect())
+        Some(std::mem::take(&mut self.channels).into_vec())
     }
 }

@@ -7,7 +7,7 @@
 //! Protocol between the tabs: `docs/SHARING.md`.
 
 use crate::link::Status;
-use std::collections::BTreeSet;
+use crate::sorted::SortedSet;
 
 /// Which part this engine plays in a shared connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,15 +49,14 @@ pub enum Shared {
 pub struct Share {
     role: Role,
     /// Other tabs' channel sets, by tab id: a channel stays subscribed while any tab (this one
-    /// included) needs it. A few tabs: a Vec (a BTreeMap of sets costs kilobytes of wasm).
-    remote: Vec<(String, BTreeSet<String>)>,
+    /// included) needs it. A few tabs: a Vec.
+    remote: Vec<(String, SortedSet<String>)>,
     /// The last `seq` seen per channel, from frames this tab received or was forwarded: what a new
-    /// leader resubscribes with as `since`. Tens of channels: a Vec (a new BTreeMap type costs
-    /// kilobytes of wasm).
+    /// leader resubscribes with as `since`. Tens of channels, unordered: a Vec.
     seen: Vec<(String, u64)>,
     /// This tab's own channels as of the last channel sync: frames on other channels are another
     /// tab's and are not applied here.
-    local: BTreeSet<String>,
+    local: SortedSet<String>,
     /// The last status the leader reported (a follower's `rt.status()`).
     leader_status: Option<Status>,
     /// A leader existed before (this tab heard one, led itself, or another tab said so): whoever
@@ -68,7 +67,7 @@ pub struct Share {
 impl Share {
     /// Sharing starts as a follower: nothing connects until the election makes this tab leader.
     pub fn new() -> Share {
-        Share { role: Role::Follower, remote: Vec::new(), seen: Vec::new(), local: BTreeSet::new(), leader_status: None, led_before: false }
+        Share { role: Role::Follower, remote: Vec::new(), seen: Vec::new(), local: SortedSet::new(), leader_status: None, led_before: false }
     }
 
     pub fn role(&self) -> Role {
@@ -85,11 +84,7 @@ impl Share {
 
     /// Replaces tab `tab`'s channel set; returns whether the union may have changed.
     pub fn set_remote(&mut self, tab: &str, channels: impl IntoIterator<Item = String>) -> bool {
-        // Inserted one by one: `collect` into a set sorts first, which is kilobytes of wasm.
-        let mut set = BTreeSet::new();
-        for c in channels.into_iter().filter(|c| !c.is_empty()) {
-            set.insert(c);
-        }
+        let set: SortedSet<String> = channels.into_iter().filter(|c| !c.is_empty()).collect();
         if set.is_empty() {
             return self.forget(tab);
         }
@@ -114,8 +109,8 @@ impl Share {
     }
 
     /// This tab's channels plus every other tab's: what the leader subscribes.
-    pub fn union(&self, local: &BTreeSet<String>) -> BTreeSet<String> {
-        let mut all = BTreeSet::new();
+    pub fn union(&self, local: &SortedSet<String>) -> SortedSet<String> {
+        let mut all = SortedSet::new();
         all.extend(local.iter().cloned());
         for (_, set) in &self.remote {
             all.extend(set.iter().cloned());
@@ -128,7 +123,7 @@ impl Share {
         self.remote.iter().filter(|(_, s)| s.contains(channel)).count() + usize::from(self.local.contains(channel))
     }
 
-    pub(crate) fn set_local(&mut self, local: BTreeSet<String>) {
+    pub(crate) fn set_local(&mut self, local: SortedSet<String>) {
         self.local = local;
     }
 
@@ -159,7 +154,7 @@ impl Share {
 
     /// Forgets the seqs of channels no tab subscribes any more (as the link forgets an
     /// unsubscribed channel's): a later subscribe starts a new count.
-    pub(crate) fn retain_seen(&mut self, subscribed: &BTreeSet<String>) {
+    pub(crate) fn retain_seen(&mut self, subscribed: &SortedSet<String>) {
         self.seen.retain(|(ch, _)| subscribed.contains(ch));
     }
 
@@ -198,7 +193,7 @@ impl Default for Share {
 mod tests {
     use super::*;
 
-    fn set(xs: &[&str]) -> BTreeSet<String> {
+    fn set(xs: &[&str]) -> SortedSet<String> {
         xs.iter().map(|s| s.to_string()).collect()
     }
 

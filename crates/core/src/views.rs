@@ -22,9 +22,8 @@
 //! or closes transport subscriptions from the [`ChannelDiff`] (or hands [`Views::channels`] to
 //! `Link::set_channels`).
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use crate::key::write_string;
+use crate::sorted::{SortedMap, SortedSet};
 
 /// A handle returned by [`Views::subscribe`]; releasing it twice is a no-op, which is what makes the
 /// JS unsubscribe function safe to call again. Handles start at 1, so 0 can mean "none" in the glue.
@@ -76,9 +75,9 @@ impl View {
     /// The channel this view listens on under `factory` (see the module table).
     pub fn channel(&self, factory: Option<&str>) -> String {
         match (self, factory) {
-            (View::Doc { ty, id }, _) => format!("doc:{ty}:{id}"),
-            (View::List { ty }, Some(f)) => format!("list:{ty}:{f}"),
-            (View::List { ty }, None) => format!("list:{ty}"),
+            (View::Doc { ty, id }, _) => concat(&["doc:", ty, ":", id]),
+            (View::List { ty }, Some(f)) => concat(&["list:", ty, ":", f]),
+            (View::List { ty }, None) => concat(&["list:", ty]),
         }
     }
 
@@ -131,11 +130,11 @@ pub struct ChannelDiff {
 pub struct Views {
     factory: Option<String>,
     next_handle: ViewHandle,
-    handles: BTreeMap<ViewHandle, View>,
-    counts: BTreeMap<View, usize>,
+    handles: SortedMap<ViewHandle, View>,
+    counts: SortedMap<View, usize>,
     /// The channel set last handed out by `poll_channels`; diffs are computed against it, which is
     /// what turns a same-tick unsubscribe + subscribe into no change at all.
-    reported: BTreeSet<String>,
+    reported: SortedSet<String>,
 }
 
 impl Views {
@@ -149,7 +148,7 @@ impl Views {
     pub fn subscribe(&mut self, view: View) -> ViewHandle {
         let handle = self.next_handle.max(1);
         self.next_handle = handle + 1;
-        *self.counts.entry(view.clone()).or_insert(0) += 1;
+        *self.counts.get_or_insert_with(&view, || view.clone(), || 0) += 1;
         self.handles.insert(handle, view);
         handle
     }
@@ -196,9 +195,9 @@ impl Views {
     }
 
     /// The channels the open views need right now (sorted, distinct).
-    pub fn channels(&self) -> BTreeSet<String> {
+    pub fn channels(&self) -> SortedSet<String> {
         let factory = self.factory();
-        let mut set: BTreeSet<String> = self.counts.keys().map(|v| v.channel(factory)).collect();
+        let mut set: SortedSet<String> = self.counts.keys().map(|v| v.channel(factory)).collect();
         if let (Some(f), false) = (factory, self.counts.is_empty()) {
             set.insert(factory_channel(f));
         }
@@ -280,7 +279,16 @@ impl Views {
 
 /// `factory:<factoryId>`: every change of one factory, open while any view is.
 fn factory_channel(factory: &str) -> String {
-    format!("factory:{factory}")
+    concat(&["factory:", factory])
+}
+
+/// The parts one after another (what `format!` wrote for the channel names, without `core::fmt`).
+fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
+    }
+    out
 }
 
 fn normalize_factory(factory: Option<String>) -> Option<String> {

@@ -32,7 +32,9 @@
 //! cannot resend a position) are recovered at once; the others wait for `recovered`, a seq that
 //! settles them, or [`Timer::RecoveryDeadline`].
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
+
+use crate::sorted::{SortedMap, SortedSet};
 
 use crate::key::write_string;
 use crate::scan::push_uint;
@@ -93,7 +95,7 @@ pub struct Link {
     conn: Conn,
     status: Status,
     visible: bool,
-    channels: BTreeSet<String>,
+    channels: SortedSet<String>,
     seq: SeqTracker,
     sched: ReconnectScheduler,
     /// Consecutive failed attempts (reset by a drop after a stable connection).
@@ -104,7 +106,7 @@ pub struct Link {
     /// Whether a transport has been open since the last `connect` (`connecting` vs `reconnecting`).
     established: bool,
     /// SSE: channels added while open, whose views just fetched; the swap reopen skips them.
-    fresh: BTreeSet<String>,
+    fresh: SortedSet<String>,
     last_frame: Millis,
     next_ref: u64,
 }
@@ -124,13 +126,13 @@ impl Link {
             conn: Conn::None,
             status: Status::Disconnected,
             visible: true,
-            channels: BTreeSet::new(),
+            channels: SortedSet::new(),
             seq: SeqTracker::default(),
             sched: ReconnectScheduler::new(),
             failures: 0,
             recover_on_open: false,
             established: false,
-            fresh: BTreeSet::new(),
+            fresh: SortedSet::new(),
             last_frame: 0,
             next_ref: 1,
         }
@@ -144,12 +146,12 @@ impl Link {
     }
 
     /// The channels the Link subscribes; the glue builds the SSE URL from it on `Connect`.
-    pub fn channels(&self) -> &BTreeSet<String> {
+    pub fn channels(&self) -> &SortedSet<String> {
         &self.channels
     }
 
     /// Subscribed channels with a seen seq, mapped to the last one (what a resubscribe sends).
-    pub fn since(&self) -> BTreeMap<String, u64> {
+    pub fn since(&self) -> SortedMap<String, u64> {
         self.seq.since(&self.channels)
     }
 
@@ -266,7 +268,7 @@ impl Link {
     /// removed channels; over SSE the channels live in the URL, so the stream is reopened (the
     /// status stays `connected`). A removed channel's seq is forgotten.
     pub fn set_channels<I: IntoIterator<Item = String>>(&mut self, now: Millis, channels: I) {
-        let new: BTreeSet<String> = channels.into_iter().filter(|c| !c.is_empty()).collect();
+        let new: SortedSet<String> = channels.into_iter().filter(|c| !c.is_empty()).collect();
         if new == self.channels {
             return;
         }
@@ -379,7 +381,7 @@ impl Link {
             self.send(frame);
         }
         if self.recover_on_open {
-            let mut at_once = BTreeSet::new();
+            let mut at_once = SortedSet::new();
             let candidates: Vec<String> = self.channels.difference(&self.fresh).cloned().collect();
             for ch in candidates {
                 if self.cfg.transport == Transport::Ws && self.seq.has_seq(&ch) {
@@ -441,7 +443,7 @@ impl Link {
         }
         let check = self.seq.observe(channel, seq);
         if check == SeqCheck::Gap {
-            self.push_recover(BTreeSet::from([channel.to_owned()]));
+            self.push_recover(SortedSet::from([channel.to_owned()]));
         }
         if !self.seq.any_awaiting() {
             self.timers.clear(Timer::RecoveryDeadline);
@@ -460,7 +462,7 @@ impl Link {
         self.seq.settle(channel);
         if !ok {
             self.seq.reset(channel);
-            self.push_recover(BTreeSet::from([channel.to_owned()]));
+            self.push_recover(SortedSet::from([channel.to_owned()]));
         }
         if !self.seq.any_awaiting() {
             self.timers.clear(Timer::RecoveryDeadline);
@@ -698,7 +700,7 @@ impl Link {
 
     /// Queues a recovery, merged with one queued just before it, as `All` when it covers every
     /// channel.
-    fn push_recover(&mut self, mut channels: BTreeSet<String>) {
+    fn push_recover(&mut self, mut channels: SortedSet<String>) {
         if channels.is_empty() {
             return;
         }
@@ -749,7 +751,7 @@ impl Link {
 /// `{"channels":[..],"since":{..},"type":".."}`: a subscribe/unsubscribe frame, written with the
 /// core's string writer (keys in the order serde_json's sorted map wrote them, so the text is the
 /// same as before).
-fn channels_frame<'a, I>(ty: &str, channels: I, since: Option<&BTreeMap<String, u64>>) -> String
+fn channels_frame<'a, I>(ty: &str, channels: I, since: Option<&SortedMap<String, u64>>) -> String
 where
     I: IntoIterator<Item = &'a String>,
 {
@@ -790,6 +792,7 @@ pub fn auth_frame(token: &str) -> String {
 #[cfg(test)]
 mod frame_tests {
     use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
 
     /// The frames are the text serde_json wrote for them before (the oracle: a sorted map).
     #[test]
@@ -797,7 +800,7 @@ mod frame_tests {
         let chans: BTreeSet<String> = ["a\"b".to_string(), "room:1".into(), "\u{1}x\u{e9}".into()].into();
         let since: BTreeMap<String, u64> = [("a\"b".to_string(), 7u64), ("room:1".into(), u64::MAX)].into();
         assert_eq!(
-            channels_frame("subscribe", &chans, Some(&since)),
+            channels_frame("subscribe", &chans, Some(&since.iter().map(|(k, v)| (k.clone(), *v)).collect())),
             serde_json::json!({ "type": "subscribe", "channels": chans, "since": since }).to_string()
         );
         assert_eq!(

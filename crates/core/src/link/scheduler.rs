@@ -10,7 +10,7 @@
 //!
 //! It only decides *when*; the Link decides *what* a fired batch does.
 
-use std::collections::BTreeSet;
+use crate::sorted::SortedSet;
 
 use super::{Intent, Millis, Priority};
 
@@ -33,7 +33,7 @@ pub struct ReconnectScheduler {
 struct Pending {
     first_at: Millis,
     debounce_due: Millis,
-    intents: BTreeSet<Intent>,
+    intents: SortedSet<Intent>,
     priority: Priority,
 }
 
@@ -64,7 +64,7 @@ impl ReconnectScheduler {
         let p = self.pending.get_or_insert(Pending {
             first_at: now,
             debounce_due: now.saturating_add(DEBOUNCE_MS),
-            intents: BTreeSet::new(),
+            intents: SortedSet::new(),
             priority,
         });
         p.intents.insert(intent);
@@ -93,7 +93,7 @@ impl ReconnectScheduler {
             return None;
         }
         let p = self.pending.take()?;
-        Some(Fired { intents: p.intents.into_iter().collect(), priority: p.priority })
+        Some(Fired { intents: p.intents.into_vec(), priority: p.priority })
     }
 
     /// Records that a fired batch started a reconnect at `now` (the 5 s interval counts from here).

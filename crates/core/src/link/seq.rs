@@ -6,7 +6,7 @@
 //! are refetched once and the count starts over from the next seq, so one loss never causes two
 //! refetches.
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::sorted::{SortedMap, SortedSet};
 
 /// What one `seq` said about its channel; the glue may skip `Duplicate` frames (the engine's
 /// event-id dedupe drops them anyway).
@@ -32,14 +32,14 @@ struct ChannelSeq {
 
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SeqTracker {
-    channels: BTreeMap<String, ChannelSeq>,
+    channels: SortedMap<String, ChannelSeq>,
 }
 
 impl SeqTracker {
     /// Records `seq` on `channel`. A gap or a contiguous seq also settles a pending recovery: the
     /// seq itself then tells whether anything was lost.
     pub(crate) fn observe(&mut self, channel: &str, seq: u64) -> SeqCheck {
-        let c = self.channels.entry(channel.to_owned()).or_default();
+        let c = self.channels.get_or_insert_with(channel, || channel.to_owned(), ChannelSeq::default);
         let check = match c.last {
             None => SeqCheck::First,
             Some(last) if seq <= last => return SeqCheck::Duplicate,
@@ -56,12 +56,12 @@ impl SeqTracker {
     /// Sets a channel's last seq as another engine saw it (a shared connection's new leader takes
     /// over the count the old leader's frames carried); a later seq is judged against it.
     pub(crate) fn restore(&mut self, channel: &str, seq: u64) {
-        let c = self.channels.entry(channel.to_owned()).or_default();
+        let c = self.channels.get_or_insert_with(channel, || channel.to_owned(), ChannelSeq::default);
         c.last = Some(seq);
     }
 
     /// Channels with a seen seq mapped to the last one: the `since` of a resubscribe.
-    pub(crate) fn since(&self, subscribed: &BTreeSet<String>) -> BTreeMap<String, u64> {
+    pub(crate) fn since(&self, subscribed: &SortedSet<String>) -> SortedMap<String, u64> {
         subscribed
             .iter()
             .filter_map(|ch| Some((ch.clone(), self.channels.get(ch)?.last?)))
@@ -86,7 +86,7 @@ impl SeqTracker {
     }
 
     pub(crate) fn await_recovery(&mut self, channel: &str) {
-        self.channels.entry(channel.to_owned()).or_default().awaiting_recovery = true;
+        self.channels.get_or_insert_with(channel, || channel.to_owned(), ChannelSeq::default).awaiting_recovery = true;
     }
 
     pub(crate) fn is_awaiting(&self, channel: &str) -> bool {
@@ -105,9 +105,9 @@ impl SeqTracker {
     }
 
     /// Ends every awaited recovery and returns the channels that were still waiting.
-    pub(crate) fn take_awaiting(&mut self) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
-        for (ch, c) in &mut self.channels {
+    pub(crate) fn take_awaiting(&mut self) -> SortedSet<String> {
+        let mut out = SortedSet::new();
+        for (ch, c) in self.channels.iter_mut() {
             if std::mem::take(&mut c.awaiting_recovery) {
                 out.insert(ch.clone());
             }
