@@ -9,67 +9,131 @@ const INVALID_ONLY = 4
 const REFETCH = 8
 const INVALIDATED = ACTIVE | INACTIVE | INVALID_ONLY
 
-const REFETCH_BITS = { active: ACTIVE, inactive: INACTIVE, all: ACTIVE | INACTIVE, none: INVALID_ONLY }
+// An op's flags as the binary plan has them (docs/INTERFACES.md "The flush plan"): bit 0 exact,
+// bits 1-2 the refetchType (00 none, 01 active, 10 inactive, 11 all). Plans given as objects are
+// read into the same flags, so both kinds are matched by one code path.
+const EXACT_FLAG = 1
+const REFETCH_TYPES = ['none', 'active', 'inactive', 'all']
+const RT_CODE = { none: 0, active: 1, inactive: 2, all: 3 }
+// The match bits of each refetchType code.
+const RT_BITS = [INVALID_ONLY, ACTIVE, INACTIVE, ACTIVE | INACTIVE]
+const FALLBACK_FLAGS = RT_CODE.active << 1 // a patch whose doc is not cached: invalidate it, 'active'
 
 // Writing these through a patch would reach the prototype chain of the cached doc
 // or of every object (prototype pollution via a crafted changed field).
 const FORBIDDEN_FIELDS = new Set(['__proto__', 'constructor', 'prototype'])
 
-const REFETCH_TYPES = ['none', 'active', 'inactive', 'all']
 const utf8 = new TextDecoder()
+
+// The decoded plan's ops in the form applyPlan reads: keys (PlanKey) and flags in parallel arrays.
+// Not enumerable, so a plan serialises (traces, replay compares) in the INTERFACES.md shape only.
+const OPS = Symbol('querywire.planOps')
 
 /**
  * Reads the engine's binary flush plans (docs/INTERFACES.md "The flush plan") into the plan
  * objects applyPlan takes. It keeps `id -> { queryHash, queryKey }`: a key's hash crosses once, the
- * first time a plan names it, and is parsed once; later plans name it by id only. The bytes are a
- * view of wasm memory, so they are read here, in full, before anything that could call back.
+ * first time a plan names it, and is parsed once; later plans name it by id only. The hashes new in
+ * a plan arrive as one UTF-8 text, decoded in one call and sliced by UTF-16 lengths. The bytes are
+ * a view of wasm memory, so they are read here, in full, before anything that could call back.
+ * The ops are kept as keys plus flags; the op objects (`plan.invalidate`, `plan.refetch`) are built
+ * only when something reads them (the inspector, replay, tests), applyPlan does not.
  */
 export function createPlanDecoder() {
-  let keys = new Map()
+  let keys = []
   return function decode(bytes) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     let at = 0
     const u32 = () => { const v = view.getUint32(at, true); at += 4; return v }
-    const text = (len) => { const s = utf8.decode(bytes.subarray(at, at + len)); at += len; return s }
-    if (view.getUint8(at++) & 1) keys = new Map()
-    for (let n = u32(); n > 0; n--) {
-      const id = u32()
-      keys.set(id, new PlanKey(text(u32())))
+    if (bytes[at++] & 1) keys = []
+    const fresh = u32()
+    const textLen = u32()
+    if (fresh > 0) {
+      const lens = at
+      at += fresh * 8
+      const text = utf8.decode(bytes.subarray(at, at + textLen))
+      let pos = 0
+      for (let i = 0; i < fresh; i++) {
+        const units = view.getUint32(lens + i * 8 + 4, true)
+        keys[view.getUint32(lens + i * 8, true)] = new PlanKey(text.slice(pos, pos + units), undefined)
+        pos += units
+      }
     }
-    const key = (id) => keys.get(id) ?? EMPTY_KEY
-    const invalidate = []
-    for (let n = u32(); n > 0; n--) {
-      const k = key(u32())
-      const flags = view.getUint8(at++)
-      // Plain objects in the INTERFACES.md shape; `queryKey` is a getter that parses it on first use.
-      invalidate.push({ get queryKey() { return k.queryKey }, queryHash: k.queryHash, exact: (flags & 1) !== 0, refetchType: REFETCH_TYPES[(flags >> 1) & 3] })
+    at += textLen
+    const key = (id) => keys[id] ?? EMPTY_KEY
+    const n = u32()
+    const inv = new Array(n)
+    const invFlags = new Uint8Array(n)
+    for (let i = 0; i < n; i++) {
+      inv[i] = key(u32())
+      invFlags[i] = bytes[at++]
     }
     const patch = []
-    for (let n = u32(); n > 0; n--) {
+    const patchKeys = []
+    for (let m = u32(); m > 0; m--) {
       const k = key(u32())
       const version = view.getFloat64(at, true)
       at += 8
-      const fields = JSON.parse(text(u32()))
+      const len = u32()
+      const fields = JSON.parse(utf8.decode(bytes.subarray(at, at + len)))
+      at += len
+      patchKeys.push(k)
       patch.push({ get queryKey() { return k.queryKey }, queryHash: k.queryHash, fields, version: Number.isNaN(version) ? null : version })
     }
-    const refetch = []
-    for (let n = u32(); n > 0; n--) {
-      const k = key(u32())
-      refetch.push({ get queryKey() { return k.queryKey }, queryHash: k.queryHash, exact: (view.getUint8(at++) & 1) !== 0 })
+    const r = u32()
+    const ref = new Array(r)
+    const refFlags = new Uint8Array(r)
+    for (let i = 0; i < r; i++) {
+      ref[i] = key(u32())
+      refFlags[i] = bytes[at++]
     }
     // Keys pending mutations hold (optimistic updates); absent in plans before that section.
     const hold = []
-    if (at < bytes.byteLength) for (let n = u32(); n > 0; n--) hold.push(JSON.parse(text(u32())))
-    return hold.length ? { invalidate, patch, refetch, hold } : { invalidate, patch, refetch }
+    if (at < bytes.byteLength) {
+      for (let h = u32(); h > 0; h--) {
+        const len = u32()
+        hold.push(JSON.parse(utf8.decode(bytes.subarray(at, at + len))))
+        at += len
+      }
+    }
+    return decodedPlan({ inv, invFlags, patchKeys, ref, refFlags }, patch, hold)
   }
 }
 
-// A key as the decoder keeps it: its hash, and its queryKey parsed from the hash the first time
-// anything asks (matching primitive keys needs only the hash; setQueryData needs the key).
+// A decoded plan in the INTERFACES.md shape; its op lists are built on first read.
+function decodedPlan(ops, patch, hold) {
+  let invalidate, refetch
+  const plan = {
+    get invalidate() {
+      return (invalidate ??= ops.inv.map((k, i) => {
+        const f = ops.invFlags[i]
+        return { get queryKey() { return k.queryKey }, queryHash: k.queryHash, exact: (f & EXACT_FLAG) !== 0, refetchType: REFETCH_TYPES[(f >> 1) & 3] }
+      }))
+    },
+    patch,
+    get refetch() {
+      return (refetch ??= ops.ref.map((k, i) => ({ get queryKey() { return k.queryKey }, queryHash: k.queryHash, exact: (ops.refFlags[i] & EXACT_FLAG) !== 0 })))
+    },
+  }
+  if (hold.length) plan.hold = hold
+  Object.defineProperty(plan, OPS, { value: ops })
+  return plan
+}
+
+// A key as the decoder keeps it: its hash, its queryKey parsed from the hash the first time
+// anything asks (matching primitive keys needs only the hash; setQueryData needs the key), and
+// what the matcher reads off the hash, worked out once and reused by every later plan.
 class PlanKey {
-  constructor(queryHash) {
+  constructor(queryHash, queryKey) {
     this.queryHash = queryHash
-    this.parsed = undefined
+    this.parsed = queryKey
+    // The leading primitive run: its length (-1: not worked out yet) and its text (the hash up to
+    // the end of the run's last element), whether the run is the whole key, or a non-array hash.
+    this.run = -1
+    this.bucket = ''
+    this.prim = false
+    this.loose = false
+    // The applyPlan call that last counted this key (keys are counted once per plan).
+    this.stamp = 0
   }
   get queryKey() {
     return (this.parsed ??= JSON.parse(this.queryHash))
@@ -80,7 +144,9 @@ class PlanKey {
   }
 }
 
-const EMPTY_KEY = new PlanKey('[]')
+const EMPTY_KEY = new PlanKey('[]', undefined)
+
+let applySerial = 0
 
 /**
  * Applies one flush plan from the engine to the QueryClient.
@@ -89,19 +155,28 @@ const EMPTY_KEY = new PlanKey('[]')
  * @returns {{ invalidations: number, patches: number }}
  */
 export function applyPlan(queryClient, plan) {
-  const invalidate = Array.isArray(plan?.invalidate) ? plan.invalidate.slice() : []
-  const patches = applyPatches(queryClient, plan?.patch, invalidate)
-  const refetch = Array.isArray(plan?.refetch) ? plan.refetch : []
-
-  const invalidatedKeys = new Set()
-  for (const op of invalidate) invalidatedKeys.add(opHash(op))
-  if (invalidate.length === 0 && refetch.length === 0) return { invalidations: 0, patches }
+  const ops = plan?.[OPS] ?? opsOf(plan)
+  const { inv, invFlags, ref, refFlags } = ops
+  // Keys invalidated, each counted once: the plan's, then patch fallbacks not among them.
+  const fallback = []
+  const patches = applyPatches(queryClient, Array.isArray(plan?.patch) ? plan.patch : [], ops.patchKeys, fallback)
+  // Keys invalidated, each counted once (the plan's and the patch fallbacks). Counted after the
+  // patches: setQueryData may run user code that applies another plan, which stamps keys too.
+  const stamp = ++applySerial
+  let invalidations = 0
+  for (let i = 0; i < inv.length + fallback.length; i++) {
+    const k = i < inv.length ? inv[i] : fallback[i - inv.length]
+    if (k.stamp !== stamp) {
+      k.stamp = stamp
+      invalidations++
+    }
+  }
+  if (inv.length === 0 && fallback.length === 0 && ref.length === 0) return { invalidations: 0, patches }
 
   const matcher = createMatcher()
-  for (const op of invalidate) {
-    matcher.add(op, REFETCH_BITS[op.refetchType] ?? ACTIVE)
-  }
-  for (const op of refetch) matcher.add(op, REFETCH)
+  for (let i = 0; i < inv.length; i++) matcher.add(inv[i], (invFlags[i] & EXACT_FLAG) !== 0, RT_BITS[(invFlags[i] >> 1) & 3])
+  for (const k of fallback) matcher.add(k, false, RT_BITS[(FALLBACK_FLAGS >> 1) & 3])
+  for (let i = 0; i < ref.length; i++) matcher.add(ref[i], (refFlags[i] & EXACT_FLAG) !== 0, REFETCH)
 
   // Keys pending mutations hold (optimistic updates): the core keeps their ops back; this plan's
   // broader ops must leave the queries under them alone.
@@ -147,22 +222,44 @@ export function applyPlan(queryClient, plan) {
     queryClient.refetchQueries({ predicate: (query) => refetchOnly.has(query), type: 'active' })
   }
 
-  return { invalidations: invalidatedKeys.size, patches }
+  return { invalidations, patches }
 }
 
-function applyPatches(queryClient, patchOps, invalidate) {
-  if (!Array.isArray(patchOps)) return 0
+// A plan given as objects (INTERFACES.md shape: tests, the benchmark's baseline plans) read into
+// the decoder's form: one key per distinct hash, flags per op.
+function opsOf(plan) {
+  const byHash = new Map()
+  const keyOf = (op) => {
+    const hash = opHash(op)
+    let k = byHash.get(hash)
+    if (k === undefined) byHash.set(hash, (k = new PlanKey(hash, op.queryKey)))
+    return k
+  }
+  const list = (xs) => (Array.isArray(xs) ? xs : [])
+  const invalidate = list(plan?.invalidate)
+  const refetch = list(plan?.refetch)
+  return {
+    inv: invalidate.map(keyOf),
+    invFlags: invalidate.map((op) => (op.exact ? EXACT_FLAG : 0) | ((RT_CODE[op.refetchType] ?? RT_CODE.active) << 1)),
+    patchKeys: list(plan?.patch).map(keyOf),
+    ref: refetch.map(keyOf),
+    refFlags: refetch.map((op) => (op.exact ? EXACT_FLAG : 0)),
+  }
+}
+
+function applyPatches(queryClient, patchOps, patchKeys, fallback) {
   let patched = 0
   const cache = queryClient.getQueryCache()
   // The plan's hashes are TanStack's default hashKey: look the doc up by hash, unless the client
   // hashes keys its own way (then getQueryData hashes it as the client does).
   const ownHash = typeof queryClient.getDefaultOptions?.()?.queries?.queryKeyHashFn === 'function'
-  for (const op of patchOps) {
+  for (let i = 0; i < patchOps.length; i++) {
+    const op = patchOps[i]
     const old = ownHash || typeof op.queryHash !== 'string' ? queryClient.getQueryData(op.queryKey) : cache.get(op.queryHash)?.state.data
     if (!isPlainObject(old)) {
       // Nothing cached to patch (or not a doc object): the next read must come from
       // the server, so the doc is invalidated instead of silently skipped.
-      invalidate.push({ queryKey: op.queryKey, queryHash: op.queryHash, exact: false, refetchType: 'active' })
+      fallback.push(patchKeys[i])
       continue
     }
     const version = typeof op.version === 'number' ? op.version : null
@@ -210,76 +307,112 @@ function isFetchable(query) {
  * Matches many plan keys against the cache in one pass. Exact keys are looked up by
  * queryHash. A non-exact key can only prefix-match a query whose key starts with the
  * same primitive elements (TanStack compares primitives with ===), so non-exact keys
- * are indexed by the hash of their leading primitive run, and each query probes the
- * hashes of its own primitive prefixes before confirming with partialMatchKey.
+ * are indexed by the hash of their leading primitive run (for a key of primitives only,
+ * its own hash), and each query probes the hashes of its own primitive prefixes (slices
+ * of its hash; its hash itself for the whole key), only at the run lengths some key has,
+ * before confirming keys that hold objects with partialMatchKey.
  */
 function createMatcher() {
   const exact = new Map()
-  const prefixed = new Map()
+  // Keys of primitives only: hash -> bits. A key of primitives only matches by hash alone
+  // (equal JSON of primitives is equal values).
+  const prims = new Map()
+  // Keys holding objects, by the hash of their primitive run: { entries, bits }.
+  const buckets = new Map()
+  // The distinct run lengths of the indexed keys, ascending.
+  const lens = []
+  let lastRun = -1
   const loose = []
   const ends = []
 
   return {
-    add(op, bits) {
-      if (op.exact) {
-        const hash = opHash(op)
-        exact.set(hash, (exact.get(hash) ?? 0) | bits)
+    add(key, isExact, bits) {
+      if (isExact) {
+        exact.set(key.queryHash, (exact.get(key.queryHash) ?? 0) | bits)
         return
       }
-      const hash = opHash(op)
-      if (hash.charCodeAt(0) !== 91) { // not an array key: matched the slow way
-        loose.push({ queryKey: op.queryKey, bits })
+      if (key.run < 0 && !key.loose) readRun(key)
+      if (key.loose) { // not an array key: matched the slow way
+        loose.push({ key, bits })
         return
       }
-      // The leading primitive run, read off the hash: an element is a primitive unless it
-      // starts with [ or {. A key of primitives only matches by hash alone (TanStack compares
-      // primitives with ===, and equal JSON of primitives is equal values).
-      elementEnds(hash, Infinity, ends)
-      let run = 0
-      while (run < ends.length && !isNested(hash.charCodeAt(run === 0 ? 1 : ends[run - 1] + 1))) run++
-      const prim = run === ends.length
-      const bucketHash = prim ? hash : run === 0 ? '[]' : hash.slice(0, ends[run - 1]) + ']'
-      let bucket = prefixed.get(bucketHash)
-      if (!bucket) prefixed.set(bucketHash, (bucket = { entries: [], bits: 0, primBits: 0 }))
-      if (prim) bucket.primBits |= bits
-      else bucket.entries.push({ op, bits })
+      if (key.run !== lastRun) {
+        lastRun = key.run
+        if (!lens.includes(lastRun)) {
+          lens.push(lastRun)
+          lens.sort((a, b) => a - b)
+        }
+      }
+      if (key.prim) {
+        prims.set(key.queryHash, (prims.get(key.queryHash) ?? 0) | bits)
+        return
+      }
+      let bucket = buckets.get(key.bucket)
+      if (bucket === undefined) buckets.set(key.bucket, (bucket = { entries: [], bits: 0 }))
+      bucket.entries.push({ key, bits })
       bucket.bits |= bits
     },
 
     match(query) {
       let bits = 0
-      if (exact.size > 0) bits |= exact.get(exactHash(query)) ?? 0
-      if (prefixed.size > 0 && Array.isArray(query.queryKey)) {
+      let hash = null
+      if (exact.size > 0) bits |= exact.get((hash = exactHash(query))) ?? 0
+      if (lens.length > 0 && Array.isArray(query.queryKey)) {
         const queryKey = query.queryKey
-        const run = primitiveRun(queryKey)
-        let bucket = prefixed.get('[]')
-        if (bucket) bits = matchBucket(bucket, queryKey, bits)
-        if (run > 0) {
-          // The hashes of the query's primitive prefixes are slices of its own hash.
-          const hash = exactHash(query)
+        const run = primitiveRun(queryKey, lens[lens.length - 1])
+        let i = 0
+        if (lens[0] === 0) {
+          bits = probe('[]', queryKey, bits)
+          i = 1
+        }
+        if (i < lens.length && lens[i] <= run) {
+          hash ??= exactHash(query)
           elementEnds(hash, run, ends)
-          for (let i = 0; i < ends.length; i++) {
-            bucket = prefixed.get(hash.slice(0, ends[i]) + ']')
-            if (bucket) bits = matchBucket(bucket, queryKey, bits)
+          for (; i < lens.length && lens[i] <= run; i++) {
+            const n = lens[i]
+            bits = probe(n === queryKey.length ? hash : hash.slice(0, ends[n - 1]) + ']', queryKey, bits)
           }
         }
       }
       for (const entry of loose) {
-        if ((bits | entry.bits) !== bits && partialMatchKey(query.queryKey, entry.queryKey)) bits |= entry.bits
+        if ((bits | entry.bits) !== bits && partialMatchKey(query.queryKey, entry.key.queryKey)) bits |= entry.bits
       }
       return bits
     },
   }
+
+  // The keys indexed under `prefix` (the hash of a primitive prefix of `queryKey`).
+  function probe(prefix, queryKey, bits) {
+    if (prims.size > 0) bits |= prims.get(prefix) ?? 0
+    const bucket = buckets.size > 0 ? buckets.get(prefix) : undefined
+    if (bucket === undefined) return bits
+    for (const entry of bucket.entries) {
+      if ((bits | bucket.bits) === bits) break
+      if ((bits | entry.bits) === bits) continue
+      if (partialMatchKey(queryKey, entry.key.queryKey)) bits |= entry.bits
+    }
+    return bits
+  }
 }
 
-function matchBucket(bucket, queryKey, bits) {
-  bits |= bucket.primBits
-  for (const entry of bucket.entries) {
-    if ((bits | bucket.bits) === bits) break
-    if ((bits | entry.bits) === bits) continue
-    if (partialMatchKey(queryKey, entry.op.queryKey)) bits |= entry.bits
+const runEnds = []
+
+// Reads a non-exact key's leading primitive run off its hash, once per key: an element is a
+// primitive unless it starts with [ or {. The run's hash is the key's hash up to the end of the
+// run's last element, closed with ]: the same text as a query's prefix of that length when the
+// query's key starts alike.
+function readRun(key) {
+  const hash = key.queryHash
+  if (hash.charCodeAt(0) !== 91) {
+    key.loose = true
+    return
   }
-  return bits
+  elementEnds(hash, Infinity, runEnds)
+  let run = 0
+  while (run < runEnds.length && !isNested(hash.charCodeAt(run === 0 ? 1 : runEnds[run - 1] + 1))) run++
+  key.prim = run === runEnds.length
+  key.bucket = key.prim ? hash : run === 0 ? '[]' : hash.slice(0, runEnds[run - 1]) + ']'
+  key.run = run
 }
 
 // `[`, `{` (after optional whitespace a hash never has): the element is an array or an object.
@@ -321,9 +454,10 @@ function elementEnds(hash, max, out) {
   return out
 }
 
-function primitiveRun(queryKey) {
+// How many leading elements of the key are primitives, counting at most `max`.
+function primitiveRun(queryKey, max) {
   let run = 0
-  while (run < queryKey.length && isPrimitive(queryKey[run])) run++
+  while (run < queryKey.length && run < max && isPrimitive(queryKey[run])) run++
   return run
 }
 

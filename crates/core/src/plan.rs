@@ -120,7 +120,8 @@ impl FlushPlan {
     ///
     /// ```text
     /// u8 flags (1 = reset: forget every id)
-    /// u32 n, then n × { u32 id, u32 len, len bytes: the key's hash (UTF-8) }   keys new in this plan
+    /// u32 n, u32 len, then n × { u32 id, u32 units }, then len bytes: the new keys' hashes (UTF-8),
+    ///      one after the other, each `units` UTF-16 code units long          keys new in this plan
     /// u32 n, then n × { u32 id, u8 flags (1 exact, 2 active, 4 inactive) }     invalidate
     /// u32 n, then n × { u32 id, f64 version (NaN = none), u32 len, len bytes: the fields as a JSON object }   patch
     /// u32 n, then n × { u32 id, u8 flags (1 exact) }                           refetch
@@ -129,18 +130,27 @@ impl FlushPlan {
     pub fn encode(&self, out: &mut Vec<u8>) {
         let u32_ = |out: &mut Vec<u8>, x: u32| out.extend_from_slice(&x.to_le_bytes());
         out.push(u8::from(self.reset));
-        let keys = self.invalidate.iter().map(|o| o.key).chain(self.patch.iter().map(|o| o.key)).chain(self.refetch.iter().map(|o| o.key));
-        let count_at = out.len();
-        u32_(out, 0);
-        let mut n = 0u32;
-        for k in keys.filter(|k| k.new) {
+        let keys = || {
+            let ops = self.invalidate.iter().map(|o| o.key).chain(self.patch.iter().map(|o| o.key));
+            ops.chain(self.refetch.iter().map(|o| o.key)).filter(|k| k.new)
+        };
+        // The new keys' hashes go as one text after their ids, so JS decodes them in one call and
+        // slices them by their UTF-16 lengths.
+        let (mut n, mut text_len) = (0u32, 0u32);
+        for k in keys() {
+            n = n.saturating_add(1);
+            text_len = text_len.saturating_add(self.hash(&k).len() as u32);
+        }
+        u32_(out, n);
+        u32_(out, text_len);
+        for k in keys() {
             let h = self.hash(&k);
             u32_(out, k.id);
-            u32_(out, h.len() as u32);
-            out.extend_from_slice(h.as_bytes());
-            n += 1;
+            u32_(out, if h.is_ascii() { h.len() } else { h.encode_utf16().count() } as u32);
         }
-        out[count_at..count_at + 4].copy_from_slice(&n.to_le_bytes());
+        for k in keys() {
+            out.extend_from_slice(self.hash(&k).as_bytes());
+        }
         u32_(out, self.invalidate.len() as u32);
         for o in &self.invalidate {
             u32_(out, o.key.id);
