@@ -39,6 +39,8 @@ pub enum Ingested {
 pub struct Engine {
     st: State,
     input: Input,
+    /// Bumped when the options change what is read from rows (`columns.rs`, the object path).
+    pub(crate) columns_epoch: u32,
 }
 
 /// The scanner's reusable tape and the changed-fields list of the event being routed.
@@ -94,7 +96,7 @@ impl Engine {
             held: false,
         };
         st.compile_scope();
-        Engine { st, input: Input::default() }
+        Engine { st, input: Input::default(), columns_epoch: 0 }
     }
 
     /// Builds an engine from the `createRealtime` options object.
@@ -204,6 +206,7 @@ impl Engine {
     pub fn set_scope_text(&mut self, scope: &str) -> Result<(), Error> {
         self.st.config.scope = parse_scope_text(scope)?;
         self.st.compile_scope();
+        self.columns_epoch = self.columns_epoch.wrapping_add(1);
         Ok(())
     }
 
