@@ -68,6 +68,12 @@ function isMember(v) {
   if (t === 'undefined' || t === 'function' || t === 'symbol') return false
   return t !== 'object' || v === null || typeof v.toJSON !== 'function' || JSON.stringify(v) !== undefined
 }
+// An object with a member whose name is not among `keys` (for `old`: a whole row, not the key alone).
+function wholeRow(o, keys) {
+  if (o === undefined || o === null) return false
+  for (const k in o) if (enumerable.call(o, k) && keys.indexOf(k) < 0 && isMember(o[k])) return true
+  return false
+}
 function hasMembers(o) {
   for (const k in o) if (enumerable.call(o, k) && isMember(o[k])) return true
   return false
@@ -79,13 +85,13 @@ function plainRow(o) {
   const proto = Object.getPrototypeOf(o)
   return (proto === Object.prototype || proto === null) && typeof o.toJSON !== 'function'
 }
-// `WasmRealtime.columns()`: [epoch, filler, defaultColumns, defaultUpdateDiff, table, columns, updateDiff, ...]
+// `WasmRealtime.columns()`: [epoch, filler, keys, defaultColumns, defaultUpdateDiff, table, columns, updateDiff, ...]
 function decodeNeeds(text, encoder) {
   const a = JSON.parse(text)
   const need = (cols, diff) => ({ cols, heads: cols.map((c) => encoder.encode(JSON.stringify(c) + ':')), diff: diff === 1 })
   const tables = new Map()
-  for (let i = 4; i + 2 < a.length; i += 3) tables.set(a[i], need(a[i + 1], a[i + 2]))
-  return { epoch: a[0], filler: encoder.encode(JSON.stringify(a[1]) + ':0'), def: need(a[2], a[3]), tables }
+  for (let i = 5; i + 2 < a.length; i += 3) tables.set(a[i], need(a[i + 1], a[i + 2]))
+  return { epoch: a[0], filler: encoder.encode(JSON.stringify(a[1]) + ':0'), keys: a[2], def: need(a[3], a[4]), tables }
 }
 const TOO_BIG = new Error('picked payload over 1 MiB')
 
@@ -207,7 +213,6 @@ export async function createRealtime(options = {}) {
   let needs = null // the core's needs per table, read again when it says they changed
   let out = null // the input buffer being written
   let at = 0
-  const kept = [] // the columns of `new` a Diff wrote
   const HEAD = encoder.encode('{"table":')
   const EVENTS = { INSERT: encoder.encode(',"eventType":"INSERT"'), UPDATE: encoder.encode(',"eventType":"UPDATE"'), DELETE: encoder.encode(',"eventType":"DELETE"') }
   const NEW = encoder.encode(',"new":')
@@ -278,14 +283,11 @@ export async function createRealtime(options = {}) {
       default: return false
     }
   }
-  function putMember(head, name, v, first) { // head: the name's bytes or null; false when left out
+  function putMember(head, v, first) { // head: `"name":` as bytes; nothing written when left out
     const mark = at
     if (at !== first) putByte(44)
-    if (head !== null) put(head)
-    else { putString(name); putByte(58) }
-    if (putValue(v)) return true
-    at = mark
-    return false
+    put(head)
+    if (!putValue(v)) at = mark
   }
   // Pick: `o`'s members among the needed columns.
   function putPicked(o, need) {
@@ -295,49 +297,9 @@ export async function createRealtime(options = {}) {
     for (let i = 0; i < cols.length; i++) {
       const v = o[cols[i]]
       if (v === undefined || (typeof v === 'object' && v !== null && !enumerable.call(o, cols[i]))) continue
-      putMember(heads[i], null, v, first)
+      putMember(heads[i], v, first)
     }
     if (at === first && hasMembers(o)) put(needs.filler)
-    putByte(125)
-  }
-  // Diff, `new`: its members but unneeded primitives equal in `old`; true when it got the filler.
-  function putNewDiff(nw, old, need) {
-    kept.length = 0
-    putByte(123)
-    const first = at
-    for (const k of Object.keys(nw)) {
-      const v = nw[k]
-      const i = need.cols.indexOf(k)
-      if (i < 0 && v === old[k] && typeof v !== 'object' && enumerable.call(old, k) && isMember(v)) continue
-      if (putMember(i < 0 ? null : need.heads[i], k, v, first)) kept.push(k)
-    }
-    const fill = at === first && hasMembers(nw)
-    if (fill) put(needs.filler)
-    putByte(125)
-    return fill
-  }
-  // Diff, `old`: its values of the columns `new` kept, its needed columns `new` lacks, and the filler
-  // when it had a member left out (or `new` got one).
-  function putOldDiff(old, need, fill) {
-    putByte(123)
-    const first = at
-    let written = 0
-    for (let j = 0; j < kept.length; j++) {
-      const k = kept[j]
-      const i = need.cols.indexOf(k)
-      if (enumerable.call(old, k) && putMember(i < 0 ? null : need.heads[i], k, old[k], first)) written++
-    }
-    const { cols, heads } = need
-    for (let i = 0; i < cols.length; i++) {
-      if (kept.indexOf(cols[i]) >= 0 || !enumerable.call(old, cols[i])) continue
-      if (putMember(heads[i], null, old[cols[i]], first)) written++
-    }
-    let members = 0
-    for (const k in old) if (enumerable.call(old, k) && isMember(old[k])) members++
-    if (fill || members > written) {
-      if (at !== first) putByte(44)
-      put(needs.filler)
-    }
     putByte(125)
   }
   function putRow(head, row, need) {
@@ -363,16 +325,11 @@ export async function createRealtime(options = {}) {
     put(HEAD)
     putString(table)
     put(EVENTS[ev])
-    if (ev === 'UPDATE' && need.diff && old !== undefined && old !== null) {
-      let fill = false
-      if (nw !== undefined) {
-        put(NEW)
-        if (nw === null) put(NULL)
-        else fill = putNewDiff(nw, old, need)
-      }
-      if (nw === undefined || nw === null) kept.length = 0
+    if (ev === 'UPDATE' && need.diff && wholeRow(old, needs.keys)) {
+      // Its changed columns matter and can be known: both rows as they are (columns.rs "Whole rows").
+      if (nw !== undefined) { put(NEW); putText(JSON.stringify(nw)) }
       put(OLD)
-      putOldDiff(old, need, fill)
+      putText(JSON.stringify(old))
     } else {
       putRow(NEW, nw, need)
       putRow(OLD, old, need)

@@ -7,38 +7,34 @@
 //! (`primaryKey`), `version`, `factoryId` / `factory_id` (the list head and the scope guard), every
 //! scope field in both spellings, and the columns the table's rule templates read (`{col}`). Where an
 //! UPDATE goes to the doc/list policy with `patch` on, its changed columns matter (the patch values,
-//! `pending.rs`'s forbidden fields): [`Need::update_diff`], and the shim then carries every column but
-//! those it can drop without changing the diff (below). Tables no rule names share one default need.
+//! `pending.rs`'s forbidden fields): [`Need::update_diff`], and such an UPDATE with a whole old row
+//! crosses with both rows whole (below). Tables no rule names share one default need.
 //!
-//! # The picked payload (what the shim writes, `js/createRealtime.js` `pickSupabase`)
+//! # The picked payload (what the shim writes, `js/createRealtime.js` `writePicked`)
 //!
 //! `{"table":T,"eventType":E,"new":N,"old":O}`: `T` and `E` copied, `new` / `old` left out when the
-//! object's member is `undefined` and `null` when it is `null`. A *member* of a row is an own
-//! enumerable column whose value is not `undefined`, a function or a symbol (what `JSON.stringify`
-//! writes); each value is written as `JSON.stringify` writes it. Only a payload whose `type` is absent,
-//! whose `table` is a string, `eventType` one of INSERT/UPDATE/DELETE and `new` / `old` plain objects
-//! (or absent/null) is picked; anything else (broadcasts, bad shapes) crosses whole, so every error is
-//! the text path's.
+//! payload's member is `undefined` and `null` when it is `null`. A *member* of a row is an own
+//! enumerable column whose value `JSON.stringify` writes (not `undefined`, a function or a symbol),
+//! and each value is written as `JSON.stringify` writes it. Only a payload without `type`, whose
+//! `table` is a string, `eventType` one of INSERT/UPDATE/DELETE and `new` / `old` plain objects (or
+//! absent/null) is picked; anything else (broadcasts, bad shapes, a value `JSON.stringify` throws on)
+//! crosses whole as JSON text, so every error is the text path's.
 //!
-//! - Pick (`update_diff` off, or not an UPDATE): `N` = the row's members among [`Need::columns`]; the
-//!   same for `O`.
-//! - Diff (an UPDATE with `update_diff`): `N` = `new`'s members, in order, except a column outside
-//!   [`Need::columns`] whose value is a primitive `===` the same column of `old` (such a column is
-//!   never a changed one: `fields.rs::values_equal` holds for equal primitives); `O` = `old`'s value of
-//!   each column in `N` it has, then its members among [`Need::columns`] that `new` lacks.
-//! - In both: when the row had members but `N` (or `O`) got none, and in Diff when `old` had a
-//!   member `O` left out, the object also gets `"<filler>":0`, with [`Columns::filler`] a name no
-//!   need holds; in Diff a filler in `N` is also put in `O`. So an empty row stays empty and a non-empty
-//!   one non-empty (the adapter picks `new` or `old` by that), `old` holds a column beyond the primary
-//!   key exactly when the payload's did (what tells a whole old row, REPLICA IDENTITY FULL, from a
-//!   key-only one: never a picked `old` taken for a whole one), and the filler, read by nothing and
-//!   equal on both sides, never shows up as a changed column.
+//! - Whole rows: an UPDATE of a table with [`Need::update_diff`] whose `old` has a member outside
+//!   [`Columns::keys`] (a whole old row, REPLICA IDENTITY FULL: the adapter diffs it, `supabase.rs`
+//!   `diffable`) gets `N` and `O` as `JSON.stringify` writes `new` and `old`.
+//! - Pick, every other event: `N` = `new`'s members among [`Need::columns`], in that order; the same
+//!   for `O`. When the row had members but none of those, the object gets `"<filler>":0` instead,
+//!   [`Columns::filler`] being a name no need holds, so a non-empty row stays non-empty (the adapter
+//!   takes `new` or `old` by that) and nothing reads it. A picked `old` never passes for a whole
+//!   one: it only holds columns of the `old` it came from, so a key-only `old` stays key-only, and a
+//!   whole `old` is only picked where nothing reads the changed columns.
 //!
-//! The adapter then reads the picked text exactly as it reads the whole payload: same event, same
-//! errors, same plans (`tests/js/objectPath.test.mjs` checks it against the text path with a real
-//! QueryClient). Needs change with the options (`setScope` can name other scope fields), so they carry
-//! an epoch: the shim sends it with each picked payload and the core refuses a picked payload of an
-//! older epoch ([`crate::Realtime::ingest_picked`]), which the shim then sends whole.
+//! The adapter reads the picked text as it reads the whole payload: same event, same errors, same
+//! plans (`tests/js/objectPath.test.mjs` checks it against the text path with a real QueryClient).
+//! Needs change with the options (`setScope` can name other scope fields), so they carry an epoch:
+//! the shim sends it with each picked payload and the core refuses one of an older epoch
+//! ([`Engine::handle_picked`]), which the shim then sends whole.
 
 use crate::adapt::fields::snake_case;
 use crate::config::Config;
@@ -65,6 +61,8 @@ pub struct Columns {
     pub epoch: u32,
     /// A column name no [`Need`] holds (see the module doc).
     pub filler: String,
+    /// The id columns (`primaryKey`): an `old` with a member beyond them is a whole old row.
+    pub keys: Vec<String>,
     /// Tables no rule names.
     pub default: Need,
     /// Tables rules name, sorted by name.
@@ -106,7 +104,8 @@ impl Columns {
         while tables.iter().flat_map(|(_, n)| &n.columns).chain(&base).any(|c| *c == filler) {
             filler.push('_');
         }
-        Columns { epoch, filler, default: Need { columns: base, update_diff: config.patch }, tables }
+        let keys = config.primary_key.clone();
+        Columns { epoch, filler, keys, default: Need { columns: base, update_diff: config.patch }, tables }
     }
 
     /// The need of `table`'s rows.
@@ -118,12 +117,14 @@ impl Columns {
     }
 
     /// The needs as JSON text for the shim (`WasmRealtime.columns()`): a flat array
-    /// `[epoch, filler, defaultColumns, defaultUpdateDiff, table, columns, updateDiff, ...]`.
+    /// `[epoch, filler, keys, defaultColumns, defaultUpdateDiff, table, columns, updateDiff, ...]`.
     pub fn encode(&self) -> String {
         let mut s = String::from("[");
         push_uint(&mut s, self.epoch.into());
         s.push(',');
         write_string(&mut s, &self.filler);
+        s.push(',');
+        write_list(&mut s, &self.keys);
         s.push(',');
         write_need(&mut s, &self.default);
         for (t, n) in &self.tables {
@@ -151,15 +152,20 @@ impl Engine {
     }
 }
 
-fn write_need(s: &mut String, n: &Need) {
+fn write_list(s: &mut String, list: &[String]) {
     s.push('[');
-    for (i, c) in n.columns.iter().enumerate() {
+    for (i, c) in list.iter().enumerate() {
         if i > 0 {
             s.push(',');
         }
         write_string(s, c);
     }
-    s.push_str(if n.update_diff { "],1" } else { "],0" });
+    s.push(']');
+}
+
+fn write_need(s: &mut String, n: &Need) {
+    write_list(s, &n.columns);
+    s.push_str(if n.update_diff { ",1" } else { ",0" });
 }
 
 #[cfg(test)]
@@ -191,7 +197,7 @@ mod tests {
         assert_eq!(n.filler, "_");
         assert_eq!(
             n.encode(),
-            r#"[3,"_",["id","uuid","version","factoryId","factory_id","siteCode","site_code"],1,"insp",["id","uuid","version","factoryId","factory_id","siteCode","site_code","work_order_id"],1,"items",["id","uuid","version","factoryId","factory_id","siteCode","site_code","work_order_id","lot"],0]"#
+            r#"[3,"_",["id","uuid"],["id","uuid","version","factoryId","factory_id","siteCode","site_code"],1,"insp",["id","uuid","version","factoryId","factory_id","siteCode","site_code","work_order_id"],1,"items",["id","uuid","version","factoryId","factory_id","siteCode","site_code","work_order_id","lot"],0]"#
         );
     }
 
