@@ -320,20 +320,19 @@ export async function createRealtime(options = {}) {
     const old = p.old
     if (!plainRow(nw) || !plainRow(old)) return -1
     const need = needs.tables.get(table) ?? needs.def
+    if (ev === 'UPDATE' && need.diff && wholeRow(old, needs.keys)) {
+      // Its changed columns matter and can be known: both rows as they are (columns.rs "Whole rows").
+      const text = JSON.stringify({ table, eventType: ev, new: nw, old })
+      if (text.length > 1048576) return -1
+      return encoder.encodeInto(text, inputBytes(text.length * 3)).written
+    }
     out = inputBytes(1024)
     at = 0
     put(HEAD)
     putString(table)
     put(EVENTS[ev])
-    if (ev === 'UPDATE' && need.diff && wholeRow(old, needs.keys)) {
-      // Its changed columns matter and can be known: both rows as they are (columns.rs "Whole rows").
-      if (nw !== undefined) { put(NEW); putText(JSON.stringify(nw)) }
-      put(OLD)
-      putText(JSON.stringify(old))
-    } else {
-      putRow(NEW, nw, need)
-      putRow(OLD, old, need)
-    }
+    putRow(NEW, nw, need)
+    putRow(OLD, old, need)
     putByte(125)
     return at
   }

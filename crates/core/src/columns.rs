@@ -202,6 +202,22 @@ mod tests {
     }
 
     #[test]
+    fn a_picked_payload_of_an_older_epoch_is_refused_and_not_counted() {
+        let mut e = Engine::from_options_text(r#"{"scope":{"factoryId":"f1"}}"#).unwrap();
+        let before = e.columns();
+        let text = r#"{"table":"t","eventType":"INSERT","new":{"id":1,"factory_id":"f1"}}"#;
+        assert_eq!(e.handle_picked(0, before.epoch, text).map(|r| r.unwrap()), Some(Ingested::Queued));
+        e.set_scope_text(r#"{"siteId":"s1"}"#).unwrap();
+        let after = e.columns();
+        assert_ne!(after.epoch, before.epoch);
+        assert!(after.default.columns.iter().any(|c| c == "site_id"), "the new scope field, both spellings");
+        assert!(e.handle_picked(0, before.epoch, text).is_none(), "written under the old needs");
+        assert_eq!(e.stats().received, 1, "a refused payload is not counted");
+        assert!(e.handle_picked(0, after.epoch, text).is_some());
+        assert_eq!(e.stats().received, 2);
+    }
+
+    #[test]
     fn patch_off_needs_no_diff_and_the_filler_is_no_column() {
         let c = Config::from_text(r#"{"patch":false,"primaryKey":["_","__"],"rules":[{"table":"t","invalidate":[["{___}"]]}]}"#).unwrap();
         let n = Columns::compile(&c, 0);
