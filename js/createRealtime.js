@@ -58,6 +58,43 @@ function recordEarly(client, events = []) {
   }
 }
 
+// ---- the object path's data: what the core reads from a supabase-js payload ------------------------
+// crates/core/src/columns.rs decides which columns of `new` / `old` each table's events need and
+// defines the picked payload that `createRealtime` below writes; this side only copies them.
+const enumerable = Object.prototype.propertyIsEnumerable
+// A value JSON.stringify writes as an object member (the rest it leaves out).
+function isMember(v) {
+  const t = typeof v
+  if (t === 'undefined' || t === 'function' || t === 'symbol') return false
+  return t !== 'object' || v === null || typeof v.toJSON !== 'function' || JSON.stringify(v) !== undefined
+}
+// An object with a member whose name is not among `keys` (for `old`: a whole row, not the key alone).
+function wholeRow(o, keys) {
+  if (o === undefined || o === null) return false
+  for (const k in o) if (enumerable.call(o, k) && keys.indexOf(k) < 0 && isMember(o[k])) return true
+  return false
+}
+function hasMembers(o) {
+  for (const k in o) if (enumerable.call(o, k) && isMember(o[k])) return true
+  return false
+}
+// A row JSON.stringify writes as its own members (or null / left out), not through a toJSON.
+function plainRow(o) {
+  if (o === undefined || o === null) return true
+  if (typeof o !== 'object') return false
+  const proto = Object.getPrototypeOf(o)
+  return (proto === Object.prototype || proto === null) && typeof o.toJSON !== 'function'
+}
+// `WasmRealtime.columns()`: [epoch, filler, keys, defaultColumns, defaultUpdateDiff, table, columns, updateDiff, ...]
+function decodeNeeds(text, encoder) {
+  const a = JSON.parse(text)
+  const need = (cols, diff) => ({ cols, heads: cols.map((c) => encoder.encode(JSON.stringify(c) + ':')), diff: diff === 1 })
+  const tables = new Map()
+  for (let i = 5; i + 2 < a.length; i += 3) tables.set(a[i], need(a[i + 1], a[i + 2]))
+  return { epoch: a[0], filler: encoder.encode(JSON.stringify(a[1]) + ':0'), keys: a[2], def: need(a[3], a[4]), tables }
+}
+const TOO_BIG = new Error('picked payload over 1 MiB')
+
 function toReport(e) {
   return { code: e?.code ?? 'internal', message: e?.message ?? String(e), source: e?.source ?? 'querywire' }
 }
@@ -155,15 +192,160 @@ export async function createRealtime(options = {}) {
       engine.ingestText(source, text) // an unknown source or an oversized text: the engine reports it
       return
     }
-    const need = text.length * 3 // UTF-8 of a UTF-16 string is at most three bytes per unit
-    if (need > inputCap) {
-      inputCap = Math.max(need, 8192)
+    // UTF-8 of a UTF-16 string is at most three bytes per unit
+    engine.ingestInput(index, encoder.encodeInto(text, inputBytes(text.length * 3)).written)
+  }
+  // The input buffer's view, at least `min` bytes; growing it keeps what was written.
+  function inputBytes(min) {
+    if (min > inputCap) {
+      inputCap = Math.max(min, inputCap * 2, 8192)
       inputAt = engine.inputBuffer(inputCap)
       inputView = null
     }
     if (inputView === null || inputView.buffer !== memory.buffer) inputView = new Uint8Array(memory.buffer, inputAt, inputCap)
-    const { written } = encoder.encodeInto(text, inputView)
-    engine.ingestInput(index, written)
+    return inputView
+  }
+
+  // The object path (crates/core/src/columns.rs "The picked payload"): a supabase-js payload is
+  // written as the columns the core reads, byte by byte into the input buffer. Anything this does
+  // not handle (broadcasts, rows that are not plain objects, values JSON.stringify throws on, an
+  // inspector listening) crosses whole, so every error stays the text path's.
+  let needs = null // the core's needs per table, read again when it says they changed
+  let out = null // the input buffer being written
+  let at = 0
+  const HEAD = encoder.encode('{"table":')
+  const EVENTS = { INSERT: encoder.encode(',"eventType":"INSERT"'), UPDATE: encoder.encode(',"eventType":"UPDATE"'), DELETE: encoder.encode(',"eventType":"DELETE"') }
+  const NEW = encoder.encode(',"new":')
+  const OLD = encoder.encode(',"old":')
+  const TRUE = encoder.encode('true')
+  const FALSE = encoder.encode('false')
+  const NULL = encoder.encode('null')
+  function room(n) {
+    if (at + n <= out.length) return
+    if (at + n > 1048576) throw TOO_BIG // the whole payload reports it
+    out = inputBytes(Math.max(at + n, out.length * 2))
+  }
+  function put(bytes) {
+    room(bytes.length)
+    for (let i = 0; i < bytes.length; i++) out[at++] = bytes[i]
+  }
+  function putByte(b) {
+    room(1)
+    out[at++] = b
+  }
+  function putText(t) { // any string, as UTF-8
+    room(t.length * 3)
+    at += encoder.encodeInto(t, out.subarray(at)).written
+  }
+  function putString(s) { // as JSON.stringify writes it
+    const n = s.length
+    room(n + 2)
+    const start = at
+    out[at++] = 34
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i)
+      if (c < 0x20 || c === 34 || c === 92 || c >= 0x80) {
+        at = start
+        return putText(JSON.stringify(s))
+      }
+      out[at++] = c
+    }
+    out[at++] = 34
+  }
+  function putNumber(v) {
+    if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) {
+      let len = 1
+      for (let x = v; x >= 10; x = (x / 10) | 0) len++
+      room(len)
+      let p = at + len
+      let x = v
+      do {
+        out[--p] = 48 + (x % 10)
+        x = (x / 10) | 0
+      } while (x > 0)
+      at += len
+    } else putText(Number.isFinite(v) ? '' + v : 'null')
+  }
+  // A member's value as JSON.stringify writes it; false (nothing written) where it leaves the member out.
+  function putValue(v) {
+    switch (typeof v) {
+      case 'string': putString(v); return true
+      case 'number': putNumber(v); return true
+      case 'boolean': put(v ? TRUE : FALSE); return true
+      case 'object': {
+        if (v === null) { put(NULL); return true }
+        const t = JSON.stringify(v)
+        if (t === undefined) return false
+        putText(t)
+        return true
+      }
+      case 'bigint': throw new TypeError('BigInt') // as JSON.stringify does
+      default: return false
+    }
+  }
+  function putMember(head, v, first) { // head: `"name":` as bytes; nothing written when left out
+    const mark = at
+    if (at !== first) putByte(44)
+    put(head)
+    if (!putValue(v)) at = mark
+  }
+  // Pick: `o`'s members among the needed columns.
+  function putPicked(o, need) {
+    putByte(123)
+    const first = at
+    const { cols, heads } = need
+    for (let i = 0; i < cols.length; i++) {
+      const v = o[cols[i]]
+      if (v === undefined || (typeof v === 'object' && v !== null && !enumerable.call(o, cols[i]))) continue
+      putMember(heads[i], v, first)
+    }
+    if (at === first && hasMembers(o)) put(needs.filler)
+    putByte(125)
+  }
+  function putRow(head, row, need) {
+    if (row === undefined) return
+    put(head)
+    if (row === null) put(NULL)
+    else putPicked(row, need)
+  }
+  // The picked payload's length in the input buffer, or -1: send it whole.
+  function writePicked(p) {
+    if (p === null || typeof p !== 'object' || p.type != null) return -1
+    const proto = Object.getPrototypeOf(p)
+    if ((proto !== Object.prototype && proto !== null) || typeof p.toJSON === 'function') return -1
+    const table = p.table
+    const ev = p.eventType
+    if (typeof table !== 'string' || (ev !== 'INSERT' && ev !== 'UPDATE' && ev !== 'DELETE')) return -1
+    const nw = p.new
+    const old = p.old
+    if (!plainRow(nw) || !plainRow(old)) return -1
+    const need = needs.tables.get(table) ?? needs.def
+    if (ev === 'UPDATE' && need.diff && wholeRow(old, needs.keys)) {
+      // Its changed columns matter and can be known: both rows as they are (columns.rs "Whole rows").
+      const text = JSON.stringify({ table, eventType: ev, new: nw, old })
+      if (text.length > 1048576) return -1
+      return encoder.encodeInto(text, inputBytes(text.length * 3)).written
+    }
+    out = inputBytes(1024)
+    at = 0
+    put(HEAD)
+    putString(table)
+    put(EVENTS[ev])
+    putRow(NEW, nw, need)
+    putRow(OLD, old, need)
+    putByte(125)
+    return at
+  }
+  // True when the payload crossed picked.
+  function passPicked(payload) {
+    if (!memory || tap.on) return false // an inspector records payloads as they came
+    needs ??= decodeNeeds(engine.columns(), encoder)
+    let len
+    try { len = writePicked(payload) } catch { return false }
+    if (len < 0) return false
+    if (engine.ingestPicked(len, needs.epoch)) return true
+    needs = null // the options changed what is read
+    return false
   }
   const handlers = {
     plan(bytes) {
@@ -205,6 +387,7 @@ export async function createRealtime(options = {}) {
   const rt = {
     ingest(source, payload) {
       if (disposed) return
+      if (source === 'supabase' && passPicked(payload)) return
       let text
       try {
         text = JSON.stringify(payload)

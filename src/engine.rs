@@ -130,6 +130,43 @@ impl WasmRealtime {
         });
     }
 
+    /// What the core reads from Supabase rows, per table (`querywire_core::columns`), as JSON text:
+    /// `[epoch, filler, defaultColumns, defaultUpdateDiff, table, columns, updateDiff, ...]`. The
+    /// shim's object path writes only those columns (`ingestPicked`).
+    pub fn columns(&self) -> String {
+        self.inner.borrow().rt.engine().columns().encode()
+    }
+
+    /// A picked Supabase payload (`querywire_core::columns`) the shim wrote to the input buffer (`len`
+    /// bytes) under the needs of `epoch`. False when those needs are no longer current: nothing was
+    /// read, and the shim sends the whole payload. Never throws.
+    #[wasm_bindgen(js_name = ingestPicked)]
+    pub fn ingest_picked(&self, len: u32, epoch: u32) -> bool {
+        if self.disposed() {
+            return true;
+        }
+        run(&self.inner, |i| {
+            let r = {
+                let Inner { rt, input, .. } = &mut *i;
+                let bytes = &input[..(len as usize).min(input.len())];
+                match std::str::from_utf8(bytes) {
+                    Ok(text) => match rt.ingest_picked(now(), epoch, text) {
+                        Some(r) => r.map(|_| ()),
+                        None => return false,
+                    },
+                    Err(_) => {
+                        rt.engine_mut().record_invalid();
+                        Err(Error::new(ErrorCode::BadJson, "supabase", "payload is not UTF-8"))
+                    }
+                }
+            };
+            if let Err(e) = r {
+                driver::report(i, e);
+            }
+            true
+        })
+    }
+
     /// Counts and reports a payload the shim refused before it crossed (`JSON.stringify` threw).
     #[wasm_bindgen(js_name = recordInvalid)]
     pub fn record_invalid(&self, source: &str, message: &str) {

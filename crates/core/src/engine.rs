@@ -39,6 +39,8 @@ pub enum Ingested {
 pub struct Engine {
     st: State,
     input: Input,
+    /// Bumped when the options change what is read from rows (`columns.rs`, the object path).
+    pub(crate) columns_epoch: u32,
 }
 
 /// The scanner's reusable tape, the buffers the event being routed borrows, and the columns its
@@ -110,7 +112,7 @@ impl Engine {
         };
         let mut input = Input::default();
         st.compile_scope(&mut input.columns);
-        Engine { st, input }
+        Engine { st, input, columns_epoch: 0 }
     }
 
     /// Builds an engine from the `createRealtime` options object.
@@ -221,6 +223,7 @@ impl Engine {
     pub fn set_scope_text(&mut self, scope: &str) -> Result<(), Error> {
         self.st.config.scope = parse_scope_text(scope)?;
         self.st.compile_scope(&mut self.input.columns);
+        self.columns_epoch = self.columns_epoch.wrapping_add(1);
         Ok(())
     }
 

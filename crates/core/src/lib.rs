@@ -35,6 +35,7 @@
 #![forbid(unsafe_code)]
 
 pub mod adapt;
+pub mod columns;
 pub mod config;
 pub mod connector;
 pub mod engine;

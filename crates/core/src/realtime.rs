@@ -152,6 +152,14 @@ impl Realtime {
         r
     }
 
+    /// A picked Supabase payload from the object path ([`Engine::handle_picked`], `columns.rs`);
+    /// `None` when `epoch` is not the current needs' (send the whole payload).
+    pub fn ingest_picked(&mut self, now: Millis, epoch: u32, text: &str) -> Option<Result<Ingested, Error>> {
+        let r = self.engine.handle_picked(now, epoch, text)?;
+        self.drive(now);
+        Some(r)
+    }
+
     /// One wire-protocol frame from our WebSocket or EventSource (CONTRACT "Wire protocol"):
     /// a control frame, an event frame `{ channel?, seq?, source?, payload }`, or a bare payload.
     pub fn transport_frame(&mut self, now: Millis, text: &str) -> Result<Option<Ingested>, Error> {

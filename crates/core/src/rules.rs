@@ -177,6 +177,30 @@ impl RuleTable {
         self.by_table.contains_key(table)
     }
 
+    /// The tables rules name, in no particular order.
+    pub fn tables(&self) -> impl Iterator<Item = &str> {
+        self.by_table.keys().map(String::as_str)
+    }
+
+    /// Whether some rule of `table` matches `action`: such events skip the doc/list policy.
+    pub fn matches(&self, table: &str, action: Action) -> bool {
+        let bit = action_bit(action);
+        self.by_table.get(table).is_some_and(|rules| rules.iter().any(|r| r.events & bit != 0))
+    }
+
+    /// Calls `f` with every column a `{col}` placeholder of `table`'s rules reads (repeats included).
+    pub fn placeholder_columns(&self, table: &str, mut f: impl FnMut(&str)) {
+        for k in self.by_table.get(table).into_iter().flatten().flat_map(|r| &r.keys) {
+            for p in &k.pieces {
+                match p {
+                    Piece::Lit(_) => {}
+                    Piece::Column(c, _) => f(c),
+                    Piece::Text(parts) => parts.iter().for_each(|t| if let TextPart::Col(c, _) = t { f(c) }),
+                }
+            }
+        }
+    }
+
     /// Applies every rule whose table and event match, appending their keys to `out`. `None` when
     /// no rule matched (the event then goes to the doc/list policy); `Some(())` otherwise, with no
     /// key added when every key was skipped for a missing value.

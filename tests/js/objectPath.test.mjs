@@ -1,0 +1,204 @@
+// The object path (`rt.ingest('supabase', payload)`): the shim writes only the columns the core says it
+// reads (crates/core/src/columns.rs), so it must give exactly what the text path gives for the same
+// payload as JSON text (`rt.ingestText`): the same QueryClient calls, the same cache, the same stats
+// and errors. Each scenario runs twice on a real QueryClient, once per path, and compares.
+import { test, describe, afterEach } from 'node:test'
+import assert from 'node:assert/strict'
+import { hashKey } from '@tanstack/query-core'
+import { createRealtime } from '../../js/index.js'
+import { createStream, STREAM_RULES } from '../../bench/stream.js'
+import { makeClient } from './helpers.mjs'
+
+const engines = []
+afterEach(() => {
+  for (const rt of engines.splice(0)) rt.dispose()
+})
+
+const TABLES = ['work_orders', 'work_order_items', 'machines', 'inspections', 'goals']
+
+/** A cache with docs of every table (so patches apply), list heads of every tenant and the rules' keys. */
+function populate(client) {
+  for (const t of TABLES) {
+    for (let id = 0; id < 60; id++) client.setQueryData(['doc', t, String(id)], { id, version: 0, title: 'cached' })
+    for (const f of ['f1', 'f2', 'f3', 'f4', '7']) client.setQueryData(['list', t, f, { page: 1 }], { items: [] })
+  }
+  for (let id = 0; id < 60; id++) {
+    client.setQueryData(['work_orders', 'items', id], [])
+    client.setQueryData(['work_orders', 'inspections', id], [])
+    client.setQueryData(['inspection', id], {})
+  }
+}
+
+/** Records every QueryClient call a plan makes: what each invalidation matched, what each patch wrote. */
+function record(client) {
+  const log = []
+  const invalidate = client.invalidateQueries.bind(client)
+  const setData = client.setQueryData.bind(client)
+  client.invalidateQueries = (filters = {}, options) => {
+    const matched = client.getQueryCache().findAll(filters).map((q) => q.queryHash).sort()
+    log.push(['invalidate', filters.refetchType ?? null, matched])
+    return invalidate(filters, options)
+  }
+  client.setQueryData = (key, updater, options) => {
+    const out = setData(key, updater, options)
+    log.push(['set', hashKey(key), JSON.stringify(client.getQueryData(key))])
+    return out
+  }
+  return log
+}
+
+function cache(client) {
+  return client.getQueryCache().getAll().map((q) => [q.queryHash, JSON.stringify(q.state.data), q.state.isInvalidated]).sort()
+}
+
+/**
+ * Runs `steps` (payload objects, `{ setScope }`, or 'flush') through one path and returns what the
+ * client saw. `object`: rt.ingest with the object; otherwise rt.ingestText with JSON.stringify of it.
+ */
+async function run(object, steps, options) {
+  const client = makeClient()
+  populate(client)
+  const errors = []
+  const rt = await createRealtime({ queryClient: client, debounceMs: 60_000, maxWaitMs: 120_000, onError: (e) => errors.push(e), ...options })
+  engines.push(rt)
+  let picked = 0
+  const engine = rt._engine
+  const ingestPicked = engine.ingestPicked
+  engine.ingestPicked = function (len, epoch) { // counts the payloads that crossed picked; the real export runs
+    const r = ingestPicked.call(this, len, epoch)
+    if (r) picked++
+    return r
+  }
+  const log = record(client)
+  for (const s of steps) {
+    if (s === 'flush') rt.flush()
+    else if (s && s.setScope !== undefined) rt.setScope(s.setScope)
+    else if (object) rt.ingest('supabase', s)
+    else rt.ingestText('supabase', JSON.stringify(s) ?? 'undefined')
+  }
+  rt.flush()
+  return { log, cache: cache(client), stats: rt.stats(), errors: errors.map((e) => [e.code, e.message]), picked }
+}
+
+async function same(steps, options, { minPicked = 1 } = {}) {
+  const text = await run(false, steps, options)
+  const obj = await run(true, steps, options)
+  assert.deepEqual(obj.errors, text.errors, 'errors')
+  assert.deepEqual(obj.stats, text.stats, 'stats')
+  assert.deepEqual(obj.log, text.log, 'QueryClient calls')
+  assert.deepEqual(obj.cache, text.cache, 'cache')
+  assert.ok(obj.picked >= minPicked, `only ${obj.picked} payloads crossed picked`)
+  return obj
+}
+
+const sb = (eventType, table, nw, old, extra = {}) => ({
+  schema: 'public', table, commit_timestamp: '2026-01-01T00:00:00.000+00:00', eventType, new: nw, old, errors: null, ...extra,
+})
+const wo = (id, f = {}) => ({ id, factory_id: 'f1', title: `wo ${id}`, status: 'open', qty: 1, version: 1, meta: { tags: ['a'] }, ...f })
+
+/** Hand-made payloads around every rule of columns.rs: whole and key-only old rows, empty and odd rows, values. */
+function edgeCases() {
+  return [
+    // UPDATE with the whole old row: only what changed is patched (unchanged columns are dropped on the way)
+    sb('UPDATE', 'work_orders', wo(1, { status: 'done', version: 2 }), wo(1)),
+    // nothing but unchanged columns (all dropped) and no version: an empty patch, not an invalidation
+    sb('UPDATE', 'goals', { id: 2, a: 1, b: 'x' }, { id: 2, a: 1, b: 'x' }),
+    // old with one unneeded column that did not change: still a whole old row
+    sb('UPDATE', 'goals', { id: 3, a: 1, b: 'y' }, { id: 3, a: 1 }),
+    // key-only old (no REPLICA IDENTITY FULL): the doc is invalidated
+    sb('UPDATE', 'work_orders', wo(4, { version: 3 }), { id: 4 }),
+    // old holding the key and version only: a "whole" old row by the adapter's rule, so a patch of everything else
+    sb('UPDATE', 'goals', { id: 5, a: 1, version: 4 }, { id: 5, version: 3 }),
+    // a changed nested value and an unchanged one (objects are always carried, the core compares)
+    sb('UPDATE', 'work_orders', wo(6, { meta: { tags: ['b'] }, version: 2 }), wo(6)),
+    sb('UPDATE', 'work_orders', wo(7, { qty: 2, version: 2 }), wo(7)),
+    // forbidden fields and odd values in a patch
+    sb('UPDATE', 'goals', { id: 8, constructor: 1, prototype: 2, note: 'é "q" \\ \n \ud800', n: -0, big: 2 ** 40, f: 1.5e300, tiny: 5e-7 }, { id: 8, constructor: 0, prototype: 2, note: '' }),
+    // undefined and function values are left out, as JSON.stringify leaves them
+    sb('UPDATE', 'goals', { id: 9, gone: undefined, fn: () => 1, a: 2 }, { id: 9, gone: 1, a: 1 }),
+    // a new row with none of the needed columns, and new null with a whole old row
+    sb('UPDATE', 'goals', { title: 'no id' }, { id: 10, title: 'x' }),
+    sb('UPDATE', 'goals', null, { id: 11, title: 'x' }),
+    sb('UPDATE', 'goals', { id: 12, title: 'x' }, null),
+    sb('UPDATE', 'goals', { id: 13, title: 'x' }, undefined),
+    // INSERT / DELETE: only the key, version and scope columns cross
+    sb('INSERT', 'work_orders', wo(14), {}),
+    sb('DELETE', 'work_orders', {}, wo(15)),
+    sb('DELETE', 'work_orders', {}, { id: 16 }),
+    sb('DELETE', 'machines', { id: 17, factory_id: 'f1' }, {}),
+    // a row with members but none the core reads stays non-empty (the adapter picks `new` or `old` by that)
+    sb('DELETE', 'goals', { id: 50, factory_id: 'f1' }, { title: 'x' }),
+    sb('INSERT', 'goals', { title: 'x' }, { id: 51, factory_id: 'f2' }),
+    sb('INSERT', 'work_order_items', { title: 'x' }, { id: 52, factory_id: 'f1', work_order_id: 3 }),
+    // ids under other key columns, numbers as strings, escapes in the table name
+    sb('INSERT', 'goals', { uuid: 'u-18', factory_id: 'f1' }, {}),
+    sb('INSERT', 'goals', { code: 19, factory_id: 'f1' }, {}),
+    sb('INSERT', 'go"als', { id: 20, factory_id: 'f1' }, {}),
+    // scope in both spellings, agreeing and not
+    sb('INSERT', 'goals', { id: 21, factoryId: 'f1', factory_id: 'f1' }, {}),
+    sb('INSERT', 'goals', { id: 22, factoryId: 'f1', factory_id: 'f2' }, {}),
+    sb('UPDATE', 'goals', { id: 23, factoryId: 'f2', a: 1 }, { id: 23, factoryId: 'f2', a: 2 }),
+    // stale and duplicate versions
+    sb('UPDATE', 'work_orders', wo(1, { status: 'old', version: 1 }), wo(1)),
+    sb('UPDATE', 'work_orders', wo(1, { status: 'done', version: 2 }), wo(1)),
+    // bad input: every error is the text path's
+    sb('INSERT', 'goals', { title: 'no id' }, {}),
+    sb('MERGE', 'goals', { id: 24 }, {}),
+    sb('INSERT', 7, { id: 25 }, {}),
+    sb('INSERT', 'goals', [1, 2], {}),
+    sb('INSERT', 'goals', 'row', {}),
+    { type: 'broadcast', event: 'change', payload: { type: 'goals', id: 26, action: 'update', factoryId: 'f1' } },
+    'flush',
+  ]
+}
+
+describe('the object path gives what the text path gives', () => {
+  test('the benchmark stream (4 tables, rules, a whole old row on work_orders)', async () => {
+    const s = createStream({ seed: 5, rowsPerTable: 15 })
+    const steps = []
+    for (let i = 0; i < 3000; i++) {
+      steps.push(s.next())
+      if (i % 500 === 499) steps.push('flush')
+    }
+    const r = await same(steps, { scope: { factoryId: 'f1' }, rules: STREAM_RULES }, { minPicked: 3000 })
+    assert.ok(r.stats.patches > 0 && r.stats.invalidations > 0, JSON.stringify(r.stats))
+  })
+
+  test('the same stream with patch off, under the snake_case scope spelling', async () => {
+    const s = createStream({ seed: 6, rowsPerTable: 15 })
+    const steps = Array.from({ length: 1500 }, () => s.next())
+    await same(steps, { scope: { factory_id: 'f2' }, rules: STREAM_RULES, patch: false }, { minPicked: 1500 })
+  })
+
+  test('edge cases: whole and key-only old rows, empty rows, odd values, bad input', async () => {
+    await same(edgeCases(), { scope: { factoryId: 'f1' } })
+  })
+
+  test('edge cases without a scope, with rules whose placeholders read other columns', async () => {
+    const rules = [
+      { table: 'goals', events: ['UPDATE'], invalidate: [['goals', '{owner}'], { queryKey: ['goal-{id}-{lot}'], exact: true }] },
+      { table: 'work_orders', events: ['INSERT', 'DELETE'], invalidate: [['wo', '{factory_id}', '{site}']] },
+    ]
+    const steps = [
+      ...edgeCases(),
+      sb('UPDATE', 'goals', { id: 30, owner: { name: 'x' }, lot: 'L1', other: 1 }, { id: 30 }),
+      sb('UPDATE', 'goals', { id: 31, lot: 2 }, { id: 31, owner: 'u', lot: 1 }),
+      sb('INSERT', 'work_orders', wo(32, { site: 9 }), {}),
+      sb('DELETE', 'work_orders', {}, wo(33, { site: 'b' })),
+    ]
+    await same(steps, { rules, primaryKey: ['id', 'uuid'] })
+  })
+
+  test('setScope naming another field: the core refuses the old needs and the next payloads follow the new ones', async () => {
+    const steps = [
+      sb('INSERT', 'goals', { id: 40, factory_id: 'f1', site_id: 's1' }, {}),
+      { setScope: { siteId: 's2' } },
+      sb('INSERT', 'goals', { id: 41, factory_id: 'f1', site_id: 's1' }, {}),
+      sb('INSERT', 'goals', { id: 42, factory_id: 'f1', siteId: 's2' }, {}),
+      sb('UPDATE', 'goals', { id: 43, site_id: 's1', a: 1 }, { id: 43, site_id: 's1', a: 0 }),
+      'flush',
+    ]
+    const r = await same(steps, { scope: { factoryId: 'f1' } })
+    assert.equal(r.stats.dropped.outOfScope, 2, JSON.stringify(r.stats))
+  })
+})
