@@ -202,3 +202,23 @@ describe('the object path gives what the text path gives', () => {
     assert.equal(r.stats.dropped.outOfScope, 2, JSON.stringify(r.stats))
   })
 })
+
+describe('text crosses as UTF-8, ASCII or not', () => {
+  test('patched strings arrive as they were sent, on both paths', async () => {
+    const values = ['plain', 'é at 1', 'ünicode first', 'emoji 😀 pair', 'lone \ud800 high', 'lone \udc00 low', '\u2028 sep', 'tab\tquote"back\\', 'x'.repeat(5000) + 'é']
+    for (const object of [false, true]) {
+      const client = makeClient()
+      const rt = await createRealtime({ queryClient: client, debounceMs: 60_000, onError: (e) => assert.fail(JSON.stringify(e)) })
+      engines.push(rt)
+      values.forEach((v, id) => client.setQueryData(['doc', 'notes', String(id)], { id, version: 0, body: '' }))
+      values.forEach((v, id) => {
+        const p = sb('UPDATE', 'notes', { id, body: v, version: 1 }, { id, body: '', version: 0 })
+        if (object) rt.ingest('supabase', p)
+        else rt.ingestText('supabase', JSON.stringify(p))
+      })
+      rt.flush()
+      // JSON turns a lone surrogate into U+FFFD only if the text was not escaped; JSON.stringify escapes it
+      values.forEach((v, id) => assert.equal(client.getQueryData(['doc', 'notes', String(id)]).body, v, `${object ? 'object' : 'text'} path, value ${id}`))
+    }
+  })
+})
