@@ -189,6 +189,18 @@ describe('the object path gives what the text path gives', () => {
     await same(steps, { rules, primaryKey: ['id', 'uuid'] })
   })
 
+  test('the 1 MiB limit is the whole payload\'s, even where the core reads none of the big column', async () => {
+    const steps = [
+      sb('INSERT', 'goals', { id: 60, factory_id: 'f1', notes: 'n'.repeat(1048576) }, {}),
+      sb('UPDATE', 'goals', { id: 61, factory_id: 'f1', notes: 'é'.repeat(600000) }, { id: 61 }),
+      sb('INSERT', 'goals', { id: 62, factory_id: 'f1', notes: 'n'.repeat(900000) }, {}),
+      sb('INSERT', 'goals', { id: 63, factory_id: 'f1', notes: 'n'.repeat(1000) }, {}),
+      'flush',
+    ]
+    const r = await same(steps, { scope: { factoryId: 'f1' } })
+    assert.deepEqual(r.errors.map((e) => e[0]), ['too_large', 'too_large'])
+  })
+
   test('setScope naming another field: the core refuses the old needs and the next payloads follow the new ones', async () => {
     const steps = [
       sb('INSERT', 'goals', { id: 40, factory_id: 'f1', site_id: 's1' }, {}),
