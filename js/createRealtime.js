@@ -74,6 +74,26 @@ function wholeRow(o, keys) {
   for (const k in o) if (enumerable.call(o, k) && keys.indexOf(k) < 0 && isMember(o[k])) return true
   return false
 }
+// An upper bound of the UTF-8 bytes JSON.stringify writes for `v` (a unit is at most 6 bytes, as an escape).
+function sizeBound(v) {
+  switch (typeof v) {
+    case 'string': return 6 * v.length + 2
+    case 'number': return 25
+    case 'boolean': return 5
+    case 'object': {
+      if (v === null) return 4
+      const t = JSON.stringify(v)
+      return t === undefined ? 0 : 3 * t.length
+    }
+    default: return 0
+  }
+}
+// The same for a row, or for the payload without its rows (`top`).
+function membersBound(o, top) {
+  let n = 2
+  for (const k in o) n += 6 * k.length + 4 + (top && (k === 'new' || k === 'old') ? 0 : sizeBound(o[k]))
+  return n
+}
 function hasMembers(o) {
   for (const k in o) if (enumerable.call(o, k) && isMember(o[k])) return true
   return false
@@ -193,7 +213,21 @@ export async function createRealtime(options = {}) {
       return
     }
     // UTF-8 of a UTF-16 string is at most three bytes per unit
-    engine.ingestInput(index, encoder.encodeInto(text, inputBytes(text.length * 3)).written)
+    engine.ingestInput(index, encodeAt(text, inputBytes(text.length * 3), 0))
+  }
+  // Writes `text` as UTF-8 at `at` of `view`; returns the end. ASCII goes by a loop (in Chromium
+  // several times faster than encodeInto for payload-sized strings), the rest from the first other
+  // unit by encodeInto.
+  function encodeAt(text, view, at) {
+    const n = text.length
+    let k = 0
+    for (; k < n; k++) {
+      const c = text.charCodeAt(k)
+      if (c >= 0x80) break
+      view[at + k] = c
+    }
+    if (k === n) return at + n
+    return at + k + encoder.encodeInto(k === 0 ? text : text.slice(k), view.subarray(at + k)).written
   }
   // The input buffer's view, at least `min` bytes; growing it keeps what was written.
   function inputBytes(min) {
@@ -235,7 +269,7 @@ export async function createRealtime(options = {}) {
   }
   function putText(t) { // any string, as UTF-8
     room(t.length * 3)
-    at += encoder.encodeInto(t, out.subarray(at)).written
+    at = encodeAt(t, out, at)
   }
   function putString(s) { // as JSON.stringify writes it
     const n = s.length
@@ -319,12 +353,16 @@ export async function createRealtime(options = {}) {
     const nw = p.new
     const old = p.old
     if (!plainRow(nw) || !plainRow(old)) return -1
+    // The 1 MiB limit is the whole payload's: one that might pass it crosses whole and is measured.
+    let bound = membersBound(p, true)
+    if (nw !== undefined && nw !== null) bound += membersBound(nw)
+    if (old !== undefined && old !== null) bound += membersBound(old)
+    if (bound > 1048576) return -1
     const need = needs.tables.get(table) ?? needs.def
     if (ev === 'UPDATE' && need.diff && wholeRow(old, needs.keys)) {
       // Its changed columns matter and can be known: both rows as they are (columns.rs "Whole rows").
       const text = JSON.stringify({ table, eventType: ev, new: nw, old })
-      if (text.length > 1048576) return -1
-      return encoder.encodeInto(text, inputBytes(text.length * 3)).written
+      return encodeAt(text, inputBytes(text.length * 3), 0)
     }
     out = inputBytes(1024)
     at = 0

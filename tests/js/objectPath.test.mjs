@@ -189,6 +189,18 @@ describe('the object path gives what the text path gives', () => {
     await same(steps, { rules, primaryKey: ['id', 'uuid'] })
   })
 
+  test('the 1 MiB limit is the whole payload\'s, even where the core reads none of the big column', async () => {
+    const steps = [
+      sb('INSERT', 'goals', { id: 60, factory_id: 'f1', notes: 'n'.repeat(1048576) }, {}),
+      sb('UPDATE', 'goals', { id: 61, factory_id: 'f1', notes: 'é'.repeat(600000) }, { id: 61 }),
+      sb('INSERT', 'goals', { id: 62, factory_id: 'f1', notes: 'n'.repeat(900000) }, {}),
+      sb('INSERT', 'goals', { id: 63, factory_id: 'f1', notes: 'n'.repeat(1000) }, {}),
+      'flush',
+    ]
+    const r = await same(steps, { scope: { factoryId: 'f1' } })
+    assert.deepEqual(r.errors.map((e) => e[0]), ['too_large', 'too_large'])
+  })
+
   test('setScope naming another field: the core refuses the old needs and the next payloads follow the new ones', async () => {
     const steps = [
       sb('INSERT', 'goals', { id: 40, factory_id: 'f1', site_id: 's1' }, {}),
@@ -200,5 +212,25 @@ describe('the object path gives what the text path gives', () => {
     ]
     const r = await same(steps, { scope: { factoryId: 'f1' } })
     assert.equal(r.stats.dropped.outOfScope, 2, JSON.stringify(r.stats))
+  })
+})
+
+describe('text crosses as UTF-8, ASCII or not', () => {
+  test('patched strings arrive as they were sent, on both paths', async () => {
+    const values = ['plain', 'é at 1', 'ünicode first', 'emoji 😀 pair', 'lone \ud800 high', 'lone \udc00 low', '\u2028 sep', 'tab\tquote"back\\', 'x'.repeat(5000) + 'é']
+    for (const object of [false, true]) {
+      const client = makeClient()
+      const rt = await createRealtime({ queryClient: client, debounceMs: 60_000, onError: (e) => assert.fail(JSON.stringify(e)) })
+      engines.push(rt)
+      values.forEach((v, id) => client.setQueryData(['doc', 'notes', String(id)], { id, version: 0, body: '' }))
+      values.forEach((v, id) => {
+        const p = sb('UPDATE', 'notes', { id, body: v, version: 1 }, { id, body: '', version: 0 })
+        if (object) rt.ingest('supabase', p)
+        else rt.ingestText('supabase', JSON.stringify(p))
+      })
+      rt.flush()
+      // JSON turns a lone surrogate into U+FFFD only if the text was not escaped; JSON.stringify escapes it
+      values.forEach((v, id) => assert.equal(client.getQueryData(['doc', 'notes', String(id)]).body, v, `${object ? 'object' : 'text'} path, value ${id}`))
+    }
   })
 })
