@@ -36,7 +36,6 @@
 //! the shim sends it with each picked payload and the core refuses one of an older epoch
 //! ([`Engine::handle_picked`]), which the shim then sends whole.
 
-use crate::adapt::fields::snake_case;
 use crate::config::Config;
 use crate::engine::{Engine, Ingested};
 use crate::error::Error;
@@ -77,18 +76,9 @@ fn push_unique(cols: &mut Vec<String>, c: &str) {
 
 impl Columns {
     /// The needs under `config`.
-    pub fn compile(config: &Config, epoch: u32) -> Columns {
-        let mut base = Vec::new();
-        for c in &config.primary_key {
-            push_unique(&mut base, c);
-        }
-        for c in ["version", "factoryId", "factory_id"] {
-            push_unique(&mut base, c);
-        }
-        for (name, _) in &config.scope {
-            push_unique(&mut base, name);
-            push_unique(&mut base, &snake_case(name));
-        }
+    /// `base`: the columns the guards and the doc/list policy read from every row
+    /// ([`Engine::row_columns`], the engine's own list); each table adds its rules' placeholders.
+    pub fn compile(config: &Config, base: Vec<String>, epoch: u32) -> Columns {
         let tables: Vec<(String, Need)> = config
             .rules
             .tables()
@@ -137,7 +127,7 @@ impl Columns {
 impl Engine {
     /// Every table's [`Need`] under the current options.
     pub fn columns(&self) -> Columns {
-        Columns::compile(self.config(), self.columns_epoch)
+        Columns::compile(self.config(), self.row_columns(), self.columns_epoch)
     }
 
     /// A picked Supabase payload (see the module doc) written under the needs of `epoch`: read as
@@ -180,7 +170,7 @@ mod tests {
                          {"table":"insp","events":["INSERT"],"invalidate":[{"queryKey":["i","{work_order_id}"]}]}]}"#,
         )
         .unwrap();
-        let n = Columns::compile(&c, 3);
+        let n = Columns::compile(&c, Engine::new(c.clone()).row_columns(), 3);
         let base = ["id", "uuid", "version", "factoryId", "factory_id", "siteCode", "site_code"];
         assert_eq!(cols(&n.default), base);
         assert!(n.default.update_diff, "a policy UPDATE patches its changed columns");
@@ -218,7 +208,7 @@ mod tests {
     #[test]
     fn patch_off_needs_no_diff_and_the_filler_is_no_column() {
         let c = Config::from_text(r#"{"patch":false,"primaryKey":["_","__"],"rules":[{"table":"t","invalidate":[["{___}"]]}]}"#).unwrap();
-        let n = Columns::compile(&c, 0);
+        let n = Columns::compile(&c, Engine::new(c.clone()).row_columns(), 0);
         assert!(!n.default.update_diff && !n.need("t").update_diff);
         assert_eq!(n.filler, "____");
     }

@@ -219,6 +219,24 @@ impl Engine {
         self.set_scope_text(&crate::key::value_json(scope))
     }
 
+    /// The columns the guards and the doc/list policy read from any row: the primary key,
+    /// `version`, `factoryId` / `factory_id`, each scope field in both spellings, in that order and
+    /// each once (the slots `compile_scope` gave them). The object path carries these for every
+    /// table (`columns.rs`), so what it carries and what is read have one source.
+    pub(crate) fn row_columns(&self) -> Vec<String> {
+        let c = &self.input.columns;
+        let slots = c.primary_key.iter().copied().chain([c.version, c.factory[0], c.factory[1]]);
+        let slots = slots.chain(self.st.scope.iter().flat_map(|f| [f.name.0, f.snake.0]));
+        let mut out: Vec<String> = Vec::new();
+        for slot in slots {
+            let name = c.name(slot);
+            if !out.iter().any(|n| n == name) {
+                out.push(name.to_string());
+            }
+        }
+        out
+    }
+
     /// Replaces the scope from its JSON text (`rt.setScope`).
     pub fn set_scope_text(&mut self, scope: &str) -> Result<(), Error> {
         self.st.config.scope = parse_scope_text(scope)?;
