@@ -1,6 +1,5 @@
 //! The canonical event: what every source's payload becomes before routing (CONTRACT "Feeding events").
 
-use crate::adapt::fields::plain_bytes;
 use crate::scan::{Kind, Tape};
 use std::borrow::Cow;
 
@@ -160,17 +159,27 @@ impl Columns {
         found.resize(self.next.len(), NONE);
         let Some(obj) = obj.filter(|&o| tape.kind(o) == Kind::Object) else { return };
         for (k, v) in tape.members(obj) {
-            match plain_bytes(tape, text, k) {
-                // A key without escape: its bytes are its name.
-                Some(key) => self.note(key, v, found),
-                None => self.note(tape.str(text, k).as_bytes(), v, found),
+            let n = tape.node(k);
+            if n.kind == Kind::Str {
+                // A key without escape: its bytes are its name. Most keys have a length no name
+                // has, and are passed over before their bytes are looked at.
+                let len = n.end.saturating_sub(n.start).saturating_sub(2) as usize;
+                let at = self.first.get(bucket(len)).copied().unwrap_or(END);
+                if at != END {
+                    let key = text.as_bytes().get(n.start as usize + 1..n.start as usize + 1 + len).unwrap_or(&[]);
+                    self.note(at, key, v, found);
+                }
+            } else {
+                let key = tape.str(text, k);
+                let at = self.first.get(bucket(key.len())).copied().unwrap_or(END);
+                self.note(at, key.as_bytes(), v, found);
             }
         }
     }
 
+    /// Sets `found` for the slot in the chain from `at` whose name is `key`, if any.
     #[inline(always)]
-    fn note(&self, key: &[u8], v: u32, found: &mut [u32]) {
-        let mut at = self.first.get(bucket(key.len())).copied().unwrap_or(END);
+    fn note(&self, mut at: u8, key: &[u8], v: u32, found: &mut [u32]) {
         while at != END {
             let i = usize::from(at);
             let name = self.names.get(i).map_or(&[][..], |n| n.as_bytes());
