@@ -156,9 +156,8 @@ impl Tape {
             }};
         }
         // The innermost open container as `index << 2 | 1 (object) or 2 (array)`, 0 at the root
-        // (kept in a register; `stack` holds the ones around it), and how many are open.
+        // (kept in a register; `stack` holds the ones around it).
         let mut top: u64 = 0;
-        let mut depth: usize = 0;
         let mut i = 0;
         // At the top of this loop `i` is where a value starts, or, inside an object, a member's
         // key. Whitespace is skipped where it is found (compact JSON has none).
@@ -193,7 +192,7 @@ impl Tape {
                     b'f' => (Kind::False, literal(b, i, b"false")?),
                     b'n' => (Kind::Null, literal(b, i, b"null")?),
                     b'{' | b'[' => {
-                        if depth >= MAX_DEPTH {
+                        if self.stack.len() + usize::from(top != 0) >= MAX_DEPTH {
                             return err("nesting too deep", i);
                         }
                         let obj = c == b'{';
@@ -201,7 +200,6 @@ impl Tape {
                             self.stack.push(top);
                         }
                         top = (n as u64) << 2 | if obj { 1 } else { 2 };
-                        depth += 1;
                         put!(if obj { Kind::Object } else { Kind::Array }, i, 0, 0);
                         i = ws(b, i + 1);
                         if b.get(i) == Some(if obj { &b'}' } else { &b']' }) {
@@ -243,7 +241,6 @@ impl Tape {
                     node.end = (i + 1) as u32;
                     node.next = n as u32;
                 }
-                depth -= 1;
                 top = self.stack.pop().unwrap_or(0);
                 i += 1;
             }

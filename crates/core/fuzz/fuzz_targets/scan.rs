@@ -42,6 +42,12 @@ fn well_formed(t: &Tape, text: &str) {
     }
 }
 
+/// Whether `text` holds a `\\uD800`..`\\uDFFF` escape (serde_json rejects an unpaired one; JSON.parse
+/// keeps it).
+fn has_surrogate_escape(text: &str) -> bool {
+    text.as_bytes().windows(4).any(|w| w[0] == b'\\' && w[1] == b'u' && matches!(w[2], b'd' | b'D') && matches!(w[3], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'))
+}
+
 fuzz_target!(|data: &[u8]| {
     let Ok(all) = std::str::from_utf8(data) else { return };
     let mut tape = Tape::new();
@@ -56,7 +62,8 @@ fuzz_target!(|data: &[u8]| {
             Err(e) => {
                 if ours.is_ok() {
                     let m = e.to_string();
-                    assert!(m.contains("surrogate") || m.contains("out of range") || m.contains("recursion"), "the scanner accepts {text:?}, serde_json: {m}");
+                    let lone_surrogate = (m.contains("surrogate") || m.contains("hex escape")) && has_surrogate_escape(text);
+                    assert!(lone_surrogate || m.contains("out of range") || m.contains("recursion"), "the scanner accepts {text:?}, serde_json: {m}");
                     well_formed(&tape, text);
                 }
             }
