@@ -2,7 +2,7 @@
 # Builds the npm package's wasm half into pkg/:
 #   cargo build --release --target wasm32-unknown-unknown -p querywire
 #   wasm-bindgen --target web  ->  pkg/querywire.js, querywire.d.ts, querywire_bg.wasm
-#   wasm-opt -Oz (features: what rustc emits for wasm32 by default)
+#   wasm-opt -Oz --converge (features: what rustc emits for wasm32 by default)
 # then bundles the package's JS into dist/ (scripts/build-js.mjs, esbuild) and prints sizes
 # (scripts/size.sh). The wasm steps are skipped when the inputs (src/, crates/core/src/, Cargo.*,
 # the wasm-bindgen and wasm-opt versions) hash as in the last build, unless --force.
@@ -53,9 +53,9 @@ else
   rm -f "$PKG/.gitignore" "$PKG/package.json"
 
   features="$(wasm_features)"
-  step "wasm-opt -Oz $features"
+  step "wasm-opt -Oz --converge $features"
   # shellcheck disable=SC2086 # one flag per word
-  "$WASM_OPT" -Oz $features --strip-debug --strip-producers --strip-target-features "$PKG/querywire_bg.wasm" -o "$PKG/querywire_bg.wasm.opt"
+  "$WASM_OPT" -Oz --converge $features --strip-debug --strip-producers --strip-target-features "$PKG/querywire_bg.wasm" -o "$PKG/querywire_bg.wasm.opt"
   mv "$PKG/querywire_bg.wasm.opt" "$PKG/querywire_bg.wasm"
 
   mkdir -p "$(dirname "$STAMP")"

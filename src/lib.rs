@@ -31,3 +31,9 @@ pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
 
+
+/// talc instead of std's dlmalloc (docs/SIZE.md, "Allocator"): smaller, and the per-event
+/// allocations at the boundary are gone (`inputBuffer`/`ingestInput`), so a simpler allocator is safe.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -153,7 +153,9 @@ pub fn parse_scope(tape: &Tape, text: &str, v: u32) -> Result<Vec<(String, Strin
             Kind::Null => {}
             Kind::Number if tape.f64(text, val).is_some_and(|x| !x.is_finite()) => {} // JSON's null
             Kind::Str | Kind::StrEscaped | Kind::Number | Kind::True | Kind::False => {
-                out.push((name.into_owned(), tape_text(tape, text, val).into_owned()));
+                // Kept sorted as it grows (names are distinct after the `retain`): no sort linked.
+                let at = out.partition_point(|(n, _)| n.as_str() < &*name);
+                out.insert(at, (name.into_owned(), tape_text(tape, text, val).into_owned()));
             }
             _ => {
                 let mut m = String::from("scope.");
@@ -163,7 +165,6 @@ pub fn parse_scope(tape: &Tape, text: &str, v: u32) -> Result<Vec<(String, Strin
             }
         }
     }
-    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
 

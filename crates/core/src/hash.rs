@@ -59,7 +59,7 @@ impl Hasher for FxHasher {
 }
 
 pub type FxBuild = BuildHasherDefault<FxHasher>;
-/// The one map type of the core.
+/// The one hash map type of the core (ordered sets and maps: `sorted.rs`).
 pub type FxMap<K, V> = HashMap<K, V, FxBuild>;
 
 /// Fx hash of a text (length folded in, so "a" and "a\0" differ).

@@ -7,11 +7,12 @@
 //! keys sorted by UTF-16 code units. `tests/fixtures/keys.json` holds keys and the hashes that
 //! `@tanstack/query-core` itself produced; the Rust and the JS test suites both check it.
 
-use crate::scan::{parse_number, Kind, Tape};
+use crate::scan::{parse_number, push_uint, Kind, Tape};
 #[cfg(feature = "serde_json")]
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 use std::cmp::Ordering;
+#[cfg(feature = "serde_json")]
 use std::fmt::Write;
 
 #[cfg(feature = "serde_json")]
@@ -90,6 +91,16 @@ pub fn js_key_order(map: &Map<String, Value>) -> Vec<&String> {
     keys
 }
 
+/// Object `obj`'s members as `(key, position, value)` in the order a JS engine enumerates the
+/// object `JSON.parse` builds (see [`js_key_cmp`]); duplicate keys stay adjacent, the last one last.
+/// The one home of that order for [`write_tape`] and the rule compiler (`rules.rs`).
+pub(crate) fn js_ordered_members<'t>(tape: &Tape, text: &'t str, obj: u32) -> Vec<(Cow<'t, str>, usize, u32)> {
+    let mut members: Vec<(Cow<'t, str>, usize, u32)> =
+        tape.members(obj).enumerate().map(|(n, (k, v))| (tape.str(text, k), n, v)).collect();
+    crate::sorted::sort_by(&mut members, |a, b| js_key_cmp(&a.0, &b.0).then(a.1.cmp(&b.1)));
+    members
+}
+
 /// ECMAScript array index: canonical decimal, 0 ..= 2^32 - 2.
 fn array_index(k: &str) -> Option<u32> {
     if k.is_empty() || k.len() > 10 || (k.len() > 1 && k.starts_with('0')) {
@@ -132,9 +143,7 @@ pub fn write_tape(out: &mut String, tape: &Tape, text: &str, i: u32) {
             out.push(']');
         }
         Kind::Object => {
-            let mut members: Vec<(Cow<'_, str>, usize, u32)> =
-                tape.members(i).enumerate().map(|(n, (k, v))| (tape.str(text, k), n, v)).collect();
-            members.sort_unstable_by(|a, b| js_key_cmp(&a.0, &b.0).then(a.1.cmp(&b.1)));
+            let members = js_ordered_members(tape, text, i);
             out.push('{');
             let mut first = true;
             for (n, (k, _, v)) in members.iter().enumerate() {
@@ -289,7 +298,8 @@ pub fn js_number_to_string(x: f64) -> String {
             s.push('.');
             s.push_str(&digits[1..]);
         }
-        let _ = write!(s, "e{}{}", if n >= 1 { "+" } else { "-" }, (n - 1).abs());
+        s.push_str(if n >= 1 { "e+" } else { "e-" });
+        push_uint(&mut s, u64::from((n - 1).unsigned_abs()));
     }
     s
 }

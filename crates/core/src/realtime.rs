@@ -863,12 +863,12 @@ fn clamp_ms(ms: u64) -> u64 {
 /// The named fields of option object `v` (others ignored), each absent or a non-negative integer.
 fn uint_fields<const N: usize>(t: &Tape, x: &str, v: u32, what: &str, names: &[&str; N]) -> Result<[Option<u64>; N], String> {
     if t.kind(v) != Kind::Object {
-        return Err(format!("{what} must be an object"));
+        return Err([what, " must be an object"].concat());
     }
     let mut out = [None; N];
     for (slot, name) in out.iter_mut().zip(names) {
         if let Some(n) = t.get(x, v, name) {
-            *slot = Some(as_u64(t, x, n).ok_or_else(|| format!("{what}.{name} must be a non-negative integer"))?);
+            *slot = Some(as_u64(t, x, n).ok_or_else(|| [what, ".", name, " must be a non-negative integer"].concat())?);
         }
     }
     Ok(out)

@@ -5,7 +5,7 @@
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, RefetchType, Row};
 use crate::hash::FxMap;
-use crate::key::{js_key_cmp, tape_text, write_string, write_tape};
+use crate::key::{tape_text, write_string, write_tape};
 use crate::scan::{push_uint, Kind, Tape};
 #[cfg(feature = "serde_json")]
 use serde_json::Value;
@@ -309,9 +309,7 @@ fn compile_into(tape: &Tape, text: &str, v: u32, out: &mut Vec<Piece>, cols: &mu
         _ => {
             // An object (only containers and strings hold placeholders): keys in JS order, the
             // last of duplicate keys kept, as `write_tape` writes them.
-            let mut members: Vec<(std::borrow::Cow<'_, str>, usize, u32)> =
-                tape.members(v).enumerate().map(|(n, (k, val))| (tape.str(text, k), n, val)).collect();
-            members.sort_unstable_by(|a, b| js_key_cmp(&a.0, &b.0).then(a.1.cmp(&b.1)));
+            let members = crate::key::js_ordered_members(tape, text, v);
             lit(out, "{");
             let mut first = true;
             for (n, (k, _, val)) in members.iter().enumerate() {
