@@ -48,14 +48,23 @@ export function createPlanDecoder() {
     const fresh = u32()
     const textLen = u32()
     if (fresh > 0) {
-      const lens = at
-      at += fresh * 8
+      let meta = at
+      at += fresh * 16
       const text = utf8.decode(bytes.subarray(at, at + textLen))
       let pos = 0
-      for (let i = 0; i < fresh; i++) {
-        const units = view.getUint32(lens + i * 8 + 4, true)
-        keys[view.getUint32(lens + i * 8, true)] = new PlanKey(text.slice(pos, pos + units), undefined)
+      for (let i = 0; i < fresh; i++, meta += 16) {
+        const units = view.getUint32(meta + 4, true)
+        const k = new PlanKey(text.slice(pos, pos + units), undefined)
         pos += units
+        // The key's leading primitive run, as the core read it off the hash (plan.rs KeyRun).
+        const run = view.getUint32(meta + 8, true)
+        if (run >= 0x80000000) k.loose = true
+        else {
+          k.run = run & 0x3fffffff
+          k.prim = (run & 0x40000000) !== 0
+          k.runEnd = view.getUint32(meta + 12, true)
+        }
+        keys[view.getUint32(meta, true)] = k
       }
     }
     at += textLen
@@ -126,12 +135,14 @@ class PlanKey {
   constructor(queryHash, queryKey) {
     this.queryHash = queryHash
     this.parsed = queryKey
-    // The leading primitive run: its length (-1: not worked out yet) and its text (the hash up to
-    // the end of the run's last element), whether the run is the whole key, or a non-array hash.
+    // The leading run of primitive elements: its length (-1: not known yet), where it ends in the
+    // hash (the index of the , or ] after its last element), whether it is the whole key; or the
+    // hash is not an array's (`loose`). The hash of the run as a key of its own is made on demand.
     this.run = -1
-    this.bucket = ''
+    this.runEnd = 0
     this.prim = false
     this.loose = false
+    this.bucket = null
     // The applyPlan call that last counted this key (keys are counted once per plan).
     this.stamp = 0
   }
@@ -347,6 +358,7 @@ function createMatcher() {
         prims.set(key.queryHash, (prims.get(key.queryHash) ?? 0) | bits)
         return
       }
+      key.bucket ??= key.queryHash.slice(0, key.runEnd) + ']'
       let bucket = buckets.get(key.bucket)
       if (bucket === undefined) buckets.set(key.bucket, (bucket = { entries: [], bits: 0 }))
       bucket.entries.push({ key, bits })
@@ -367,7 +379,8 @@ function createMatcher() {
         }
         if (i < lens.length && lens[i] <= run) {
           hash ??= exactHash(query)
-          elementEnds(hash, run, ends)
+          // The whole key's hash is the query's own; shorter prefixes are read off it.
+          if (lens[i] < queryKey.length) elementEnds(hash, run, ends)
           for (; i < lens.length && lens[i] <= run; i++) {
             const n = lens[i]
             bits = probe(n === queryKey.length ? hash : hash.slice(0, ends[n - 1]) + ']', queryKey, bits)
@@ -411,7 +424,7 @@ function readRun(key) {
   let run = 0
   while (run < runEnds.length && !isNested(hash.charCodeAt(run === 0 ? 1 : runEnds[run - 1] + 1))) run++
   key.prim = run === runEnds.length
-  key.bucket = key.prim ? hash : run === 0 ? '[]' : hash.slice(0, runEnds[run - 1]) + ']'
+  key.runEnd = run === 0 ? 1 : runEnds[run - 1]
   key.run = run
 }
 

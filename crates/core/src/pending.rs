@@ -11,7 +11,7 @@
 use crate::event::RefetchType;
 use crate::hash::{hash_str, FxMap};
 use crate::hold::{Holds, Verdict};
-use crate::plan::{FlushPlan, InvalidateOp, KeyRef, RefetchOp};
+use crate::plan::{FlushPlan, InvalidateOp, KeyRef, KeyRun, RefetchOp};
 use crate::scan::Tape;
 
 /// Fields a patch never writes: writing them through an object spread or assignment could reach
@@ -134,6 +134,11 @@ fn bits_rt(b: u8) -> RefetchType {
         2 => RefetchType::Inactive,
         _ => RefetchType::All,
     }
+}
+
+/// A key length's bit in [`Pending::broad_lens`].
+fn len_bit(len: usize) -> u64 {
+    1u64 << len.min(63)
 }
 
 /// What waits for one key.
@@ -293,12 +298,17 @@ impl Pending {
 
     /// Is every query under `id` (just `id` itself when `exact`) refetched at least as `rt` by
     /// another pending invalidation: one of its proper prefixes, or the same key (`same_key`)?
-    fn covered(&mut self, id: KeyId, exact: bool, rt: RefetchType, same_key: bool) -> bool {
+    /// `broad_lens`: [`Pending::broad_lens`], taken before the plan is built (only prefixes of a
+    /// length some pending non-exact invalidation has are looked up).
+    fn covered(&mut self, id: KeyId, exact: bool, rt: RefetchType, same_key: bool, broad_lens: u64) -> bool {
         if same_key && self.inv_of(id, !exact).is_some_and(|p| p.covers(rt)) {
             return true;
         }
         let n = self.keys.ends(id).len();
         for len in 0..n {
+            if broad_lens & len_bit(len) == 0 {
+                continue;
+            }
             let mut prefix = std::mem::take(&mut self.prefix);
             prefix.clear();
             if len == 0 {
@@ -317,6 +327,18 @@ impl Pending {
         false
     }
 
+    /// One bit per element count (the last bit: 63 or more) that some pending non-exact
+    /// invalidation's key has: a prefix of another length cannot be one of them.
+    fn broad_lens(&self) -> u64 {
+        let mut lens = 0u64;
+        for &id in &self.inv_order {
+            if self.slots[id as usize].inv & EXACT == 0 {
+                lens |= len_bit(self.keys.ends(id).len());
+            }
+        }
+        lens
+    }
+
     /// Empties the pending set into a plan: redundant invalidations (a pending non-exact key that is
     /// a prefix and refetches at least as much), patches of keys that an active refetch covers, and
     /// refetches that an invalidation already refetches are left out.
@@ -333,6 +355,7 @@ impl Pending {
         };
         let mut kept = Kept::default();
         let mut plan = FlushPlan::default();
+        let broad = self.broad_lens();
         plan.reset = std::mem::take(&mut self.keys.reset);
         for i in 0..self.inv_order.len() {
             let id = self.inv_order[i];
@@ -346,7 +369,7 @@ impl Pending {
                 Verdict::Split(under) => kept.split(&mut plan, under, Some(refetch_type)),
                 Verdict::Free => {}
             }
-            if !self.covered(id, exact, refetch_type, false) {
+            if !self.covered(id, exact, refetch_type, false, broad) {
                 let key = self.key_ref(&mut plan, id);
                 plan.invalidate.push(InvalidateOp { key, exact, refetch_type });
             }
@@ -365,7 +388,7 @@ impl Pending {
                 kept.patch.push((self.keys.text(acc.key).to_string(), fields, acc.version));
                 continue;
             }
-            if self.covered(acc.key, true, RefetchType::Active, true) {
+            if self.covered(acc.key, true, RefetchType::Active, true, broad) {
                 continue;
             }
             let key = self.key_ref(&mut plan, acc.key);
@@ -391,7 +414,7 @@ impl Pending {
                 Verdict::Split(under) => kept.split(&mut plan, under, None),
                 Verdict::Free => {}
             }
-            if !self.covered(id, exact, RefetchType::Active, true) {
+            if !self.covered(id, exact, RefetchType::Active, true, broad) {
                 let key = self.key_ref(&mut plan, id);
                 plan.refetch.push(RefetchOp { key, exact });
             }
@@ -415,7 +438,8 @@ impl Pending {
 
     fn key_ref(&mut self, plan: &mut FlushPlan, id: KeyId) -> KeyRef {
         let new = self.keys.first_use(id);
-        plan.key(id, new, self.keys.text(id))
+        let run = if new { KeyRun::of(self.keys.text(id), self.keys.ends(id)) } else { KeyRun::default() };
+        plan.key(id, new, self.keys.text(id), run)
     }
 
     fn reset(&mut self) {
@@ -483,6 +507,18 @@ mod tests {
         let plan = p.take_plan();
         let keys: Vec<_> = plan.invalidate.iter().map(|o| plan.hash(&o.key)).collect();
         assert_eq!(keys, vec![h(json!(["list", "wo"])), h(json!(["list", "wo", "f2"]))]);
+    }
+
+    #[test]
+    fn prefixes_longer_than_63_elements_still_subsume() {
+        let long: Vec<Value> = (0..70).map(|i| json!(i)).collect();
+        let mut p = Pending::default();
+        p.invalidate(&h(Value::Array(long.clone())), false, RefetchType::Active);
+        p.invalidate(&h(Value::Array(long[..65].to_vec())), false, RefetchType::Active);
+        p.invalidate(&h(json!([0, 1])), true, RefetchType::Active); // exact: covers nothing
+        let plan = p.take_plan();
+        let keys: Vec<_> = plan.invalidate.iter().map(|o| plan.hash(&o.key).to_string()).collect();
+        assert_eq!(keys, vec![h(Value::Array(long[..65].to_vec())), h(json!([0, 1]))]);
     }
 
     #[test]

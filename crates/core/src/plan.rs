@@ -15,6 +15,51 @@ pub struct KeyRef {
     pub new: bool,
     /// The hash's span in the plan's text.
     span: (u32, u32),
+    /// The key's leading run of primitive elements, for the shim's matcher ([`KeyRun`]).
+    run: KeyRun,
+}
+
+/// A key's leading run of primitive elements (strings, numbers, booleans, null), read off its hash:
+/// how many elements it has, where it ends in the hash (the offset of the `,` or `]` after its last
+/// element, 1 for an empty run), and whether it is the whole key. The shim indexes a non-exact key
+/// by that prefix (docs/INTERFACES.md "The flush plan"), so it never scans a hash of ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KeyRun {
+    pub len: u32,
+    pub end: u32,
+    pub whole: bool,
+    /// The hash is not a JSON array (the shim matches such a key element by element).
+    pub not_array: bool,
+}
+
+impl KeyRun {
+    /// The run of the key with hash `text` whose top-level elements end at `ends`.
+    pub fn of(text: &str, ends: &[u32]) -> KeyRun {
+        let b = text.as_bytes();
+        if b.first() != Some(&b'[') || (ends.is_empty() && text != "[]") {
+            return KeyRun { not_array: true, ..KeyRun::default() };
+        }
+        let mut len = 0;
+        while len < ends.len() {
+            let start = if len == 0 { 1 } else { ends[len - 1] as usize + 1 };
+            if matches!(b.get(start), Some(b'[' | b'{')) {
+                break;
+            }
+            len += 1;
+        }
+        let end = if len == 0 { 1 } else { ends[len - 1] };
+        KeyRun { len: len as u32, end, whole: len == ends.len(), not_array: false }
+    }
+
+    /// The binary form: the length, bit 30 whole, bit 31 not an array.
+    fn bits(&self) -> u32 {
+        self.len.min(0x3fff_ffff) | (u32::from(self.whole) << 30) | (u32::from(self.not_array) << 31)
+    }
+}
+
+/// UTF-16 code units of `s` (JS string length).
+fn units(s: &str) -> u32 {
+    (if s.is_ascii() { s.len() } else { s.encode_utf16().count() }) as u32
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,8 +117,8 @@ impl FlushPlan {
         (start, self.text.len() as u32)
     }
 
-    pub(crate) fn key(&mut self, id: KeyId, new: bool, hash: &str) -> KeyRef {
-        KeyRef { id, new, span: self.span(hash) }
+    pub(crate) fn key(&mut self, id: KeyId, new: bool, hash: &str, run: KeyRun) -> KeyRef {
+        KeyRef { id, new, span: self.span(hash), run }
     }
 
     /// Starts a patch op; add its fields with [`FlushPlan::push_field`] before the next op.
@@ -120,8 +165,9 @@ impl FlushPlan {
     ///
     /// ```text
     /// u8 flags (1 = reset: forget every id)
-    /// u32 n, u32 len, then n × { u32 id, u32 units }, then len bytes: the new keys' hashes (UTF-8),
-    ///      one after the other, each `units` UTF-16 code units long          keys new in this plan
+    /// u32 n, u32 len, then n × { u32 id, u32 units, u32 run, u32 run_end }, then len bytes: the new
+    ///      keys' hashes (UTF-8), one after the other, each `units` UTF-16 code units long; `run`
+    ///      and `run_end` (in UTF-16 units) are the key's [`KeyRun`]            keys new in this plan
     /// u32 n, then n × { u32 id, u8 flags (1 exact, 2 active, 4 inactive) }     invalidate
     /// u32 n, then n × { u32 id, f64 version (NaN = none), u32 len, len bytes: the fields as a JSON object }   patch
     /// u32 n, then n × { u32 id, u8 flags (1 exact) }                           refetch
@@ -146,7 +192,9 @@ impl FlushPlan {
         for k in keys() {
             let h = self.hash(&k);
             u32_(out, k.id);
-            u32_(out, if h.is_ascii() { h.len() } else { h.encode_utf16().count() } as u32);
+            u32_(out, units(h));
+            u32_(out, k.run.bits());
+            u32_(out, h.get(..k.run.end as usize).map_or(0, units));
         }
         for k in keys() {
             out.extend_from_slice(self.hash(&k).as_bytes());
@@ -194,5 +242,60 @@ impl FlushPlan {
             u32_(out, h.len() as u32);
             out.extend_from_slice(h.as_bytes());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pending::Pending;
+
+    fn u32_at(b: &[u8], at: usize) -> u32 {
+        u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+    }
+
+    #[test]
+    fn new_keys_cross_as_one_text_with_utf16_lengths() {
+        let mut p = Pending::default();
+        let (a, b) = (r#"["doc","wo","1"]"#, r#"["doc","wo","é😀"]"#);
+        p.invalidate(a, false, RefetchType::Active);
+        p.invalidate(b, true, RefetchType::All);
+        let plan = p.take_plan();
+        let mut out = Vec::new();
+        plan.encode(&mut out);
+        assert_eq!(out[0], 0);
+        assert_eq!(u32_at(&out, 1), 2);
+        let text_len = u32_at(&out, 5) as usize;
+        assert_eq!(text_len, a.len() + b.len());
+        let ids = [u32_at(&out, 9), u32_at(&out, 25)];
+        assert_eq!(ids, [plan.invalidate[0].key.id, plan.invalidate[1].key.id]);
+        // é is one UTF-16 unit (two UTF-8 bytes), 😀 two units (four bytes).
+        assert_eq!([u32_at(&out, 13), u32_at(&out, 29)], [a.len() as u32, b.chars().map(char::len_utf16).sum::<usize>() as u32]);
+        assert_eq!(u32_at(&out, 29), b.len() as u32 - 3);
+        // Both keys are three primitives: the run is the whole key, up to its closing bracket.
+        assert_eq!([u32_at(&out, 17), u32_at(&out, 21)], [3 | 1 << 30, a.len() as u32 - 1]);
+        assert_eq!([u32_at(&out, 33), u32_at(&out, 37)], [3 | 1 << 30, b.len() as u32 - 3 - 1]);
+        assert_eq!(&out[41..41 + text_len], format!("{a}{b}").as_bytes());
+        let at = 41 + text_len;
+        assert_eq!(u32_at(&out, at), 2);
+        assert_eq!([out[at + 8], out[at + 13]], [2, 1 | 6]);
+        // A later plan names known keys by id only.
+        p.invalidate(a, false, RefetchType::Active);
+        let mut again = Vec::new();
+        p.take_plan().encode(&mut again);
+        assert_eq!((u32_at(&again, 1), u32_at(&again, 5)), (0, 0));
+        assert_eq!(u32_at(&again, 9), 1);
+    }
+
+    #[test]
+    fn key_runs() {
+        let run = |t: &str, ends: &[u32]| KeyRun::of(t, ends);
+        assert_eq!(run("[]", &[]), KeyRun { len: 0, end: 1, whole: true, not_array: false });
+        let t = r#"["list","wo",{"page":1},"x"]"#;
+        assert_eq!(run(t, &[7, 12, 23, 27]), KeyRun { len: 2, end: 12, whole: false, not_array: false });
+        assert_eq!(run(r#"[{"a":1}]"#, &[8]), KeyRun { len: 0, end: 1, whole: false, not_array: false });
+        assert_eq!(run(r#"[["a"],1]"#, &[6, 8]).len, 0);
+        assert!(run(r#"{"a":1}"#, &[]).not_array);
+        assert!(run("[1]", &[]).not_array, "no element ends for a non-empty array: matched the slow way");
     }
 }

@@ -1,0 +1,70 @@
+// The binary flush plan as the real engine writes it, read by js/applyPlan.js's decoder.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { loadWasm } from '../../js/loadWasm.js'
+import { applyPlan, createPlanDecoder } from '../../js/applyPlan.js'
+import { canonical } from '../../js/replay.js'
+import { makeClient, hashKey } from './helpers.mjs'
+
+async function engineWithDecoder() {
+  const { WasmRealtime } = await loadWasm()
+  const engine = new WasmRealtime({ debounceMs: 600000, maxWaitMs: 600000 })
+  const decode = createPlanDecoder()
+  const plans = []
+  engine.setHandlers({ plan: (bytes) => plans.push(decode(bytes)), error: (e) => { throw e } })
+  const invalidate = (queryKey, extra = {}) => engine.ingestText('invalidate', JSON.stringify({ queryKey, ...extra }))
+  return { engine, plans, invalidate }
+}
+
+test('decoded plans have the INTERFACES.md shape; new keys (any UTF-16) cross once and are reused', async () => {
+  const { engine, plans, invalidate } = await engineWithDecoder()
+  const keys = [['doc', 'wo', 'é😀'], ['doc', 'wo', 'x\u2028y'], ['list', 'wo', { page: 1, f: 'ü' }], ['a']]
+  invalidate(keys[0])
+  invalidate(keys[1], { exact: true, refetchType: 'all' })
+  invalidate(keys[2], { refetchType: 'none' })
+  engine.flush()
+  invalidate(keys[0])
+  invalidate(keys[3], { refetchType: 'inactive' })
+  engine.flush()
+  engine.dispose()
+  assert.equal(plans.length, 2)
+  const ops = plans.map((p) => p.invalidate.map((o) => ({ queryKey: o.queryKey, queryHash: o.queryHash, exact: o.exact, refetchType: o.refetchType })))
+  assert.deepEqual(ops[0], [
+    { queryKey: keys[0], queryHash: hashKey(keys[0]), exact: false, refetchType: 'active' },
+    { queryKey: keys[1], queryHash: hashKey(keys[1]), exact: true, refetchType: 'all' },
+    { queryKey: keys[2], queryHash: hashKey(keys[2]), exact: false, refetchType: 'none' },
+  ])
+  assert.deepEqual(ops[1], [
+    { queryKey: keys[0], queryHash: hashKey(keys[0]), exact: false, refetchType: 'active' },
+    { queryKey: keys[3], queryHash: hashKey(keys[3]), exact: false, refetchType: 'inactive' },
+  ])
+  // Serialised (traces, replay) as plain data: the op lists and nothing else.
+  const json = JSON.parse(JSON.stringify(plans[0]))
+  assert.deepEqual(Object.keys(json), ['invalidate', 'patch', 'refetch'])
+  assert.equal(json.invalidate[1].queryHash, hashKey(keys[1]))
+  assert.equal(canonical(plans[1]), canonical({ invalidate: ops[1], patch: [], refetch: [] }))
+})
+
+test('a decoded plan and the same plan as objects apply alike', async () => {
+  const { engine, plans, invalidate } = await engineWithDecoder()
+  const keys = [['doc', 'wo', '1'], ['list', 'wo', 'f1'], ['list', 'wo', { page: 1 }], ['doc', 'wo', 'ü']]
+  for (const k of keys) invalidate(k)
+  engine.flush()
+  engine.dispose()
+  const setUp = () => {
+    const client = makeClient()
+    for (const k of [['doc', 'wo', '1'], ['doc', 'wo', '2'], ['doc', 'wo', 'ü'], ['list', 'wo', 'f1', { page: 1 }], ['list', 'wo', { page: 1, size: 2 }], ['list', 'wo', { page: 2 }], ['list']]) {
+      client.setQueryData(k, { v: 1 })
+    }
+    return client
+  }
+  const invalidated = (client) => client.getQueryCache().getAll().filter((q) => q.state.isInvalidated).map((q) => q.queryHash).sort()
+  const a = setUp()
+  const b = setUp()
+  const ra = applyPlan(a, plans[0])
+  const rb = applyPlan(b, JSON.parse(JSON.stringify(plans[0], (k, v) => v)))
+  assert.deepEqual(ra, rb)
+  assert.equal(ra.invalidations, 4)
+  assert.deepEqual(invalidated(a), invalidated(b))
+  assert.deepEqual(invalidated(a), [['doc', 'wo', '1'], ['doc', 'wo', 'ü'], ['list', 'wo', 'f1', { page: 1 }], ['list', 'wo', { page: 1, size: 2 }]].map(hashKey).sort())
+})
