@@ -10,7 +10,7 @@ use querywire_core::Engine;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(15_000);
-    let flush = args.get(2).map_or(true, |m| m != "ingest");
+    let flush = args.get(2).is_none_or(|m| m != "ingest");
     let options = r#"{ "debounceMs": 600000, "maxWaitMs": 600000, "scope": { "factoryId": "f1" } }"#;
     let mut e = Engine::from_options_text(options).expect("options");
     for id in 0..n {
