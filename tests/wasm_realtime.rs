@@ -142,10 +142,21 @@ fn decode_plan(bytes: &JsValue, ids: &mut HashMap<u32, String>) -> JsValue {
         ids.clear();
     }
     at += 1;
-    for _ in 0..rd(&mut at) {
-        let (id, len) = (rd(&mut at), rd(&mut at) as usize);
-        ids.insert(id, String::from_utf8(b[at..at + len].to_vec()).unwrap());
-        at += len;
+    // New keys: their ids with each hash's UTF-16 length (and its leading primitive run, unused
+    // here), then all their hashes as one UTF-8 text.
+    let (n, text_len) = (rd(&mut at), rd(&mut at) as usize);
+    let mut heads = Vec::new();
+    for _ in 0..n {
+        let (id, units) = (rd(&mut at), rd(&mut at) as usize);
+        at += 8;
+        heads.push((id, units));
+    }
+    let text: Vec<u16> = String::from_utf8(b[at..at + text_len].to_vec()).unwrap().encode_utf16().collect();
+    at += text_len;
+    let mut from = 0;
+    for (id, units) in heads {
+        ids.insert(id, String::from_utf16(&text[from..from + units]).unwrap());
+        from += units;
     }
     let (inv, flags) = (Array::new(), Array::new());
     for _ in 0..rd(&mut at) {
