@@ -69,13 +69,18 @@ export function createPlanDecoder() {
     }
     at += textLen
     const key = (id) => keys[id] ?? EMPTY_KEY
-    const n = u32()
-    const inv = new Array(n)
-    const invFlags = new Uint8Array(n)
-    for (let i = 0; i < n; i++) {
-      inv[i] = key(u32())
-      invFlags[i] = bytes[at++]
+    // An op list: its keys, each followed by one flags byte.
+    const ops = () => {
+      const n = u32()
+      const list = new Array(n)
+      const flags = new Uint8Array(n)
+      for (let i = 0; i < n; i++) {
+        list[i] = key(u32())
+        flags[i] = bytes[at++]
+      }
+      return [list, flags]
     }
+    const [inv, invFlags] = ops()
     const patch = []
     const patchKeys = []
     for (let m = u32(); m > 0; m--) {
@@ -88,13 +93,7 @@ export function createPlanDecoder() {
       patchKeys.push(k)
       patch.push({ get queryKey() { return k.queryKey }, queryHash: k.queryHash, fields, version: Number.isNaN(version) ? null : version })
     }
-    const r = u32()
-    const ref = new Array(r)
-    const refFlags = new Uint8Array(r)
-    for (let i = 0; i < r; i++) {
-      ref[i] = key(u32())
-      refFlags[i] = bytes[at++]
-    }
+    const [ref, refFlags] = ops()
     // Keys pending mutations hold (optimistic updates); absent in plans before that section.
     const hold = []
     if (at < bytes.byteLength) {
