@@ -58,46 +58,11 @@ function recordEarly(client, events = []) {
   }
 }
 
-// ---- the object path's data: what the core reads from a supabase-js payload ------------------------
-// crates/core/src/columns.rs decides which columns of `new` / `old` each table's events need and
-// defines the picked payload that `createRealtime` below writes; this side only copies them.
+// ---- the object path: a supabase-js payload as the typed slots the core reads ---------------------
+// crates/core/src/columns.rs names, per table, the columns the core reads from `new` / `old`;
+// crates/core/src/slots.rs defines the layout `writeSlots` (in createRealtime) fills, checks it and
+// makes every decision about the values. This side only copies them.
 const enumerable = Object.prototype.propertyIsEnumerable
-// A value JSON.stringify writes as an object member (the rest it leaves out).
-function isMember(v) {
-  const t = typeof v
-  if (t === 'undefined' || t === 'function' || t === 'symbol') return false
-  return t !== 'object' || v === null || typeof v.toJSON !== 'function' || JSON.stringify(v) !== undefined
-}
-// An object with a member whose name is not among `keys` (for `old`: a whole row, not the key alone).
-function wholeRow(o, keys) {
-  if (o === undefined || o === null) return false
-  for (const k in o) if (enumerable.call(o, k) && keys.indexOf(k) < 0 && isMember(o[k])) return true
-  return false
-}
-// An upper bound of the UTF-8 bytes JSON.stringify writes for `v` (a unit is at most 6 bytes, as an escape).
-function sizeBound(v) {
-  switch (typeof v) {
-    case 'string': return 6 * v.length + 2
-    case 'number': return 25
-    case 'boolean': return 5
-    case 'object': {
-      if (v === null) return 4
-      const t = JSON.stringify(v)
-      return t === undefined ? 0 : 3 * t.length
-    }
-    default: return 0
-  }
-}
-// The same for a row, or for the payload without its rows (`top`).
-function membersBound(o, top) {
-  let n = 2
-  for (const k in o) n += 6 * k.length + 4 + (top && (k === 'new' || k === 'old') ? 0 : sizeBound(o[k]))
-  return n
-}
-function hasMembers(o) {
-  for (const k in o) if (enumerable.call(o, k) && isMember(o[k])) return true
-  return false
-}
 // A row JSON.stringify writes as its own members (or null / left out), not through a toJSON.
 function plainRow(o) {
   if (o === undefined || o === null) return true
@@ -105,15 +70,14 @@ function plainRow(o) {
   const proto = Object.getPrototypeOf(o)
   return (proto === Object.prototype || proto === null) && typeof o.toJSON !== 'function'
 }
-// `WasmRealtime.columns()`: [epoch, filler, keys, defaultColumns, defaultUpdateDiff, table, columns, updateDiff, ...]
-function decodeNeeds(text, encoder) {
+// `WasmRealtime.columns()`: [epoch, defaultColumns, table, columns, ...]
+function decodeNeeds(text) {
   const a = JSON.parse(text)
-  const need = (cols, diff) => ({ cols, heads: cols.map((c) => encoder.encode(JSON.stringify(c) + ':')), diff: diff === 1 })
   const tables = new Map()
-  for (let i = 5; i + 2 < a.length; i += 3) tables.set(a[i], need(a[i + 1], a[i + 2]))
-  return { epoch: a[0], filler: encoder.encode(JSON.stringify(a[1]) + ':0'), keys: a[2], def: need(a[3], a[4]), tables }
+  for (let i = 2; i + 1 < a.length; i += 2) tables.set(a[i], a[i + 1])
+  return { epoch: a[0], def: a[1], tables }
 }
-const TOO_BIG = new Error('picked payload over 1 MiB')
+const WHOLE = new Error('sent whole') // thrown where JSON.stringify would throw: the text path reports it
 
 function toReport(e) {
   return { code: e?.code ?? 'internal', message: e?.message ?? String(e), source: e?.source ?? 'querywire' }
@@ -240,57 +204,85 @@ export async function createRealtime(options = {}) {
     return inputView
   }
 
-  // The object path (crates/core/src/columns.rs "The picked payload"): a supabase-js payload is
-  // written as the columns the core reads, byte by byte into the input buffer. Anything this does
-  // not handle (broadcasts, rows that are not plain objects, values JSON.stringify throws on, an
-  // inspector listening) crosses whole, so every error stays the text path's.
+  // The object path (crates/core/src/slots.rs): a supabase-js payload crosses as the values of the
+  // columns the core reads, written as typed slots (a word per value in the slot buffer, the
+  // value's JSON literal in the input buffer), not as JSON text. Anything this does not handle
+  // (broadcasts, rows that are not plain objects, values JSON.stringify throws on, strings that need
+  // an escape, an inspector listening) and anything the core refuses crosses whole as text, so
+  // every error stays the text path's.
   let needs = null // the core's needs per table, read again when it says they changed
-  let out = null // the input buffer being written
-  let at = 0
-  const HEAD = encoder.encode('{"table":')
-  const EVENTS = { INSERT: encoder.encode(',"eventType":"INSERT"'), UPDATE: encoder.encode(',"eventType":"UPDATE"'), DELETE: encoder.encode(',"eventType":"DELETE"') }
-  const NEW = encoder.encode(',"new":')
-  const OLD = encoder.encode(',"old":')
-  const TRUE = encoder.encode('true')
-  const FALSE = encoder.encode('false')
-  const NULL = encoder.encode('null')
-  function room(n) {
-    if (at + n <= out.length) return
-    if (at + n > 1048576) throw TOO_BIG // the whole payload reports it
-    out = inputBytes(Math.max(at + n, out.length * 2))
+  let words = null // the slot buffer's view
+  let wordsAt = 0
+  let wordsCap = 0
+  let out = null // the input buffer's view
+  let at = 0 // bytes written
+  let bound = 0 // an upper bound of the payload's JSON text in UTF-8 bytes
+  // Both buffers, each at least this large (growing one may move the other's view).
+  function slotViews(bytes, nWords) {
+    if (nWords > wordsCap) {
+      wordsCap = Math.max(nWords, 64)
+      wordsAt = engine.slotBuffer(wordsCap)
+      words = null
+    }
+    out = inputBytes(bytes)
+    if (words === null || words.buffer !== memory.buffer) words = new Uint32Array(memory.buffer, wordsAt, wordsCap)
   }
-  function put(bytes) {
-    room(bytes.length)
-    for (let i = 0; i < bytes.length; i++) out[at++] = bytes[i]
+  // How many members JSON.stringify writes for `o` (for `top`, the payload: none counted and its
+  // rows left to their own call); adds an upper bound of their bytes to `bound` (a unit is at most
+  // 6 bytes, as an escape; a number at most 25).
+  function members(o, top) {
+    let n = 0
+    for (const k in o) {
+      if (top && (k === 'new' || k === 'old')) continue
+      const v = o[k]
+      switch (typeof v) {
+        case 'string': bound += 6 * (k.length + v.length) + 8; break
+        case 'number': case 'boolean': bound += 6 * k.length + 29; break
+        case 'object': {
+          if (v === null) { bound += 6 * k.length + 8; break }
+          const t = JSON.stringify(v) // throws on a cycle or a BigInt: sent whole, reported there
+          if (t === undefined) continue
+          bound += 6 * k.length + 4 + 3 * t.length
+          break
+        }
+        case 'bigint': throw WHOLE
+        default: continue // undefined, a function, a symbol: left out
+      }
+      if (enumerable.call(o, k)) n++
+    }
+    return n
   }
-  function putByte(b) {
-    room(1)
-    out[at++] = b
-  }
-  function putText(t) { // any string, as UTF-8
-    room(t.length * 3)
-    at = encodeAt(t, out, at)
-  }
-  function putString(s) { // as JSON.stringify writes it
+  // Writes string `s` as JSON at `at`; false when it needs an escape or holds a surrogate.
+  function putStr(s) {
     const n = s.length
-    room(n + 2)
-    const start = at
-    out[at++] = 34
+    let p = at
+    out[p++] = 34
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i)
-      if (c < 0x20 || c === 34 || c === 92 || c >= 0x80) {
-        at = start
-        return putText(JSON.stringify(s))
-      }
-      out[at++] = c
+      if (c < 0x20 || c === 34 || c === 92) return false
+      if (c >= 0x80) return putWide(s, i, p)
+      out[p++] = c
     }
-    out[at++] = 34
+    out[p++] = 34
+    at = p
+    return true
   }
-  function putNumber(v) {
+  // The rest of `s` from unit `i`, the first that is not ASCII, by encodeInto.
+  function putWide(s, i, p) {
+    for (let j = i; j < s.length; j++) {
+      const c = s.charCodeAt(j)
+      if (c < 0x20 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return false
+    }
+    p += encoder.encodeInto(s.slice(i), out.subarray(p)).written
+    out[p++] = 34
+    at = p
+    return true
+  }
+  // A finite number as JSON.stringify writes it.
+  function putNum(v) {
     if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) {
       let len = 1
       for (let x = v; x >= 10; x = (x / 10) | 0) len++
-      room(len)
       let p = at + len
       let x = v
       do {
@@ -298,91 +290,77 @@ export async function createRealtime(options = {}) {
         x = (x / 10) | 0
       } while (x > 0)
       at += len
-    } else putText(Number.isFinite(v) ? '' + v : 'null')
+      return
+    }
+    const t = '' + v
+    for (let i = 0; i < t.length; i++) out[at++] = t.charCodeAt(i)
   }
-  // A member's value as JSON.stringify writes it; false (nothing written) where it leaves the member out.
-  function putValue(v) {
+  // A needed column's value: its slot word (slots.rs "The layout"), its text written; -1: send whole.
+  function slot(v) {
     switch (typeof v) {
-      case 'string': putString(v); return true
-      case 'number': putNumber(v); return true
-      case 'boolean': put(v ? TRUE : FALSE); return true
-      case 'object': {
-        if (v === null) { put(NULL); return true }
-        const t = JSON.stringify(v)
-        if (t === undefined) return false
-        putText(t)
-        return true
-      }
-      case 'bigint': throw new TypeError('BigInt') // as JSON.stringify does
-      default: return false
+      case 'string': return putStr(v) ? (at << 3) | 5 : -1
+      case 'number':
+        if (v - v !== 0) return (at << 3) | 1 // NaN, ±Infinity: written as null
+        putNum(v)
+        return (at << 3) | 4
+      case 'boolean': return (at << 3) | (v ? 2 : 3)
+      case 'object': return v === null ? (at << 3) | 1 : -1
+      case 'bigint': return -1
+      default: return at << 3 // not a member
     }
   }
-  function putMember(head, v, first) { // head: `"name":` as bytes; nothing written when left out
-    const mark = at
-    if (at !== first) putByte(44)
-    put(head)
-    if (!putValue(v)) at = mark
-  }
-  // Pick: `o`'s members among the needed columns.
-  function putPicked(o, need) {
-    putByte(123)
-    const first = at
-    const { cols, heads } = need
-    for (let i = 0; i < cols.length; i++) {
-      const v = o[cols[i]]
-      if (v === undefined || (typeof v === 'object' && v !== null && !enumerable.call(o, cols[i]))) continue
-      putMember(heads[i], v, first)
-    }
-    if (at === first && hasMembers(o)) put(needs.filler)
-    putByte(125)
-  }
-  function putRow(head, row, need) {
-    if (row === undefined) return
-    put(head)
-    if (row === null) put(NULL)
-    else putPicked(row, need)
-  }
-  // The picked payload's length in the input buffer, or -1: send it whole.
-  function writePicked(p) {
+  // Writes payload `p` as slots; returns the number of words, or -1: send it whole.
+  function writeSlots(p) {
     if (p === null || typeof p !== 'object' || p.type != null) return -1
     const proto = Object.getPrototypeOf(p)
     if ((proto !== Object.prototype && proto !== null) || typeof p.toJSON === 'function') return -1
     const table = p.table
     const ev = p.eventType
-    if (typeof table !== 'string' || (ev !== 'INSERT' && ev !== 'UPDATE' && ev !== 'DELETE')) return -1
+    const code = ev === 'INSERT' ? 0 : ev === 'UPDATE' ? 1 : ev === 'DELETE' ? 2 : -1
+    if (typeof table !== 'string' || code < 0) return -1
     const nw = p.new
     const old = p.old
     if (!plainRow(nw) || !plainRow(old)) return -1
     // The 1 MiB limit is the whole payload's: one that might pass it crosses whole and is measured.
-    let bound = membersBound(p, true)
-    if (nw !== undefined && nw !== null) bound += membersBound(nw)
-    if (old !== undefined && old !== null) bound += membersBound(old)
+    bound = 2
+    members(p, true)
+    const nNew = nw == null ? 0 : members(nw, false)
+    const nOld = old == null ? 0 : members(old, false)
     if (bound > 1048576) return -1
-    const need = needs.tables.get(table) ?? needs.def
-    if (ev === 'UPDATE' && need.diff && wholeRow(old, needs.keys)) {
-      // Its changed columns matter and can be known: both rows as they are (columns.rs "Whole rows").
-      const text = JSON.stringify({ table, eventType: ev, new: nw, old })
-      return encodeAt(text, inputBytes(text.length * 3), 0)
-    }
-    out = inputBytes(1024)
+    const cols = needs.tables.get(table) ?? needs.def
+    const n = cols.length
+    slotViews(bound, 4 + 2 * n)
     at = 0
-    put(HEAD)
-    putString(table)
-    put(EVENTS[ev])
-    putRow(NEW, nw, need)
-    putRow(OLD, old, need)
-    putByte(125)
-    return at
+    if (!putStr(table)) return -1
+    const w = words
+    w[0] = code
+    w[1] = nNew
+    w[2] = nOld
+    w[3] = at
+    for (let r = 0, j = 4; r < 2; r++) {
+      const row = r === 0 ? nw : old
+      if (row == null) {
+        for (let i = 0; i < n; i++) w[j++] = at << 3
+        continue
+      }
+      for (let i = 0; i < n; i++) {
+        const s = slot(row[cols[i]])
+        if (s < 0) return -1
+        w[j++] = s
+      }
+    }
+    return 4 + 2 * n
   }
-  // True when the payload crossed picked.
-  function passPicked(payload) {
+  // True when the payload crossed as slots.
+  function passSlots(payload) {
     if (!memory || tap.on) return false // an inspector records payloads as they came
-    needs ??= decodeNeeds(engine.columns(), encoder)
-    let len
-    try { len = writePicked(payload) } catch { return false }
-    if (len < 0) return false
-    if (engine.ingestPicked(len, needs.epoch)) return true
-    needs = null // the options changed what is read
+    needs ??= decodeNeeds(engine.columns())
+    let n
+    try { n = writeSlots(payload) } catch { return false }
+    if (n < 0) return false
+    const r = engine.ingestSlots(n, at, needs.epoch)
+    if (r === 0) return true
+    if (r === 2) needs = null // the options changed what is read
     return false
   }
   const handlers = {
@@ -425,7 +403,7 @@ export async function createRealtime(options = {}) {
   const rt = {
     ingest(source, payload) {
       if (disposed) return
-      if (source === 'supabase' && passPicked(payload)) return
+      if (source === 'supabase' && passSlots(payload)) return
       let text
       try {
         text = JSON.stringify(payload)

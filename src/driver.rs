@@ -42,6 +42,8 @@ pub struct Inner {
     plan_buf: Vec<u8>,
     /// Payload text the shim writes in place (`WasmRealtime.inputBuffer` / `ingestInput`).
     pub input: Vec<u8>,
+    /// The object path's typed slots (`WasmRealtime.slotBuffer` / `ingestSlots`, core `slots.rs`).
+    pub slots: Vec<u32>,
     /// A drain is running further up the stack: a re-entrant call leaves its outputs to it.
     draining: bool,
 }
@@ -58,6 +60,7 @@ impl Inner {
             disposed: false,
             plan_buf: Vec::new(),
             input: Vec::new(),
+            slots: Vec::new(),
             draining: false,
         }
     }

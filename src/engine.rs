@@ -131,39 +131,44 @@ impl WasmRealtime {
     }
 
     /// What the core reads from Supabase rows, per table (`querywire_core::columns`), as JSON text:
-    /// `[epoch, filler, defaultColumns, defaultUpdateDiff, table, columns, updateDiff, ...]`. The
-    /// shim's object path writes only those columns (`ingestPicked`).
+    /// `[epoch, defaultColumns, table, columns, ...]`. The shim's object path writes those columns'
+    /// values as typed slots (`ingestSlots`).
     pub fn columns(&self) -> String {
         self.inner.borrow().rt.engine().columns().encode()
     }
 
-    /// A picked Supabase payload (`querywire_core::columns`) the shim wrote to the input buffer (`len`
-    /// bytes) under the needs of `epoch`. False when those needs are no longer current: nothing was
-    /// read, and the shim sends the whole payload. Never throws.
-    #[wasm_bindgen(js_name = ingestPicked)]
-    pub fn ingest_picked(&self, len: u32, epoch: u32) -> bool {
+    /// A buffer of at least `words` 32-bit words in wasm memory for [`WasmRealtime::ingest_slots`];
+    /// returns its address. It moves only when a later call asks for more.
+    #[wasm_bindgen(js_name = slotBuffer)]
+    pub fn slot_buffer(&self, words: u32) -> u32 {
+        let mut i = self.inner.borrow_mut();
+        if i.slots.len() < words as usize {
+            i.slots.resize(words as usize, 0);
+        }
+        i.slots.as_ptr() as u32
+    }
+
+    /// A supabase payload the shim wrote as typed slots (`querywire_core::slots`): `words` words in
+    /// the slot buffer, their values' `len` bytes of text in the input buffer, under the needs of
+    /// `epoch`. 0: read. 1: the core wants the whole payload as text instead (nothing was read or
+    /// counted; the shim sends it). 2: the same, because the needs have changed since `epoch` (the
+    /// shim reads `columns()` again). Never throws.
+    #[wasm_bindgen(js_name = ingestSlots)]
+    pub fn ingest_slots(&self, words: u32, len: u32, epoch: u32) -> u32 {
         if self.disposed() {
-            return true;
+            return 0;
         }
         run(&self.inner, |i| {
-            let r = {
-                let Inner { rt, input, .. } = &mut *i;
-                let bytes = &input[..(len as usize).min(input.len())];
-                match std::str::from_utf8(bytes) {
-                    Ok(text) => match rt.ingest_picked(now(), epoch, text) {
-                        Some(r) => r.map(|_| ()),
-                        None => return false,
-                    },
-                    Err(_) => {
-                        rt.engine_mut().record_invalid();
-                        Err(Error::new(ErrorCode::BadJson, "supabase", "payload is not UTF-8"))
-                    }
-                }
-            };
-            if let Err(e) = r {
-                driver::report(i, e);
+            let Inner { rt, input, slots, .. } = &mut *i;
+            if epoch != rt.engine().columns_epoch() {
+                return 2;
             }
-            true
+            let words = &slots[..(words as usize).min(slots.len())];
+            let text = std::str::from_utf8(&input[..(len as usize).min(input.len())]);
+            match text.ok().and_then(|text| rt.ingest_slots(now(), epoch, words, text)) {
+                Some(_) => 0,
+                None => 1,
+            }
         })
     }
 

@@ -41,6 +41,8 @@ pub struct Engine {
     input: Input,
     /// Bumped when the options change what is read from rows (`columns.rs`, the object path).
     pub(crate) columns_epoch: u32,
+    /// The needs of that epoch, compiled on the object path's first payload (`slots.rs`).
+    needs: Option<crate::columns::Columns>,
 }
 
 /// The scanner's reusable tape, the buffers the event being routed borrows, and the columns its
@@ -112,7 +114,7 @@ impl Engine {
         };
         let mut input = Input::default();
         st.compile_scope(&mut input.columns);
-        Engine { st, input, columns_epoch: 0 }
+        Engine { st, input, columns_epoch: 0, needs: None }
     }
 
     /// Builds an engine from the `createRealtime` options object.
@@ -175,6 +177,33 @@ impl Engine {
         let wants = Wants { primary_key: &self.st.config.primary_key, columns };
         let ev = adapt::adapt(src, tape, text, root, wants, scratch)?;
         Ok(self.st.handle_event(now, &ev))
+    }
+
+    /// A supabase-js payload as the object path's typed slots (`slots.rs`: `words`, and `text` that
+    /// holds their values) written under the needs of `epoch` (`columns.rs`). `None`, nothing read
+    /// and nothing counted, when the caller must send the whole payload as text instead.
+    pub fn handle_slots(&mut self, now: Millis, epoch: u32, words: &[u32], text: &str) -> Option<Ingested> {
+        if epoch != self.columns_epoch {
+            return None;
+        }
+        if self.needs.is_none() {
+            self.needs = Some(self.columns());
+        }
+        let needs = self.needs.as_ref()?;
+        let Input { tape, scratch, columns } = &mut self.input;
+        let (row, whole) = crate::slots::read(needs, columns, &self.st.config.primary_key, tape, &mut scratch.found, words, text)?;
+        // Its changed columns are patched from both rows whole: it crosses as text, unless the
+        // scope guard drops it (which reads nothing else).
+        if whole && self.st.in_scope(&row) {
+            return None;
+        }
+        self.st.stats.received += 1;
+        Some(self.st.handle_event(now, &Event::Row(row)))
+    }
+
+    /// The engine's row index (the slots of the columns routing reads), for `columns.rs`.
+    pub(crate) fn row_index(&self) -> &Columns {
+        &self.input.columns
     }
 
     #[cfg(feature = "serde_json")]
@@ -242,6 +271,7 @@ impl Engine {
         self.st.config.scope = parse_scope_text(scope)?;
         self.st.compile_scope(&mut self.input.columns);
         self.columns_epoch = self.columns_epoch.wrapping_add(1);
+        self.needs = None;
         Ok(())
     }
 

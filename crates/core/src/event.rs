@@ -147,6 +147,11 @@ impl Columns {
         *at = s;
     }
 
+    /// The slot of `name`, if it has one.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+
     pub fn name(&self, slot: usize) -> &str {
         self.names.get(slot).map_or("", |n| n.as_str())
     }

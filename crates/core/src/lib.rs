@@ -53,6 +53,7 @@ pub mod recovery;
 pub mod rules;
 pub mod scan;
 pub mod share;
+pub mod slots;
 pub mod sorted;
 pub mod stats;
 pub mod views;

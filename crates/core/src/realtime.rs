@@ -152,10 +152,10 @@ impl Realtime {
         r
     }
 
-    /// A picked Supabase payload from the object path ([`Engine::handle_picked`], `columns.rs`);
-    /// `None` when `epoch` is not the current needs' (send the whole payload).
-    pub fn ingest_picked(&mut self, now: Millis, epoch: u32, text: &str) -> Option<Result<Ingested, Error>> {
-        let r = self.engine.handle_picked(now, epoch, text)?;
+    /// A Supabase payload from the object path as typed slots ([`Engine::handle_slots`], `slots.rs`);
+    /// `None` when the core wants it as text instead (send the whole payload).
+    pub fn ingest_slots(&mut self, now: Millis, epoch: u32, words: &[u32], text: &str) -> Option<Ingested> {
+        let r = self.engine.handle_slots(now, epoch, words, text)?;
         self.drive(now);
         Some(r)
     }

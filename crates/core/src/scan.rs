@@ -247,6 +247,24 @@ impl Tape {
         }
     }
 
+    /// Starts a tape written node by node ([`Tape::push`]) by a caller that already knows each
+    /// value's kind and span (the object path's slots, `slots.rs`) instead of scanning a text.
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+        self.stack.clear();
+    }
+
+    /// Appends `node`; returns its index.
+    pub(crate) fn push(&mut self, node: Node) -> u32 {
+        let i = self.len;
+        match self.nodes.get_mut(i) {
+            Some(n) => *n = node,
+            None => self.nodes.push(node),
+        }
+        self.len += 1;
+        i as u32
+    }
+
     // ---- reading ---------------------------------------------------------------------------------
 
     pub fn len(&self) -> usize {

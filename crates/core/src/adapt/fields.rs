@@ -178,7 +178,12 @@ pub fn set_changed(p: &In<'_>, list: &mut Vec<(u32, u32)>, name: u32, value: Opt
 /// A column missing from `old` counts as changed; duplicate keys read as `JSON.parse` reads them.
 pub fn diff_rows(p: &In<'_>, new: Option<u32>, old: u32, primary_key: &[String], out: &mut Vec<(u32, u32)>) -> bool {
     out.clear();
-    if !p.tape.members(old).any(|(k, _)| !primary_key.iter().any(|c| p.tape.str_eq(p.text, k, c))) {
+    let (mut members, mut keys) = (0, 0);
+    for (k, _) in p.tape.members(old) {
+        members += 1;
+        keys += usize::from(primary_key.iter().any(|c| p.tape.str_eq(p.text, k, c)));
+    }
+    if !whole_old_row(members, keys) {
         return false;
     }
     let Some(new) = new else { return true };
@@ -188,6 +193,14 @@ pub fn diff_rows(p: &In<'_>, new: Option<u32>, old: u32, primary_key: &[String],
     out.clear();
     diff_by_name(p, new, old, out);
     true
+}
+
+/// The whole-old-row rule, its one home: an UPDATE's `old` with `members` members, `key_members` of
+/// them primary key columns, is a whole row (REPLICA IDENTITY FULL), whose changed columns can be
+/// diffed, when it has a member beyond the key. [`diff_rows`] counts them on the tape; the object
+/// path's slots (`slots.rs`) from the member count the shim gives.
+pub fn whole_old_row(members: usize, key_members: usize) -> bool {
+    members > key_members
 }
 
 /// [`diff_rows`] for any shape: each member of `new` looked up in `old` by name.

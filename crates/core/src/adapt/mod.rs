@@ -6,7 +6,7 @@ mod centrifugo;
 mod envelope;
 mod invalidate;
 pub(crate) mod fields;
-mod supabase;
+pub(crate) mod supabase;
 
 use crate::error::{Error, ErrorCode};
 use crate::event::{Columns, Event};

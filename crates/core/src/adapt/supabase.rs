@@ -69,10 +69,7 @@ pub fn adapt<'a>(p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) 
     let (new_empty, old_empty) = (p.is_empty_object(new), p.is_empty_object(old));
     // realtime-js gives DELETE an empty `new` and INSERT an empty `old`. The row is also where the
     // id is read first (when both are empty neither has one).
-    let row = match action {
-        Action::Delete => if old_empty { new } else { old },
-        _ => if new_empty { old } else { new },
-    };
+    let row = if row_is_new(action, new_empty, old_empty) { new } else { old };
     // One pass over the row finds every column routing reads (id, version, scope, placeholders).
     let cols = wants.columns;
     cols.index(p.tape, p.text, row, found);
@@ -104,4 +101,13 @@ pub fn adapt<'a>(p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) 
         diff,
         event_id: None,
     }))
+}
+
+/// Which row an event's columns are read from: `new`, or `old` for a DELETE (or when `new` is empty
+/// and `old` is not for the others). Also the object path's (`slots.rs`).
+pub(crate) fn row_is_new(action: Action, new_empty: bool, old_empty: bool) -> bool {
+    match action {
+        Action::Delete => old_empty,
+        _ => !new_empty,
+    }
 }

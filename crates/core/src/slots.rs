@@ -1,0 +1,333 @@
+//! The object path's crossing (`rt.ingest('supabase', payload)`): a supabase-js payload arrives as
+//! typed slots, the values of the columns its table's [`Need`] names, and the core builds its
+//! event from them without scanning any text (issue 10). The shim (`js/createRealtime.js`
+//! `writeSlots`) only copies values; every decision is made here or where the text path makes it.
+//!
+//! # The layout
+//!
+//! `words` (a `u32` buffer in wasm memory) and `text` (the input buffer, UTF-8):
+//!
+//! | word | holds |
+//! | --- | --- |
+//! | 0 | `eventType`: 0 INSERT, 1 UPDATE, 2 DELETE |
+//! | 1, 2 | how many members `JSON.stringify` would write for `new`, `old` (0 when absent or null) |
+//! | 3 | where the table's text ends: `text[..w3]` is the table as a JSON string |
+//! | 4 .. 4+n | `new`'s value of each of the `n` needed columns ([`Need::columns`], in order) |
+//! | 4+n .. 4+2n | the same for `old` |
+//!
+//! A value word is `end << 3 | kind`; its text runs from the previous word's end (the first from
+//! `w3`) to `end`. Kinds: 0 not a member (missing, `undefined`, a function), 1 `null` (also a
+//! non-finite number, as `JSON.stringify` writes it), 2 `true`, 3 `false` (those three with empty
+//! text), 4 a number (its JSON text), 5 a string (its JSON text, quoted, with no character that
+//! needs an escape). Every span, number and string is checked here, so a wrong layout is refused,
+//! never read wrong and never a panic.
+//!
+//! Only a payload the shim can write so crosses as slots: no `type`, a string `table`, a known
+//! `eventType`, `new` / `old` plain objects or absent/null, no value `JSON.stringify` throws on, no
+//! object value in a needed column, no string that needs an escape, and JSON text surely under
+//! 1 MiB. Anything else crosses whole as text, so its errors are the text path's.
+//!
+//! # What the core refuses (the shim then sends the whole payload as text, nothing counted)
+//!
+//! - needs of an older epoch ([`Engine::handle_slots`]);
+//! - a layout that does not check (above), an empty table name, no id: the text path reports it;
+//! - an UPDATE whose changed columns the policy patches ([`Need::update_diff`]) with a whole old
+//!   row ([`whole_old_row`], the rule's one home): it needs both rows, so it crosses as text, but
+//!   only when it is in scope; one the scope guard drops is dropped here.
+
+use crate::adapt::fields::{id_text, version_of, whole_old_row, In};
+use crate::adapt::supabase::row_is_new;
+use crate::columns::Columns;
+#[cfg(test)]
+use crate::columns::Need;
+use crate::event::{Action, Columns as RowIndex, Row, RowEvent};
+use crate::scan::{Kind, Node, Tape};
+use std::borrow::Cow;
+
+/// No value in a row index slot (as `event.rs` marks it).
+const NONE: u32 = u32::MAX;
+
+/// The words before the values.
+pub const HEAD: usize = 4;
+
+/// The event the slots describe, with whether it is an UPDATE that needs its whole rows to be
+/// diffed (`true`: the caller sends it as text when it is in scope). `None`: refused.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn read<'a>(
+    needs: &Columns,
+    index: &RowIndex,
+    primary_key: &[String],
+    tape: &'a mut Tape,
+    found: &'a mut Vec<u32>,
+    words: &[u32],
+    text: &'a str,
+) -> Option<(RowEvent<'a>, bool)> {
+    let (&[ev, new_members, old_members, table_end], values) = words.split_first_chunk::<HEAD>()?;
+    let action = match ev {
+        0 => Action::Create,
+        1 => Action::Update,
+        2 => Action::Delete,
+        _ => return None,
+    };
+    let b = text.as_bytes();
+    let table_end = table_end as usize;
+    if table_end < 3 || !plain_string(b.get(..table_end)?) {
+        return None; // an empty or escaped table name: the text path reads it
+    }
+    let table = text.get(1..table_end - 1)?;
+    let need = needs.need(table);
+    let n = need.columns.len();
+    if values.len() != 2 * n {
+        return None;
+    }
+    // Every value's span and text, checked in one pass.
+    let mut at = table_end;
+    for &w in values {
+        let end = (w >> 3) as usize;
+        if end < at || end > b.len() {
+            return None;
+        }
+        let ok = match w & 7 {
+            0..=3 => end == at,
+            4 => number(&b[at..end]),
+            5 => plain_string(&b[at..end]),
+            _ => false,
+        };
+        if !ok {
+            return None;
+        }
+        at = end;
+    }
+    if at != b.len() {
+        return None;
+    }
+    let start = |j: usize| if j == 0 { table_end } else { (values[j - 1] >> 3) as usize };
+    let node = |j: usize| {
+        let w = values[j];
+        let kind = match w & 7 {
+            1 => Kind::Null,
+            2 => Kind::True,
+            3 => Kind::False,
+            4 => Kind::Number,
+            _ => Kind::Str,
+        };
+        Node { kind, start: start(j) as u32, end: w >> 3, next: 0 }
+    };
+    let present = |j: usize| values[j] & 7 != 0;
+
+    // The row the event's columns are read from, indexed as `Columns::index` indexes a scanned one.
+    let row_at = if row_is_new(action, new_members == 0, old_members == 0) { 0 } else { n };
+    tape.clear();
+    let obj = tape.push(Node { kind: Kind::Object, start: 0, end: 0, next: 1 });
+    found.clear();
+    found.resize(need.found_len, NONE);
+    for (i, &slot) in need.slots.iter().enumerate() {
+        if present(row_at + i) {
+            let v = push(tape, node(row_at + i));
+            *found.get_mut(slot)? = v;
+        }
+    }
+    // `old`'s id columns, for an id the row lacks (a `null` node where old has none).
+    let old_keys = tape.len() as u32;
+    for &k in &need.keys {
+        let j = n + k;
+        push(tape, if present(j) { node(j) } else { Node { kind: Kind::Null, start: 0, end: 0, next: 0 } });
+    }
+    let whole = action == Action::Update
+        && need.update_diff
+        && whole_old_row(old_members as usize, need.keys.iter().filter(|&&k| present(n + k)).count());
+
+    let tape: &'a Tape = tape;
+    let found: &'a [u32] = found;
+    let p = In { tape, text };
+    let row = Row::indexed(tape, text, Some(obj), found);
+    let id = index
+        .primary_key
+        .iter()
+        .zip(primary_key)
+        .find_map(|(&slot, name)| row.col(slot, name).and_then(|v| id_text(&p, v)))
+        .or_else(|| (0..need.keys.len() as u32).find_map(|k| id_text(&p, old_keys + k)))?;
+    let [camel, snake] = index.factory;
+    let ev = RowEvent {
+        factory_id: row.col(camel, "factoryId").or_else(|| row.col(snake, "factory_id")),
+        outer: None,
+        version: version_of(&p, row.col(index.version, "version")),
+        ty: Cow::Borrowed(table),
+        id,
+        action,
+        row,
+        changed: None,
+        // Never diffed: an UPDATE that would be is sent whole (`whole`), and for any other the
+        // diff is not read or finds nothing (a key-only old row).
+        diff: None,
+        event_id: None,
+    };
+    Some((ev, whole))
+}
+
+/// Pushes a scalar node (its subtree ends right after it).
+fn push(tape: &mut Tape, mut node: Node) -> u32 {
+    node.next = tape.len() as u32 + 1;
+    tape.push(node)
+}
+
+/// A JSON string with no escape and no character that needs one (the scanner's `Kind::Str`).
+fn plain_string(b: &[u8]) -> bool {
+    match b {
+        [b'"', inner @ .., b'"'] => inner.iter().all(|&c| c >= 0x20 && c != b'"' && c != b'\\'),
+        _ => false,
+    }
+}
+
+/// A JSON number literal: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn number(b: &[u8]) -> bool {
+    let digits = |i: usize| b.get(i..).map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count());
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => i += digits(i),
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        let d = digits(i + 1);
+        if d == 0 {
+            return false;
+        }
+        i += 1 + d;
+    }
+    if let Some(b'e' | b'E') = b.get(i) {
+        i += 1;
+        if let Some(b'+' | b'-') = b.get(i) {
+            i += 1;
+        }
+        let d = digits(i);
+        if d == 0 {
+            return false;
+        }
+        i += d;
+    }
+    i == b.len()
+}
+
+/// What a [`Need`] gives the shim to write, for tests: the words and text of a payload with these
+/// values (`None`: not a member) of `new` and `old`, given as JSON literals.
+#[cfg(test)]
+pub(crate) fn layout(need: &Need, ev: u32, table: &str, members: [u32; 2], new: &[Option<&str>], old: &[Option<&str>]) -> (Vec<u32>, String) {
+    let mut text = ["\"", table, "\""].concat();
+    let mut words = vec![ev, members[0], members[1], text.len() as u32];
+    for row in [new, old] {
+        for i in 0..need.columns.len() {
+            let kind = match row.get(i).copied().flatten() {
+                None => 0,
+                Some("null") => 1,
+                Some("true") => 2,
+                Some("false") => 3,
+                Some(v) => {
+                    text.push_str(v);
+                    if v.starts_with('"') { 5 } else { 4 }
+                }
+            };
+            words.push((text.len() as u32) << 3 | kind);
+        }
+    }
+    (words, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Engine, Ingested};
+
+    #[test]
+    fn numbers_and_strings_are_checked() {
+        for ok in ["0", "-0", "12", "1.5", "-2.25e-7", "1e+21", "3E4"] {
+            assert!(number(ok.as_bytes()), "{ok}");
+        }
+        for bad in ["", "-", "01", "1.", ".5", "1e", "1e+", "+1", "1x", "NaN", "0x1"] {
+            assert!(!number(bad.as_bytes()), "{bad}");
+        }
+        assert!(plain_string(br#""""#) && plain_string("\"é\"".as_bytes()));
+        for bad in [&br#"""#[..], br#""a"b""#, br#""a\n""#, b"\"\x01\"", br#"a"#, br#""a"#] {
+            assert!(!plain_string(bad), "{:?}", std::str::from_utf8(bad));
+        }
+    }
+
+    fn engine() -> Engine {
+        Engine::from_options_text(r#"{"scope":{"factoryId":"f1"},"primaryKey":["id"],"rules":[{"table":"items","invalidate":[["wo","{work_order_id}"]]}]}"#).unwrap()
+    }
+
+    /// The event the slots give routes as the same payload's text does.
+    #[test]
+    fn slots_route_like_the_text() {
+        let mut e = engine();
+        let needs = e.columns();
+        let need = needs.need("items").clone();
+        assert_eq!(need.columns, ["id", "version", "factoryId", "factory_id", "work_order_id"]);
+        let (w, t) = layout(&need, 0, "items", [3, 0], &[Some("7"), None, None, Some("\"f1\""), Some("12")], &[]);
+        assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), Some(Ingested::Queued));
+        let mut t2 = engine();
+        t2.handle_text(0, "supabase", r#"{"table":"items","eventType":"INSERT","new":{"id":7,"factory_id":"f1","work_order_id":12},"old":{}}"#).unwrap();
+        e.flush(1);
+        t2.flush(1);
+        let (a, b) = (e.poll_plan().unwrap(), t2.poll_plan().unwrap());
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        assert_eq!(e.stats(), t2.stats());
+    }
+
+    #[test]
+    fn refused_layouts_are_not_counted() {
+        let mut e = engine();
+        let needs = e.columns();
+        let d = needs.need("t").clone();
+        let good = layout(&d, 2, "t", [0, 2], &[], &[Some("1"), None, None, Some("\"f1\"")]);
+        let bad: Vec<(Vec<u32>, String)> = vec![
+            (good.0[..good.0.len() - 1].to_vec(), good.1.clone()), // a word short
+            (good.0.clone(), [&good.1[..], " "].concat()),          // text beyond the last value
+            layout(&d, 3, "t", [0, 2], &[], &[Some("1")]),         // no such eventType
+            layout(&d, 2, "", [0, 2], &[], &[Some("1")]),          // an empty table: the text path's error
+            layout(&d, 2, "t", [0, 2], &[], &[Some("01")]),        // not a JSON number
+            layout(&d, 2, "t", [0, 2], &[], &[Some("\"a\\\"b\"")]), // a string with an escape
+            layout(&d, 2, "t", [0, 2], &[], &[None, None, None, Some("\"f1\"")]), // no id
+            {
+                let (mut w, t) = good.clone();
+                w[HEAD] = (1000 << 3) | 4; // past the text
+                (w, t)
+            },
+            {
+                let (mut w, t) = good.clone();
+                w[HEAD + 1] = 7; // an unknown kind
+                (w, t)
+            },
+        ];
+        for (w, t) in &bad {
+            assert_eq!(e.handle_slots(0, needs.epoch, w, t), None, "{w:?} {t}");
+        }
+        assert_eq!(e.stats().received, 0);
+        assert_eq!(e.handle_slots(0, needs.epoch, &good.0, &good.1), Some(Ingested::Queued));
+        assert_eq!(e.handle_slots(0, needs.epoch.wrapping_add(1), &good.0, &good.1), None, "another epoch");
+        assert_eq!(e.stats().received, 1);
+    }
+
+    /// An UPDATE the policy would patch from a whole old row is refused in scope (it crosses as
+    /// text) and dropped out of scope; with a key-only old row it is read from the slots.
+    #[test]
+    fn whole_old_rows_of_patched_updates_cross_as_text_in_scope() {
+        let mut e = engine();
+        let needs = e.columns();
+        let d = needs.need("wo").clone();
+        let row = |f: &'static str| vec![Some("1"), Some("2"), None, Some(f)];
+        let key = [Some("1")];
+        let (w, t) = layout(&d, 1, "wo", [5, 5], &row("\"f1\""), &row("\"f1\""));
+        assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), None, "in scope: sent whole");
+        let (w, t) = layout(&d, 1, "wo", [5, 5], &row("\"f2\""), &row("\"f2\""));
+        assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), Some(Ingested::OutOfScope));
+        let (w, t) = layout(&d, 1, "wo", [5, 1], &row("\"f1\""), &key);
+        assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), Some(Ingested::Queued), "key-only old: no diff");
+        // A rule reads the table's UPDATEs: its changed columns are never read.
+        let items = needs.need("items").clone();
+        let (w, t) = layout(&items, 1, "items", [5, 5], &[Some("3"), None, None, Some("\"f1\""), Some("4")], &[Some("3")]);
+        assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), Some(Ingested::Queued));
+        assert_eq!(e.stats().received, 3);
+        assert_eq!(e.stats().dropped.out_of_scope, 1);
+    }
+}
