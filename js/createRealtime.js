@@ -62,7 +62,6 @@ function recordEarly(client, events = []) {
 // crates/core/src/columns.rs names, per table, the columns the core reads from `new` / `old`;
 // crates/core/src/slots.rs defines the layout `writeSlots` (in createRealtime) fills, checks it and
 // makes every decision about the values. This side only copies them.
-const enumerable = Object.prototype.propertyIsEnumerable
 // A row JSON.stringify writes as its own members (or null / left out), not through a toJSON.
 function plainRow(o) {
   if (o === undefined || o === null) return true
@@ -70,12 +69,18 @@ function plainRow(o) {
   const proto = Object.getPrototypeOf(o)
   return (proto === Object.prototype || proto === null) && typeof o.toJSON !== 'function'
 }
-// `WasmRealtime.columns()`: [epoch, defaultColumns, table, columns, ...]
+// `WasmRealtime.columns()`: [epoch, rowChoices, defaultColumns, defaultKeys, table, columns, keys, ...]
 function decodeNeeds(text) {
   const a = JSON.parse(text)
   const tables = new Map()
-  for (let i = 2; i + 1 < a.length; i += 2) tables.set(a[i], a[i + 1])
-  return { epoch: a[0], def: a[1], tables }
+  for (let i = 4; i + 2 < a.length; i += 3) tables.set(a[i], { cols: a[i + 1], keys: a[i + 2] })
+  return { epoch: a[0], rows: a[1], def: { cols: a[2], keys: a[3] }, tables }
+}
+// Whether Object.prototype has no enumerable property, so every key `for...in` gives of a plain
+// object is its own (what JSON.stringify writes).
+function protoClean() {
+  for (const k in Object.prototype) return false // eslint-disable-line no-unreachable-loop
+  return true
 }
 const WHOLE = new Error('sent whole') // thrown where JSON.stringify would throw: the text path reports it
 
@@ -248,7 +253,7 @@ export async function createRealtime(options = {}) {
         case 'bigint': throw WHOLE
         default: continue // undefined, a function, a symbol: left out
       }
-      if (enumerable.call(o, k)) n++
+      n++
     }
     return n
   }
@@ -320,36 +325,37 @@ export async function createRealtime(options = {}) {
     if (typeof table !== 'string' || code < 0) return -1
     const nw = p.new
     const old = p.old
-    if (!plainRow(nw) || !plainRow(old)) return -1
+    if (!plainRow(nw) || !plainRow(old) || !protoClean()) return -1
     // The 1 MiB limit is the whole payload's: one that might pass it crosses whole and is measured.
     bound = 2
     members(p, true)
     const nNew = nw == null ? 0 : members(nw, false)
     const nOld = old == null ? 0 : members(old, false)
     if (bound > 1048576) return -1
-    const cols = needs.tables.get(table) ?? needs.def
+    const { cols, keys } = needs.tables.get(table) ?? needs.def
     const n = cols.length
-    slotViews(bound, 4 + 2 * n)
+    const k = keys.length
+    slotViews(bound, 3 + n + k)
     at = 0
     if (!putStr(table)) return -1
     const w = words
     w[0] = code
-    w[1] = nNew
-    w[2] = nOld
-    w[3] = at
-    for (let r = 0, j = 4; r < 2; r++) {
-      const row = r === 0 ? nw : old
-      if (row == null) {
-        for (let i = 0; i < n; i++) w[j++] = at << 3
-        continue
-      }
-      for (let i = 0; i < n; i++) {
-        const s = slot(row[cols[i]])
-        if (s < 0) return -1
-        w[j++] = s
-      }
+    w[1] = nOld
+    w[2] = at
+    // The row the core reads (its choice, by the event and which rows have members), then old's ids.
+    const row = needs.rows[code * 4 + (nNew === 0 ? 2 : 0) + (nOld === 0 ? 1 : 0)] === 1 ? old : nw
+    let j = 3
+    for (let i = 0; i < n; i++) {
+      const s = row == null ? at << 3 : slot(row[cols[i]])
+      if (s < 0) return -1
+      w[j++] = s
     }
-    return 4 + 2 * n
+    for (let i = 0; i < k; i++) {
+      const s = old == null ? at << 3 : slot(old[cols[keys[i]]])
+      if (s < 0) return -1
+      w[j++] = s
+    }
+    return j
   }
   // True when the payload crossed as slots.
   function passSlots(payload) {

@@ -96,17 +96,25 @@ impl Columns {
     }
 
     /// The needs as JSON text for the shim (`WasmRealtime.columns()`): a flat array
-    /// `[epoch, defaultColumns, table, columns, ...]`.
+    /// `[epoch, rowChoices, defaultColumns, defaultKeys, table, columns, keys, ...]`, `rowChoices`
+    /// being [`crate::slots::row_choices`] (which row an event's columns are read from).
     pub fn encode(&self) -> String {
         let mut s = String::from("[");
         push_uint(&mut s, self.epoch.into());
-        s.push(',');
-        write_list(&mut s, &self.default.columns);
+        s.push_str(",[");
+        for (i, c) in crate::slots::row_choices().into_iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            push_uint(&mut s, c.into());
+        }
+        s.push_str("],");
+        write_need(&mut s, &self.default);
         for (t, n) in &self.tables {
             s.push(',');
             write_string(&mut s, t);
             s.push(',');
-            write_list(&mut s, &n.columns);
+            write_need(&mut s, n);
         }
         s.push(']');
         s
@@ -123,6 +131,18 @@ impl Engine {
     pub fn columns(&self) -> Columns {
         Columns::compile(self.config(), self.row_columns(), self.row_index(), self.columns_epoch)
     }
+}
+
+fn write_need(s: &mut String, n: &Need) {
+    write_list(s, &n.columns);
+    s.push_str(",[");
+    for (i, &k) in n.keys.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        push_uint(s, k as u64);
+    }
+    s.push(']');
 }
 
 fn write_list(s: &mut String, list: &[String]) {
@@ -174,11 +194,11 @@ mod tests {
         // A rule for INSERT only: its UPDATEs still go to the policy.
         assert!(n.need("insp").update_diff);
         let text = n.encode();
-        let head = r#"[3,["id","uuid","version","factoryId","factory_id","siteCode","site_code"],"#;
+        let head = r#"[3,[0,0,1,1,0,0,1,1,1,0,1,0],["id","uuid","version","factoryId","factory_id","siteCode","site_code"],[0,1],"#;
         assert!(text.starts_with(head), "{text}");
-        assert!(text.contains(r#","insp",["id","uuid","version","factoryId","factory_id","siteCode","site_code","work_order_id"]"#), "{text}");
-        assert!(text.contains(r#","items",["id","uuid","version","factoryId","factory_id","siteCode","site_code","work_order_id","lot"]"#), "{text}");
-        assert_eq!(text.len(), head.len() + r#""insp",["id","uuid","version","factoryId","factory_id","siteCode","site_code","work_order_id"],"items",["id","uuid","version","factoryId","factory_id","siteCode","site_code","work_order_id","lot"]]"#.len());
+        assert!(text.contains(r#","insp",["id","uuid","version","factoryId","factory_id","siteCode","site_code","work_order_id"],[0,1]"#), "{text}");
+        assert!(text.contains(r#","items",["id","uuid","version","factoryId","factory_id","siteCode","site_code","work_order_id","lot"],[0,1]"#), "{text}");
+        assert_eq!(text.len(), head.len() + r#""insp",["id","uuid","version","factoryId","factory_id","siteCode","site_code","work_order_id"],[0,1],"items",["id","uuid","version","factoryId","factory_id","siteCode","site_code","work_order_id","lot"],[0,1]]"#.len());
     }
 
     #[test]

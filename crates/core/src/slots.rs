@@ -10,13 +10,17 @@
 //! | word | holds |
 //! | --- | --- |
 //! | 0 | `eventType`: 0 INSERT, 1 UPDATE, 2 DELETE |
-//! | 1, 2 | how many members `JSON.stringify` would write for `new`, `old` (0 when absent or null) |
-//! | 3 | where the table's text ends: `text[..w3]` is the table as a JSON string |
-//! | 4 .. 4+n | `new`'s value of each of the `n` needed columns ([`Need::columns`], in order) |
-//! | 4+n .. 4+2n | the same for `old` |
+//! | 1 | how many members `JSON.stringify` would write for `old` (0 when absent or null) |
+//! | 2 | where the table's text ends: `text[..w2]` is the table as a JSON string |
+//! | 3 .. 3+n | the row's value of each of the `n` needed columns ([`Need::columns`], in order) |
+//! | 3+n .. 3+n+k | `old`'s value of each id column ([`Need::keys`]: the id when the row has none) |
+//!
+//! The row is `new`, or `old` as [`row_is_new`] chooses by the event and which rows have members;
+//! the core hands the shim that choice as a table ([`row_choices`], in `WasmRealtime.columns()`),
+//! so the rule keeps one home and the shim reads only the row the core will read.
 //!
 //! A value word is `end << 3 | kind`; its text runs from the previous word's end (the first from
-//! `w3`) to `end`. Kinds: 0 not a member (missing, `undefined`, a function), 1 `null` (also a
+//! `w2`) to `end`. Kinds: 0 not a member (missing, `undefined`, a function), 1 `null` (also a
 //! non-finite number, as `JSON.stringify` writes it), 2 `true`, 3 `false` (those three with empty
 //! text), 4 a number (its JSON text), 5 a string (its JSON text, quoted, with no character that
 //! needs an escape). Every span, number and string is checked here, so a wrong layout is refused,
@@ -48,7 +52,7 @@ use std::borrow::Cow;
 const NONE: u32 = u32::MAX;
 
 /// The words before the values.
-pub const HEAD: usize = 4;
+pub const HEAD: usize = 3;
 
 /// The event the slots describe, with whether it is an UPDATE that needs its whole rows to be
 /// diffed (`true`: the caller sends it as text when it is in scope). `None`: refused.
@@ -62,7 +66,7 @@ pub(crate) fn read<'a>(
     words: &[u32],
     text: &'a str,
 ) -> Option<(RowEvent<'a>, bool)> {
-    let (&[ev, new_members, old_members, table_end], values) = words.split_first_chunk::<HEAD>()?;
+    let (&[ev, old_members, table_end], values) = words.split_first_chunk::<HEAD>()?;
     let action = match ev {
         0 => Action::Create,
         1 => Action::Update,
@@ -77,7 +81,8 @@ pub(crate) fn read<'a>(
     let table = text.get(1..table_end - 1)?;
     let need = needs.need(table);
     let n = need.columns.len();
-    if values.len() != 2 * n {
+    let k = need.keys.len();
+    if values.len() != n + k {
         return None;
     }
     // Every value's span and text, checked in one pass.
@@ -116,26 +121,22 @@ pub(crate) fn read<'a>(
     let present = |j: usize| values[j] & 7 != 0;
 
     // The row the event's columns are read from, indexed as `Columns::index` indexes a scanned one.
-    let row_at = if row_is_new(action, new_members == 0, old_members == 0) { 0 } else { n };
     tape.clear();
     let obj = tape.push(Node { kind: Kind::Object, start: 0, end: 0, next: 1 });
     found.clear();
     found.resize(need.found_len, NONE);
     for (i, &slot) in need.slots.iter().enumerate() {
-        if present(row_at + i) {
-            let v = push(tape, node(row_at + i));
+        if present(i) {
+            let v = push(tape, node(i));
             *found.get_mut(slot)? = v;
         }
     }
     // `old`'s id columns, for an id the row lacks (a `null` node where old has none).
     let old_keys = tape.len() as u32;
-    for &k in &need.keys {
-        let j = n + k;
+    for j in n..n + k {
         push(tape, if present(j) { node(j) } else { Node { kind: Kind::Null, start: 0, end: 0, next: 0 } });
     }
-    let whole = action == Action::Update
-        && need.update_diff
-        && whole_old_row(old_members as usize, need.keys.iter().filter(|&&k| present(n + k)).count());
+    let whole = action == Action::Update && need.update_diff && whole_old_row(old_members as usize, (n..n + k).filter(|&j| present(j)).count());
 
     let tape: &'a Tape = tape;
     let found: &'a [u32] = found;
@@ -146,7 +147,7 @@ pub(crate) fn read<'a>(
         .iter()
         .zip(primary_key)
         .find_map(|(&slot, name)| row.col(slot, name).and_then(|v| id_text(&p, v)))
-        .or_else(|| (0..need.keys.len() as u32).find_map(|k| id_text(&p, old_keys + k)))?;
+        .or_else(|| (0..k as u32).find_map(|j| id_text(&p, old_keys + j)))?;
     let [camel, snake] = index.factory;
     let ev = RowEvent {
         factory_id: row.col(camel, "factoryId").or_else(|| row.col(snake, "factory_id")),
@@ -163,6 +164,18 @@ pub(crate) fn read<'a>(
         event_id: None,
     };
     Some((ev, whole))
+}
+
+/// [`row_is_new`] for every payload shape, as the shim looks it up: index `event * 4 + (new has no
+/// member) * 2 + (old has no member)`, 0 = `new`, 1 = `old` (events as in the layout's word 0).
+pub fn row_choices() -> [u8; 12] {
+    let mut t = [0; 12];
+    for (e, action) in [Action::Create, Action::Update, Action::Delete].into_iter().enumerate() {
+        for empty in 0..4 {
+            t[e * 4 + empty] = u8::from(!row_is_new(action, empty & 2 != 0, empty & 1 != 0));
+        }
+    }
+    t
 }
 
 /// Pushes a scalar node (its subtree ends right after it).
@@ -214,9 +227,11 @@ fn number(b: &[u8]) -> bool {
 #[cfg(test)]
 pub(crate) fn layout(need: &Need, ev: u32, table: &str, members: [u32; 2], new: &[Option<&str>], old: &[Option<&str>]) -> (Vec<u32>, String) {
     let mut text = ["\"", table, "\""].concat();
-    let mut words = vec![ev, members[0], members[1], text.len() as u32];
-    for row in [new, old] {
-        for i in 0..need.columns.len() {
+    let mut words = vec![ev, members[1], text.len() as u32];
+    let at_old = row_choices()[ev.min(2) as usize * 4 + usize::from(members[0] == 0) * 2 + usize::from(members[1] == 0)] == 1;
+    let keys: Vec<Option<&str>> = need.keys.iter().map(|&k| old.get(k).copied().flatten()).collect();
+    for (row, cols) in [(if at_old { old } else { new }, None), (&keys[..], Some(keys.len()))] {
+        for i in 0..cols.unwrap_or(need.columns.len()) {
             let kind = match row.get(i).copied().flatten() {
                 None => 0,
                 Some("null") => 1,

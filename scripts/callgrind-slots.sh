@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Instructions per Supabase event of the object path's core (`rt.ingest('supabase', obj)`: typed
+# slots, crates/core/src/slots.rs), over the benchmark stream: what the shim sends for each payload
+# is recorded in Node with the real shim (slots, or the text of the few the core wants whole), then
+# replayed natively by `crates/core/examples/slots.rs` under callgrind at two event counts, as
+# scripts/callgrind.sh does for the text path. Needs valgrind, node and a built pkg/.
+#   bash scripts/callgrind-slots.sh [events]      (default 20000)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+N="${1:-20000}"
+SMALL=2000
+OUT="$ROOT/target/callgrind"
+mkdir -p "$OUT"
+SLOTS="$OUT/slots.txt"
+node --input-type=module -e "
+  import { QueryClient } from '@tanstack/query-core';
+  import { generate, STREAM_RULES } from '$ROOT/bench/stream.js';
+  import { createRealtime } from '$ROOT/js/index.js';
+  import { loadWasm } from '$ROOT/js/loadWasm.js';
+  const { memory } = await loadWasm();
+  const rt = await createRealtime({ queryClient: new QueryClient(), scope: { factoryId: 'f1' }, rules: STREAM_RULES, onError() {} });
+  const e = rt._engine, dec = new TextDecoder(), lines = [];
+  let wAt = 0, iAt = 0;
+  const sb = e.slotBuffer.bind(e), ib = e.inputBuffer.bind(e), is = e.ingestSlots.bind(e), ii = e.ingestInput.bind(e);
+  e.slotBuffer = (n) => (wAt = sb(n));
+  e.inputBuffer = (n) => (iAt = ib(n));
+  e.ingestSlots = (n, len, ep) => {
+    const line = 'S ' + [...new Uint32Array(memory.buffer, wAt, n)].join(' ') + '\t' + dec.decode(new Uint8Array(memory.buffer, iAt, len));
+    const r = is(n, len, ep);
+    if (r === 0) lines.push(line);
+    return r;
+  };
+  e.ingestInput = (src, len) => { lines.push('T ' + dec.decode(new Uint8Array(memory.buffer, iAt, len))); return ii(src, len) };
+  for (const o of generate(20000, { seed: 1 }).objects) rt.ingest('supabase', o);
+  process.stdout.write(lines.join('\n') + '\n');
+" >"$SLOTS"
+echo "payloads as slots: $(grep -c '^S ' "$SLOTS") of $(wc -l <"$SLOTS") (the rest the core wanted as text)"
+OPT="${OPT:-3}"
+CARGO_PROFILE_RELEASE_STRIP=none CARGO_PROFILE_RELEASE_DEBUG=line-tables-only CARGO_PROFILE_RELEASE_OPT_LEVEL="$OPT" \
+  nice -n 10 cargo build -q --release -p querywire-core --example slots --target-dir "$OUT/build-$OPT"
+BIN="$OUT/build-$OPT/release/examples/slots"
+echo "opt-level $OPT"
+count() {
+  local n="$1" f="$OUT/callgrind-slots.$1.out"
+  valgrind --tool=callgrind --callgrind-out-file="$f" "$BIN" "$SLOTS" "$n" 2>"$OUT/valgrind-slots.$n.log" >"$OUT/stdout-slots.$n.txt"
+  grep -E '^summary:|^totals:' "$f" | head -1 | awk '{print $2}'
+}
+small=$(count "$SMALL")
+large=$(count "$((SMALL + N))")
+echo "instructions per Supabase event (object path): $(( (large - small) / N ))  (callgrind Ir, ($large - $small) / $N events)"
+"$BIN" "$SLOTS" "$((SMALL + N))"
+echo "top functions: callgrind_annotate --inclusive=yes $OUT/callgrind-slots.$((SMALL + N)).out | head -60"
