@@ -357,7 +357,7 @@ export async function createRealtime(options = {}) {
     }
     return j
   }
-  // True when the payload crossed as slots.
+  // True when the payload crossed as slots (or as the rows the core asked for).
   function passSlots(payload) {
     if (!memory || tap.on) return false // an inspector records payloads as they came
     needs ??= decodeNeeds(engine.columns())
@@ -366,6 +366,12 @@ export async function createRealtime(options = {}) {
     if (n < 0) return false
     const r = engine.ingestSlots(n, at, needs.epoch)
     if (r === 0) return true
+    if (r === 3) {
+      // Diffed from its whole rows: they cross as text (the core checked the rest of the payload).
+      const { table, eventType, new: nw, old } = payload
+      passText('supabase', JSON.stringify({ table, eventType, new: nw, old }))
+      return true
+    }
     if (r === 2) needs = null // the options changed what is read
     return false
   }

@@ -15,6 +15,7 @@ use js_sys::Function;
 use querywire_core::connector::{ChannelFact, ClientState};
 use querywire_core::link::{Intent, Priority, Transport as LinkTransport};
 use querywire_core::views::ViewHandle;
+use querywire_core::Slotted;
 use querywire_core::{Error, ErrorCode, Realtime};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -150,9 +151,10 @@ impl WasmRealtime {
 
     /// A supabase payload the shim wrote as typed slots (`querywire_core::slots`): `words` words in
     /// the slot buffer, their values' `len` bytes of text in the input buffer, under the needs of
-    /// `epoch`. 0: read. 1: the core wants the whole payload as text instead (nothing was read or
-    /// counted; the shim sends it). 2: the same, because the needs have changed since `epoch` (the
-    /// shim reads `columns()` again). Never throws.
+    /// `epoch`. 0: read. Otherwise nothing was read or counted and the shim sends it as text:
+    /// 1 the whole payload; 2 the same, the needs having changed since `epoch` (the shim reads
+    /// `columns()` again); 3 `{table, eventType, new, old}` (an UPDATE diffed from its whole rows).
+    /// Never throws.
     #[wasm_bindgen(js_name = ingestSlots)]
     pub fn ingest_slots(&self, words: u32, len: u32, epoch: u32) -> u32 {
         if self.disposed() {
@@ -165,9 +167,10 @@ impl WasmRealtime {
             }
             let words = &slots[..(words as usize).min(slots.len())];
             let text = std::str::from_utf8(&input[..(len as usize).min(input.len())]);
-            match text.ok().and_then(|text| rt.ingest_slots(now(), epoch, words, text)) {
-                Some(_) => 0,
-                None => 1,
+            match text.map(|text| rt.ingest_slots(now(), epoch, words, text)) {
+                Ok(Slotted::Read(_)) => 0,
+                Ok(Slotted::Rows) => 3,
+                _ => 1,
             }
         })
     }

@@ -22,6 +22,8 @@ function populate(client) {
     for (let id = 0; id < 60; id++) client.setQueryData(['doc', t, String(id)], { id, version: 0, title: 'cached' })
     for (const f of ['f1', 'f2', 'f3', 'f4', '7']) client.setQueryData(['list', t, f, { page: 1 }], { items: [] })
   }
+  // keys the rules below build from non-string values (a slot of each kind must cross as itself)
+  for (const v of [true, false, null, 0, 7, 1.5, 'u', 'L1']) client.setQueryData(['goals', v], {})
   for (let id = 0; id < 60; id++) {
     client.setQueryData(['work_orders', 'items', id], [])
     client.setQueryData(['work_orders', 'inspections', id], [])
@@ -63,12 +65,14 @@ async function run(object, steps, options) {
   engines.push(rt)
   let picked = 0 // payloads the core read from slots
   let offered = 0 // payloads written as slots (the core may want some as text: a patched whole old row)
+  let rows = 0 // of those, the ones whose rows the core asked for as text
   const engine = rt._engine
   const ingestSlots = engine.ingestSlots
   engine.ingestSlots = function (words, len, epoch) { // counts; the real export runs
     const r = ingestSlots.call(this, words, len, epoch)
     offered++
     if (r === 0) picked++
+    if (r === 3) rows++
     return r
   }
   const log = record(client)
@@ -79,7 +83,7 @@ async function run(object, steps, options) {
     else rt.ingestText('supabase', JSON.stringify(s) ?? 'undefined')
   }
   rt.flush()
-  return { log, cache: cache(client), stats: rt.stats(), errors: errors.map((e) => [e.code, e.message]), picked, offered }
+  return { log, cache: cache(client), stats: rt.stats(), errors: errors.map((e) => [e.code, e.message]), picked, offered, rows }
 }
 
 async function same(steps, options, { minPicked = 1, minOffered = 1 } = {}) {
@@ -166,7 +170,7 @@ describe('the object path gives what the text path gives', () => {
     // Every payload is written as slots; the core wants as text only the in-scope UPDATEs of
     // work_orders (a whole old row, patched from the diff): ~40 % tenant f1 of 40 % x 70 %.
     const r = await same(steps, { scope: { factoryId: 'f1' }, rules: STREAM_RULES }, { minPicked: 2500, minOffered: 3000 })
-    assert.ok(r.picked < 3000, `${r.picked}: the patched whole-row UPDATEs cross as text`)
+    assert.ok(r.rows > 0 && r.picked + r.rows === 3000, `${r.picked} + ${r.rows}: the patched whole-row UPDATEs cross as their rows' text`)
     assert.ok(r.stats.patches > 0 && r.stats.invalidations > 0, JSON.stringify(r.stats))
   })
 
@@ -191,6 +195,16 @@ describe('the object path gives what the text path gives', () => {
       sb('UPDATE', 'goals', { id: 31, lot: 2 }, { id: 31, owner: 'u', lot: 1 }),
       sb('INSERT', 'work_orders', wo(32, { site: 9 }), {}),
       sb('DELETE', 'work_orders', {}, wo(33, { site: 'b' })),
+      // placeholder values of every slot kind: booleans, null, numbers, a NaN (null as JSON writes it)
+      // (a flush after each: a plan's operations come sorted, so two swapped values would not show)
+      sb('UPDATE', 'goals', { id: 34, owner: true, lot: 1 }, { id: 34 }),
+      'flush',
+      sb('UPDATE', 'goals', { id: 35, owner: false, lot: 1.5 }, { id: 35 }),
+      'flush',
+      sb('UPDATE', 'goals', { id: 36, owner: null, lot: 0 }, { id: 36 }),
+      'flush',
+      sb('UPDATE', 'goals', { id: 37, owner: NaN, lot: 7 }, { id: 37 }),
+      'flush',
     ]
     await same(steps, { rules, primaryKey: ['id', 'uuid'] })
   })

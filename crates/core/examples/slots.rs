@@ -1,11 +1,12 @@
 //! The object path natively: replays what `rt.ingest('supabase', obj)` sends for the benchmark
-//! stream (one line per payload: `S <words>\t<text>`, typed slots, `slots.rs`; or `T <json>`, a
-//! payload the core wanted as text) on the virtual clock of `examples/stream.rs`. Under callgrind
-//! (`scripts/callgrind-slots.sh`) it gives instructions per event of the object path's core.
+//! stream (one line per payload: `S <words>\t<text>`, typed slots, `slots.rs`; or `T <json>`, what
+//! crossed as text: a payload the core wanted so, or its rows) on the virtual clock of
+//! `examples/stream.rs`. Under callgrind (`scripts/callgrind-slots.sh`) it gives instructions per
+//! event of the object path's core.
 //!
 //!   cargo run --release -p querywire-core --example slots -- <slots.txt> <events>
 
-use querywire_core::Engine;
+use querywire_core::{Engine, Slotted};
 
 const OPTIONS: &str = r#"{ "debounceMs": 300, "maxWaitMs": 1000, "scope": { "factoryId": "f1" }, "rules": [
   { "table": "work_order_items", "invalidate": [["work_orders", "items", "{work_order_id}"], ["doc", "work_orders", "{work_order_id}"]] },
@@ -47,7 +48,7 @@ fn main() {
             }
         }
         match &lines[i % lines.len()] {
-            Line::Slots(w, t) => refused += usize::from(e.handle_slots(now, epoch, w, t).is_none()),
+            Line::Slots(w, t) => refused += usize::from(!matches!(e.handle_slots(now, epoch, w, t), Slotted::Read(_))),
             Line::Text(t) => errors += usize::from(e.handle_text(now, "supabase", t).is_err()),
         }
     }

@@ -21,6 +21,19 @@ use std::collections::VecDeque;
 /// Payloads larger than this are refused (CONTRACT "Feeding events").
 pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 
+/// What became of a payload that crossed as the object path's slots ([`Engine::handle_slots`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slotted {
+    /// Read and routed.
+    Read(Ingested),
+    /// Not read: send the whole payload as text (its errors are the text path's, or the needs
+    /// have changed since the shim read them).
+    Text,
+    /// Not read: an UPDATE whose changed columns are diffed from its whole rows. Send
+    /// `{table, eventType, new, old}` as text (`slots.rs`).
+    Rows,
+}
+
 /// What happened to one accepted-or-dropped event; returned for tests and traces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ingested {
@@ -180,25 +193,27 @@ impl Engine {
     }
 
     /// A supabase-js payload as the object path's typed slots (`slots.rs`: `words`, and `text` that
-    /// holds their values) written under the needs of `epoch` (`columns.rs`). `None`, nothing read
-    /// and nothing counted, when the caller must send the whole payload as text instead.
-    pub fn handle_slots(&mut self, now: Millis, epoch: u32, words: &[u32], text: &str) -> Option<Ingested> {
+    /// holds their values) written under the needs of `epoch` (`columns.rs`). Unless it was read,
+    /// nothing was read or counted and the caller sends it as text ([`Slotted`]).
+    pub fn handle_slots(&mut self, now: Millis, epoch: u32, words: &[u32], text: &str) -> Slotted {
         if epoch != self.columns_epoch {
-            return None;
+            return Slotted::Text;
         }
         if self.needs.is_none() {
             self.needs = Some(self.columns());
         }
-        let needs = self.needs.as_ref()?;
+        let Some(needs) = self.needs.as_ref() else { return Slotted::Text };
         let Input { tape, scratch, columns } = &mut self.input;
-        let (row, whole) = crate::slots::read(needs, columns, &self.st.config.primary_key, tape, &mut scratch.found, words, text)?;
-        // Its changed columns are patched from both rows whole: it crosses as text, unless the
+        let Some((row, whole)) = crate::slots::read(needs, columns, &self.st.config.primary_key, tape, &mut scratch.found, words, text) else {
+            return Slotted::Text;
+        };
+        // Its changed columns are patched from both rows whole: its rows cross as text, unless the
         // scope guard drops it (which reads nothing else).
         if whole && self.st.in_scope(&row) {
-            return None;
+            return Slotted::Rows;
         }
         self.st.stats.received += 1;
-        Some(self.st.handle_event(now, &Event::Row(row)))
+        Slotted::Read(self.st.handle_event(now, &Event::Row(row)))
     }
 
     /// The engine's row index (the slots of the columns routing reads), for `columns.rs`.

@@ -64,7 +64,7 @@ pub type Millis = u64;
 
 pub use adapt::Source;
 pub use config::Config;
-pub use engine::{Engine, Ingested, MAX_PAYLOAD_BYTES};
+pub use engine::{Engine, Ingested, Slotted, MAX_PAYLOAD_BYTES};
 pub use error::{Error, ErrorCode};
 pub use realtime::{Output, Realtime};
 pub use plan::{FlushPlan, InvalidateOp, PatchOp, RefetchOp};

@@ -152,12 +152,13 @@ impl Realtime {
         r
     }
 
-    /// A Supabase payload from the object path as typed slots ([`Engine::handle_slots`], `slots.rs`);
-    /// `None` when the core wants it as text instead (send the whole payload).
-    pub fn ingest_slots(&mut self, now: Millis, epoch: u32, words: &[u32], text: &str) -> Option<Ingested> {
-        let r = self.engine.handle_slots(now, epoch, words, text)?;
-        self.drive(now);
-        Some(r)
+    /// A Supabase payload from the object path as typed slots ([`Engine::handle_slots`], `slots.rs`).
+    pub fn ingest_slots(&mut self, now: Millis, epoch: u32, words: &[u32], text: &str) -> crate::engine::Slotted {
+        let r = self.engine.handle_slots(now, epoch, words, text);
+        if matches!(r, crate::engine::Slotted::Read(_)) {
+            self.drive(now);
+        }
+        r
     }
 
     /// One wire-protocol frame from our WebSocket or EventSource (CONTRACT "Wire protocol"):

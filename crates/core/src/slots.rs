@@ -31,13 +31,15 @@
 //! object value in a needed column, no string that needs an escape, and JSON text surely under
 //! 1 MiB. Anything else crosses whole as text, so its errors are the text path's.
 //!
-//! # What the core refuses (the shim then sends the whole payload as text, nothing counted)
+//! # What the core refuses (nothing read or counted; the shim sends it as text, `Slotted`)
 //!
-//! - needs of an older epoch ([`Engine::handle_slots`]);
-//! - a layout that does not check (above), an empty table name, no id: the text path reports it;
+//! - needs of an older epoch ([`Engine::handle_slots`]): the whole payload;
+//! - a layout that does not check (above), an empty table name, no id: the whole payload, so the
+//!   text path reports it;
 //! - an UPDATE whose changed columns the policy patches ([`Need::update_diff`]) with a whole old
-//!   row ([`whole_old_row`], the rule's one home): it needs both rows, so it crosses as text, but
-//!   only when it is in scope; one the scope guard drops is dropped here.
+//!   row ([`whole_old_row`], the rule's one home): it is diffed from both rows, so
+//!   `{table, eventType, new, old}` crosses as text (the adapter reads nothing else of a valid
+//!   payload), but only when it is in scope; one the scope guard drops is dropped here.
 
 use crate::adapt::fields::{id_text, version_of, whole_old_row, In};
 use crate::adapt::supabase::row_is_new;
@@ -251,7 +253,7 @@ pub(crate) fn layout(need: &Need, ev: u32, table: &str, members: [u32; 2], new: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Engine, Ingested};
+    use crate::engine::{Engine, Ingested, Slotted};
 
     #[test]
     fn numbers_and_strings_are_checked() {
@@ -279,7 +281,7 @@ mod tests {
         let need = needs.need("items").clone();
         assert_eq!(need.columns, ["id", "version", "factoryId", "factory_id", "work_order_id"]);
         let (w, t) = layout(&need, 0, "items", [3, 0], &[Some("7"), None, None, Some("\"f1\""), Some("12")], &[]);
-        assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), Some(Ingested::Queued));
+        assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), Slotted::Read(Ingested::Queued));
         let mut t2 = engine();
         t2.handle_text(0, "supabase", r#"{"table":"items","eventType":"INSERT","new":{"id":7,"factory_id":"f1","work_order_id":12},"old":{}}"#).unwrap();
         e.flush(1);
@@ -315,11 +317,11 @@ mod tests {
             },
         ];
         for (w, t) in &bad {
-            assert_eq!(e.handle_slots(0, needs.epoch, w, t), None, "{w:?} {t}");
+            assert_eq!(e.handle_slots(0, needs.epoch, w, t), Slotted::Text, "{w:?} {t}");
         }
         assert_eq!(e.stats().received, 0);
-        assert_eq!(e.handle_slots(0, needs.epoch, &good.0, &good.1), Some(Ingested::Queued));
-        assert_eq!(e.handle_slots(0, needs.epoch.wrapping_add(1), &good.0, &good.1), None, "another epoch");
+        assert_eq!(e.handle_slots(0, needs.epoch, &good.0, &good.1), Slotted::Read(Ingested::Queued));
+        assert_eq!(e.handle_slots(0, needs.epoch.wrapping_add(1), &good.0, &good.1), Slotted::Text, "another epoch");
         assert_eq!(e.stats().received, 1);
     }
 
@@ -333,15 +335,15 @@ mod tests {
         let row = |f: &'static str| vec![Some("1"), Some("2"), None, Some(f)];
         let key = [Some("1")];
         let (w, t) = layout(&d, 1, "wo", [5, 5], &row("\"f1\""), &row("\"f1\""));
-        assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), None, "in scope: sent whole");
+        assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), Slotted::Rows, "in scope: its rows cross as text");
         let (w, t) = layout(&d, 1, "wo", [5, 5], &row("\"f2\""), &row("\"f2\""));
-        assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), Some(Ingested::OutOfScope));
+        assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), Slotted::Read(Ingested::OutOfScope));
         let (w, t) = layout(&d, 1, "wo", [5, 1], &row("\"f1\""), &key);
-        assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), Some(Ingested::Queued), "key-only old: no diff");
+        assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), Slotted::Read(Ingested::Queued), "key-only old: no diff");
         // A rule reads the table's UPDATEs: its changed columns are never read.
         let items = needs.need("items").clone();
         let (w, t) = layout(&items, 1, "items", [5, 5], &[Some("3"), None, None, Some("\"f1\""), Some("4")], &[Some("3")]);
-        assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), Some(Ingested::Queued));
+        assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), Slotted::Read(Ingested::Queued));
         assert_eq!(e.stats().received, 3);
         assert_eq!(e.stats().dropped.out_of_scope, 1);
     }
