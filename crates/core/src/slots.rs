@@ -138,7 +138,11 @@ pub(crate) fn read<'a>(
     for j in n..n + k {
         push(tape, if present(j) { node(j) } else { Node { kind: Kind::Null, start: 0, end: 0, next: 0 } });
     }
-    let whole = action == Action::Update && need.update_diff && whole_old_row(old_members as usize, (n..n + k).filter(|&j| present(j)).count());
+    let whole = action == Action::Update && need.update_diff && {
+        // old's members: its id columns first (JS objects hold each name once), then the others
+        let keys = (n..n + k).filter(|&j| present(j)).count() as u32;
+        whole_old_row((0..old_members).map(|i| i < keys))
+    };
 
     let tape: &'a Tape = tape;
     let found: &'a [u32] = found;

@@ -178,12 +178,7 @@ pub fn set_changed(p: &In<'_>, list: &mut Vec<(u32, u32)>, name: u32, value: Opt
 /// A column missing from `old` counts as changed; duplicate keys read as `JSON.parse` reads them.
 pub fn diff_rows(p: &In<'_>, new: Option<u32>, old: u32, primary_key: &[String], out: &mut Vec<(u32, u32)>) -> bool {
     out.clear();
-    let (mut members, mut keys) = (0, 0);
-    for (k, _) in p.tape.members(old) {
-        members += 1;
-        keys += usize::from(primary_key.iter().any(|c| p.tape.str_eq(p.text, k, c)));
-    }
-    if !whole_old_row(members, keys) {
+    if !whole_old_row(p.tape.members(old).map(|(k, _)| primary_key.iter().any(|c| p.tape.str_eq(p.text, k, c)))) {
         return false;
     }
     let Some(new) = new else { return true };
@@ -195,12 +190,12 @@ pub fn diff_rows(p: &In<'_>, new: Option<u32>, old: u32, primary_key: &[String],
     true
 }
 
-/// The whole-old-row rule, its one home: an UPDATE's `old` with `members` members, `key_members` of
-/// them primary key columns, is a whole row (REPLICA IDENTITY FULL), whose changed columns can be
-/// diffed, when it has a member beyond the key. [`diff_rows`] counts them on the tape; the object
-/// path's slots (`slots.rs`) from the member count the shim gives.
-pub fn whole_old_row(members: usize, key_members: usize) -> bool {
-    members > key_members
+/// The whole-old-row rule, its one home: an UPDATE's `old` is a whole row (REPLICA IDENTITY FULL),
+/// whose changed columns can be diffed, when it has a member beyond the primary key. `is_key`: for
+/// each of its members, whether it is a primary key column ([`diff_rows`] reads them off the tape;
+/// the object path's `slots.rs` has the member count the shim gives and which id columns it holds).
+pub fn whole_old_row(mut is_key: impl Iterator<Item = bool>) -> bool {
+    is_key.any(|k| !k)
 }
 
 /// [`diff_rows`] for any shape: each member of `new` looked up in `old` by name.
