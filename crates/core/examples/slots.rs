@@ -7,6 +7,34 @@
 //!   cargo run --release -p querywire-core --example slots -- <slots.txt> <events>
 
 use querywire_core::{Engine, Slotted};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+
+/// Counts allocations made inside `handle_slots` (the slot events only).
+struct Counting;
+static IN_SLOTS: AtomicBool = AtomicBool::new(false);
+static SLOT_ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        if IN_SLOTS.load(Relaxed) {
+            SLOT_ALLOCS.fetch_add(1, Relaxed);
+        }
+        System.alloc(l)
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        System.dealloc(p, l)
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        if IN_SLOTS.load(Relaxed) {
+            SLOT_ALLOCS.fetch_add(1, Relaxed);
+        }
+        System.realloc(p, l, n)
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
 
 const OPTIONS: &str = r#"{ "debounceMs": 300, "maxWaitMs": 1000, "scope": { "factoryId": "f1" }, "rules": [
   { "table": "work_order_items", "invalidate": [["work_orders", "items", "{work_order_id}"], ["doc", "work_orders", "{work_order_id}"]] },
@@ -37,7 +65,7 @@ fn main() {
     assert!(!lines.is_empty(), "empty file");
     let mut e = Engine::from_options_text(OPTIONS).expect("options");
     let epoch = e.columns_epoch();
-    let (mut plans, mut keys, mut refused, mut errors) = (0usize, 0usize, 0usize, 0usize);
+    let (mut plans, mut keys, mut refused, mut errors, mut slot_events) = (0usize, 0usize, 0usize, 0usize, 0usize);
     for i in 0..n {
         let now = i as u64 * 3;
         while let Some(d) = e.poll_timeout().filter(|d| *d <= now) {
@@ -48,9 +76,22 @@ fn main() {
             }
         }
         match &lines[i % lines.len()] {
-            Line::Slots(w, t) => refused += usize::from(!matches!(e.handle_slots(now, epoch, w, t), Slotted::Read(_))),
+            Line::Slots(w, t) => {
+                if i == n / 10 {
+                    SLOT_ALLOCS.store(0, Relaxed); // after a warm-up
+                }
+                IN_SLOTS.store(true, Relaxed);
+                let r = e.handle_slots(now, epoch, w, t);
+                IN_SLOTS.store(false, Relaxed);
+                slot_events += usize::from(i >= n / 10);
+                refused += usize::from(!matches!(r, Slotted::Read(_)));
+            }
             Line::Text(t) => errors += usize::from(e.handle_text(now, "supabase", t).is_err()),
         }
     }
     println!("events {n} plans {plans} keys {keys} refused {refused} errors {errors} stats {:?}", e.stats());
+    println!(
+        "after warm-up: {:.3} allocations per slot event inside handle_slots ({slot_events} events)",
+        SLOT_ALLOCS.load(Relaxed) as f64 / slot_events.max(1) as f64
+    );
 }
