@@ -11,6 +11,7 @@
 //   dist/index.js      js/index.js, every js/ file it imports statically and the wasm-bindgen glue
 //   dist/connectSupabase.js, dist/connectCentrifuge.js   the connectors, import()ed on first use
 //   dist/react.js      js/react.js; imports ./index.js
+//   dist/shareSession.js  the tabs' session behind `shareConnection`, import()ed by js/share.js
 //   dist/replay.js     js/replay.js; imports ./index.js (loadWasm and the plan decoder, so one
 //                      wasm instance serves createRealtime and replayTrace)
 //   dist/devtools.js   js/devtools.js; imports ./react.js and ./replay.js
@@ -30,15 +31,20 @@ const log = (...a) => console.error('[build-js]', ...a) // stderr: `npm pack --j
 const js = (f) => path.join(ROOT, 'js', f)
 const GLUE = path.join(ROOT, 'pkg', 'querywire.js')
 
-// Modules of dist/index.js that another entry imports, and the names dist/index.js exports for them
-// (`name` as is when it is public, `name: alias` when it is not: those aliases are the package's own
-// wiring, in no .d.ts). Another entry's import of such a module becomes an import from ./index.js.
+// Modules of dist/index.js that another entry imports, and how that entry reaches them: `name: name`
+// for a public export of dist/index.js; `name: null` for the package's own wiring, which is no export
+// (the public module's names are README's and index.d.ts's only): dist/index.js's `createRealtime`
+// returns them when called with the registered symbol INTERNAL instead of options (a function
+// declaration, no module-level side effect: a bundler still drops createRealtime, the glue and the
+// loader from an app that imports only `docKey`). Another entry's import of such a module becomes
+// a read from ./index.js.
 const SHARED = {
   'index.js': null, // the whole public module
   'keys.js': { docKey: 'docKey', listKey: 'listKey', listPrefix: 'listPrefix' },
-  'loadWasm.js': { loadWasm: '__qwLoadWasm' },
-  'applyPlan.js': { createPlanDecoder: '__qwPlanDecoder' },
+  'loadWasm.js': { loadWasm: null },
+  'applyPlan.js': { createPlanDecoder: null },
 }
+const INTERNAL = "Symbol.for('querywire.internal')"
 const ENTRIES = ['react.js', 'replay.js', 'devtools.js'] // besides index.js; each may import the ones before it
 // Function names kept in the minified React entries: React DevTools and React's own warnings show
 // components by name (RealtimeProvider, QuerywireDevtools), +94 B / +178 B gzip.
@@ -81,10 +87,17 @@ const glueUrl = {
 
 fs.rmSync(OUT, { recursive: true, force: true })
 
-// dist/index.js: the public module plus the aliases; the connectors' import() become chunks of their own.
-const aliases = Object.entries(SHARED).flatMap(([file, names]) =>
-  Object.entries(names ?? {}).filter(([n, a]) => n !== a).map(([n, a]) => `export { ${n} as ${a} } from './js/${file}'`))
-const indexEntry = ["export * from './js/index.js'", ...aliases].join('\n')
+// dist/index.js: the public module, its createRealtime answering INTERNAL with the wiring (a local
+// export shadows the same name of `export *`); the connectors' and the share session's import()
+// become chunks of their own.
+const internal = Object.entries(SHARED).flatMap(([file, names]) =>
+  Object.entries(names ?? {}).filter(([, a]) => a === null).map(([n]) => [n, file]))
+const indexEntry = [
+  "export * from './js/index.js'",
+  "import { createRealtime as create } from './js/index.js'",
+  ...internal.map(([n, file]) => `import { ${n} } from './js/${file}'`),
+  `export function createRealtime(options) { return options === ${INTERNAL} ? { ${internal.map(([n]) => n).join(', ')} } : create(options) }`,
+].join('\n')
 const index = await esbuild.build({
   ...common,
   stdin: { contents: indexEntry, resolveDir: ROOT, sourcefile: 'index.js', loader: 'js' },
@@ -118,10 +131,18 @@ for (const entry of ENTRIES) {
         if (rel in SHARED) return { path: rel, namespace: 'shared' }
         return undefined
       })
-      b.onLoad({ filter: /.*/, namespace: 'shared' }, (args) => ({
-        contents: `export { ${Object.entries(SHARED[args.path]).map(([n, a]) => (n === a ? n : `${a} as ${n}`)).join(', ')} } from './index.js'`,
-        loader: 'js',
-      }))
+      b.onLoad({ filter: /.*/, namespace: 'shared' }, (args) => {
+        const names = Object.entries(SHARED[args.path])
+        const pub = names.filter(([, a]) => a !== null).map(([n]) => n)
+        const wired = names.filter(([, a]) => a === null).map(([n]) => n)
+        return {
+          contents: [
+            pub.length ? `export { ${pub.join(', ')} } from './index.js'` : '',
+            wired.length ? `import { createRealtime } from './index.js'\nexport const { ${wired.join(', ')} } = createRealtime(${INTERNAL})` : '',
+          ].join('\n'),
+          loader: 'js',
+        }
+      })
     },
   }
   const r = await esbuild.build({ ...common, entryPoints: [js(entry)], plugins: [shared, glueUrl], keepNames: NAMED.has(entry) })

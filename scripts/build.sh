@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the npm package's wasm half into pkg/:
-#   cargo build --release --target wasm32-unknown-unknown -p querywire
+#   cargo build --release --target wasm32-unknown-unknown -p querywire, with std rebuilt for
+#     panic=immediate-abort (-Zbuild-std; RUSTC_BOOTSTRAP=1 for that one command, needs rust-src)
 #   wasm-bindgen --target web  ->  pkg/querywire.js, querywire.d.ts, querywire_bg.wasm
-#   wasm-opt -Oz --converge (features: what rustc emits for wasm32 by default)
+#   wasm-opt -Oz --converge --low-memory-unused (features: what rustc emits for wasm32 by default)
 # then bundles the package's JS into dist/ (scripts/build-js.mjs, esbuild) and prints sizes
 # (scripts/size.sh). The wasm steps are skipped when the inputs (src/, crates/core/src/, Cargo.*,
 # the wasm-bindgen and wasm-opt versions) hash as in the last build, unless --force.
@@ -23,7 +24,18 @@ done
 
 cd "$ROOT"
 PKG="$ROOT/pkg"
-WASM_IN="target/wasm32-unknown-unknown/release/querywire.wasm"
+# The shipped wasm's std is rebuilt from rust-src with panic=immediate-abort: a panic (none is
+# reachable from input) is an `unreachable` trap at once, as panic=abort made it before, but no panic
+# message, location or `core::fmt` code is linked (docs/SIZE.md). `-Zbuild-std` and `-Cpanic=
+# immediate-abort` are unstable: RUSTC_BOOTSTRAP=1 is set for this one cargo command only, everything
+# else (tests, clippy, the native build, wasm-pack test) stays plain stable. Its own target dir, so
+# these flags never invalidate the artifacts of an ordinary `cargo build --target wasm32-unknown-unknown`.
+WASM_TARGET_DIR="target/build-std"
+# -Zlocation-detail=none: no source file names or lines are kept for panic locations (there is no
+# panic message to put them in).
+WASM_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
+WASM_BUILD_STD="-Zbuild-std=std,panic_abort"
+WASM_IN="$WASM_TARGET_DIR/wasm32-unknown-unknown/release/querywire.wasm"
 STAMP="$ROOT/target/querywire-pkg.stamp"
 WASM_OPT="$(wasm_opt_bin)"
 
@@ -34,6 +46,7 @@ inputs_hash() {
     wasm-bindgen --version
     "$WASM_OPT" --version
     rustc --version
+    printf '%s\n' "$WASM_RUSTFLAGS $WASM_BUILD_STD"
   } | sha256sum | cut -c1-32
 }
 
@@ -42,10 +55,16 @@ if [ "$force" = 0 ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$hash" ] &&
   [ -f "$PKG/querywire_bg.wasm" ] && [ -f "$PKG/querywire.js" ]; then
   step "build: pkg/ is up to date (inputs unchanged; --force rebuilds)"
 else
-  step "cargo build --release --target wasm32-unknown-unknown -p querywire"
+  step "cargo build --release --target wasm32-unknown-unknown -p querywire $WASM_BUILD_STD ($WASM_RUSTFLAGS)"
+  src="$(rustc --print sysroot)/lib/rustlib/src/rust/library"
+  [ -f "$src/Cargo.lock" ] ||
+    die "rust-src is not installed for $(rustc --version): the wasm is built with -Zbuild-std, which needs it (bash scripts/setup.sh, or: rustup component add rust-src)"
   # Cargo.toml's `strip = true` would also drop the target_features section that wasm-bindgen reads to
   # use reference types; keep it here and let wasm-opt strip names and debug info at the end.
-  CARGO_PROFILE_RELEASE_STRIP=debuginfo cargo build --release --target wasm32-unknown-unknown -p querywire
+  # A failure stops the build: nothing falls back to a wasm built some other way.
+  RUSTC_BOOTSTRAP=1 RUSTFLAGS="$WASM_RUSTFLAGS" CARGO_PROFILE_RELEASE_STRIP=debuginfo \
+    cargo build --release --target wasm32-unknown-unknown -p querywire --target-dir "$WASM_TARGET_DIR" "$WASM_BUILD_STD" ||
+    die "cargo build of the wasm with $WASM_BUILD_STD and $WASM_RUSTFLAGS failed (above); pkg/ was not changed. It needs rust-src for $(rustc --version) (rustup component add rust-src) and a rustc whose std knows the immediate-abort panic strategy (1.95 does)"
 
   step "wasm-bindgen --target web -> pkg/"
   rm -rf "$PKG"
@@ -53,9 +72,13 @@ else
   rm -f "$PKG/.gitignore" "$PKG/package.json"
 
   features="$(wasm_features)"
-  step "wasm-opt -Oz --converge $features"
+  step "wasm-opt -Oz --converge --low-memory-unused $features"
+  # --low-memory-unused lets wasm-opt fold constant offsets into loads and stores (-1.4 KB): it
+  # assumes no object lives in the first 1 KiB of memory. rust-lld puts the 1 MiB stack first
+  # (the stack pointer starts at 1 MiB and grows down; data and heap come after it), so those bytes
+  # are only touched by a stack within 1 KiB of overflowing; the engine does not recurse.
   # shellcheck disable=SC2086 # one flag per word
-  "$WASM_OPT" -Oz --converge $features --strip-debug --strip-producers --strip-target-features "$PKG/querywire_bg.wasm" -o "$PKG/querywire_bg.wasm.opt"
+  "$WASM_OPT" -Oz --converge --low-memory-unused $features --strip-debug --strip-producers --strip-target-features "$PKG/querywire_bg.wasm" -o "$PKG/querywire_bg.wasm.opt"
   mv "$PKG/querywire_bg.wasm.opt" "$PKG/querywire_bg.wasm"
 
   mkdir -p "$(dirname "$STAMP")"

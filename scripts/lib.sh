@@ -60,6 +60,15 @@ ensure_rust_target() {
   rustup target add "$t"
 }
 
+# ensure_rust_component name: `rustup component add name` for the active toolchain unless installed
+# (rust-src: scripts/build.sh rebuilds std for the shipped wasm, `-Zbuild-std`).
+ensure_rust_component() {
+  command -v rustup >/dev/null || die "rustup not found (expected in ~/.cargo/bin)"
+  rustup component list --installed 2>/dev/null | grep -qE "^$1(-|$)" && return 0
+  step "rustup: adding component $1"
+  rustup component add "$1"
+}
+
 # ensure_cargo_tool bin version [crate]: `cargo install crate --version version` unless `bin --version`
 # already prints that version. crate defaults to bin. Serialised with a lock so two scripts running at
 # once do not build the same tool twice.

@@ -3,7 +3,8 @@
 #   bash scripts/setup.sh [--browser] [--postgres]
 #   --browser   Debian chromium + chromium-driver (browser wasm tests, e2e, bench)
 #   --postgres  PostgreSQL via scripts/postgres.sh (owned by the demo server)
-# Always: rust target wasm32-unknown-unknown, wasm-bindgen-cli at the version Cargo.toml pins,
+# Always: rust target wasm32-unknown-unknown, the rust-src component (scripts/build.sh rebuilds std for
+# the shipped wasm), wasm-bindgen-cli at the version Cargo.toml pins,
 # wasm-pack, wasm-opt (npm binaryen), and node_modules.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -24,6 +25,7 @@ node_major="$(node -p 'process.versions.node.split(".")[0]')"
 [ "$node_major" -ge 20 ] || die "Node.js $(node --version) is too old: querywire needs 20+"
 
 ensure_rust_target wasm32-unknown-unknown
+ensure_rust_component rust-src
 ensure_wasm_bindgen
 ensure_wasm_pack
 ensure_node_modules "$ROOT"

@@ -87,7 +87,11 @@ if [ $# -eq 0 ] && command -v node >/dev/null 2>&1 && [ -f js/index.js ]; then
         case " ${lazy_seen[*]} " in *" $f "*) continue ;; esac
         lazy_seen+=("$f")
         m=$(basename "$f" .js)
-        row "+ \`rt.$m()\` (loaded on first call)" "$f"
+        case "$m" in
+          shareSession) what="the \`shareConnection\` option" ;; # js/share.js loads it
+          *) what="\`rt.$m()\`" ;;
+        esac
+        row "+ $what (loaded on first use)" "$f"
       done
     done
   done

@@ -24,14 +24,6 @@ mod transport;
 #[cfg(target_arch = "wasm32")]
 pub use engine::WasmRealtime;
 
-/// The package version, for diagnostics.
-#[cfg(target_arch = "wasm32")]
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").to_string()
-}
-
-
 /// talc instead of std's dlmalloc (docs/SIZE.md, "Allocator"): smaller, and the per-event
 /// allocations at the boundary are gone (`inputBuffer`/`ingestInput`), so a simpler allocator is safe.
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]

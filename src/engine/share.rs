@@ -6,6 +6,7 @@
 use super::WasmRealtime;
 use crate::driver::{self, run};
 use crate::clock::now;
+use crate::interop::strings;
 use js_sys::{Function, Object, Reflect};
 use querywire_core::link::Status;
 use querywire_core::share::{Role, Shared};
@@ -28,9 +29,11 @@ impl WasmRealtime {
         }
     }
 
-    /// Another tab's channel set (empty: it needs none).
+    /// Another tab's channel set (a string array; empty: it needs none). A JS array read element
+    /// by element (`interop::strings`), not wasm-bindgen's `Vec<String>` conversion (docs/SIZE.md).
     #[wasm_bindgen(js_name = shareChannels)]
-    pub fn share_channels(&self, tab: &str, channels: Vec<String>) {
+    pub fn share_channels(&self, tab: &str, channels: JsValue) {
+        let channels = strings(&channels);
         run(&self.inner, |i| i.rt.share_channels(now(), tab, channels));
     }
 
@@ -75,9 +78,10 @@ impl WasmRealtime {
         }
     }
 
-    /// A recovery outcome the leader forwarded (`undefined`: every channel).
+    /// A recovery outcome the leader forwarded: a string array, or `undefined`/`null`: every channel.
     #[wasm_bindgen(js_name = shareRecover)]
-    pub fn share_recover(&self, channels: Option<Vec<String>>) {
+    pub fn share_recover(&self, channels: JsValue) {
+        let channels = (!channels.is_undefined() && !channels.is_null()).then(|| strings(&channels));
         run(&self.inner, |i| i.rt.share_recover(now(), channels.as_deref()));
     }
 
