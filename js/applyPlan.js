@@ -160,6 +160,10 @@ export function createPlanDecoder() {
       let meta = at
       at += fresh * 24
       const tix = t.text1(utf8.decode(bytes.subarray(at, at + textLen)))
+      // The columns grow once, to the highest id this plan brings.
+      let top = 0
+      for (let i = 0; i < fresh; i++) top = Math.max(top, view.getUint32(meta + i * 24, true))
+      if (top < 0x1000000) t.grow(top + 2)
       let pos = 0
       for (let i = 0; i < fresh; i++, meta += 24) {
         const id = view.getUint32(meta, true)

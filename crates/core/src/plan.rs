@@ -67,34 +67,27 @@ fn fnv(h: u32, unit: u32) -> u32 {
     (h ^ unit).wrapping_mul(FNV_PRIME)
 }
 
-/// What the shim reads off a new key's hash `s`, in one pass: its UTF-16 length and [`fnv`] hash, and
-/// for its first `cut` bytes (the key's primitive run, [`KeyRun::end`]) their UTF-16 length and the
-/// hash of that prefix closed with `]` (the text of the run as a key of its own).
-fn text_hash(s: &str, cut: usize) -> [u32; 4] {
-    let (mut h, mut units) = (FNV_OFFSET, 0u32);
-    let mut at = None;
+/// [`fnv`] from `h` over the UTF-16 code units of `s`, and how many there are.
+fn fold(h: u32, s: &str) -> (u32, u32) {
     if s.is_ascii() {
-        for (i, &b) in s.as_bytes().iter().enumerate() {
-            if i == cut {
-                at = Some((i as u32, h));
-            }
-            h = fnv(h, u32::from(b));
-        }
-        units = s.len() as u32;
+        (s.bytes().fold(h, |h, b| fnv(h, u32::from(b))), s.len() as u32)
     } else {
-        let mut buf = [0u16; 2];
-        for (i, c) in s.char_indices() {
-            if i == cut {
-                at = Some((units, h));
-            }
-            for &u in c.encode_utf16(&mut buf).iter() {
-                h = fnv(h, u32::from(u));
-                units = units.saturating_add(1);
-            }
-        }
+        s.encode_utf16().fold((h, 0u32), |(h, n), u| (fnv(h, u32::from(u)), n.saturating_add(1)))
     }
-    let (cut_units, cut_h) = at.unwrap_or((units, h));
-    [units, h, cut_units, fnv(cut_h, u32::from(b']'))]
+}
+
+/// What the shim reads off a new key's hash `s`: its UTF-16 length and [`fnv`] hash, and for its
+/// first `cut` bytes (the key's primitive run, [`KeyRun::end`]; all of `s` when `cut` is not a
+/// boundary in it) their UTF-16 length and the hash of that prefix closed with `]` (the text of the
+/// run as a key of its own).
+fn text_hash(s: &str, cut: usize) -> [u32; 4] {
+    let (head, tail) = match (s.get(..cut), s.get(cut..)) {
+        (Some(head), Some(tail)) => (head, tail),
+        _ => (s, ""),
+    };
+    let (head_h, head_units) = fold(FNV_OFFSET, head);
+    let (h, tail_units) = fold(head_h, tail);
+    [head_units.saturating_add(tail_units), h, head_units, fnv(head_h, u32::from(b']'))]
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
