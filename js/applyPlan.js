@@ -481,7 +481,10 @@ class Matcher {
   // Drops what the last plan left (the key table, big arrays), keeping the matcher.
   release() {
     this.t = EMPTY_TABLE
-    if (this.eSlot.length > 4096) this.eSlot = this.eHash = this.eLen = new Int32Array(0), this.eBits = new Uint8Array(0)
+    if (this.eSlot.length > 4096) {
+      this.eSlot = this.eHash = this.eLen = new Int32Array(0)
+      this.eBits = new Uint8Array(0)
+    }
     this.exactTab = this.prefixTab = EMPTY_HASH_TABLE
   }
 
@@ -520,15 +523,16 @@ class Matcher {
   match(query) {
     let bits = 0
     const queryKey = query.queryKey
-    // TanStack compares exact filters through the query's own hash function, which a custom
-    // queryKeyHashFn changes; the plan's hashes are always the default hashKey.
+    // The plan's hashes are always the default hashKey; a query whose client or options hash keys
+    // their own way (queryKeyHashFn) is read by the default one. TanStack compares exact filters
+    // through the query's own hash function.
     const custom = typeof query.options?.queryKeyHashFn === 'function'
     const probes = this.maxLen >= 0 && Array.isArray(queryKey) ? primitiveRun(queryKey, this.maxLen) : -1
-    const whole = this.exactTab.size > 0 && !custom
+    const whole = this.exactTab.size > 0
     if (probes >= 0 || whole) {
       // One pass over the hash: its number, and at each element end of the primitive prefix
       // whose length some key has, the number of the prefix closed with ].
-      const hash = query.queryHash
+      const hash = custom ? hashKey(queryKey) : query.queryHash
       const end = hash.length
       const lensLow = this.lensLow
       let h = end > 0 ? Math.imul(FNV_OFFSET ^ hash.charCodeAt(0), FNV_PRIME) : FNV_OFFSET
@@ -558,10 +562,6 @@ class Matcher {
         h = Math.imul(h ^ c, FNV_PRIME)
       }
       if (whole) bits = this.probe(this.exactTab, h, end, hash, null, bits)
-    }
-    if (this.exactTab.size > 0 && custom) {
-      const own = hashKey(queryKey)
-      bits = this.probe(this.exactTab, fnv(own), own.length, own, null, bits)
     }
     const loose = this.loose
     for (let i = 0; i < loose.length; i += 2) {
