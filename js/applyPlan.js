@@ -189,7 +189,7 @@ export function createPlanDecoder() {
       const fields = JSON.parse(utf8.decode(bytes.subarray(at, at + len)))
       at += len
       patchKeys.push(k)
-      patch.push({ get queryKey() { return t.queryKey(k) }, queryHash: t.queryHash(k), fields, version: Number.isNaN(version) ? null : version })
+      patch.push({ queryKey: t.queryKey(k), queryHash: t.queryHash(k), fields, version: Number.isNaN(version) ? null : version })
     }
     const [ref, refFlags] = readOps(view, t, at)
     at += 4 + ref.length * 5
@@ -202,7 +202,7 @@ export function createPlanDecoder() {
         at += len
       }
     }
-    return decodedPlan({ table: t, inv, invFlags, patchKeys, ref, refFlags }, patch, hold)
+    return decodedPlan({ table: t, inv, invFlags, patchKeys, ref, refFlags, invalidate: null, refetch: null }, patch, hold)
   }
 }
 
@@ -218,25 +218,38 @@ function readOps(view, t, at) {
   return [list, flags]
 }
 
-// A decoded plan in the INTERFACES.md shape; its op lists are built on first read.
+// A decoded plan in the INTERFACES.md shape; its op lists are built on first read. The two lists
+// are own, enumerable accessors (JSON, canonical() and the inspector see them) whose getters are
+// shared, so every decoded plan has the same hidden class and V8 keeps the code reading it optimized.
 function decodedPlan(ops, patch, hold) {
-  const t = ops.table
-  let invalidate, refetch
-  const plan = {
-    get invalidate() {
-      return (invalidate ??= Array.from(ops.inv, (k, i) => {
-        const f = ops.invFlags[i]
-        return { get queryKey() { return t.queryKey(k) }, queryHash: t.queryHash(k), exact: (f & EXACT_FLAG) !== 0, refetchType: REFETCH_TYPES[(f >> 1) & 3] }
-      }))
-    },
-    patch,
-    get refetch() {
-      return (refetch ??= Array.from(ops.ref, (k, i) => ({ get queryKey() { return t.queryKey(k) }, queryHash: t.queryHash(k), exact: (ops.refFlags[i] & EXACT_FLAG) !== 0 })))
-    },
-  }
+  const plan = {}
+  Object.defineProperty(plan, 'invalidate', INVALIDATE_OPS)
+  plan.patch = patch
+  Object.defineProperty(plan, 'refetch', REFETCH_OPS)
   if (hold.length) plan.hold = hold
   Object.defineProperty(plan, OPS, { value: ops })
   return plan
+}
+
+const INVALIDATE_OPS = {
+  enumerable: true,
+  get() {
+    const ops = this[OPS]
+    const t = ops.table
+    return (ops.invalidate ??= Array.from(ops.inv, (k, i) => {
+      const f = ops.invFlags[i]
+      return { queryKey: t.queryKey(k), queryHash: t.queryHash(k), exact: (f & EXACT_FLAG) !== 0, refetchType: REFETCH_TYPES[(f >> 1) & 3] }
+    }))
+  },
+}
+
+const REFETCH_OPS = {
+  enumerable: true,
+  get() {
+    const ops = this[OPS]
+    const t = ops.table
+    return (ops.refetch ??= Array.from(ops.ref, (k, i) => ({ queryKey: t.queryKey(k), queryHash: t.queryHash(k), exact: (ops.refFlags[i] & EXACT_FLAG) !== 0 })))
+  },
 }
 
 let applySerial = 0
