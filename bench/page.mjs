@@ -183,25 +183,28 @@ function deletePayload(id) {
   };
 }
 
-let shimApply = null;
+let shim = null;
 
 async function flushOnce(kind, cacheSize, ops) {
   const qc = new QueryClient();
   populate(qc, cacheSize);
-  if (kind === 'js-core+shim-apply') {
-    // diagnostic: the baseline core's plan applied by the shim's js/applyPlan.js (what querywire uses)
-    shimApply ??= (await import('/js/applyPlan.js')).applyPlan;
-    const b = new BaselineRealtime({ queryClient: qc, scope: { factoryId: 'f1' }, debounceMs: 600000, maxWaitMs: 600000, onError: noop });
-    for (let j = 0; j < ops; j++) b.ingest('supabase', deletePayload(j));
+  if (kind === 'querywire-phases') {
+    // diagnostic: querywire's flush split where the shim takes over. The engine (WasmRealtime, as
+    // createRealtime drives it) builds and encodes the plan; its plan handler, as createRealtime's,
+    // decodes the binary plan and applies it (js/applyPlan.js createPlanDecoder + applyPlan).
+    shim ??= { ...(await import('/js/applyPlan.js')), ...(await (await import('/js/loadWasm.js')).loadWasm()) };
+    const e = new shim.WasmRealtime({ scope: { factoryId: 'f1' }, debounceMs: 600000, maxWaitMs: 600000 });
+    const decode = shim.createPlanDecoder();
+    let t1 = 0, t2 = 0, res = null;
+    e.setHandlers({ plan: (bytes) => { t1 = now(); res = shim.applyPlan(qc, decode(bytes)); t2 = now(); }, error: noop });
+    for (let j = 0; j < ops; j++) e.ingestText('supabase', JSON.stringify(deletePayload(j)));
     gc();
     const t0 = now();
-    const plan = b.core.flush(now());
-    const t1 = now();
-    const res = shimApply(qc, plan);
-    const t2 = now();
-    b.dispose();
+    e.flush();
+    e.dispose();
+    e.free();
     qc.clear();
-    return { ms: t2 - t0, coreMs: t1 - t0, applyMs: t2 - t1, invalidations: res.invalidations, invalidated: NaN };
+    return { ms: t2 - t0, coreMs: t1 - t0, applyMs: t2 - t1, invalidations: res?.invalidations, invalidated: NaN };
   }
   if (kind === 'baseline-phases') {
     const b = new BaselineRealtime({ queryClient: qc, scope: { factoryId: 'f1' }, debounceMs: 600000, maxWaitMs: 600000, onError: noop });
@@ -238,9 +241,9 @@ async function flushSweep({ reps = 5, points, engines = ENGINE_KINDS } = {}) {
   const out = [];
   for (const [cache, ops] of points) {
     const ms = Object.fromEntries(engines.map((k) => [k, []]));
-    // phase split at the target point: baseline core vs baseline apply vs the shim's applyPlan
+    // phase split at the target point: baseline core vs baseline apply, querywire's engine vs its shim
     if (cache === 5000 && ops === 15000) {
-      const ph = { 'baseline-phases': [], 'js-core+shim-apply': [] };
+      const ph = { 'baseline-phases': [], 'querywire-phases': [] };
       const kinds = engines.includes('querywire') ? Object.keys(ph) : ['baseline-phases'];
       for (let r = 0; r < reps; r++) for (const k of kinds) ph[k].push(await flushOnce(k, cache, ops));
       out.phases = {};

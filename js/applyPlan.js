@@ -25,75 +25,174 @@ const FORBIDDEN_FIELDS = new Set(['__proto__', 'constructor', 'prototype'])
 
 const utf8 = new TextDecoder()
 
-// The decoded plan's ops in the form applyPlan reads: keys (PlanKey) and flags in parallel arrays.
+// The decoded plan's ops in the form applyPlan reads: key slots and flags in parallel typed arrays.
 // Not enumerable, so a plan serialises (traces, replay compares) in the INTERFACES.md shape only.
 const OPS = Symbol('querywire.planOps')
 
+// FNV-1a (32-bit) over UTF-16 code units: the number plan keys are matched by. The core sends it
+// for each key of ours (plan.rs `text_hash`); the shim computes it over each cached query's
+// queryHash in the pass that finds the query's element ends, so no plan key is a string in a Map:
+// a key's text is compared only when the numbers agree.
+const FNV_OFFSET = 0x811c9dc5 | 0
+const FNV_PRIME = 0x01000193
+const CLOSE = 93 // ]
+
+function fnv(text) {
+  let h = FNV_OFFSET
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME)
+  return h
+}
+
+// A key's leading primitive run, as KeyTable keeps it: its element count, or LOOSE (not an array
+// key: matched element by element); PRIM marks a key that is all primitives.
+const LOOSE = -1
+const PRIM = 1
+
+/**
+ * The keys a plan names, in columns indexed by slot (a decoded plan's slot is its key id + 1; slot 0
+ * is `[]`, what an id the table does not know reads as). Per key: where its hash is (a text and a
+ * UTF-16 offset in it; the hashes new in one plan are one text), its length, its FNV, its leading
+ * primitive run (count, end in the hash, FNV of the run closed with `]`), and the queryKey parsed
+ * from the hash the first time anything asks (setQueryData, partialMatchKey, the op objects).
+ */
+class KeyTable {
+  constructor() {
+    this.cap = 0
+    this.texts = []
+    this.strs = []
+    this.parsed = []
+    this.grow(64)
+    this.put(0, this.text1('[]'), 0, 2, fnv('[]'), 0 | (1 << 30), 1, fnv('[]'))
+  }
+
+  grow(need) {
+    let cap = this.cap || 64
+    while (cap < need) cap *= 2
+    if (cap === this.cap) return
+    const old = this
+    const copy = (T, a) => { const b = new T(cap); if (a) b.set(a); return b }
+    this.tix = copy(Int32Array, old.tix)
+    this.off = copy(Uint32Array, old.off)
+    this.len = copy(Uint32Array, old.len)
+    this.hash = copy(Int32Array, old.hash)
+    this.run = copy(Int32Array, old.run)
+    this.kind = copy(Uint8Array, old.kind)
+    this.runEnd = copy(Uint32Array, old.runEnd)
+    this.runHash = copy(Int32Array, old.runHash)
+    this.stamp = copy(Uint32Array, old.stamp)
+    if (!old.cap) this.tix.fill(-1)
+    else this.tix.fill(-1, this.cap)
+    this.cap = cap
+  }
+
+  text1(text) {
+    this.texts.push(text)
+    return this.texts.length - 1
+  }
+
+  // `run` as the plan has it (plan.rs KeyRun: bits 0-29 the count, bit 30 all primitives, bit 31
+  // not an array); `runEnd` the UTF-16 index of the , or ] after the run.
+  put(slot, tix, off, len, hash, run, runEnd, runHash) {
+    if (slot >= this.cap) this.grow(slot + 1)
+    this.tix[slot] = tix
+    this.off[slot] = off
+    this.len[slot] = len
+    this.hash[slot] = hash
+    this.run[slot] = run < 0 ? LOOSE : run & 0x3fffffff
+    this.kind[slot] = run < 0 ? 0 : (run >>> 30) & PRIM
+    this.runEnd[slot] = runEnd
+    this.runHash[slot] = runHash
+  }
+
+  // The slot of the key a plan names by `id`; 0 (`[]`) for an id no plan brought.
+  slotOf(id) {
+    return id + 1 < this.cap && this.tix[id + 1] >= 0 ? id + 1 : 0
+  }
+
+  // The key's hash as a string (sliced out of its plan's text once, when something asks).
+  queryHash(slot) {
+    let s = this.strs[slot]
+    if (s === undefined) {
+      const off = this.off[slot]
+      s = this.strs[slot] = this.texts[this.tix[slot]].slice(off, off + this.len[slot])
+    }
+    return s
+  }
+
+  queryKey(slot) {
+    let k = this.parsed[slot]
+    if (k === undefined) k = this.parsed[slot] = JSON.parse(this.queryHash(slot))
+    return k
+  }
+
+  // Whether the key's hash starts with `hash`'s first `n` UTF-16 units.
+  startsLike(slot, hash, n) {
+    const text = this.texts[this.tix[slot]]
+    const off = this.off[slot]
+    // All of `hash`, or all but its closing ] when the key is as long as `hash`: the key is `hash`.
+    if (n === hash.length || (n === hash.length - 1 && this.len[slot] === hash.length)) return text.startsWith(hash, off)
+    for (let i = 0; i < n; i++) if (text.charCodeAt(off + i) !== hash.charCodeAt(i)) return false
+    return true
+  }
+}
+
 /**
  * Reads the engine's binary flush plans (docs/INTERFACES.md "The flush plan") into the plan
- * objects applyPlan takes. It keeps `id -> { queryHash, queryKey }`: a key's hash crosses once, the
- * first time a plan names it, and is parsed once; later plans name it by id only. The hashes new in
- * a plan arrive as one UTF-8 text, decoded in one call and sliced by UTF-16 lengths. The bytes are
- * a view of wasm memory, so they are read here, in full, before anything that could call back.
- * The ops are kept as keys plus flags; the op objects (`plan.invalidate`, `plan.refetch`) are built
- * only when something reads them (the inspector, replay, tests), applyPlan does not.
+ * objects applyPlan takes. It keeps the keys (a KeyTable, by id): a key's hash crosses once, the
+ * first time a plan names it; later plans name it by id only. The hashes new in a plan arrive as
+ * one UTF-8 text, decoded in one call; a key's string is sliced out of it only when something
+ * reads it, and parsed only when something needs its queryKey. The bytes are a view of wasm
+ * memory, so they are read here, in full, before anything that could call back. The ops are kept
+ * as key slots plus flags; the op objects (`plan.invalidate`, `plan.refetch`) are built only when
+ * something reads them (the inspector, replay, tests), applyPlan does not.
  */
 export function createPlanDecoder() {
-  let keys = []
+  let table = new KeyTable()
   return function decode(bytes) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     let at = 0
     const u32 = () => { const v = view.getUint32(at, true); at += 4; return v }
-    if (bytes[at++] & 1) keys = []
+    if (bytes[at++] & 1) table = new KeyTable()
+    const t = table
     const fresh = u32()
     const textLen = u32()
     if (fresh > 0) {
       let meta = at
-      at += fresh * 16
-      const text = utf8.decode(bytes.subarray(at, at + textLen))
+      at += fresh * 24
+      const tix = t.text1(utf8.decode(bytes.subarray(at, at + textLen)))
+      // The columns grow once, to the highest id this plan brings.
+      let top = 0
+      for (let i = 0; i < fresh; i++) top = Math.max(top, view.getUint32(meta + i * 24, true))
+      if (top < 0x1000000) t.grow(top + 2)
       let pos = 0
-      for (let i = 0; i < fresh; i++, meta += 16) {
+      for (let i = 0; i < fresh; i++, meta += 24) {
+        const id = view.getUint32(meta, true)
         const units = view.getUint32(meta + 4, true)
-        const k = new PlanKey(text.slice(pos, pos + units), undefined)
-        pos += units
-        // The key's leading primitive run, as the core read it off the hash (plan.rs KeyRun).
-        const run = view.getUint32(meta + 8, true)
-        if (run >= 0x80000000) k.loose = true
-        else {
-          k.run = run & 0x3fffffff
-          k.prim = (run & 0x40000000) !== 0
-          k.runEnd = view.getUint32(meta + 12, true)
+        // An id beyond any key table's bound would only be a corrupt plan: left unknown.
+        if (id < 0x1000000) {
+          t.put(id + 1, tix, pos, units, view.getInt32(meta + 16, true), view.getInt32(meta + 8, true),
+            view.getUint32(meta + 12, true), view.getInt32(meta + 20, true))
         }
-        keys[view.getUint32(meta, true)] = k
+        pos += units
       }
     }
     at += textLen
-    const key = (id) => keys[id] ?? EMPTY_KEY
-    // An op list: its keys, each followed by one flags byte.
-    const ops = () => {
-      const n = u32()
-      const list = new Array(n)
-      const flags = new Uint8Array(n)
-      for (let i = 0; i < n; i++) {
-        list[i] = key(u32())
-        flags[i] = bytes[at++]
-      }
-      return [list, flags]
-    }
-    const [inv, invFlags] = ops()
+    const [inv, invFlags] = readOps(view, t, at)
+    at += 4 + inv.length * 5
     const patch = []
     const patchKeys = []
     for (let m = u32(); m > 0; m--) {
-      const k = key(u32())
+      const k = t.slotOf(u32())
       const version = view.getFloat64(at, true)
       at += 8
       const len = u32()
       const fields = JSON.parse(utf8.decode(bytes.subarray(at, at + len)))
       at += len
       patchKeys.push(k)
-      patch.push({ get queryKey() { return k.queryKey }, queryHash: k.queryHash, fields, version: Number.isNaN(version) ? null : version })
+      patch.push({ queryKey: t.queryKey(k), queryHash: t.queryHash(k), fields, version: Number.isNaN(version) ? null : version })
     }
-    const [ref, refFlags] = ops()
+    const [ref, refFlags] = readOps(view, t, at)
+    at += 4 + ref.length * 5
     // Keys pending mutations hold (optimistic updates); absent in plans before that section.
     const hold = []
     if (at < bytes.byteLength) {
@@ -103,58 +202,55 @@ export function createPlanDecoder() {
         at += len
       }
     }
-    return decodedPlan({ inv, invFlags, patchKeys, ref, refFlags }, patch, hold)
+    return decodedPlan({ table: t, inv, invFlags, patchKeys, ref, refFlags, invalidate: null, refetch: null }, patch, hold)
   }
 }
 
-// A decoded plan in the INTERFACES.md shape; its op lists are built on first read.
-function decodedPlan(ops, patch, hold) {
-  let invalidate, refetch
-  const plan = {
-    get invalidate() {
-      return (invalidate ??= ops.inv.map((k, i) => {
-        const f = ops.invFlags[i]
-        return { get queryKey() { return k.queryKey }, queryHash: k.queryHash, exact: (f & EXACT_FLAG) !== 0, refetchType: REFETCH_TYPES[(f >> 1) & 3] }
-      }))
-    },
-    patch,
-    get refetch() {
-      return (refetch ??= ops.ref.map((k, i) => ({ get queryKey() { return k.queryKey }, queryHash: k.queryHash, exact: (ops.refFlags[i] & EXACT_FLAG) !== 0 })))
-    },
+// An op list at `at`: u32 n, then n × { u32 key id, u8 flags }, as key slots and flags.
+function readOps(view, t, at) {
+  const n = view.getUint32(at, true)
+  const list = new Int32Array(n)
+  const flags = new Uint8Array(n)
+  for (let i = 0, p = at + 4; i < n; i++, p += 5) {
+    list[i] = t.slotOf(view.getUint32(p, true))
+    flags[i] = view.getUint8(p + 4)
   }
+  return [list, flags]
+}
+
+// A decoded plan in the INTERFACES.md shape; its op lists are built on first read. The two lists
+// are own, enumerable accessors (JSON, canonical() and the inspector see them) whose getters are
+// shared, so every decoded plan has the same hidden class and V8 keeps the code reading it optimized.
+function decodedPlan(ops, patch, hold) {
+  const plan = {}
+  Object.defineProperty(plan, 'invalidate', INVALIDATE_OPS)
+  plan.patch = patch
+  Object.defineProperty(plan, 'refetch', REFETCH_OPS)
   if (hold.length) plan.hold = hold
   Object.defineProperty(plan, OPS, { value: ops })
   return plan
 }
 
-// A key as the decoder keeps it: its hash, its queryKey parsed from the hash the first time
-// anything asks (matching primitive keys needs only the hash; setQueryData needs the key), and
-// what the matcher reads off the hash, worked out once and reused by every later plan.
-class PlanKey {
-  constructor(queryHash, queryKey) {
-    this.queryHash = queryHash
-    this.parsed = queryKey
-    // The leading run of primitive elements: its length (-1: not known yet), where it ends in the
-    // hash (the index of the , or ] after its last element), whether it is the whole key; or the
-    // hash is not an array's (`loose`). The hash of the run as a key of its own is made on demand.
-    this.run = -1
-    this.runEnd = 0
-    this.prim = false
-    this.loose = false
-    this.bucket = null
-    // The applyPlan call that last counted this key (keys are counted once per plan).
-    this.stamp = 0
-  }
-  get queryKey() {
-    return (this.parsed ??= JSON.parse(this.queryHash))
-  }
-  // Serialised by its hash alone, whether or not the key was parsed yet (traces, replay compares).
-  toJSON() {
-    return { queryHash: this.queryHash }
-  }
+const INVALIDATE_OPS = {
+  enumerable: true,
+  get() {
+    const ops = this[OPS]
+    const t = ops.table
+    return (ops.invalidate ??= Array.from(ops.inv, (k, i) => {
+      const f = ops.invFlags[i]
+      return { queryKey: t.queryKey(k), queryHash: t.queryHash(k), exact: (f & EXACT_FLAG) !== 0, refetchType: REFETCH_TYPES[(f >> 1) & 3] }
+    }))
+  },
 }
 
-const EMPTY_KEY = new PlanKey('[]', undefined)
+const REFETCH_OPS = {
+  enumerable: true,
+  get() {
+    const ops = this[OPS]
+    const t = ops.table
+    return (ops.refetch ??= Array.from(ops.ref, (k, i) => ({ queryKey: t.queryKey(k), queryHash: t.queryHash(k), exact: (ops.refFlags[i] & EXACT_FLAG) !== 0 })))
+  },
+}
 
 let applySerial = 0
 
@@ -172,21 +268,24 @@ export function applyPlan(queryClient, plan) {
   const patches = applyPatches(queryClient, Array.isArray(plan?.patch) ? plan.patch : [], ops.patchKeys, fallback)
   // Keys invalidated, each counted once (the plan's and the patch fallbacks). Counted after the
   // patches: setQueryData may run user code that applies another plan, which stamps keys too.
-  const stamp = ++applySerial
+  const t = ops.table
+  applySerial = (applySerial + 1) >>> 0 || 1
+  const stamp = applySerial
   let invalidations = 0
   for (let i = 0; i < inv.length + fallback.length; i++) {
     const k = i < inv.length ? inv[i] : fallback[i - inv.length]
-    if (k.stamp !== stamp) {
-      k.stamp = stamp
+    if (t.stamp[k] !== stamp) {
+      t.stamp[k] = stamp
       invalidations++
     }
   }
   if (inv.length === 0 && fallback.length === 0 && ref.length === 0) return { invalidations: 0, patches }
 
-  const matcher = createMatcher()
+  const matcher = (spareMatchers.pop() ?? new Matcher()).reset(t, inv.length + fallback.length + ref.length)
   for (let i = 0; i < inv.length; i++) matcher.add(inv[i], (invFlags[i] & EXACT_FLAG) !== 0, RT_BITS[(invFlags[i] >> 1) & 3])
   for (const k of fallback) matcher.add(k, false, RT_BITS[(FALLBACK_FLAGS >> 1) & 3])
   for (let i = 0; i < ref.length; i++) matcher.add(ref[i], (refFlags[i] & EXACT_FLAG) !== 0, REFETCH)
+  matcher.ready()
 
   // Keys pending mutations hold (optimistic updates): the core keeps their ops back; this plan's
   // broader ops must leave the queries under them alone.
@@ -195,27 +294,32 @@ export function applyPlan(queryClient, plan) {
   const refetchOnly = new Set()
   const restart = []
 
-  for (const query of queryClient.getQueryCache().getAll()) {
-    let bits = matcher.match(query)
-    if (bits === 0) continue
-    if (hold && hold.some((key) => partialMatchKey(query.queryKey, key))) continue
-    if (bits & REFETCH) {
-      // A refetch entry on an invalidated query rides along with its invalidation,
-      // so the query is fetched once, not once per entry kind.
-      if (bits & INVALIDATED) bits |= ACTIVE
-      else {
-        if (query.isActive()) {
-          refetchOnly.add(query)
-          if (isFirstFetchInFlight(query) && isFetchable(query)) restart.push(query)
+  try {
+    for (const query of queryClient.getQueryCache().getAll()) {
+      let bits = matcher.match(query)
+      if (bits === 0) continue
+      if (hold && hold.some((key) => partialMatchKey(query.queryKey, key))) continue
+      if (bits & REFETCH) {
+        // A refetch entry on an invalidated query rides along with its invalidation,
+        // so the query is fetched once, not once per entry kind.
+        if (bits & INVALIDATED) bits |= ACTIVE
+        else {
+          if (query.isActive()) {
+            refetchOnly.add(query)
+            if (isFirstFetchInFlight(query) && isFetchable(query)) restart.push(query)
+          }
+          continue
         }
-        continue
       }
+      const type = groupOf(bits)
+      groups[type].add(query)
+      const refetches = type === 'all' || (type === 'active' && query.isActive()) ||
+        (type === 'inactive' && !query.isActive())
+      if (refetches && isFirstFetchInFlight(query) && isFetchable(query)) restart.push(query)
     }
-    const type = groupOf(bits)
-    groups[type].add(query)
-    const refetches = type === 'all' || (type === 'active' && query.isActive()) ||
-      (type === 'inactive' && !query.isActive())
-    if (refetches && isFirstFetchInFlight(query) && isFetchable(query)) restart.push(query)
+  } finally {
+    matcher.release()
+    spareMatchers.push(matcher)
   }
 
   // TanStack/query#8530: a refetch joins a first fetch that is already running, so
@@ -235,20 +339,39 @@ export function applyPlan(queryClient, plan) {
   return { invalidations, patches }
 }
 
-// A plan given as objects (INTERFACES.md shape: tests, the benchmark's baseline plans) read into
-// the decoder's form: one key per distinct hash, flags per op.
+// A plan given as objects (INTERFACES.md shape: tests, replays, the benchmark's baseline plans) read
+// into the decoder's form: a KeyTable of its own, one key per distinct hash, flags per op. Each
+// key's primitive run is read off its queryKey by isPrimitive, the rule a query's own key is read
+// by (a key of ours carries the run the core read off its hash, plan.rs KeyRun).
 function opsOf(plan) {
+  const t = new KeyTable()
   const byHash = new Map()
   const keyOf = (op) => {
     const hash = opHash(op)
     let k = byHash.get(hash)
-    if (k === undefined) byHash.set(hash, (k = new PlanKey(hash, op.queryKey)))
+    if (k === undefined) {
+      byHash.set(hash, (k = byHash.size + 1))
+      const queryKey = op.queryKey !== undefined ? op.queryKey : JSON.parse(hash)
+      let run = -1
+      let runEnd = 0
+      if (Array.isArray(queryKey) && hash.charCodeAt(0) === 91) {
+        const n = primitiveRun(queryKey, Infinity)
+        elementEnds(hash, n, runEnds)
+        if (runEnds.length === n) {
+          run = n | (n === queryKey.length ? 1 << 30 : 0)
+          runEnd = n === 0 ? 1 : runEnds[n - 1]
+        }
+      }
+      t.put(k, t.text1(hash), 0, hash.length, fnv(hash), run, runEnd, Math.imul(fnv(hash.slice(0, runEnd)) ^ CLOSE, FNV_PRIME))
+      t.parsed[k] = queryKey
+    }
     return k
   }
   const list = (xs) => (Array.isArray(xs) ? xs : [])
   const invalidate = list(plan?.invalidate)
   const refetch = list(plan?.refetch)
   return {
+    table: t,
     inv: invalidate.map(keyOf),
     invFlags: invalidate.map((op) => (op.exact ? EXACT_FLAG : 0) | ((RT_CODE[op.refetchType] ?? RT_CODE.active) << 1)),
     patchKeys: list(plan?.patch).map(keyOf),
@@ -256,6 +379,8 @@ function opsOf(plan) {
     refFlags: refetch.map((op) => (op.exact ? EXACT_FLAG : 0)),
   }
 }
+
+const runEnds = []
 
 function applyPatches(queryClient, patchOps, patchKeys, fallback) {
   let patched = 0
@@ -314,129 +439,191 @@ function isFetchable(query) {
 }
 
 /**
- * Matches many plan keys against the cache in one pass. Exact keys are looked up by
- * queryHash. A non-exact key can only prefix-match a query whose key starts with the
- * same primitive elements (TanStack compares primitives with ===), so non-exact keys
- * are indexed by the hash of their leading primitive run (for a key of primitives only,
- * its own hash), and each query probes the hashes of its own primitive prefixes (slices
- * of its hash; its hash itself for the whole key), only at the run lengths some key has,
- * before confirming keys that hold objects with partialMatchKey.
+ * Matches many plan keys against the cache in one pass. Keys are found by number (their FNV, see
+ * `fnv`) in two open-addressed tables of typed arrays, then confirmed by comparing the text.
+ * Exact keys are found by the query's own hash. A non-exact key can only prefix-match a query
+ * whose key starts with the same primitive elements (TanStack compares primitives with ===), so
+ * non-exact keys are indexed by their leading primitive run (for a key of primitives only, the
+ * whole key) and each query probes its own primitive prefixes (the hash up to an element end,
+ * closed with `]`), only at the run lengths some key has, in the one pass over its hash that also
+ * computes the numbers; keys that hold objects are then confirmed with partialMatchKey.
  */
-function createMatcher() {
-  const exact = new Map()
-  // Keys of primitives only: hash -> bits. A key of primitives only matches by hash alone
-  // (equal JSON of primitives is equal values).
-  const prims = new Map()
-  // Keys holding objects, by the hash of their primitive run: { entries, bits }.
-  const buckets = new Map()
-  // The distinct run lengths of the indexed keys, ascending.
-  const lens = []
-  let lastRun = -1
-  const loose = []
-  const ends = []
-
-  return {
-    add(key, isExact, bits) {
-      if (isExact) {
-        exact.set(key.queryHash, (exact.get(key.queryHash) ?? 0) | bits)
-        return
-      }
-      if (key.run < 0 && !key.loose) readRun(key)
-      if (key.loose) { // not an array key: matched the slow way
-        loose.push({ key, bits })
-        return
-      }
-      if (key.run !== lastRun) {
-        lastRun = key.run
-        if (!lens.includes(lastRun)) {
-          lens.push(lastRun)
-          lens.sort((a, b) => a - b)
-        }
-      }
-      if (key.prim) {
-        prims.set(key.queryHash, (prims.get(key.queryHash) ?? 0) | bits)
-        return
-      }
-      key.bucket ??= key.queryHash.slice(0, key.runEnd) + ']'
-      let bucket = buckets.get(key.bucket)
-      if (bucket === undefined) buckets.set(key.bucket, (bucket = { entries: [], bits: 0 }))
-      bucket.entries.push({ key, bits })
-      bucket.bits |= bits
-    },
-
-    match(query) {
-      let bits = 0
-      let hash = null
-      if (exact.size > 0) bits |= exact.get((hash = exactHash(query))) ?? 0
-      if (lens.length > 0 && Array.isArray(query.queryKey)) {
-        const queryKey = query.queryKey
-        const run = primitiveRun(queryKey, lens[lens.length - 1])
-        let i = 0
-        if (lens[0] === 0) {
-          bits = probe('[]', queryKey, bits)
-          i = 1
-        }
-        if (i < lens.length && lens[i] <= run) {
-          hash ??= exactHash(query)
-          // The whole key's hash is the query's own; shorter prefixes are read off it.
-          if (lens[i] < queryKey.length) elementEnds(hash, run, ends)
-          for (; i < lens.length && lens[i] <= run; i++) {
-            const n = lens[i]
-            bits = probe(n === queryKey.length ? hash : hash.slice(0, ends[n - 1]) + ']', queryKey, bits)
-          }
-        }
-      }
-      for (const entry of loose) {
-        if ((bits | entry.bits) !== bits && partialMatchKey(query.queryKey, entry.key.queryKey)) bits |= entry.bits
-      }
-      return bits
-    },
+class Matcher {
+  constructor() {
+    this.t = EMPTY_TABLE
+    // Entries: the key's slot, its bits, the number and the length (UTF-16 units, without the
+    // closing ] for a prefix) its text is found by.
+    this.eSlot = new Int32Array(0)
+    this.eBits = new Uint8Array(0)
+    this.eHash = new Int32Array(0)
+    this.eLen = new Int32Array(0)
+    this.n = 0
+    this.exact = []
+    this.prefix = []
+    // The distinct run lengths of the non-exact keys: below 32 as bits, longer ones listed.
+    this.lensLow = 0
+    this.lensHigh = []
+    this.maxLen = -1
+    this.loose = []
+    this.exactTab = EMPTY_HASH_TABLE
+    this.prefixTab = EMPTY_HASH_TABLE
   }
 
-  // The keys indexed under `prefix` (the hash of a primitive prefix of `queryKey`).
-  function probe(prefix, queryKey, bits) {
-    if (prims.size > 0) bits |= prims.get(prefix) ?? 0
-    const bucket = buckets.size > 0 ? buckets.get(prefix) : undefined
-    if (bucket === undefined) return bits
-    for (const entry of bucket.entries) {
-      if ((bits | bucket.bits) === bits) break
-      if ((bits | entry.bits) === bits) continue
-      if (partialMatchKey(queryKey, entry.key.queryKey)) bits |= entry.bits
+  // Starts matching up to `most` keys of `t` (a matcher is reused, so V8 keeps its code optimized).
+  reset(t, most) {
+    this.t = t
+    if (this.eSlot.length < most) {
+      const cap = Math.max(most, 2 * this.eSlot.length)
+      this.eSlot = new Int32Array(cap)
+      this.eBits = new Uint8Array(cap)
+      this.eHash = new Int32Array(cap)
+      this.eLen = new Int32Array(cap)
+    }
+    this.n = 0
+    this.exact.length = 0
+    this.prefix.length = 0
+    this.lensLow = 0
+    this.lensHigh.length = 0
+    this.maxLen = -1
+    this.loose.length = 0
+    this.exactTab = EMPTY_HASH_TABLE
+    this.prefixTab = EMPTY_HASH_TABLE
+    return this
+  }
+
+  // Drops what the last plan left (the key table, big arrays), keeping the matcher.
+  release() {
+    this.t = EMPTY_TABLE
+    if (this.eSlot.length > 4096) {
+      this.eSlot = this.eHash = this.eLen = new Int32Array(0)
+      this.eBits = new Uint8Array(0)
+    }
+    this.exactTab = this.prefixTab = EMPTY_HASH_TABLE
+  }
+
+  add(slot, isExact, bits) {
+    const t = this.t
+    if (isExact) {
+      this.exact.push(this.entry(slot, bits, t.hash[slot], t.len[slot]))
+      return
+    }
+    const run = t.run[slot]
+    if (run === LOOSE) { // not an array key: matched the slow way
+      this.loose.push(slot, bits)
+      return
+    }
+    if (run < 32) this.lensLow |= 1 << run
+    else if (!this.lensHigh.includes(run)) this.lensHigh.push(run)
+    if (run > this.maxLen) this.maxLen = run
+    if (t.kind[slot] & PRIM) this.prefix.push(this.entry(slot, bits, t.hash[slot], t.len[slot] - 1))
+    else this.prefix.push(this.entry(slot, bits, t.runHash[slot], t.runEnd[slot]))
+  }
+
+  entry(slot, bits, hash, len) {
+    const e = this.n++
+    this.eSlot[e] = slot
+    this.eBits[e] = bits
+    this.eHash[e] = hash
+    this.eLen[e] = len
+    return e
+  }
+
+  ready() {
+    this.exactTab = hashTable(this.exact, this.eHash)
+    this.prefixTab = hashTable(this.prefix, this.eHash)
+  }
+
+  match(query) {
+    let bits = 0
+    const queryKey = query.queryKey
+    // The plan's hashes are always the default hashKey; a query whose client or options hash keys
+    // their own way (queryKeyHashFn) is read by the default one. TanStack compares exact filters
+    // through the query's own hash function.
+    const custom = typeof query.options?.queryKeyHashFn === 'function'
+    const probes = this.maxLen >= 0 && Array.isArray(queryKey) ? primitiveRun(queryKey, this.maxLen) : -1
+    const whole = this.exactTab.size > 0
+    if (probes >= 0 || whole) {
+      // One pass over the hash: its number, and at each element end of the primitive prefix
+      // whose length some key has, the number of the prefix closed with ].
+      const hash = custom ? hashKey(queryKey) : query.queryHash
+      const end = hash.length
+      const lensLow = this.lensLow
+      let h = end > 0 ? Math.imul(FNV_OFFSET ^ hash.charCodeAt(0), FNV_PRIME) : FNV_OFFSET
+      let elements = 0
+      let depth = 0
+      if (probes >= 0 && (lensLow & 1) !== 0) bits = this.probe(this.prefixTab, Math.imul(h ^ CLOSE, FNV_PRIME), 1, hash, queryKey, bits)
+      for (let i = 1; i < end; i++) {
+        let c = hash.charCodeAt(i)
+        if (c === 34) { // a string: up to its closing quote
+          h = Math.imul(h ^ c, FNV_PRIME)
+          for (i++; i < end; i++) {
+            c = hash.charCodeAt(i)
+            h = Math.imul(h ^ c, FNV_PRIME)
+            if (c === 92 && i + 1 < end) h = Math.imul(h ^ hash.charCodeAt(++i), FNV_PRIME)
+            else if (c === 34) break
+          }
+          continue
+        }
+        if (depth === 0 && (c === 44 || (c === CLOSE && i > 1))) {
+          elements++
+          if (elements <= probes && (elements < 32 ? (lensLow & (1 << elements)) !== 0 : this.lensHigh.includes(elements))) {
+            bits = this.probe(this.prefixTab, Math.imul(h ^ CLOSE, FNV_PRIME), i, hash, queryKey, bits)
+          } else if (elements >= probes && !whole) break
+        }
+        if (c === 91 || c === 123) depth++
+        else if (c === CLOSE || c === 125) depth--
+        h = Math.imul(h ^ c, FNV_PRIME)
+      }
+      if (whole) bits = this.probe(this.exactTab, h, end, hash, null, bits)
+    }
+    const loose = this.loose
+    for (let i = 0; i < loose.length; i += 2) {
+      if ((bits | loose[i + 1]) !== bits && partialMatchKey(queryKey, this.t.queryKey(loose[i]))) bits |= loose[i + 1]
+    }
+    return bits
+  }
+
+  // The entries filed under `h` whose text is `text`'s first `len` units. For a prefix entry the
+  // query's key then starts with the key's primitive run: a key of primitives only matches, one
+  // that holds objects matches when partialMatchKey says so (queryKey null: an exact probe).
+  probe(tab, h, len, text, queryKey, bits) {
+    if (tab.size === 0) return bits
+    const slots = tab.slots
+    const mask = tab.mask
+    const { eHash, eLen, eBits, t } = this
+    for (let i = Math.imul(h, 0x9e3779b1) >>> tab.shift, e = slots[i]; e !== 0; i = (i + 1) & mask, e = slots[i]) {
+      const x = e - 1
+      if (eHash[x] !== h || eLen[x] !== len || (bits | eBits[x]) === bits) continue
+      const slot = this.eSlot[x]
+      if (!t.startsLike(slot, text, len)) continue
+      if (queryKey === null || (t.kind[slot] & PRIM) !== 0 || partialMatchKey(queryKey, t.queryKey(slot))) bits |= eBits[x]
     }
     return bits
   }
 }
 
-const runEnds = []
-
-// Reads a non-exact key's leading primitive run off its hash, once per key: an element is a
-// primitive unless it starts with [ or {. The run's hash is the key's hash up to the end of the
-// run's last element, closed with ]: the same text as a query's prefix of that length when the
-// query's key starts alike.
-function readRun(key) {
-  const hash = key.queryHash
-  if (hash.charCodeAt(0) !== 91) {
-    key.loose = true
-    return
+// An open-addressed table of entry numbers (+1; 0 is empty) by their hash.
+function hashTable(entries, hashes) {
+  if (entries.length === 0) return EMPTY_HASH_TABLE
+  let size = 3
+  while (1 << size < entries.length * 2) size++
+  const slots = new Int32Array(1 << size)
+  const mask = slots.length - 1
+  const shift = 32 - size
+  for (let k = 0; k < entries.length; k++) {
+    const e = entries[k]
+    let i = Math.imul(hashes[e], 0x9e3779b1) >>> shift
+    while (slots[i] !== 0) i = (i + 1) & mask
+    slots[i] = e + 1
   }
-  elementEnds(hash, Infinity, runEnds)
-  let run = 0
-  while (run < runEnds.length && !isNested(hash.charCodeAt(run === 0 ? 1 : runEnds[run - 1] + 1))) run++
-  key.prim = run === runEnds.length
-  key.runEnd = run === 0 ? 1 : runEnds[run - 1]
-  key.run = run
+  return { slots, mask, shift, size: entries.length }
 }
 
-// `[`, `{` (after optional whitespace a hash never has): the element is an array or an object.
-function isNested(c) {
-  return c === 91 || c === 123
-}
-
-// TanStack compares exact filters through the query's own hash function, which a
-// custom queryKeyHashFn changes; the plan's hashes are always the default hashKey.
-function exactHash(query) {
-  return query.options?.queryKeyHashFn ? hashKey(query.queryKey) : query.queryHash
-}
+const EMPTY_HASH_TABLE = { slots: new Int32Array(1), mask: 0, shift: 31, size: 0 }
+const EMPTY_TABLE = new KeyTable()
+// Matchers not in use: applyPlan takes one (a nested applyPlan, from user code a patch runs, takes
+// another) and gives it back.
+const spareMatchers = []
 
 function opHash(op) {
   return typeof op.queryHash === 'string' ? op.queryHash : hashKey(op.queryKey)

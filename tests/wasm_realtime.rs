@@ -142,13 +142,13 @@ fn decode_plan(bytes: &JsValue, ids: &mut HashMap<u32, String>) -> JsValue {
         ids.clear();
     }
     at += 1;
-    // New keys: their ids with each hash's UTF-16 length (and its leading primitive run, unused
-    // here), then all their hashes as one UTF-8 text.
+    // New keys: their ids with each hash's UTF-16 length (and its leading primitive run and the
+    // numbers the shim matches by, unused here), then all their hashes as one UTF-8 text.
     let (n, text_len) = (rd(&mut at), rd(&mut at) as usize);
     let mut heads = Vec::new();
     for _ in 0..n {
         let (id, units) = (rd(&mut at), rd(&mut at) as usize);
-        at += 8;
+        at += 16;
         heads.push((id, units));
     }
     let text: Vec<u16> = String::from_utf8(b[at..at + text_len].to_vec()).unwrap().encode_utf16().collect();

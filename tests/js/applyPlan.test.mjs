@@ -2,6 +2,7 @@
 import { test, describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { applyPlan } from '../../js/applyPlan.js'
+import { QueryClient } from '@tanstack/query-core'
 import {
   makeClient, observe, observeSettled, inactive, settle, sleep, deferred, hashKey,
   inv, patchOp, refetchOp,
@@ -471,4 +472,18 @@ test('a 15,000-key plan over a 5,000-query cache completes', async () => {
   assert.equal(invalidated.length, docs / 2 + 10 * 50)
   await settle(client)
   assert.equal(active.calls, 2, 'the active doc, matched by an invalidation and a refetch entry, refetched once')
+})
+
+test('queries whose keys are hashed their own way (queryKeyHashFn) are matched by their default hash', () => {
+  const client = new QueryClient({ defaultOptions: { queries: { retry: false, gcTime: Infinity, queryKeyHashFn: (key) => 'own:' + JSON.stringify(key) } } })
+  const keys = [['doc', 'wo', '1'], ['doc', 'wo', '2'], ['doc', 'x', '1'], ['doc', 'x', '2'], ['list', 'wo', { page: 1 }, 'a'], ['list', 'wo', { page: 2 }, 'a']]
+  for (const k of keys) client.setQueryData(k, { v: 1 })
+  assert.ok(client.getQueryCache().getAll().every((q) => q.queryHash.startsWith('own:')))
+  applyPlan(client, {
+    invalidate: [inv(['doc', 'wo']), inv(['doc', 'x', '1'], { exact: true }), inv(['list', 'wo', { page: 1 }])],
+    patch: [],
+    refetch: [],
+  })
+  const invalidated = client.getQueryCache().getAll().filter((q) => q.state.isInvalidated).map((q) => hashKey(q.queryKey)).sort()
+  assert.deepEqual(invalidated, [['doc', 'wo', '1'], ['doc', 'wo', '2'], ['doc', 'x', '1'], ['list', 'wo', { page: 1 }, 'a']].map(hashKey).sort())
 })

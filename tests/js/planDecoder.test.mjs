@@ -68,3 +68,32 @@ test('a decoded plan and the same plan as objects apply alike', async () => {
   assert.deepEqual(invalidated(a), invalidated(b))
   assert.deepEqual(invalidated(a), [['doc', 'wo', '1'], ['doc', 'wo', 'ü'], ['list', 'wo', 'f1', { page: 1 }], ['list', 'wo', { page: 1, size: 2 }]].map(hashKey).sort())
 })
+
+test('keys are found by the number the core sends and told apart by their text', async () => {
+  // ["doc","wo","qebdui"] and ["doc","wo","hmgfgu"] have the same FNV-1a (the number plan keys
+  // are filed under, plan.rs text_hash): only the text tells them apart.
+  const { engine, plans, invalidate } = await engineWithDecoder()
+  invalidate(['doc', 'wo', 'qebdui'])
+  invalidate(['doc', 'wo', 'é😀'], { exact: true })
+  invalidate(['list', 'wo', { page: 1 }])
+  engine.flush()
+  engine.dispose()
+  const cached = [
+    ['doc', 'wo', 'qebdui'], ['doc', 'wo', 'hmgfgu'], ['doc', 'wo', 'qebdui', 'sub'], ['doc', 'wo', 'hmgfgu', 'sub'],
+    ['doc', 'wo', 'é😀'], ['doc', 'wo', 'é😀', 'sub'], ['list', 'wo', { page: 1 }, 'x'], ['list', 'wo', { page: 2 }, 'x'], ['list', 'wo'],
+  ]
+  const setUp = () => {
+    const client = makeClient()
+    for (const k of cached) client.setQueryData(k, { v: 1 })
+    return client
+  }
+  const invalidated = (client) => client.getQueryCache().getAll().filter((q) => q.state.isInvalidated).map((q) => q.queryHash).sort()
+  const want = [['doc', 'wo', 'qebdui'], ['doc', 'wo', 'qebdui', 'sub'], ['doc', 'wo', 'é😀'], ['list', 'wo', { page: 1 }, 'x']].map(hashKey).sort()
+  const decoded = setUp()
+  assert.deepEqual(applyPlan(decoded, plans[0]), { invalidations: 3, patches: 0 })
+  assert.deepEqual(invalidated(decoded), want)
+  // The same plan as objects: the shim computes the numbers itself, and they agree.
+  const objects = setUp()
+  assert.deepEqual(applyPlan(objects, JSON.parse(JSON.stringify(plans[0]))), { invalidations: 3, patches: 0 })
+  assert.deepEqual(invalidated(objects), want)
+})

@@ -57,9 +57,37 @@ impl KeyRun {
     }
 }
 
-/// UTF-16 code units of `s` (JS string length).
-fn units(s: &str) -> u32 {
-    (if s.is_ascii() { s.len() } else { s.encode_utf16().count() }) as u32
+/// FNV-1a (32-bit) over UTF-16 code units: the number the shim matches keys by (docs/INTERFACES.md
+/// "The flush plan"). The shim computes the same function over each cached query's `queryHash`, so a
+/// key's hash text is compared only when the numbers agree, and JS never hashes a key string of ours.
+pub const FNV_OFFSET: u32 = 0x811c_9dc5;
+const FNV_PRIME: u32 = 0x0100_0193;
+
+fn fnv(h: u32, unit: u32) -> u32 {
+    (h ^ unit).wrapping_mul(FNV_PRIME)
+}
+
+/// [`fnv`] from `h` over the UTF-16 code units of `s`, and how many there are.
+fn fold(h: u32, s: &str) -> (u32, u32) {
+    if s.is_ascii() {
+        (s.bytes().fold(h, |h, b| fnv(h, u32::from(b))), s.len() as u32)
+    } else {
+        s.encode_utf16().fold((h, 0u32), |(h, n), u| (fnv(h, u32::from(u)), n.saturating_add(1)))
+    }
+}
+
+/// What the shim reads off a new key's hash `s`: its UTF-16 length and [`fnv`] hash, and for its
+/// first `cut` bytes (the key's primitive run, [`KeyRun::end`]; all of `s` when `cut` is not a
+/// boundary in it) their UTF-16 length and the hash of that prefix closed with `]` (the text of the
+/// run as a key of its own).
+fn text_hash(s: &str, cut: usize) -> [u32; 4] {
+    let (head, tail) = match (s.get(..cut), s.get(cut..)) {
+        (Some(head), Some(tail)) => (head, tail),
+        _ => (s, ""),
+    };
+    let (head_h, head_units) = fold(FNV_OFFSET, head);
+    let (h, tail_units) = fold(head_h, tail);
+    [head_units.saturating_add(tail_units), h, head_units, fnv(head_h, u32::from(b']'))]
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -165,9 +193,10 @@ impl FlushPlan {
     ///
     /// ```text
     /// u8 flags (1 = reset: forget every id)
-    /// u32 n, u32 len, then n × { u32 id, u32 units, u32 run, u32 run_end }, then len bytes: the new
-    ///      keys' hashes (UTF-8), one after the other, each `units` UTF-16 code units long; `run`
-    ///      and `run_end` (in UTF-16 units) are the key's [`KeyRun`]            keys new in this plan
+    /// u32 n, u32 len, then n × { u32 id, u32 units, u32 run, u32 run_end, u32 fnv, u32 run_fnv },
+    ///      then len bytes: the new keys' hashes (UTF-8), one after the other, each `units` UTF-16
+    ///      code units long; `run` and `run_end` (in UTF-16 units) are the key's [`KeyRun`]; `fnv`
+    ///      is [`fnv`] over the hash, `run_fnv` over the run's text closed with `]`   keys new in this plan
     /// u32 n, then n × { u32 id, u8 flags (1 exact, 2 active, 4 inactive) }     invalidate
     /// u32 n, then n × { u32 id, f64 version (NaN = none), u32 len, len bytes: the fields as a JSON object }   patch
     /// u32 n, then n × { u32 id, u8 flags (1 exact) }                           refetch
@@ -191,10 +220,13 @@ impl FlushPlan {
         u32_(out, text_len);
         for k in keys() {
             let h = self.hash(&k);
+            let [units, whole, run_units, run_hash] = text_hash(h, k.run.end as usize);
             u32_(out, k.id);
-            u32_(out, units(h));
+            u32_(out, units);
             u32_(out, k.run.bits());
-            u32_(out, h.get(..k.run.end as usize).map_or(0, units));
+            u32_(out, run_units);
+            u32_(out, whole);
+            u32_(out, run_hash);
         }
         for k in keys() {
             out.extend_from_slice(self.hash(&k).as_bytes());
@@ -267,16 +299,20 @@ mod tests {
         assert_eq!(u32_at(&out, 1), 2);
         let text_len = u32_at(&out, 5) as usize;
         assert_eq!(text_len, a.len() + b.len());
-        let ids = [u32_at(&out, 9), u32_at(&out, 25)];
+        let ids = [u32_at(&out, 9), u32_at(&out, 33)];
         assert_eq!(ids, [plan.invalidate[0].key.id, plan.invalidate[1].key.id]);
         // é is one UTF-16 unit (two UTF-8 bytes), 😀 two units (four bytes).
-        assert_eq!([u32_at(&out, 13), u32_at(&out, 29)], [a.len() as u32, b.chars().map(char::len_utf16).sum::<usize>() as u32]);
-        assert_eq!(u32_at(&out, 29), b.len() as u32 - 3);
+        assert_eq!([u32_at(&out, 13), u32_at(&out, 37)], [a.len() as u32, b.chars().map(char::len_utf16).sum::<usize>() as u32]);
+        assert_eq!(u32_at(&out, 37), b.len() as u32 - 3);
         // Both keys are three primitives: the run is the whole key, up to its closing bracket.
         assert_eq!([u32_at(&out, 17), u32_at(&out, 21)], [3 | 1 << 30, a.len() as u32 - 1]);
-        assert_eq!([u32_at(&out, 33), u32_at(&out, 37)], [3 | 1 << 30, b.len() as u32 - 3 - 1]);
-        assert_eq!(&out[41..41 + text_len], format!("{a}{b}").as_bytes());
-        let at = 41 + text_len;
+        assert_eq!([u32_at(&out, 41), u32_at(&out, 45)], [3 | 1 << 30, b.len() as u32 - 3 - 1]);
+        // The numbers the shim matches by: over the whole hash, and over the run closed with `]`
+        // (here the run is the whole key, so both are the hash's).
+        assert_eq!([u32_at(&out, 25), u32_at(&out, 29)], [fnv16(a), fnv16(a)]);
+        assert_eq!([u32_at(&out, 49), u32_at(&out, 53)], [fnv16(b), fnv16(b)]);
+        assert_eq!(&out[57..57 + text_len], format!("{a}{b}").as_bytes());
+        let at = 57 + text_len;
         assert_eq!(u32_at(&out, at), 2);
         assert_eq!([out[at + 8], out[at + 13]], [2, 1 | 6]);
         // A later plan names known keys by id only.
@@ -285,6 +321,26 @@ mod tests {
         p.take_plan().encode(&mut again);
         assert_eq!((u32_at(&again, 1), u32_at(&again, 5)), (0, 0));
         assert_eq!(u32_at(&again, 9), 1);
+    }
+
+    /// FNV-1a over UTF-16 units, written out plainly: what JS computes over a string.
+    fn fnv16(s: &str) -> u32 {
+        s.encode_utf16().fold(0x811c_9dc5, |h: u32, u| (h ^ u32::from(u)).wrapping_mul(0x0100_0193))
+    }
+
+    #[test]
+    fn text_hash_is_fnv_over_utf16_units() {
+        // The published FNV-1a 32 vectors (one byte = one unit for ASCII).
+        assert_eq!(text_hash("", 0)[1], 0x811c_9dc5);
+        assert_eq!(text_hash("a", 1)[1], 0xe40c_292c);
+        assert_eq!(text_hash("foobar", 6)[1], 0xbf9c_f968);
+        for (s, cut) in [(r#"["list","wo",{"page":1}]"#, 12), (r#"["é😀",{"x":"ü"}]"#, 9), ("[]", 1), (r#"{"a":1}"#, 0)] {
+            let [units, whole, cut_units, run] = text_hash(s, cut);
+            assert_eq!(units as usize, s.encode_utf16().count(), "{s}");
+            assert_eq!(whole, fnv16(s), "{s}");
+            assert_eq!(cut_units as usize, s[..cut].encode_utf16().count(), "{s}");
+            assert_eq!(run, fnv16(&format!("{}]", &s[..cut])), "{s}");
+        }
     }
 
     #[test]
