@@ -7,7 +7,7 @@
 //! keys sorted by UTF-16 code units. `tests/fixtures/keys.json` holds keys and the hashes that
 //! `@tanstack/query-core` itself produced; the Rust and the JS test suites both check it.
 
-use crate::scan::{parse_number, push_uint, Kind, Tape};
+use crate::scan::{Kind, Tape};
 #[cfg(feature = "serde_json")]
 use serde_json::{Map, Value};
 use std::borrow::Cow;

@@ -135,16 +135,64 @@ fn len_i64(n: usize) -> i64 {
 
 /// A JSON number literal's double (`JSON.parse`), correctly rounded; NaN if `raw` is not one.
 pub fn parse(raw: &str) -> f64 {
-    Literal::split(raw.as_bytes()).map_or(f64::NAN, |l| l.value())
+    let b = raw.as_bytes();
+    short(b).unwrap_or_else(|| Literal::split(b).map_or(f64::NAN, |l| l.value()))
 }
 
-/// 10^k for k ≤ 22: every step is an exact double (5^22 < 2^53).
-fn pow10(k: i64) -> f64 {
-    let mut p = 1.0;
-    for _ in 0..k {
-        p *= 10.0;
+/// Most literals (ids, prices, versions): at most 19 digits, so their integer is exact in a u64,
+/// read in one pass for Clinger's path. `None` for anything else (the general reader decides).
+#[inline]
+fn short(b: &[u8]) -> Option<f64> {
+    let neg = b.first() == Some(&b'-');
+    let mut i = usize::from(neg);
+    let mut w = 0u64;
+    let digits = |i: &mut usize, w: &mut u64| {
+        let from = *i;
+        while let Some(d) = b.get(*i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d <= 9) {
+            *w = w.wrapping_mul(10).wrapping_add(u64::from(d));
+            *i += 1;
+        }
+        *i - from
+    };
+    let int = digits(&mut i, &mut w);
+    let mut frac = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        frac = digits(&mut i, &mut w);
+        if frac == 0 {
+            return None;
+        }
     }
-    p
+    if int == 0 || int + frac > 19 {
+        return None;
+    }
+    let mut exp = 0i64;
+    if let Some(b'e' | b'E') = b.get(i) {
+        i += 1;
+        let eneg = b.get(i) == Some(&b'-');
+        i += usize::from(matches!(b.get(i), Some(b'-' | b'+')));
+        let mut e = 0u64;
+        let n = digits(&mut i, &mut e);
+        if n == 0 || n > 4 {
+            return None;
+        }
+        exp = if eneg { -(e as i64) } else { e as i64 };
+    }
+    if i != b.len() {
+        return None;
+    }
+    let x = clinger(w, exp - frac as i64)?;
+    Some(if neg { -x } else { x })
+}
+
+/// 10^k for 0 ≤ k ≤ 22, exactly (10^19 fits a u64; 10^22 = 10^19 × 10^3, both exact doubles).
+fn pow10(k: i64) -> f64 {
+    let k = k.clamp(0, 22) as u32;
+    if k <= 19 {
+        10u64.pow(k) as f64
+    } else {
+        10u64.pow(19) as f64 * 10u64.pow(k - 19) as f64
+    }
 }
 
 /// Clinger's fast path: `w × 10^e` when `w` and `10^|e|` are exact doubles (one rounding).
@@ -224,16 +272,46 @@ fn exact(mut digits: impl Iterator<Item = u8>, nd: usize, e0: i64) -> f64 {
         shl(&mut b, (-s) as u64);
     }
     // big / b ∈ (2^54, 2^56)
-    shl(&mut b, 55);
-    let mut q = 0u64;
-    for i in (0..56).rev() {
-        if cmp(&big, &b) != core::cmp::Ordering::Less {
-            sub_assign(&mut big, &b);
-            q |= 1 << i;
-        }
-        shr(&mut b, 1);
-    }
+    let q = quotient(&mut big, &b);
     assemble(q, !big.is_empty(), -s - i64::from(k))
+}
+
+/// `num / den` for `den > 0` and a quotient below 2^64 (callers scale `num` so); `num` becomes
+/// the remainder. The quotient of the top 128 bits of `num` by the top 64 of `den` (aligned) is
+/// the true one or up to 2 above it, corrected by subtracting.
+fn quotient(num: &mut Vec<u32>, den: &[u32]) -> u64 {
+    let s = bitlen(den).saturating_sub(64);
+    let top = |a: &[u32]| -> u128 {
+        let mut t = a.to_vec();
+        shr(&mut t, s);
+        t.iter().take(4).rev().fold(0u128, |acc, &l| (acc << 32) | u128::from(l))
+    };
+    let den_top = top(den) as u64; // 2^63 ≤ den_top < 2^64 when s > 0
+    let mut q = u64::try_from(top(num) / u128::from(den_top.max(1))).unwrap_or(u64::MAX);
+    let mut prod = mul_u64(den, q);
+    while cmp(&prod, num) == core::cmp::Ordering::Greater && q > 0 {
+        sub_assign(&mut prod, den);
+        q -= 1;
+    }
+    sub_assign(num, &prod);
+    q
+}
+
+/// `a × m`.
+fn mul_u64(a: &[u32], m: u64) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + 2);
+    let mut carry = 0u128;
+    for &limb in a {
+        let t = u128::from(limb) * u128::from(m) + carry;
+        out.push(t as u32);
+        carry = t >> 32;
+    }
+    while carry > 0 {
+        out.push(carry as u32);
+        carry >>= 32;
+    }
+    trim(&mut out);
+    out
 }
 
 /// The double nearest `(q + f) × 2^e2`, ties to even, where `f ∈ [0, 1)` is nonzero iff `sticky`
@@ -306,6 +384,7 @@ fn add_small(a: &mut Vec<u32>, v: u32) {
 
 fn mul_pow5(a: &mut Vec<u32>, mut k: u32) {
     const P13: u32 = 1_220_703_125; // 5^13, the largest power of 5 in a u32
+    a.reserve(k as usize * 7 / 96 + 2); // 5^k has k log2(5) < 2.33 k bits
     while k >= 13 {
         mul_small(a, P13);
         k -= 13;
@@ -343,6 +422,7 @@ fn shl(a: &mut Vec<u32>, bits: u64) {
     }
     let whole = (bits / 32) as usize;
     let part = (bits % 32) as u32;
+    a.reserve(whole + 1);
     if part > 0 {
         let mut carry = 0u32;
         for limb in a.iter_mut() {
@@ -389,124 +469,152 @@ fn sub_assign(a: &mut Vec<u32>, b: &[u32]) {
     trim(a);
 }
 
-/// `a / d` in place, returning the remainder.
-fn divmod_small(a: &mut Vec<u32>, d: u32) -> u32 {
-    let mut rem = 0u64;
-    for limb in a.iter_mut().rev() {
-        let t = (rem << 32) | u64::from(*limb);
-        *limb = (t / u64::from(d)) as u32;
-        rem = t % u64::from(d);
-    }
-    trim(a);
-    rem as u32
-}
-
-/// The decimal digits (ASCII) of `a > 0`.
-fn decimal(mut a: Vec<u32>) -> Vec<u8> {
-    let mut chunks = Vec::with_capacity(a.len() * 32 / 29 + 1);
-    while !a.is_empty() {
-        chunks.push(divmod_small(&mut a, 1_000_000_000));
-    }
-    let mut out = Vec::with_capacity(chunks.len() * 9);
-    for (i, &c) in chunks.iter().rev().enumerate() {
-        let mut buf = [b'0'; 9];
-        let mut v = c;
-        for slot in buf.iter_mut().rev() {
-            *slot = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-        let from = if i == 0 { buf.iter().position(|&d| d != b'0').unwrap_or(8) } else { 0 };
-        out.extend_from_slice(&buf[from..]);
-    }
-    out
-}
-
 // ---- printing ----
 
-/// Up to 17 digits (ASCII, no trailing zero) and the point: `value = 0.digits × 10^n`.
-struct Decimal {
-    buf: [u8; 17],
-    len: usize,
-    n: i64,
+/// Where a value lies between two consecutive decimals of some length: on the lower one, below,
+/// on or above the midpoint.
+#[derive(Clone, Copy, PartialEq)]
+enum Rest {
+    Zero,
+    Below,
+    Half,
+    Above,
 }
 
-impl Decimal {
-    fn new(digits: &[u8], n: i64) -> Self {
-        let mut buf = [b'0'; 17];
-        let len = digits.len().min(17);
-        buf[..len].copy_from_slice(&digits[..len]);
-        let mut d = Decimal { buf, len, n };
-        while d.len > 1 && d.buf[d.len - 1] == b'0' {
-            d.len -= 1;
+/// `floor(x × 10^t)` for `x = m × 2^e`, if below 2^64, and where the rest lies.
+fn scaled(m: u64, e: i64, t: i64) -> Option<(u64, Rest)> {
+    // x × 10^t = m × 5^t × 2^(e + t)
+    let mut num = vec![m as u32, (m >> 32) as u32];
+    trim(&mut num);
+    let mut den = vec![1u32];
+    if t >= 0 {
+        mul_pow5(&mut num, t as u32);
+    } else {
+        mul_pow5(&mut den, (-t) as u32);
+    }
+    let p2 = e + t;
+    if p2 >= 0 {
+        shl(&mut num, p2 as u64);
+    } else {
+        shl(&mut den, (-p2) as u64);
+    }
+    if bitlen(&num) > bitlen(&den) + 63 {
+        return None;
+    }
+    let q = quotient(&mut num, &den);
+    let rest = if num.is_empty() {
+        Rest::Zero
+    } else {
+        shl(&mut num, 1);
+        match cmp(&num, &den) {
+            core::cmp::Ordering::Less => Rest::Below,
+            core::cmp::Ordering::Equal => Rest::Half,
+            core::cmp::Ordering::Greater => Rest::Above,
         }
-        d
-    }
-
-    fn digits(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-
-    /// Whether this decimal reads back to `x`.
-    fn reads_to(&self, x: f64) -> bool {
-        let lit = Literal { neg: false, int: self.digits(), frac: &[], exp: self.n - len_i64(self.len) };
-        lit.value().to_bits() == x.to_bits()
-    }
+    };
+    Some((q, rest))
 }
 
-/// The shortest digits that read back to `x` (finite, > 0), the closest of them, even on a tie.
-fn shortest(x: f64) -> Decimal {
+/// `w × 10^e` read as a literal would be.
+fn read(w: u64, e: i64) -> f64 {
+    if let Some(x) = clinger(w, e) {
+        return x;
+    }
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut v = w;
+    while v > 0 && i > 0 {
+        i -= 1;
+        buf[i] = (v % 10) as u8;
+        v /= 10;
+    }
+    exact(buf[i..].iter().copied(), buf.len() - i, e)
+}
+
+/// The shortest digits that read back to `x` (finite, > 0), the closest of them, the even one on
+/// a tie: `(s, n)` with `x ≈ 0.s × 10^n`, `s` without trailing zeros.
+fn shortest(x: f64) -> (u64, i64) {
+    const E16: u64 = 10_000_000_000_000_000;
     let bits = x.to_bits();
     let biased = (bits >> 52) & 0x7ff;
     let frac = bits & ((1 << 52) - 1);
     let (m, e) = if biased == 0 { (frac, -1074i64) } else { (frac | (1 << 52), biased as i64 - 1075) };
-    let mut big = vec![m as u32, (m >> 32) as u32];
-    trim(&mut big);
-    if e >= 0 {
-        shl(&mut big, e as u64);
-    } else {
-        mul_pow5(&mut big, (-e) as u32); // m × 2^e = m × 5^-e × 10^e
+    // x ∈ [2^p2, 2^(p2+1)); n = floor(log10 x) + 1, estimated (1233 / 4096 ≈ log10 2), then fixed
+    // so that the first 17 digits d satisfy 10^16 ≤ d < 10^17.
+    let p2 = e + i64::from(63 - m.leading_zeros() as i32);
+    let mut n = ((p2 * 1233) >> 12) + 1;
+    let (mut d, mut rest) = (0u64, Rest::Zero);
+    for _ in 0..4 {
+        match scaled(m, e, 17 - n) {
+            Some((q, r)) if q < E16 => {
+                n -= 1;
+                (d, rest) = (q, r);
+            }
+            Some((q, r)) if q < 10 * E16 => {
+                (d, rest) = (q, r);
+                break;
+            }
+            _ => n += 1,
+        }
     }
-    let full = decimal(big);
-    let n = len_i64(full.len()) + e.min(0);
-    let sig = full.iter().rposition(|&d| d != b'0').map_or(1, |p| p + 1);
     // A normal double's shortest digits are 15 or fewer exactly when one of the two 15-digit
     // decimals around it reads back (two such decimals are more than an ulp apart).
     let first = if biased == 0 { 1 } else { 15 };
-    for k in first..=17usize {
-        if sig <= k {
-            return Decimal::new(&full[..sig], n);
-        }
-        let floor = Decimal::new(&full[..k], n);
-        let mut up = [b'0'; 17];
-        up[..k].copy_from_slice(&full[..k]);
-        let mut up_n = n;
-        match up[..k].iter().rposition(|&d| d != b'9') {
-            Some(p) => {
-                up[p] += 1;
-                up[p + 1..k].fill(b'0');
+    let mut p = 10u64.pow(17 - first as u32);
+    for k in first..=17i64 {
+        let (fl, low) = (d / p, d % p);
+        let here = if p == 1 {
+            rest
+        } else {
+            let half = p / 2;
+            match low.cmp(&half) {
+                core::cmp::Ordering::Greater => Rest::Above,
+                core::cmp::Ordering::Less if low == 0 && rest == Rest::Zero => Rest::Zero,
+                core::cmp::Ordering::Less => Rest::Below,
+                core::cmp::Ordering::Equal if rest == Rest::Zero => Rest::Half,
+                core::cmp::Ordering::Equal => Rest::Above,
             }
-            None => {
-                up[..k].fill(b'0');
-                up[0] = b'1';
-                up_n += 1;
-            }
-        }
-        let ceil = Decimal::new(&up[..k], up_n);
-        let rest = &full[k..];
-        let above = match rest.first().copied().unwrap_or(b'0').cmp(&b'5') {
-            core::cmp::Ordering::Greater => true,
-            core::cmp::Ordering::Less => false,
-            core::cmp::Ordering::Equal => rest[1..].iter().any(|&d| d != b'0') || (full[k - 1] - b'0') % 2 == 1,
         };
-        let (near, far) = if above { (ceil, floor) } else { (floor, ceil) };
-        if near.reads_to(x) || k == 17 {
-            return near; // 17 digits always read back
+        if here == Rest::Zero {
+            return trim_zeros(fl, n);
         }
-        if far.reads_to(x) {
-            return far;
+        let up = fl + 1;
+        let up_n = if up == 10u64.pow(k as u32) { n + 1 } else { n };
+        let floor = (fl, n - k);
+        let ceil = if up_n > n { (up / 10, up_n - k) } else { (up, n - k) };
+        let above = here == Rest::Above || (here == Rest::Half && fl % 2 == 1);
+        let (near, far) = if above { (ceil, floor) } else { (floor, ceil) };
+        // 17 digits always read back
+        if k == 17 || read(near.0, near.1).to_bits() == bits {
+            return trim_zeros(near.0, near.1 + k);
+        }
+        if read(far.0, far.1).to_bits() == bits {
+            return trim_zeros(far.0, far.1 + k);
+        }
+        p /= 10;
+    }
+    trim_zeros(d, n)
+}
+
+fn trim_zeros(mut s: u64, n: i64) -> (u64, i64) {
+    while s >= 10 && s % 10 == 0 {
+        s /= 10;
+    }
+    (s, n)
+}
+
+/// The ASCII digits of `s > 0`, into the end of `buf`; returns where they start.
+fn ascii(buf: &mut [u8; 20], mut s: u64) -> usize {
+    let mut i = buf.len();
+    while i > 0 {
+        i -= 1;
+        buf[i] = b'0' + (s % 10) as u8;
+        s /= 10;
+        if s == 0 {
+            break;
         }
     }
-    Decimal::new(&full[..sig.min(17)], n)
+    i
 }
 
 /// ECMAScript's layout of `sign 0.digits × 10^n`: plain up to 21 integer digits, `0.000001`-style
@@ -549,8 +657,10 @@ pub fn write_js(out: &mut String, x: f64) {
     } else if !x.is_finite() {
         out.push_str("null");
     } else {
-        let d = shortest(x.abs());
-        layout(out, x < 0.0, d.digits(), d.n);
+        let (s, n) = shortest(x.abs());
+        let mut buf = [0u8; 20];
+        let from = ascii(&mut buf, s);
+        layout(out, x < 0.0, &buf[from..], n);
     }
 }
 
