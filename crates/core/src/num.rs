@@ -1,23 +1,25 @@
-//! Numbers exactly as JavaScript reads and prints them, without power-of-ten tables.
+//! Numbers exactly as JavaScript reads and prints them, without power-of-ten tables (the
+//! Eisel–Lemire table behind `str::parse::<f64>` was 11 KB of the wasm, zmij's printer tables more).
 //!
 //! - [`parse`]: a JSON number literal's double, correctly rounded (what `JSON.parse` and
 //!   `str::parse::<f64>` return: overflow is infinity, subnormals and `-0` as IEEE rounds them).
-//!   Short literals take Clinger's exact fast path (at most 19 significant digits forming an
-//!   integer ≤ 2^53, times or divided by 10^e with |e| ≤ 22, both exact doubles, so one IEEE
-//!   operation rounds correctly); the rest are rounded exactly with big integers: the decimal's
-//!   first 800 significant digits (a 9th-digit `5` stands for any nonzero rest: no midpoint between
-//!   doubles has more than 767 significant digits, so it decides every tie as the full text would),
-//!   times 5^e, or divided by 5^-e with a 56-bit quotient and a sticky remainder.
+//!   Short literals take Clinger's exact fast path (at most 19 digits forming an integer ≤ 2^53,
+//!   times or divided by 10^e with |e| ≤ 22, both exact doubles, so one IEEE operation rounds
+//!   correctly); the rest are rounded exactly with big integers: the literal's first 800
+//!   significant digits (an 801st digit `5` stands for any nonzero rest: no midpoint between two
+//!   doubles has more than 767 significant digits, so every tie is decided as the full text
+//!   decides it), times 5^e, or divided by 5^-e to a quotient of 55 or 56 bits and a sticky remainder.
 //! - [`write_js`]: ECMAScript `Number::toString` (the fewest digits that read back to the double,
-//!   the closest of them, the even one on a tie), from the double's exact decimal expansion: the
-//!   two k-digit decimals around it, for k = 15, 16, 17 (1 ..= 17 for subnormals), each read back
-//!   with [`parse`]. [`write_js_text`] prints a literal's value and skips the double when the
-//!   literal has at most 15 significant digits in the normal range: then no other decimal of 15
-//!   digits or fewer reads to the same double (they are more than an ulp apart), so its own digits,
+//!   the closest of them, the even one on a tie), from the double's first 17 digits and where the
+//!   rest of its exact expansion lies (one big division): the two k-digit decimals around it, for
+//!   k = 15, 16, 17 (1 ..= 17 for subnormals), the nearer first, each read back with [`parse`]'s
+//!   reader. [`write_js_text`] prints a literal's value without a double when the literal has at
+//!   most 15 significant digits in the normal range: no other decimal of 15 digits or fewer reads
+//!   to the same double (two such decimals are more than an ulp apart), so its own digits,
 //!   normalized, are the shortest.
 //!
 //! Nothing here indexes past a bound or overflows on any input: exponents saturate, digit counts
-//! are capped before they reach the big integers.
+//! are capped before they reach the big integers (at most ~2,700 bits).
 
 use crate::scan::push_uint;
 
@@ -32,7 +34,7 @@ struct Literal<'a> {
 
 /// Significant digits of a literal: `value = int(first nd of them) × 10^e0`.
 struct Digits {
-    /// The first (up to) 19 significant digits as an integer.
+    /// The first (up to) 19 significant digits as an integer (trailing zeros included).
     w: u64,
     /// How many significant digits (from the first nonzero to the end of the digits).
     sig: usize,
@@ -281,10 +283,11 @@ fn exact(mut digits: impl Iterator<Item = u8>, nd: usize, e0: i64) -> f64 {
 /// the true one or up to 2 above it, corrected by subtracting.
 fn quotient(num: &mut Vec<u32>, den: &[u32]) -> u64 {
     let s = bitlen(den).saturating_sub(64);
+    // the low 128 bits of a >> s
     let top = |a: &[u32]| -> u128 {
-        let mut t = a.to_vec();
-        shr(&mut t, s);
-        t.iter().take(4).rev().fold(0u128, |acc, &l| (acc << 32) | u128::from(l))
+        let (w, b) = ((s / 32) as usize, (s % 32) as u32);
+        let limb = |i: usize| u64::from(a.get(w + i).copied().unwrap_or(0));
+        (0..4).rev().fold(0u128, |acc, i| (acc << 32) | u128::from(((limb(i) | (limb(i + 1) << 32)) >> b) as u32))
     };
     let den_top = top(den) as u64; // 2^63 ≤ den_top < 2^64 when s > 0
     let mut q = u64::try_from(top(num) / u128::from(den_top.max(1))).unwrap_or(u64::MAX);
@@ -435,7 +438,10 @@ fn shl(a: &mut Vec<u32>, bits: u64) {
         }
     }
     if whole > 0 {
-        a.splice(0..0, core::iter::repeat_n(0, whole));
+        let len = a.len();
+        a.resize(len + whole, 0);
+        a.copy_within(0..len, whole);
+        a[..whole].fill(0);
     }
 }
 
@@ -515,20 +521,11 @@ fn scaled(m: u64, e: i64, t: i64) -> Option<(u64, Rest)> {
     Some((q, rest))
 }
 
-/// `w × 10^e` read as a literal would be.
+/// `w × 10^e` read as a literal would be (through the literal reader: one copy of the code).
 fn read(w: u64, e: i64) -> f64 {
-    if let Some(x) = clinger(w, e) {
-        return x;
-    }
     let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut v = w;
-    while v > 0 && i > 0 {
-        i -= 1;
-        buf[i] = (v % 10) as u8;
-        v /= 10;
-    }
-    exact(buf[i..].iter().copied(), buf.len() - i, e)
+    let from = ascii(&mut buf, w);
+    Literal { neg: false, int: &buf[from..], frac: &[], exp: e }.value()
 }
 
 /// The shortest digits that read back to `x` (finite, > 0), the closest of them, the even one on

@@ -16,6 +16,7 @@ fn edges_read_and_print_as_javascript() {
         check_text(text, &mut c);
         let x: f64 = text.parse().unwrap();
         check_double(x, &mut c);
+        check_expansion(x, &mut c);
     }
     let show = |raw: &str| {
         let mut s = String::new();
@@ -44,8 +45,12 @@ fn edges_read_and_print_as_javascript() {
 fn random_doubles_print_and_read_back() {
     let mut r = Rng(0x5eed_0001);
     let mut c = Counts::default();
-    for _ in 0..cases(60_000) {
-        check_double(random_double(&mut r), &mut c);
+    for i in 0..cases(60_000) {
+        let x = random_double(&mut r);
+        check_double(x, &mut c);
+        if i % 4 == 0 {
+            check_expansion(x, &mut c);
+        }
     }
     assert!(c.printed >= 60_000.min(cases(60_000)));
     eprintln!("doubles: {c:?}");
