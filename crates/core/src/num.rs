@@ -157,6 +157,10 @@ fn short(b: &[u8]) -> Option<f64> {
         *i - from
     };
     let int = digits(&mut i, &mut w);
+    if i == b.len() {
+        // an integer: u64 → f64 rounds to nearest, ties to even
+        return (int > 0 && int <= 19).then(|| if neg { -(w as f64) } else { w as f64 });
+    }
     let mut frac = 0;
     if b.get(i) == Some(&b'.') {
         i += 1;
@@ -594,7 +598,7 @@ fn shortest(x: f64) -> (u64, i64) {
 }
 
 fn trim_zeros(mut s: u64, n: i64) -> (u64, i64) {
-    while s >= 10 && s % 10 == 0 {
+    while s >= 10 && s.is_multiple_of(10) {
         s /= 10;
     }
     (s, n)

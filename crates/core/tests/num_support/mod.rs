@@ -111,6 +111,9 @@ pub fn check_double(x: f64, c: &mut Counts) {
 
 /// `x`'s exact decimal expansion (up to ~770 significant digits) and its first 17 and 18 digits.
 pub fn check_expansion(x: f64, c: &mut Counts) {
+    if !x.is_finite() {
+        return;
+    }
     check_text(&format!("{x:.800e}"), c);
     check_text(&format!("{x:.16e}"), c);
     check_text(&format!("{x:.17e}"), c);
