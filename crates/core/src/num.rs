@@ -148,15 +148,17 @@ fn short(b: &[u8]) -> Option<f64> {
     let neg = b.first() == Some(&b'-');
     let mut i = usize::from(neg);
     let mut w = 0u64;
-    let digits = |i: &mut usize, w: &mut u64| {
+    // (a fn, not a closure: at opt-level z a closure is a call per literal part)
+    #[inline(always)]
+    fn digits(b: &[u8], i: &mut usize, w: &mut u64) -> usize {
         let from = *i;
         while let Some(d) = b.get(*i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d <= 9) {
             *w = w.wrapping_mul(10).wrapping_add(u64::from(d));
             *i += 1;
         }
         *i - from
-    };
-    let int = digits(&mut i, &mut w);
+    }
+    let int = digits(b, &mut i, &mut w);
     if i == b.len() {
         // an integer: u64 → f64 rounds to nearest, ties to even
         return (int > 0 && int <= 19).then(|| if neg { -(w as f64) } else { w as f64 });
@@ -164,7 +166,7 @@ fn short(b: &[u8]) -> Option<f64> {
     let mut frac = 0;
     if b.get(i) == Some(&b'.') {
         i += 1;
-        frac = digits(&mut i, &mut w);
+        frac = digits(b, &mut i, &mut w);
         if frac == 0 {
             return None;
         }
@@ -178,7 +180,7 @@ fn short(b: &[u8]) -> Option<f64> {
         let eneg = b.get(i) == Some(&b'-');
         i += usize::from(matches!(b.get(i), Some(b'-' | b'+')));
         let mut e = 0u64;
-        let n = digits(&mut i, &mut e);
+        let n = digits(b, &mut i, &mut e);
         if n == 0 || n > 4 {
             return None;
         }
