@@ -7,7 +7,7 @@
 //! keys sorted by UTF-16 code units. `tests/fixtures/keys.json` holds keys and the hashes that
 //! `@tanstack/query-core` itself produced; the Rust and the JS test suites both check it.
 
-use crate::scan::{parse_number, push_uint, Kind, Tape};
+use crate::scan::{Kind, Tape};
 #[cfg(feature = "serde_json")]
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -129,7 +129,7 @@ pub fn write_tape(out: &mut String, tape: &Tape, text: &str, i: u32) {
             if is_canonical_int(raw) {
                 out.push_str(raw);
             } else {
-                out.push_str(&js_number_to_string(parse_number(raw)));
+                crate::num::write_js_text(out, raw);
             }
         }
         Kind::Array => {
@@ -180,7 +180,9 @@ pub fn tape_text<'t>(tape: &Tape, text: &'t str, i: u32) -> Cow<'t, str> {
             if is_canonical_int(raw) {
                 Cow::Borrowed(raw)
             } else {
-                Cow::Owned(js_number_to_string(parse_number(raw)))
+                let mut s = String::new();
+                crate::num::write_js_text(&mut s, raw);
+                Cow::Owned(s)
             }
         }
         Kind::True => Cow::Borrowed("true"),
@@ -255,52 +257,11 @@ fn write_number(out: &mut String, n: &serde_json::Number) {
     out.push_str(&js_number_to_string(n.as_f64().unwrap_or(0.0)));
 }
 
-/// ECMAScript `Number::toString(x)` for finite doubles (JSON never holds NaN or Infinity).
+/// ECMAScript `Number::toString(x)` for finite doubles (JSON never holds NaN or Infinity; they
+/// print as `null`, what `JSON.stringify` writes). `num::write_js` appends it to a string.
 pub fn js_number_to_string(x: f64) -> String {
-    if x == 0.0 {
-        return "0".into(); // also -0
-    }
-    if !x.is_finite() {
-        return "null".into(); // what JSON.stringify writes
-    }
-    let neg = x < 0.0;
-    // zmij (which serde_json already links) gives the shortest round-trip digits, the closest to x
-    // when several are as short (what ECMAScript asks); it is much smaller than `{:e}`'s
-    // Grisu/Dragon code. Its layout ("1.5", "1e21", "1.2345e-10", ...) is read back generically:
-    // digits without leading/trailing zeros, and n such that value = 0.digits × 10^n.
-    let mut buf = zmij::Buffer::new();
-    let printed = buf.format_finite(x.abs());
-    let (mant, exp) = printed.split_once(['e', 'E']).unwrap_or((printed, "0"));
-    let int_len = mant.find('.').unwrap_or(mant.len()) as i32;
-    let all = mant.replace('.', "");
-    let trimmed = all.trim_start_matches('0');
-    let n = int_len + exp.trim_start_matches('+').parse::<i32>().unwrap_or(0) - (all.len() - trimmed.len()) as i32;
-    let digits = trimmed.trim_end_matches('0');
-    let k = digits.len() as i32;
     let mut s = String::new();
-    if neg {
-        s.push('-');
-    }
-    if k <= n && n <= 21 {
-        s.push_str(digits);
-        s.extend(std::iter::repeat_n('0', (n - k) as usize));
-    } else if 0 < n && n <= 21 {
-        s.push_str(&digits[..n as usize]);
-        s.push('.');
-        s.push_str(&digits[n as usize..]);
-    } else if -6 < n && n <= 0 {
-        s.push_str("0.");
-        s.extend(std::iter::repeat_n('0', (-n) as usize));
-        s.push_str(digits);
-    } else {
-        s.push_str(&digits[..1]);
-        if k > 1 {
-            s.push('.');
-            s.push_str(&digits[1..]);
-        }
-        s.push_str(if n >= 1 { "e+" } else { "e-" });
-        push_uint(&mut s, u64::from((n - 1).unsigned_abs()));
-    }
+    crate::num::write_js(&mut s, x);
     s
 }
 

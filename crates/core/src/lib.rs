@@ -46,6 +46,7 @@ pub mod hold;
 pub mod hash;
 pub mod key;
 pub mod link;
+pub mod num;
 pub mod pending;
 pub mod plan;
 pub mod realtime;

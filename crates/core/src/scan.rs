@@ -392,20 +392,9 @@ impl Tape {
     }
 }
 
-/// A number literal's double (the scanner validated its syntax, which Rust's parser accepts).
+/// A number literal's double, correctly rounded as `JSON.parse` reads it (`num::parse`).
 pub fn parse_number(raw: &str) -> f64 {
-    let b = raw.as_bytes();
-    // Small integers (ids, versions, counts) without the general float parser.
-    if b.len() <= 15 && b.iter().enumerate().all(|(k, c)| c.is_ascii_digit() || (k == 0 && *c == b'-' && b.len() > 1)) {
-        let (neg, digits) = if b[0] == b'-' { (true, &b[1..]) } else { (false, b) };
-        let mut n: u64 = 0;
-        for d in digits {
-            n = n * 10 + u64::from(d - b'0');
-        }
-        let x = n as f64;
-        return if neg { -x } else { x };
-    }
-    raw.parse::<f64>().unwrap_or(f64::NAN)
+    crate::num::parse(raw)
 }
 
 pub struct Members<'a> {
