@@ -166,8 +166,17 @@ pub fn write_tape(out: &mut String, tape: &Tape, text: &str, i: u32) {
 /// A number literal that JS prints back exactly as written: an integer of at most 15 digits,
 /// without a leading zero and not `-0`.
 pub fn is_canonical_int(raw: &str) -> bool {
-    let d = raw.strip_prefix('-').unwrap_or(raw);
-    !d.is_empty() && d.len() <= 15 && d.bytes().all(|c| c.is_ascii_digit()) && (d == "0" || !d.starts_with('0')) && raw != "-0"
+    let d = raw.as_bytes();
+    let d = match d.first() {
+        Some(b'-') => d.get(1..).unwrap_or(&[]),
+        _ => d,
+    };
+    // A plain loop (at opt z, the shipped setting, `bytes().all` with a closure was two calls).
+    let mut digits = true;
+    for &c in d {
+        digits &= c.is_ascii_digit();
+    }
+    digits && !d.is_empty() && d.len() <= 15 && (d.len() == 1 || d.first() != Some(&b'0')) && raw != "-0"
 }
 
 /// `String(value)` for a primitive on the tape (the text a `{col}` splices into a longer string);

@@ -329,7 +329,7 @@ impl Tape {
     }
 
     /// Whether string node `i` decodes to `want`: the span's length decides most keys at once.
-    #[inline]
+    #[inline(always)]
     pub fn str_eq(&self, text: &str, i: u32, want: &str) -> bool {
         let Some(&n) = self.nodes.get(i as usize) else { return false };
         match n.kind {
