@@ -146,7 +146,7 @@ pub fn table_name_of<'a>(p: &In<'a>, member: Option<u32>, name: &str, src: &str)
 /// Whether two values on the tape are equal as JS sees parsed JSON (strings by their text, numbers
 /// by value, arrays and objects by their `hashKey`).
 pub fn values_equal(p: &In<'_>, a: u32, b: u32) -> bool {
-    if p.raw(a) == p.raw(b) {
+    if raw_bytes(p.tape, p.text, a) == raw_bytes(p.tape, p.text, b) {
         return true;
     }
     match (p.kind(a), p.kind(b)) {
