@@ -33,6 +33,7 @@ impl<'a> In<'a> {
     pub fn raw(&self, v: u32) -> &'a str {
         self.tape.raw(self.text, v)
     }
+    #[inline(always)]
     pub fn is_empty_object(&self, obj: Option<u32>) -> bool {
         // A container's subtree ends right after it when it holds nothing.
         obj.is_none_or(|o| self.tape.node(o).next <= o.saturating_add(1))
@@ -112,13 +113,21 @@ pub fn opt_object(p: &In<'_>, o: u32, name: &str, src: &str) -> Result<Option<u3
     opt_object_of(p, p.get(o, name), name, src)
 }
 
-/// [`opt_object`] for a member already found.
+/// [`opt_object`] for a member already found. Inlined, with the error built out of line: at opt z,
+/// the shipped setting, the call and its large `Result` cost more than the check (issue 10).
+#[inline(always)]
 pub fn opt_object_of(p: &In<'_>, member: Option<u32>, name: &str, src: &str) -> Result<Option<u32>, Error> {
-    match member.filter(|&v| p.kind(v) != Kind::Null) {
-        None => Ok(None),
-        Some(v) if p.kind(v) == Kind::Object => Ok(Some(v)),
-        Some(v) => Err(Error::new(ErrorCode::WrongType, src, cat(&["`", name, "` must be an object, got ", kind_name(p.kind(v))]))),
+    match member.map(|v| (v, p.kind(v))) {
+        None | Some((_, Kind::Null)) => Ok(None),
+        Some((v, Kind::Object)) => Ok(Some(v)),
+        Some((_, k)) => Err(not_an_object(name, src, k)),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn not_an_object(name: &str, src: &str, k: Kind) -> Error {
+    Error::new(ErrorCode::WrongType, src, cat(&["`", name, "` must be an object, got ", kind_name(k)]))
 }
 
 /// The `version` of a row or event when it is a finite number.
@@ -131,8 +140,18 @@ pub fn table_name<'a>(p: &In<'a>, o: u32, name: &str, src: &str) -> Result<Cow<'
     table_name_of(p, p.get(o, name), name, src)
 }
 
-/// [`table_name`] for a member already found.
+/// [`table_name`] for a member already found. A non-empty string without escapes is read inline;
+/// everything else (escapes, errors) out of line.
+#[inline(always)]
 pub fn table_name_of<'a>(p: &In<'a>, member: Option<u32>, name: &str, src: &str) -> Result<Cow<'a, str>, Error> {
+    if let Some(s) = member.and_then(|v| p.tape.plain_str(p.text, v)).filter(|s| !s.is_empty()) {
+        return Ok(Cow::Borrowed(s));
+    }
+    table_name_rest(p, member, name, src)
+}
+
+#[inline(never)]
+fn table_name_rest<'a>(p: &In<'a>, member: Option<u32>, name: &str, src: &str) -> Result<Cow<'a, str>, Error> {
     match member.filter(|&v| p.kind(v) != Kind::Null) {
         None => Err(Error::new(ErrorCode::MissingTable, src, cat(&["`", name, "` is missing"]))),
         Some(v) => match p.str(v) {
