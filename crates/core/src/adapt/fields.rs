@@ -2,7 +2,7 @@
 //! texts built without `core::fmt` (static words plus parameters).
 
 use crate::error::{Error, ErrorCode};
-use crate::key::tape_text;
+use crate::key::{is_canonical_int, tape_text};
 use crate::scan::{Kind, Tape};
 use std::borrow::Cow;
 
@@ -80,7 +80,25 @@ pub fn kind_name(k: Kind) -> &'static str {
 }
 
 /// `String(id)` for an id value: strings (non-empty) as they are, numbers as JS prints them.
+/// The common ids (a string without escapes, an integer JS prints as written) are read inline.
+#[inline(always)]
 pub fn id_text<'a>(p: &In<'a>, v: u32) -> Option<Cow<'a, str>> {
+    match p.kind(v) {
+        Kind::Str => p.tape.plain_str(p.text, v).filter(|s| !s.is_empty()).map(Cow::Borrowed),
+        Kind::Number => {
+            let raw = p.raw(v);
+            if is_canonical_int(raw) {
+                Some(Cow::Borrowed(raw))
+            } else {
+                id_text_rest(p, v)
+            }
+        }
+        _ => id_text_rest(p, v),
+    }
+}
+
+#[inline(never)]
+fn id_text_rest<'a>(p: &In<'a>, v: u32) -> Option<Cow<'a, str>> {
     match p.kind(v) {
         Kind::Str | Kind::StrEscaped => p.str(v).filter(|s| !s.is_empty()),
         Kind::Number => Some(tape_text(p.tape, p.text, v)),
@@ -131,6 +149,7 @@ fn not_an_object(name: &str, src: &str, k: Kind) -> Error {
 }
 
 /// The `version` of a row or event when it is a finite number.
+#[inline(always)]
 pub fn version_of(p: &In<'_>, v: Option<u32>) -> Option<f64> {
     v.and_then(|v| p.tape.f64(p.text, v)).filter(|x| x.is_finite())
 }
