@@ -217,6 +217,12 @@ pub fn js_key_cmp(a: &str, b: &str) -> Ordering {
 pub fn write_string(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
+    if !needs_escape(s.as_bytes()) {
+        // The common case (table names, ids, keys): copied whole.
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     // Runs of bytes that need no escape are copied whole; every escape is ASCII, so each run ends
     // on a character boundary.
     let mut run = 0;
@@ -245,6 +251,24 @@ pub fn write_string(out: &mut String, s: &str) {
     }
     out.push_str(s.get(run..).unwrap_or_default());
     out.push('"');
+}
+
+/// Whether any byte of `b` is one JSON.stringify escapes (`"`, `\\`, a control character): the
+/// scanner's eight-bytes-at-a-time stop test, then the last few bytes one by one.
+#[inline(always)]
+fn needs_escape(b: &[u8]) -> bool {
+    let mut rest = b;
+    while let Some((w, r)) = rest.split_first_chunk::<8>() {
+        if crate::scan::stops(u64::from_le_bytes(*w)) != 0 {
+            return true;
+        }
+        rest = r;
+    }
+    let mut any = false;
+    for &c in rest {
+        any |= c < 0x20 || c == b'"' || c == b'\\';
+    }
+    any
 }
 
 #[cfg(feature = "serde_json")]
@@ -363,6 +387,18 @@ mod tests {
         out.clear();
         write_string(&mut out, "plain");
         assert_eq!(out, "\"plain\"");
+        // The whole-copy fast path decides by the eight-byte stop test: one byte to escape at
+        // every position of the first words and of the tail, in ASCII and multi-byte text.
+        for fill in ["a", "é", "\u{7f}"] {
+            for k in 0..20 {
+                for esc in ["\"", "\\", "\n", "\u{0}", "\u{1f}", ""] {
+                    let text = [fill.repeat(k).as_str(), esc, fill.repeat(3).as_str()].concat();
+                    out.clear();
+                    write_string(&mut out, &text);
+                    assert_eq!(out, serde_json::to_string(&text).unwrap(), "{text:?}");
+                }
+            }
+        }
     }
     use serde_json::json;
 

@@ -541,7 +541,7 @@ fn stop(b: &[u8], mut j: usize) -> usize {
 /// flags above it may be spurious. Bytes from 0x80 are never flagged (`!v`: the xors leave the
 /// high bit alone).
 #[inline(always)]
-fn stops(v: u64) -> u64 {
+pub(crate) fn stops(v: u64) -> u64 {
     let x = v ^ (LO * 0x02);
     let y = v ^ (LO * u64::from(b'\\'));
     (x.wrapping_sub(LO * 0x21) | y.wrapping_sub(LO)) & !v & HI
