@@ -1,6 +1,6 @@
 //! The canonical event: what every source's payload becomes before routing (CONTRACT "Feeding events").
 
-use crate::scan::{Kind, Tape};
+use crate::scan::{bytes_eq, Kind, Tape};
 use std::borrow::Cow;
 
 /// A row event's action, folded from INSERT/insert/create, UPDATE/update/approve/reject, DELETE/delete.
@@ -75,8 +75,9 @@ impl RefetchType {
     }
 }
 
-/// No member of that name (a slot of [`Columns::index`]).
-const NONE: u32 = u32::MAX;
+/// No member of that name (a slot of [`Columns::index`]). Not a repeated byte, so resetting the
+/// few slots per row is a short store loop rather than a call to `memset`.
+const NONE: u32 = u32::MAX - 1;
 
 /// The column names routing reads from a row (rule placeholders, the primary key, `version`, the
 /// scope's spellings), compiled once with a slot each, so an adapter finds all of them in one
@@ -89,6 +90,9 @@ pub struct Columns {
     /// and per slot the next slot in the same bucket: a key is compared only with names of its length.
     first: Vec<u8>,
     next: Vec<u8>,
+    /// Per chained slot, its name's first eight bytes as a little-endian word (zero past its end):
+    /// a key is compared with a name in one step, and byte by byte only past eight bytes.
+    heads: Vec<u64>,
     /// The slots of `version`, `factoryId`, `factory_id` and the primary key columns.
     pub version: usize,
     pub factory: [usize; 2],
@@ -138,6 +142,7 @@ impl Columns {
             return;
         }
         self.next.push(END);
+        self.heads.push(head(name.as_bytes()));
         let b = bucket(name.len());
         let mut at = &mut self.first[b];
         while *at != END {
@@ -159,10 +164,18 @@ impl Columns {
     /// One pass over object `obj`'s members: `found[slot]` = the value node of the last member
     /// with that slot's name (JSON.parse keeps the last of duplicate keys), or none.
     pub fn index(&self, tape: &Tape, text: &str, obj: Option<u32>, found: &mut Vec<u32>) {
-        found.clear();
         // Only the chained slots are indexed; a `Row` reads the others by name.
-        found.resize(self.next.len(), NONE);
+        let slots = self.next.len();
+        if found.len() == slots {
+            for f in found.iter_mut() {
+                *f = NONE;
+            }
+        } else {
+            found.clear();
+            found.resize(slots, NONE);
+        }
         let Some(obj) = obj.filter(|&o| tape.kind(o) == Kind::Object) else { return };
+        let bytes = text.as_bytes();
         for (k, v) in tape.members(obj) {
             let n = tape.node(k);
             if n.kind == Kind::Str {
@@ -171,25 +184,35 @@ impl Columns {
                 let len = n.end.saturating_sub(n.start).saturating_sub(2) as usize;
                 let at = self.first.get(bucket(len)).copied().unwrap_or(END);
                 if at != END {
-                    let key = text.as_bytes().get(n.start as usize + 1..n.start as usize + 1 + len).unwrap_or(&[]);
-                    self.note(at, key, v, found);
+                    let s = n.start as usize + 1;
+                    let key = bytes.get(s..s + len).unwrap_or(&[]);
+                    // The key's first eight bytes in one load when the text has them (a key is
+                    // followed by at least `":` and a value), masked to its length.
+                    let word = match bytes.get(s..s + 8) {
+                        Some(w) => u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default()) & head_mask(len),
+                        None => head(key),
+                    };
+                    self.note(at, key, word, v, found);
                 }
             } else {
                 let key = tape.str(text, k);
                 let at = self.first.get(bucket(key.len())).copied().unwrap_or(END);
-                self.note(at, key.as_bytes(), v, found);
+                self.note(at, key.as_bytes(), head(key.as_bytes()), v, found);
             }
         }
     }
 
-    /// Sets `found` for the slot in the chain from `at` whose name is `key`, if any.
+    /// Sets `found` for the slot in the chain from `at` whose name is `key` (whose [`head`] is
+    /// `word`), if any.
     #[inline(always)]
-    fn note(&self, mut at: u8, key: &[u8], v: u32, found: &mut [u32]) {
+    fn note(&self, mut at: u8, key: &[u8], word: u64, v: u32, found: &mut [u32]) {
         while at != END {
             let i = usize::from(at);
             let name = self.names.get(i).map_or(&[][..], |n| n.as_bytes());
-            // Short names: a byte loop beats a call to memcmp.
-            if name.len() == key.len() && name.iter().zip(key).all(|(a, b)| a == b) {
+            if self.heads.get(i) == Some(&word)
+                && name.len() == key.len()
+                && (key.len() <= 8 || bytes_eq(name.get(8..).unwrap_or(&[]), key.get(8..).unwrap_or(&[])))
+            {
                 if let Some(f) = found.get_mut(i) {
                     *f = v;
                 }
@@ -197,6 +220,24 @@ impl Columns {
             }
             at = self.next.get(i).copied().unwrap_or(END);
         }
+    }
+}
+
+/// The first eight bytes of `b` as a little-endian word, zero past its end.
+fn head(b: &[u8]) -> u64 {
+    let mut w = 0u64;
+    for (i, &c) in b.iter().take(8).enumerate() {
+        w |= u64::from(c) << (8 * i);
+    }
+    w
+}
+
+/// The bytes of a word that a name of `len` bytes fills (all of them from eight bytes on).
+#[inline(always)]
+fn head_mask(len: usize) -> u64 {
+    match 1u64.checked_shl((len as u32).saturating_mul(8)) {
+        Some(bit) => bit - 1,
+        None => u64::MAX,
     }
 }
 
@@ -381,6 +422,33 @@ mod tests {
             got
         };
         assert_eq!(spellings(&indexed), spellings(&plain));
+    }
+
+    /// The one-word compare of a key's first eight bytes: names that share a length and a head
+    /// and differ later, a key one byte short or long of a name, a key whose eight-byte window
+    /// runs past the end of the text (the short texts), and a key of exactly eight bytes.
+    #[test]
+    fn keys_are_matched_by_head_word_and_tail() {
+        let names: Vec<String> = ["factory_id", "factory_ix", "id", "abcdefgh", "abcdefg", "i"].iter().map(|n| n.to_string()).collect();
+        let cols = Columns::new(&names, &["id".into()]);
+        for text in [
+            r#"{"factory_ix":1,"abcdefgh":2,"abcdefghi":3,"abcdef":4,"id":5}"#,
+            r#"{"factory_id":1,"abcdefg":2,"i":3}"#,
+            r#"{"id":7}"#,
+            r#"{"i":7}"#,
+            r#"{"ix":7}"#,
+            r#"{"abcdefgh":[]}"#,
+        ] {
+            let mut tape = Tape::new();
+            tape.scan(text).unwrap();
+            let mut found = vec![0; 3];
+            cols.index(&tape, text, Some(0), &mut found);
+            let indexed = Row::indexed(&tape, text, Some(0), &found);
+            let plain = Row::new(&tape, text, Some(0), None);
+            for (slot, name) in names.iter().enumerate() {
+                assert_eq!(indexed.col(slot, name), plain.get(name), "{text} {name}");
+            }
+        }
     }
 
     #[test]

@@ -166,8 +166,17 @@ pub fn write_tape(out: &mut String, tape: &Tape, text: &str, i: u32) {
 /// A number literal that JS prints back exactly as written: an integer of at most 15 digits,
 /// without a leading zero and not `-0`.
 pub fn is_canonical_int(raw: &str) -> bool {
-    let d = raw.strip_prefix('-').unwrap_or(raw);
-    !d.is_empty() && d.len() <= 15 && d.bytes().all(|c| c.is_ascii_digit()) && (d == "0" || !d.starts_with('0')) && raw != "-0"
+    let d = raw.as_bytes();
+    let d = match d.first() {
+        Some(b'-') => d.get(1..).unwrap_or(&[]),
+        _ => d,
+    };
+    // A plain loop (at opt z, the shipped setting, `bytes().all` with a closure was two calls).
+    let mut digits = true;
+    for &c in d {
+        digits &= c.is_ascii_digit();
+    }
+    digits && !d.is_empty() && d.len() <= 15 && (d.len() == 1 || d.first() != Some(&b'0')) && raw != "-0"
 }
 
 /// `String(value)` for a primitive on the tape (the text a `{col}` splices into a longer string);
@@ -210,6 +219,12 @@ pub fn js_key_cmp(a: &str, b: &str) -> Ordering {
 pub fn write_string(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
+    if !needs_escape(s.as_bytes()) {
+        // The common case (table names, ids, keys): copied whole.
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     // Runs of bytes that need no escape are copied whole; every escape is ASCII, so each run ends
     // on a character boundary.
     let mut run = 0;
@@ -238,6 +253,24 @@ pub fn write_string(out: &mut String, s: &str) {
     }
     out.push_str(s.get(run..).unwrap_or_default());
     out.push('"');
+}
+
+/// Whether any byte of `b` is one JSON.stringify escapes (`"`, `\\`, a control character): the
+/// scanner's eight-bytes-at-a-time stop test, then the last few bytes one by one.
+#[inline(always)]
+fn needs_escape(b: &[u8]) -> bool {
+    let mut rest = b;
+    while let Some((w, r)) = rest.split_first_chunk::<8>() {
+        if crate::scan::stops(u64::from_le_bytes(*w)) != 0 {
+            return true;
+        }
+        rest = r;
+    }
+    let mut any = false;
+    for &c in rest {
+        any |= c < 0x20 || c == b'"' || c == b'\\';
+    }
+    any
 }
 
 #[cfg(feature = "serde_json")]
@@ -315,6 +348,18 @@ mod tests {
         out.clear();
         write_string(&mut out, "plain");
         assert_eq!(out, "\"plain\"");
+        // The whole-copy fast path decides by the eight-byte stop test: one byte to escape at
+        // every position of the first words and of the tail, in ASCII and multi-byte text.
+        for fill in ["a", "é", "\u{7f}"] {
+            for k in 0..20 {
+                for esc in ["\"", "\\", "\n", "\u{0}", "\u{1f}", ""] {
+                    let text = [fill.repeat(k).as_str(), esc, fill.repeat(3).as_str()].concat();
+                    out.clear();
+                    write_string(&mut out, &text);
+                    assert_eq!(out, serde_json::to_string(&text).unwrap(), "{text:?}");
+                }
+            }
+        }
     }
     use serde_json::json;
 

@@ -275,34 +275,39 @@ impl Tape {
         self.len == 0
     }
 
+    /// Node `i`; past the tape's vector a `null` with an empty span (no panic path: at opt z,
+    /// the shipped setting, `Vec`'s `Index` is a call of its own).
     #[inline(always)]
     pub fn node(&self, i: u32) -> Node {
-        self.nodes[i as usize]
+        match self.nodes.get(i as usize) {
+            Some(&n) => n,
+            None => NO_NODE,
+        }
     }
 
     #[inline(always)]
     pub fn kind(&self, i: u32) -> Kind {
-        self.nodes[i as usize].kind
+        self.node(i).kind
     }
 
     /// The value's JSON text as it was sent.
     pub fn raw<'t>(&self, text: &'t str, i: u32) -> &'t str {
-        let n = self.nodes[i as usize];
-        &text[n.start as usize..n.end as usize]
+        let n = self.node(i);
+        text.get(n.start as usize..n.end as usize).unwrap_or("")
     }
 
     /// The members of object `obj` as (key node, value node), in text order.
-    #[inline]
+    #[inline(always)]
     pub fn members(&self, obj: u32) -> Members<'_> {
-        let n = self.nodes[obj as usize];
+        let n = self.node(obj);
         let end = if n.kind == Kind::Object { n.next } else { obj + 1 };
         Members { tape: self, at: obj + 1, end }
     }
 
     /// The elements of array `arr`.
-    #[inline]
+    #[inline(always)]
     pub fn items(&self, arr: u32) -> Items<'_> {
-        let n = self.nodes[arr as usize];
+        let n = self.node(arr);
         let end = if n.kind == Kind::Array { n.next } else { arr + 1 };
         Items { tape: self, at: arr + 1, end }
     }
@@ -342,15 +347,14 @@ impl Tape {
     }
 
     /// Whether string node `i` decodes to `want`: the span's length decides most keys at once.
-    #[inline]
+    #[inline(always)]
     pub fn str_eq(&self, text: &str, i: u32, want: &str) -> bool {
         let Some(&n) = self.nodes.get(i as usize) else { return false };
         match n.kind {
             Kind::Str => {
                 let (s, w) = (n.start as usize + 1, want.as_bytes());
                 n.end.wrapping_sub(n.start) as usize == w.len() + 2
-                    // Short keys: a byte loop beats a call to memcmp.
-                    && text.as_bytes().get(s..s + w.len()).is_some_and(|got| got.iter().zip(w).all(|(a, b)| a == b))
+                    && text.as_bytes().get(s..s + w.len()).is_some_and(|got| bytes_eq(got, w))
             }
             Kind::StrEscaped => self.str(text, i) == want,
             _ => false,
@@ -363,8 +367,8 @@ impl Tape {
     }
 
     fn str_raw<'t>(&self, text: &'t str, i: u32) -> &'t str {
-        let n = self.nodes[i as usize];
-        &text[n.start as usize + 1..n.end as usize - 1]
+        let n = self.node(i);
+        text.get(n.start as usize + 1..(n.end as usize).saturating_sub(1)).unwrap_or("")
     }
 
     /// A string value, decoded (borrowed when it holds no escape). Lone surrogates become U+FFFD.
@@ -392,6 +396,24 @@ impl Tape {
     }
 }
 
+/// Whether `a` and `b` hold the same bytes: a plain loop (short keys and names: a call to memcmp
+/// costs more, and at opt z an iterator chain with a closure is two calls).
+#[inline(always)]
+pub fn bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return false;
+        }
+    }
+    true
+}
+
+/// What [`Tape::node`] reads past the tape's vector.
+const NO_NODE: Node = Node { kind: Kind::Null, start: 0, end: 0, next: 0 };
+
 /// A number literal's double, correctly rounded as `JSON.parse` reads it (`num::parse`).
 pub fn parse_number(raw: &str) -> f64 {
     crate::num::parse(raw)
@@ -405,14 +427,16 @@ pub struct Members<'a> {
 
 impl Iterator for Members<'_> {
     type Item = (u32, u32);
-    #[inline]
+    // `inline(always)`: at opt z a call per member cost ~34 instructions (issue 10).
+    #[inline(always)]
     fn next(&mut self) -> Option<(u32, u32)> {
         if self.at >= self.end {
             return None;
         }
         let k = self.at;
         let v = k + 1;
-        self.at = self.tape.nodes[v as usize].next;
+        // Past the vector (never, for a scanned object) the walk ends.
+        self.at = self.tape.nodes.get(v as usize).map_or(self.end, |n| n.next);
         Some((k, v))
     }
 }
@@ -425,13 +449,13 @@ pub struct Items<'a> {
 
 impl Iterator for Items<'_> {
     type Item = u32;
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<u32> {
         if self.at >= self.end {
             return None;
         }
         let v = self.at;
-        self.at = self.tape.nodes[v as usize].next;
+        self.at = self.tape.nodes.get(v as usize).map_or(self.end, |n| n.next);
         Some(v)
     }
 }
@@ -524,7 +548,7 @@ fn stop(b: &[u8], mut j: usize) -> usize {
 /// flags above it may be spurious. Bytes from 0x80 are never flagged (`!v`: the xors leave the
 /// high bit alone).
 #[inline(always)]
-fn stops(v: u64) -> u64 {
+pub(crate) fn stops(v: u64) -> u64 {
     let x = v ^ (LO * 0x02);
     let y = v ^ (LO * u64::from(b'\\'));
     (x.wrapping_sub(LO * 0x21) | y.wrapping_sub(LO)) & !v & HI

@@ -2,7 +2,7 @@
 //! texts built without `core::fmt` (static words plus parameters).
 
 use crate::error::{Error, ErrorCode};
-use crate::key::tape_text;
+use crate::key::{is_canonical_int, tape_text};
 use crate::scan::{Kind, Tape};
 use std::borrow::Cow;
 
@@ -33,6 +33,7 @@ impl<'a> In<'a> {
     pub fn raw(&self, v: u32) -> &'a str {
         self.tape.raw(self.text, v)
     }
+    #[inline(always)]
     pub fn is_empty_object(&self, obj: Option<u32>) -> bool {
         // A container's subtree ends right after it when it holds nothing.
         obj.is_none_or(|o| self.tape.node(o).next <= o.saturating_add(1))
@@ -79,7 +80,25 @@ pub fn kind_name(k: Kind) -> &'static str {
 }
 
 /// `String(id)` for an id value: strings (non-empty) as they are, numbers as JS prints them.
+/// The common ids (a string without escapes, an integer JS prints as written) are read inline.
+#[inline(always)]
 pub fn id_text<'a>(p: &In<'a>, v: u32) -> Option<Cow<'a, str>> {
+    match p.kind(v) {
+        Kind::Str => p.tape.plain_str(p.text, v).filter(|s| !s.is_empty()).map(Cow::Borrowed),
+        Kind::Number => {
+            let raw = p.raw(v);
+            if is_canonical_int(raw) {
+                Some(Cow::Borrowed(raw))
+            } else {
+                id_text_rest(p, v)
+            }
+        }
+        _ => id_text_rest(p, v),
+    }
+}
+
+#[inline(never)]
+fn id_text_rest<'a>(p: &In<'a>, v: u32) -> Option<Cow<'a, str>> {
     match p.kind(v) {
         Kind::Str | Kind::StrEscaped => p.str(v).filter(|s| !s.is_empty()),
         Kind::Number => Some(tape_text(p.tape, p.text, v)),
@@ -112,16 +131,25 @@ pub fn opt_object(p: &In<'_>, o: u32, name: &str, src: &str) -> Result<Option<u3
     opt_object_of(p, p.get(o, name), name, src)
 }
 
-/// [`opt_object`] for a member already found.
+/// [`opt_object`] for a member already found. Inlined, with the error built out of line: at opt z,
+/// the shipped setting, the call and its large `Result` cost more than the check (issue 10).
+#[inline(always)]
 pub fn opt_object_of(p: &In<'_>, member: Option<u32>, name: &str, src: &str) -> Result<Option<u32>, Error> {
-    match member.filter(|&v| p.kind(v) != Kind::Null) {
-        None => Ok(None),
-        Some(v) if p.kind(v) == Kind::Object => Ok(Some(v)),
-        Some(v) => Err(Error::new(ErrorCode::WrongType, src, cat(&["`", name, "` must be an object, got ", kind_name(p.kind(v))]))),
+    match member.map(|v| (v, p.kind(v))) {
+        None | Some((_, Kind::Null)) => Ok(None),
+        Some((v, Kind::Object)) => Ok(Some(v)),
+        Some((_, k)) => Err(not_an_object(name, src, k)),
     }
 }
 
+#[cold]
+#[inline(never)]
+fn not_an_object(name: &str, src: &str, k: Kind) -> Error {
+    Error::new(ErrorCode::WrongType, src, cat(&["`", name, "` must be an object, got ", kind_name(k)]))
+}
+
 /// The `version` of a row or event when it is a finite number.
+#[inline(always)]
 pub fn version_of(p: &In<'_>, v: Option<u32>) -> Option<f64> {
     v.and_then(|v| p.tape.f64(p.text, v)).filter(|x| x.is_finite())
 }
@@ -131,8 +159,18 @@ pub fn table_name<'a>(p: &In<'a>, o: u32, name: &str, src: &str) -> Result<Cow<'
     table_name_of(p, p.get(o, name), name, src)
 }
 
-/// [`table_name`] for a member already found.
+/// [`table_name`] for a member already found. A non-empty string without escapes is read inline;
+/// everything else (escapes, errors) out of line.
+#[inline(always)]
 pub fn table_name_of<'a>(p: &In<'a>, member: Option<u32>, name: &str, src: &str) -> Result<Cow<'a, str>, Error> {
+    if let Some(s) = member.and_then(|v| p.tape.plain_str(p.text, v)).filter(|s| !s.is_empty()) {
+        return Ok(Cow::Borrowed(s));
+    }
+    table_name_rest(p, member, name, src)
+}
+
+#[inline(never)]
+fn table_name_rest<'a>(p: &In<'a>, member: Option<u32>, name: &str, src: &str) -> Result<Cow<'a, str>, Error> {
     match member.filter(|&v| p.kind(v) != Kind::Null) {
         None => Err(Error::new(ErrorCode::MissingTable, src, cat(&["`", name, "` is missing"]))),
         Some(v) => match p.str(v) {
@@ -146,7 +184,7 @@ pub fn table_name_of<'a>(p: &In<'a>, member: Option<u32>, name: &str, src: &str)
 /// Whether two values on the tape are equal as JS sees parsed JSON (strings by their text, numbers
 /// by value, arrays and objects by their `hashKey`).
 pub fn values_equal(p: &In<'_>, a: u32, b: u32) -> bool {
-    if p.raw(a) == p.raw(b) {
+    if raw_bytes(p.tape, p.text, a) == raw_bytes(p.tape, p.text, b) {
         return true;
     }
     match (p.kind(a), p.kind(b)) {

@@ -75,13 +75,14 @@ pub fn adapt<'a>(p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) 
     cols.index(p.tape, p.text, row, found);
     let row = Row::indexed(p.tape, p.text, row, found);
     let primary_key = wants.primary_key;
-    let id = cols
-        .primary_key
-        .iter()
-        .zip(primary_key)
-        .find_map(|(&slot, name)| row.col(slot, name).and_then(|v| id_text(&p, v)))
-        .or_else(|| row_id(&p, old, primary_key))
-        .ok_or_else(|| Error::new(ErrorCode::MissingId, SRC, cat(&["no ", &primary_key.join("/"), " column in the `", &table, "` row"])))?;
+    // `match`, not `or_else`: at opt 3 and z the combinators were calls of their own.
+    let id = match cols.primary_key.iter().zip(primary_key).find_map(|(&slot, name)| row.col(slot, name).and_then(|v| id_text(&p, v))) {
+        Some(id) => id,
+        None => match row_id(&p, old, primary_key) {
+            Some(id) => id,
+            None => return Err(Error::new(ErrorCode::MissingId, SRC, cat(&["no ", &primary_key.join("/"), " column in the `", &table, "` row"]))),
+        },
+    };
     // Which columns an UPDATE changed is worked out only when the event is routed to a patch
     // (`fields::diff_rows`): an event the guards drop never pays for the diff.
     let diff = match (action, old) {
@@ -89,8 +90,12 @@ pub fn adapt<'a>(p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) 
         _ => None,
     };
     let [camel, snake] = cols.factory;
+    let factory_id = match row.col(camel, "factoryId") {
+        Some(v) => Some(v),
+        None => row.col(snake, "factory_id"),
+    };
     Ok(Event::Row(RowEvent {
-        factory_id: row.col(camel, "factoryId").or_else(|| row.col(snake, "factory_id")),
+        factory_id,
         outer: None,
         version: version_of(&p, row.col(cols.version, "version")),
         ty: table,
