@@ -7,7 +7,7 @@ use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Columns, Event, RefetchType, Row, RowEvent};
 use crate::guard::{IdMemory, Verdict, VersionMemory};
 use crate::hold::{Holds, MutationId};
-use crate::key::{is_canonical_int, js_number_to_string, tape_text, write_string, write_tape};
+use crate::key::{number_text, tape_text, write_string, write_tape};
 use crate::pending::Pending;
 use crate::plan::FlushPlan;
 use crate::rules::RoutedKeys;
@@ -523,14 +523,7 @@ impl State {
         self.scope.iter().all(|f| {
             let ok = |v: u32| match tape.kind(v) {
                 Kind::Str | Kind::StrEscaped => tape.str_eq(text, v, &f.want),
-                Kind::Number => {
-                    let raw = tape.raw(text, v);
-                    if is_canonical_int(raw) {
-                        raw == f.want
-                    } else {
-                        js_number_to_string(tape.f64(text, v).unwrap_or(0.0)) == f.want
-                    }
-                }
+                Kind::Number => number_text(tape, text, v) == f.want.as_str(),
                 Kind::True => f.want == "true",
                 Kind::False => f.want == "false",
                 _ => false,

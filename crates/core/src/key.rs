@@ -184,16 +184,7 @@ pub fn is_canonical_int(raw: &str) -> bool {
 pub fn tape_text<'t>(tape: &Tape, text: &'t str, i: u32) -> Cow<'t, str> {
     match tape.kind(i) {
         Kind::Str | Kind::StrEscaped => tape.str(text, i),
-        Kind::Number => {
-            let raw = tape.raw(text, i);
-            if is_canonical_int(raw) {
-                Cow::Borrowed(raw)
-            } else {
-                let mut s = String::new();
-                crate::num::write_js_text(&mut s, raw);
-                Cow::Owned(s)
-            }
-        }
+        Kind::Number => number_text(tape, text, i),
         Kind::True => Cow::Borrowed("true"),
         Kind::False => Cow::Borrowed("false"),
         _ => {
@@ -201,6 +192,21 @@ pub fn tape_text<'t>(tape: &Tape, text: &'t str, i: u32) -> Cow<'t, str> {
             write_tape(&mut s, tape, text, i);
             Cow::Owned(s)
         }
+    }
+}
+
+/// `String(value)` of the number literal at node `i` (JS `String(JSON.parse(raw))`): a canonical
+/// integer as written, any other literal through `num::write_js_text` (no double for at most 15
+/// significant digits). A literal beyond the double range prints `null`, as `write_js` prints a
+/// non-finite value (JS would print `Infinity`; JSON cannot write one back).
+pub fn number_text<'t>(tape: &Tape, text: &'t str, i: u32) -> Cow<'t, str> {
+    let raw = tape.raw(text, i);
+    if is_canonical_int(raw) {
+        Cow::Borrowed(raw)
+    } else {
+        let mut s = String::new();
+        crate::num::write_js_text(&mut s, raw);
+        Cow::Owned(s)
     }
 }
 
@@ -339,6 +345,30 @@ pub fn prefix_hash(key: &[Value], len: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn number_text_is_js_string_of_json_parse() {
+        // Expected values from node: `String(JSON.parse(x))`; `1e400` is Infinity there, and
+        // prints `null` here as every non-finite number does (`write_js`).
+        let cases = [
+            ("1.50", "1.5"),
+            ("1e2", "100"),
+            ("-0", "0"),
+            ("0.30000000000000004", "0.30000000000000004"),
+            ("1e400", "null"),
+            ("-1e400", "null"),
+            ("-1.5e-7", "-1.5e-7"),
+            ("1.0e21", "1e+21"),
+            ("123456789012345678", "123456789012345680"),
+            ("42", "42"),
+        ];
+        for (raw, js) in cases {
+            let mut tape = Tape::new();
+            tape.scan(raw).unwrap();
+            assert_eq!(number_text(&tape, raw, 0), js, "{raw}");
+            assert_eq!(tape_text(&tape, raw, 0), js, "{raw}");
+        }
+    }
 
     #[test]
     fn write_string_escapes_as_json_stringify() {

@@ -82,7 +82,7 @@ pub fn decode<'t>(tape: &mut Tape, transport: &str, text: &'t str) -> Result<Fra
 fn text_of(tape: &Tape, text: &str, v: u32) -> String {
     match tape.kind(v) {
         Kind::Str | Kind::StrEscaped => tape.str(text, v).into_owned(),
-        Kind::Number => crate::key::js_number_to_string(tape.f64(text, v).unwrap_or(0.0)),
+        Kind::Number => crate::key::number_text(tape, text, v).into_owned(),
         _ => tape.raw(text, v).to_string(),
     }
 }

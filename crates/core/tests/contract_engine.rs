@@ -207,6 +207,29 @@ fn scope_guard_drops_other_tenants_by_camel_or_snake_name() {
 }
 
 #[test]
+fn scope_numbers_compare_as_js_prints_them() {
+    // An event's number is judged by `String(JSON.parse(literal))` (node: 1.50 → "1.5", 1e2 → "100",
+    // -0 → "0"); 1e400 (JS: Infinity) prints "null" here, as before.
+    let cases = [
+        ("1.5", "1.50", true),
+        ("1.5", "1.5e0", true),
+        ("100", "1e2", true),
+        ("0", "-0", true),
+        ("0.30000000000000004", "0.30000000000000004", true),
+        ("0.30000000000000004", "0.3", false),
+        ("1.50", "1.50", false),
+        ("Infinity", "1e400", false),
+        ("null", "1e400", true),
+    ];
+    for (want, lit, kept) in cases {
+        let mut h = Harness::new(json!({ "scope": { "factoryId": want } }));
+        let text = format!(r#"{{"type":"wo","id":1,"factoryId":{lit},"action":"create"}}"#);
+        let got = h.engine.handle_text(0, "event", &text).unwrap();
+        assert_eq!(got != Ingested::OutOfScope, kept, "scope {want}, event {lit}");
+    }
+}
+
+#[test]
 fn patch_never_names_prototype_fields() {
     let mut h = Harness::new(json!({}));
     h.engine

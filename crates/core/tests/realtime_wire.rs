@@ -209,6 +209,11 @@ fn control_and_bad_frames() {
     assert!(h.rt.transport_frame(0, r#"{"type":"pong","ref":1}"#).unwrap().is_none());
     let e = h.rt.transport_frame(0, r#"{"type":"error","code":"bad_channel","message":"nope"}"#).unwrap_err();
     assert_eq!(e.code.as_str(), "server");
+    // A numeric code is its `String(JSON.parse(code))` (node); 1e400 (JS: Infinity) prints null.
+    for (code, js) in [("1.50", "1.5"), ("1e2", "100"), ("-0", "0"), ("0.30000000000000004", "0.30000000000000004"), ("1e400", "null")] {
+        let frame = format!(r#"{{"type":"error","code":{code},"message":"nope"}}"#);
+        assert_eq!(h.rt.transport_frame(0, &frame).unwrap_err().message, format!("{js}: nope"), "{code}");
+    }
     assert_eq!(h.rt.transport_frame(0, "not json").unwrap_err().code.as_str(), "bad_json");
     assert_eq!(h.rt.transport_frame(0, r#"{"hello":1}"#).unwrap_err().code.as_str(), "wrong_type");
     // A bare payload is recognised by its shape.
