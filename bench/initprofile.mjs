@@ -2,7 +2,10 @@
 // Where the time of "import + createRealtime in a fresh page" goes (bench/init.html times the total):
 // each step timed separately in a fresh Chromium context, medians over N pages.
 //
-//   node bench/initprofile.mjs [--n=9] [--entry=/dist/index.js] [--compare=/js/index.js,/dist/index.js]
+//   node bench/initprofile.mjs [--n=9] [--entry=/dist/index.js] [--compare=/js/index.js,/dist/index.js] [--work=ms]
+//
+// --work=ms: the page spends ms on its own work (a busy loop) between the import and the engine's
+// creation, for every engine alike: what an app's first render does while the wasm loads.
 //
 // Steps (bench/initprofile.html; on the js/ sources): the shim's module graph (import of js/index.js, which
 // imports the glue statically), the glue's import (then cached), the wasm's fetch + compile
@@ -20,6 +23,7 @@ const args = Object.fromEntries(process.argv.slice(2).map((a) => { const m = /^-
 const N = Number(args.n ?? 9);
 const ENTRY = String(args.entry ?? '/dist/index.js');
 // --compare=/js/index.js,/dist/index.js: only the whole import + createRealtime, per entry, interleaved
+const WORK = Number(args.work ?? 0)
 const COMPARE = args.compare ? String(args.compare).split(',') : null;
 const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.map': 'application/json' };
 
@@ -48,7 +52,7 @@ try {
       const c = await browser.newContext();
       const p = await c.newPage();
       if (i === 0 && mode === 'whole') p.on('request', (r) => requests.add(new URL(r.url()).pathname));
-      await p.goto(`${base}/bench/initprofile.html?mode=${mode}&entry=${encodeURIComponent(entry)}`);
+      await p.goto(`${base}/bench/initprofile.html?mode=${mode}&entry=${encodeURIComponent(entry)}${WORK ? `&work=${WORK}` : ''}`);
       const r = await p.evaluate(() => window.result);
       await c.close();
       if (!r.ok) throw new Error(`${mode} ${entry}: ${r.error}`);
@@ -60,8 +64,14 @@ try {
   await browser.close();
   server.close();
 }
-console.log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, ${N} fresh pages each, entry ${ENTRY}`);
+console.log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, ${N} fresh pages each, entry ${ENTRY}${WORK ? `, app work ${WORK} ms` : ''}`);
 console.log('| step | median ms | min | max |\n| --- | ---: | ---: | ---: |');
 const baseTotal = rows['baseline: total'] ? median(rows['baseline: total']) : NaN;
 for (const [k, v] of Object.entries(rows)) console.log(`| ${k} | ${median(v).toFixed(1)} | ${Math.min(...v).toFixed(1)} | ${Math.max(...v).toFixed(1)} |${k.endsWith('total') ? ` ${(median(v) / baseTotal).toFixed(2)}× baseline` : ''}`);
+// Paired: each round loads every entry once, in turn, so a difference within a round shares its load.
+if (COMPARE?.length === 2) {
+  const [a, b] = COMPARE.map((e) => rows[`${e}: total`])
+  const d = a.map((x, i) => b[i] - x)
+  console.log(`paired ${COMPARE[1]} − ${COMPARE[0]} (total, per round): median ${median(d).toFixed(1)} ms, ${d.filter((x) => x < 0).length}/${d.length} rounds faster`)
+}
 console.log('requests (whole):', [...requests].filter((u) => /^\/(js|pkg|dist)\//.test(u)).join(' '));

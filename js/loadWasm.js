@@ -11,6 +11,19 @@ let ready
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined'
 
+// Browsers: the wasm's fetch and compile start when this module is evaluated, so they overlap with
+// whatever the page does before it calls createRealtime (and with the rest of this module's
+// evaluation). Marked pure: a bundler drops it with loadWasm from an app that never creates an engine.
+// A failure here is not reported: loadWasm then loads by the URL (the glue's path and messages).
+// ('early-start': scripts/build-js.mjs puts the annotation back after minifying, which drops it.)
+let early = /* @__PURE__ */ startEarly('early-start')
+function startEarly() {
+  if (isNode || typeof fetch !== 'function' || typeof WebAssembly?.compileStreaming !== 'function') return undefined
+  const p = WebAssembly.compileStreaming(fetch(new URL('../pkg/querywire_bg.wasm', import.meta.url)))
+  p.catch(() => {})
+  return p
+}
+
 export function loadWasm() {
   ready ??= (async () => {
     const url = new URL('../pkg/querywire_bg.wasm', import.meta.url)
@@ -22,7 +35,9 @@ export function loadWasm() {
       const { readFile } = process.getBuiltinModule?.('node:fs/promises') ?? await import(['node:fs', 'promises'].join('/'))
       exports = await init({ module_or_path: await readFile(url) })
     } else {
-      exports = await init({ module_or_path: url })
+      const module = await early?.catch(() => undefined)
+      early = undefined
+      exports = await init({ module_or_path: module ?? url })
     }
     // The module's memory goes with it: payload text is written straight into it (createRealtime.js).
     return { WasmRealtime, memory: exports.memory }

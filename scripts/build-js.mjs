@@ -106,6 +106,18 @@ const index = await esbuild.build({
   chunkNames: '[name]',
   plugins: [glueUrl],
 })
+// js/loadWasm.js starts the wasm's fetch at module evaluation, in a call marked /* @__PURE__ */ so
+// that a bundler drops it from an app that never creates an engine. esbuild's minifier removes that
+// comment: the call carries the argument 'early-start' instead, which becomes the annotation again here
+// (same length, so the source map stays exact).
+const PURE_MARK = /([\w$]+)\("early-start"\)/g
+const indexFile = path.join(OUT, 'index.js')
+const indexText = fs.readFileSync(indexFile, 'utf8')
+if ((indexText.match(PURE_MARK) ?? []).length !== 1) {
+  log("dist/index.js: expected one call with 'early-start' (js/loadWasm.js's early fetch)")
+  process.exit(1)
+}
+fs.writeFileSync(indexFile, indexText.replace(PURE_MARK, '/*@__PURE__*/$1()'))
 const inIndex = new Set(Object.keys(index.metafile.inputs).map((f) => path.resolve(ROOT, f)))
 // dist/index.js is one module round trip: a static import of a chunk of ours (esbuild makes one for
 // code that dist/index.js shares with a connector, e.g. a namespace-import helper) would add another.

@@ -117,6 +117,16 @@ test('an empty Vite + React app: npm install the tarball, vite build, and the pa
   assert.ok(supabaseChunk.length === 1 && !supabaseChunk.includes(entry), `connectSupabase in its own chunk: ${assets}`)
   assert.ok(centrifugeChunk.length === 1 && !centrifugeChunk.includes(entry) && centrifugeChunk[0] !== supabaseChunk[0], `connectCentrifuge in its own chunk: ${assets}`)
 
+  // An app that imports only the keys: the wasm's early fetch (js/loadWasm.js, evaluated with the
+  // module) is marked pure, so the bundler drops it with the loader: nothing fetches the wasm.
+  writeFileSync(join(app, 'src/keys.js'), "import { docKey } from 'querywire'\ndocument.title = JSON.stringify(docKey('qw_keys_only', 1))\n")
+  writeFileSync(join(app, 'vite.keys.config.mjs'), "export default { build: { outDir: 'dist-keys', rollupOptions: { input: 'src/keys.js' } } }\n")
+  run(join(app, 'node_modules/.bin/vite'), ['build', '--config', 'vite.keys.config.mjs'], app)
+  const keysJs = readdirSync(join(app, 'dist-keys/assets')).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(app, 'dist-keys/assets', f), 'utf8'))
+  assert.ok(keysJs.some((t) => t.includes('qw_keys_only')), 'the keys-only app is built')
+  assert.ok(!keysJs.some((t) => t.includes('compileStreaming')), 'a keys-only app carries no wasm fetch')
+  assert.ok(holding('compileStreaming').includes(entry), 'the app that creates an engine starts the fetch early')
+
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' }
   const srv = createServer((req, res) => {
     const p = join(app, 'dist', req.url === '/' ? 'index.html' : req.url.split('?')[0])
