@@ -94,11 +94,7 @@ impl WasmRealtime {
     /// writes each payload with `TextEncoder.encodeInto`: no allocation per payload at the boundary.
     #[wasm_bindgen(js_name = inputBuffer)]
     pub fn input_buffer(&self, capacity: u32) -> u32 {
-        let mut i = self.inner.borrow_mut();
-        if i.input.len() < capacity as usize {
-            i.input.resize(capacity as usize, 0);
-        }
-        i.input.as_ptr() as u32
+        grown(&mut self.inner.borrow_mut().input, capacity)
     }
 
     /// One payload whose UTF-8 text the shim wrote to the input buffer (`len` bytes); `source` is its
@@ -131,9 +127,9 @@ impl WasmRealtime {
         });
     }
 
-    /// What the core reads from Supabase rows, per table (`querywire_core::columns`), as JSON text:
-    /// `[epoch, defaultColumns, table, columns, ...]`. The shim's object path writes those columns'
-    /// values as typed slots (`ingestSlots`).
+    /// What the core reads from Supabase rows, per table (`querywire_core::columns`), as JSON text
+    /// (its layout: `Columns::encode`). The shim's object path writes those columns' values as typed
+    /// slots (`ingestSlots`).
     pub fn columns(&self) -> String {
         self.inner.borrow().rt.engine().columns().encode()
     }
@@ -142,11 +138,7 @@ impl WasmRealtime {
     /// returns its address. It moves only when a later call asks for more.
     #[wasm_bindgen(js_name = slotBuffer)]
     pub fn slot_buffer(&self, words: u32) -> u32 {
-        let mut i = self.inner.borrow_mut();
-        if i.slots.len() < words as usize {
-            i.slots.resize(words as usize, 0);
-        }
-        i.slots.as_ptr() as u32
+        grown(&mut self.inner.borrow_mut().slots, words)
     }
 
     /// A supabase payload the shim wrote as typed slots (`querywire_core::slots`): `words` words in
@@ -377,4 +369,13 @@ impl WasmRealtime {
             Err(e) => Err(error_to_js(&e)),
         }
     }
+}
+
+/// `buf` grown to at least `len` elements (never shrunk, so an address the shim keeps stays valid
+/// until a later call asks for more), and its address in wasm memory.
+fn grown<T: Copy + Default>(buf: &mut Vec<T>, len: u32) -> u32 {
+    if buf.len() < len as usize {
+        buf.resize(len as usize, T::default());
+    }
+    buf.as_ptr() as u32
 }
