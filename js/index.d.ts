@@ -66,7 +66,11 @@ export interface Rule {
  * const onError = (e: RealtimeError) => console.warn(`[${e.source}] ${e.code}: ${e.message}`)
  */
 export interface RealtimeError {
-  /** Machine-readable class, e.g. `'invalid'`, `'too_large'`, `'unknown_source'`, `'unauthorized'`, `'forbidden'`. */
+  /**
+   * Machine-readable class: bad input (`'bad_json'`, `'not_object'`, `'missing_id'`, `'too_large'`, …),
+   * a refused connection (`'unauthorized'`, `'forbidden'`), a connector's trouble; every code is in
+   * docs/API.md ("Error codes").
+   */
   code: string
   message: string
   /** The ingest source (`'supabase'`, `'envelope'`, …) or the transport that failed. */
@@ -122,10 +126,11 @@ export interface RealtimeOptions {
   onError?: (error: RealtimeError) => void
   /**
    * One connection per browser: the tabs of an origin elect one leader (Web Locks) that alone holds
-   * the `connectWebSocket` / `connectEventSource` connection and hands every event to the other
-   * tabs (BroadcastChannel); each tab keeps its own QueryClient, views, scope, rules and window.
-   * `true` or `{ name }` (tabs with another `name` never share). Default off. Where Web Locks or
-   * BroadcastChannel are missing (Node, SSR, old browsers) each engine connects on its own.
+   * the `connectWebSocket` / `connectEventSource` / `connectSupabase` connection and hands every
+   * event to the other tabs (BroadcastChannel); each tab keeps its own QueryClient, views, scope,
+   * rules and window. `connectCentrifuge` still connects in every tab. `true` or `{ name }` (tabs
+   * with another `name` never share). Default off. Where Web Locks or BroadcastChannel are missing
+   * (Node, SSR, old browsers) each engine connects on its own.
    * @example
    * const rt = await createRealtime({ queryClient, shareConnection: { name: 'orders-app' } })
    */
