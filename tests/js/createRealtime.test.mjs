@@ -374,11 +374,19 @@ describe('callbacks may call back', () => {
   // CONTRACT: from inside onError, an onStatus listener, a queryFn or any other function querywire
   // calls, every rt method works, is applied in order, and never throws. The wasm engine traps
   // (RuntimeError: unreachable) if it calls JS while it holds its state (issue 11).
+  // Three creates of the f1 list (by object, by the object path's slots, as text) and one bad
+  // input: `received` grows by 4, `invalid` by 1, and the list head refetches once.
   const every = (rt, tag) => {
     rt.ingest('event', { type: TYPE, id: 900 + tag, factoryId: 'f1', action: 'create' })
     rt.ingest('event', 'bad input from inside a callback')
+    rt.ingest('supabase', supabasePayload('INSERT', TYPE, { new: row(910 + tag) }))
+    rt.ingestText('event', JSON.stringify({ type: TYPE, id: 920 + tag, factoryId: 'f1', action: 'create' }))
     const off = rt.subscribe({ kind: 'doc', type: TYPE, id: 900 + tag })
     rt.setScope({ factoryId: 'f1' })
+    assert.equal(typeof rt.stats().received, 'number')
+    assert.equal(typeof rt.status(), 'string')
+    assert.equal(rt.shareRole(), 'off')
+    rt.inspect(() => {})()
     rt.flush()
     off()
   }
@@ -397,7 +405,8 @@ describe('callbacks may call back', () => {
     await settle(client)
     assert.equal(errors.length, 2, 'the first error, then the one ingested from inside onError')
     assert.equal(rt.stats().flushes, 1, 'the flush from inside onError')
-    assert.equal(s.head.calls, 2, 'its create refetched the list head once')
+    assert.equal(s.head.calls, 2, 'its creates refetched the list head once')
+    assert.equal(rt.stats().received, 5, 'every payload ingested from inside onError counted')
     assert.equal(rt.stats().dropped.invalid, 2)
   })
 
@@ -417,6 +426,7 @@ describe('callbacks may call back', () => {
     await settle(client)
     assert.deepEqual(seen, ['connecting', 'connected'])
     assert.equal(errors.length, 1)
+    assert.equal(rt.stats().received, 4)
     assert.equal(s.head.calls, 2)
     assert.equal(rt.status(), 'disconnected', 'disposed from inside the listener')
   })

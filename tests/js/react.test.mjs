@@ -49,3 +49,25 @@ test('hooks outside a provider return their loading values instead of throwing',
   }
   assert.match(renderToString(createElement(Bare)), /null:disconnected/)
 })
+
+test("useRealtimeQuery's default queryKey is the view's key: docKey, listKey under the provider's factoryId, ['list', type] without one", async () => {
+  const { QueryClientProvider } = await import('@tanstack/react-query')
+  const { RealtimeProvider, useRealtimeQuery } = await import('../../js/react.js')
+  const keysAfter = (scope, views) => {
+    const client = makeClient()
+    function Q({ view, queryKey }) {
+      useRealtimeQuery({ view, queryKey, queryFn: () => null })
+      return null
+    }
+    renderToString(createElement(QueryClientProvider, { client },
+      createElement(RealtimeProvider, { options: { queryClient: client, scope } },
+        ...views.map((v, i) => createElement(Q, { key: i, ...v })))))
+    return client.getQueryCache().getAll().map((q) => q.queryKey)
+  }
+  assert.deepEqual(keysAfter({ factoryId: 7 }, [{ view: { kind: 'doc', type: 'work_orders', id: 12 } }, { view: { kind: 'list', type: 'work_orders' } }]),
+    [['doc', 'work_orders', '12'], ['list', 'work_orders', '7', { page: 1 }]])
+  assert.deepEqual(keysAfter(undefined, [{ view: { kind: 'list', type: 'work_orders' } }]), [['list', 'work_orders']])
+  assert.deepEqual(keysAfter({ factoryId: 'f1' }, [{ view: { kind: 'list', type: 'work_orders' }, queryKey: ['list', 'work_orders', 'f1', { page: 3 }] }]),
+    [['list', 'work_orders', 'f1', { page: 3 }]], 'a queryKey given wins')
+  assert.throws(() => keysAfter(undefined, [{ view: null }]), TypeError, 'neither a view nor a queryKey')
+})

@@ -25,3 +25,18 @@ test('js/index.d.ts and js/react.d.ts have no errors of their own', async () => 
   const { code, output } = await typeCheck('tests/types/tsconfig.declarations.json')
   assert.equal(code, 0, output)
 })
+
+// Each entry's runtime exports are exactly the values its declaration file exports: nothing public
+// is undeclared, nothing declared is missing (the package's own wiring is no export).
+test('every entry exports exactly what its .d.ts declares', async () => {
+  const { readFile } = await import('node:fs/promises')
+  for (const entry of ['index', 'react', 'devtools', 'replay']) {
+    const dts = await readFile(new URL(`../../js/${entry}.d.ts`, import.meta.url), 'utf8')
+    const declared = new Set([...dts.matchAll(/^export (?:declare )?(?:async )?function (\w+)/gm)].map((m) => m[1]))
+    for (const m of dts.matchAll(/^export \{([^}]*)\} from/gm)) {
+      for (const part of m[1].split(',').map((p) => p.trim()).filter((p) => p && !p.startsWith('type '))) declared.add(part)
+    }
+    const actual = Object.keys(await import(`../../js/${entry}.js`)).sort()
+    assert.deepEqual(actual, [...declared].sort(), `js/${entry}.js vs js/${entry}.d.ts`)
+  }
+})

@@ -16,6 +16,10 @@ for (const doc of ['README.md', 'docs/API.md']) {
   let text
   try { text = readFileSync(join(root, doc), 'utf8') } catch { continue }
   const re = /^```(ts|tsx)\n([\s\S]*?)^```/gm
+  // README's quick start is what a newcomer copies first: it must be one of the checked blocks.
+  if (doc === 'README.md' && !/^## Quick start[^\n]*\n+```tsx?\n/m.test(text)) {
+    throw new Error('README.md: the "## Quick start" section must open with a ts/tsx block (type-checked here)')
+  }
   for (const m of text.matchAll(re)) {
     const line = text.slice(0, m.index).split('\n').length
     const name = `${doc.replace(/[/.]/g, '_')}_${String(line).padStart(4, '0')}.tsx`

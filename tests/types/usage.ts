@@ -59,6 +59,9 @@ async function main(): Promise<void> {
   await createRealtime({ queryClient: new CoreQueryClient(), shareConnection: true })
   // @ts-expect-error: a name is a string
   await createRealtime({ queryClient: new CoreQueryClient(), shareConnection: { name: 1 } })
+  // @ts-expect-error: the package's internal wiring (dist/index.js answers a registered symbol, for
+  // querywire/replay and querywire/devtools) is not public API: createRealtime takes options only
+  createRealtime(Symbol.for('querywire.internal'))
   console.log(role)
 
   rt.ingest('event', { type: 'work_orders', id: 12, action: 'approve', changedKeys: ['status'], version: 4, data: { status: 'approved' } })
