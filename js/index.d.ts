@@ -517,14 +517,14 @@ export interface Realtime {
    */
   connectSupabase(supabase: SupabaseClientLike, opts?: SupabaseConnectOptions): () => void
   /**
-   * Connects the contract's wire protocol over WebSocket, with backoff, heartbeat and recovery.
+   * Connects querywire's wire protocol (docs/PROTOCOL.md) over WebSocket, with backoff, heartbeat and recovery.
    * Returns a function that disconnects.
    * @example
    * const stop = rt.connectWebSocket('wss://api.example.com/ws', { token: () => session.token })
    */
   connectWebSocket(url: string, opts?: ConnectOptions): () => void
   /**
-   * Connects the contract's wire protocol over Server-Sent Events. Returns a function that
+   * Connects querywire's wire protocol (docs/PROTOCOL.md) over Server-Sent Events. Returns a function that
    * disconnects.
    * @example
    * const stop = rt.connectEventSource('/sse', { token: async () => (await refresh()).token })
