@@ -191,3 +191,9 @@ export const STREAM_RULES = [
   { table: 'inspections', events: ['INSERT', 'DELETE'], invalidate: [['work_orders', 'inspections', '{work_order_id}']] },
   { table: 'inspections', events: ['UPDATE'], invalidate: [{ queryKey: ['inspection', '{id}'], exact: true }] },
 ];
+
+/**
+ * The whole engine options the native examples run this stream with (scripts/callgrind*.sh write them
+ * for crates/core/examples/stream.rs and slots.rs): the benchmark's window, scope and rules.
+ */
+export const STREAM_OPTIONS = { debounceMs: 300, maxWaitMs: 1000, scope: { factoryId: 'f1' }, rules: STREAM_RULES };

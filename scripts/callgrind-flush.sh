@@ -4,21 +4,11 @@
 # callgrind: the example `crates/core/examples/flush.rs` run with and without the flush, subtracted.
 #   bash scripts/callgrind-flush.sh [N]     (default 15000)
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+. "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 N="${1:-15000}"
-OUT="$ROOT/target/callgrind"
-mkdir -p "$OUT"
-OPT="${OPT:-3}"
-CARGO_PROFILE_RELEASE_STRIP=none CARGO_PROFILE_RELEASE_DEBUG=line-tables-only CARGO_PROFILE_RELEASE_OPT_LEVEL="$OPT" \
-  nice -n 10 cargo build -q --release -p querywire-core --example flush --target-dir "$OUT/build-$OPT"
-BIN="$OUT/build-$OPT/release/examples/flush"
-count() {
-  local f="$OUT/callgrind.flush.$1.out"
-  valgrind --tool=callgrind --callgrind-out-file="$f" "$BIN" "$N" "$1" 2>"$OUT/valgrind.flush.$1.log" >/dev/null
-  grep -E '^summary:|^totals:' "$f" | head -1 | awk '{print $2}'
-}
-ingest=$(count ingest)
-flush=$(count flush)
-echo "opt-level $OPT, $N DELETEs: flush + encode $(( flush - ingest )) instructions ($(( (flush - ingest) / N )) per key)"
-echo "top functions: callgrind_annotate --inclusive=yes $OUT/callgrind.flush.flush.out | head -60"
+BIN="$(callgrind_build flush)"
+ingest=$(callgrind_ir callgrind.flush.ingest "$BIN" "$N" ingest)
+flush=$(callgrind_ir callgrind.flush.flush "$BIN" "$N" flush)
+echo "opt-level ${OPT:-3}, $N DELETEs: flush + encode $(( flush - ingest )) instructions ($(( (flush - ingest) / N )) per key)"
+echo "top functions: callgrind_annotate --inclusive=yes $CALLGRIND_OUT/callgrind.flush.flush.out | head -60"

@@ -6,20 +6,18 @@
 # scripts/callgrind.sh does for the text path. Needs valgrind, node and a built pkg/.
 #   bash scripts/callgrind-slots.sh [events]      (default 20000)
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+. "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 N="${1:-20000}"
-SMALL=2000
-OUT="$ROOT/target/callgrind"
-mkdir -p "$OUT"
-SLOTS="$OUT/slots.txt"
+SLOTS="$CALLGRIND_OUT/slots.txt"
+stream_options
 node --input-type=module -e "
   import { QueryClient } from '@tanstack/query-core';
-  import { generate, STREAM_RULES } from '$ROOT/bench/stream.js';
+  import { generate, STREAM_OPTIONS } from '$ROOT/bench/stream.js';
   import { createRealtime } from '$ROOT/js/index.js';
   import { loadWasm } from '$ROOT/js/loadWasm.js';
   const { memory } = await loadWasm();
-  const rt = await createRealtime({ queryClient: new QueryClient(), scope: { factoryId: 'f1' }, rules: STREAM_RULES, onError() {} });
+  const rt = await createRealtime({ queryClient: new QueryClient(), ...STREAM_OPTIONS, onError() {} });
   const e = rt._engine, dec = new TextDecoder(), lines = [];
   let wAt = 0, iAt = 0;
   const sb = e.slotBuffer.bind(e), ib = e.inputBuffer.bind(e), is = e.ingestSlots.bind(e), ii = e.ingestInput.bind(e);
@@ -36,18 +34,10 @@ node --input-type=module -e "
   process.stdout.write(lines.join('\n') + '\n');
 " >"$SLOTS"
 echo "payloads as slots: $(grep -c '^S ' "$SLOTS") of $(wc -l <"$SLOTS") (the rest the core wanted as text)"
-OPT="${OPT:-3}"
-CARGO_PROFILE_RELEASE_STRIP=none CARGO_PROFILE_RELEASE_DEBUG=line-tables-only CARGO_PROFILE_RELEASE_OPT_LEVEL="$OPT" \
-  nice -n 10 cargo build -q --release -p querywire-core --example slots --target-dir "$OUT/build-$OPT"
-BIN="$OUT/build-$OPT/release/examples/slots"
-echo "opt-level $OPT"
-count() {
-  local n="$1" f="$OUT/callgrind-slots.$1.out"
-  valgrind --tool=callgrind --callgrind-out-file="$f" "$BIN" "$SLOTS" "$n" 2>"$OUT/valgrind-slots.$n.log" >"$OUT/stdout-slots.$n.txt"
-  grep -E '^summary:|^totals:' "$f" | head -1 | awk '{print $2}'
-}
-small=$(count "$SMALL")
-large=$(count "$((SMALL + N))")
-echo "instructions per Supabase event (object path): $(( (large - small) / N ))  (callgrind Ir, ($large - $small) / $N events)"
-"$BIN" "$SLOTS" "$((SMALL + N))"
-echo "top functions: callgrind_annotate --inclusive=yes $OUT/callgrind-slots.$((SMALL + N)).out | head -60"
+BIN="$(callgrind_build slots)"
+echo "opt-level ${OPT:-3}"
+r="$(callgrind_per_event callgrind-slots "$N" "$BIN" "$STREAM_OPTIONS_JSON" "$SLOTS")"
+read -r per small large <<<"$r"
+echo "instructions per Supabase event (object path): $per  (callgrind Ir, ($large - $small) / $N events)"
+"$BIN" "$STREAM_OPTIONS_JSON" "$SLOTS" "$((CALLGRIND_SMALL + N))"
+echo "top functions: callgrind_annotate --inclusive=yes $CALLGRIND_OUT/callgrind-slots.$((CALLGRIND_SMALL + N)).out | head -60"

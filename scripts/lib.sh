@@ -194,3 +194,52 @@ build_web() {
     (cd "$ROOT" && npx --no-install vite build --config examples/web/vite.config.js)
   fi
 }
+
+# ---- callgrind (scripts/callgrind.sh, callgrind-slots.sh, callgrind-flush.sh): exact instruction
+# counts of crates/core's examples, natively. Needs valgrind.
+CALLGRIND_OUT="$ROOT/target/callgrind"
+
+# callgrind_build example: builds the example with the release profile (lto, one codegen unit) at
+# OPT (default 3; OPT=z is the size setting the wasm ships with, where nothing small is inlined and
+# counts run ~1.3x higher), symbols kept, in its own target dir so the normal release build is not
+# invalidated. Prints the binary's path.
+callgrind_build() {
+  local opt="${OPT:-3}"
+  mkdir -p "$CALLGRIND_OUT"
+  CARGO_PROFILE_RELEASE_STRIP=none CARGO_PROFILE_RELEASE_DEBUG=line-tables-only CARGO_PROFILE_RELEASE_OPT_LEVEL="$opt" \
+    nice -n 10 cargo build -q --release -p querywire-core --example "$1" --target-dir "$CALLGRIND_OUT/build-$opt" >&2 || return 1
+  printf '%s\n' "$CALLGRIND_OUT/build-$opt/release/examples/$1"
+}
+
+# callgrind_ir name command...: runs the command under callgrind (profile target/callgrind/name.out,
+# valgrind's log name.log, the command's stdout name.txt) and prints the instructions it ran (Ir).
+callgrind_ir() {
+  local f="$CALLGRIND_OUT/$1"
+  shift
+  valgrind --tool=callgrind --callgrind-out-file="$f.out" "$@" 2>"$f.log" >"$f.txt" || { cat "$f.log" >&2; return 1; }
+  grep -E '^summary:|^totals:' "$f.out" | head -1 | awk '{print $2}'
+}
+
+# callgrind_per_event name events command...: instructions per event of a command that takes its
+# event count last: run under callgrind at CALLGRIND_SMALL and CALLGRIND_SMALL + events events, the
+# difference divided by events (set-up, options and reading files, cancels out). Prints
+# "per-event small large".
+CALLGRIND_SMALL=2000
+callgrind_per_event() {
+  local name="$1" n="$2" small large
+  shift 2
+  small=$(callgrind_ir "$name.$CALLGRIND_SMALL" "$@" "$CALLGRIND_SMALL") || return 1
+  large=$(callgrind_ir "$name.$((CALLGRIND_SMALL + n))" "$@" "$((CALLGRIND_SMALL + n))") || return 1
+  echo "$(( (large - small) / n )) $small $large"
+}
+
+# stream_options: writes the engine options the benchmark runs bench/stream.js with
+# (`STREAM_OPTIONS`, their one home) as JSON to $STREAM_OPTIONS_JSON, for the examples.
+STREAM_OPTIONS_JSON="$CALLGRIND_OUT/options.json"
+stream_options() {
+  mkdir -p "$CALLGRIND_OUT"
+  node --input-type=module -e "
+    import { STREAM_OPTIONS } from '$ROOT/bench/stream.js';
+    process.stdout.write(JSON.stringify(STREAM_OPTIONS));
+  " >"$STREAM_OPTIONS_JSON"
+}

@@ -4,43 +4,19 @@
 //! `examples/stream.rs`. Under callgrind (`scripts/callgrind-slots.sh`) it gives instructions per
 //! event of the object path's core.
 //!
-//!   cargo run --release -p querywire-core --example slots -- <slots.txt> <events>
+//! The engine options are the benchmark's (`bench/stream.js` `STREAM_OPTIONS`, as JSON), as in
+//! `examples/stream.rs`.
+//!
+//!   cargo run --release -p querywire-core --example slots -- <options.json> <slots.txt> <events>
 
+#[path = "../tests/stream_support/mod.rs"]
+mod stream_support;
+
+use stream_support::{counted, counting, due, example_args, reset_counted, Counting};
 use querywire_core::{Engine, Slotted};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-
-/// Counts allocations made inside `handle_slots` (the slot events only).
-struct Counting;
-static IN_SLOTS: AtomicBool = AtomicBool::new(false);
-static SLOT_ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        if IN_SLOTS.load(Relaxed) {
-            SLOT_ALLOCS.fetch_add(1, Relaxed);
-        }
-        System.alloc(l)
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        System.dealloc(p, l)
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        if IN_SLOTS.load(Relaxed) {
-            SLOT_ALLOCS.fetch_add(1, Relaxed);
-        }
-        System.realloc(p, l, n)
-    }
-}
 
 #[global_allocator]
 static A: Counting = Counting;
-
-const OPTIONS: &str = r#"{ "debounceMs": 300, "maxWaitMs": 1000, "scope": { "factoryId": "f1" }, "rules": [
-  { "table": "work_order_items", "invalidate": [["work_orders", "items", "{work_order_id}"], ["doc", "work_orders", "{work_order_id}"]] },
-  { "table": "inspections", "events": ["INSERT", "DELETE"], "invalidate": [["work_orders", "inspections", "{work_order_id}"]] },
-  { "table": "inspections", "events": ["UPDATE"], "invalidate": [{ "queryKey": ["inspection", "{id}"], "exact": true }] }
-] }"#;
 
 enum Line {
     Slots(Vec<u32>, String),
@@ -48,10 +24,7 @@ enum Line {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let path = args.get(1).expect("usage: slots <slots.txt> <events>");
-    let n: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10_000);
-    let file = std::fs::read_to_string(path).expect("slots file");
+    let (options, file, n, _) = example_args("usage: slots <options.json> <slots.txt> <events>");
     let lines: Vec<Line> = file
         .lines()
         .map(|l| match l.split_at(2) {
@@ -63,26 +36,21 @@ fn main() {
         })
         .collect();
     assert!(!lines.is_empty(), "empty file");
-    let mut e = Engine::from_options_text(OPTIONS).expect("options");
+    let mut e = Engine::from_options_text(&options).expect("options");
     let epoch = e.columns_epoch();
     let (mut plans, mut keys, mut refused, mut errors, mut slot_events) = (0usize, 0usize, 0usize, 0usize, 0usize);
     for i in 0..n {
         let now = i as u64 * 3;
-        while let Some(d) = e.poll_timeout().filter(|d| *d <= now) {
-            e.handle_timeout(d);
-            while let Some(p) = e.poll_plan() {
-                plans += 1;
-                keys += p.hashes().len();
-            }
-        }
+        let (p, k) = due(&mut e, now);
+        (plans, keys) = (plans + p, keys + k);
         match &lines[i % lines.len()] {
             Line::Slots(w, t) => {
                 if i == n / 10 {
-                    SLOT_ALLOCS.store(0, Relaxed); // after a warm-up
+                    reset_counted(); // after a warm-up
                 }
-                IN_SLOTS.store(true, Relaxed);
+                counting(true); // inside handle_slots only (the slot events)
                 let r = e.handle_slots(now, epoch, w, t);
-                IN_SLOTS.store(false, Relaxed);
+                counting(false);
                 slot_events += usize::from(i >= n / 10);
                 refused += usize::from(!matches!(r, Slotted::Read(_)));
             }
@@ -92,6 +60,6 @@ fn main() {
     println!("events {n} plans {plans} keys {keys} refused {refused} errors {errors} stats {:?}", e.stats());
     println!(
         "after warm-up: {:.3} allocations per slot event inside handle_slots ({slot_events} events)",
-        SLOT_ALLOCS.load(Relaxed) as f64 / slot_events.max(1) as f64
+        counted() as f64 / slot_events.max(1) as f64
     );
 }

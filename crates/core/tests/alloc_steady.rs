@@ -3,32 +3,11 @@
 //! payload allocates nothing. A counting global allocator counts every allocation made inside
 //! `handle_text` (flushes are counted apart: a plan is built once per window, not per event).
 
+mod stream_support;
+
+use stream_support::{counted, counting, due, reset_counted, Counting};
 use querywire_core::Engine;
 use serde_json::json;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-
-struct Counting;
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        if COUNTING.load(Relaxed) {
-            ALLOCS.fetch_add(1, Relaxed);
-        }
-        System.alloc(l)
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        System.dealloc(p, l)
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        if COUNTING.load(Relaxed) {
-            ALLOCS.fetch_add(1, Relaxed);
-        }
-        System.realloc(p, l, n)
-    }
-}
 
 #[global_allocator]
 static A: Counting = Counting;
@@ -70,22 +49,19 @@ fn a_steady_stream_allocates_nothing_per_event() {
     let run = |e: &mut Engine, from: u64, n: u64, count: bool| {
         for i in from..from + n {
             let now = i * 3;
-            while let Some(d) = e.poll_timeout().filter(|d| *d <= now) {
-                e.handle_timeout(d);
-                while e.poll_plan().is_some() {}
-            }
-            COUNTING.store(count, Relaxed);
+            due(e, now);
+            counting(count);
             let r = e.handle_text(now, "supabase", &texts[(i % texts.len() as u64) as usize]);
-            COUNTING.store(false, Relaxed);
+            counting(false);
             assert!(r.is_ok());
         }
     };
     run(&mut e, 0, 1_000, true);
-    eprintln!("first 1,000 events: {} allocations", ALLOCS.load(Relaxed));
+    eprintln!("first 1,000 events: {} allocations", counted());
     run(&mut e, 1_000, 59_000, false); // warm-up: rings fill, buffers reach their working size
-    ALLOCS.store(0, Relaxed);
+    reset_counted();
     run(&mut e, 60_000, 20_000, true);
-    let allocs = ALLOCS.load(Relaxed);
+    let allocs = counted();
     assert_eq!(allocs, 0, "{allocs} allocations in 20,000 events");
     assert!(e.stats().flushes > 50, "windows closed along the way");
 }
