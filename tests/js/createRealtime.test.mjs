@@ -49,6 +49,17 @@ async function screen(client) {
 
 const calls = (s) => Object.fromEntries(Object.entries(s).map(([name, q]) => [name, q.calls]))
 
+/** The screen and an engine (`options` as in `start`); `feed` ingests, then one flush is applied. */
+async function afterFlush(feed, options) {
+  const client = makeClient()
+  const s = await screen(client)
+  const { rt, errors } = await start(client, options)
+  feed(rt)
+  rt.flush()
+  await settle(client)
+  return { client, s, rt, errors }
+}
+
 describe('creating an engine', () => {
   test('createRealtime returns a Promise of an engine with every contract method', async () => {
     const client = makeClient()
@@ -85,14 +96,7 @@ describe('creating an engine', () => {
 
 describe('seed 001: the doc/list policy', () => {
   test('a doc update with changed values patches only its doc, without a refetch', async () => {
-    const client = makeClient()
-    const s = await screen(client)
-    const { rt } = await start(client)
-
-    rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', action: 'update', changedKeys: ['status'], version: 2, data: { status: 'approved' } })
-    rt.flush()
-    await settle(client)
-
+    const { client, s, rt } = await afterFlush((rt) => rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', action: 'update', changedKeys: ['status'], version: 2, data: { status: 'approved' } }))
     assert.deepEqual(client.getQueryData(docKey(12)), row(12, { status: 'approved', version: 2 }))
     assert.deepEqual(calls(s), { doc: 1, other: 1, head: 1, page2: 1 })
     assert.equal(rt.stats().patches, 1)
@@ -148,66 +152,31 @@ describe('seed 001: the doc/list policy', () => {
   })
 
   test('a doc update invalidates only its doc when patching is off', async () => {
-    const client = makeClient()
-    const s = await screen(client)
-    const { rt } = await start(client, { patch: false })
-
-    rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', action: 'update', changedKeys: ['status'], data: { status: 'approved' } })
-    rt.flush()
-    await settle(client)
-
+    const { s, rt } = await afterFlush((rt) => rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', action: 'update', changedKeys: ['status'], data: { status: 'approved' } }), { patch: false })
     assert.deepEqual(calls(s), { doc: 2, other: 1, head: 1, page2: 1 })
     assert.equal(rt.stats().invalidations, 1)
     assert.equal(rt.stats().patches, 0)
   })
 
   test('a doc update without values invalidates only its doc', async () => {
-    const client = makeClient()
-    const s = await screen(client)
-    const { rt } = await start(client)
-
-    rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', action: 'update' })
-    rt.flush()
-    await settle(client)
-
+    const { s } = await afterFlush((rt) => rt.ingest('event', { type: TYPE, id: 12, factoryId: 'f1', action: 'update' }))
     assert.deepEqual(calls(s), { doc: 2, other: 1, head: 1, page2: 1 })
   })
 
   test('a doc update for a doc not in the cache invalidates its key instead of patching', async () => {
-    const client = makeClient()
-    const s = await screen(client)
-    const { rt } = await start(client)
-
-    rt.ingest('event', { type: TYPE, id: 14, factoryId: 'f1', action: 'update', changedKeys: ['status'], data: { status: 'x' } })
-    rt.flush()
-    await settle(client)
-
+    const { client, s, rt } = await afterFlush((rt) => rt.ingest('event', { type: TYPE, id: 14, factoryId: 'f1', action: 'update', changedKeys: ['status'], data: { status: 'x' } }))
     assert.equal(client.getQueryData(docKey(14)), undefined)
     assert.deepEqual(calls(s), { doc: 1, other: 1, head: 1, page2: 1 })
     assert.equal(rt.stats().patches, 0)
   })
 
   test('a create refetches only the list head, not other pages or docs', async () => {
-    const client = makeClient()
-    const s = await screen(client)
-    const { rt } = await start(client)
-
-    rt.ingest('event', { type: TYPE, id: 99, factoryId: 'f1', action: 'create', data: row(99) })
-    rt.flush()
-    await settle(client)
-
+    const { s } = await afterFlush((rt) => rt.ingest('event', { type: TYPE, id: 99, factoryId: 'f1', action: 'create', data: row(99) }))
     assert.deepEqual(calls(s), { doc: 1, other: 1, head: 2, page2: 1 })
   })
 
   test('a delete refetches the list head and the doc', async () => {
-    const client = makeClient()
-    const s = await screen(client)
-    const { rt } = await start(client)
-
-    rt.ingest('envelope', { type: 'realtime', entity: TYPE, action: 'delete', data: row(12), timestamp: new Date().toISOString(), id: 'chg-1' })
-    rt.flush()
-    await settle(client)
-
+    const { s } = await afterFlush((rt) => rt.ingest('envelope', { type: 'realtime', entity: TYPE, action: 'delete', data: row(12), timestamp: new Date().toISOString(), id: 'chg-1' }))
     assert.deepEqual(calls(s), { doc: 2, other: 1, head: 2, page2: 1 })
   })
 
@@ -224,15 +193,10 @@ describe('seed 001: the doc/list policy', () => {
 
 describe('seed 002: coalescing across sources and tables', () => {
   test('a Supabase DELETE followed by an INSERT of the same row refetches each key once', async () => {
-    const client = makeClient()
-    const s = await screen(client)
-    const { rt } = await start(client)
-
-    rt.ingest('supabase', supabasePayload('DELETE', TYPE, { new: {}, old: row(12) }))
-    rt.ingest('supabase', supabasePayload('INSERT', TYPE, { new: row(12, { version: 2 }), old: {} }))
-    rt.flush()
-    await settle(client)
-
+    const { s, rt } = await afterFlush((rt) => {
+      rt.ingest('supabase', supabasePayload('DELETE', TYPE, { new: {}, old: row(12) }))
+      rt.ingest('supabase', supabasePayload('INSERT', TYPE, { new: row(12, { version: 2 }), old: {} }))
+    })
     assert.deepEqual(calls(s), { doc: 2, other: 1, head: 2, page2: 1 })
     assert.equal(rt.stats().flushes, 1)
   })
