@@ -7,6 +7,7 @@
 import { test, describe, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRealtime } from '../../js/index.js'
+import { WebSocket, WebSocketServer } from 'ws'
 import { makeClient, observeSettled, inactive, settle, sleep, waitFor, supabasePayload, virtualClock } from './helpers.mjs'
 
 const TYPE = 'work_orders'
@@ -418,6 +419,38 @@ describe('callbacks may call back', () => {
     assert.equal(head.calls, 2, 'the event fed from inside the queryFn reached the cache')
     assert.equal(rt.stats().flushes, 2)
     rtRef = null
+  })
+
+  test('a token function may call every rt method; what it did reaches the wire and the engine', async () => {
+    // Our own transport in Node: the glue's WebSocket is `ws`'s, against a local server.
+    const wss = new WebSocketServer({ port: 0 })
+    const frames = []
+    wss.on('connection', (socket) => socket.on('message', (m) => frames.push(JSON.parse(String(m)))))
+    const had = globalThis.WebSocket
+    globalThis.WebSocket = WebSocket
+    const { rt, errors } = await start(makeClient())
+    let inside = 0
+    const off = rt.connectWebSocket(`ws://127.0.0.1:${wss.address().port}/ws`, {
+      token: () => {
+        inside++
+        assert.doesNotThrow(() => every(rt, 3))
+        rt.subscribe({ kind: 'doc', type: TYPE, id: 7 })
+        return 'tok'
+      },
+    })
+    try {
+      await waitFor(() => frames.some((f) => f.type === 'subscribe'), { timeoutMs: 5000 })
+      assert.equal(inside, 1)
+      assert.deepEqual(frames[0], { type: 'auth', token: 'tok' })
+      assert.ok(frames.find((f) => f.type === 'subscribe').channels.includes('doc:work_orders:7'), JSON.stringify(frames))
+      assert.equal(rt.stats().received, 4)
+      assert.equal(rt.stats().flushes, 1)
+      assert.deepEqual(errors.map((e) => e.code), ['not_object'])
+    } finally {
+      off()
+      wss.close()
+      globalThis.WebSocket = had
+    }
   })
 
   test('a connector\'s open and close may report facts and detach at once', async () => {
