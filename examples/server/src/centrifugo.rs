@@ -28,14 +28,12 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{sleep_until, Instant};
 
 use crate::clock::unix_ms;
-use crate::http_error::json_error;
 use crate::hub::Published;
 use crate::jwt::{self, TokenError};
 use crate::{AppState, ConnGuard};
@@ -71,12 +69,8 @@ impl Default for Settings {
 }
 
 pub async fn handler(State(app): State<AppState>, ws: WebSocketUpgrade) -> Response {
-    let f = app.flags();
-    if !f.ws || f.shutdown {
-        return json_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "websocket transport disabled",
-        );
+    if let Some(refused) = app.ws_refusal() {
+        return refused;
     }
     ws.max_message_size(1 << 20)
         .on_upgrade(move |socket| run(app, socket))

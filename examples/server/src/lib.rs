@@ -205,6 +205,18 @@ impl Inner {
     pub fn flags(&self) -> Flags {
         *self.flags.borrow()
     }
+
+    /// The 503 every WebSocket upgrade (our protocol, Supabase's, Centrifugo's) answers while the
+    /// admin switch has WebSockets off or the server shuts down; `None` while they are on.
+    pub fn ws_refusal(&self) -> Option<Response> {
+        let f = self.flags();
+        (!f.ws || f.shutdown).then(|| {
+            crate::http_error::json_error(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "websocket transport disabled",
+            )
+        })
+    }
 }
 
 /// Build the shared state: open the database (seeding it when empty) and the hub.

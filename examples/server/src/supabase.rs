@@ -14,12 +14,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::http_error::json_error;
 use crate::hub::{Action, Change, TABLE};
 use crate::{AppState, ConnGuard};
 
@@ -30,12 +28,8 @@ pub async fn handler(
     Query(q): Query<HashMap<String, String>>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let f = app.flags();
-    if !f.ws || f.shutdown {
-        return json_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "websocket transport disabled",
-        );
+    if let Some(refused) = app.ws_refusal() {
+        return refused;
     }
     let v2 = q.get("vsn").map(|v| v.starts_with('2')).unwrap_or(false);
     ws.max_message_size(1 << 20)

@@ -5,13 +5,11 @@ use std::sync::Arc;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{json, Value};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::auth::auth_failure;
-use crate::http_error::json_error;
 use crate::hub::{Hub, Published};
 use crate::{AppState, ConnGuard};
 
@@ -24,12 +22,8 @@ pub async fn handler(
     Query(q): Query<HashMap<String, String>>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let f = app.flags();
-    if !f.ws || f.shutdown {
-        return json_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "websocket transport disabled",
-        );
+    if let Some(refused) = app.ws_refusal() {
+        return refused;
     }
     let token = q.get("token").cloned();
     ws.max_message_size(MAX_MESSAGE)
