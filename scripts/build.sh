@@ -45,7 +45,7 @@ STAMP="$ROOT/target/querywire-pkg.stamp"
 # has one caller, whatever its size): a function of more than 500 expressions with one caller stays
 # a function of its own. V8 compiles each wasm function on its first call, so a large body that
 # creation does not run (src/driver.rs `carry_out`: plans, transports, sharing) is then not compiled
-# at creation (docs/SIZE.md "init3"); one call more before a body of 500+ expressions.
+# at creation (docs/SIZE.md "Creation"); one call more before a body of 500+ expressions.
 WASM_OPT_FLAGS="-Oz --converge --low-memory-unused -ocimfs=500"
 WASM_OPT="$(wasm_opt_bin)"
 

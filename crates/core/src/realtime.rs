@@ -95,7 +95,7 @@ impl Realtime {
         match options {
             // No options (`createRealtime({ queryClient })`): every default, built without the tape
             // reader, which V8 then does not compile at creation (it compiles a wasm function on its
-            // first call; docs/SIZE.md "init3"). The same machine as `read` builds from this text
+            // first call; docs/SIZE.md "Creation"). The same machine as `read` builds from this text
             // (test `no_options_build_what_the_reader_builds`).
             "{}" | "null" => Ok(Realtime::build(now, crate::config::Config::default(), None, None, options.to_string())),
             _ => Realtime::read(now, options),
