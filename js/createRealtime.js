@@ -1,5 +1,7 @@
-import { applyPlan, createPlanDecoder } from './applyPlan.js'
+// First: modules are evaluated in import order, and in browsers loadWasm.js starts the wasm's fetch
+// when it is evaluated (the first module of dist/index.js to run, so the request goes out earlier).
 import { loadWasm } from './loadWasm.js'
+import { applyPlan, createPlanDecoder } from './applyPlan.js'
 import { attachConnector, connectorHandlers } from './channelSync.js'
 import { devChecks, watchKeyTypes } from './keys.js'
 import { createTap, fetchSnapshot, isVisible, startedSince } from './trace.js'

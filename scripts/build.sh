@@ -3,7 +3,7 @@
 #   cargo build --release --target wasm32-unknown-unknown -p querywire, with std rebuilt for
 #     panic=immediate-abort (-Zbuild-std; RUSTC_BOOTSTRAP=1 for that one command, needs rust-src)
 #   wasm-bindgen --target web  ->  pkg/querywire.js, querywire.d.ts, querywire_bg.wasm
-#   wasm-opt -Oz --converge --low-memory-unused (features: what rustc emits for wasm32 by default)
+#   wasm-opt -Oz --converge --low-memory-unused -ocimfs=500 (features: what rustc emits for wasm32 by default)
 # then bundles the package's JS into dist/ (scripts/build-js.mjs, esbuild) and prints sizes
 # (scripts/size.sh). The wasm steps are skipped when the inputs (src/, crates/core/src/, Cargo.*,
 # the wasm-bindgen and wasm-opt versions) hash as in the last build, unless --force.
@@ -37,6 +37,16 @@ WASM_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=non
 WASM_BUILD_STD="-Zbuild-std=std,panic_abort"
 WASM_IN="$WASM_TARGET_DIR/wasm32-unknown-unknown/release/querywire.wasm"
 STAMP="$ROOT/target/querywire-pkg.stamp"
+# --low-memory-unused lets wasm-opt fold constant offsets into loads and stores (-1.4 KB): it
+# assumes no object lives in the first 1 KiB of memory. rust-lld puts the 1 MiB stack first
+# (the stack pointer starts at 1 MiB and grows down; data and heap come after it), so those bytes
+# are only touched by a stack within 1 KiB of overflowing; the engine does not recurse.
+# -ocimfs=500 (--one-caller-inline-max-function-size; binaryen's default inlines every function that
+# has one caller, whatever its size): a function of more than 500 expressions with one caller stays
+# a function of its own. V8 compiles each wasm function on its first call, so a large body that
+# creation does not run (src/driver.rs `carry_out`: plans, transports, sharing) is then not compiled
+# at creation (docs/SIZE.md "Creation"); one call more before a body of 500+ expressions.
+WASM_OPT_FLAGS="-Oz --converge --low-memory-unused -ocimfs=500"
 WASM_OPT="$(wasm_opt_bin)"
 
 inputs_hash() {
@@ -46,7 +56,7 @@ inputs_hash() {
     wasm-bindgen --version
     "$WASM_OPT" --version
     rustc --version
-    printf '%s\n' "$WASM_RUSTFLAGS $WASM_BUILD_STD"
+    printf '%s\n' "$WASM_RUSTFLAGS $WASM_BUILD_STD $WASM_OPT_FLAGS"
   } | sha256sum | cut -c1-32
 }
 
@@ -72,13 +82,9 @@ else
   rm -f "$PKG/.gitignore" "$PKG/package.json"
 
   features="$(wasm_features)"
-  step "wasm-opt -Oz --converge --low-memory-unused $features"
-  # --low-memory-unused lets wasm-opt fold constant offsets into loads and stores (-1.4 KB): it
-  # assumes no object lives in the first 1 KiB of memory. rust-lld puts the 1 MiB stack first
-  # (the stack pointer starts at 1 MiB and grows down; data and heap come after it), so those bytes
-  # are only touched by a stack within 1 KiB of overflowing; the engine does not recurse.
+  step "wasm-opt $WASM_OPT_FLAGS $features"
   # shellcheck disable=SC2086 # one flag per word
-  "$WASM_OPT" -Oz --converge --low-memory-unused $features --strip-debug --strip-producers --strip-target-features "$PKG/querywire_bg.wasm" -o "$PKG/querywire_bg.wasm.opt"
+  "$WASM_OPT" $WASM_OPT_FLAGS $features --strip-debug --strip-producers --strip-target-features "$PKG/querywire_bg.wasm" -o "$PKG/querywire_bg.wasm.opt"
   mv "$PKG/querywire_bg.wasm.opt" "$PKG/querywire_bg.wasm"
 
   mkdir -p "$(dirname "$STAMP")"

@@ -107,6 +107,10 @@ fn handler(inner: &Shared, pick: fn(&Handlers) -> &Option<Function>) -> Option<F
     pick(&inner.borrow().handlers).clone()
 }
 
+/// Out of line (and kept so by `wasm-opt -ocimfs`, scripts/build.sh): V8 compiles a wasm function
+/// on its first call, and `drain` runs at creation (`setHandlers`, `setVisible`) with nothing to
+/// carry out, so this body (plans, transports, sharing) is compiled when the first output comes.
+#[inline(never)]
 fn carry_out(inner: &Shared, out: Output) {
     match out {
         Output::Plan(plan) => {
@@ -225,13 +229,18 @@ fn arm_timer(inner: &Shared) {
     if i.timer.as_ref().is_some_and(|(armed, _)| *armed <= d) {
         return;
     }
+    i.timer = Some((d, timeout(inner, d)));
+}
+
+/// The timeout for deadline `d` (out of line, as [`carry_out`]: nothing is armed at creation).
+#[inline(never)]
+fn timeout(inner: &Shared, d: Millis) -> Timeout {
     let delay = d.saturating_sub(now()).min(i32::MAX as u64) as u32;
     let weak = Rc::downgrade(inner);
-    let t = Timeout::new(delay, move || {
+    Timeout::new(delay, move || {
         if let Some(inner) = weak.upgrade() {
             inner.borrow_mut().timer = None;
             run(&inner, |i| i.rt.handle_timeout(now()));
         }
-    });
-    i.timer = Some((d, t));
+    })
 }

@@ -92,34 +92,54 @@ impl Realtime {
 
     /// [`Realtime::new`] from the options' JSON text (what the glue's `JSON.stringify` wrote).
     pub fn from_text(now: Millis, options: &str) -> Result<Realtime, Error> {
+        match options {
+            // No options (`createRealtime({ queryClient })`): every default, built without the tape
+            // reader, which V8 then does not compile at creation (it compiles a wasm function on its
+            // first call; docs/SIZE.md "Creation"). The same machine as `read` builds from this text
+            // (test `no_options_build_what_the_reader_builds`).
+            "{}" | "null" => Ok(Realtime::build(now, crate::config::Config::default(), None, None, options.to_string())),
+            _ => Realtime::read(now, options),
+        }
+    }
+
+    /// The options read from their tape.
+    #[inline(never)]
+    fn read(now: Millis, options: &str) -> Result<Realtime, Error> {
         let mut tape = Tape::new();
         scan_options(&mut tape, options)?;
         let (t, x) = (&tape, options);
-        let engine = Engine::new(crate::config::Config::from_tape(t, x, 0)?);
-        let factory = engine.config().scope_get("factoryId").map(str::to_string);
+        let config = crate::config::Config::from_tape(t, x, 0)?;
         let polling_ms = option(t, x, 0, "pollingMs").and_then(|v| t.f64(x, v)).map(|ms| ms.max(0.0) as u64);
-        let seed = t.get(x, 0, "seed").and_then(|v| as_u64(t, x, v)).unwrap_or(now ^ 0x6a09_e667_f3bc_c909);
+        let seed = t.get(x, 0, "seed").and_then(|v| as_u64(t, x, v));
         let disabled = t.get(x, 0, "enabled").is_some_and(|v| t.kind(v) == Kind::False);
-        let mut rt = Realtime {
-            engine,
-            views: Views::new(factory),
-            link: None,
-            connector: None,
-            options: if t.kind(0) == Kind::Object { options.to_string() } else { "null".to_string() },
-            transport_name: "websocket",
-            visible: true,
-            sync_at: None,
-            returns: Returns::default(),
-            connector_poll: Poller::new(polling_ms, seed),
-            status: Status::Disconnected,
-            outputs: VecDeque::new(),
-            share: None,
-            connector_shared: false,
-        };
+        let text = if t.kind(0) == Kind::Object { options.to_string() } else { "null".to_string() };
+        let mut rt = Realtime::build(now, config, polling_ms, seed, text);
         if disabled {
             rt.connect_text(now, Transport::Ws, "null")?;
         }
         Ok(rt)
+    }
+
+    /// The machine for read options: `pollingMs`, `seed` (`None`: the defaults) and the options' text.
+    fn build(now: Millis, config: crate::config::Config, polling_ms: Option<u64>, seed: Option<u64>, options: String) -> Realtime {
+        let engine = Engine::new(config);
+        let factory = engine.config().scope_get("factoryId").map(str::to_string);
+        Realtime {
+            engine,
+            views: Views::new(factory),
+            link: None,
+            connector: None,
+            options,
+            transport_name: "websocket",
+            visible: true,
+            sync_at: None,
+            returns: Returns::default(),
+            connector_poll: Poller::new(polling_ms, seed.unwrap_or(now ^ 0x6a09_e667_f3bc_c909)),
+            status: Status::Disconnected,
+            outputs: VecDeque::new(),
+            share: None,
+            connector_shared: false,
+        }
     }
 
     pub fn engine(&self) -> &Engine {
@@ -873,4 +893,64 @@ fn uint_fields<const N: usize>(t: &Tape, x: &str, v: u32, what: &str, names: &[&
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Drives `rt` through creation, a view, payloads, a connector that goes down (polling, whose
+    /// jitter comes from the seed) and its return; everything it put out, with the deadlines.
+    fn run(mut rt: Realtime) -> Vec<String> {
+        let mut log = Vec::new();
+        let drain = |rt: &mut Realtime, log: &mut Vec<String>| {
+            while let Some(o) = rt.poll_output() {
+                log.push(format!("{o:?}"));
+            }
+            log.push(format!("timeout {:?} status {:?}", rt.poll_timeout(), rt.status()));
+        };
+        let mut now = 1_000;
+        rt.set_visible(now, true);
+        drain(&mut rt, &mut log);
+        rt.subscribe(now, View::list("work_orders"));
+        rt.subscribe(now, View::doc("work_orders", "7"));
+        rt.attach_connector(now, 1, vec![], None);
+        drain(&mut rt, &mut log);
+        for text in [
+            r#"{"table":"work_orders","eventType":"UPDATE","commit_timestamp":"2025-01-01T00:00:00Z","new":{"id":7,"status":"done"},"old":{"id":7}}"#,
+            r#"{"table":"work_orders","eventType":"INSERT","new":{"id":8},"old":{}}"#,
+        ] {
+            log.push(format!("{:?}", rt.ingest_text(now, "supabase", text).map(|_| ())));
+        }
+        for ch in ["doc:work_orders:7", "list:work_orders"] {
+            rt.connector_channel(now, 1, ch, ChannelFact::Joined(crate::connector::Replay::Unknown));
+        }
+        drain(&mut rt, &mut log);
+        for ch in ["doc:work_orders:7", "list:work_orders"] {
+            rt.connector_channel(now, 1, ch, ChannelFact::Down);
+        }
+        for _ in 0..6 {
+            drain(&mut rt, &mut log);
+            now = rt.poll_timeout().unwrap_or(now + 1_000).max(now + 1);
+            rt.handle_timeout(now);
+        }
+        rt.connector_client(now, 1, ClientState::Connected);
+        drain(&mut rt, &mut log);
+        log.push(format!("{:?} {:?} {} {:?}", rt.engine().config(), rt.engine().stats(), rt.options, rt.connector_poll));
+        log
+    }
+
+    #[test]
+    fn no_options_build_what_the_reader_builds() {
+        for text in ["{}", "null"] {
+            let fast = run(Realtime::from_text(0, text).unwrap());
+            assert_eq!(fast, run(Realtime::read(0, text).unwrap()), "{text}");
+            assert!(fast.iter().any(|l| l.starts_with("Plan")), "{text}: the run reaches a plan");
+        }
+        // and what any other text with no option in it builds (the reader's path)
+        assert_eq!(run(Realtime::from_text(0, "{}").unwrap()), run(Realtime::from_text(0, r#"{"x":1}"#).unwrap())[..]
+            .iter()
+            .map(|l| l.replace(r#"{"x":1}"#, "{}"))
+            .collect::<Vec<_>>());
+    }
 }
