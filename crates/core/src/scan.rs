@@ -321,10 +321,10 @@ impl Tape {
     /// Appends `node` (not a member: no key); returns its index.
     pub(crate) fn push(&mut self, node: Node) -> u32 {
         let i = self.len;
-        let node = Entry::value(node);
         match self.nodes.get_mut(i) {
-            Some(n) => *n = node,
-            None => self.nodes.push(node),
+            // The value's fields only (no member reads the key of a pushed node).
+            Some(e) => (e.kind, e.start, e.end, e.next) = (node.kind, node.start, node.end, node.next),
+            None => self.nodes.push(Entry::value(node)),
         }
         self.len += 1;
         i as u32
