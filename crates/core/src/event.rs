@@ -83,35 +83,59 @@ const NONE: u32 = u32::MAX - 1;
 /// scope's spellings), compiled once with a slot each, so an adapter finds all of them in one
 /// pass over a row's members ([`Columns::index`]) and the guards and rules read slots instead of
 /// scanning the row again per name.
+///
+/// A key is looked up by its length and its first eight bytes (one word, [`head`]): they pick a
+/// bucket of a small hash table whose entry holds the first name there with its own length and
+/// head, so most keys cost one probe and one compare (issue 10: the length buckets walked a chain
+/// of names per key). Names longer than eight bytes compare their tails only on a hit.
 #[derive(Debug, Clone, Default)]
 pub struct Columns {
     names: Vec<String>,
-    /// Per key length (the last bucket: that long or longer), the first slot whose name has it,
-    /// and per slot the next slot in the same bucket: a key is compared only with names of its length.
-    first: Vec<u8>,
+    /// Per bucket (a power of two of them), its first name's (head, length, slot); [`EMPTY`] for none.
+    table: Vec<Bucket>,
+    /// The multiplier and shift of [`bucket_of`] (the multiplier picked from a few for the fewest
+    /// shared buckets; `64 - shift` bits pick one of the table's buckets).
+    mul: u64,
+    shift: u32,
+    /// Per indexed slot, the next slot in its bucket (`END`: none).
     next: Vec<u8>,
-    /// Per chained slot, its name's first eight bytes as a little-endian word (zero past its end):
-    /// a key is compared with a name in one step, and byte by byte only past eight bytes.
-    heads: Vec<u64>,
     /// The slots of `version`, `factoryId`, `factory_id` and the primary key columns.
     pub version: usize,
     pub factory: [usize; 2],
     pub primary_key: Vec<usize>,
 }
 
+/// One bucket of the lookup table: its first name's head word, length and slot.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    head: u64,
+    len: u32,
+    slot: u8,
+}
+
+/// A bucket without a name: no key has length `u32::MAX` (a text is shorter).
+const EMPTY: Bucket = Bucket { head: 0, len: u32::MAX, slot: END };
+
 /// Slot chains end here; also the most slots (a longer list is looked up by name).
 const END: u8 = u8::MAX;
-const BUCKETS: usize = 64;
 
-fn bucket(len: usize) -> usize {
-    len.min(BUCKETS - 1)
-}
+/// Odd multipliers tried for the bucket hash (the first with no two names in one bucket wins).
+const MULS: [u64; 8] = [
+    0x9E37_79B9_7F4A_7C15,
+    0xBF58_476D_1CE4_E5B9,
+    0x94D0_49BB_1331_11EB,
+    0xD6E8_FEB8_6659_FD93,
+    0xA076_1D64_78BD_642F,
+    0xE703_7ED1_A0B4_28DB,
+    0x8EBC_6AF0_9C88_C6E3,
+    0x5899_65CC_7537_4CC3,
+];
 
 impl Columns {
     /// `first` get slots `0..first.len()` in order (a rule table's placeholder columns, which its
     /// compiled pieces name by index); then the fixed names and the primary key.
     pub fn new(first: &[String], primary_key: &[String]) -> Columns {
-        let mut c = Columns { first: vec![END; BUCKETS], ..Columns::default() };
+        let mut c = Columns::default();
         for n in first {
             c.push(n);
         }
@@ -131,25 +155,43 @@ impl Columns {
     }
 
     fn push(&mut self, name: &str) {
-        let slot = self.names.len();
         self.names.push(name.to_string());
-        if self.first.len() != BUCKETS {
-            self.first = vec![END; BUCKETS];
+        self.build();
+    }
+
+    /// Rebuilds the table over the indexed slots (the first `END` names; the others are read by
+    /// name): a power of two of buckets, at least four per name, under the multiplier that
+    /// shares the fewest buckets.
+    fn build(&mut self) {
+        let n = self.names.len().min(usize::from(END));
+        let size = (n * 4).next_power_of_two().max(16);
+        let shift = 64 - size.trailing_zeros();
+        let (mut best, mut best_shared) = (MULS[0], usize::MAX);
+        for mul in MULS {
+            let mut used = vec![false; size];
+            let mut shared = 0;
+            for name in &self.names[..n] {
+                let b = bucket_of(mul, shift, head(name.as_bytes()), name.len() as u32);
+                shared += usize::from(std::mem::replace(&mut used[b], true));
+            }
+            if shared < best_shared {
+                (best, best_shared) = (mul, shared);
+            }
+            if shared == 0 {
+                break;
+            }
         }
-        // Slots past the chains' reach are still named; `index` leaves them to `Row::col`'s lookup.
-        let Ok(s) = u8::try_from(slot) else { return };
-        if s == END {
-            return;
+        (self.mul, self.shift) = (best, shift);
+        self.table = vec![EMPTY; size];
+        self.next = vec![END; n];
+        // Later slots go to the end of their bucket's chain, so a chain lists slots in order.
+        for s in (0..n).rev() {
+            let name = self.names[s].as_bytes();
+            let (h, len) = (head(name), name.len() as u32);
+            let b = &mut self.table[bucket_of(best, shift, h, len)];
+            self.next[s] = b.slot;
+            *b = Bucket { head: h, len, slot: s as u8 };
         }
-        self.next.push(END);
-        self.heads.push(head(name.as_bytes()));
-        let b = bucket(name.len());
-        let mut at = &mut self.first[b];
-        while *at != END {
-            let i = usize::from(*at);
-            at = &mut self.next[i];
-        }
-        *at = s;
     }
 
     /// The slot of `name`, if it has one.
@@ -164,7 +206,7 @@ impl Columns {
     /// One pass over object `obj`'s members: `found[slot]` = the value node of the last member
     /// with that slot's name (JSON.parse keeps the last of duplicate keys), or none.
     pub fn index(&self, tape: &Tape, text: &str, obj: Option<u32>, found: &mut Vec<u32>) {
-        // Only the chained slots are indexed; a `Row` reads the others by name.
+        // Only the indexed slots are; a `Row` reads the others by name.
         let slots = self.next.len();
         if found.len() == slots {
             for f in found.iter_mut() {
@@ -175,44 +217,38 @@ impl Columns {
             found.resize(slots, NONE);
         }
         let Some(obj) = obj.filter(|&o| tape.kind(o) == Kind::Object) else { return };
-        let bytes = text.as_bytes();
-        for (k, v) in tape.members(obj) {
-            let n = tape.node(k);
-            if n.kind == Kind::Str {
-                // A key without escape: its bytes are its name. Most keys have a length no name
-                // has, and are passed over before their bytes are looked at.
-                let len = n.end.saturating_sub(n.start).saturating_sub(2) as usize;
-                let at = self.first.get(bucket(len)).copied().unwrap_or(END);
-                if at != END {
-                    let s = n.start as usize + 1;
-                    let key = bytes.get(s..s + len).unwrap_or(&[]);
-                    // The key's first eight bytes in one load when the text has them (a key is
-                    // followed by at least `":` and a value), masked to its length.
-                    let word = match bytes.get(s..s + 8) {
-                        Some(w) => u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default()) & head_mask(len),
-                        None => head(key),
-                    };
-                    self.note(at, key, word, v, found);
+        for (_, v) in tape.members(obj) {
+            // The scanner recorded each key's length and first eight bytes: one probe, one compare.
+            let k = tape.key(v);
+            if !k.escaped {
+                let b = self.table.get(bucket_of(self.mul, self.shift, k.head, k.len)).copied().unwrap_or(EMPTY);
+                let hit = b.head == k.head && b.len == k.len;
+                if hit && k.len <= 8 {
+                    if let Some(f) = found.get_mut(usize::from(b.slot)) {
+                        *f = v;
+                    }
+                } else if hit || self.next.get(usize::from(b.slot)).is_some_and(|&s| s != END) {
+                    // A long name's tail, or a bucket two names share.
+                    let s = k.start as usize + 1;
+                    self.note(b.slot, text.as_bytes().get(s..s.wrapping_add(k.len as usize)).unwrap_or(&[]), v, found);
                 }
             } else {
-                let key = tape.str(text, k);
-                let at = self.first.get(bucket(key.len())).copied().unwrap_or(END);
-                self.note(at, key.as_bytes(), head(key.as_bytes()), v, found);
+                let key = tape.str(text, v | crate::scan::KEY);
+                let key = key.as_bytes();
+                let b = self.table.get(bucket_of(self.mul, self.shift, head(key), key.len() as u32)).copied().unwrap_or(EMPTY);
+                if b.slot != END {
+                    self.note(b.slot, key, v, found);
+                }
             }
         }
     }
 
-    /// Sets `found` for the slot in the chain from `at` whose name is `key` (whose [`head`] is
-    /// `word`), if any.
-    #[inline(always)]
-    fn note(&self, mut at: u8, key: &[u8], word: u64, v: u32, found: &mut [u32]) {
+    /// Sets `found` for the slot named `key` in the bucket chain from `at`, if any.
+    #[inline(never)]
+    fn note(&self, mut at: u8, key: &[u8], v: u32, found: &mut [u32]) {
         while at != END {
             let i = usize::from(at);
-            let name = self.names.get(i).map_or(&[][..], |n| n.as_bytes());
-            if self.heads.get(i) == Some(&word)
-                && name.len() == key.len()
-                && (key.len() <= 8 || bytes_eq(name.get(8..).unwrap_or(&[]), key.get(8..).unwrap_or(&[])))
-            {
+            if self.names.get(i).is_some_and(|n| bytes_eq(n.as_bytes(), key)) {
                 if let Some(f) = found.get_mut(i) {
                     *f = v;
                 }
@@ -223,6 +259,13 @@ impl Columns {
     }
 }
 
+/// The bucket of a name of length `len` whose first eight bytes are `head`: the top `64 - shift`
+/// bits of a multiplicative hash.
+#[inline(always)]
+fn bucket_of(mul: u64, shift: u32, head: u64, len: u32) -> usize {
+    ((head ^ u64::from(len)).wrapping_mul(mul) >> (shift & 63)) as usize
+}
+
 /// The first eight bytes of `b` as a little-endian word, zero past its end.
 fn head(b: &[u8]) -> u64 {
     let mut w = 0u64;
@@ -230,15 +273,6 @@ fn head(b: &[u8]) -> u64 {
         w |= u64::from(c) << (8 * i);
     }
     w
-}
-
-/// The bytes of a word that a name of `len` bytes fills (all of them from eight bytes on).
-#[inline(always)]
-fn head_mask(len: usize) -> u64 {
-    match 1u64.checked_shl((len as u32).saturating_mul(8)) {
-        Some(bit) => bit - 1,
-        None => u64::MAX,
-    }
 }
 
 /// A row's values: up to two objects on the tape, looked up in order (an app event's `data`, then
@@ -448,6 +482,27 @@ mod tests {
             for (slot, name) in names.iter().enumerate() {
                 assert_eq!(indexed.col(slot, name), plain.get(name), "{text} {name}");
             }
+        }
+    }
+
+    /// Names that share a length and a head word (one bucket, told apart by their tails), and
+    /// enough names that some buckets hold two: every one is found, and no other key matches.
+    #[test]
+    fn names_sharing_a_bucket_are_told_apart() {
+        let names: Vec<String> = (0..60).map(|i| ["abcdefgh_", &(i % 10).to_string(), &(i / 10).to_string()].concat()).chain((0..60).map(|i| ["c", &i.to_string()].concat())).collect();
+        let cols = Columns::new(&names, &["id".into()]);
+        let mut text = String::from("{");
+        for (i, n) in names.iter().enumerate().rev() {
+            text.push_str(&["\"", n, "\":", &i.to_string(), ",\"", n, "x\":0,"].concat());
+        }
+        text.push_str("\"id\":1}");
+        let mut tape = Tape::new();
+        tape.scan(&text).unwrap();
+        let mut found = Vec::new();
+        cols.index(&tape, &text, Some(0), &mut found);
+        let row = Row::indexed(&tape, &text, Some(0), &found);
+        for (slot, name) in names.iter().enumerate() {
+            assert_eq!(row.col(slot, name).map(|v| tape.raw(&text, v)), Some(slot.to_string().as_str()), "{name}");
         }
     }
 

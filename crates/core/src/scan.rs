@@ -41,13 +41,52 @@ pub enum Kind {
 }
 
 /// One value on the tape: its kind, its byte span in the text, and the index of the first node
-/// after its subtree (for scalars, the next index).
+/// after its subtree (for scalars, the next index). An object member's key is not a node of its
+/// own: it is stored with its value ([`Entry`]) and named by the value's index with [`KEY`] set.
 #[derive(Debug, Clone, Copy)]
 pub struct Node {
     pub kind: Kind,
     pub start: u32,
     pub end: u32,
     pub next: u32,
+}
+
+/// The bit that turns a member's value index into a handle of its key ([`Tape::members`]): every
+/// reading accessor takes either, so a key reads as the string node it was before keys shared
+/// their value's entry. A tape has fewer than 2^31 entries (a text is shorter than `u32::MAX` bytes
+/// and an entry takes at least two of them).
+pub const KEY: u32 = 1 << 31;
+
+/// An object member's key as the scanner saw it: raw length between the quotes, the offset of its
+/// opening quote, whether it holds an escape, and its first eight raw bytes as a little-endian
+/// word (zero past its end), so a key is matched against names by one or two compares.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyInfo {
+    pub head: u64,
+    pub start: u32,
+    pub len: u32,
+    pub escaped: bool,
+}
+
+/// A tape entry: a value ([`Node`]) and, when it is an object member's value, its key (issue 10:
+/// a member was two nodes, a key and its value; now it is one entry written once per member and
+/// read once per member by [`Tape::members`]). The key fields of other entries are left over.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    head: u64,
+    start: u32,
+    end: u32,
+    next: u32,
+    key: u32,
+    key_len: u32,
+    kind: Kind,
+    key_escaped: bool,
+}
+
+impl Entry {
+    const fn value(n: Node) -> Entry {
+        Entry { head: 0, start: n.start, end: n.end, next: n.next, key: 0, key_len: 0, kind: n.kind, key_escaped: false }
+    }
 }
 
 /// Why a text is not JSON: a static description and the byte offset.
@@ -94,7 +133,7 @@ pub fn push_uint(out: &mut String, mut n: u64) {
 pub struct Tape {
     /// `nodes[..len]` is this text's tape. The vector only grows: entries past `len` are left
     /// from longer texts, so a scan writes into place without a capacity check per node.
-    nodes: Vec<Node>,
+    nodes: Vec<Entry>,
     len: usize,
     /// The open containers around the innermost one, as `index << 2 | 1 (object) or 2 (array)`.
     stack: Vec<u64>,
@@ -142,17 +181,42 @@ impl Tape {
         // Nodes written so far. `buf` is written in place; past its end a node is pushed (the
         // vector grows once, to the most nodes any text needed, and stays that long).
         let mut n: usize = 0;
+        // A value: its fields of entry `n` (a member's key fields were written by `put_key!`).
         macro_rules! put {
             ($kind:expr, $start:expr, $end:expr, $next:expr) => {{
-                let node = Node { kind: $kind, start: $start as u32, end: $end as u32, next: $next };
+                let (kind, start, end, next) = ($kind, $start as u32, $end as u32, $next);
                 match buf.get_mut(n) {
-                    Some(slot) => *slot = node,
+                    Some(slot) => {
+                        slot.kind = kind;
+                        slot.start = start;
+                        slot.end = end;
+                        slot.next = next;
+                    }
                     None => {
-                        self.nodes.push(node);
+                        self.nodes.push(Entry::value(Node { kind, start, end, next }));
                         buf = &mut self.nodes[..];
                     }
                 }
                 n += 1;
+            }};
+        }
+        // A member's key: the key fields of entry `n`, whose value comes next.
+        macro_rules! put_key {
+            ($head:expr, $start:expr, $len:expr, $escaped:expr) => {{
+                let (head, key, key_len, key_escaped) = ($head, $start as u32, $len as u32, $escaped);
+                match buf.get_mut(n) {
+                    Some(slot) => {
+                        slot.head = head;
+                        slot.key = key;
+                        slot.key_len = key_len;
+                        slot.key_escaped = key_escaped;
+                    }
+                    None => {
+                        let e = Entry { head, key, key_len, key_escaped, ..Entry::value(NO_NODE) };
+                        self.nodes.push(e);
+                        buf = &mut self.nodes[..];
+                    }
+                }
             }};
         }
         // The innermost open container as `index << 2 | 1 (object) or 2 (array)`, 0 at the root
@@ -169,8 +233,8 @@ impl Tape {
                         return err("expected a string key", i);
                     }
                 }
-                let (end, escaped) = string(b, i)?;
-                put!(if escaped { Kind::StrEscaped } else { Kind::Str }, i, end, n as u32 + 1);
+                let (end, escaped, head) = key_string(b, i)?;
+                put_key!(head, i, end - i - 2, escaped);
                 i = end;
                 if b.get(i) != Some(&b':') {
                     i = ws(b, i);
@@ -254,12 +318,13 @@ impl Tape {
         self.stack.clear();
     }
 
-    /// Appends `node`; returns its index.
+    /// Appends `node` (not a member: no key); returns its index.
     pub(crate) fn push(&mut self, node: Node) -> u32 {
         let i = self.len;
         match self.nodes.get_mut(i) {
-            Some(n) => *n = node,
-            None => self.nodes.push(node),
+            // The value's fields only (no member reads the key of a pushed node).
+            Some(e) => (e.kind, e.start, e.end, e.next) = (node.kind, node.start, node.end, node.next),
+            None => self.nodes.push(Entry::value(node)),
         }
         self.len += 1;
         i as u32
@@ -275,19 +340,53 @@ impl Tape {
         self.len == 0
     }
 
-    /// Node `i`; past the tape's vector a `null` with an empty span (no panic path: at opt z,
-    /// the shipped setting, `Vec`'s `Index` is a call of its own).
+    /// Node `i`, or the key of member value `i & !KEY` as a string node when `i` has [`KEY`] set;
+    /// past the tape's vector a `null` with an empty span (no panic path: at opt z, the shipped
+    /// setting, `Vec`'s `Index` is a call of its own).
     #[inline(always)]
     pub fn node(&self, i: u32) -> Node {
-        match self.nodes.get(i as usize) {
-            Some(&n) => n,
+        match self.nodes.get((i & !KEY) as usize) {
+            Some(e) if i & KEY == 0 => Node { kind: e.kind, start: e.start, end: e.end, next: e.next },
+            Some(e) => Node {
+                kind: if e.key_escaped { Kind::StrEscaped } else { Kind::Str },
+                start: e.key,
+                end: e.key.wrapping_add(e.key_len).wrapping_add(2),
+                next: i & !KEY,
+            },
             None => NO_NODE,
         }
     }
 
     #[inline(always)]
     pub fn kind(&self, i: u32) -> Kind {
-        self.node(i).kind
+        match self.nodes.get((i & !KEY) as usize) {
+            Some(e) if i & KEY == 0 => e.kind,
+            Some(e) if e.key_escaped => Kind::StrEscaped,
+            Some(_) => Kind::Str,
+            None => Kind::Null,
+        }
+    }
+
+    /// The key of member value `v` (a value index, without [`KEY`]): what the scanner recorded.
+    /// Meaningful only for the values [`Tape::members`] yields.
+    #[inline(always)]
+    pub fn key(&self, v: u32) -> KeyInfo {
+        match self.nodes.get(v as usize) {
+            Some(e) => KeyInfo { head: e.head, start: e.key, len: e.key_len, escaped: e.key_escaped },
+            None => KeyInfo { head: 0, start: 0, len: 0, escaped: false },
+        }
+    }
+
+    /// The text of member value `v`'s key between its quotes when it holds no escape (its decoded
+    /// name); `None` for an escaped key.
+    #[inline(always)]
+    pub fn plain_key<'t>(&self, text: &'t str, v: u32) -> Option<&'t [u8]> {
+        let k = self.key(v);
+        if k.escaped {
+            return None;
+        }
+        let s = k.start as usize + 1;
+        text.as_bytes().get(s..s.wrapping_add(k.len as usize))
     }
 
     /// The value's JSON text as it was sent.
@@ -296,7 +395,8 @@ impl Tape {
         text.get(n.start as usize..n.end as usize).unwrap_or("")
     }
 
-    /// The members of object `obj` as (key node, value node), in text order.
+    /// The members of object `obj` as (key, value node), in text order: the key is the value's
+    /// index with [`KEY`] set (read it as a string node, or with [`Tape::key`] by the value index).
     #[inline(always)]
     pub fn members(&self, obj: u32) -> Members<'_> {
         let n = self.node(obj);
@@ -349,7 +449,7 @@ impl Tape {
     /// Whether string node `i` decodes to `want`: the span's length decides most keys at once.
     #[inline(always)]
     pub fn str_eq(&self, text: &str, i: u32, want: &str) -> bool {
-        let Some(&n) = self.nodes.get(i as usize) else { return false };
+        let n = self.node(i);
         match n.kind {
             Kind::Str => {
                 let (s, w) = (n.start as usize + 1, want.as_bytes());
@@ -433,11 +533,10 @@ impl Iterator for Members<'_> {
         if self.at >= self.end {
             return None;
         }
-        let k = self.at;
-        let v = k + 1;
+        let v = self.at;
         // Past the vector (never, for a scanned object) the walk ends.
         self.at = self.tape.nodes.get(v as usize).map_or(self.end, |n| n.next);
-        Some((k, v))
+        Some((v | KEY, v))
     }
 }
 
@@ -476,7 +575,44 @@ fn literal(b: &[u8], i: usize, word: &[u8]) -> Result<usize, ScanError> {
 /// escapes, control characters and the end of the text go to `string_rest`.
 #[inline(always)]
 fn string(b: &[u8], i: usize) -> Result<(usize, bool), ScanError> {
-    let mut j = i + 1;
+    string_at(b, i, i + 1)
+}
+
+/// [`string`] for a key: also its first eight raw bytes as a word, zero past its end ([`KeyInfo`]),
+/// taken from the first word the SWAR test loads anyway.
+#[inline(always)]
+fn key_string(b: &[u8], i: usize) -> Result<(usize, bool, u64), ScanError> {
+    let j = i + 1;
+    if let Some(w) = b.get(j..j.wrapping_add(8)) {
+        let v = u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default());
+        let m = stops(v);
+        if m == 0 {
+            let (end, escaped) = string_at(b, i, j + 8)?;
+            return Ok((end, escaped, v));
+        }
+        let bit = m.trailing_zeros() & 56;
+        if (v >> bit) as u8 == b'"' {
+            return Ok((j + (bit / 8) as usize + 1, false, v & ((1u64 << bit) - 1)));
+        }
+    }
+    key_string_rest(b, i)
+}
+
+/// [`key_string`] past the common case (an escape or control character in its first eight bytes,
+/// or the text's last few).
+#[inline(never)]
+fn key_string_rest(b: &[u8], i: usize) -> Result<(usize, bool, u64), ScanError> {
+    let (end, escaped) = string_rest(b, i, i + 1)?;
+    let mut head = 0u64;
+    for (k, &c) in b.get(i + 1..end - 1).unwrap_or(&[]).iter().take(8).enumerate() {
+        head |= u64::from(c) << (8 * k);
+    }
+    Ok((end, escaped, head))
+}
+
+/// [`string`] with the bytes from `i + 1` to `j` known to hold no stop byte.
+#[inline(always)]
+fn string_at(b: &[u8], i: usize, mut j: usize) -> Result<(usize, bool), ScanError> {
     while let Some(w) = b.get(j..j.wrapping_add(8)) {
         let v = u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default());
         let m = stops(v);
@@ -767,16 +903,50 @@ mod tests {
         let mut t = Tape::new();
         let long = format!("[{}]", vec!["{\"a\":[1,2,{}]}"; 50].join(","));
         t.scan(&long).unwrap();
-        assert_eq!(t.len(), 1 + 50 * 6);
+        // An object, its member `a` (key and value in one entry), and the array's three items.
+        assert_eq!(t.len(), 1 + 50 * 5);
         t.scan(r#"{"b":[true]}"#).unwrap();
-        assert_eq!(t.len(), 4);
+        assert_eq!(t.len(), 3);
         assert_eq!(t.members(0).count(), 1);
-        assert_eq!(t.items(2).count(), 1);
-        assert_eq!(t.node(0).next, 4);
+        assert_eq!(t.items(1).count(), 1);
+        assert_eq!(t.node(0).next, 3);
         assert!(t.scan("[1,2").is_err());
         assert!(t.is_empty());
         t.scan("7").unwrap();
         assert_eq!((t.len(), t.kind(0)), (1, Kind::Number));
+    }
+
+    #[test]
+    fn keys_share_their_values_entry() {
+        // Every key length around the eight-byte word, plain and escaped, at the end of the text
+        // (the word past the key runs off it) and with whitespace around the colon.
+        for len in 0..20 {
+            let name: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            for (key, decoded, escaped) in [(name.clone(), name.clone(), false), (format!("{name}\\n"), format!("{name}\n"), true)] {
+                for text in [format!("{{\"{key}\":1}}"), format!("{{ \"x\" : [], \"{key}\" :\n\"v\" }}"), format!("[{{\"{key}\":{{}}}}]")] {
+                    let mut t = Tape::new();
+                    t.scan(&text).unwrap();
+                    let obj = if text.starts_with('[') { 1 } else { 0 };
+                    let (k, v) = t.members(obj).last().unwrap();
+                    assert_eq!(k, v | KEY);
+                    let info = t.key(v);
+                    let raw = format!("\"{key}\"");
+                    assert_eq!((info.len as usize, info.escaped), (key.len(), escaped), "{text}");
+                    let mut head = [0u8; 8];
+                    for (h, c) in head.iter_mut().zip(key.bytes()) {
+                        *h = c;
+                    }
+                    assert_eq!(info.head, u64::from_le_bytes(head), "{text}");
+                    assert_eq!(t.raw(&text, k), raw);
+                    assert_eq!(t.kind(k), if escaped { Kind::StrEscaped } else { Kind::Str });
+                    assert_eq!(t.str(&text, k), decoded);
+                    assert!(t.str_eq(&text, k, &decoded) && !t.str_eq(&text, k, &format!("{decoded}x")));
+                    assert_eq!(t.plain_key(&text, v), (!escaped).then_some(key.as_bytes()));
+                    assert_eq!(t.get(&text, obj, &decoded), Some(v));
+                    assert!(matches!(t.kind(v), Kind::Number | Kind::Str | Kind::Object));
+                }
+            }
+        }
     }
 
     #[test]

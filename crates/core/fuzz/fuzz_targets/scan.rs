@@ -7,7 +7,7 @@
 //! (split at `\x1e`), as the engine reuses it.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use querywire_core::scan::{to_value, Kind, Tape};
+use querywire_core::scan::{to_value, Kind, Tape, KEY};
 use serde_json::Value;
 
 fn well_formed(t: &Tape, text: &str) {
@@ -23,7 +23,10 @@ fn well_formed(t: &Tape, text: &str) {
             Kind::Object => {
                 let mut last = i;
                 for (k, v) in t.members(i) {
-                    assert!(k > last && v == k + 1 && t.is_str(k));
+                    // A key shares its value's entry: its handle is the value's index with KEY set.
+                    let key = t.node(k);
+                    assert!(v > last && k == v | KEY && t.is_str(k), "member {v}");
+                    assert!(key.start < key.end && key.end as usize <= t.node(v).start as usize && t.raw(text, k).ends_with('"'));
                     last = t.node(v).next - 1;
                 }
                 assert_eq!(last + 1, n.next);

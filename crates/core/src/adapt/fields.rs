@@ -250,19 +250,18 @@ fn diff_by_name(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) {
 /// list is the changed members in order. `false` (with `out` partly filled) for any other shape.
 fn diff_in_order(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) -> bool {
     let mut olds = p.tape.members(old);
-    // Which (length, first byte, last byte) classes of key were seen: only a key whose class was
-    // seen before is compared with the earlier keys for a duplicate.
+    // Which classes of key (a hash of its length and head word) were seen: only a key whose class
+    // was seen before is compared with the earlier keys for a duplicate.
     let mut seen: u128 = 0;
     for (k, v) in p.tape.members(new) {
-        let Some((ok, ov)) = olds.next() else { return false };
-        let Some(key) = plain_bytes(p.tape, p.text, k) else { return false };
-        if raw_bytes(p.tape, p.text, ok) != raw_bytes(p.tape, p.text, k) {
+        let Some((_, ov)) = olds.next() else { return false };
+        if !same_plain_key(p, v, ov) {
             return false;
         }
-        let (first, last) = (key.first().copied().unwrap_or(0), key.last().copied().unwrap_or(0));
-        let class = (key.len() as u32).wrapping_mul(31).wrapping_add(u32::from(first).wrapping_mul(7)).wrapping_add(u32::from(last));
-        let bit = 1u128 << (class & 127);
-        if seen & bit != 0 && p.tape.members(new).take_while(|&(e, _)| e != k).any(|(e, _)| plain_bytes(p.tape, p.text, e) == Some(key)) {
+        let key = p.tape.key(v);
+        let class = (key.head ^ u64::from(key.len)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 57;
+        let bit = 1u128 << class;
+        if seen & bit != 0 && p.tape.members(new).take_while(|&(e, _)| e != k).any(|(_, e)| same_plain_key(p, e, v)) {
             return false;
         }
         seen |= bit;
@@ -271,6 +270,17 @@ fn diff_in_order(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) -> b
         }
     }
     olds.next().is_none()
+}
+
+/// Whether the keys of member values `a` and `b` are the same text without escapes: length and
+/// head word first (the scanner's `KeyInfo`), the bytes past eight only when those agree.
+#[inline(always)]
+fn same_plain_key(p: &In<'_>, a: u32, b: u32) -> bool {
+    let (x, y) = (p.tape.key(a), p.tape.key(b));
+    if x.escaped || y.escaped || x.len != y.len || x.head != y.head {
+        return false;
+    }
+    x.len <= 8 || p.tape.plain_key(p.text, a).map(|t| t.get(8..)) == p.tape.plain_key(p.text, b).map(|t| t.get(8..))
 }
 
 #[cfg(test)]

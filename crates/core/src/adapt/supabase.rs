@@ -13,27 +13,51 @@ use crate::scan::Kind;
 
 const SRC: &str = "supabase";
 
+/// The first eight bytes of a name as a `scan::KeyInfo` head word.
+const fn head(name: &[u8]) -> u64 {
+    let mut w = 0u64;
+    let mut i = 0;
+    while i < name.len() && i < 8 {
+        w |= (name[i] as u64) << (8 * i);
+        i += 1;
+    }
+    w
+}
+const TYPE: u64 = head(b"type");
+const TABLE: u64 = head(b"table");
+const EVENT_TYP: u64 = head(b"eventType");
+const NEW: u64 = head(b"new");
+const OLD: u64 = head(b"old");
+const PAYLOAD: u64 = head(b"payload");
+
 pub fn adapt<'a>(p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) -> Result<Event<'a>, Error> {
     let Scratch { changed, found } = scratch;
     // One pass over the members, the last of duplicate keys winning (as JSON.parse keeps it).
     let (mut ty, mut table, mut event_type, mut new, mut old, mut payload) = (None, None, None, None, None, None);
     for (k, v) in p.tape.members(o) {
-        let decoded;
-        let key = match plain_bytes(p.tape, p.text, k) {
-            Some(key) => key,
-            None => {
-                decoded = p.tape.str(p.text, k);
-                decoded.as_bytes()
+        // A key without escape is matched by its length and first eight bytes (the scanner's
+        // `KeyInfo`); `eventType`, nine bytes long, by its last byte too.
+        let key = p.tape.key(v);
+        let slot = if key.escaped {
+            match &*p.tape.str(p.text, k) {
+                "type" => &mut ty,
+                "table" => &mut table,
+                "eventType" => &mut event_type,
+                "new" => &mut new,
+                "old" => &mut old,
+                "payload" => &mut payload,
+                _ => continue,
             }
-        };
-        let slot = match key {
-            b"type" => &mut ty,
-            b"table" => &mut table,
-            b"eventType" => &mut event_type,
-            b"new" => &mut new,
-            b"old" => &mut old,
-            b"payload" => &mut payload,
-            _ => continue,
+        } else {
+            match (key.len, key.head) {
+                (4, TYPE) => &mut ty,
+                (5, TABLE) => &mut table,
+                (9, EVENT_TYP) if p.text.as_bytes().get(key.start as usize + 9) == Some(&b'e') => &mut event_type,
+                (3, NEW) => &mut new,
+                (3, OLD) => &mut old,
+                (7, PAYLOAD) => &mut payload,
+                _ => continue,
+            }
         };
         *slot = Some(v);
     }
