@@ -347,26 +347,40 @@ impl Pending {
             return true;
         }
         let n = self.keys.ends(id).len();
-        for len in 0..n {
-            if broad_lens & len_bit(len) == 0 {
-                continue;
-            }
-            let mut prefix = std::mem::take(&mut self.prefix);
-            prefix.clear();
-            if len == 0 {
-                prefix.push('[');
-            } else {
-                let end = self.keys.ends(id)[len - 1] as usize;
-                prefix.push_str(&self.keys.text(id)[..end]);
-            }
-            prefix.push(']');
-            let hit = self.keys.find(&prefix).and_then(|p| self.inv_of(p, true)).is_some_and(|p| p.covers(rt));
-            self.prefix = prefix;
-            if hit {
-                return true;
+        // Only the proper prefixes' lengths some non-exact invalidation has (bit 63: 63 or more).
+        let mut lens = broad_lens & len_bit(n).wrapping_sub(1);
+        if n > 63 {
+            lens = broad_lens;
+        }
+        while lens != 0 {
+            let bit = lens.trailing_zeros() as usize;
+            lens &= lens - 1;
+            // Bit 63 stands for every length from 63 on.
+            let range = if bit == 63 { 63..n } else { bit..bit + 1 };
+            for len in range {
+                if self.prefix_covers(id, len, rt) {
+                    return true;
+                }
             }
         }
         false
+    }
+
+    /// Whether the prefix of `id` with `len` elements has a pending non-exact invalidation that
+    /// refetches at least as `rt`.
+    fn prefix_covers(&mut self, id: KeyId, len: usize, rt: RefetchType) -> bool {
+        let mut prefix = std::mem::take(&mut self.prefix);
+        prefix.clear();
+        if len == 0 {
+            prefix.push('[');
+        } else {
+            let end = self.keys.ends(id)[len - 1] as usize;
+            prefix.push_str(&self.keys.text(id)[..end]);
+        }
+        prefix.push(']');
+        let hit = self.keys.find(&prefix).and_then(|p| self.inv_of(p, true)).is_some_and(|p| p.covers(rt));
+        self.prefix = prefix;
+        hit
     }
 
     /// One bit per element count (the last bit: 63 or more) that some pending non-exact
@@ -480,8 +494,9 @@ impl Pending {
 
     fn key_ref(&mut self, plan: &mut FlushPlan, id: KeyId) -> KeyRef {
         let new = self.keys.first_use(id);
-        let run = if new { KeyRun::of(self.keys.text(id), self.keys.ends(id)) } else { KeyRun::default() };
-        plan.key(id, new, self.keys.text(id), run)
+        let text = self.keys.text(id);
+        let run = if new { KeyRun::of(text, self.keys.ends(id)) } else { KeyRun::default() };
+        plan.key(id, new, text, run)
     }
 
     fn reset(&mut self) {
