@@ -447,7 +447,7 @@ impl State {
         self.keys.clear();
         if self.config.rules.route(&row.ty, row.action, &row.row, &mut self.keys).is_some() {
             for k in &self.keys.keys {
-                self.pending.invalidate(self.keys.hash(k), k.exact, k.refetch_type);
+                self.pending.invalidate_with(self.keys.hash(k), Some(self.keys.ends(k)), k.exact, k.refetch_type);
             }
             return if self.keys.keys.is_empty() { Ingested::NoOp } else { Ingested::Queued };
         }
@@ -457,7 +457,7 @@ impl State {
 
     /// The doc/list policy of seed 001 for events no rule matched (CONTRACT "Routing").
     fn apply_policy(&mut self, row: &RowEvent<'_>) {
-        write_doc_key(&mut self.keys.text, row);
+        let doc = write_doc_key(&mut self.keys.text, row);
         let doc_end = self.keys.text.len();
         match row.action {
             Action::Update => {
@@ -472,16 +472,16 @@ impl State {
                 match fields {
                     Some(fields) if self.config.patch => {
                         let fields = fields.iter().map(|&(k, v)| (tape.str(text, k), tape.raw(text, v)));
-                        self.pending.patch(&self.keys.text[..doc_end], fields, row.version);
+                        self.pending.patch_with(&self.keys.text[..doc_end], Some(&doc), fields, row.version);
                     }
-                    _ => self.pending.invalidate(&self.keys.text[..doc_end], false, RefetchType::Active),
+                    _ => self.pending.invalidate_with(&self.keys.text[..doc_end], Some(&doc), false, RefetchType::Active),
                 }
             }
             Action::Create => self.invalidate_list_head(row),
             Action::Delete => {
                 self.invalidate_list_head(row);
-                write_doc_key(&mut self.keys.text, row);
-                self.pending.invalidate(&self.keys.text, false, RefetchType::Active);
+                let doc = write_doc_key(&mut self.keys.text, row);
+                self.pending.invalidate_with(&self.keys.text, Some(&doc), false, RefetchType::Active);
             }
         }
     }
@@ -489,9 +489,14 @@ impl State {
     fn invalidate_list_head(&mut self, row: &RowEvent<'_>) {
         let buf = &mut self.keys.text;
         buf.clear();
-        buf.push_str("[\"list\",");
+        buf.push_str("[\"list\"");
+        // The key's element ends (`pending::Keys::ends`), as it is written.
+        let mut ends = [0u32; 4];
+        ends[0] = buf.len() as u32;
+        buf.push(',');
         write_string(buf, &row.ty);
-        match (row.factory_id, &self.scope_factory) {
+        ends[1] = buf.len() as u32;
+        let n = match (row.factory_id, &self.scope_factory) {
             (Some(f), _) => {
                 buf.push(',');
                 match row.row.tape.kind(f) {
@@ -499,18 +504,23 @@ impl State {
                     Kind::Number | Kind::True | Kind::False => write_string(buf, &tape_text(row.row.tape, row.row.text, f)),
                     _ => write_tape(buf, row.row.tape, row.row.text, f),
                 }
-                buf.push_str(",{\"page\":1}");
+                4
             }
             (None, Some(f)) => {
                 buf.push(',');
                 buf.push_str(f);
-                buf.push_str(",{\"page\":1}");
+                4
             }
             // Without a factory the head cannot be named: every list of the type is refreshed.
-            (None, None) => {}
+            (None, None) => 2,
+        };
+        if n == 4 {
+            ends[2] = buf.len() as u32;
+            buf.push_str(",{\"page\":1}");
+            ends[3] = buf.len() as u32;
         }
         buf.push(']');
-        self.pending.invalidate(&self.keys.text, false, RefetchType::Active);
+        self.pending.invalidate_with(&self.keys.text, Some(&ends[..n]), false, RefetchType::Active);
     }
 
     /// Every spelling the event carries must match (CONTRACT "Scope guard": where an event carries
@@ -555,12 +565,16 @@ fn too_large(source: &str, n: usize) -> Error {
     Error::new(ErrorCode::TooLarge, source, m)
 }
 
-/// `buf` = the policy's doc key `['doc', type, String(id)]` as its canonical hash.
-fn write_doc_key(buf: &mut String, row: &RowEvent<'_>) {
+/// `buf` = the policy's doc key `['doc', type, String(id)]` as its canonical hash; returns its
+/// element ends (`pending::Keys::ends`).
+fn write_doc_key(buf: &mut String, row: &RowEvent<'_>) -> [u32; 3] {
     buf.clear();
     buf.push_str("[\"doc\",");
     write_string(buf, &row.ty);
+    let ty_end = buf.len() as u32;
     buf.push(',');
     write_string(buf, &row.id);
+    let id_end = buf.len() as u32;
     buf.push(']');
+    [6, ty_end, id_end]
 }

@@ -66,9 +66,15 @@ impl Keys {
     }
 
     pub fn find(&self, hash: &str) -> Option<KeyId> {
-        let mut id = *self.index.get(&hash_str(hash))?;
+        self.find_hashed(hash_str(hash), hash)
+    }
+
+    /// [`Keys::find`] with `h` = `hash_str(hash)`.
+    fn find_hashed(&self, h: u64, hash: &str) -> Option<KeyId> {
+        let mut id = *self.index.get(&h)?;
         while id != NONE {
-            if self.text(id) == hash {
+            let (s, e, _, _) = self.spans[id as usize];
+            if self.text.as_bytes().get(s as usize..e as usize) == Some(hash.as_bytes()) {
                 return Some(id);
             }
             id = self.chain[id as usize];
@@ -76,23 +82,43 @@ impl Keys {
         None
     }
 
-    /// The id of `hash` (a canonical key hash), adding it when new.
+    /// The id of `hash` (a canonical key hash), adding it when new; its element ends come from a
+    /// scan of the hash.
     pub fn intern(&mut self, hash: &str) -> KeyId {
-        if let Some(id) = self.find(hash) {
+        self.intern_with(hash, None)
+    }
+
+    /// The id of `hash`, adding it when new with `ends` as its element ends ([`Keys::ends`]) when
+    /// the caller wrote the hash and knows them (`rules.rs`, the engine's doc/list keys); `None`:
+    /// they come from a scan of the hash.
+    pub fn intern_with(&mut self, hash: &str, ends: Option<&[u32]>) -> KeyId {
+        let h = hash_str(hash);
+        if let Some(id) = self.find_hashed(h, hash) {
             return id;
         }
         let id = self.spans.len() as KeyId;
         let start = self.text.len() as u32;
         self.text.push_str(hash);
         let ends_start = self.ends.len() as u32;
-        // The hash is JSON we wrote; its top-level elements' ends come from one scan.
-        if self.tape.scan(hash).is_ok() {
-            for item in self.tape.items(0) {
-                self.ends.push(self.tape.node(item).end);
+        match ends {
+            Some(ends) => {
+                // Debug builds (the test suites) check every writer against the scan.
+                debug_assert!(
+                    self.tape.scan(hash).is_ok() && self.tape.items(0).map(|i| self.tape.node(i).end).eq(ends.iter().copied()),
+                    "element ends of {hash}: {ends:?}"
+                );
+                self.ends.extend_from_slice(ends);
+            }
+            // The hash is JSON we were given; its top-level elements' ends come from one scan.
+            None => {
+                if self.tape.scan(hash).is_ok() {
+                    for item in self.tape.items(0) {
+                        self.ends.push(self.tape.node(item).end);
+                    }
+                }
             }
         }
         self.spans.push((start, self.text.len() as u32, ends_start, self.ends.len() as u32));
-        let h = hash_str(hash);
         let prev = self.index.insert(h, id).unwrap_or(NONE);
         self.chain.push(prev);
         self.known.push(false);
@@ -197,13 +223,13 @@ impl Pending {
         &self.keys
     }
 
-    fn slot(&mut self, hash: &str) -> (KeyId, &mut Slot) {
-        let id = self.slot_id(hash);
+    fn slot(&mut self, hash: &str, ends: Option<&[u32]>) -> (KeyId, &mut Slot) {
+        let id = self.slot_id(hash, ends);
         (id, &mut self.slots[id as usize])
     }
 
-    fn slot_id(&mut self, hash: &str) -> KeyId {
-        let id = self.keys.intern(hash);
+    fn slot_id(&mut self, hash: &str, ends: Option<&[u32]>) -> KeyId {
+        let id = self.keys.intern_with(hash, ends);
         if self.slots.len() <= id as usize {
             self.slots.resize(id as usize + 1, EMPTY);
         }
@@ -213,7 +239,12 @@ impl Pending {
     /// Adds an invalidation of the key with canonical hash `hash`; the same key twice becomes one
     /// op that does what both asked.
     pub fn invalidate(&mut self, hash: &str, exact: bool, refetch_type: RefetchType) {
-        let (id, s) = self.slot(hash);
+        self.invalidate_with(hash, None, exact, refetch_type)
+    }
+
+    /// [`Pending::invalidate`] of a key whose writer knows its element ends ([`Keys::intern_with`]).
+    pub fn invalidate_with(&mut self, hash: &str, ends: Option<&[u32]>, exact: bool, refetch_type: RefetchType) {
+        let (id, s) = self.slot(hash, ends);
         if s.inv & PRESENT != 0 {
             let ex = s.inv & EXACT != 0 && exact;
             let rt = bits_rt(s.inv).join(refetch_type);
@@ -227,7 +258,18 @@ impl Pending {
     /// Adds a patch of doc `hash` with `fields` (name, raw JSON value); a second patch of the same
     /// doc merges in, the higher version's values winning.
     pub fn patch<N: AsRef<str>, V: AsRef<str>>(&mut self, hash: &str, fields: impl IntoIterator<Item = (N, V)>, version: Option<f64>) {
-        let key = self.slot_id(hash);
+        self.patch_with(hash, None, fields, version)
+    }
+
+    /// [`Pending::patch`] of a doc key whose writer knows its element ends ([`Keys::intern_with`]).
+    pub fn patch_with<N: AsRef<str>, V: AsRef<str>>(
+        &mut self,
+        hash: &str,
+        ends: Option<&[u32]>,
+        fields: impl IntoIterator<Item = (N, V)>,
+        version: Option<f64>,
+    ) {
+        let key = self.slot_id(hash, ends);
         let at = self.slots[key as usize].patch;
         let (at, newer) = if at == NONE {
             self.slots[key as usize].patch = self.patches.len() as u32;
@@ -279,7 +321,7 @@ impl Pending {
 
     /// Adds a refetch of the active queries under `hash`.
     pub fn refetch(&mut self, hash: &str, exact: bool) {
-        let (id, s) = self.slot(hash);
+        let (id, s) = self.slot(hash, None);
         if s.refetch & PRESENT != 0 {
             if !exact {
                 s.refetch = PRESENT;
@@ -305,26 +347,40 @@ impl Pending {
             return true;
         }
         let n = self.keys.ends(id).len();
-        for len in 0..n {
-            if broad_lens & len_bit(len) == 0 {
-                continue;
-            }
-            let mut prefix = std::mem::take(&mut self.prefix);
-            prefix.clear();
-            if len == 0 {
-                prefix.push('[');
-            } else {
-                let end = self.keys.ends(id)[len - 1] as usize;
-                prefix.push_str(&self.keys.text(id)[..end]);
-            }
-            prefix.push(']');
-            let hit = self.keys.find(&prefix).and_then(|p| self.inv_of(p, true)).is_some_and(|p| p.covers(rt));
-            self.prefix = prefix;
-            if hit {
-                return true;
+        // Only the proper prefixes' lengths some non-exact invalidation has (bit 63: 63 or more).
+        let mut lens = broad_lens & len_bit(n).wrapping_sub(1);
+        if n > 63 {
+            lens = broad_lens;
+        }
+        while lens != 0 {
+            let bit = lens.trailing_zeros() as usize;
+            lens &= lens - 1;
+            // Bit 63 stands for every length from 63 on.
+            let range = if bit == 63 { 63..n } else { bit..bit + 1 };
+            for len in range {
+                if self.prefix_covers(id, len, rt) {
+                    return true;
+                }
             }
         }
         false
+    }
+
+    /// Whether the prefix of `id` with `len` elements has a pending non-exact invalidation that
+    /// refetches at least as `rt`.
+    fn prefix_covers(&mut self, id: KeyId, len: usize, rt: RefetchType) -> bool {
+        let mut prefix = std::mem::take(&mut self.prefix);
+        prefix.clear();
+        if len == 0 {
+            prefix.push('[');
+        } else {
+            let end = self.keys.ends(id)[len - 1] as usize;
+            prefix.push_str(&self.keys.text(id)[..end]);
+        }
+        prefix.push(']');
+        let hit = self.keys.find(&prefix).and_then(|p| self.inv_of(p, true)).is_some_and(|p| p.covers(rt));
+        self.prefix = prefix;
+        hit
     }
 
     /// One bit per element count (the last bit: 63 or more) that some pending non-exact
@@ -438,8 +494,9 @@ impl Pending {
 
     fn key_ref(&mut self, plan: &mut FlushPlan, id: KeyId) -> KeyRef {
         let new = self.keys.first_use(id);
-        let run = if new { KeyRun::of(self.keys.text(id), self.keys.ends(id)) } else { KeyRun::default() };
-        plan.key(id, new, self.keys.text(id), run)
+        let text = self.keys.text(id);
+        let run = if new { KeyRun::of(text, self.keys.ends(id)) } else { KeyRun::default() };
+        plan.key(id, new, text, run)
     }
 
     fn reset(&mut self) {

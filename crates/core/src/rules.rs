@@ -15,8 +15,9 @@ use serde_json::Value;
 /// keys in a template are literal, so their JS order is fixed when the rule is compiled.
 #[derive(Debug, Clone, PartialEq)]
 enum Piece {
-    /// Canonical JSON text with no placeholder.
-    Lit(String),
+    /// Canonical JSON text with no placeholder, and the offsets in it where a top-level element
+    /// of the key ends (its `,` or closing `]`: the key's element ends, `pending::Keys::ends`).
+    Lit(String, Vec<u32>),
     /// The whole string was `"{col}"`: the row's value with its JSON type (the column's name and
     /// its slot in [`RuleTable::columns`]).
     Column(String, usize),
@@ -61,12 +62,16 @@ pub struct RuleTable {
 pub struct RoutedKeys {
     pub text: String,
     pub keys: Vec<RoutedKey>,
+    /// Each key's element ends (offsets from its start), one key's after the other.
+    pub ends: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RoutedKey {
     pub start: u32,
     pub end: u32,
+    /// Its span in [`RoutedKeys::ends`].
+    pub ends: (u32, u32),
     pub exact: bool,
     pub refetch_type: RefetchType,
 }
@@ -75,9 +80,14 @@ impl RoutedKeys {
     pub fn clear(&mut self) {
         self.text.clear();
         self.keys.clear();
+        self.ends.clear();
     }
     pub fn hash(&self, k: &RoutedKey) -> &str {
         &self.text[k.start as usize..k.end as usize]
+    }
+    /// The key's element ends (`pending::Keys::ends`).
+    pub fn ends(&self, k: &RoutedKey) -> &[u32] {
+        self.ends.get(k.ends.0 as usize..k.ends.1 as usize).unwrap_or_default()
     }
 }
 
@@ -193,7 +203,7 @@ impl RuleTable {
         for k in self.by_table.get(table).into_iter().flatten().flat_map(|r| &r.keys) {
             for p in &k.pieces {
                 match p {
-                    Piece::Lit(_) => {}
+                    Piece::Lit(..) => {}
                     Piece::Column(c, _) => f(c),
                     Piece::Text(parts) => parts.iter().for_each(|t| if let TextPart::Col(c, _) = t { f(c) }),
                 }
@@ -211,11 +221,13 @@ impl RuleTable {
         for r in rules.iter().filter(|r| r.events & bit != 0) {
             matched = true;
             for k in &r.keys {
-                let start = out.text.len();
-                if apply(&k.pieces, row, &mut out.text) {
-                    out.keys.push(RoutedKey { start: start as u32, end: out.text.len() as u32, exact: k.exact, refetch_type: k.refetch_type });
+                let (start, e0) = (out.text.len(), out.ends.len());
+                if apply(&k.pieces, row, &mut out.text, &mut out.ends) {
+                    let (end, e1) = (out.text.len() as u32, out.ends.len() as u32);
+                    out.keys.push(RoutedKey { start: start as u32, end, ends: (e0 as u32, e1), exact: k.exact, refetch_type: k.refetch_type });
                 } else {
                     out.text.truncate(start);
+                    out.ends.truncate(e0);
                 }
             }
         }
@@ -250,7 +262,55 @@ fn compile_key_rule(tape: &Tape, text: &str, v: u32, cols: &mut Vec<String>) -> 
 fn compile(tape: &Tape, text: &str, v: u32, cols: &mut Vec<String>) -> Vec<Piece> {
     let mut out = Vec::new();
     compile_into(tape, text, v, &mut out, cols);
+    mark_ends(&mut out);
     out
+}
+
+/// Records in each literal piece where the key's top-level elements end (the `,` after one, the
+/// `]` after the last), so applying a rule knows its key's element ends without a scan. Literals
+/// are canonical JSON and a placeholder piece is one whole value, so a walk over the literals'
+/// bytes (depth, in a string, after a backslash) finds them.
+fn mark_ends(pieces: &mut [Piece]) {
+    let (mut depth, mut in_str, mut esc, mut seen) = (0u32, false, false, false);
+    for p in pieces {
+        let Piece::Lit(l, ends) = p else {
+            seen |= depth == 1;
+            continue;
+        };
+        ends.clear();
+        for (i, &b) in l.as_bytes().iter().enumerate() {
+            if in_str {
+                if esc {
+                    esc = false;
+                } else if b == b'\\' {
+                    esc = true;
+                } else if b == b'"' {
+                    in_str = false;
+                }
+                continue;
+            }
+            match b {
+                b',' if depth == 1 => {
+                    ends.push(i as u32);
+                    seen = false;
+                }
+                b']' | b'}' => {
+                    if depth == 1 && seen {
+                        ends.push(i as u32);
+                    }
+                    depth = depth.saturating_sub(1);
+                }
+                _ => {
+                    seen |= depth == 1;
+                    match b {
+                        b'"' => in_str = true,
+                        b'[' | b'{' => depth += 1,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The slot of column `name` in `cols`, added when new.
@@ -263,8 +323,8 @@ fn slot(cols: &mut Vec<String>, name: &str) -> usize {
 
 fn lit(out: &mut Vec<Piece>, s: &str) {
     match out.last_mut() {
-        Some(Piece::Lit(l)) => l.push_str(s),
-        _ => out.push(Piece::Lit(s.to_string())),
+        Some(Piece::Lit(l, _)) => l.push_str(s),
+        _ => out.push(Piece::Lit(s.to_string(), Vec::new())),
     }
 }
 
@@ -376,12 +436,17 @@ pub fn value_text(v: &Value) -> String {
     }
 }
 
-/// Writes the key's hash to `out`; false when a placeholder has no value (missing or null): the
-/// whole key is skipped (CONTRACT "Routing").
-fn apply(pieces: &[Piece], row: &Row<'_>, out: &mut String) -> bool {
+/// Writes the key's hash to `out` and its element ends (from the key's start) to `ends`; false
+/// when a placeholder has no value (missing or null): the whole key is skipped (CONTRACT "Routing").
+fn apply(pieces: &[Piece], row: &Row<'_>, out: &mut String, ends: &mut Vec<u32>) -> bool {
+    let start = out.len();
     for p in pieces {
         match p {
-            Piece::Lit(l) => out.push_str(l),
+            Piece::Lit(l, at) => {
+                let base = (out.len() - start) as u32;
+                ends.extend(at.iter().map(|&i| base.saturating_add(i)));
+                out.push_str(l);
+            }
             Piece::Column(c, at) => match row.col(*at, c) {
                 Some(v) => write_tape(out, row.tape, row.text, v),
                 None => return false,
@@ -453,6 +518,33 @@ mod tests {
                     json!([{ "table": "t", "invalidate": [{ "queryKey": ["a"], "refetchType": "sometimes" }] }])] {
             assert_eq!(RuleTable::compile(&bad).unwrap_err().code, ErrorCode::InvalidOption, "{bad}");
         }
+    }
+
+    #[test]
+    fn routed_keys_carry_the_element_ends_a_scan_finds() {
+        // Literals with `,` `]` `[` `{` `"` and backslashes inside strings, nested containers with
+        // and without placeholders, placeholders at the top and nested, an empty key.
+        let t = RuleTable::compile(&json!([{ "table": "t", "invalidate": [
+            ["a,b]", "{x}", ["[c]", "{y}"], {"k\"]": "{x}", "z": [1, 2]}, "q-{y}-\\", 3, null, true],
+            ["{obj}"], [], ["{x}"], [{"a": "{arr}"}, "x{x}y", "{arr}"], ["lit", {"n": 1}, ["n", "{x}"]]
+        ]}]))
+        .unwrap();
+        let row = r#"{"x": "v,]\"", "y": 2.50, "obj": {"b": [1, {"c": ","}], "a": "]"}, "arr": [1, [2, "]"]]}"#;
+        let mut tape = Tape::new();
+        tape.scan(row).unwrap();
+        let r = Row::new(&tape, row, Some(0), None);
+        let mut out = RoutedKeys::default();
+        out.text.push_str("earlier key text");
+        t.route("t", Action::Create, &r, &mut out).unwrap();
+        assert_eq!(out.keys.len(), 6);
+        let mut check = Tape::new();
+        for k in &out.keys {
+            let hash = out.hash(k);
+            check.scan(hash).unwrap();
+            let want: Vec<u32> = check.items(0).map(|i| check.node(i).end).collect();
+            assert_eq!(out.ends(k), want, "{hash}");
+        }
+        assert_eq!(out.ends(&out.keys[2]), [0u32; 0], "[] has no elements");
     }
 
     #[test]
