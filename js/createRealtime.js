@@ -75,8 +75,8 @@ function plainRow(o) {
 function decodeNeeds(text) {
   const a = JSON.parse(text)
   const tables = new Map()
-  for (let i = 4; i + 2 < a.length; i += 3) tables.set(a[i], { cols: a[i + 1], keys: a[i + 2] })
-  return { epoch: a[0], rows: a[1], def: { cols: a[2], keys: a[3] }, tables }
+  for (let i = 4; i + 2 < a.length; i += 3) tables.set(a[i], { cols: a[i + 1], keys: a[i + 2], shapes: [] })
+  return { epoch: a[0], rows: a[1], def: { cols: a[2], keys: a[3], shapes: [] }, tables }
 }
 // Whether Object.prototype has no enumerable property, so every key `for...in` gives of a plain
 // object is its own (what JSON.stringify writes).
@@ -207,7 +207,7 @@ export async function createRealtime(options = {}) {
       inputAt = engine.inputBuffer(inputCap)
       inputView = null
     }
-    if (inputView === null || inputView.buffer !== memory.buffer) inputView = new Uint8Array(memory.buffer, inputAt, inputCap)
+    if (inputView === null || inputView.byteLength === 0) inputView = new Uint8Array(memory.buffer, inputAt, inputCap)
     return inputView
   }
 
@@ -224,7 +224,15 @@ export async function createRealtime(options = {}) {
   let out = null // the input buffer's view
   let at = 0 // bytes written
   let bound = 0 // an upper bound of the payload's JSON text in UTF-8 bytes
-  // Both buffers, each at least this large (growing one may move the other's view).
+  // The payload's rows as JSON.stringify writes them, member by member in for-in order: `new`'s
+  // from 0, then `old`'s (reused; they hold the last payload's values until the next one).
+  const names = []
+  const values = []
+  let nNew = 0
+  let nOld = 0
+  let bothRows = false // both rows are objects
+  // Both buffers, each at least this large (growing one may move the other's view; memory growth
+  // detaches the views' buffer, which their zero length shows).
   function slotViews(bytes, nWords) {
     if (nWords > wordsCap) {
       wordsCap = Math.max(nWords, 64)
@@ -232,32 +240,63 @@ export async function createRealtime(options = {}) {
       words = null
     }
     out = inputBytes(bytes)
-    if (words === null || words.buffer !== memory.buffer) words = new Uint32Array(memory.buffer, wordsAt, wordsCap)
+    if (words === null || words.byteLength === 0) words = new Uint32Array(memory.buffer, wordsAt, wordsCap)
   }
-  // How many members JSON.stringify writes for `o` (for `top`, the payload: none counted and its
-  // rows left to their own call); adds an upper bound of their bytes to `bound` (a unit is at most
-  // 6 bytes, as an escape; a number at most 25).
-  function members(o, top) {
-    let n = 0
-    for (const k in o) {
-      if (top && (k === 'new' || k === 'old')) continue
-      const v = o[k]
-      switch (typeof v) {
-        case 'string': bound += 6 * (k.length + v.length) + 8; break
-        case 'number': case 'boolean': bound += 6 * k.length + 29; break
-        case 'object': {
-          if (v === null) { bound += 6 * k.length + 8; break }
-          const t = JSON.stringify(v) // throws on a cycle or a BigInt: sent whole, reported there
-          if (t === undefined) continue
-          bound += 6 * k.length + 4 + 3 * t.length
-          break
-        }
-        case 'bigint': throw WHOLE
-        default: continue // undefined, a function, a symbol: left out
-      }
-      n++
+  // Adds to `bound` an upper bound of the bytes JSON.stringify writes for payload `p`'s members
+  // but its rows (left to `row`): a unit is at most 6 bytes (an escape), a number at most 25.
+  function outer(p) {
+    for (const k in p) {
+      if (k === 'new' || k === 'old') continue
+      const b = sizeOf(k, p[k])
+      if (b >= 0) bound += b
     }
-    return n
+  }
+  // Row `o`'s members, kept in names/values from `j`; returns how many.
+  function row(o, j) {
+    const first = j
+    for (const k in o) {
+      const v = o[k]
+      const b = sizeOf(k, v)
+      if (b < 0) continue
+      bound += b
+      names[j] = k
+      values[j++] = v
+    }
+    return j - first
+  }
+  // The bound of member `k: v` as JSON.stringify writes it, or -1 when it leaves it out.
+  function sizeOf(k, v) {
+    switch (typeof v) {
+      case 'string': return 6 * (k.length + v.length) + 8
+      case 'number': case 'boolean': return 6 * k.length + 29
+      case 'object': {
+        if (v === null) return 6 * k.length + 8
+        const t = JSON.stringify(v) // throws on a cycle or a BigInt: sent whole, reported there
+        return t === undefined ? -1 : 6 * k.length + 4 + 3 * t.length
+      }
+      case 'bigint': throw WHOLE
+      default: return -1 // undefined, a function, a symbol: left out
+    }
+  }
+  // Where table `t`'s needed columns (`pos`) and id columns (`ids`) are among a row's members
+  // names[j .. j+n] (-1: not a member): worked out once per key sequence, the last four of each
+  // length up to 64 kept (wider rows work it out each time).
+  function shapeOf(t, j, n) {
+    const kept = n <= 64 ? (t.shapes[n] ??= []) : []
+    for (let h = 0; h < kept.length; h++) {
+      const s = kept[h]
+      const keys = s.keys
+      let i = 0
+      while (i < n && keys[i] === names[j + i]) i++
+      if (i === n) return s
+    }
+    const find = (c) => {
+      for (let i = 0; i < n; i++) if (names[j + i] === c) return i
+      return -1
+    }
+    const s = { keys: names.slice(j, j + n), pos: t.cols.map(find), ids: t.keys.map((c) => find(t.cols[c])) }
+    if (kept.unshift(s) > 4) kept.pop()
+    return s
   }
   // Writes string `s` as JSON at `at`; false when it needs an escape or holds a surrogate.
   function putStr(s) {
@@ -299,19 +338,30 @@ export async function createRealtime(options = {}) {
       at += len
       return
     }
-    const t = '' + v
+    putText('' + v)
+  }
+  function putText(t) {
     for (let i = 0; i < t.length; i++) out[at++] = t.charCodeAt(i)
   }
-  // A needed column's value: its slot word (slots.rs "The layout"), its text written; -1: send whole.
-  function slot(v) {
+  // A needed column's value: its slot word (slots.rs "The layout"), its text written; -1: send
+  // whole. In the rows (`lit`), null, true and false are written out too.
+  function slot(v, lit) {
     switch (typeof v) {
       case 'string': return putStr(v) ? (at << 3) | 5 : -1
       case 'number':
-        if (v - v !== 0) return (at << 3) | 1 // NaN, ±Infinity: written as null
+        if (v - v !== 0) { // NaN, ±Infinity: written as null
+          if (lit) putText('null')
+          return (at << 3) | 1
+        }
         putNum(v)
         return (at << 3) | 4
-      case 'boolean': return (at << 3) | (v ? 2 : 3)
-      case 'object': return v === null ? (at << 3) | 1 : -1
+      case 'boolean':
+        if (lit) putText(v ? 'true' : 'false')
+        return (at << 3) | (v ? 2 : 3)
+      case 'object':
+        if (v !== null) return -1
+        if (lit) putText('null')
+        return (at << 3) | 1
       case 'bigint': return -1
       default: return at << 3 // not a member
     }
@@ -330,13 +380,14 @@ export async function createRealtime(options = {}) {
     if (!plainRow(nw) || !plainRow(old) || !protoClean()) return -1
     // The 1 MiB limit is the whole payload's: one that might pass it crosses whole and is measured.
     bound = 2
-    members(p, true)
-    const nNew = nw == null ? 0 : members(nw, false)
-    const nOld = old == null ? 0 : members(old, false)
+    outer(p)
+    nNew = nw == null ? 0 : row(nw, 0)
+    nOld = old == null ? 0 : row(old, nNew)
+    bothRows = nw != null && old != null
     if (bound > 1048576) return -1
-    const { cols, keys } = needs.tables.get(table) ?? needs.def
-    const n = cols.length
-    const k = keys.length
+    const t = needs.tables.get(table) ?? needs.def
+    const n = t.cols.length
+    const k = t.keys.length
     slotViews(bound, 3 + n + k)
     at = 0
     if (!putStr(table)) return -1
@@ -345,15 +396,44 @@ export async function createRealtime(options = {}) {
     w[1] = nOld
     w[2] = at
     // The row the core reads (its choice, by the event and which rows have members), then old's ids.
-    const row = needs.rows[code * 4 + (nNew === 0 ? 2 : 0) + (nOld === 0 ? 1 : 0)] === 1 ? old : nw
+    const inOld = needs.rows[code * 4 + (nNew === 0 ? 2 : 0) + (nOld === 0 ? 1 : 0)] === 1
+    const first = inOld ? nNew : 0
+    const shape = shapeOf(t, first, inOld ? nOld : nNew)
+    const pos = shape.pos
     let j = 3
     for (let i = 0; i < n; i++) {
-      const s = row == null ? at << 3 : slot(row[cols[i]])
+      const s = pos[i] < 0 ? at << 3 : slot(values[first + pos[i]], false)
       if (s < 0) return -1
       w[j++] = s
     }
+    const ids = (inOld ? shape : shapeOf(t, nNew, nOld)).ids
     for (let i = 0; i < k; i++) {
-      const s = old == null ? at << 3 : slot(old[cols[keys[i]]])
+      const s = ids[i] < 0 ? at << 3 : slot(values[nNew + ids[i]], false)
+      if (s < 0) return -1
+      w[j++] = s
+    }
+    return j
+  }
+  // After slots of `n` words the core answered 3 (an UPDATE diffed from its whole rows): adds the
+  // rows (slots.rs "The layout"); returns the words in all, or -1 when they cannot be written so.
+  function writeRows(n) {
+    if (!bothRows) return -1
+    slotViews(at + bound, n + 2 + 2 * (nNew + nOld)) // the rows are part of the payload's text
+    const w = words
+    w[0] |= 4
+    w[n] = nNew
+    const j = rowWords(n + 1, 0, nNew)
+    if (j < 0) return -1
+    w[j] = nOld
+    return rowWords(j + 1, nNew, nNew + nOld)
+  }
+  // Members names/values[i .. end] as name and value words from word `j`; the next word, or -1.
+  function rowWords(j, i, end) {
+    const w = words
+    for (; i < end; i++) {
+      if (!putStr(names[i])) return -1
+      w[j++] = (at << 3) | 5
+      const s = slot(values[i], true)
       if (s < 0) return -1
       w[j++] = s
     }
@@ -369,7 +449,15 @@ export async function createRealtime(options = {}) {
     const r = engine.ingestSlots(n, at, needs.epoch)
     if (r === 0) return true
     if (r === 3) {
-      // Diffed from its whole rows: they cross as text (the core checked the rest of the payload).
+      // Diffed from its whole rows: they cross as typed values too, or as text (the core checked
+      // the rest of the payload).
+      const m = writeRows(n)
+      if (m >= 0) {
+        const r2 = engine.ingestSlots(m, at, needs.epoch)
+        if (r2 === 0) return true
+        if (r2 === 2) needs = null
+        return false
+      }
       const { table, eventType, new: nw, old } = payload
       passText('supabase', JSON.stringify({ table, eventType, new: nw, old }))
       return true

@@ -64,29 +64,42 @@ async function run(object, steps, options) {
   const rt = await createRealtime({ queryClient: client, debounceMs: 60_000, maxWaitMs: 120_000, onError: (e) => errors.push(e), ...options })
   engines.push(rt)
   let picked = 0 // payloads the core read from slots
-  let offered = 0 // payloads written as slots (the core may want some as text: a patched whole old row)
-  let rows = 0 // of those, the ones whose rows the core asked for as text
+  let offered = 0 // payloads written as slots (the core may want some whole: a patched whole old row)
+  let rows = 0 // of those, the ones whose rows the core asked for
+  let typed = 0 // of those, the ones read from the slots with their rows (the others: rows as text)
+  let again = false // the next call brings the rows (when they can be written as slots)
   const engine = rt._engine
   const ingestSlots = engine.ingestSlots
   engine.ingestSlots = function (words, len, epoch) { // counts; the real export runs
     const r = ingestSlots.call(this, words, len, epoch)
+    if (again) {
+      again = false
+      if (r === 0) typed++
+      return r
+    }
     offered++
     if (r === 0) picked++
-    if (r === 3) rows++
+    if (r === 3) {
+      rows++
+      again = true
+    }
     return r
   }
   const log = record(client)
   for (const s of steps) {
     if (s === 'flush') rt.flush()
     else if (s && s.setScope !== undefined) rt.setScope(s.setScope)
-    else if (object) rt.ingest('supabase', s)
+    else if (object) {
+      again = false // a second call in this payload brings its rows
+      rt.ingest('supabase', s)
+    }
     else rt.ingestText('supabase', JSON.stringify(s) ?? 'undefined')
   }
   rt.flush()
-  return { log, cache: cache(client), stats: rt.stats(), errors: errors.map((e) => [e.code, e.message]), picked, offered, rows }
+  return { log, cache: cache(client), stats: rt.stats(), errors: errors.map((e) => [e.code, e.message]), picked, offered, rows, typed }
 }
 
-async function same(steps, options, { minPicked = 1, minOffered = 1 } = {}) {
+async function same(steps, options, { minPicked = 1, minOffered = 1, minTyped = 0 } = {}) {
   const text = await run(false, steps, options)
   const obj = await run(true, steps, options)
   assert.deepEqual(obj.errors, text.errors, 'errors')
@@ -95,6 +108,7 @@ async function same(steps, options, { minPicked = 1, minOffered = 1 } = {}) {
   assert.deepEqual(obj.cache, text.cache, 'cache')
   assert.ok(obj.picked >= minPicked, `only ${obj.picked} payloads were read from slots`)
   assert.ok(obj.offered >= minOffered, `only ${obj.offered} payloads were written as slots`)
+  assert.ok(obj.typed >= minTyped, `only ${obj.typed} payloads crossed with their rows as slots`)
   return obj
 }
 
@@ -167,10 +181,12 @@ describe('the object path gives what the text path gives', () => {
       steps.push(s.next())
       if (i % 500 === 499) steps.push('flush')
     }
-    // Every payload is written as slots; the core wants as text only the in-scope UPDATEs of
-    // work_orders (a whole old row, patched from the diff): ~40 % tenant f1 of 40 % x 70 %.
+    // Every payload is written as slots; the core wants the rows too only of the in-scope UPDATEs
+    // of work_orders (a whole old row, patched from the diff): ~40 % tenant f1 of 40 % x 70 %.
+    // Their rows hold no object value: each crosses as slots again, with the rows.
     const r = await same(steps, { scope: { factoryId: 'f1' }, rules: STREAM_RULES }, { minPicked: 2500, minOffered: 3000 })
-    assert.ok(r.rows > 0 && r.picked + r.rows === 3000, `${r.picked} + ${r.rows}: the patched whole-row UPDATEs cross as their rows' text`)
+    assert.ok(r.rows > 0 && r.picked + r.rows === 3000, `${r.picked} + ${r.rows}: the patched whole-row UPDATEs cross with their rows`)
+    assert.equal(r.typed, r.rows, 'the rows cross as slots')
     assert.ok(r.stats.patches > 0 && r.stats.invalidations > 0, JSON.stringify(r.stats))
   })
 
@@ -182,6 +198,37 @@ describe('the object path gives what the text path gives', () => {
 
   test('edge cases: whole and key-only old rows, empty rows, odd values, bad input', async () => {
     await same(edgeCases(), { scope: { factoryId: 'f1' } })
+  })
+
+  test('whole rows crossing as slots: every kind of value, names and values as JSON writes them', async () => {
+    const steps = [
+      // every scalar kind, changed and not: null, true, false, NaN and ±Infinity (null in JSON), -0 (0)
+      sb('UPDATE', 'goals', { id: 70, a: true, b: null, c: NaN, d: -0, e: 1e21, f: false, g: Infinity, h: 0.1 + 0.2 }, { id: 70, a: false, b: 0, c: null, d: 0, e: 1e21, f: false, g: null, h: 0.3 }),
+      sb('UPDATE', 'goals', { id: 71, a: null, b: true, c: 'x' }, { id: 71, a: 'null', b: 'true', c: 'x' }),
+      // non-ASCII values and names (a surrogate pair makes the rows cross as text)
+      sb('UPDATE', 'goals', { id: 72, é: 'ü', note: '漢字' }, { id: 72, é: 'u', note: '字' }),
+      sb('UPDATE', 'goals', { id: 69, note: '漢字 😀' }, { id: 69, note: '漢字' }),
+      // other orders, a column only in old, one only in new
+      sb('UPDATE', 'goals', { id: 73, b: 2, a: 1, n: 'new' }, { id: 73, a: 1, b: 1, o: 'old' }),
+      // new with no member: the row read is old (its rows still cross)
+      sb('UPDATE', 'goals', {}, { id: 74, a: 1 }),
+      // undefined and function members are left out of the rows, as JSON.stringify leaves them
+      sb('UPDATE', 'goals', { id: 75, gone: undefined, fn: () => 1, a: 2 }, { id: 75, gone: 1, a: 1, fn: undefined }),
+      // integer-like names come first in both (JS key order)
+      sb('UPDATE', 'goals', { id: 76, b: 1, 2: 'two', 1: 'one' }, { id: 76, 1: 'one', b: 0 }),
+      // these cross as their rows' text too: an object value, a name or a value that needs an escape
+      sb('UPDATE', 'goals', { id: 77, meta: { a: 1 }, v: 1 }, { id: 77, meta: { a: 1 }, v: 0 }),
+      sb('UPDATE', 'goals', { id: 78, 'a"b': 1 }, { id: 78, 'a"b': 0 }),
+      sb('UPDATE', 'goals', { id: 79, t: 'line\n' }, { id: 79, t: 'line' }),
+      // versions: the same guards as the text
+      sb('UPDATE', 'goals', { id: 70, a: 1, version: 5 }, { id: 70, a: 0, version: 4 }),
+      sb('UPDATE', 'goals', { id: 70, a: 2, version: 4 }, { id: 70, a: 1, version: 3 }),
+      'flush',
+    ]
+    const ids = new Set(steps.filter((s) => s !== 'flush').map((s) => s.old.id))
+    for (const id of ids) steps.push(sb('DELETE', 'goals', {}, { id })) // and each doc goes
+    const r = await same(steps, {}, { minTyped: 9 })
+    assert.equal(r.rows - r.typed, 4, 'four cross as text')
   })
 
   test('edge cases without a scope, with rules whose placeholders read other columns', async () => {

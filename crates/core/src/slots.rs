@@ -9,11 +9,12 @@
 //!
 //! | word | holds |
 //! | --- | --- |
-//! | 0 | `eventType`: 0 INSERT, 1 UPDATE, 2 DELETE |
+//! | 0 | `eventType`: 0 INSERT, 1 UPDATE, 2 DELETE; plus [`ROWS`] when the rows follow |
 //! | 1 | how many members `JSON.stringify` would write for `old` (0 when absent or null) |
 //! | 2 | where the table's text ends: `text[..w2]` is the table as a JSON string |
 //! | 3 .. 3+n | the row's value of each of the `n` needed columns ([`Need::columns`], in order) |
 //! | 3+n .. 3+n+k | `old`'s value of each id column ([`Need::keys`]: the id when the row has none) |
+//! | then, with [`ROWS`] | `new`'s member count, then each member as two words (its name, its value); the same for `old` |
 //!
 //! The row is `new`, or `old` as [`row_is_new`] chooses by the event and which rows have members;
 //! the core hands the shim that choice as a table ([`row_choices`], in `WasmRealtime.columns()`),
@@ -26,6 +27,12 @@
 //! needs an escape). Every span, number and string is checked here, so a wrong layout is refused,
 //! never read wrong and never a panic.
 //!
+//! The rows (with [`ROWS`]) are what an UPDATE diffed from its whole rows needs (`Slotted::Rows`,
+//! below): every member `JSON.stringify` would write of `new` and `old` (both objects), in its
+//! order, a name (kind 5, a string) and a value (kinds 1 to 5, `null`, `true` and `false` with
+//! their text here; a row with an object or array value crosses as text), their texts after the
+//! last slot's. `old`'s count is word 1's.
+//!
 //! Only a payload the shim can write so crosses as slots: no `type`, a string `table`, a known
 //! `eventType`, `new` / `old` plain objects or absent/null, no value `JSON.stringify` throws on, no
 //! object value in a needed column, no string that needs an escape, and JSON text surely under
@@ -37,9 +44,10 @@
 //! - a layout that does not check (above), an empty table name, no id: the whole payload, so the
 //!   text path reports it;
 //! - an UPDATE whose changed columns the policy patches ([`Need::update_diff`]) with a whole old
-//!   row ([`whole_old_row`], the rule's one home): it is diffed from both rows, so
-//!   `{table, eventType, new, old}` crosses as text (the adapter reads nothing else of a valid
-//!   payload), but only when it is in scope; one the scope guard drops is dropped here.
+//!   row ([`whole_old_row`], the rule's one home): it is diffed from both rows, so the shim sends
+//!   the same slots again with the rows (or, when it cannot write them, `{table, eventType, new,
+//!   old}` as text: the adapter reads nothing else of a valid payload), but only when it is in
+//!   scope; one the scope guard drops is dropped here.
 
 use crate::adapt::fields::{id_text, version_of, whole_old_row, In};
 use crate::adapt::supabase::row_is_new;
@@ -47,7 +55,7 @@ use crate::columns::Columns;
 #[cfg(test)]
 use crate::columns::Need;
 use crate::event::{Action, Columns as RowIndex, Row, RowEvent};
-use crate::scan::{Kind, Node, Tape};
+use crate::scan::{stops, Kind, Node, Tape};
 use std::borrow::Cow;
 
 /// No value in a row index slot (as `event.rs` marks it).
@@ -55,6 +63,9 @@ const NONE: u32 = u32::MAX;
 
 /// The words before the values.
 pub const HEAD: usize = 3;
+
+/// In word 0: the payload's rows follow its slots (see "The layout").
+pub const ROWS: u32 = 4;
 
 /// The event the slots describe, with whether it is an UPDATE that needs its whole rows to be
 /// diffed (`true`: the caller sends it as text when it is in scope). `None`: refused.
@@ -69,7 +80,7 @@ pub(crate) fn read<'a>(
     text: &'a str,
 ) -> Option<(RowEvent<'a>, bool)> {
     let (&[ev, old_members, table_end], values) = words.split_first_chunk::<HEAD>()?;
-    let action = match ev {
+    let action = match ev & !ROWS {
         0 => Action::Create,
         1 => Action::Update,
         2 => Action::Delete,
@@ -84,42 +95,40 @@ pub(crate) fn read<'a>(
     let need = needs.need(table);
     let n = need.columns.len();
     let k = need.keys.len();
-    if values.len() != n + k {
-        return None;
-    }
+    let (values, rows) = values.split_at_checked(n + k)?;
     // Every value's span and text, checked in one pass.
     let mut at = table_end;
     for &w in values {
-        let end = (w >> 3) as usize;
-        if end < at || end > b.len() {
+        at = checked(b, at, w, false)?;
+    }
+    // The rows: a member count, then a name and a value per member, for `new` and then `old`.
+    let mut row_spans = [(0, 0); 2];
+    if ev & ROWS != 0 {
+        let mut rest = rows;
+        for span in &mut row_spans {
+            let (&count, after) = rest.split_first()?;
+            let pairs = after.get(..(count as usize).checked_mul(2)?)?;
+            for pair in pairs.chunks_exact(2) {
+                if pair[0] & 7 != 5 {
+                    return None; // a name is a string
+                }
+                at = checked(b, at, pair[0], true)?;
+                at = checked(b, at, pair[1], true)?;
+            }
+            *span = (rows.len() - after.len(), count);
+            rest = &after[pairs.len()..];
+        }
+        if !rest.is_empty() || row_spans[1].1 != old_members {
             return None;
         }
-        let ok = match w & 7 {
-            0..=3 => end == at,
-            4 => number(&b[at..end]),
-            5 => plain_string(&b[at..end]),
-            _ => false,
-        };
-        if !ok {
-            return None;
-        }
-        at = end;
+    } else if !rows.is_empty() {
+        return None;
     }
     if at != b.len() {
         return None;
     }
     let start = |j: usize| if j == 0 { table_end } else { (values[j - 1] >> 3) as usize };
-    let node = |j: usize| {
-        let w = values[j];
-        let kind = match w & 7 {
-            1 => Kind::Null,
-            2 => Kind::True,
-            3 => Kind::False,
-            4 => Kind::Number,
-            _ => Kind::Str,
-        };
-        Node { kind, start: start(j) as u32, end: w >> 3, next: 0 }
-    };
+    let node = |j: usize| scalar(values[j], start(j) as u32);
     let present = |j: usize| values[j] & 7 != 0;
 
     // The row the event's columns are read from, indexed as `Columns::index` indexes a scanned one.
@@ -138,7 +147,24 @@ pub(crate) fn read<'a>(
     for j in n..n + k {
         push(tape, if present(j) { node(j) } else { Node { kind: Kind::Null, start: 0, end: 0, next: 0 } });
     }
-    let whole = action == Action::Update && need.update_diff && {
+    // The rows, as the scanner puts objects on the tape: each member's name, then its value.
+    let mut diff = None;
+    if ev & ROWS != 0 {
+        let mut end = values.last().map_or(table_end, |&w| (w >> 3) as usize) as u32;
+        let mut objs = [0; 2];
+        for (obj, (first, count)) in objs.iter_mut().zip(row_spans) {
+            let next = (tape.len() as u32).saturating_add(1).saturating_add(count.saturating_mul(2));
+            *obj = tape.push(Node { kind: Kind::Object, start: 0, end: 0, next });
+            for &w in rows.get(first..first + 2 * count as usize)? {
+                push(tape, scalar(w, end));
+                end = w >> 3;
+            }
+        }
+        if action == Action::Update {
+            diff = Some((Some(objs[0]), objs[1]));
+        }
+    }
+    let whole = diff.is_none() && action == Action::Update && need.update_diff && {
         // old's members: its id columns first (JS objects hold each name once), then the others
         let keys = (n..n + k).filter(|&j| present(j)).count() as u32;
         whole_old_row((0..old_members).map(|i| i < keys))
@@ -164,9 +190,9 @@ pub(crate) fn read<'a>(
         action,
         row,
         changed: None,
-        // Never diffed: an UPDATE that would be is sent whole (`whole`), and for any other the
-        // diff is not read or finds nothing (a key-only old row).
-        diff: None,
+        // Diffed only from the rows: an UPDATE that would be diffed without them is refused
+        // (`whole`), and for any other the diff is not read or finds nothing (a key-only old row).
+        diff,
         event_id: None,
     };
     Some((ev, whole))
@@ -184,18 +210,54 @@ pub fn row_choices() -> [u8; 12] {
     t
 }
 
+/// Where a value's text ends, after checking its word against `text` from `at`: a number is a
+/// JSON number, a string one that needs no escape; in a slot, kinds 0 to 3 have no text, in the
+/// rows (`row`) every value is a member and `null`, `true` and `false` are written out (the diff
+/// compares values' texts and a patch carries them).
+fn checked(text: &[u8], at: usize, w: u32, row: bool) -> Option<usize> {
+    let end = (w >> 3) as usize;
+    let span = text.get(at..end)?;
+    let ok = match (w & 7, row) {
+        (0..=3, false) => span.is_empty(),
+        (1, true) => span == b"null",
+        (2, true) => span == b"true",
+        (3, true) => span == b"false",
+        (4, _) => number(span),
+        (5, _) => plain_string(span),
+        _ => false,
+    };
+    ok.then_some(end)
+}
+
+/// The scalar node of a checked value word whose text starts at `start`.
+fn scalar(w: u32, start: u32) -> Node {
+    let kind = match w & 7 {
+        1 => Kind::Null,
+        2 => Kind::True,
+        3 => Kind::False,
+        4 => Kind::Number,
+        _ => Kind::Str,
+    };
+    Node { kind, start, end: w >> 3, next: 0 }
+}
+
 /// Pushes a scalar node (its subtree ends right after it).
 fn push(tape: &mut Tape, mut node: Node) -> u32 {
     node.next = tape.len() as u32 + 1;
     tape.push(node)
 }
 
-/// A JSON string with no escape and no character that needs one (the scanner's `Kind::Str`).
+/// A JSON string with no escape and no character that needs one (the scanner's `Kind::Str`):
+/// eight bytes at a time by the scanner's own test (`scan::stops`), then the last few.
 fn plain_string(b: &[u8]) -> bool {
-    match b {
-        [b'"', inner @ .., b'"'] => inner.iter().all(|&c| c >= 0x20 && c != b'"' && c != b'\\'),
-        _ => false,
+    let [b'"', inner @ .., b'"'] = b else { return false };
+    let mut words = inner.chunks_exact(8);
+    for w in &mut words {
+        if stops(u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default())) != 0 {
+            return false;
+        }
     }
+    words.remainder().iter().all(|&c| c >= 0x20 && c != b'"' && c != b'\\')
 }
 
 /// A JSON number literal: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
@@ -254,6 +316,29 @@ pub(crate) fn layout(need: &Need, ev: u32, table: &str, members: [u32; 2], new: 
     (words, text)
 }
 
+/// [`layout`] with the rows after the slots (`ROWS`): each row's members as (name, JSON literal).
+#[cfg(test)]
+pub(crate) fn with_rows((mut words, mut text): (Vec<u32>, String), new: &[(&str, &str)], old: &[(&str, &str)]) -> (Vec<u32>, String) {
+    words[0] |= ROWS;
+    for row in [new, old] {
+        words.push(row.len() as u32);
+        for (name, v) in row {
+            text.push_str(&["\"", name, "\""].concat());
+            words.push((text.len() as u32) << 3 | 5);
+            let kind = match *v {
+                "null" => 1,
+                "true" => 2,
+                "false" => 3,
+                _ if v.starts_with('"') => 5,
+                _ => 4,
+            };
+            text.push_str(v);
+            words.push((text.len() as u32) << 3 | kind);
+        }
+    }
+    (words, text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,8 +352,8 @@ mod tests {
         for bad in ["", "-", "01", "1.", ".5", "1e", "1e+", "+1", "1x", "NaN", "0x1"] {
             assert!(!number(bad.as_bytes()), "{bad}");
         }
-        assert!(plain_string(br#""""#) && plain_string("\"é\"".as_bytes()));
-        for bad in [&br#"""#[..], br#""a"b""#, br#""a\n""#, b"\"\x01\"", br#"a"#, br#""a"#] {
+        assert!(plain_string(br#""""#) && plain_string("\"é\"".as_bytes()) && plain_string("\"a long string, ü, past eight bytes\"".as_bytes()));
+        for bad in [&br#"""#[..], br#""a"b""#, br#""a\n""#, b"\"\x01\"", br#"a"#, br#""a"#, br#""eight by\tes then""#, b"\"0123456\x1f89\"", br#""01234567"9""#, b"\"01234567\x0089ab\""] {
             assert!(!plain_string(bad), "{:?}", std::str::from_utf8(bad));
         }
     }
@@ -327,6 +412,76 @@ mod tests {
         assert_eq!(e.handle_slots(0, needs.epoch, &good.0, &good.1), Slotted::Read(Ingested::Queued));
         assert_eq!(e.handle_slots(0, needs.epoch.wrapping_add(1), &good.0, &good.1), Slotted::Text, "another epoch");
         assert_eq!(e.stats().received, 1);
+    }
+
+    /// The same UPDATE with its rows (`ROWS`) is read and patched as its text is: same plan, stats.
+    #[test]
+    fn rows_after_the_slots_diff_like_the_text() {
+        let mut e = engine();
+        let needs = e.columns();
+        let d = needs.need("wo").clone();
+        let new = [("id", "1"), ("version", "3"), ("factory_id", "\"f1\""), ("title", "\"b\""), ("qty", "2.5"), ("done", "true"), ("note", "null")];
+        let old = [("id", "1"), ("version", "2"), ("factory_id", "\"f1\""), ("title", "\"a\""), ("qty", "2.5"), ("done", "false"), ("note", "null")];
+        let slots = layout(&d, 1, "wo", [7, 7], &[Some("1"), Some("3"), None, Some("\"f1\"")], &[Some("1")]);
+        assert_eq!(e.handle_slots(0, needs.epoch, &slots.0, &slots.1), Slotted::Rows);
+        let (w, t) = with_rows(slots, &new, &old);
+        assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), Slotted::Read(Ingested::Queued));
+        let mut t2 = engine();
+        let row = |r: &[(&str, &str)]| ["{", &r.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(","), "}"].concat();
+        let text = format!(r#"{{"table":"wo","eventType":"UPDATE","new":{},"old":{}}}"#, row(&new), row(&old));
+        t2.handle_text(0, "supabase", &text).unwrap();
+        e.flush(1);
+        t2.flush(1);
+        let (a, b) = (e.poll_plan().unwrap(), t2.poll_plan().unwrap());
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        assert!(format!("{a:?}").contains("donetruetitle"), "the changed columns are patched: {a:?}");
+        assert_eq!(e.stats(), t2.stats());
+    }
+
+    #[test]
+    fn refused_rows_are_not_counted() {
+        let mut e = engine();
+        let needs = e.columns();
+        let d = needs.need("wo").clone();
+        let slots = || layout(&d, 1, "wo", [2, 2], &[Some("1"), Some("3"), None, Some("\"f1\"")], &[Some("1")]);
+        let new = [("id", "1"), ("a", "2")];
+        let good = with_rows(slots(), &new, &[("id", "1"), ("a", "3")]);
+        let bad: Vec<(Vec<u32>, String)> = vec![
+            with_rows(slots(), &new, &[("id", "1")]), // old's count is not word 1's
+            {
+                let (mut w, t) = good.clone();
+                w.push(0); // a word after the rows
+                (w, t)
+            },
+            {
+                let (mut w, t) = good.clone();
+                w.pop(); // a word short
+                (w, t)
+            },
+            {
+                let (mut w, t) = good.clone();
+                let last = w.len() - 2;
+                w[last] = (w[last] & !7) | 4; // a name that is not a string
+                (w, t)
+            },
+            {
+                let (mut w, t) = good.clone();
+                let last = w.len() - 1;
+                w[last] &= !7; // a member that is not one
+                (w, t)
+            },
+            (good.0.clone(), [&good.1[..], "1"].concat()), // text after the last value
+            {
+                let (mut w, t) = slots();
+                w.push(0); // words after the slots without ROWS
+                (w, t)
+            },
+        ];
+        for (w, t) in &bad {
+            assert_eq!(e.handle_slots(0, needs.epoch, w, t), Slotted::Text, "{w:?} {t}");
+        }
+        assert_eq!(e.stats().received, 0);
+        assert_eq!(e.handle_slots(0, needs.epoch, &good.0, &good.1), Slotted::Read(Ingested::Queued));
     }
 
     /// An UPDATE the policy would patch from a whole old row is refused in scope (it crosses as
