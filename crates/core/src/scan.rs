@@ -330,6 +330,28 @@ impl Tape {
         i as u32
     }
 
+    /// Appends an object member whose key is `key` and whose value is `node` (one entry, as the
+    /// scanner writes a member; `slots.rs` builds rows this way).
+    pub(crate) fn push_member(&mut self, key: KeyInfo, node: Node) -> u32 {
+        let i = self.len;
+        let e = Entry {
+            head: key.head,
+            start: node.start,
+            end: node.end,
+            next: node.next,
+            key: key.start,
+            key_len: key.len,
+            kind: node.kind,
+            key_escaped: key.escaped,
+        };
+        match self.nodes.get_mut(i) {
+            Some(slot) => *slot = e,
+            None => self.nodes.push(e),
+        }
+        self.len += 1;
+        i as u32
+    }
+
     // ---- reading ---------------------------------------------------------------------------------
 
     pub fn len(&self) -> usize {

@@ -55,7 +55,7 @@ use crate::columns::Columns;
 #[cfg(test)]
 use crate::columns::Need;
 use crate::event::{Action, Columns as RowIndex, Row, RowEvent};
-use crate::scan::{stops, Kind, Node, Tape};
+use crate::scan::{stops, KeyInfo, Kind, Node, Tape};
 use std::borrow::Cow;
 
 /// No value in a row index slot (as `event.rs` marks it).
@@ -147,17 +147,27 @@ pub(crate) fn read<'a>(
     for j in n..n + k {
         push(tape, if present(j) { node(j) } else { Node { kind: Kind::Null, start: 0, end: 0, next: 0 } });
     }
-    // The rows, as the scanner puts objects on the tape: each member's name, then its value.
+    // The rows, as the scanner puts objects on the tape: an entry per member, its name with its value.
     let mut diff = None;
     if ev & ROWS != 0 {
         let mut end = values.last().map_or(table_end, |&w| (w >> 3) as usize) as u32;
         let mut objs = [0; 2];
         for (obj, (first, count)) in objs.iter_mut().zip(row_spans) {
-            let next = (tape.len() as u32).saturating_add(1).saturating_add(count.saturating_mul(2));
+            let next = (tape.len() as u32).saturating_add(1).saturating_add(count);
             *obj = tape.push(Node { kind: Kind::Object, start: 0, end: 0, next });
-            for &w in rows.get(first..first + 2 * count as usize)? {
-                push(tape, scalar(w, end));
-                end = w >> 3;
+            for pair in rows.get(first..first + 2 * count as usize)?.chunks_exact(2) {
+                // A member is one entry: its name (a plain string, checked above) and its value.
+                let (name_end, value_end) = (pair[0] >> 3, pair[1] >> 3);
+                let inner = b.get(end as usize + 1..(name_end as usize).checked_sub(1)?)?;
+                let mut head = [0u8; 8];
+                for (h, &c) in head.iter_mut().zip(inner) {
+                    *h = c;
+                }
+                let key = KeyInfo { head: u64::from_le_bytes(head), start: end, len: inner.len() as u32, escaped: false };
+                let mut value = scalar(pair[1], name_end);
+                value.next = tape.len() as u32 + 1;
+                tape.push_member(key, value);
+                end = value_end;
             }
         }
         if action == Action::Update {
