@@ -3,7 +3,7 @@
 #   cargo build --release --target wasm32-unknown-unknown -p querywire, with std rebuilt for
 #     panic=immediate-abort (-Zbuild-std; RUSTC_BOOTSTRAP=1 for that one command, needs rust-src)
 #   wasm-bindgen --target web  ->  pkg/querywire.js, querywire.d.ts, querywire_bg.wasm
-#   wasm-opt -Oz --converge --low-memory-unused -ocimfs=500 (features: what rustc emits for wasm32 by default)
+#   wasm-opt -Oz --converge --low-memory-unused -ocimfs=100 (features: what rustc emits for wasm32 by default)
 # then bundles the package's JS into dist/ (scripts/build-js.mjs, esbuild) and prints sizes
 # (scripts/size.sh). The wasm steps are skipped when the inputs (src/, crates/core/src/, Cargo.*,
 # the wasm-bindgen and wasm-opt versions) hash as in the last build, unless --force.
@@ -41,12 +41,13 @@ STAMP="$ROOT/target/querywire-pkg.stamp"
 # assumes no object lives in the first 1 KiB of memory. rust-lld puts the 1 MiB stack first
 # (the stack pointer starts at 1 MiB and grows down; data and heap come after it), so those bytes
 # are only touched by a stack within 1 KiB of overflowing; the engine does not recurse.
-# -ocimfs=500 (--one-caller-inline-max-function-size; binaryen's default inlines every function that
-# has one caller, whatever its size): a function of more than 500 expressions with one caller stays
+# -ocimfs=100 (--one-caller-inline-max-function-size; binaryen's default inlines every function that
+# has one caller, whatever its size): a function of more than 100 expressions with one caller stays
 # a function of its own. V8 compiles each wasm function on its first call, so a large body that
 # creation does not run (src/driver.rs `carry_out`: plans, transports, sharing) is then not compiled
-# at creation (docs/SIZE.md "Creation"); one call more before a body of 500+ expressions.
-WASM_OPT_FLAGS="-Oz --converge --low-memory-unused -ocimfs=500"
+# at creation (docs/SIZE.md "Creation"), and large bodies are not repeated: -1.5 KB gzip against 500,
+# with no ingest change measurable in alternating bench runs; one call more before a body of 100+ expressions.
+WASM_OPT_FLAGS="-Oz --converge --low-memory-unused -ocimfs=100"
 WASM_OPT="$(wasm_opt_bin)"
 
 inputs_hash() {
