@@ -1,6 +1,6 @@
 //! The canonical event: what every source's payload becomes before routing (CONTRACT "Feeding events").
 
-use crate::scan::{bytes_eq, Kind, Tape};
+use crate::scan::{bytes_eq, key_head, Kind, Tape};
 use std::borrow::Cow;
 
 /// A row event's action, folded from INSERT/insert/create, UPDATE/update/approve/reject, DELETE/delete.
@@ -171,7 +171,7 @@ impl Columns {
             let mut used = vec![false; size];
             let mut shared = 0;
             for name in &self.names[..n] {
-                let b = bucket_of(mul, shift, head(name.as_bytes()), name.len() as u32);
+                let b = bucket_of(mul, shift, key_head(name.as_bytes()), name.len() as u32);
                 shared += usize::from(std::mem::replace(&mut used[b], true));
             }
             if shared < best_shared {
@@ -187,7 +187,7 @@ impl Columns {
         // Later slots go to the end of their bucket's chain, so a chain lists slots in order.
         for s in (0..n).rev() {
             let name = self.names[s].as_bytes();
-            let (h, len) = (head(name), name.len() as u32);
+            let (h, len) = (key_head(name), name.len() as u32);
             let b = &mut self.table[bucket_of(best, shift, h, len)];
             self.next[s] = b.slot;
             *b = Bucket { head: h, len, slot: s as u8 };
@@ -235,7 +235,7 @@ impl Columns {
             } else {
                 let key = tape.str(text, v | crate::scan::KEY);
                 let key = key.as_bytes();
-                let b = self.table.get(bucket_of(self.mul, self.shift, head(key), key.len() as u32)).copied().unwrap_or(EMPTY);
+                let b = self.table.get(bucket_of(self.mul, self.shift, key_head(key), key.len() as u32)).copied().unwrap_or(EMPTY);
                 if b.slot != END {
                     self.note(b.slot, key, v, found);
                 }
@@ -264,15 +264,6 @@ impl Columns {
 #[inline(always)]
 fn bucket_of(mul: u64, shift: u32, head: u64, len: u32) -> usize {
     ((head ^ u64::from(len)).wrapping_mul(mul) >> (shift & 63)) as usize
-}
-
-/// The first eight bytes of `b` as a little-endian word, zero past its end.
-fn head(b: &[u8]) -> u64 {
-    let mut w = 0u64;
-    for (i, &c) in b.iter().take(8).enumerate() {
-        w |= u64::from(c) << (8 * i);
-    }
-    w
 }
 
 /// A row's values: up to two objects on the tape, looked up in order (an app event's `data`, then

@@ -68,6 +68,19 @@ pub struct KeyInfo {
     pub escaped: bool,
 }
 
+/// The first eight bytes of `b` as a little-endian word, zero past its end: a key's
+/// [`KeyInfo::head`] (a `const fn`, so adapters can name their keys' words as constants).
+#[inline]
+pub const fn key_head(b: &[u8]) -> u64 {
+    let mut w = 0u64;
+    let mut i = 0;
+    while i < b.len() && i < 8 {
+        w |= (b[i] as u64) << (8 * i);
+        i += 1;
+    }
+    w
+}
+
 /// A tape entry: a value ([`Node`]) and, when it is an object member's value, its key (issue 10:
 /// a member was two nodes, a key and its value; now it is one entry written once per member and
 /// read once per member by [`Tape::members`]). The key fields of other entries are left over.
@@ -625,11 +638,7 @@ fn key_string(b: &[u8], i: usize) -> Result<(usize, bool, u64), ScanError> {
 #[inline(never)]
 fn key_string_rest(b: &[u8], i: usize) -> Result<(usize, bool, u64), ScanError> {
     let (end, escaped) = string_rest(b, i, i + 1)?;
-    let mut head = 0u64;
-    for (k, &c) in b.get(i + 1..end - 1).unwrap_or(&[]).iter().take(8).enumerate() {
-        head |= u64::from(c) << (8 * k);
-    }
-    Ok((end, escaped, head))
+    Ok((end, escaped, key_head(b.get(i + 1..end - 1).unwrap_or(&[]))))
 }
 
 /// [`string`] with the bytes from `i + 1` to `j` known to hold no stop byte.

@@ -55,7 +55,7 @@ use crate::columns::Columns;
 #[cfg(test)]
 use crate::columns::Need;
 use crate::event::{Action, Columns as RowIndex, Row, RowEvent};
-use crate::scan::{stops, KeyInfo, Kind, Node, Tape};
+use crate::scan::{key_head, stops, KeyInfo, Kind, Node, Tape};
 use std::borrow::Cow;
 
 /// No value in a row index slot (as `event.rs` marks it).
@@ -159,11 +159,7 @@ pub(crate) fn read<'a>(
                 // A member is one entry: its name (a plain string, checked above) and its value.
                 let (name_end, value_end) = (pair[0] >> 3, pair[1] >> 3);
                 let inner = b.get(end as usize + 1..(name_end as usize).checked_sub(1)?)?;
-                let mut head = [0u8; 8];
-                for (h, &c) in head.iter_mut().zip(inner) {
-                    *h = c;
-                }
-                let key = KeyInfo { head: u64::from_le_bytes(head), start: end, len: inner.len() as u32, escaped: false };
+                let key = KeyInfo { head: key_head(inner), start: end, len: inner.len() as u32, escaped: false };
                 let mut value = scalar(pair[1], name_end);
                 value.next = tape.len() as u32 + 1;
                 tape.push_member(key, value);

@@ -9,20 +9,10 @@ use super::fields::{cat, id_text, opt_object_of, plain_bytes, row_id, table_name
 use super::{Scratch, Wants};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Event, Row, RowEvent};
-use crate::scan::Kind;
+use crate::scan::{key_head as head, Kind};
 
 const SRC: &str = "supabase";
 
-/// The first eight bytes of a name as a `scan::KeyInfo` head word.
-const fn head(name: &[u8]) -> u64 {
-    let mut w = 0u64;
-    let mut i = 0;
-    while i < name.len() && i < 8 {
-        w |= (name[i] as u64) << (8 * i);
-        i += 1;
-    }
-    w
-}
 const TYPE: u64 = head(b"type");
 const TABLE: u64 = head(b"table");
 const EVENT_TYP: u64 = head(b"eventType");
