@@ -10,7 +10,7 @@
  * @param engine the WasmRealtime
  * @param {{ report(e: object): void, ingest(source: string, payload: unknown): void,
  *           connectors: Map<number, object>, onDispose(fn: () => void): void }} host
- * @param connector `{ source, tables?, filter?, open(channel), close(name), stop?() }`
+ * @param connector `{ source, share?, tables?, filter?, open(channel), close(name), connection?(up), stop?() }`
  */
 export function attachConnector(engine, host, connector) {
   const { source = 'connector' } = connector
@@ -21,8 +21,14 @@ export function attachConnector(engine, host, connector) {
   const fact = (name, f) => { if (alive()) engine.channelFact(id, String(name), f) }
   const port = {
     /** The channel is subscribed; `replay`: 'replayed' (the server resent what it missed) or
-     *  'lost' (it tried and could not); omit it when the client cannot say. */
-    joined: (name, replay) => fact(name, replay === 'replayed' || replay === 'lost' ? replay : 'joined'),
+     *  'lost' (it tried and could not); omit it when the client cannot say. `position`: the
+     *  stream position it joined at (`{ offset, epoch }`, centrifuge-js), kept for sharing. */
+    joined: (name, replay, position) => {
+      if (alive() && position && typeof position.epoch === 'string' && Number.isSafeInteger(position.offset)) {
+        engine.connectorPosition(id, String(name), position.offset, position.epoch)
+      }
+      fact(name, replay === 'replayed' || replay === 'lost' ? replay : 'joined')
+    },
     /** Down; the client rejoins it by itself. */
     down: (name) => fact(name, 'down'),
     /** Closed by the server; the client will not rejoin it (the core reopens it). */
@@ -34,8 +40,9 @@ export function attachConnector(engine, host, connector) {
     /** The client's state: 'connecting' | 'connected' | 'disconnected' | 'signedOut' | 'signedIn' | 'failed'. */
     client: (state) => { if (alive()) engine.clientState(id, String(state)) },
     /** A payload the client delivered; `channel`: the channel it came on (`shareConnection`
-     *  forwards it to the other tabs, each applies what is on its own channels). */
-    ingest: (payload, channel) => { if (alive()) host.ingest(source, payload, channel) },
+     *  forwards it to the other tabs, each applies what is on its own channels); `seq`: its
+     *  offset in that channel's stream (a Centrifugo publication's), when it has one. */
+    ingest: (payload, channel, seq) => { if (alive()) host.ingest(source, payload, channel, seq) },
     /** Something the app should know about (`onError`). */
     error: (code, message) => { if (alive()) host.report({ code, message, source }) },
     /** Detaches: every channel is closed through `close`, then `stop()`; idempotent. */
@@ -63,8 +70,10 @@ export function attachConnector(engine, host, connector) {
   host.onDispose(detach)
   const tables = Array.isArray(connector.tables) && connector.tables.length ? connector.tables.map(String) : undefined
   engine.attachConnector(id, tables, typeof connector.filter === 'string' ? connector.filter : undefined)
-  // `share: true` (supabase-js): with shareConnection only the leader tab's client opens channels.
-  if (connector.share === true) host.attached?.(id)
+  // `share: true` (supabase-js, centrifuge-js): with shareConnection only the leader tab's client
+  // opens channels; a connector with `connection(up)` (centrifuge-js) has its client's connection
+  // held by the core too: connected in the leader tab only.
+  if (connector.share === true) host.attached?.(id, typeof connector.connection === 'function')
   return port
 }
 
@@ -82,5 +91,7 @@ export function connectorHandlers(host) {
   return {
     open: (id, channel) => call(id, 'open', channel),
     close: (id, name) => call(id, 'close', name),
+    /** `shareConnection`: connect (`true`) or disconnect the client of connector `id`. */
+    connection: (id, up) => call(id, 'connection', up === true),
   }
 }

@@ -8,7 +8,12 @@
 //   subscription extra SubscriptionOptions (an object, or `(channelName) => object`), e.g. getToken
 //
 // The app owns the client: it calls `centrifuge.connect()` itself (before or after this), and its
-// tokens: centrifuge-js calls the app's `getToken` on connect, after `token expired` (error 109) and
+// tokens. With `shareConnection` (docs/SHARING.md) the core holds the connection instead: it tells
+// this connector to connect the client in the leader tab only (`connection(true)`), and to keep it
+// disconnected in the others, which get the leader's publications and status; the app then does
+// not call `connect()` (a follower's client that connects anyway is disconnected again). A new
+// leader's subscriptions are created with `since` (the stream position every tab kept), so
+// Centrifugo replays what the handover missed. Tokens: centrifuge-js calls the app's `getToken` on connect, after `token expired` (error 109) and
 // before the token's `ttl` runs out (a `refresh` on the open connection), so nothing here refreshes.
 // Client state: `connecting` / `connected` / `disconnected` as the client says; a `disconnected` the
 // app did not ask for (code != 0: 3500 invalid token, 1 unauthorized from getToken, other 35xx/45xx
@@ -35,7 +40,12 @@ export function connectCentrifuge(rt, centrifuge, opts = {}, early = []) {
   // The connector interface (docs/CONNECTORS.md): the core decides, this holds the subscriptions.
   const port = rt.attachConnector({
     source: 'centrifugo',
-    open: ({ name }) => open(name),
+    share: true, // with shareConnection, only the leader tab's client connects and subscribes
+    connection(up) {
+      if (up) centrifuge.connect()
+      else centrifuge.disconnect()
+    },
+    open: ({ name, since }) => open(name, since),
     close: (name) => {
       const entry = entries.get(name)
       entries.delete(name)
@@ -52,8 +62,8 @@ export function connectCentrifuge(rt, centrifuge, opts = {}, early = []) {
   })
   const report = (code, message) => port.error(code, message)
 
-  function subOptions(name) {
-    const o = {}
+  function subOptions(name, since) {
+    const o = since ? { since: { offset: since.offset, epoch: since.epoch } } : {}
     if (opts.recoverable !== undefined) o.recoverable = !!opts.recoverable
     if (opts.positioned !== undefined) o.positioned = !!opts.positioned
     const extra = typeof opts.subscription === 'function' ? opts.subscription(name) : opts.subscription
@@ -68,21 +78,21 @@ export function connectCentrifuge(rt, centrifuge, opts = {}, early = []) {
     }
   }
 
-  function open(name) {
+  function open(name, since) {
     let sub
     let own = false
     try {
       sub = typeof centrifuge.getSubscription === 'function' ? centrifuge.getSubscription(name) : null
       if (!sub) {
-        sub = centrifuge.newSubscription(name, subOptions(name))
+        sub = centrifuge.newSubscription(name, subOptions(name, since))
         own = true
       }
     } catch (e) {
       report('subscription_failed', `could not create subscription ${name}: ${e?.message ?? e}`)
       return
     }
-    const entry = { name, sub, own, epoch: null, offs: [] }
-    entry.offs.push(listen(sub, 'publication', (ctx) => port.ingest(ctx)))
+    const entry = { name, sub, own, epoch: (own && since?.epoch) || null, offs: [] }
+    entry.offs.push(listen(sub, 'publication', (ctx) => port.ingest(ctx, name, ctx?.offset)))
     // Subscribing again for any reason but our own subscribe() call (code 0): it is down.
     entry.offs.push(listen(sub, 'subscribing', (ctx) => {
       if (entries.get(name) === entry && ctx && ctx.code !== 0) port.down(name)
@@ -93,8 +103,9 @@ export function connectCentrifuge(rt, centrifuge, opts = {}, early = []) {
       const epoch = ctx?.streamPosition?.epoch ?? null
       const reset = entry.epoch !== null && epoch !== null && epoch !== entry.epoch
       if (epoch !== null) entry.epoch = epoch
-      if (reset) return port.joined(name, 'lost')
-      port.joined(name, ctx && ctx.wasRecovering ? (ctx.recovered ? 'replayed' : 'lost') : undefined)
+      const position = ctx?.streamPosition
+      if (reset) return port.joined(name, 'lost', position)
+      port.joined(name, ctx && ctx.wasRecovering ? (ctx.recovered ? 'replayed' : 'lost') : undefined, position)
     }))
     entry.offs.push(listen(sub, 'error', (ctx) => {
       report('subscription_error', `${name}: ${ctx?.type ?? 'error'} ${ctx?.error?.code ?? ''} ${ctx?.error?.message ?? ''}`.trim())

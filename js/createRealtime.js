@@ -144,19 +144,20 @@ export async function createRealtime(options = {}) {
     report,
     // Shared (`shareConnection`), a payload goes with its channel: the core forwards it to the other
     // tabs (leader) and applies it only on this tab's channels.
-    ingest: (source, payload, channel) => {
+    ingest: (source, payload, channel, seq) => {
       if (!share || channel === undefined) return rt.ingest(source, payload)
       if (disposed) return
       let text
       try { text = JSON.stringify(payload) } catch { return rt.ingest(source, payload) } // reported there
       if (tap.on) tap.emit({ kind: 'ingest', source: String(source), text: text ?? 'null' })
-      engine.connectorIngest(String(channel), String(source), text ?? 'null')
+      engine.connectorIngest(String(channel), String(source), text ?? 'null', typeof seq === 'number' ? seq : undefined)
     },
-    // A connector that shares (`share: true`, supabase-js) attached: with `shareConnection` only
-    // the leader tab's opens channels, every tab's; or detached.
-    attached: (id) => {
+    // A connector that shares (`share: true`, supabase-js, centrifuge-js) attached: with
+    // `shareConnection` only the leader tab's opens channels, every tab's (`client`: and only the
+    // leader tab's client connects); or detached.
+    attached: (id, client) => {
       if (!share) return
-      engine.shareConnector(id)
+      engine.shareConnector(id, client === true)
       share.connect()
     },
     detached: () => { if (!disposed) share?.disconnect() },
@@ -167,6 +168,7 @@ export async function createRealtime(options = {}) {
   // Every callback below may call back into `rt`: the engine calls them with nothing borrowed and
   // applies what they call in order (src/driver.rs).
   const decodePlan = createPlanDecoder()
+  const connectorCalls = connectorHandlers(host)
 
   // Payload text is written straight into a buffer in wasm memory (TextEncoder.encodeInto) and
   // crosses as a length: no per-payload allocation or copy by the binding. The buffer's address
@@ -491,11 +493,13 @@ export async function createRealtime(options = {}) {
       }
     },
     share(message) {
-      // `channels`: this tab's channel set changed (announce it); anything else is for the other tabs.
+      // `channels`: this tab's channel set changed (announce it); `connection`: connect or
+      // disconnect a connector's client (its role); anything else is for the other tabs.
       if (message?.t === 'channels') share?.channels()
+      else if (message?.t === 'connection') connectorCalls.connection(message.id, message.up)
       else share?.send(message)
     },
-    ...connectorHandlers(host),
+    ...connectorCalls,
   }
   engine.setHandlers(handlers)
   const views = new Map() // handle -> view, for an inspector's start record

@@ -126,9 +126,10 @@ export interface RealtimeOptions {
   onError?: (error: RealtimeError) => void
   /**
    * One connection per browser: the tabs of an origin elect one leader (Web Locks) that alone holds
-   * the `connectWebSocket` / `connectEventSource` / `connectSupabase` connection and hands every
-   * event to the other tabs (BroadcastChannel); each tab keeps its own QueryClient, views, scope,
-   * rules and window. `connectCentrifuge` still connects in every tab. `true` or `{ name }` (tabs
+   * the `connectWebSocket` / `connectEventSource` / `connectSupabase` / `connectCentrifuge`
+   * connection and hands every event to the other tabs (BroadcastChannel); each tab keeps its own
+   * QueryClient, views, scope, rules and window. With `connectCentrifuge` querywire connects the
+   * leader tab's client itself: do not call `centrifuge.connect()`. `true` or `{ name }` (tabs
    * with another `name` never share). Default off. Where Web Locks or BroadcastChannel are missing
    * (Node, SSR, old browsers) each engine connects on its own.
    * @example
@@ -435,6 +436,10 @@ export interface CentrifugeLike {
   newSubscription(channel: string, options?: any): any
   getSubscription(channel: string): any
   removeSubscription(subscription: any): void
+  /** Called by querywire with `shareConnection`: in the leader tab only. */
+  connect?(): void
+  /** Called by querywire with `shareConnection`: in the other tabs, and when the leader stops leading. */
+  disconnect?(): void
 }
 
 /**
@@ -535,11 +540,14 @@ export interface Realtime {
    * Publications are deduped by `offset`; a subscription that comes back `recovered: true` refetches
    * nothing, `recovered: false` or a new stream epoch refetches its views once. A final disconnect
    * (e.g. 3500 invalid token) is status `'error'` and `onError({ code: 'unauthorized', … })`. Tokens
-   * stay with the client's own `getToken`.
+   * stay with the client's own `getToken`. Without `shareConnection` the app calls
+   * `centrifuge.connect()`; with it, querywire connects the leader tab's client only (the others stay
+   * disconnected and get its publications and status), and a new leader subscribes from the last
+   * stream position any tab saw (`since`), so Centrifugo replays what the handover missed.
    * @example
    * const centrifuge = new Centrifuge(url, { getToken })
    * const stop = rt.connectCentrifuge(centrifuge)
-   * centrifuge.connect()
+   * centrifuge.connect() // without shareConnection only
    */
   connectCentrifuge(centrifuge: CentrifugeLike, opts?: CentrifugeConnectOptions): () => void
   /**
@@ -597,6 +605,11 @@ export interface ConnectorChannel {
   name: string
   /** One table subscription each (supabase-js `postgres_changes`): `table` absent = the whole schema. */
   bindings: Array<{ table?: string; filter?: string }>
+  /**
+   * With `shareConnection`, after a handover: the stream position another tab's client had reached
+   * on this channel; subscribe from it (centrifuge-js `since`). Absent: subscribe from now.
+   */
+  since?: { offset: number; epoch: string }
 }
 
 /** What a connector implements (docs/CONNECTORS.md). */
@@ -610,9 +623,15 @@ export interface Connector {
   /**
    * `true`: with `shareConnection`, only the leader tab's connector is told to open channels
    * (every tab's), and what it passes to `port.ingest(payload, channel)` reaches every tab
-   * (`connectSupabase` sets it). Absent: each tab's connector opens its own tab's channels.
+   * (`connectSupabase` and `connectCentrifuge` set it). Absent: each tab's connector opens its own
+   * tab's channels.
    */
   share?: boolean
+  /**
+   * With `share: true`, for a client with a connection of its own (centrifuge-js): the engine
+   * connects it (`true`) in the leader tab only and disconnects it (`false`) in the others.
+   */
+  connection?(up: boolean): void
   /** Open this channel; report `joined` (or `down`, `closed`, `refused`) as the client says. */
   open(channel: ConnectorChannel): void
   /** Release this channel's handle; call `port.left(name)` once it is gone. */
@@ -623,8 +642,12 @@ export interface Connector {
 
 /** The facts a connector reports; each is applied at once, none throws, any may be called from inside a callback. */
 export interface ConnectorPort {
-  /** Subscribed. `replay`: `'replayed'` when the server resent what the channel missed (no refetch), `'lost'` when it could not. */
-  joined(name: string, replay?: 'replayed' | 'lost'): void
+  /**
+   * Subscribed. `replay`: `'replayed'` when the server resent what the channel missed (no refetch),
+   * `'lost'` when it could not. `position`: the stream position it joined at (centrifuge-js
+   * `streamPosition`), kept by every tab for a handover's `since`.
+   */
+  joined(name: string, replay?: 'replayed' | 'lost', position?: { offset: number; epoch: string }): void
   /** Down; the client rejoins it by itself. */
   down(name: string): void
   /** Closed by the server; the client will not rejoin it (the engine reopens it 1 s later). */
@@ -637,9 +660,10 @@ export interface ConnectorPort {
   client(state: 'connecting' | 'connected' | 'disconnected' | 'signedOut' | 'signedIn' | 'failed'): void
   /**
    * A payload the client delivered, ingested under the connector's `source`. `channel`: the
-   * channel it came on (needed for `share: true`: each tab applies only its own channels' payloads).
+   * channel it came on (needed for `share: true`: each tab applies only its own channels' payloads);
+   * `seq`: its offset in that channel's stream (a Centrifugo publication's), kept for `since`.
    */
-  ingest(payload: unknown, channel?: string): void
+  ingest(payload: unknown, channel?: string, seq?: number): void
   /** Reports `{ code, message, source }` to `onError`. */
   error(code: string, message: string): void
   /** Closes every channel through `close`, then `stop()`; idempotent. The connectors' disconnect function. */

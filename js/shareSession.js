@@ -190,11 +190,13 @@ export async function startShare(engine, { name, hiddenHandoverMs }) {
       case 'frame':
       case 'status':
       case 'recover':
+      case 'position':
         if (role === 'leader') break
         leaderId ??= from
         if (from !== leaderId) break // a demoted leader's last words; the new leader replays them
         if (m.t === 'frame') engine.shareFrame(String(m.text))
         else if (m.t === 'status') engine.shareStatus(String(m.status))
+        else if (m.t === 'position') engine.sharePosition(String(m.channel), Number(m.offset), String(m.epoch))
         else engine.shareRecover(Array.isArray(m.channels) ? m.channels.map(String) : undefined)
         return // the hot path: nothing about who leads changed
       default:

@@ -64,7 +64,7 @@ pub fn view_from_js(view: &JsValue) -> Result<View, JsValue> {
     View::from_parts(kind.as_deref(), ty, id).map_err(|m| error_to_js(&Error::new(ErrorCode::WrongType, "subscribe", m)))
 }
 
-/// A channel to open, as `{ name, bindings: [{ table, filter }] }` (absent values are `undefined`).
+/// A channel to open, as `{ name, bindings: [{ table, filter }], since? }` (absent values are `undefined`).
 pub fn channel_spec_to_js(spec: &ChannelSpec) -> JsValue {
     let o = Object::new();
     let _ = Reflect::set(&o, &"name".into(), &spec.name.as_str().into());
@@ -80,6 +80,13 @@ pub fn channel_spec_to_js(spec: &ChannelSpec) -> JsValue {
         bindings.push(&bo);
     }
     let _ = Reflect::set(&o, &"bindings".into(), &bindings);
+    if let Some(p) = &spec.since {
+        // A takeover's stream position (`shareConnection`): `{ offset, epoch }`, centrifuge-js `since`.
+        let since = Object::new();
+        let _ = Reflect::set(&since, &"offset".into(), &(p.offset as f64).into());
+        let _ = Reflect::set(&since, &"epoch".into(), &p.epoch.as_str().into());
+        let _ = Reflect::set(&o, &"since".into(), &since);
+    }
     o.into()
 }
 

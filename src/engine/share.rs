@@ -8,6 +8,7 @@ use crate::driver::{self, run};
 use crate::clock::now;
 use crate::interop::strings;
 use js_sys::{Function, Object, Reflect};
+use querywire_core::connector::Position;
 use querywire_core::link::Status;
 use querywire_core::share::{Role, Shared};
 use wasm_bindgen::prelude::*;
@@ -17,6 +18,11 @@ use wasm_bindgen::JsCast;
 fn status_of(s: &str) -> Option<Status> {
     use Status::*;
     [Connecting, Connected, Reconnecting, Disconnected, Polling, Error].into_iter().find(|x| x.as_str() == s)
+}
+
+/// A JS number that is a seq or a stream offset: a non-negative safe integer.
+fn uint(n: f64) -> Option<u64> {
+    (n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0).then_some(n as u64)
 }
 
 #[wasm_bindgen]
@@ -54,20 +60,43 @@ impl WasmRealtime {
     }
 
     /// A payload a connector's client delivered on `channel` while sharing (`port.ingest`): the
-    /// core forwards it (leader) and applies it if the channel is this tab's. Never throws.
+    /// core forwards it (leader) and applies it if the channel is this tab's. `seq`: its offset
+    /// in the channel's stream (a Centrifugo publication's), or undefined. Never throws.
     #[wasm_bindgen(js_name = connectorIngest)]
-    pub fn connector_ingest(&self, channel: &str, source: &str, text: &str) {
+    pub fn connector_ingest(&self, channel: &str, source: &str, text: &str, seq: Option<f64>) {
+        let seq = seq.and_then(uint);
         run(&self.inner, |i| {
-            if let Err(e) = i.rt.connector_ingest(now(), channel, source, text) {
+            if let Err(e) = i.rt.connector_ingest(now(), channel, seq, source, text) {
                 driver::report(i, e);
             }
         });
     }
 
-    /// The connector attached as `id` is shared (`connectSupabase`): only the leader's opens channels.
+    /// The connector attached as `id` is shared (`connectSupabase`, `connectCentrifuge`): only the
+    /// leader's opens channels. `client`: its client has a connection of its own (centrifuge-js),
+    /// connected and disconnected by role through `{ t: 'connection' }` messages.
     #[wasm_bindgen(js_name = shareConnector)]
-    pub fn share_connector(&self, id: u32) {
-        run(&self.inner, |i| i.rt.share_connector(now(), id));
+    pub fn share_connector(&self, id: u32, client: bool) {
+        run(&self.inner, |i| i.rt.share_connector(now(), id, client));
+    }
+
+    /// One of connector `id`'s channels joined at stream position `{offset, epoch}` (centrifuge-js
+    /// `streamPosition`): kept for a takeover's `since`, forwarded by the leader.
+    #[wasm_bindgen(js_name = connectorPosition)]
+    pub fn connector_position(&self, id: u32, channel: &str, offset: f64, epoch: &str) {
+        if let Some(offset) = uint(offset) {
+            let pos = Position { offset, epoch: epoch.to_owned() };
+            run(&self.inner, |i| i.rt.connector_position(now(), id, channel, pos));
+        }
+    }
+
+    /// A stream position the leader forwarded (`{ t: 'position' }`).
+    #[wasm_bindgen(js_name = sharePosition)]
+    pub fn share_position(&self, channel: &str, offset: f64, epoch: &str) {
+        if let Some(offset) = uint(offset) {
+            let pos = Position { offset, epoch: epoch.to_owned() };
+            run(&self.inner, |i| i.rt.share_position(channel, &pos));
+        }
     }
 
     /// The leader's connection status.
@@ -85,7 +114,8 @@ impl WasmRealtime {
         run(&self.inner, |i| i.rt.share_recover(now(), channels.as_deref()));
     }
 
-    /// `{ seen: { channel: seq }, ledBefore }`: what this tab announces to a tab that joins.
+    /// `{ seen: { channel: seq }, epochs: { channel: epoch }, ledBefore }`: what this tab announces
+    /// to a tab that joins.
     #[wasm_bindgen(js_name = shareState)]
     pub fn share_state(&self) -> JsValue {
         let i = self.inner.borrow();
@@ -96,6 +126,11 @@ impl WasmRealtime {
                 let _ = Reflect::set(&seen, &ch.into(), &(*seq as f64).into());
             }
             let _ = Reflect::set(&o, &"seen".into(), &seen);
+            let epochs = Object::new();
+            for (ch, epoch) in s.epochs() {
+                let _ = Reflect::set(&epochs, &ch.into(), &epoch.into());
+            }
+            let _ = Reflect::set(&o, &"epochs".into(), &epochs);
             let _ = Reflect::set(&o, &"ledBefore".into(), &s.led_before().into());
         }
         o.into()
@@ -106,24 +141,26 @@ impl WasmRealtime {
     pub fn share_merge(&self, state: JsValue) {
         let get = |o: &JsValue, k: &str| Reflect::get(o, &k.into()).unwrap_or(JsValue::UNDEFINED);
         let led = get(&state, "ledBefore").as_bool().unwrap_or(false);
-        let seen_obj = get(&state, "seen");
-        let mut seen: Vec<(String, u64)> = Vec::new();
-        if seen_obj.is_object() {
-            for k in Object::keys(seen_obj.unchecked_ref::<Object>()).iter() {
-                let (Some(ch), Some(n)) = (k.as_string(), get(&seen_obj, &k.as_string().unwrap_or_default()).as_f64()) else { continue };
-                if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 {
-                    seen.push((ch, n as u64));
-                }
-            }
-        }
-        run(&self.inner, |i| i.rt.share_merge_seen(seen, led));
+        // `{ channel: value }` as pairs.
+        let entries = |field: &str| {
+            let obj = get(&state, field);
+            let keys = if obj.is_object() { Object::keys(obj.unchecked_ref::<Object>()) } else { js_sys::Array::new() };
+            keys.iter().filter_map(|k| k.as_string()).map(|ch| (get(&obj, &ch), ch)).collect::<Vec<_>>()
+        };
+        let seen: Vec<(String, u64)> = entries("seen").into_iter().filter_map(|(v, ch)| Some((ch, uint(v.as_f64()?)?))).collect();
+        let epochs: Vec<(String, String)> = entries("epochs").into_iter().filter_map(|(v, ch)| Some((ch, v.as_string()?))).collect();
+        run(&self.inner, |i| {
+            i.rt.share_merge_seen(seen, led);
+            i.rt.share_merge_epochs(epochs);
+        });
     }
 }
 
 /// Hands one message for the other tabs (or, `channels`, news for this tab's shim) to the shim's
 /// `share` handler, called with no borrow held (`driver.rs`):
-/// `{ t: 'frame', text }`, `{ t: 'status', status }`, `{ t: 'recover', channels: string[] | null }`
-/// or `{ t: 'channels' }`.
+/// `{ t: 'frame', text }`, `{ t: 'status', status }`, `{ t: 'recover', channels: string[] | null }`,
+/// `{ t: 'position', channel, offset, epoch }`; for this tab's shim `{ t: 'channels' }` or
+/// `{ t: 'connection', id, up }`.
 pub(crate) fn share_message(f: &Function, m: Shared) {
     let o = Object::new();
     let set = |k: &str, v: &JsValue| {
@@ -146,7 +183,18 @@ pub(crate) fn share_message(f: &Function, m: Shared) {
             };
             set("channels", &v);
         }
+        Shared::Position(channel, pos) => {
+            set("t", &"position".into());
+            set("channel", &channel.into());
+            set("offset", &(pos.offset as f64).into());
+            set("epoch", &pos.epoch.into());
+        }
         Shared::LocalChannels => set("t", &"channels".into()),
+        Shared::Connection(id, up) => {
+            set("t", &"connection".into());
+            set("id", &id.into());
+            set("up", &up.into());
+        }
     }
     let _ = f.call1(&JsValue::NULL, &o);
 }

@@ -132,11 +132,22 @@ pub struct Binding {
     pub filter: Option<String>,
 }
 
+/// A Centrifugo stream position: the offset of the last publication seen and the stream's epoch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub offset: u64,
+    pub epoch: String,
+}
+
 /// A channel to open: its name (the supabase-js topic, the Centrifugo channel) and its bindings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChannelSpec {
     pub name: String,
     pub bindings: Vec<Binding>,
+    /// `shareConnection` takeover: the position another tab's client had reached on this channel;
+    /// the client subscribes from it (centrifuge-js `since`), so the server replays what the
+    /// handover missed. `None`: subscribe from now.
+    pub since: Option<Position>,
 }
 
 /// What the connector must do, or what changed.
@@ -150,6 +161,8 @@ pub enum ConnectorOutput {
     /// This channel came back without a replay: refetch its views once, with the batch, no sooner
     /// than `settle_ms` from now (`recovery.rs`).
     Returned { channel: String, settle_ms: Millis },
+    /// A held client ([`Connector::hold_client`]): connect it (`true`) or disconnect it.
+    Connection(bool),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,6 +201,11 @@ pub struct Connector {
     /// `shareConnection` takeover: channels opened now count as having joined before (the last
     /// leader tab's client held them), so their first join is a return and refetches their views.
     carry: bool,
+    /// The positions a takeover subscribes from (`since`), by channel; set only while it opens.
+    since: Vec<(String, Position)>,
+    /// `shareConnection` with a client that has a connection of its own (centrifuge-js): `Some(up)`
+    /// once the core holds that connection, up while this tab leads; `None`: the app holds it.
+    held: Option<bool>,
     out: Vec<ConnectorOutput>,
 }
 
@@ -203,6 +221,8 @@ impl Connector {
             reopening: None,
             status: None,
             carry: false,
+            since: Vec::new(),
+            held: None,
             out: Vec::new(),
         }
     }
@@ -218,10 +238,39 @@ impl Connector {
     /// `shareConnection`: this tab's client takes over channels another tab's client held (the
     /// leader tab went). supabase-js cannot replay, so each channel's first join is a return: its
     /// views refetch once, with the settle window, as after a socket drop.
-    pub fn take_over(&mut self, now: Millis, wanted: SortedSet<String>, views: &Views) {
+    /// A channel with a position in `since` (a client that can replay: centrifuge-js) subscribes
+    /// from it instead: a join the server `Replayed` refetches nothing. A held client taking over
+    /// a connection another tab held is `reconnecting` until it connects, not `connecting`.
+    pub fn take_over(&mut self, now: Millis, wanted: SortedSet<String>, since: Vec<(String, Position)>, views: &Views) {
         self.carry = true;
+        self.since = since;
+        if self.held.is_some() {
+            self.ever_connected = true;
+        }
         self.set_wanted(now, wanted, views);
         self.carry = false;
+        self.since.clear();
+    }
+
+    /// `shareConnection` with a client that has a connection of its own (centrifuge-js): from now
+    /// on the core holds it, connected while `up` (this tab leads) and disconnected otherwise. A
+    /// client that connects while it should not (the app called `connect()` in a follower tab)
+    /// is disconnected again: one connection per browser.
+    pub fn hold_client(&mut self, up: bool) {
+        if self.held != Some(up) {
+            self.held = Some(up);
+            if up {
+                // About to connect: not the `disconnected` of the idle follower it was (the
+                // status follows with the channels the caller sets next).
+                self.client = Some(ClientState::Connecting);
+            }
+            self.out.push(ConnectorOutput::Connection(up));
+        }
+    }
+
+    /// Whether the core holds the client's connection ([`Connector::hold_client`]).
+    pub fn holds_client(&self) -> bool {
+        self.held.is_some()
     }
 
     /// A fact about one channel. Facts about channels this machine did not open are ignored, and so
@@ -266,6 +315,9 @@ impl Connector {
 
     /// The client's connection state.
     pub fn handle_client(&mut self, now: Millis, state: ClientState, views: &Views) {
+        if self.held == Some(false) && matches!(state, ClientState::Connecting | ClientState::Connected) {
+            self.out.push(ConnectorOutput::Connection(false));
+        }
         match state {
             ClientState::Connected => self.ever_connected = true,
             ClientState::Disconnected | ClientState::SignedOut | ClientState::Failed => self.ever_connected = false,
@@ -284,6 +336,9 @@ impl Connector {
             }
         }
         self.reopening = None;
+        if self.held.take() == Some(true) {
+            self.out.push(ConnectorOutput::Connection(false)); // the core connected it
+        }
         self.set_status(Status::Disconnected);
     }
 
@@ -377,8 +432,9 @@ impl Connector {
 
     fn open(&mut self, name: String, carried: bool, views: &Views) {
         let bindings = self.bindings(&name, views);
+        let since = self.since.iter().find(|(n, _)| *n == name).map(|(_, p)| p.clone());
         self.chans.push((name.clone(), Chan { state: State::Opening, ever_joined: carried }));
-        self.out.push(ConnectorOutput::Open(ChannelSpec { name, bindings }));
+        self.out.push(ConnectorOutput::Open(ChannelSpec { name, bindings, since }));
     }
 
     /// The default filters: a doc channel on its id (on its own table's binding), list and factory

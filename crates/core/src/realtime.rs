@@ -11,7 +11,7 @@
 //! arm one timer for [`Realtime::poll_timeout`] and call [`Realtime::handle_timeout`] when it fires.
 
 use crate::adapt::fields::snake_case;
-use crate::connector::{ChannelFact, ChannelSpec, ClientState, Connector, ConnectorOptions, ConnectorOutput};
+use crate::connector::{ChannelFact, ChannelSpec, ClientState, Connector, ConnectorOptions, ConnectorOutput, Position};
 use crate::engine::{Engine, Ingested};
 use crate::error::{Error, ErrorCode};
 use crate::link::polling::Poller;
@@ -286,9 +286,16 @@ impl Realtime {
 
     /// `shareConnection`: connector `id` (just attached) is shared: only the leader tab's opens
     /// channels, every tab's, and forwards what they deliver ([`Realtime::connector_ingest`]).
-    pub fn share_connector(&mut self, now: Millis, id: u32) {
-        if self.share.is_none() || self.connector_mut(id).is_none() {
+    /// `client`: its client has a connection of its own (centrifuge-js), which the core then holds:
+    /// connected in the leader tab only ([`Connector::hold_client`]).
+    pub fn share_connector(&mut self, now: Millis, id: u32, client: bool) {
+        let leads = self.is_share_leader();
+        if self.share.is_none() {
             return;
+        }
+        let Some(c) = self.connector_mut(id) else { return };
+        if client {
+            c.hold_client(leads);
         }
         self.connector_shared = true;
         // A follower's status is the leader's (as for `connect`).
@@ -308,7 +315,9 @@ impl Realtime {
     /// `shareConnection` it is [`Realtime::ingest_text`]. Shared, the leader hands it to the other
     /// tabs first as a wire event frame `{ channel, source, payload }` (what `share_frame` applies),
     /// and each tab, this one included, applies it only when `channel` is one of its own.
-    pub fn connector_ingest(&mut self, now: Millis, channel: &str, source: &str, text: &str) -> Result<Option<Ingested>, Error> {
+    /// `seq`: the payload's position in its channel's stream (a Centrifugo publication's
+    /// `offset`), carried in the frame and kept by every tab for a takeover's `since`.
+    pub fn connector_ingest(&mut self, now: Millis, channel: &str, seq: Option<u64>, source: &str, text: &str) -> Result<Option<Ingested>, Error> {
         let Some(leads) = self.connector_share() else { return self.ingest_text(now, source, text).map(Some) };
         if leads {
             let quote = |s: &str| {
@@ -316,8 +325,16 @@ impl Realtime {
                 crate::key::write_string(&mut q, s);
                 q
             };
-            let frame = ["{\"channel\":", &quote(channel), ",\"source\":", &quote(source), ",\"payload\":", text, "}"].concat();
+            let mut at = String::new();
+            if let Some(n) = seq {
+                at.push_str(",\"seq\":");
+                crate::scan::push_uint(&mut at, n);
+            }
+            let frame = ["{\"channel\":", &quote(channel), &at, ",\"source\":", &quote(source), ",\"payload\":", text, "}"].concat();
             self.outputs.push_back(Output::Share(Shared::Frame(frame)));
+            if let (Some(s), Some(n)) = (self.share.as_mut(), seq) {
+                s.observe(channel, n); // as every other tab does when it reads the frame
+            }
         }
         if !self.share.as_ref().is_some_and(|s| s.wants(channel)) {
             self.drive(now);
@@ -352,6 +369,20 @@ impl Realtime {
         if let Some((_, c)) = self.connector.as_mut().filter(|(i, _)| *i == id) {
             c.handle_client(now, state, &self.views);
         }
+        self.drive(now);
+    }
+
+    /// `shareConnection`: one of connector `id`'s channels joined at this stream position
+    /// (centrifuge-js `streamPosition`): kept, and handed to the other tabs by the leader, so
+    /// whoever leads next subscribes from it (`since`). Without sharing, nothing to keep.
+    pub fn connector_position(&mut self, now: Millis, id: u32, channel: &str, pos: Position) {
+        if self.connector_share().is_none() || self.connector_mut(id).is_none() {
+            return;
+        }
+        if let Some(s) = self.share.as_mut() {
+            s.observe_position(channel, &pos);
+        }
+        self.share_out(Shared::Position(channel.to_owned(), pos));
         self.drive(now);
     }
 
@@ -511,11 +542,18 @@ impl Realtime {
                 }
                 // A JS-held connector (supabase-js) opens every tab's channels with this tab's
                 // client; after another tab led, each comes back as a return (no replay).
+                // A client with a connection of its own (centrifuge-js) connects now, and its
+                // channels subscribe from the positions every tab kept (`since`): what the
+                // handover missed is replayed, not refetched.
                 let union = self.link_channels();
                 let led_before = self.share.as_ref().is_some_and(Share::led_before);
+                let since = self.share.as_ref().map(Share::positions).unwrap_or_default();
                 if let Some((_, c)) = self.connector.as_mut().filter(|_| self.connector_shared) {
+                    if c.holds_client() {
+                        c.hold_client(true);
+                    }
                     if led_before {
-                        c.take_over(now, union, &self.views);
+                        c.take_over(now, union, since, &self.views);
                     } else {
                         c.set_wanted(now, union, &self.views);
                     }
@@ -538,6 +576,9 @@ impl Realtime {
                     // Its channels close (supabase-js drops the socket with the last one); the
                     // new leader's client opens them. Polling is the leader's too.
                     c.set_wanted(now, SortedSet::new(), &self.views);
+                    if c.holds_client() {
+                        c.hold_client(false);
+                    }
                     self.connector_poll.stop();
                     if let Some(s) = self.share.as_mut() {
                         s.set_leader_status(status);
@@ -611,11 +652,29 @@ impl Realtime {
         self.drive(now);
     }
 
+    /// A stream position the leader forwarded ([`Realtime::connector_position`]): kept for a
+    /// takeover. Ignored unless this tab is a follower whose app connected.
+    pub fn share_position(&mut self, channel: &str, pos: &Position) {
+        if self.is_share_follower() {
+            if let Some(s) = self.share.as_mut() {
+                s.observe_position(channel, pos);
+            }
+        }
+    }
+
     /// Another tab's last seqs and whether it knew of a leader (announced when a tab joins): a
     /// channel this tab has no seq for takes that tab's.
     pub fn share_merge_seen(&mut self, seen: impl IntoIterator<Item = (String, u64)>, led_before: bool) {
         if let Some(s) = self.share.as_mut() {
             s.merge_seen(seen, led_before);
+        }
+    }
+
+    /// Another tab's stream epochs (announced with its seqs): a channel this tab has no epoch
+    /// for takes that tab's.
+    pub fn share_merge_epochs(&mut self, epochs: impl IntoIterator<Item = (String, String)>) {
+        if let Some(s) = self.share.as_mut() {
+            s.merge_epochs(epochs);
         }
     }
 
@@ -809,6 +868,7 @@ impl Realtime {
             match out {
                 ConnectorOutput::Open(spec) => self.outputs.push_back(Output::OpenChannel(id, spec)),
                 ConnectorOutput::Close(name) => self.outputs.push_back(Output::CloseChannel(id, name)),
+                ConnectorOutput::Connection(up) => self.outputs.push_back(Output::Share(Shared::Connection(id, up))),
                 // A follower's status is the leader's, not its idle connector's.
                 ConnectorOutput::Status(s) if self.connector_share() != Some(false) => self.apply_external_status(now, s),
                 ConnectorOutput::Status(_) => {}

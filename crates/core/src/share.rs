@@ -6,6 +6,7 @@
 //!
 //! Protocol between the tabs: `docs/SHARING.md`.
 
+use crate::connector::Position;
 use crate::link::Status;
 use crate::sorted::SortedSet;
 
@@ -40,8 +41,14 @@ pub enum Shared {
     /// channel, e.g. a polling tick or a reconnect nothing could replay); each tab refetches its
     /// own views of them once.
     Recover(Option<Vec<String>>),
+    /// A connector's channel joined at this stream position (centrifuge-js `streamPosition`):
+    /// every tab keeps it, so whoever leads next subscribes from it (`since`).
+    Position(String, Position),
     /// Any role: this tab's own channel set changed; the shim announces it to the other tabs.
     LocalChannels,
+    /// Any role, for this tab's shim alone: connect (`true`) or disconnect connector `id`'s
+    /// client (a client with a connection of its own, held by role: centrifuge-js).
+    Connection(u32, bool),
 }
 
 /// The sharing state of one engine.
@@ -54,6 +61,8 @@ pub struct Share {
     /// The last `seq` seen per channel, from frames this tab received or was forwarded: what a new
     /// leader resubscribes with as `since`. Tens of channels, unordered: a Vec.
     seen: Vec<(String, u64)>,
+    /// The stream epoch per channel (Centrifugo), beside `seen`'s offset: a position is both.
+    epochs: Vec<(String, String)>,
     /// This tab's own channels as of the last channel sync: frames on other channels are another
     /// tab's and are not applied here.
     local: SortedSet<String>,
@@ -67,7 +76,7 @@ pub struct Share {
 impl Share {
     /// Sharing starts as a follower: nothing connects until the election makes this tab leader.
     pub fn new() -> Share {
-        Share { role: Role::Follower, remote: Vec::new(), seen: Vec::new(), local: SortedSet::new(), leader_status: None, led_before: false }
+        Share { role: Role::Follower, remote: Vec::new(), seen: Vec::new(), epochs: Vec::new(), local: SortedSet::new(), leader_status: None, led_before: false }
     }
 
     pub fn role(&self) -> Role {
@@ -156,6 +165,48 @@ impl Share {
     /// unsubscribed channel's): a later subscribe starts a new count.
     pub(crate) fn retain_seen(&mut self, subscribed: &SortedSet<String>) {
         self.seen.retain(|(ch, _)| subscribed.contains(ch));
+        self.epochs.retain(|(ch, _)| subscribed.contains(ch));
+    }
+
+    /// A stream position a connector's channel reported, or the leader forwarded: its offset is
+    /// the channel's latest seq, its epoch the stream's.
+    pub fn observe_position(&mut self, channel: &str, pos: &Position) {
+        self.observe(channel, pos.offset);
+        self.set_epoch(channel, &pos.epoch);
+    }
+
+    fn set_epoch(&mut self, channel: &str, epoch: &str) {
+        match self.epochs.iter_mut().find(|(c, _)| c == channel) {
+            Some((_, e)) => epoch.clone_into(e),
+            None => self.epochs.push((channel.to_owned(), epoch.to_owned())),
+        }
+    }
+
+    /// Another tab's epochs (announced when it joins): fills channels this tab has none for.
+    pub fn merge_epochs(&mut self, other: impl IntoIterator<Item = (String, String)>) {
+        for (ch, epoch) in other {
+            if self.epoch(&ch).is_none() {
+                self.epochs.push((ch, epoch));
+            }
+        }
+    }
+
+    /// The epoch per channel (unordered).
+    pub fn epochs(&self) -> &[(String, String)] {
+        &self.epochs
+    }
+
+    pub fn epoch(&self, channel: &str) -> Option<&str> {
+        self.epochs.iter().find(|(c, _)| c == channel).map(|(_, e)| e.as_str())
+    }
+
+    /// What a new leader's connector subscribes from: every channel with both an offset and an
+    /// epoch (a stream position). Channels with a seq alone (our own transport's) have none.
+    pub fn positions(&self) -> Vec<(String, Position)> {
+        self.seen
+            .iter()
+            .filter_map(|(ch, offset)| self.epoch(ch).map(|e| (ch.clone(), Position { offset: *offset, epoch: e.to_owned() })))
+            .collect()
     }
 
     /// The last seq per channel (unordered).
@@ -225,5 +276,29 @@ mod tests {
         assert!(s.led_before());
         assert_eq!(s.seen_seq("a"), Some(1));
         assert_eq!(s.seen_seq("b"), Some(3));
+    }
+
+    #[test]
+    fn a_position_is_the_latest_offset_with_the_streams_epoch() {
+        let mut s = Share::new();
+        let pos = |offset: u64, epoch: &str| Position { offset, epoch: epoch.into() };
+        s.observe("a", 4); // a seq alone (our own transport's frames) is no position
+        assert_eq!(s.positions(), vec![]);
+        s.observe_position("a", &pos(5, "e1"));
+        s.observe("a", 7); // a publication after the join
+        s.observe_position("b", &pos(0, "e2"));
+        let mut got = s.positions();
+        got.sort_by(|x, y| x.0.cmp(&y.0));
+        assert_eq!(got, vec![("a".to_string(), pos(7, "e1")), ("b".to_string(), pos(0, "e2"))]);
+        // A stream reset: a new epoch and a new count replace the old position.
+        s.observe_position("a", &pos(1, "e3"));
+        assert_eq!(s.positions().into_iter().find(|(c, _)| c == "a"), Some(("a".to_string(), pos(1, "e3"))));
+        // Another tab's epochs fill only what this tab does not know.
+        s.merge_epochs([("a".to_string(), "old".to_string()), ("c".to_string(), "e4".to_string())]);
+        assert_eq!((s.epoch("a"), s.epoch("c")), (Some("e3"), Some("e4")));
+        // A channel no tab subscribes any more forgets its position.
+        s.retain_seen(&set(&["b"]));
+        assert_eq!(s.positions(), vec![("b".to_string(), pos(0, "e2"))]);
+        assert_eq!(s.epoch("c"), None);
     }
 }

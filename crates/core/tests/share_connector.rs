@@ -36,7 +36,7 @@ impl Browser {
                 rt.subscribe(0, v.clone());
             }
             rt.attach_connector(0, ID, vec!["wo".into()], None);
-            rt.share_connector(0, ID);
+            rt.share_connector(0, ID, false);
             b.tabs.push(Tab::new(format!("t{i}"), rt));
         }
         b.advance(1);
@@ -113,7 +113,7 @@ fn the_leaders_client_opens_every_tabs_channels_with_the_filters_that_tab_would_
     want.dedup();
     assert_eq!(leader, want);
     // Spelled out: the remote tab's doc filters on its id, its list and factory on its scope.
-    let spec = |n: &str, f: &str| ChannelSpec { name: n.into(), bindings: vec![Binding { table: Some("wo".into()), filter: Some(f.into()) }] };
+    let spec = |n: &str, f: &str| ChannelSpec { name: n.into(), bindings: vec![Binding { table: Some("wo".into()), filter: Some(f.into()) }], since: None };
     assert!(leader.contains(&spec("doc:wo:2", "id=eq.2")));
     assert!(leader.contains(&spec("list:wo:f2", "factory_id=eq.f2")));
     assert!(leader.contains(&spec("factory:f2", "factory_id=eq.f2")));
@@ -127,7 +127,7 @@ fn a_payload_is_forwarded_and_applied_only_by_the_tabs_whose_channel_it_came_on(
     // supabase-js delivers the change of row 2 on both channels whose filter it matches.
     let now = br.now;
     for ch in ["doc:wo:2", "factory:f2"] {
-        br.tabs[0].rt.connector_ingest(now, ch, "supabase", &supabase(2, "f2", "2026-01-01T00:00:00Z")).expect("ingest");
+        br.tabs[0].rt.connector_ingest(now, ch, None, "supabase", &supabase(2, "f2", "2026-01-01T00:00:00Z")).expect("ingest");
     }
     br.advance(100);
     assert_eq!(invalidated(&br.tabs[0].out), 0, "not the leader's channel: not applied there");
@@ -149,7 +149,7 @@ fn a_payload_is_forwarded_and_applied_only_by_the_tabs_whose_channel_it_came_on(
     // A change of f1 reaches only the f1 tab.
     br.take();
     let now = br.now;
-    br.tabs[0].rt.connector_ingest(now, "factory:f1", "supabase", &supabase(1, "f1", "2026-01-01T00:00:01Z")).expect("ingest");
+    br.tabs[0].rt.connector_ingest(now, "factory:f1", None, "supabase", &supabase(1, "f1", "2026-01-01T00:00:01Z")).expect("ingest");
     br.advance(100);
     assert_eq!(invalidated(&br.tabs[0].out), 1);
     assert_eq!(invalidated(&br.tabs[1].out) + invalidated(&br.tabs[2].out), 0);

@@ -38,6 +38,7 @@ impl Browser {
                     match &o {
                         Output::Plan(p) => t.rt.engine_mut().record_applied(p.invalidate.len() as u64, p.patch.len() as u64),
                         Output::Share(Shared::LocalChannels) => announce.push((i, t.rt.views().channels().into_iter().collect())),
+                        Output::Share(Shared::Connection(..)) => {} // for this tab's shim alone
                         Output::Share(m) => bus.push((i, m.clone())),
                         _ => {}
                     }
@@ -67,7 +68,8 @@ impl Browser {
                         }
                         Shared::Status(s) => t.rt.share_status(now, *s),
                         Shared::Recover(chs) => t.rt.share_recover(now, chs.as_deref()),
-                        Shared::LocalChannels => {}
+                        Shared::Position(ch, pos) => t.rt.share_position(ch, pos),
+                        Shared::LocalChannels | Shared::Connection(..) => {}
                     }
                 }
             }
