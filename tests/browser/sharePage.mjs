@@ -91,7 +91,7 @@ export function installSharePage({ connect, state = () => ({}) }) {
         statuses: statuses.slice(),
         counts: { ...counts },
         sockets: sockets.length,
-        sent: sent.map((s) => JSON.parse(s)),
+        sent: sent.flatMap((s) => s.split('\n').filter(Boolean).map((line) => JSON.parse(line))), // centrifuge-js batches by line
         errors: errors.map((e) => `${e.code}: ${e.message}`),
         stats: rt.stats(),
         fetching: client.isFetching(),
