@@ -25,7 +25,7 @@ export function attachConnector(engine, host, connector) {
      *  stream position it joined at (`{ offset, epoch }`, centrifuge-js), kept for sharing. */
     joined: (name, replay, position) => {
       if (alive() && position && typeof position.epoch === 'string' && Number.isSafeInteger(position.offset)) {
-        engine.connectorPosition(id, String(name), position.offset, position.epoch)
+        engine.sharePosition(String(name), position.offset, position.epoch)
       }
       fact(name, replay === 'replayed' || replay === 'lost' ? replay : 'joined')
     },

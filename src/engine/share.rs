@@ -80,22 +80,14 @@ impl WasmRealtime {
         run(&self.inner, |i| i.rt.share_connector(now(), id, client));
     }
 
-    /// One of connector `id`'s channels joined at stream position `{offset, epoch}` (centrifuge-js
-    /// `streamPosition`): kept for a takeover's `since`, forwarded by the leader.
-    #[wasm_bindgen(js_name = connectorPosition)]
-    pub fn connector_position(&self, id: u32, channel: &str, offset: f64, epoch: &str) {
-        if let Some(offset) = uint(offset) {
-            let pos = Position { offset, epoch: epoch.to_owned() };
-            run(&self.inner, |i| i.rt.connector_position(now(), id, channel, pos));
-        }
-    }
-
-    /// A stream position the leader forwarded (`{ t: 'position' }`).
+    /// A stream position `{offset, epoch}`: one of this tab's connector's channels joined at it
+    /// (centrifuge-js `streamPosition`, `port.joined`), or the leader forwarded one
+    /// (`{ t: 'position' }`). Kept for a takeover's `since`; the leader hands its own on.
     #[wasm_bindgen(js_name = sharePosition)]
     pub fn share_position(&self, channel: &str, offset: f64, epoch: &str) {
         if let Some(offset) = uint(offset) {
             let pos = Position { offset, epoch: epoch.to_owned() };
-            run(&self.inner, |i| i.rt.share_position(channel, &pos));
+            run(&self.inner, |i| i.rt.share_position(now(), channel, pos));
         }
     }
 
@@ -141,14 +133,22 @@ impl WasmRealtime {
     pub fn share_merge(&self, state: JsValue) {
         let get = |o: &JsValue, k: &str| Reflect::get(o, &k.into()).unwrap_or(JsValue::UNDEFINED);
         let led = get(&state, "ledBefore").as_bool().unwrap_or(false);
-        // `{ channel: value }` as pairs.
-        let entries = |field: &str| {
+        let (mut seen, mut epochs) = (Vec::new(), Vec::new());
+        for field in ["seen", "epochs"] {
             let obj = get(&state, field);
-            let keys = if obj.is_object() { Object::keys(obj.unchecked_ref::<Object>()) } else { js_sys::Array::new() };
-            keys.iter().filter_map(|k| k.as_string()).map(|ch| (get(&obj, &ch), ch)).collect::<Vec<_>>()
-        };
-        let seen: Vec<(String, u64)> = entries("seen").into_iter().filter_map(|(v, ch)| Some((ch, uint(v.as_f64()?)?))).collect();
-        let epochs: Vec<(String, String)> = entries("epochs").into_iter().filter_map(|(v, ch)| Some((ch, v.as_string()?))).collect();
+            if !obj.is_object() {
+                continue;
+            }
+            for k in Object::keys(obj.unchecked_ref::<Object>()).iter() {
+                let Some(ch) = k.as_string() else { continue };
+                let v = get(&obj, &ch);
+                match (v.as_f64().and_then(uint), v.as_string()) {
+                    (Some(n), _) if field == "seen" => seen.push((ch, n)),
+                    (_, Some(e)) if field == "epochs" => epochs.push((ch, e)),
+                    _ => {}
+                }
+            }
+        }
         run(&self.inner, |i| {
             i.rt.share_merge_seen(seen, led);
             i.rt.share_merge_epochs(epochs);

@@ -372,20 +372,6 @@ impl Realtime {
         self.drive(now);
     }
 
-    /// `shareConnection`: one of connector `id`'s channels joined at this stream position
-    /// (centrifuge-js `streamPosition`): kept, and handed to the other tabs by the leader, so
-    /// whoever leads next subscribes from it (`since`). Without sharing, nothing to keep.
-    pub fn connector_position(&mut self, now: Millis, id: u32, channel: &str, pos: Position) {
-        if self.connector_share().is_none() || self.connector_mut(id).is_none() {
-            return;
-        }
-        if let Some(s) = self.share.as_mut() {
-            s.observe_position(channel, &pos);
-        }
-        self.share_out(Shared::Position(channel.to_owned(), pos));
-        self.drive(now);
-    }
-
     fn connector_mut(&mut self, id: u32) -> Option<&mut Connector> {
         self.connector.as_mut().filter(|(i, _)| *i == id).map(|(_, c)| c)
     }
@@ -652,14 +638,19 @@ impl Realtime {
         self.drive(now);
     }
 
-    /// A stream position the leader forwarded ([`Realtime::connector_position`]): kept for a
-    /// takeover. Ignored unless this tab is a follower whose app connected.
-    pub fn share_position(&mut self, channel: &str, pos: &Position) {
-        if self.is_share_follower() {
-            if let Some(s) = self.share.as_mut() {
-                s.observe_position(channel, pos);
-            }
+    /// `shareConnection`, a stream position: one of this tab's connector's channels joined at it
+    /// (centrifuge-js `streamPosition`; the leader hands it to the other tabs), or the leader
+    /// forwarded one (a follower). Every tab keeps it, so whoever leads next subscribes from it
+    /// (`since`). Ignored unless a shared connector is attached.
+    pub fn share_position(&mut self, now: Millis, channel: &str, pos: Position) {
+        if self.connector_share().is_none() {
+            return;
         }
+        if let Some(s) = self.share.as_mut() {
+            s.observe_position(channel, &pos);
+        }
+        self.share_out(Shared::Position(channel.to_owned(), pos));
+        self.drive(now);
     }
 
     /// Another tab's last seqs and whether it knew of a leader (announced when a tab joins): a

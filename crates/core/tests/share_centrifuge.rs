@@ -69,7 +69,7 @@ fn join(b: &mut Browser, i: usize, replay: Replay, positions: &[(&str, Position)
     for s in opened(b, i) {
         let rt = &mut b.tabs[i].rt;
         if let Some((_, p)) = positions.iter().find(|(c, _)| *c == s.name) {
-            rt.connector_position(now, ID, &s.name, p.clone());
+            rt.share_position(now, &s.name, p.clone());
         }
         rt.connector_channel(now, ID, &s.name, ChannelFact::Joined(replay));
     }

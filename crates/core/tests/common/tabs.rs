@@ -68,7 +68,7 @@ impl Browser {
                         }
                         Shared::Status(s) => t.rt.share_status(now, *s),
                         Shared::Recover(chs) => t.rt.share_recover(now, chs.as_deref()),
-                        Shared::Position(ch, pos) => t.rt.share_position(ch, pos),
+                        Shared::Position(ch, pos) => t.rt.share_position(now, ch, pos.clone()),
                         Shared::LocalChannels | Shared::Connection(..) => {}
                     }
                 }
