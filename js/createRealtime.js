@@ -7,6 +7,7 @@ import { devChecks, watchKeyTypes } from './keys.js'
 import { createTap, fetchSnapshot, isVisible, startedSince } from './trace.js'
 import { watchMutations } from './mutations.js'
 import { sharingAvailable, shareOptions, startShare } from './share.js'
+import { ownTransport } from './transport.js'
 
 // Options the engine reads as JSON. Functions and the QueryClient stay on this side.
 function engineOptions(options) {
@@ -467,6 +468,7 @@ export async function createRealtime(options = {}) {
     if (r === 2) needs = null // the options changed what is read
     return false
   }
+  let own = null // our own transport (js/transport.js, connectOwn below)
   const handlers = {
     plan(bytes) {
       let applied
@@ -499,6 +501,8 @@ export async function createRealtime(options = {}) {
       else if (message?.t === 'connection') connectorCalls.connection(message.id, message.up)
       else share?.send(message)
     },
+    // Our own transport's connect / close / send (js/transport.js).
+    transport: (op, text) => own?.run(op, text),
     ...connectorCalls,
   }
   engine.setHandlers(handlers)
@@ -539,6 +543,8 @@ export async function createRealtime(options = {}) {
       share?.dispose() // hands the lead (and the connection) to another tab first
       if (tap.on) tap.emit({ kind: 'dispose' })
       engine.dispose() // flushes, closes the connector's channels, reports 'disconnected'
+      own?.close()
+      own = null
       statusListeners.clear()
       tap.clear()
       for (const off of cleanups.splice(0)) off()
@@ -576,10 +582,10 @@ export async function createRealtime(options = {}) {
       return () => statusListeners.delete(cb)
     },
     connectWebSocket(url, opts = {}) {
-      return connectOwn('connectWebSocket', url, opts)
+      return connectOwn(0, url, opts)
     },
     connectEventSource(url, opts = {}) {
-      return connectOwn('connectEventSource', url, opts)
+      return connectOwn(1, url, opts)
     },
     connectSupabase(supabase, opts = {}) {
       return connectLazy('connectSupabase', supabase, opts)
@@ -596,16 +602,14 @@ export async function createRealtime(options = {}) {
       return attachConnector(engine, host, connector)
     },
     // Observation (docs/API.md): a `start` record with the state now, then every record until the
-    // returned function is called. The frame handler crosses from wasm only while someone listens.
+    // returned function is called.
     inspect(listener) {
       if (disposed || typeof listener !== 'function') return () => {}
       const start = { t: Date.now(), kind: 'start', options: { ...engineOptions(options), scope }, status: engine.status(), stats: engine.stats(),
         channels: engine.channels(), views: [...views].map(([handle, view]) => ({ handle, view })), visible: isVisible(),
         mutations: [...mutations].map(([id, keys]) => ({ id, keys })) }
       try { listener(start) } catch { /* as in emit */ }
-      return tap.add(listener,
-        () => engine.setHandlers({ ...handlers, frame: (text) => tap.emit({ kind: 'frame', text }) }),
-        () => { if (!disposed) engine.setHandlers(handlers) })
+      return tap.add(listener, () => {}, () => {})
     },
   }
   // Development only: one warning for a view whose doc query is cached under another id type.
@@ -626,20 +630,34 @@ export async function createRealtime(options = {}) {
     },
   }))
 
-  // Our own transports live in Rust; only the token function stays here. One at a time: a new
-  // connect replaces the previous one, and the returned function disconnects only its own.
+  // Our own transports: the core's link decides (connect, close, send, what a close means), the
+  // socket handles are js/transport.js's. One at a time: a new connect replaces the previous one,
+  // and the returned function disconnects only its own.
   let connection = 0
-  function connectOwn(method, url, opts) {
+  // A frame of our own transport crosses as replayTrace's do: source 5 of the input buffer.
+  const frame = (text) => {
+    if (tap.on) tap.emit({ kind: 'frame', text })
+    engine.ingestInput(5, encodeAt(text, inputBytes(text.length * 3), 0))
+  }
+  function connectOwn(kind, url, opts) {
     if (disposed) return () => {}
     const { token, ...rest } = opts ?? {}
     const tokenFn = typeof token === 'function' ? token : typeof token === 'string' ? () => token : undefined
-    engine[method](String(url), engineOptions(rest), tokenFn)
+    const prev = own
+    own = ownTransport(kind === 1, String(url), tokenFn, engine, frame)
+    try {
+      engine.connect(kind, engineOptions(rest))
+    } finally {
+      prev?.close()
+    }
     share?.connect()
     const mine = ++connection
     return () => {
       if (mine !== connection || disposed) return
       share?.disconnect()
       engine.disconnect()
+      own?.close()
+      own = null
     }
   }
   // A connector whose module is still loading attaches when it arrives, unless it was cancelled

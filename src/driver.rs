@@ -1,18 +1,17 @@
 //! The run loop around the core's [`Realtime`]: every entry point borrows the shared state, changes
 //! the core, releases the borrow, then drains the core's outputs and carries each out with no
 //! borrow held (str0m's loop, quinn's `poll_*`). So any JS a drain calls (`onError`, `onStatus`,
-//! the plan handler and the `queryFn`s it starts, a connector's `open`/`close`, a `token()`) may
+//! the plan handler and the `queryFn`s it starts, a connector's `open`/`close`, our transport's) may
 //! call back into the engine: the call is applied to the core at once, and its outputs join the
 //! drain that is already running (a drain never nests). Nothing here can trap on a `RefCell`.
 
 use crate::clock::now;
 use crate::interop::{channel_spec_to_js, error_to_js, plan_view};
-use crate::transport::{Report, Transport};
 use gloo_timers::callback::Timeout;
 use js_sys::Function;
 use querywire_core::{Error, Millis, Output, Realtime};
 use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use wasm_bindgen::JsValue;
 
 /// The JS functions the shim hands over (`setHandlers`); each optional.
@@ -25,8 +24,10 @@ pub struct Handlers {
     pub open: Option<Function>,
     /// `close(connectorId, name)`.
     pub close: Option<Function>,
-    /// Observation only (`rt.inspect`): each frame of our own transport, before the core reads it.
-    pub frame: Option<Function>,
+    /// `transport(op, text)`: our own WebSocket / EventSource (js/transport.js) carries out what the
+    /// core's link asks: 0 connect, 1 close, 2 send `text`. It reports back with `transportEvent`
+    /// and hands each frame to `ingestInput(5, ..)`.
+    pub transport: Option<Function>,
     /// `shareConnection`: messages for the other tabs (`engine/share.rs`).
     pub share: Option<Function>,
 }
@@ -36,7 +37,6 @@ pub struct Inner {
     pub handlers: Handlers,
     /// The one armed timeout and the deadline it was armed for.
     pub timer: Option<(Millis, Timeout)>,
-    pub transport: Option<Transport>,
     pub disposed: bool,
     /// The binary plan being handed over (reused: a flush allocates nothing here).
     plan_buf: Vec<u8>,
@@ -56,7 +56,6 @@ impl Inner {
             rt,
             handlers: Handlers::default(),
             timer: None,
-            transport: None,
             disposed: false,
             plan_buf: Vec::new(),
             input: Vec::new(),
@@ -71,11 +70,6 @@ pub fn run<R>(inner: &Shared, f: impl FnOnce(&mut Inner) -> R) -> R {
     let r = f(&mut inner.borrow_mut());
     drain(inner);
     r
-}
-
-/// [`run`] for callbacks that hold only a weak reference (the timer, sockets).
-pub fn with<R>(weak: &Weak<RefCell<Inner>>, f: impl FnOnce(&mut Inner) -> R) -> Option<R> {
-    weak.upgrade().map(|inner| run(&inner, f))
 }
 
 /// Hands an error to `onError` in order with everything else the core produced.
@@ -145,30 +139,9 @@ fn carry_out(inner: &Shared, out: Output) {
             }
             None => web_sys::console::warn_1(&error_to_js(&e)),
         },
-        Output::Connect => {
-            // Taken out while it runs: `token()` is user code and may call back into us.
-            let (t, channels) = {
-                let mut i = inner.borrow_mut();
-                (i.transport.take(), i.rt.views().channels().into_iter().collect::<Vec<_>>())
-            };
-            if let Some(mut t) = t {
-                t.connect(&channels, reporter(Rc::downgrade(inner)));
-                let mut i = inner.borrow_mut();
-                if i.transport.is_none() && !i.disposed {
-                    i.transport = Some(t);
-                }
-            }
-        }
-        Output::Close => {
-            if let Some(t) = inner.borrow_mut().transport.as_mut() {
-                t.close();
-            }
-        }
-        Output::Send(text) => {
-            if let Some(t) = inner.borrow().transport.as_ref() {
-                t.send(&text);
-            }
-        }
+        Output::Connect => transport(inner, 0, JsValue::UNDEFINED),
+        Output::Close => transport(inner, 1, JsValue::UNDEFINED),
+        Output::Send(text) => transport(inner, 2, text.into()),
         Output::Share(m) => {
             if let Some(h) = handler(inner, |h| &h.share) {
                 crate::engine::share_message(&h, m);
@@ -177,42 +150,12 @@ fn carry_out(inner: &Shared, out: Output) {
     }
 }
 
-pub fn reporter(weak: Weak<RefCell<Inner>>) -> impl Fn(Report) + Clone + 'static {
-    move |r: Report| on_report(&weak, r)
-}
-
-/// A socket event: stale generations are ignored, the rest go to the core with the time.
-fn on_report(weak: &Weak<RefCell<Inner>>, r: Report) {
-    if let Report::Frame { generation, text } = &r {
-        // Called with no borrow held: an inspector may call back into the engine.
-        let h = weak.upgrade().and_then(|i| {
-            let i = i.borrow();
-            i.handlers.frame.clone().filter(|_| i.transport.as_ref().map(|t| t.generation) == Some(*generation))
-        });
-        if let Some(h) = h {
-            let _ = h.call1(&JsValue::NULL, &text.as_str().into());
-        }
+/// One of the link's outputs for our own transport (js/transport.js), called with no borrow held:
+/// its `token()` is user code and may call back into the engine.
+fn transport(inner: &Shared, op: u32, text: JsValue) {
+    if let Some(h) = handler(inner, |h| &h.transport) {
+        let _ = h.call2(&JsValue::NULL, &op.into(), &text);
     }
-    let w = weak.clone();
-    with(weak, move |i| {
-        let current = i.transport.as_ref().map(|t| t.generation);
-        match r {
-            Report::Open { generation } if current == Some(generation) => i.rt.transport_open(now()),
-            Report::Frame { generation, text } if current == Some(generation) => {
-                if let Err(e) = i.rt.transport_frame(now(), &text) {
-                    report(i, e);
-                }
-            }
-            Report::Close { generation, code } if current == Some(generation) => i.rt.transport_close(now(), code),
-            Report::Token { generation, token } => {
-                let channels: Vec<String> = i.rt.views().channels().into_iter().collect();
-                if let Some(t) = i.transport.as_mut() {
-                    t.open_with_token(generation, &channels, token, reporter(w));
-                }
-            }
-            _ => {}
-        }
-    });
 }
 
 /// Keeps one timeout armed, never later than the core's earliest deadline. A trailing window moves

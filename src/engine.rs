@@ -10,8 +10,6 @@ pub(crate) use share::share_message;
 use crate::clock::now;
 use crate::driver::{self, run, Handlers, Inner, Shared};
 use crate::interop::{error_to_js, json_arg, method, stats_to_js, strings, view_from_js};
-use crate::transport::{Kind, Transport};
-use js_sys::Function;
 use querywire_core::connector::{ChannelFact, ClientState};
 use querywire_core::link::{Intent, Priority, Transport as LinkTransport};
 use querywire_core::views::ViewHandle;
@@ -50,7 +48,7 @@ impl WasmRealtime {
                 status: method(&handlers, "status"),
                 open: method(&handlers, "open"),
                 close: method(&handlers, "close"),
-                frame: method(&handlers, "frame"),
+                transport: method(&handlers, "transport"),
                 share: method(&handlers, "share"),
             }
         });
@@ -216,13 +214,9 @@ impl WasmRealtime {
             return;
         }
         run(&self.inner, |i| i.rt.dispose(now()));
-        let transport = {
-            let mut i = self.inner.borrow_mut();
-            i.disposed = true;
-            i.timer = None;
-            i.transport.take()
-        };
-        drop(transport);
+        let mut i = self.inner.borrow_mut();
+        i.disposed = true;
+        i.timer = None;
     }
 
     /// `{ received, flushes, invalidations, patches, dropped: { invalid, stale, duplicate, outOfScope } }`.
@@ -315,30 +309,46 @@ impl WasmRealtime {
         }
     }
 
-    // ---- our own transports ---------------------------------------------------------------------
+    // ---- our own transports (js/transport.js holds the sockets) --------------------------------
 
-    /// Connects our own WebSocket transport (wire protocol in docs/PROTOCOL.md).
-    #[wasm_bindgen(js_name = connectWebSocket)]
-    pub fn connect_web_socket(&self, url: String, opts: JsValue, token: Option<Function>) -> Result<(), JsValue> {
-        self.connect(Kind::WebSocket, url, opts, token)
+    /// Starts the core's link for our own transport: `kind` 0 WebSocket, 1 Server-Sent Events (wire
+    /// protocol in docs/PROTOCOL.md). The link's connect/close/send go to the `transport` handler.
+    pub fn connect(&self, kind: u32, opts: JsValue) -> Result<(), JsValue> {
+        let o = json_arg(&opts)?;
+        if self.disposed() {
+            return Ok(());
+        }
+        let lt = if kind == 0 { LinkTransport::Ws } else { LinkTransport::Sse };
+        run(&self.inner, |i| i.rt.connect_text(now(), lt, &o)).map_err(|e| error_to_js(&e))
     }
 
-    /// Connects our own Server-Sent Events transport.
-    #[wasm_bindgen(js_name = connectEventSource)]
-    pub fn connect_event_source(&self, url: String, opts: JsValue, token: Option<Function>) -> Result<(), JsValue> {
-        self.connect(Kind::EventSource, url, opts, token)
+    /// What our transport's current socket did: `event` 0 opened (`token`: the one it was opened
+    /// with, sent first as the wire protocol's auth frame), 1 closed (`code`: the close code, or
+    /// negative when there is none). Its frames arrive by `ingestInput(5, ..)`.
+    #[wasm_bindgen(js_name = transportEvent)]
+    pub fn transport_event(&self, event: u32, code: i32, token: Option<String>) {
+        if self.disposed() {
+            return;
+        }
+        if event == 0 {
+            if let Some(t) = token {
+                let h = self.inner.borrow().handlers.transport.clone();
+                if let Some(h) = h {
+                    let _ = h.call2(&JsValue::NULL, &2.into(), &querywire_core::link::auth_frame(&t).into());
+                }
+            }
+            run(&self.inner, |i| i.rt.transport_open(now()));
+        } else {
+            run(&self.inner, |i| i.rt.transport_close(now(), u16::try_from(code).ok()));
+        }
     }
 
-    /// Closes our transport and stops its policy; status `disconnected`.
+    /// Stops our transport's policy (js/transport.js closes the socket); status `disconnected`.
     pub fn disconnect(&self) {
         if self.disposed() {
             return;
         }
-        let t = run(&self.inner, |i| {
-            i.rt.disconnect(now());
-            i.transport.take()
-        });
-        drop(t);
+        run(&self.inner, |i| i.rt.disconnect(now()));
     }
 }
 
@@ -346,28 +356,6 @@ impl WasmRealtime {
     /// After `dispose`, every method but `stats` and `status` does nothing.
     fn disposed(&self) -> bool {
         self.inner.borrow().disposed
-    }
-
-    fn connect(&self, kind: Kind, url: String, opts: JsValue, token: Option<Function>) -> Result<(), JsValue> {
-        let o = json_arg(&opts)?;
-        if self.disposed() {
-            return Ok(());
-        }
-        let lt = match kind {
-            Kind::WebSocket => LinkTransport::Ws,
-            Kind::EventSource => LinkTransport::Sse,
-        };
-        let old = run(&self.inner, |i| {
-            let old = i.transport.replace(Transport::new(kind, url, token));
-            i.rt.connect_text(now(), lt, &o).map(|_| old)
-        });
-        match old {
-            Ok(old) => {
-                drop(old);
-                Ok(())
-            }
-            Err(e) => Err(error_to_js(&e)),
-        }
     }
 }
 

@@ -1,8 +1,9 @@
 //! # querywire (the WebAssembly glue)
 //!
 //! Thin glue around the sans-IO [`querywire_core`]: it converts inputs for the core, arms one
-//! timeout for the core's next deadline, owns the WebSocket and EventSource handles, and hands each
-//! flush plan to JavaScript in one call. The page's visibility and the window's `online` event
+//! timeout for the core's next deadline, hands the link's connect/close/send to the shim's
+//! WebSocket and EventSource handles (js/transport.js), and hands each flush plan to JavaScript in
+//! one call. The page's visibility and the window's `online` event
 //! arrive from the shim (`setVisible`, `online`): the glue holds no DOM listener. Every decision
 //! lives in the core; nothing here decides what to invalidate or when.
 //!
@@ -18,8 +19,6 @@ mod driver;
 mod engine;
 #[cfg(target_arch = "wasm32")]
 mod interop;
-#[cfg(target_arch = "wasm32")]
-mod transport;
 
 #[cfg(target_arch = "wasm32")]
 pub use engine::WasmRealtime;

@@ -296,7 +296,8 @@ fn quotient(num: &mut Vec<u32>, den: &[u32]) -> u64 {
         (0..4).rev().fold(0u128, |acc, i| (acc << 32) | u128::from(((limb(i) | (limb(i + 1) << 32)) >> b) as u32))
     };
     let den_top = top(den) as u64; // 2^63 ≤ den_top < 2^64 when s > 0
-    let mut q = u64::try_from(top(num) / u128::from(den_top.max(1))).unwrap_or(u64::MAX);
+    let n = top(num);
+    let mut q = div_128_64((n >> 64) as u64, n as u64, den_top.max(1));
     let mut prod = mul_u64(den, q);
     while cmp(&prod, num) == core::cmp::Ordering::Greater && q > 0 {
         sub_assign(&mut prod, den);
@@ -304,6 +305,39 @@ fn quotient(num: &mut Vec<u32>, den: &[u32]) -> u64 {
     }
     sub_assign(num, &prod);
     q
+}
+
+/// `(hi·2^64 + lo) / v` for `v > 0`, `u64::MAX` when the quotient does not fit, by two steps of
+/// 32-bit digits on 64-bit words (Hacker's Delight `divlu`, Knuth's algorithm D for a two-digit
+/// quotient), so no 128-bit division (compiler-builtins' `u128_div_rem`, ~1 KB of wasm) is linked.
+fn div_128_64(hi: u64, lo: u64, v: u64) -> u64 {
+    if hi >= v {
+        return u64::MAX;
+    }
+    const B: u64 = 1 << 32;
+    let s = v.leading_zeros();
+    let v = v << s; // normalized: its top bit set
+    let (vn1, vn0) = (v >> 32, v & (B - 1));
+    // hi < v, so the shifted-out bits of `hi` are zero and un32 < v.
+    let un32 = if s == 0 { hi } else { (hi << s) | (lo >> (64 - s)) };
+    let un10 = lo << s;
+    let (un1, un0) = (un10 >> 32, un10 & (B - 1));
+    // One 32-bit digit of the quotient of `u` (< v·2^32) by `v`, and `u·2^32 + low − digit·v`.
+    let digit = |u: u64, low: u64| -> (u64, u64) {
+        let mut q = u / vn1;
+        let mut r = u - q * vn1;
+        while q >= B || q * vn0 > (r << 32 | low) {
+            q -= 1;
+            r += vn1;
+            if r >= B {
+                break;
+            }
+        }
+        (q, (u << 32 | low).wrapping_sub(q.wrapping_mul(v)))
+    };
+    let (q1, un21) = digit(un32, un1);
+    let (q0, _) = digit(un21, un0);
+    q1 << 32 | q0
 }
 
 /// `a × m`.
@@ -687,5 +721,39 @@ pub fn write_js_text(out: &mut String, raw: &str) {
         layout(out, lit.neg, &buf[..d.nd], n);
     } else {
         write_js(out, lit.value());
+    }
+}
+
+#[cfg(test)]
+mod div_tests {
+    use super::div_128_64;
+
+    /// Against `u128` division on edge cases and 2 M pseudo-random operands of every divisor width.
+    #[test]
+    fn div_128_64_is_u128_division() {
+        let check = |hi: u64, lo: u64, v: u64| {
+            let want = ((u128::from(hi) << 64 | u128::from(lo)) / u128::from(v)).try_into().unwrap_or(u64::MAX);
+            assert_eq!(div_128_64(hi, lo, v), want, "{hi:#x}:{lo:#x} / {v:#x}");
+        };
+        for v in [1, 2, 3, (1 << 32) - 1, 1 << 32, (1 << 32) + 1, 1 << 63, u64::MAX, u64::MAX - 1] {
+            for hi in [0, 1, v.saturating_sub(1), v, v / 2, u64::MAX] {
+                for lo in [0, 1, u64::MAX, 1 << 63, (1 << 32) - 1] {
+                    check(hi, lo, v);
+                }
+            }
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for i in 0..2_000_000u32 {
+            let v = (next() >> (i % 64)).max(1);
+            let hi = next() % v; // a quotient that fits, mostly
+            let hi = if i % 16 == 0 { next() } else { hi };
+            check(hi, next(), v);
+        }
     }
 }
