@@ -369,19 +369,27 @@ impl<'a> Row<'a> {
     /// name), in every object of the row: the scope guard drops an event when any one differs
     /// from the scope (issue 11), so nothing here stops at the first match as [`Row::get`] does.
     pub fn all_spellings(&self, name: (usize, &str), snake: (usize, &str), mut ok: impl FnMut(u32) -> bool) -> bool {
+        let both = snake.0 != name.0;
+        // Spelled out (no array of the two spellings to iterate): at opt z, the shipped setting,
+        // that loop copied the pair and walked it per object (issue 10).
         for n in 0..2 {
-            for (i, (slot, col)) in [name, snake].into_iter().enumerate() {
-                if i == 1 && snake.0 == name.0 {
-                    break;
-                }
-                if let Some(v) = self.member(n, slot, col) {
-                    if self.tape.kind(v) != Kind::Null && !ok(v) {
-                        return false;
-                    }
-                }
+            if self.objs[n].is_none() {
+                continue;
+            }
+            if !self.judge(n, name, &mut ok) || (both && !self.judge(n, snake, &mut ok)) {
+                return false;
             }
         }
         true
+    }
+
+    /// Whether the member `(slot, name)` of object `n` is absent, `null`, or passes `ok`.
+    #[inline(always)]
+    fn judge(&self, n: usize, (slot, name): (usize, &str), ok: &mut impl FnMut(u32) -> bool) -> bool {
+        match self.member(n, slot, name) {
+            Some(v) => self.tape.kind(v) == Kind::Null || ok(v),
+            None => true,
+        }
     }
 }
 
