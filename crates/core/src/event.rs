@@ -524,6 +524,17 @@ mod tests {
         }
     }
 
+    /// The JSON text of each name's column (slot = its index in `names`) in the object `text`, as
+    /// [`Columns::index`] finds it.
+    fn indexed_raws(cols: &Columns, names: &[String], text: &str) -> Vec<Option<String>> {
+        let mut tape = Tape::new();
+        tape.scan(text).unwrap();
+        let mut found = Vec::new();
+        cols.index(&tape, text, Some(0), &mut found);
+        let row = Row::indexed(&tape, text, Some(0), &found);
+        names.iter().enumerate().map(|(slot, name)| row.col(slot, name).map(|v| tape.raw(text, v).to_string())).collect()
+    }
+
     /// Names that share a length and a head word (one bucket, told apart by their tails), and
     /// enough names that some buckets hold two: every one is found, and no other key matches.
     #[test]
@@ -535,13 +546,9 @@ mod tests {
             text.push_str(&["\"", n, "\":", &i.to_string(), ",\"", n, "x\":0,"].concat());
         }
         text.push_str("\"id\":1}");
-        let mut tape = Tape::new();
-        tape.scan(&text).unwrap();
-        let mut found = Vec::new();
-        cols.index(&tape, &text, Some(0), &mut found);
-        let row = Row::indexed(&tape, &text, Some(0), &found);
+        let got = indexed_raws(&cols, &names, &text);
         for (slot, name) in names.iter().enumerate() {
-            assert_eq!(row.col(slot, name).map(|v| tape.raw(&text, v)), Some(slot.to_string().as_str()), "{name}");
+            assert_eq!(got[slot].as_deref(), Some(slot.to_string().as_str()), "{name}");
         }
     }
 
@@ -574,14 +581,10 @@ mod tests {
                 text.push_str(&[",\"", n, "\":-1"].concat());
             }
             text.push('}');
-            let mut tape = Tape::new();
-            tape.scan(&text).unwrap();
-            let mut found = Vec::new();
-            cols.index(&tape, &text, Some(0), &mut found);
-            let row = Row::indexed(&tape, &text, Some(0), &found);
+            let got = indexed_raws(&cols, &names, &text);
             for (slot, name) in names.iter().enumerate() {
                 let want = (slot == pick).then_some("-1");
-                assert_eq!(row.col(slot, name).map(|v| tape.raw(&text, v)), want, "{name} in round {pick}");
+                assert_eq!(got[slot].as_deref(), want, "{name} in round {pick}");
             }
         }
     }
