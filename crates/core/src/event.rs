@@ -105,16 +105,43 @@ pub struct Columns {
     pub primary_key: Vec<usize>,
 }
 
-/// One bucket of the lookup table: its first name's head word, length and slot.
+/// One bucket of the lookup table: its first name's head word, last eight bytes (names of 9 to 16
+/// bytes, which the two words cover whole), length and slot, and whether the bucket needs
+/// [`Columns::note`] (another name shares it, or its name is longer than 16 bytes).
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     head: u64,
+    tail: u64,
     len: u32,
     slot: u8,
+    slow: bool,
 }
 
 /// A bucket without a name: no key has length `u32::MAX` (a text is shorter).
-const EMPTY: Bucket = Bucket { head: 0, len: u32::MAX, slot: END };
+const EMPTY: Bucket = Bucket { head: 0, tail: 0, len: u32::MAX, slot: END, slow: false };
+
+/// The last eight bytes of the key of length `len` (above 8) whose opening quote is at `start`,
+/// as a little-endian word (0 if the text is shorter: never, for a scanned key).
+#[inline(always)]
+fn last_word(text: &[u8], start: u32, len: u32) -> u64 {
+    let end = (start as usize).wrapping_add(1).wrapping_add(len as usize);
+    match text.get(end.wrapping_sub(8)..end) {
+        Some(w) => match w.first_chunk::<8>() {
+            Some(w) => u64::from_le_bytes(*w),
+            None => 0,
+        },
+        None => 0,
+    }
+}
+
+/// The last eight bytes of a name of 9 to 16 bytes as a little-endian word (0 for other lengths).
+#[inline(always)]
+fn tail_word(name: &[u8]) -> u64 {
+    match name.last_chunk::<8>() {
+        Some(w) if (9..=16).contains(&name.len()) => u64::from_le_bytes(*w),
+        _ => 0,
+    }
+}
 
 /// Slot chains end here; also the most slots (a longer list is looked up by name).
 const END: u8 = u8::MAX;
@@ -190,7 +217,7 @@ impl Columns {
             let (h, len) = (key_head(name), name.len() as u32);
             let b = &mut self.table[bucket_of(best, shift, h, len)];
             self.next[s] = b.slot;
-            *b = Bucket { head: h, len, slot: s as u8 };
+            *b = Bucket { head: h, tail: tail_word(name), len, slot: s as u8, slow: b.slot != END || len > 16 };
         }
     }
 
@@ -217,29 +244,42 @@ impl Columns {
             found.resize(slots, NONE);
         }
         let Some(obj) = obj.filter(|&o| tape.kind(o) == Kind::Object) else { return };
+        let bytes = text.as_bytes();
         for (_, v) in tape.members(obj) {
-            // The scanner recorded each key's length and first eight bytes: one probe, one compare.
+            // The scanner recorded each key's length and first eight bytes: one probe, one compare
+            // (two for a name of 9 to 16 bytes: its last eight bytes, read from the text).
             let k = tape.key(v);
-            if !k.escaped {
-                let b = self.table.get(bucket_of(self.mul, self.shift, k.head, k.len)).copied().unwrap_or(EMPTY);
-                let hit = b.head == k.head && b.len == k.len;
-                if hit && k.len <= 8 {
-                    if let Some(f) = found.get_mut(usize::from(b.slot)) {
-                        *f = v;
-                    }
-                } else if hit || self.next.get(usize::from(b.slot)).is_some_and(|&s| s != END) {
-                    // A long name's tail, or a bucket two names share.
-                    let s = k.start as usize + 1;
-                    self.note(b.slot, text.as_bytes().get(s..s.wrapping_add(k.len as usize)).unwrap_or(&[]), v, found);
-                }
-            } else {
-                let key = tape.str(text, v | crate::scan::KEY);
-                let key = key.as_bytes();
-                let b = self.table.get(bucket_of(self.mul, self.shift, key_head(key), key.len() as u32)).copied().unwrap_or(EMPTY);
-                if b.slot != END {
-                    self.note(b.slot, key, v, found);
-                }
+            if k.escaped {
+                self.escaped(tape, text, v, found);
+                continue;
             }
+            let b = match self.table.get(bucket_of(self.mul, self.shift, k.head, k.len)) {
+                Some(b) => b,
+                None => &EMPTY,
+            };
+            if b.head == k.head && b.len == k.len && (k.len <= 8 || (k.len <= 16 && last_word(bytes, k.start, k.len) == b.tail)) {
+                if let Some(f) = found.get_mut(usize::from(b.slot)) {
+                    *f = v;
+                }
+                continue;
+            }
+            if b.slow {
+                // A name longer than 16 bytes, or a bucket two names share.
+                let s = k.start as usize + 1;
+                self.note(b.slot, bytes.get(s..s.wrapping_add(k.len as usize)).unwrap_or(&[]), v, found);
+            }
+        }
+    }
+
+    /// [`Columns::index`] of a member whose key holds an escape: decoded, then looked up by text.
+    #[cold]
+    #[inline(never)]
+    fn escaped(&self, tape: &Tape, text: &str, v: u32, found: &mut [u32]) {
+        let key = tape.str(text, v | crate::scan::KEY);
+        let key = key.as_bytes();
+        let b = self.table.get(bucket_of(self.mul, self.shift, key_head(key), key.len() as u32)).copied().unwrap_or(EMPTY);
+        if b.slot != END {
+            self.note(b.slot, key, v, found);
         }
     }
 
@@ -329,19 +369,27 @@ impl<'a> Row<'a> {
     /// name), in every object of the row: the scope guard drops an event when any one differs
     /// from the scope (issue 11), so nothing here stops at the first match as [`Row::get`] does.
     pub fn all_spellings(&self, name: (usize, &str), snake: (usize, &str), mut ok: impl FnMut(u32) -> bool) -> bool {
+        let both = snake.0 != name.0;
+        // Spelled out (no array of the two spellings to iterate): at opt z, the shipped setting,
+        // that loop copied the pair and walked it per object (issue 10).
         for n in 0..2 {
-            for (i, (slot, col)) in [name, snake].into_iter().enumerate() {
-                if i == 1 && snake.0 == name.0 {
-                    break;
-                }
-                if let Some(v) = self.member(n, slot, col) {
-                    if self.tape.kind(v) != Kind::Null && !ok(v) {
-                        return false;
-                    }
-                }
+            if self.objs[n].is_none() {
+                continue;
+            }
+            if !self.judge(n, name, &mut ok) || (both && !self.judge(n, snake, &mut ok)) {
+                return false;
             }
         }
         true
+    }
+
+    /// Whether the member `(slot, name)` of object `n` is absent, `null`, or passes `ok`.
+    #[inline(always)]
+    fn judge(&self, n: usize, (slot, name): (usize, &str), ok: &mut impl FnMut(u32) -> bool) -> bool {
+        match self.member(n, slot, name) {
+            Some(v) => self.tape.kind(v) == Kind::Null || ok(v),
+            None => true,
+        }
     }
 }
 
@@ -476,6 +524,17 @@ mod tests {
         }
     }
 
+    /// The JSON text of each name's column (slot = its index in `names`) in the object `text`, as
+    /// [`Columns::index`] finds it.
+    fn indexed_raws(cols: &Columns, names: &[String], text: &str) -> Vec<Option<String>> {
+        let mut tape = Tape::new();
+        tape.scan(text).unwrap();
+        let mut found = Vec::new();
+        cols.index(&tape, text, Some(0), &mut found);
+        let row = Row::indexed(&tape, text, Some(0), &found);
+        names.iter().enumerate().map(|(slot, name)| row.col(slot, name).map(|v| tape.raw(text, v).to_string())).collect()
+    }
+
     /// Names that share a length and a head word (one bucket, told apart by their tails), and
     /// enough names that some buckets hold two: every one is found, and no other key matches.
     #[test]
@@ -487,13 +546,46 @@ mod tests {
             text.push_str(&["\"", n, "\":", &i.to_string(), ",\"", n, "x\":0,"].concat());
         }
         text.push_str("\"id\":1}");
-        let mut tape = Tape::new();
-        tape.scan(&text).unwrap();
-        let mut found = Vec::new();
-        cols.index(&tape, &text, Some(0), &mut found);
-        let row = Row::indexed(&tape, &text, Some(0), &found);
+        let got = indexed_raws(&cols, &names, &text);
         for (slot, name) in names.iter().enumerate() {
-            assert_eq!(row.col(slot, name).map(|v| tape.raw(&text, v)), Some(slot.to_string().as_str()), "{name}");
+            assert_eq!(got[slot].as_deref(), Some(slot.to_string().as_str()), "{name}");
+        }
+    }
+
+    /// Names of 9 to 18 bytes (two words cover 9 to 16; longer ones are compared whole): a key
+    /// that differs from a name at any one byte, or is one byte longer or shorter, is not that
+    /// name, and every name is found, wherever its key sits in the text.
+    #[test]
+    fn long_names_are_matched_by_both_words() {
+        let names: Vec<String> = (9..=18).map(|n| ('a'..='z').take(n).collect()).collect();
+        let cols = Columns::new(&names, &["id".into()]);
+        let mut keys: Vec<String> = Vec::new();
+        for n in &names {
+            for i in 0..n.len() {
+                let mut k = n.clone().into_bytes();
+                k[i] = b'_';
+                keys.push(String::from_utf8(k).unwrap_or_default());
+            }
+            keys.push([n.as_str(), "z"].concat());
+            keys.push(n[..n.len() - 1].to_string());
+        }
+        keys.retain(|k| !names.contains(k));
+        for pick in 0..=names.len() {
+            // Every decoy, then (but for the last round) one name last in the text.
+            let mut text = String::from("{");
+            for (i, k) in keys.iter().enumerate() {
+                text.push_str(&["\"", k, "\":", &i.to_string(), ","].concat());
+            }
+            text.push_str("\"id\":0");
+            if let Some(n) = names.get(pick) {
+                text.push_str(&[",\"", n, "\":-1"].concat());
+            }
+            text.push('}');
+            let got = indexed_raws(&cols, &names, &text);
+            for (slot, name) in names.iter().enumerate() {
+                let want = (slot == pick).then_some("-1");
+                assert_eq!(got[slot].as_deref(), want, "{name} in round {pick}");
+            }
         }
     }
 

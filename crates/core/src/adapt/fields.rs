@@ -184,14 +184,43 @@ fn table_name_rest<'a>(p: &In<'a>, member: Option<u32>, name: &str, src: &str) -
 /// Whether two values on the tape are equal as JS sees parsed JSON (strings by their text, numbers
 /// by value, arrays and objects by their `hashKey`).
 pub fn values_equal(p: &In<'_>, a: u32, b: u32) -> bool {
-    if raw_bytes(p.tape, p.text, a) == raw_bytes(p.tape, p.text, b) {
-        return true;
-    }
+    same_bytes(raw_bytes(p.tape, p.text, a), raw_bytes(p.tape, p.text, b)) || equal_unlike_texts(p, a, b)
+}
+
+/// [`values_equal`] of two values whose JSON texts differ.
+fn equal_unlike_texts(p: &In<'_>, a: u32, b: u32) -> bool {
     match (p.kind(a), p.kind(b)) {
+        // Without escapes a string's text is its value.
+        (Kind::Str, Kind::Str) => false,
         (Kind::Str | Kind::StrEscaped, Kind::Str | Kind::StrEscaped) => p.str(a) == p.str(b),
-        (Kind::Number, Kind::Number) => p.tape.f64(p.text, a) == p.tape.f64(p.text, b),
+        (Kind::Number, Kind::Number) => {
+            let (x, y) = (p.raw(a), p.raw(b));
+            // Two integers JS prints as written are two numbers (15 digits are exact).
+            !(is_canonical_int(x) && is_canonical_int(y)) && crate::scan::parse_number(x) == crate::scan::parse_number(y)
+        }
         (Kind::Array, Kind::Array) | (Kind::Object, Kind::Object) => tape_text(p.tape, p.text, a) == tape_text(p.tape, p.text, b),
         _ => false,
+    }
+}
+
+/// Whether `a` and `b` hold the same bytes: eight at a time, the last (or only) few by the last
+/// word when the texts are that long (no call to `memcmp`, which costs more on the short spans of
+/// a row's values, and no byte loop).
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut x, mut y) = (a, b);
+    while let (Some((wx, rx)), Some((wy, ry))) = (x.split_first_chunk::<8>(), y.split_first_chunk::<8>()) {
+        if u64::from_le_bytes(*wx) != u64::from_le_bytes(*wy) {
+            return false;
+        }
+        (x, y) = (rx, ry);
+    }
+    match (a.last_chunk::<8>(), b.last_chunk::<8>()) {
+        (Some(wx), Some(wy)) => u64::from_le_bytes(*wx) == u64::from_le_bytes(*wy),
+        _ => crate::scan::bytes_eq(x, y),
     }
 }
 
@@ -265,7 +294,7 @@ fn diff_in_order(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) -> b
             return false;
         }
         seen |= bit;
-        if raw_bytes(p.tape, p.text, v) != raw_bytes(p.tape, p.text, ov) && !values_equal(p, v, ov) {
+        if !values_equal(p, v, ov) {
             out.push((k, v));
         }
     }
@@ -315,6 +344,49 @@ mod tests {
             diff_by_name(&p, n, o, &mut slow);
             let names = |l: &[(u32, u32)]| l.iter().map(|&(k, v)| (tape.str(&text, k).into_owned(), v)).collect::<Vec<_>>();
             assert_eq!(names(&fast), names(&slow), "{text}");
+        }
+    }
+
+    /// `values_equal` against JSON.parse equality (serde_json's exact floats, decoded strings,
+    /// `hashKey` of containers): strings of 0 to 20 bytes differing at every byte, escaped and
+    /// plain spellings, integers around 15 digits (16 and more are not all exact), other number
+    /// spellings, and values of different types.
+    #[test]
+    fn values_equal_is_equality_of_parsed_json() {
+        let mut values: Vec<String> = Vec::new();
+        for n in 0..=20usize {
+            let base: String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            values.push(["\"", &base, "\""].concat());
+            for i in 0..n {
+                let mut b = base.clone().into_bytes();
+                b[i] = b'Z';
+                values.push(["\"", std::str::from_utf8(&b).unwrap_or_default(), "\""].concat());
+            }
+            if n > 0 {
+                values.push(["\"\\u0061", &base[1..], "\""].concat());
+            }
+        }
+        let numbers = [
+            "0", "-0", "0.0", "1", "1.0", "10", "1e1", "1E1", "100", "-1", "123456789012345", "123456789012346", "1234567890123456",
+            "1234567890123457", "12345678901234567", "12345678901234568", "9007199254740993", "9007199254740992", "0.1", "0.10",
+        ];
+        values.extend(numbers.iter().map(|n| n.to_string()));
+        values.extend(["true", "false", "null", "[]", "[1]", "[1.0]", "{}", "{\"a\":1,\"b\":2}", "{\"b\":2,\"a\":1}"].iter().map(|v| v.to_string()));
+        let text = ["[", &values.join(","), "]"].concat();
+        let mut tape = Tape::new();
+        tape.scan(&text).unwrap();
+        let p = In { tape: &tape, text: &text };
+        let nodes: Vec<u32> = tape.items(0).collect();
+        let parsed: Vec<serde_json::Value> = values.iter().map(|v| serde_json::from_str(v).unwrap()).collect();
+        let same = |a: &serde_json::Value, b: &serde_json::Value| match (a, b) {
+            (serde_json::Value::Number(x), serde_json::Value::Number(y)) => x.as_f64() == y.as_f64(),
+            (serde_json::Value::Array(_) | serde_json::Value::Object(_), _) => crate::key::hash_key(a) == crate::key::hash_key(b),
+            _ => a == b,
+        };
+        for (i, &a) in nodes.iter().enumerate() {
+            for (j, &b) in nodes.iter().enumerate() {
+                assert_eq!(values_equal(&p, a, b), same(&parsed[i], &parsed[j]), "{} {}", values[i], values[j]);
+            }
         }
     }
 

@@ -89,8 +89,16 @@ pub fn adapt<'a>(p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) 
     cols.index(p.tape, p.text, row, found);
     let row = Row::indexed(p.tape, p.text, row, found);
     let primary_key = wants.primary_key;
-    // `match`, not `or_else`: at opt 3 and z the combinators were calls of their own.
-    let id = match cols.primary_key.iter().zip(primary_key).find_map(|(&slot, name)| row.col(slot, name).and_then(|v| id_text(&p, v))) {
+    // `match`, not `or_else`, and a `for` loop, not `find_map`: at opt 3 and z the combinators were
+    // calls of their own (the `find_map` a ~140-instruction function, mostly its set-up).
+    let mut first = None;
+    for (&slot, name) in cols.primary_key.iter().zip(primary_key) {
+        if let Some(id) = row.col(slot, name).and_then(|v| id_text(&p, v)) {
+            first = Some(id);
+            break;
+        }
+    }
+    let id = match first {
         Some(id) => id,
         None => match row_id(&p, old, primary_key) {
             Some(id) => id,
