@@ -712,16 +712,18 @@ fn stop_tail(b: &[u8], j: usize) -> usize {
     if j >= n {
         return n;
     }
-    let mut pad = [b' '; 16];
-    let (w, at) = match b.get(n.wrapping_sub(16)..) {
-        Some(w) => (<&[u8; 16]>::try_from(w).unwrap_or(&pad), n - 16),
+    // Byte `j`'s place in the window that ends with the text (< 16: `j + 16 > n`).
+    let shift = (j + 16 - n) & 15;
+    let m = match b.get(n.wrapping_sub(16)..) {
+        Some(w) => stop_mask(<&[u8; 16]>::try_from(w).unwrap_or(&[0; 16])),
         None => {
-            pad[16 - n..].copy_from_slice(b);
-            (&pad, n.wrapping_sub(16))
+            let mut pad = [b' '; 16];
+            if let Some(tail) = pad.get_mut(16 - n..) {
+                tail.copy_from_slice(b);
+            }
+            stop_mask(&pad)
         }
-    };
-    // `j - at` < 16: `at` is the text's last 16 bytes' start (wrapping below 0 for a short text).
-    let m = stop_mask(w) >> (j.wrapping_sub(at) & 15);
+    } >> shift;
     if m != 0 {
         j + m.trailing_zeros() as usize
     } else {

@@ -11,8 +11,8 @@
 //!
 //! x86_64's intrinsics are `#[target_feature(enable = "sse2")]` functions, which Rust lets a
 //! function without that attribute call only in an `unsafe` block, even though the build enables
-//! SSE2 on every x86_64 target: those blocks are the crate's only `unsafe` (each intrinsic reads
-//! and writes registers only; the load reads a `&[u8; 16]`).
+//! SSE2 on every x86_64 target; and both backends load sixteen bytes with a pointer read of a
+//! `&[u8; 16]`. Those blocks are the crate's only `unsafe`.
 
 // `imp::V`: sixteen bytes as the active backend holds them. `eq(v, c)`: 0xff where a byte equals `c`;
 // `below(v, c)`: where it is less than `c` (unsigned, `c` >= 1); `bitmask`: each byte's high bit,
@@ -20,6 +20,7 @@
 pub(crate) use imp::{below, bitmask, eq, load16, or};
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[allow(unsafe_code)]
 mod imp {
     use core::arch::wasm32::*;
 
@@ -28,8 +29,9 @@ mod imp {
 
     #[inline(always)]
     pub(crate) fn load16(b: &[u8; 16]) -> V {
-        // Folded into one `v128.load` (checked in the shipped module).
-        V(u8x16(b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+        // SAFETY: `b` is sixteen readable bytes, and `v128.load` takes any alignment. (`u8x16` of
+        // the sixteen bytes is safe, but at opt-level z LLVM leaves it as sixteen lane loads.)
+        V(unsafe { v128_load(b.as_ptr().cast::<v128>()) })
     }
 
     /// `0xff` where a byte equals `c`.
@@ -64,16 +66,13 @@ mod imp {
     pub(crate) struct V(__m128i);
 
     // SAFETY (every block below): SSE2 is enabled on every x86_64 target (`target_feature =
-    // "sse2"` is in its baseline), so these intrinsics exist on the CPU; they take and return
-    // values only (no pointer is read or written).
+    // "sse2"` is in its baseline), so these intrinsics exist on the CPU; but for the load they take
+    // and return values only.
 
+    /// SAFETY: `b` is sixteen readable bytes; `movdqu` takes any alignment.
     #[inline(always)]
     pub(crate) fn load16(b: &[u8; 16]) -> V {
-        // LLVM folds the sixteen lanes into one `movdqu`.
-        let c = |k: usize| b[k] as i8;
-        V(unsafe {
-            _mm_setr_epi8(c(0), c(1), c(2), c(3), c(4), c(5), c(6), c(7), c(8), c(9), c(10), c(11), c(12), c(13), c(14), c(15))
-        })
+        V(unsafe { _mm_loadu_si128(b.as_ptr().cast::<__m128i>()) })
     }
 
     #[inline(always)]
