@@ -9,6 +9,10 @@ import init, { WasmRealtime } from '../pkg/querywire.js'
 
 let ready
 
+// The module uses WebAssembly SIMD (README "Browser support"): the smallest module with a v128
+// instruction, so that an engine without SIMD gets an error that says so, not a CompileError.
+const SIMD = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11])
+
 const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined'
 
 // Browsers: the wasm's fetch and compile start when this module is evaluated, so they overlap with
@@ -26,6 +30,7 @@ function startEarly() {
 
 export function loadWasm() {
   ready ??= (async () => {
+    if (!WebAssembly.validate(SIMD)) throw new Error('querywire needs WebAssembly SIMD (Chrome 91, Firefox 89, Safari 16.4 or later), which this browser or runtime lacks')
     const url = new URL('../pkg/querywire_bg.wasm', import.meta.url)
     let exports
     if (isNode) {

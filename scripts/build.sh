@@ -3,7 +3,7 @@
 #   cargo build --release --target wasm32-unknown-unknown -p querywire, with std rebuilt for
 #     panic=immediate-abort (-Zbuild-std; RUSTC_BOOTSTRAP=1 for that one command, needs rust-src)
 #   wasm-bindgen --target web  ->  pkg/querywire.js, querywire.d.ts, querywire_bg.wasm
-#   wasm-opt -Oz --converge --low-memory-unused -ocimfs=100 (features: what rustc emits for wasm32 by default)
+#   wasm-opt -Oz --converge --low-memory-unused -ocimfs=100 (features: what rustc emits for wasm32 with simd128)
 # then bundles the package's JS into dist/ (scripts/build-js.mjs, esbuild) and prints sizes
 # (scripts/size.sh). The wasm steps are skipped when the inputs (src/, crates/core/src/, Cargo.*,
 # the wasm-bindgen and wasm-opt versions) hash as in the last build, unless --force.
@@ -33,7 +33,10 @@ PKG="$ROOT/pkg"
 WASM_TARGET_DIR="target/build-std"
 # -Zlocation-detail=none: no source file names or lines are kept for panic locations (there is no
 # panic message to put them in).
-WASM_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
+# -Ctarget-feature=+simd128: WebAssembly SIMD, which the scanner's vector primitives use
+# (crates/core/src/simd.rs) and the package requires (README "Browser support"; js/loadWasm.js
+# names it when a browser cannot compile the module).
+WASM_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none $WASM_TARGET_FEATURES"
 WASM_BUILD_STD="-Zbuild-std=std,panic_abort"
 WASM_IN="$WASM_TARGET_DIR/wasm32-unknown-unknown/release/querywire.wasm"
 STAMP="$ROOT/target/querywire-pkg.stamp"

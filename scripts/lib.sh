@@ -159,13 +159,16 @@ ensure_browser() {
   [ -n "$cv" ] && [ "$cv" = "$dv" ] || die "chromium ($cv) and chromedriver ($dv) differ or are missing"
 }
 
-# wasm_features: the --enable-* flags for what rustc emits for wasm32-unknown-unknown by default
-# (rustc 1.95: bulk-memory multivalue mutable-globals nontrapping-fptoint reference-types sign-ext),
-# spelled as binaryen spells them.
+# The target features the shipped wasm is built with beyond rustc's defaults (scripts/build.sh).
+WASM_TARGET_FEATURES="-Ctarget-feature=+simd128"
+# wasm_features: the --enable-* flags for what rustc emits for wasm32-unknown-unknown with
+# $WASM_TARGET_FEATURES (rustc 1.95: bulk-memory multivalue mutable-globals nontrapping-fptoint
+# reference-types sign-ext simd128), spelled as binaryen spells them.
 wasm_features() {
-  rustc --print cfg --target wasm32-unknown-unknown |
+  # shellcheck disable=SC2086 # one flag per word
+  rustc --print cfg --target wasm32-unknown-unknown $WASM_TARGET_FEATURES |
     sed -nE 's/^target_feature="([a-z0-9-]+)"$/\1/p' |
-    sed -e 's/^nontrapping-fptoint$/nontrapping-float-to-int/' |
+    sed -e 's/^nontrapping-fptoint$/nontrapping-float-to-int/' -e 's/^simd128$/simd/' |
     sed -e 's/^/--enable-/' | tr '\n' ' '
 }
 

@@ -21,6 +21,8 @@
 
 use std::borrow::Cow;
 
+use crate::simd;
+
 /// Deepest nesting accepted (arrays and objects). `JSON.parse` goes deeper; nothing querywire
 /// reads is nested beyond a few levels, and the bound keeps every later walk cheap.
 pub const MAX_DEPTH: usize = 512;
@@ -613,59 +615,53 @@ fn string(b: &[u8], i: usize) -> Result<(usize, bool), ScanError> {
     string_at(b, i, i + 1)
 }
 
-/// [`string`] for a key: also its first eight raw bytes as a word, zero past its end ([`KeyInfo`]),
-/// taken from the first word the SWAR test loads anyway.
+/// [`string`] for a key: also its first eight raw bytes as a word, zero past its end ([`KeyInfo`]).
 #[inline(always)]
 fn key_string(b: &[u8], i: usize) -> Result<(usize, bool, u64), ScanError> {
     let j = i + 1;
-    if let Some(w) = b.get(j..j.wrapping_add(8)) {
-        let v = u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default());
-        let m = stops(v);
-        if m == 0 {
-            let (end, escaped) = string_at(b, i, j + 8)?;
-            return Ok((end, escaped, v));
-        }
-        let bit = m.trailing_zeros() & 56;
-        if (v >> bit) as u8 == b'"' {
-            return Ok((j + (bit / 8) as usize + 1, false, v & ((1u64 << bit) - 1)));
-        }
+    let e = stop(b, j);
+    if b.get(e) == Some(&b'"') {
+        let n = e - j;
+        let head = match b.get(j..j.wrapping_add(8)) {
+            Some(w) => {
+                let v = u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default());
+                if n < 8 {
+                    v & !(u64::MAX << (8 * n))
+                } else {
+                    v
+                }
+            }
+            None => key_head(b.get(j..e).unwrap_or(&[])),
+        };
+        return Ok((e + 1, false, head));
     }
-    key_string_rest(b, i)
+    key_string_rest(b, i, e)
 }
 
-/// [`key_string`] past the common case (an escape or control character in its first eight bytes,
-/// or the text's last few).
+/// [`key_string`] past the common case (an escape or a control character, or the end of the text),
+/// from `j`, its first stop byte.
 #[inline(never)]
-fn key_string_rest(b: &[u8], i: usize) -> Result<(usize, bool, u64), ScanError> {
-    let (end, escaped) = string_rest(b, i, i + 1)?;
+fn key_string_rest(b: &[u8], i: usize, j: usize) -> Result<(usize, bool, u64), ScanError> {
+    let (end, escaped) = string_rest(b, i, j)?;
     Ok((end, escaped, key_head(b.get(i + 1..end - 1).unwrap_or(&[]))))
 }
 
 /// [`string`] with the bytes from `i + 1` to `j` known to hold no stop byte.
 #[inline(always)]
-fn string_at(b: &[u8], i: usize, mut j: usize) -> Result<(usize, bool), ScanError> {
-    while let Some(w) = b.get(j..j.wrapping_add(8)) {
-        let v = u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default());
-        let m = stops(v);
-        if m != 0 {
-            let bit = m.trailing_zeros();
-            j += (bit / 8) as usize;
-            if (v >> (bit & 56)) as u8 == b'"' {
-                return Ok((j + 1, false));
-            }
-            break;
-        }
-        j += 8;
+fn string_at(b: &[u8], i: usize, j: usize) -> Result<(usize, bool), ScanError> {
+    let j = stop(b, j);
+    if b.get(j) == Some(&b'"') {
+        return Ok((j + 1, false));
     }
     string_rest(b, i, j)
 }
 
-/// The rest of a string from `j` (a backslash, a control character, or the last bytes of the text).
+/// The rest of a string from `j`, its first stop byte (a backslash, a control character, or the
+/// end of the text).
 #[inline(never)]
 fn string_rest(b: &[u8], i: usize, mut j: usize) -> Result<(usize, bool), ScanError> {
     let mut escaped = false;
     loop {
-        j = stop(b, j);
         let Some(&c) = b.get(j) else { return err("unterminated string", i) };
         match c {
             b'"' => return Ok((j + 1, escaped)),
@@ -682,32 +678,61 @@ fn string_rest(b: &[u8], i: usize, mut j: usize) -> Result<(usize, bool), ScanEr
             }
             _ => return err("control character in string", j),
         }
+        j = stop(b, j);
+    }
+}
+
+/// Where [`stop`] looks: the quote, the backslash and the control characters, sixteen bytes at a
+/// time ([`crate::simd`]), as bit `k` for byte `k`.
+#[inline(always)]
+fn stop_mask(w: &[u8; 16]) -> u32 {
+    let v = simd::load16(w);
+    simd::bitmask(simd::or(simd::or(simd::eq(v, b'"'), simd::eq(v, b'\\')), simd::below(v, 0x20)))
+}
+
+/// The index of the first quote, backslash or control character at or after `j`, or the text's
+/// length: sixteen bytes at a time, inlined where strings start; the text's last bytes out of line.
+#[inline(always)]
+fn stop(b: &[u8], mut j: usize) -> usize {
+    while let Some(w) = b.get(j..j.wrapping_add(16)) {
+        let m = stop_mask(<&[u8; 16]>::try_from(w).unwrap_or(&[0; 16]));
+        if m != 0 {
+            return j + m.trailing_zeros() as usize;
+        }
+        j += 16;
+    }
+    stop_tail(b, j)
+}
+
+/// [`stop`] in the text's last sixteen bytes: the sixteen bytes that end the text (a shorter text
+/// is copied after padding that stops nothing), shifted to start at `j`.
+#[inline(never)]
+fn stop_tail(b: &[u8], j: usize) -> usize {
+    let n = b.len();
+    if j >= n {
+        return n;
+    }
+    // Byte `j`'s place in the window that ends with the text (< 16: `j + 16 > n`).
+    let shift = (j + 16 - n) & 15;
+    let m = match b.get(n.wrapping_sub(16)..) {
+        Some(w) => stop_mask(<&[u8; 16]>::try_from(w).unwrap_or(&[0; 16])),
+        None => {
+            let mut pad = [b' '; 16];
+            if let Some(tail) = pad.get_mut(16 - n..) {
+                tail.copy_from_slice(b);
+            }
+            stop_mask(&pad)
+        }
+    } >> shift;
+    if m != 0 {
+        j + m.trailing_zeros() as usize
+    } else {
+        n
     }
 }
 
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
-
-/// The index of the first quote, backslash or control character at or after `j`, or the text's
-/// length. A leaf function (few live values, so its constants stay in registers); eight bytes at
-/// a time (SWAR, little-endian), then byte by byte for the last few.
-#[inline(never)]
-fn stop(b: &[u8], mut j: usize) -> usize {
-    while let Some(w) = b.get(j..j.wrapping_add(8)) {
-        let m = stops(u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default()));
-        if m != 0 {
-            return j + (m.trailing_zeros() / 8) as usize;
-        }
-        j += 8;
-    }
-    while let Some(&c) = b.get(j) {
-        if c == b'"' || c == b'\\' || c < 0x20 {
-            break;
-        }
-        j += 1;
-    }
-    j
-}
 
 /// High bit of each byte of `v` (eight bytes of text, little-endian) that is below 0x20 or equal
 /// to `"` (`^ 0x02` maps `"` to 0x20 and 0x00..=0x1f onto itself, and nothing else below 0x21), or
@@ -924,6 +949,100 @@ mod tests {
                     let open = format!("\"{body}");
                     assert_eq!(t.scan(&open).unwrap_err(), ScanError { what: "unterminated string", at: 0 });
                 }
+            }
+        }
+    }
+
+    /// The string scan byte by byte, as it was before the vector test: the oracle of `string` and
+    /// `key_string` below.
+    fn string_oracle(b: &[u8], i: usize) -> Result<(usize, bool), ScanError> {
+        let (mut j, mut escaped) = (i + 1, false);
+        loop {
+            match b.get(j) {
+                None => return err("unterminated string", i),
+                Some(b'"') => return Ok((j + 1, escaped)),
+                Some(b'\\') => {
+                    escaped = true;
+                    match b.get(j + 1) {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => j += 2,
+                        Some(b'u') if b.get(j + 2..j + 6).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) => j += 6,
+                        Some(b'u') => return err("invalid \\u escape", j),
+                        _ => return err("invalid escape", j),
+                    }
+                }
+                Some(&c) if c < 0x20 => return err("control character in string", j),
+                Some(_) => j += 1,
+            }
+        }
+    }
+
+    #[test]
+    fn strings_across_every_vector_edge() {
+        // The stop test reads sixteen bytes from where a string starts, then sixteen more, and the
+        // text's last sixteen (or a padded copy of a shorter text): a stop byte or a backslash run
+        // at every offset of the first windows, in texts of every length 0..200, so each one sits
+        // before, on and after every window edge and the text's end.
+        let stoppers: [&[u8]; 11] = [b"\"", b"\\\"", b"\\\\\"", b"\\\\\\\"", b"\\\\\\\\\"", b"\\n\"", b"\\u00e9\"", b"\\u00g9\"", b"\\x\"", b"\x01\"", b"\x1f"];
+        let mut t = Tape::new();
+        for len in 0..200usize {
+            for at in 0..40usize {
+                for stop in stoppers {
+                    // `pad` spaces, the opening quote, `at` bytes, the stop bytes, then filler up to `len`.
+                    for pad in [0, 1, 15, 16, 17] {
+                        let mut b = vec![b' '; pad];
+                        b.push(b'"');
+                        b.extend((0..at).map(|k| [b'a', 0xc3, 0xa9, b'~'][k % 4]).take(at));
+                        // Keep the UTF-8 whole: an unfinished 'é' gets its second byte.
+                        if b.last() == Some(&0xc3) {
+                            b.push(0xa9);
+                        }
+                        b.extend_from_slice(stop);
+                        while b.len() < len {
+                            b.push(if b.len() % 7 == 3 { b'"' } else { b'x' });
+                        }
+                        b.truncate(len.max(pad + 1));
+                        let Ok(text) = std::str::from_utf8(&b) else { continue };
+                        let want = string_oracle(b.as_slice(), pad);
+                        assert_eq!(string(text.as_bytes(), pad), want, "{text:?}");
+                        let key = key_string(text.as_bytes(), pad);
+                        assert_eq!(key.map(|(e, x, _)| (e, x)), want, "{text:?}");
+                        if let (Ok((_, _, head)), Ok((end, _))) = (key, want) {
+                            assert_eq!(head, key_head(&b[pad + 1..end - 1]), "{text:?}");
+                        }
+                        // The whole text through the scanner, against serde_json (no surrogates here).
+                        let ours = t.scan(text).map(|()| to_value(&t, text, 0));
+                        let theirs = serde_json::from_str::<serde_json::Value>(text);
+                        assert_eq!(ours.is_ok(), theirs.is_ok(), "{text:?}");
+                        if let (Ok(a), Ok(b)) = (ours, theirs) {
+                            assert_eq!(a, b, "{text:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn structurals_and_members_across_vector_edges() {
+        // Objects and arrays whose keys, values, escapes and separators fall on every offset around
+        // the sixteen-byte windows: a member list grown one byte at a time up to 200 bytes, scanned
+        // as a whole and as every prefix (each prefix must fail or read as serde_json reads it).
+        let mut t = Tape::new();
+        for unit in [r#""k":"v","#, r#""k\"\\":"a\nb","#, r#""long key 0123456789":[1,{"":""}],"#, r#""é":"\u0041é","#, r#""":-0.5e3,"#] {
+            let mut text = String::from("{");
+            while text.len() < 200 {
+                let whole = format!("{}\"end\":null}}", text);
+                for cut in 0..=whole.len() {
+                    let Some(part) = whole.get(..cut) else { continue };
+                    let ours = t.scan(part).map(|()| to_value(&t, part, 0));
+                    let theirs = serde_json::from_str::<serde_json::Value>(part);
+                    assert_eq!(ours.is_ok(), theirs.is_ok(), "{part:?}");
+                    if let (Ok(a), Ok(b)) = (ours, theirs) {
+                        assert_eq!(a, b, "{part:?}");
+                    }
+                }
+                text.push_str(unit);
+                text.push_str(&" ".repeat(text.len() % 3));
             }
         }
     }
