@@ -446,14 +446,15 @@ export async function createRealtime(options = {}) {
     let n
     try { n = writeSlots(payload) } catch { return false }
     if (n < 0) return false
-    const r = engine.ingestSlots(n, at, needs.epoch)
+    const now = Date.now() // the core's clock, read here: no import call from the wasm
+    const r = engine.ingestSlots(n, at, needs.epoch, now)
     if (r === 0) return true
     if (r === 3) {
       // Diffed from its whole rows: they cross as typed values too, or as text (the core checked
       // the rest of the payload).
       const m = writeRows(n)
       if (m >= 0) {
-        const r2 = engine.ingestSlots(m, at, needs.epoch)
+        const r2 = engine.ingestSlots(m, at, needs.epoch, now)
         if (r2 === 0) return true
         if (r2 === 2) needs = null
         return false

@@ -40,7 +40,7 @@
 //!
 //! # What the core refuses (nothing read or counted; the shim sends it as text, `Slotted`)
 //!
-//! - needs of an older epoch ([`Engine::handle_slots`]): the whole payload;
+//! - needs of an older epoch ([`Engine::handle_slots`], `Slotted::Stale`): the whole payload;
 //! - a layout that does not check (above), an empty table name, no id: the whole payload, so the
 //!   text path reports it;
 //! - an UPDATE whose changed columns the policy patches ([`Need::update_diff`]) with a whole old
@@ -416,7 +416,7 @@ mod tests {
         }
         assert_eq!(e.stats().received, 0);
         assert_eq!(e.handle_slots(0, needs.epoch, &good.0, &good.1), Slotted::Read(Ingested::Queued));
-        assert_eq!(e.handle_slots(0, needs.epoch.wrapping_add(1), &good.0, &good.1), Slotted::Text, "another epoch");
+        assert_eq!(e.handle_slots(0, needs.epoch.wrapping_add(1), &good.0, &good.1), Slotted::Stale, "another epoch");
         assert_eq!(e.stats().received, 1);
     }
 
