@@ -225,7 +225,7 @@ export async function createRealtime(options = {}) {
   let at = 0 // bytes written
   let bound = 0 // an upper bound of the payload's JSON text in UTF-8 bytes
   // The payload's rows as JSON.stringify writes them, member by member in for-in order: `new`'s
-  // from 0, then `old`'s (reused; they hold the last payload's values until the next one).
+  // from 0, then `old`'s (reused; `passSlots` lets go of the values once the payload has crossed).
   const names = []
   const values = []
   let nNew = 0
@@ -443,6 +443,11 @@ export async function createRealtime(options = {}) {
   function passSlots(payload) {
     if (!memory || tap.on) return false // an inspector records payloads as they came
     needs ??= decodeNeeds(engine.columns())
+    const sent = sendSlots(payload)
+    values.fill(undefined) // the payload's values are not kept until the next one
+    return sent
+  }
+  function sendSlots(payload) {
     let n
     try { n = writeSlots(payload) } catch { return false }
     if (n < 0) return false
