@@ -230,6 +230,7 @@ export async function createRealtime(options = {}) {
   const values = []
   let nNew = 0
   let nOld = 0
+  let held = 0 // values[0 .. held) may hold the payload's values
   let bothRows = false // both rows are objects
   // Both buffers, each at least this large (growing one may move the other's view; memory growth
   // detaches the views' buffer, which their zero length shows).
@@ -262,6 +263,7 @@ export async function createRealtime(options = {}) {
       names[j] = k
       values[j++] = v
     }
+    if (j > held) held = j
     return j - first
   }
   // The bound of member `k: v` as JSON.stringify writes it, or -1 when it leaves it out.
@@ -444,12 +446,17 @@ export async function createRealtime(options = {}) {
     if (!memory || tap.on) return false // an inspector records payloads as they came
     needs ??= decodeNeeds(engine.columns())
     const sent = sendSlots(payload)
-    values.fill(undefined) // the payload's values are not kept until the next one
+    // The payload's values are not kept until the next one (a loop: `fill` cost more here).
+    for (let i = 0; i < held; i++) values[i] = undefined
+    held = 0
     return sent
   }
   function sendSlots(payload) {
     let n
-    try { n = writeSlots(payload) } catch { return false }
+    try { n = writeSlots(payload) } catch {
+      held = values.length // thrown in the middle of a row
+      return false
+    }
     if (n < 0) return false
     const now = Date.now() // the core's clock, read here: no import call from the wasm
     const r = engine.ingestSlots(n, at, needs.epoch, now)
