@@ -228,11 +228,12 @@ export async function createRealtime(options = {}) {
   let at = 0 // bytes written
   let bound = 0 // an upper bound of the payload's JSON text in UTF-8 bytes
   // The payload's rows as JSON.stringify writes them, member by member in for-in order: `new`'s
-  // from 0, then `old`'s (reused; they hold the last payload's values until the next one).
+  // from 0, then `old`'s (reused; `passSlots` lets go of the values once the payload has crossed).
   const names = []
   const values = []
   let nNew = 0
   let nOld = 0
+  let held = 0 // values[0 .. held) may hold the payload's values
   let bothRows = false // both rows are objects
   // Both buffers, each at least this large (growing one may move the other's view; memory growth
   // detaches the views' buffer, which their zero length shows).
@@ -265,6 +266,7 @@ export async function createRealtime(options = {}) {
       names[j] = k
       values[j++] = v
     }
+    if (j > held) held = j
     return j - first
   }
   // The bound of member `k: v` as JSON.stringify writes it, or -1 when it leaves it out.
@@ -446,17 +448,28 @@ export async function createRealtime(options = {}) {
   function passSlots(payload) {
     if (!memory || tap.on) return false // an inspector records payloads as they came
     needs ??= decodeNeeds(engine.columns())
+    const sent = sendSlots(payload)
+    // The payload's values are not kept until the next one (a loop: `fill` cost more here).
+    for (let i = 0; i < held; i++) values[i] = undefined
+    held = 0
+    return sent
+  }
+  function sendSlots(payload) {
     let n
-    try { n = writeSlots(payload) } catch { return false }
+    try { n = writeSlots(payload) } catch {
+      held = values.length // thrown in the middle of a row
+      return false
+    }
     if (n < 0) return false
-    const r = engine.ingestSlots(n, at, needs.epoch)
+    const now = Date.now() // the core's clock, read here: no import call from the wasm
+    const r = engine.ingestSlots(n, at, needs.epoch, now)
     if (r === 0) return true
     if (r === 3) {
       // Diffed from its whole rows: they cross as typed values too, or as text (the core checked
       // the rest of the payload).
       const m = writeRows(n)
       if (m >= 0) {
-        const r2 = engine.ingestSlots(m, at, needs.epoch)
+        const r2 = engine.ingestSlots(m, at, needs.epoch, now)
         if (r2 === 0) return true
         if (r2 === 2) needs = null
         return false

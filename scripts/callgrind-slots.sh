@@ -23,9 +23,9 @@ node --input-type=module -e "
   const sb = e.slotBuffer.bind(e), ib = e.inputBuffer.bind(e), is = e.ingestSlots.bind(e), ii = e.ingestInput.bind(e);
   e.slotBuffer = (n) => (wAt = sb(n));
   e.inputBuffer = (n) => (iAt = ib(n));
-  e.ingestSlots = (n, len, ep) => {
+  e.ingestSlots = (n, len, ep, now) => {
     const line = 'S ' + [...new Uint32Array(memory.buffer, wAt, n)].join(' ') + '\t' + dec.decode(new Uint8Array(memory.buffer, iAt, len));
-    const r = is(n, len, ep);
+    const r = is(n, len, ep, now);
     if (r === 0) lines.push(line);
     return r;
   };

@@ -80,20 +80,28 @@ pub fn report(inner: &mut Inner, e: Error) {
 /// Drains the core's outputs and carries each out, with no borrow held while JS runs. A call from
 /// inside one of those JS functions finds `draining` set and returns: this loop picks up its outputs.
 pub fn drain(inner: &Shared) {
-    {
+    let first = {
         let mut i = inner.borrow_mut();
         if i.draining || i.handlers.plan.is_none() {
             return; // nested, or nothing can apply a plan yet: outputs wait (setHandlers drains)
         }
+        let Some(out) = i.rt.poll_output() else {
+            // Nothing waits (most payloads): only the timer may need arming, under this borrow.
+            arm_timer(&mut i, inner);
+            return;
+        };
         i.draining = true;
-    }
+        out
+    };
+    carry_out(inner, first);
     loop {
         let out = inner.borrow_mut().rt.poll_output();
         let Some(out) = out else { break };
         carry_out(inner, out);
     }
-    inner.borrow_mut().draining = false;
-    arm_timer(inner);
+    let mut i = inner.borrow_mut();
+    i.draining = false;
+    arm_timer(&mut i, inner);
 }
 
 /// Clones one handler out of the shared state, so it is called with no borrow held.
@@ -162,8 +170,8 @@ fn transport(inner: &Shared, op: u32, text: JsValue) {
 /// its deadline on every event; re-arming each time would cost a `clearTimeout` + `setTimeout` per
 /// event, so an earlier timer is kept: it fires, `handle_timeout` finds nothing due (a harmless
 /// no-op by the core's contract) and the timer is armed again for the new deadline.
-fn arm_timer(inner: &Shared) {
-    let mut i = inner.borrow_mut();
+/// `i` is `inner` borrowed (setTimeout calls nothing back).
+fn arm_timer(i: &mut Inner, inner: &Shared) {
     if i.disposed {
         i.timer = None;
         return;

@@ -7,7 +7,7 @@ mod share;
 
 pub(crate) use share::share_message;
 
-use crate::clock::now;
+use crate::clock::{millis, now};
 use crate::driver::{self, run, Handlers, Inner, Shared};
 use crate::interop::{error_to_js, json_arg, method, stats_to_js, strings, view_from_js};
 use querywire_core::connector::{ChannelFact, ClientState};
@@ -141,26 +141,24 @@ impl WasmRealtime {
 
     /// A supabase payload the shim wrote as typed slots (`querywire_core::slots`): `words` words in
     /// the slot buffer, their values' `len` bytes of text in the input buffer, under the needs of
-    /// `epoch`. 0: read. Otherwise nothing was read or counted and the shim sends it as text:
-    /// 1 the whole payload; 2 the same, the needs having changed since `epoch` (the shim reads
-    /// `columns()` again); 3 `{table, eventType, new, old}` (an UPDATE diffed from its whole rows).
-    /// Never throws.
+    /// `epoch`, at `now` (the shim's `Date.now()`). 0: read. Otherwise nothing was read or counted
+    /// and the shim sends it as text (`querywire_core::Slotted`): 1 the whole payload; 2 the same,
+    /// the needs having changed since `epoch` (the shim reads `columns()` again); 3 the slots again
+    /// with the rows after them (an UPDATE diffed from its whole rows). Never throws.
     #[wasm_bindgen(js_name = ingestSlots)]
-    pub fn ingest_slots(&self, words: u32, len: u32, epoch: u32) -> u32 {
+    pub fn ingest_slots(&self, words: u32, len: u32, epoch: u32, now: f64) -> u32 {
         if self.disposed() {
             return 0;
         }
         run(&self.inner, |i| {
             let Inner { rt, input, slots, .. } = &mut *i;
-            if epoch != rt.engine().columns_epoch() {
-                return 2;
-            }
             let words = &slots[..(words as usize).min(slots.len())];
             let text = std::str::from_utf8(&input[..(len as usize).min(input.len())]);
-            match text.map(|text| rt.ingest_slots(now(), epoch, words, text)) {
+            match text.map(|text| rt.ingest_slots(millis(now), epoch, words, text)) {
                 Ok(Slotted::Read(_)) => 0,
+                Ok(Slotted::Stale) => 2,
                 Ok(Slotted::Rows) => 3,
-                _ => 1,
+                Ok(Slotted::Text) | Err(_) => 1,
             }
         })
     }

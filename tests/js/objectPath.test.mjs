@@ -70,8 +70,8 @@ async function run(object, steps, options) {
   let again = false // the next call brings the rows (when they can be written as slots)
   const engine = rt._engine
   const ingestSlots = engine.ingestSlots
-  engine.ingestSlots = function (words, len, epoch) { // counts; the real export runs
-    const r = ingestSlots.call(this, words, len, epoch)
+  engine.ingestSlots = function (...args) { // (words, len, epoch, now): counts; the real export runs
+    const r = ingestSlots.apply(this, args)
     if (again) {
       again = false
       if (r === 0) typed++

@@ -26,9 +26,11 @@ pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 pub enum Slotted {
     /// Read and routed.
     Read(Ingested),
-    /// Not read: send the whole payload as text (its errors are the text path's, or the needs
-    /// have changed since the shim read them).
+    /// Not read: send the whole payload as text (its errors are the text path's).
     Text,
+    /// Not read: written under the needs of another epoch (`setScope` changed what is read). Read
+    /// the needs again (`columns()`) and send the whole payload as text.
+    Stale,
     /// Not read: an UPDATE whose changed columns are diffed from its whole rows. Send
     /// `{table, eventType, new, old}` as text (`slots.rs`).
     Rows,
@@ -197,7 +199,7 @@ impl Engine {
     /// nothing was read or counted and the caller sends it as text ([`Slotted`]).
     pub fn handle_slots(&mut self, now: Millis, epoch: u32, words: &[u32], text: &str) -> Slotted {
         if epoch != self.columns_epoch {
-            return Slotted::Text;
+            return Slotted::Stale;
         }
         if self.needs.is_none() {
             self.needs = Some(self.columns());

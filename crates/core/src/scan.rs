@@ -746,9 +746,10 @@ pub(crate) fn stops(v: u64) -> u64 {
     (x.wrapping_sub(LO * 0x21) | y.wrapping_sub(LO)) & !v & HI
 }
 
-/// A number starting at `i`: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+/// A number starting at `i`: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?` (also the
+/// object path's check of a number slot, `slots.rs`).
 #[inline]
-fn number(b: &[u8], i: usize) -> Result<usize, ScanError> {
+pub(crate) fn number(b: &[u8], i: usize) -> Result<usize, ScanError> {
     let mut j = i;
     if b.get(j) == Some(&b'-') {
         j += 1;

@@ -40,7 +40,7 @@
 //!
 //! # What the core refuses (nothing read or counted; the shim sends it as text, `Slotted`)
 //!
-//! - needs of an older epoch ([`Engine::handle_slots`]): the whole payload;
+//! - needs of an older epoch ([`Engine::handle_slots`], `Slotted::Stale`): the whole payload;
 //! - a layout that does not check (above), an empty table name, no id: the whole payload, so the
 //!   text path reports it;
 //! - an UPDATE whose changed columns the policy patches ([`Need::update_diff`]) with a whole old
@@ -55,7 +55,7 @@ use crate::columns::Columns;
 #[cfg(test)]
 use crate::columns::Need;
 use crate::event::{Action, Columns as RowIndex, Row, RowEvent};
-use crate::scan::{key_head, stops, KeyInfo, Kind, Node, Tape};
+use crate::scan::{self, key_head, stops, KeyInfo, Kind, Node, Tape};
 use std::borrow::Cow;
 
 /// No value in a row index slot (as `event.rs` marks it).
@@ -69,6 +69,9 @@ pub const ROWS: u32 = 4;
 
 /// The event the slots describe, with whether it is an UPDATE that needs its whole rows to be
 /// diffed (`true`: the caller sends it as text when it is in scope). `None`: refused.
+///
+/// One pass over the words: each is checked against the text ([`value`]) as its tape node is
+/// written, so a refused layout leaves only a tape that the next payload clears.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn read<'a>(
     needs: &Columns,
@@ -88,38 +91,79 @@ pub(crate) fn read<'a>(
     };
     let b = text.as_bytes();
     let table_end = table_end as usize;
-    if table_end < 3 || !plain_string(b.get(..table_end)?) {
+    if table_end < 3 || !plain_string(b, 0, table_end) {
         return None; // an empty or escaped table name: the text path reads it
     }
     let table = text.get(1..table_end - 1)?;
     let need = needs.need(table);
-    let n = need.columns.len();
-    let k = need.keys.len();
-    let (values, rows) = values.split_at_checked(n + k)?;
-    // Every value's span and text, checked in one pass.
-    let mut at = table_end;
-    for &w in values {
-        at = checked(b, at, w, false)?;
+    let (cols, rest) = values.split_at_checked(need.columns.len())?;
+    let (keys, rows) = rest.split_at_checked(need.keys.len())?;
+
+    // The row the event's columns are read from, indexed as `Columns::index` indexes a scanned one.
+    tape.clear();
+    let obj = tape.push(Node { kind: Kind::Object, start: 0, end: 0, next: 1 });
+    if found.len() == need.found_len {
+        found.fill(NONE);
+    } else {
+        found.clear();
+        found.resize(need.found_len, NONE);
     }
-    // The rows: a member count, then a name and a value per member, for `new` and then `old`.
-    let mut row_spans = [(0, 0); 2];
+    let mut at = table_end;
+    for (&w, &slot) in cols.iter().zip(&need.slots) {
+        let end = value(b, at, w, false)?;
+        if w & 7 != 0 {
+            let v = push(tape, scalar(w, at, end));
+            *found.get_mut(slot)? = v;
+        }
+        at = end;
+    }
+    // `old`'s id columns, for an id the row lacks (a `null` node where old has none).
+    let old_keys = tape.len() as u32;
+    let mut present_keys = 0;
+    for &w in keys {
+        let end = value(b, at, w, false)?;
+        let node = if w & 7 != 0 {
+            present_keys += 1;
+            scalar(w, at, end)
+        } else {
+            Node { kind: Kind::Null, start: 0, end: 0, next: 0 }
+        };
+        push(tape, node);
+        at = end;
+    }
+    // The rows, as the scanner puts objects on the tape: an entry per member, its name with its value.
+    let mut diff = None;
     if ev & ROWS != 0 {
         let mut rest = rows;
-        for span in &mut row_spans {
-            let (&count, after) = rest.split_first()?;
+        let mut objs = [0; 2];
+        let mut count = 0;
+        for obj in &mut objs {
+            let (&c, after) = rest.split_first()?;
+            count = c;
             let pairs = after.get(..(count as usize).checked_mul(2)?)?;
+            let next = (tape.len() as u32).saturating_add(1).saturating_add(count);
+            *obj = tape.push(Node { kind: Kind::Object, start: 0, end: 0, next });
             for pair in pairs.chunks_exact(2) {
-                if pair[0] & 7 != 5 {
-                    return None; // a name is a string
+                let (name, w) = (pair[0], pair[1]);
+                let name_end = (name >> 3) as usize;
+                if name & 7 != 5 || !plain_string(b, at, name_end) {
+                    return None; // a name is a string that needs no escape
                 }
-                at = checked(b, at, pair[0], true)?;
-                at = checked(b, at, pair[1], true)?;
+                let end = value(b, name_end, w, true)?;
+                let inner = b.get(at + 1..name_end - 1)?;
+                let key = KeyInfo { head: key_head(inner), start: at as u32, len: inner.len() as u32, escaped: false };
+                let mut node = scalar(w, name_end, end);
+                node.next = tape.len() as u32 + 1;
+                tape.push_member(key, node);
+                at = end;
             }
-            *span = (rows.len() - after.len(), count);
             rest = &after[pairs.len()..];
         }
-        if !rest.is_empty() || row_spans[1].1 != old_members {
+        if !rest.is_empty() || count != old_members {
             return None;
+        }
+        if action == Action::Update {
+            diff = Some((Some(objs[0]), objs[1]));
         }
     } else if !rows.is_empty() {
         return None;
@@ -127,53 +171,9 @@ pub(crate) fn read<'a>(
     if at != b.len() {
         return None;
     }
-    let start = |j: usize| if j == 0 { table_end } else { (values[j - 1] >> 3) as usize };
-    let node = |j: usize| scalar(values[j], start(j) as u32);
-    let present = |j: usize| values[j] & 7 != 0;
-
-    // The row the event's columns are read from, indexed as `Columns::index` indexes a scanned one.
-    tape.clear();
-    let obj = tape.push(Node { kind: Kind::Object, start: 0, end: 0, next: 1 });
-    found.clear();
-    found.resize(need.found_len, NONE);
-    for (i, &slot) in need.slots.iter().enumerate() {
-        if present(i) {
-            let v = push(tape, node(i));
-            *found.get_mut(slot)? = v;
-        }
-    }
-    // `old`'s id columns, for an id the row lacks (a `null` node where old has none).
-    let old_keys = tape.len() as u32;
-    for j in n..n + k {
-        push(tape, if present(j) { node(j) } else { Node { kind: Kind::Null, start: 0, end: 0, next: 0 } });
-    }
-    // The rows, as the scanner puts objects on the tape: an entry per member, its name with its value.
-    let mut diff = None;
-    if ev & ROWS != 0 {
-        let mut end = values.last().map_or(table_end, |&w| (w >> 3) as usize) as u32;
-        let mut objs = [0; 2];
-        for (obj, (first, count)) in objs.iter_mut().zip(row_spans) {
-            let next = (tape.len() as u32).saturating_add(1).saturating_add(count);
-            *obj = tape.push(Node { kind: Kind::Object, start: 0, end: 0, next });
-            for pair in rows.get(first..first + 2 * count as usize)?.chunks_exact(2) {
-                // A member is one entry: its name (a plain string, checked above) and its value.
-                let (name_end, value_end) = (pair[0] >> 3, pair[1] >> 3);
-                let inner = b.get(end as usize + 1..(name_end as usize).checked_sub(1)?)?;
-                let key = KeyInfo { head: key_head(inner), start: end, len: inner.len() as u32, escaped: false };
-                let mut value = scalar(pair[1], name_end);
-                value.next = tape.len() as u32 + 1;
-                tape.push_member(key, value);
-                end = value_end;
-            }
-        }
-        if action == Action::Update {
-            diff = Some((Some(objs[0]), objs[1]));
-        }
-    }
     let whole = diff.is_none() && action == Action::Update && need.update_diff && {
         // old's members: its id columns first (JS objects hold each name once), then the others
-        let keys = (n..n + k).filter(|&j| present(j)).count() as u32;
-        whole_old_row((0..old_members).map(|i| i < keys))
+        whole_old_row((0..old_members).map(|i| i < present_keys))
     };
 
     let tape: &'a Tape = tape;
@@ -185,7 +185,7 @@ pub(crate) fn read<'a>(
         .iter()
         .zip(primary_key)
         .find_map(|(&slot, name)| row.col(slot, name).and_then(|v| id_text(&p, v)))
-        .or_else(|| (0..k as u32).find_map(|j| id_text(&p, old_keys + j)))?;
+        .or_else(|| (0..keys.len() as u32).find_map(|j| id_text(&p, old_keys + j)))?;
     let [camel, snake] = index.factory;
     let ev = RowEvent {
         factory_id: row.col(camel, "factoryId").or_else(|| row.col(snake, "factory_id")),
@@ -220,23 +220,24 @@ pub fn row_choices() -> [u8; 12] {
 /// JSON number, a string one that needs no escape; in a slot, kinds 0 to 3 have no text, in the
 /// rows (`row`) every value is a member and `null`, `true` and `false` are written out (the diff
 /// compares values' texts and a patch carries them).
-fn checked(text: &[u8], at: usize, w: u32, row: bool) -> Option<usize> {
+#[inline(always)]
+fn value(text: &[u8], at: usize, w: u32, row: bool) -> Option<usize> {
     let end = (w >> 3) as usize;
-    let span = text.get(at..end)?;
     let ok = match (w & 7, row) {
-        (0..=3, false) => span.is_empty(),
-        (1, true) => span == b"null",
-        (2, true) => span == b"true",
-        (3, true) => span == b"false",
-        (4, _) => number(span),
-        (5, _) => plain_string(span),
+        (4, _) => number(text.get(at..end)?),
+        (5, _) => plain_string(text, at, end),
+        (0..=3, false) => at == end,
+        (1, true) => text.get(at..end)? == b"null",
+        (2, true) => text.get(at..end)? == b"true",
+        (3, true) => text.get(at..end)? == b"false",
         _ => false,
     };
     ok.then_some(end)
 }
 
-/// The scalar node of a checked value word whose text starts at `start`.
-fn scalar(w: u32, start: u32) -> Node {
+/// The scalar node of a checked value word whose text is `start..end`.
+#[inline(always)]
+fn scalar(w: u32, start: usize, end: usize) -> Node {
     let kind = match w & 7 {
         1 => Kind::Null,
         2 => Kind::True,
@@ -244,56 +245,48 @@ fn scalar(w: u32, start: u32) -> Node {
         4 => Kind::Number,
         _ => Kind::Str,
     };
-    Node { kind, start, end: w >> 3, next: 0 }
+    Node { kind, start: start as u32, end: end as u32, next: 0 }
 }
 
 /// Pushes a scalar node (its subtree ends right after it).
+#[inline(always)]
 fn push(tape: &mut Tape, mut node: Node) -> u32 {
     node.next = tape.len() as u32 + 1;
     tape.push(node)
 }
 
-/// A JSON string with no escape and no character that needs one (the scanner's `Kind::Str`):
-/// eight bytes at a time by the scanner's own test (`scan::stops`), then the last few.
-fn plain_string(b: &[u8]) -> bool {
-    let [b'"', inner @ .., b'"'] = b else { return false };
-    let mut words = inner.chunks_exact(8);
-    for w in &mut words {
-        if stops(u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default())) != 0 {
+/// Whether `text[start..end]` is a JSON string with no escape and no character that needs one
+/// (the scanner's `Kind::Str`): eight bytes at a time by the scanner's own test (`scan::stops`),
+/// the last few in a word read past them (their flags masked off) when the text goes on.
+fn plain_string(text: &[u8], start: usize, end: usize) -> bool {
+    if end < start.saturating_add(2) || text.get(start) != Some(&b'"') || text.get(end - 1) != Some(&b'"') {
+        return false;
+    }
+    let (mut i, stop) = (start + 1, end - 1);
+    while i + 8 <= stop {
+        if stops(word(text, i)) != 0 {
             return false;
         }
+        i += 8;
     }
-    words.remainder().iter().all(|&c| c >= 0x20 && c != b'"' && c != b'\\')
+    let rest = stop - i; // 0 to 7 bytes
+    if i + 8 <= text.len() {
+        stops(word(text, i)) & ((1u64 << (8 * rest)) - 1) == 0
+    } else {
+        text.get(i..stop).is_some_and(|r| r.iter().all(|&c| c >= 0x20 && c != b'"' && c != b'\\'))
+    }
 }
 
-/// A JSON number literal: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+/// The eight bytes of `b` from `i` as a little-endian word (zero when they run past its end).
+#[inline(always)]
+fn word(b: &[u8], i: usize) -> u64 {
+    b.get(i..i + 8).map_or(0, |w| u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default()))
+}
+
+/// A JSON number literal, by the scanner's own rule (`scan::number`).
+#[inline(always)]
 fn number(b: &[u8]) -> bool {
-    let digits = |i: usize| b.get(i..).map_or(0, |r| r.iter().take_while(|c| c.is_ascii_digit()).count());
-    let mut i = usize::from(b.first() == Some(&b'-'));
-    match b.get(i) {
-        Some(b'0') => i += 1,
-        Some(b'1'..=b'9') => i += digits(i),
-        _ => return false,
-    }
-    if b.get(i) == Some(&b'.') {
-        let d = digits(i + 1);
-        if d == 0 {
-            return false;
-        }
-        i += 1 + d;
-    }
-    if let Some(b'e' | b'E') = b.get(i) {
-        i += 1;
-        if let Some(b'+' | b'-') = b.get(i) {
-            i += 1;
-        }
-        let d = digits(i);
-        if d == 0 {
-            return false;
-        }
-        i += d;
-    }
-    i == b.len()
+    scan::number(b, 0).is_ok_and(|end| end == b.len())
 }
 
 /// What a [`Need`] gives the shim to write, for tests: the words and text of a payload with these
@@ -358,9 +351,26 @@ mod tests {
         for bad in ["", "-", "01", "1.", ".5", "1e", "1e+", "+1", "1x", "NaN", "0x1"] {
             assert!(!number(bad.as_bytes()), "{bad}");
         }
-        assert!(plain_string(br#""""#) && plain_string("\"é\"".as_bytes()) && plain_string("\"a long string, ü, past eight bytes\"".as_bytes()));
+        let whole = |b: &[u8]| plain_string(b, 0, b.len());
+        assert!(whole(br#""""#) && whole("\"é\"".as_bytes()) && whole("\"a long string, ü, past eight bytes\"".as_bytes()));
         for bad in [&br#"""#[..], br#""a"b""#, br#""a\n""#, b"\"\x01\"", br#"a"#, br#""a"#, br#""eight by\tes then""#, b"\"0123456\x1f89\"", br#""01234567"9""#, b"\"01234567\x0089ab\""] {
-            assert!(!plain_string(bad), "{:?}", std::str::from_utf8(bad));
+            assert!(!whole(bad), "{:?}", std::str::from_utf8(bad));
+        }
+        // Inside a longer text (the last bytes are read in a word that runs past the string): what
+        // follows never counts and what is inside always does, for every length and position.
+        for len in 0..20 {
+            for bad in [None, Some(b'\\'), Some(b'"'), Some(0x1f), Some(0)] {
+                for bad_at in 0..len.max(1) {
+                    let inner: Vec<u8> = (0..len).map(|i| if i == bad_at { bad.unwrap_or(b'z') } else { b'a' + (i % 26) as u8 }).collect();
+                    let ok = bad.is_none() || len == 0;
+                    for after in [&b"\"\\\x01\"x\"\"\"\""[..], b"", b"1", b"\x00\x00\x00\x00\x00\x00\x00\x00\x00"] {
+                        let text = [&b"\""[..], &inner, b"\"", after].concat();
+                        assert_eq!(plain_string(&text, 0, len + 2), ok, "{:?}", std::str::from_utf8(&text));
+                        let text = [&b"12\"\\\"\""[..], b"\"", &inner, b"\"", after].concat();
+                        assert_eq!(plain_string(&text, 6, len + 8), ok, "{:?}", std::str::from_utf8(&text));
+                    }
+                }
+            }
         }
     }
 
@@ -416,7 +426,7 @@ mod tests {
         }
         assert_eq!(e.stats().received, 0);
         assert_eq!(e.handle_slots(0, needs.epoch, &good.0, &good.1), Slotted::Read(Ingested::Queued));
-        assert_eq!(e.handle_slots(0, needs.epoch.wrapping_add(1), &good.0, &good.1), Slotted::Text, "another epoch");
+        assert_eq!(e.handle_slots(0, needs.epoch.wrapping_add(1), &good.0, &good.1), Slotted::Stale, "another epoch");
         assert_eq!(e.stats().received, 1);
     }
 
