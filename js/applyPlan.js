@@ -51,7 +51,8 @@ const PRIM = 1
 /**
  * The keys a plan names, in columns indexed by slot (a decoded plan's slot is its key id + 1; slot 0
  * is `[]`, what an id the table does not know reads as). Per key: where its hash is (a text and a
- * UTF-16 offset in it; the hashes new in one plan are one text), its length, its FNV, its leading
+ * UTF-16 offset in it; the hashes new in one plan are one text, kept as bytes while nothing asks for
+ * a string of an all-ASCII one), its length, its FNV, its leading
  * primitive run (count, end in the hash, FNV of the run closed with `]`), and the queryKey parsed
  * from the hash the first time anything asks (setQueryData, partialMatchKey, the op objects).
  */
@@ -101,9 +102,15 @@ class KeyTable {
     return this.texts.length - 1
   }
 
-  // Plan text `tix` as a string (an ASCII text is decoded in one call, the first time).
+  // Plan text `tix` as a string (an ASCII text is decoded in one call, the first time; its bytes
+  // are then dropped).
   text(tix) {
-    return (this.texts[tix] ??= utf8.decode(this.bytes[tix]))
+    let s = this.texts[tix]
+    if (s === null) {
+      s = this.texts[tix] = utf8.decode(this.bytes[tix])
+      this.bytes[tix] = null
+    }
+    return s
   }
 
   // The records of the `n` keys new in a plan (24 bytes each at `at`, plan.rs `record`), their
@@ -178,9 +185,11 @@ class KeyTable {
  * Reads the engine's binary flush plans (docs/INTERFACES.md "The flush plan") into the plan
  * objects applyPlan takes. It keeps the keys (a KeyTable, by id): a key's hash crosses once, the
  * first time a plan names it; later plans name it by id only. The hashes new in a plan arrive as
- * one UTF-8 text, decoded in one call; a key's string is sliced out of it only when something
- * reads it, and parsed only when something needs its queryKey. The bytes are a view of wasm
- * memory, so they are read here, in full, before anything that could call back. The ops are kept
+ * one UTF-8 text, decoded in one call; when it is all ASCII (as many bytes as UTF-16 units) it is
+ * copied instead and decoded only when something asks for a string (the matcher compares bytes).
+ * A key's string is sliced out of it only when something reads it, and parsed only when something
+ * needs its queryKey. The bytes are a view of wasm memory, so they are read (or copied) here, in
+ * full, before anything that could call back. The ops are kept
  * as key slots plus flags; the op objects (`plan.invalidate`, `plan.refetch`) are built only when
  * something reads them (the inspector, replay, tests), applyPlan does not.
  */
