@@ -51,14 +51,18 @@ const PRIM = 1
 /**
  * The keys a plan names, in columns indexed by slot (a decoded plan's slot is its key id + 1; slot 0
  * is `[]`, what an id the table does not know reads as). Per key: where its hash is (a text and a
- * UTF-16 offset in it; the hashes new in one plan are one text), its length, its FNV, its leading
+ * UTF-16 offset in it; the hashes new in one plan are one text, kept as bytes while nothing asks for
+ * a string of an all-ASCII one), its length, its FNV, its leading
  * primitive run (count, end in the hash, FNV of the run closed with `]`), and the queryKey parsed
  * from the hash the first time anything asks (setQueryData, partialMatchKey, the op objects).
  */
 class KeyTable {
   constructor() {
     this.cap = 0
+    // Per plan text: the string, or (an all-ASCII text, decoded only when a string is asked for)
+    // its bytes, a copy: a byte is a UTF-16 unit.
     this.texts = []
+    this.bytes = []
     this.strs = []
     this.parsed = []
     this.grow(64)
@@ -87,7 +91,42 @@ class KeyTable {
 
   text1(text) {
     this.texts.push(text)
+    this.bytes.push(null)
     return this.texts.length - 1
+  }
+
+  // A plan's text given as ASCII bytes (a copy, not the wasm memory view).
+  ascii1(bytes) {
+    this.texts.push(null)
+    this.bytes.push(bytes)
+    return this.texts.length - 1
+  }
+
+  // Plan text `tix` as a string (an ASCII text is decoded in one call, the first time; its bytes
+  // are then dropped).
+  text(tix) {
+    let s = this.texts[tix]
+    if (s === null) {
+      s = this.texts[tix] = utf8.decode(this.bytes[tix])
+      this.bytes[tix] = null
+    }
+    return s
+  }
+
+  // The records of the `n` keys new in a plan (24 bytes each at `at`, plan.rs `record`), their
+  // hashes in text `tix`.
+  putAll(view, at, n, tix) {
+    let pos = 0
+    for (let i = 0; i < n; i++, at += 24) {
+      const id = view.getUint32(at, true)
+      const units = view.getUint32(at + 4, true)
+      // An id beyond any key table's bound would only be a corrupt plan: left unknown.
+      if (id < 0x1000000) {
+        this.put(id + 1, tix, pos, units, view.getInt32(at + 16, true), view.getInt32(at + 8, true),
+          view.getUint32(at + 12, true), view.getInt32(at + 20, true))
+      }
+      pos += units
+    }
   }
 
   // `run` as the plan has it (plan.rs KeyRun: bits 0-29 the count, bit 30 all primitives, bit 31
@@ -114,7 +153,7 @@ class KeyTable {
     let s = this.strs[slot]
     if (s === undefined) {
       const off = this.off[slot]
-      s = this.strs[slot] = this.texts[this.tix[slot]].slice(off, off + this.len[slot])
+      s = this.strs[slot] = this.text(this.tix[slot]).slice(off, off + this.len[slot])
     }
     return s
   }
@@ -127,10 +166,16 @@ class KeyTable {
 
   // Whether the key's hash starts with `hash`'s first `n` UTF-16 units.
   startsLike(slot, hash, n) {
-    const text = this.texts[this.tix[slot]]
     const off = this.off[slot]
     // All of `hash`, or all but its closing ] when the key is as long as `hash`: the key is `hash`.
-    if (n === hash.length || (n === hash.length - 1 && this.len[slot] === hash.length)) return text.startsWith(hash, off)
+    if (n === hash.length - 1 && this.len[slot] === hash.length) n = hash.length
+    const bytes = this.bytes[this.tix[slot]]
+    if (bytes !== null) {
+      for (let i = 0; i < n; i++) if (bytes[off + i] !== hash.charCodeAt(i)) return false
+      return true
+    }
+    const text = this.texts[this.tix[slot]]
+    if (n === hash.length) return text.startsWith(hash, off)
     for (let i = 0; i < n; i++) if (text.charCodeAt(off + i) !== hash.charCodeAt(i)) return false
     return true
   }
@@ -140,9 +185,11 @@ class KeyTable {
  * Reads the engine's binary flush plans (docs/INTERFACES.md "The flush plan") into the plan
  * objects applyPlan takes. It keeps the keys (a KeyTable, by id): a key's hash crosses once, the
  * first time a plan names it; later plans name it by id only. The hashes new in a plan arrive as
- * one UTF-8 text, decoded in one call; a key's string is sliced out of it only when something
- * reads it, and parsed only when something needs its queryKey. The bytes are a view of wasm
- * memory, so they are read here, in full, before anything that could call back. The ops are kept
+ * one UTF-8 text, decoded in one call; when it is all ASCII (as many bytes as UTF-16 units) it is
+ * copied instead and decoded only when something asks for a string (the matcher compares bytes).
+ * A key's string is sliced out of it only when something reads it, and parsed only when something
+ * needs its queryKey. The bytes are a view of wasm memory, so they are read (or copied) here, in
+ * full, before anything that could call back. The ops are kept
  * as key slots plus flags; the op objects (`plan.invalidate`, `plan.refetch`) are built only when
  * something reads them (the inspector, replay, tests), applyPlan does not.
  */
@@ -157,24 +204,21 @@ export function createPlanDecoder() {
     const fresh = u32()
     const textLen = u32()
     if (fresh > 0) {
-      let meta = at
+      const meta = at
       at += fresh * 24
-      const tix = t.text1(utf8.decode(bytes.subarray(at, at + textLen)))
-      // The columns grow once, to the highest id this plan brings.
+      // The columns grow once, to the highest id this plan brings. When the text has as many
+      // UTF-8 bytes as its keys have UTF-16 units, every key is ASCII: its bytes are kept (copied
+      // out of wasm memory) and a string is decoded only if something asks for one.
       let top = 0
-      for (let i = 0; i < fresh; i++) top = Math.max(top, view.getUint32(meta + i * 24, true))
-      if (top < 0x1000000) t.grow(top + 2)
-      let pos = 0
-      for (let i = 0; i < fresh; i++, meta += 24) {
-        const id = view.getUint32(meta, true)
-        const units = view.getUint32(meta + 4, true)
-        // An id beyond any key table's bound would only be a corrupt plan: left unknown.
-        if (id < 0x1000000) {
-          t.put(id + 1, tix, pos, units, view.getInt32(meta + 16, true), view.getInt32(meta + 8, true),
-            view.getUint32(meta + 12, true), view.getInt32(meta + 20, true))
-        }
-        pos += units
+      let units = 0
+      for (let i = 0, m = meta; i < fresh; i++, m += 24) {
+        const id = view.getUint32(m, true)
+        if (id > top && id < 0x1000000) top = id
+        units += view.getUint32(m + 4, true)
       }
+      t.grow(top + 2)
+      const tix = units === textLen ? t.ascii1(bytes.slice(at, at + textLen)) : t.text1(utf8.decode(bytes.subarray(at, at + textLen)))
+      t.putAll(view, meta, fresh, tix)
     }
     at += textLen
     const [inv, invFlags] = readOps(view, t, at)
@@ -285,7 +329,6 @@ export function applyPlan(queryClient, plan) {
   for (let i = 0; i < inv.length; i++) matcher.add(inv[i], (invFlags[i] & EXACT_FLAG) !== 0, RT_BITS[(invFlags[i] >> 1) & 3])
   for (const k of fallback) matcher.add(k, false, RT_BITS[(FALLBACK_FLAGS >> 1) & 3])
   for (let i = 0; i < ref.length; i++) matcher.add(ref[i], (refFlags[i] & EXACT_FLAG) !== 0, REFETCH)
-  matcher.ready()
 
   // Keys pending mutations hold (optimistic updates): the core keeps their ops back; this plan's
   // broader ops must leave the queries under them alone.
@@ -458,15 +501,15 @@ class Matcher {
     this.eHash = new Int32Array(0)
     this.eLen = new Int32Array(0)
     this.n = 0
-    this.exact = []
-    this.prefix = []
     // The distinct run lengths of the non-exact keys: below 32 as bits, longer ones listed.
     this.lensLow = 0
     this.lensHigh = []
     this.maxLen = -1
     this.loose = []
-    this.exactTab = EMPTY_HASH_TABLE
-    this.prefixTab = EMPTY_HASH_TABLE
+    // Entries filed by number as they are added: exact keys by their hash's, the others by their
+    // primitive run's.
+    this.exactTab = new HashTable()
+    this.prefixTab = new HashTable()
   }
 
   // Starts matching up to `most` keys of `t` (a matcher is reused, so V8 keeps its code optimized).
@@ -480,14 +523,12 @@ class Matcher {
       this.eLen = new Int32Array(cap)
     }
     this.n = 0
-    this.exact.length = 0
-    this.prefix.length = 0
     this.lensLow = 0
     this.lensHigh.length = 0
     this.maxLen = -1
     this.loose.length = 0
-    this.exactTab = EMPTY_HASH_TABLE
-    this.prefixTab = EMPTY_HASH_TABLE
+    this.exactTab.reset(most)
+    this.prefixTab.reset(most)
     return this
   }
 
@@ -498,13 +539,14 @@ class Matcher {
       this.eSlot = this.eHash = this.eLen = new Int32Array(0)
       this.eBits = new Uint8Array(0)
     }
-    this.exactTab = this.prefixTab = EMPTY_HASH_TABLE
+    this.exactTab.release()
+    this.prefixTab.release()
   }
 
   add(slot, isExact, bits) {
     const t = this.t
     if (isExact) {
-      this.exact.push(this.entry(slot, bits, t.hash[slot], t.len[slot]))
+      this.exactTab.insert(this.entry(slot, bits, t.hash[slot], t.len[slot]), t.hash[slot])
       return
     }
     const run = t.run[slot]
@@ -515,8 +557,8 @@ class Matcher {
     if (run < 32) this.lensLow |= 1 << run
     else if (!this.lensHigh.includes(run)) this.lensHigh.push(run)
     if (run > this.maxLen) this.maxLen = run
-    if (t.kind[slot] & PRIM) this.prefix.push(this.entry(slot, bits, t.hash[slot], t.len[slot] - 1))
-    else this.prefix.push(this.entry(slot, bits, t.runHash[slot], t.runEnd[slot]))
+    if (t.kind[slot] & PRIM) this.prefixTab.insert(this.entry(slot, bits, t.hash[slot], t.len[slot] - 1), t.hash[slot])
+    else this.prefixTab.insert(this.entry(slot, bits, t.runHash[slot], t.runEnd[slot]), t.runHash[slot])
   }
 
   entry(slot, bits, hash, len) {
@@ -526,11 +568,6 @@ class Matcher {
     this.eHash[e] = hash
     this.eLen[e] = len
     return e
-  }
-
-  ready() {
-    this.exactTab = hashTable(this.exact, this.eHash)
-    this.prefixTab = hashTable(this.prefix, this.eHash)
   }
 
   match(query) {
@@ -602,24 +639,46 @@ class Matcher {
   }
 }
 
-// An open-addressed table of entry numbers (+1; 0 is empty) by their hash.
-function hashTable(entries, hashes) {
-  if (entries.length === 0) return EMPTY_HASH_TABLE
-  let size = 3
-  while (1 << size < entries.length * 2) size++
-  const slots = new Int32Array(1 << size)
-  const mask = slots.length - 1
-  const shift = 32 - size
-  for (let k = 0; k < entries.length; k++) {
-    const e = entries[k]
-    let i = Math.imul(hashes[e], 0x9e3779b1) >>> shift
+// An open-addressed table of entry numbers (+1; 0 is empty) by their hash, for up to the `most`
+// entries reset() makes room for.
+class HashTable {
+  constructor() {
+    this.slots = new Int32Array(8)
+    this.mask = 7
+    this.shift = 29
+    this.size = 0
+  }
+
+  reset(most) {
+    let bits = 3
+    while (1 << bits < most * 2) bits++
+    if (this.slots.length === 1 << bits) {
+      if (this.size > 0) this.slots.fill(0)
+    } else this.slots = new Int32Array(1 << bits)
+    this.mask = (1 << bits) - 1
+    this.shift = 32 - bits
+    this.size = 0
+  }
+
+  insert(e, h) {
+    const slots = this.slots
+    const mask = this.mask
+    let i = Math.imul(h, 0x9e3779b1) >>> this.shift
     while (slots[i] !== 0) i = (i + 1) & mask
     slots[i] = e + 1
+    this.size++
   }
-  return { slots, mask, shift, size: entries.length }
-}
 
-const EMPTY_HASH_TABLE = { slots: new Int32Array(1), mask: 0, shift: 31, size: 0 }
+  // Drops a big table (what the last plan left), keeping the object.
+  release() {
+    if (this.slots.length > 8192) {
+      this.slots = new Int32Array(8)
+      this.mask = 7
+      this.shift = 29
+      this.size = 0
+    }
+  }
+}
 const EMPTY_TABLE = new KeyTable()
 // Matchers not in use: applyPlan takes one (a nested applyPlan, from user code a patch runs, takes
 // another) and gives it back.

@@ -97,3 +97,26 @@ test('keys are found by the number the core sends and told apart by their text',
   assert.deepEqual(applyPlan(objects, JSON.parse(JSON.stringify(plans[0]))), { invalidations: 3, patches: 0 })
   assert.deepEqual(invalidated(objects), want)
 })
+
+test('an all-ASCII plan is matched by its bytes and still reads as strings', async () => {
+  // No key outside ASCII: the decoder keeps the plan's text as bytes and the matcher compares
+  // those; the FNV twins above must still be told apart, and the op lists read afterwards hold
+  // the same hashes a string plan would.
+  const { engine, plans, invalidate } = await engineWithDecoder()
+  const keys = [['doc', 'wo', 'qebdui'], ['doc', 'wo', 'x'], ['list', 'wo', { page: 1 }]]
+  invalidate(keys[0])
+  invalidate(keys[1], { exact: true })
+  invalidate(keys[2])
+  engine.flush()
+  engine.dispose()
+  const client = makeClient()
+  const cached = [
+    ['doc', 'wo', 'qebdui'], ['doc', 'wo', 'hmgfgu'], ['doc', 'wo', 'qebdui', 'sub'], ['doc', 'wo', 'hmgfgu', 'sub'],
+    ['doc', 'wo', 'x'], ['doc', 'wo', 'x', 'sub'], ['list', 'wo', { page: 1 }, 'x'], ['list', 'wo', { page: 2 }, 'x'],
+  ]
+  for (const k of cached) client.setQueryData(k, { v: 1 })
+  assert.deepEqual(applyPlan(client, plans[0]), { invalidations: 3, patches: 0 })
+  const invalidated = client.getQueryCache().getAll().filter((q) => q.state.isInvalidated).map((q) => q.queryHash).sort()
+  assert.deepEqual(invalidated, [['doc', 'wo', 'qebdui'], ['doc', 'wo', 'qebdui', 'sub'], ['doc', 'wo', 'x'], ['list', 'wo', { page: 1 }, 'x']].map(hashKey).sort())
+  assert.deepEqual(plans[0].invalidate.map((o) => [o.queryHash, o.queryKey]), keys.map((k) => [hashKey(k), k]))
+})
