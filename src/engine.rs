@@ -37,7 +37,8 @@ impl WasmRealtime {
         Ok(WasmRealtime { inner })
     }
 
-    /// `{ plan(plan), error(e), status(s), open(id, channel), close(id, name) }`; each optional.
+    /// `{ plan(plan), error(e), status(s), open(id, channel), close(id, name), transport(op, text),
+    /// share(message), timer(ms) }`; each optional (without `timer` no deadline fires by itself).
     /// Delivers what waits.
     #[wasm_bindgen(js_name = setHandlers)]
     pub fn set_handlers(&self, handlers: JsValue) {
@@ -50,6 +51,7 @@ impl WasmRealtime {
                 close: method(&handlers, "close"),
                 transport: method(&handlers, "transport"),
                 share: method(&handlers, "share"),
+                timer: method(&handlers, "timer"),
             }
         });
     }
@@ -212,9 +214,24 @@ impl WasmRealtime {
             return;
         }
         run(&self.inner, |i| i.rt.dispose(now()));
-        let mut i = self.inner.borrow_mut();
-        i.disposed = true;
-        i.timer = None;
+        let clear = {
+            let mut i = self.inner.borrow_mut();
+            i.disposed = true;
+            i.timer.take().and(i.handlers.timer.clone()).map(|h| (h, -1))
+        };
+        driver::set_timer(clear);
+    }
+
+    /// The shim's timeout (`timer` handler) fired: the core handles what is due and the next
+    /// deadline is armed.
+    pub fn timeout(&self) {
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| {
+            i.timer = None;
+            i.rt.handle_timeout(now())
+        });
     }
 
     /// `{ received, flushes, invalidations, patches, dropped: { invalid, stale, duplicate, outOfScope } }`.
