@@ -187,9 +187,9 @@ fn arm_timer(i: &mut Inner) -> Option<(Function, i32)> {
     if i.timer.is_some_and(|armed| armed <= d) {
         return None;
     }
+    let h = i.handlers.timer.clone()?; // none yet: armed once one is set and a deadline comes
     i.timer = Some(d);
-    let delay = d.saturating_sub(now()).min(i32::MAX as u64) as i32;
-    i.handlers.timer.clone().map(|h| (h, delay))
+    Some((h, d.saturating_sub(now()).min(i32::MAX as u64) as i32))
 }
 
 /// Calls the shim's `timer` handler (no borrow held): `ms` to wait, or `-1` to clear it.
