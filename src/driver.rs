@@ -10,7 +10,6 @@ use crate::interop::{channel_spec_to_js, error_to_js, plan_view};
 use js_sys::Function;
 use querywire_core::{Error, Millis, Output, Realtime};
 use std::cell::RefCell;
-use std::rc::Rc;
 use wasm_bindgen::JsValue;
 
 /// The JS functions the shim hands over (`setHandlers`); each optional.
@@ -51,7 +50,9 @@ pub struct Inner {
     draining: bool,
 }
 
-pub type Shared = Rc<RefCell<Inner>>;
+/// The engine's state behind the one `RefCell` every entry point borrows (no `Rc`: nothing holds it
+/// but the `WasmRealtime`, which wasm-bindgen keeps alive for as long as JS may call it).
+pub type Shared = RefCell<Inner>;
 
 impl Inner {
     pub fn new(rt: Realtime) -> Inner {

@@ -16,7 +16,6 @@ use querywire_core::views::ViewHandle;
 use querywire_core::Slotted;
 use querywire_core::{Error, ErrorCode, Realtime};
 use std::cell::RefCell;
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 /// The engine as JS sees it (docs/INTERFACES.md). Users reach it through `createRealtime`.
@@ -33,7 +32,7 @@ impl WasmRealtime {
     pub fn new(options: JsValue) -> Result<WasmRealtime, JsValue> {
         let opts = json_arg(&options)?;
         let rt = Realtime::from_text(now(), &opts).map_err(|e| error_to_js(&e))?;
-        let inner = Rc::new(RefCell::new(Inner::new(rt)));
+        let inner = RefCell::new(Inner::new(rt));
         Ok(WasmRealtime { inner })
     }
 
