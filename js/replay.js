@@ -8,7 +8,8 @@
 // global `setTimeout` by the `timer` handler (src/clock.rs, src/driver.rs, js/loadWasm.js
 // `engineTimer`). For the replay, which runs synchronously from first record to last, both are
 // replaced by a virtual clock that stands at each record's time; the engine's timer fires where the
-// live one did: at each recorded `plan` (the live engine applied a plan there). The real globals are put back before anything else can run (try/finally).
+// live one did: at each recorded `plan` (the live engine applied a plan there). The real globals
+// are put back before anything else can run (try/finally).
 import { loadWasm, engineTimer } from './loadWasm.js'
 import { createPlanDecoder } from './applyPlan.js'
 
