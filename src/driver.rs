@@ -150,12 +150,11 @@ fn carry_out(inner: &Shared, out: Output) {
                 let _ = h.call1(&JsValue::NULL, &s.as_str().into());
             }
         }
-        Output::Error(e) => match handler(inner, |h| &h.error) {
-            Some(h) => {
+        Output::Error(e) => {
+            if let Some(h) = handler(inner, |h| &h.error) {
                 let _ = h.call1(&JsValue::NULL, &error_to_js(&e));
             }
-            None => web_sys::console::warn_1(&error_to_js(&e)),
-        },
+        }
         Output::Connect => transport(inner, 0, JsValue::UNDEFINED),
         Output::Close => transport(inner, 1, JsValue::UNDEFINED),
         Output::Send(text) => transport(inner, 2, text.into()),

@@ -37,7 +37,8 @@ impl WasmRealtime {
     }
 
     /// `{ plan(plan), error(e), status(s), open(id, channel), close(id, name), transport(op, text),
-    /// share(message), timer(ms) }`; each optional (without `timer` no deadline fires by itself).
+    /// share(message), timer(ms) }`; each optional (without `timer` no deadline fires by itself,
+    /// without `error` errors are dropped).
     /// Delivers what waits.
     #[wasm_bindgen(js_name = setHandlers)]
     pub fn set_handlers(&self, handlers: JsValue) {
