@@ -1,6 +1,6 @@
 // First: modules are evaluated in import order, and in browsers loadWasm.js starts the wasm's fetch
 // when it is evaluated (the first module of dist/index.js to run, so the request goes out earlier).
-import { loadWasm } from './loadWasm.js'
+import { loadWasm, engineTimer } from './loadWasm.js'
 import { applyPlan, createPlanDecoder } from './applyPlan.js'
 import { attachConnector, connectorHandlers } from './channelSync.js'
 import { devChecks, watchKeyTypes } from './keys.js'
@@ -516,6 +516,7 @@ export async function createRealtime(options = {}) {
     },
     // Our own transport's connect / close / send (js/transport.js).
     transport: (op, text) => own?.run(op, text),
+    timer: engineTimer(engine), // the core's next deadline, carried by setTimeout
     ...connectorCalls,
   }
   engine.setHandlers(handlers)

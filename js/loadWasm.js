@@ -50,3 +50,15 @@ export function loadWasm() {
   ready.catch(() => { ready = undefined }) // a failed load may be retried
   return ready
 }
+
+// The engine's one timeout (the `timer` handler of `engine.setHandlers`, src/driver.rs): the core
+// decides every deadline and the glue hands over how long to wait; this only waits, then calls the
+// engine's `timeout` export. `ms < 0` clears it. The global setTimeout is read at each call, so a
+// virtual clock installed around the engine (replayTrace's) is the one used.
+export function engineTimer(engine) {
+  let t
+  return (ms) => {
+    clearTimeout(t)
+    t = ms < 0 ? undefined : setTimeout(() => { t = undefined; engine.timeout() }, ms)
+  }
+}

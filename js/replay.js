@@ -4,12 +4,13 @@
 // ordinary exports: the replay adds nothing to the WebAssembly module (docs/SIZE.md). Needs no
 // QueryClient; works in Node and browsers.
 //
-// The clock: the glue reads time only through `Date.now()` and arms its one deadline with the
-// global `setTimeout` (src/clock.rs, src/driver.rs). For the replay, which runs synchronously from
-// first record to last, both are replaced by a virtual clock that stands at each record's time;
-// the engine's timer fires where the live one did: at each recorded `plan` (the live engine applied
-// a plan there). The real globals are put back before anything else can run (try/finally).
-import { loadWasm } from './loadWasm.js'
+// The clock: the glue reads time only through `Date.now()`, and its one deadline is armed with the
+// global `setTimeout` by the `timer` handler (src/clock.rs, src/driver.rs, js/loadWasm.js
+// `engineTimer`). For the replay, which runs synchronously from first record to last, both are
+// replaced by a virtual clock that stands at each record's time; the engine's timer fires where the
+// live one did: at each recorded `plan` (the live engine applied a plan there). The real globals
+// are put back before anything else can run (try/finally).
+import { loadWasm, engineTimer } from './loadWasm.js'
 import { createPlanDecoder } from './applyPlan.js'
 
 /** JSON with object keys sorted: two plans are the same when these strings are equal. */
@@ -69,7 +70,7 @@ function replay(WasmRealtime, memory, trace, overrides) {
     // A fresh engine's key table starts empty: one fresh decoder reads its plans in order. The
     // bytes are a view of wasm memory, so each plan is decoded at once.
     const decode = createPlanDecoder()
-    engine.setHandlers({ plan: (bytes) => plans.push({ t: now, plan: decode(bytes) }), error: () => { errors++ } })
+    engine.setHandlers({ plan: (bytes) => plans.push({ t: now, plan: decode(bytes) }), error: () => { errors++ }, timer: engineTimer(engine) })
     // A fresh engine starts visible (createRealtime passes the page's state; here the trace decides).
     engine.setVisible(true)
     // A frame crosses as our own transport's do (source 5 of `ingestInput`): its UTF-8 text is

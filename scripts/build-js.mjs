@@ -41,7 +41,7 @@ const GLUE = path.join(ROOT, 'pkg', 'querywire.js')
 const SHARED = {
   'index.js': null, // the whole public module
   'keys.js': { docKey: 'docKey', listKey: 'listKey', listPrefix: 'listPrefix' },
-  'loadWasm.js': { loadWasm: null },
+  'loadWasm.js': { loadWasm: null, engineTimer: null },
   'applyPlan.js': { createPlanDecoder: null },
 }
 const INTERNAL = "Symbol.for('querywire.internal')"

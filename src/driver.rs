@@ -7,11 +7,9 @@
 
 use crate::clock::now;
 use crate::interop::{channel_spec_to_js, error_to_js, plan_view};
-use gloo_timers::callback::Timeout;
 use js_sys::Function;
 use querywire_core::{Error, Millis, Output, Realtime};
 use std::cell::RefCell;
-use std::rc::Rc;
 use wasm_bindgen::JsValue;
 
 /// The JS functions the shim hands over (`setHandlers`); each optional.
@@ -30,13 +28,17 @@ pub struct Handlers {
     pub transport: Option<Function>,
     /// `shareConnection`: messages for the other tabs (`engine/share.rs`).
     pub share: Option<Function>,
+    /// `timer(ms)`: the shim's one `setTimeout` (js/loadWasm.js `engineTimer`). It replaces any
+    /// timeout armed before with one of `ms` milliseconds that calls the `timeout` export, or, for
+    /// `-1`, only clears it. The core decides every deadline; the shim only waits.
+    pub timer: Option<Function>,
 }
 
 pub struct Inner {
     pub rt: Realtime,
     pub handlers: Handlers,
-    /// The one armed timeout and the deadline it was armed for.
-    pub timer: Option<(Millis, Timeout)>,
+    /// The deadline the shim's one timeout is armed for (`Handlers::timer`), if any.
+    pub timer: Option<Millis>,
     pub disposed: bool,
     /// The binary plan being handed over (reused: a flush allocates nothing here).
     plan_buf: Vec<u8>,
@@ -48,7 +50,9 @@ pub struct Inner {
     draining: bool,
 }
 
-pub type Shared = Rc<RefCell<Inner>>;
+/// The engine's state behind the one `RefCell` every entry point borrows (no `Rc`: nothing holds it
+/// but the `WasmRealtime`, which wasm-bindgen keeps alive for as long as JS may call it).
+pub type Shared = RefCell<Inner>;
 
 impl Inner {
     pub fn new(rt: Realtime) -> Inner {
@@ -86,8 +90,10 @@ pub fn drain(inner: &Shared) {
             return; // nested, or nothing can apply a plan yet: outputs wait (setHandlers drains)
         }
         let Some(out) = i.rt.poll_output() else {
-            // Nothing waits (most payloads): only the timer may need arming, under this borrow.
-            arm_timer(&mut i, inner);
+            // Nothing waits (most payloads): only the timer may need arming.
+            let arm = arm_timer(&mut i);
+            drop(i);
+            set_timer(arm);
             return;
         };
         i.draining = true;
@@ -99,9 +105,12 @@ pub fn drain(inner: &Shared) {
         let Some(out) = out else { break };
         carry_out(inner, out);
     }
-    let mut i = inner.borrow_mut();
-    i.draining = false;
-    arm_timer(&mut i, inner);
+    let arm = {
+        let mut i = inner.borrow_mut();
+        i.draining = false;
+        arm_timer(&mut i)
+    };
+    set_timer(arm);
 }
 
 /// Clones one handler out of the shared state, so it is called with no borrow held.
@@ -141,12 +150,11 @@ fn carry_out(inner: &Shared, out: Output) {
                 let _ = h.call1(&JsValue::NULL, &s.as_str().into());
             }
         }
-        Output::Error(e) => match handler(inner, |h| &h.error) {
-            Some(h) => {
+        Output::Error(e) => {
+            if let Some(h) = handler(inner, |h| &h.error) {
                 let _ = h.call1(&JsValue::NULL, &error_to_js(&e));
             }
-            None => web_sys::console::warn_1(&error_to_js(&e)),
-        },
+        }
         Output::Connect => transport(inner, 0, JsValue::UNDEFINED),
         Output::Close => transport(inner, 1, JsValue::UNDEFINED),
         Output::Send(text) => transport(inner, 2, text.into()),
@@ -170,28 +178,23 @@ fn transport(inner: &Shared, op: u32, text: JsValue) {
 /// its deadline on every event; re-arming each time would cost a `clearTimeout` + `setTimeout` per
 /// event, so an earlier timer is kept: it fires, `handle_timeout` finds nothing due (a harmless
 /// no-op by the core's contract) and the timer is armed again for the new deadline.
-/// `i` is `inner` borrowed (setTimeout calls nothing back).
-fn arm_timer(i: &mut Inner, inner: &Shared) {
+/// Decided under the borrow; returns the `timer` call to make once it is released ([`set_timer`]).
+fn arm_timer(i: &mut Inner) -> Option<(Function, i32)> {
     if i.disposed {
-        i.timer = None;
-        return;
+        return None;
     }
-    let Some(d) = i.rt.poll_timeout() else { return };
-    if i.timer.as_ref().is_some_and(|(armed, _)| *armed <= d) {
-        return;
+    let d = i.rt.poll_timeout()?;
+    if i.timer.is_some_and(|armed| armed <= d) {
+        return None;
     }
-    i.timer = Some((d, timeout(inner, d)));
+    let h = i.handlers.timer.clone()?; // none yet: armed once one is set and a deadline comes
+    i.timer = Some(d);
+    Some((h, d.saturating_sub(now()).min(i32::MAX as u64) as i32))
 }
 
-/// The timeout for deadline `d` (out of line, as [`carry_out`]: nothing is armed at creation).
-#[inline(never)]
-fn timeout(inner: &Shared, d: Millis) -> Timeout {
-    let delay = d.saturating_sub(now()).min(i32::MAX as u64) as u32;
-    let weak = Rc::downgrade(inner);
-    Timeout::new(delay, move || {
-        if let Some(inner) = weak.upgrade() {
-            inner.borrow_mut().timer = None;
-            run(&inner, |i| i.rt.handle_timeout(now()));
-        }
-    })
+/// Calls the shim's `timer` handler (no borrow held): `ms` to wait, or `-1` to clear it.
+pub fn set_timer(arm: Option<(Function, i32)>) {
+    if let Some((h, ms)) = arm {
+        let _ = h.call1(&JsValue::NULL, &ms.into());
+    }
 }

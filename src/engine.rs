@@ -16,7 +16,6 @@ use querywire_core::views::ViewHandle;
 use querywire_core::Slotted;
 use querywire_core::{Error, ErrorCode, Realtime};
 use std::cell::RefCell;
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 /// The engine as JS sees it (docs/INTERFACES.md). Users reach it through `createRealtime`.
@@ -33,11 +32,13 @@ impl WasmRealtime {
     pub fn new(options: JsValue) -> Result<WasmRealtime, JsValue> {
         let opts = json_arg(&options)?;
         let rt = Realtime::from_text(now(), &opts).map_err(|e| error_to_js(&e))?;
-        let inner = Rc::new(RefCell::new(Inner::new(rt)));
+        let inner = RefCell::new(Inner::new(rt));
         Ok(WasmRealtime { inner })
     }
 
-    /// `{ plan(plan), error(e), status(s), open(id, channel), close(id, name) }`; each optional.
+    /// `{ plan(plan), error(e), status(s), open(id, channel), close(id, name), transport(op, text),
+    /// share(message), timer(ms) }`; each optional (without `timer` no deadline fires by itself,
+    /// without `error` errors are dropped).
     /// Delivers what waits.
     #[wasm_bindgen(js_name = setHandlers)]
     pub fn set_handlers(&self, handlers: JsValue) {
@@ -50,6 +51,7 @@ impl WasmRealtime {
                 close: method(&handlers, "close"),
                 transport: method(&handlers, "transport"),
                 share: method(&handlers, "share"),
+                timer: method(&handlers, "timer"),
             }
         });
     }
@@ -212,9 +214,24 @@ impl WasmRealtime {
             return;
         }
         run(&self.inner, |i| i.rt.dispose(now()));
-        let mut i = self.inner.borrow_mut();
-        i.disposed = true;
-        i.timer = None;
+        let clear = {
+            let mut i = self.inner.borrow_mut();
+            i.disposed = true;
+            i.timer.take().and(i.handlers.timer.clone()).map(|h| (h, -1))
+        };
+        driver::set_timer(clear);
+    }
+
+    /// The shim's timeout (`timer` handler) fired: the core handles what is due and the next
+    /// deadline is armed.
+    pub fn timeout(&self) {
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| {
+            i.timer = None;
+            i.rt.handle_timeout(now())
+        });
     }
 
     /// `{ received, flushes, invalidations, patches, dropped: { invalid, stale, duplicate, outOfScope } }`.

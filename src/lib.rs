@@ -1,7 +1,7 @@
 //! # querywire (the WebAssembly glue)
 //!
-//! Thin glue around the sans-IO [`querywire_core`]: it converts inputs for the core, arms one
-//! timeout for the core's next deadline, hands the link's connect/close/send to the shim's
+//! Thin glue around the sans-IO [`querywire_core`]: it converts inputs for the core, hands the core's
+//! next deadline to the shim's one `setTimeout` (the `timer` handler; it calls `timeout` back), hands the link's connect/close/send to the shim's
 //! WebSocket and EventSource handles (js/transport.js), and hands each flush plan to JavaScript in
 //! one call. The page's visibility and the window's `online` event
 //! arrive from the shim (`setVisible`, `online`): the glue holds no DOM listener. Every decision

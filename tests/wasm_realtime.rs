@@ -1,6 +1,7 @@
 //! The glue in a real JS engine (`wasm-pack test --node` and `--headless --chrome`), on a virtual
 //! clock: `setTimeout`, `clearTimeout` and `Date.now` are replaced for each test (what node:test's
-//! `mock.timers` does), so the glue's one timer fires exactly when the test advances time. A plan
+//! `mock.timers` does), so the one timer (the `timer` handler, as js/loadWasm.js arms it) fires exactly
+//! when the test advances time. A plan
 //! crosses as one binary view of wasm memory (decoded here at once, as the shim does), errors as
 //! plain JS values, views convert, a page turning visible flushes at once, and every
 //! callback may call back into the engine (CONTRACT "Callbacks may call back").
@@ -111,6 +112,22 @@ impl Fixture {
             keep.push(f);
             hooks.push((name, hook));
         }
+        // The shim's timer (js/loadWasm.js `engineTimer`), on the virtual clock's setTimeout.
+        let eng = Rc::downgrade(&e);
+        let fire = Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new(move |_: JsValue, _: JsValue| {
+            if let Some(e) = eng.upgrade() {
+                e.timeout();
+            }
+            JsValue::UNDEFINED
+        });
+        let timer = Function::new_with_args(
+            "fire",
+            "let t; return (ms) => { clearTimeout(t); t = ms < 0 ? undefined : setTimeout(() => { t = undefined; fire() }, ms) }",
+        )
+        .call1(&JsValue::NULL, fire.as_ref())
+        .unwrap();
+        Reflect::set(&h, &"timer".into(), &timer).unwrap();
+        keep.push(fire);
         e.set_handlers(h.into());
         Fixture { e, seen, hooks, _keep: keep }
     }
