@@ -193,47 +193,9 @@ impl Tape {
             return err("text too long", 0);
         }
         let mut buf = &mut self.nodes[..];
-        // Nodes written so far. `buf` is written in place; past its end a node is pushed (the
-        // vector grows once, to the most nodes any text needed, and stays that long).
+        // Entries written so far. `buf` is written in place; when it is full it grows (`grow`: the
+        // vector only grows, to the most entries any text needed, and stays that long).
         let mut n: usize = 0;
-        // A value: its fields of entry `n` (a member's key fields were written by `put_key!`).
-        macro_rules! put {
-            ($kind:expr, $start:expr, $end:expr, $next:expr) => {{
-                let (kind, start, end, next) = ($kind, $start as u32, $end as u32, $next);
-                match buf.get_mut(n) {
-                    Some(slot) => {
-                        slot.kind = kind;
-                        slot.start = start;
-                        slot.end = end;
-                        slot.next = next;
-                    }
-                    None => {
-                        self.nodes.push(Entry::value(Node { kind, start, end, next }));
-                        buf = &mut self.nodes[..];
-                    }
-                }
-                n += 1;
-            }};
-        }
-        // A member's key: the key fields of entry `n`, whose value comes next.
-        macro_rules! put_key {
-            ($head:expr, $start:expr, $len:expr, $escaped:expr) => {{
-                let (head, key, key_len, key_escaped) = ($head, $start as u32, $len as u32, $escaped);
-                match buf.get_mut(n) {
-                    Some(slot) => {
-                        slot.head = head;
-                        slot.key = key;
-                        slot.key_len = key_len;
-                        slot.key_escaped = key_escaped;
-                    }
-                    None => {
-                        let e = Entry { head, key, key_len, key_escaped, ..Entry::value(NO_NODE) };
-                        self.nodes.push(e);
-                        buf = &mut self.nodes[..];
-                    }
-                }
-            }};
-        }
         // The innermost open container as `index << 2 | 1 (object) or 2 (array)`, 0 at the root
         // (kept in a register; `stack` holds the ones around it).
         let mut top: u64 = 0;
@@ -241,15 +203,25 @@ impl Tape {
         // At the top of this loop `i` is where a value starts, or, inside an object, a member's
         // key. Whitespace is skipped where it is found (compact JSON has none).
         'value: loop {
+            if n >= buf.len() {
+                buf = grow(&mut self.nodes);
+            }
             if top & 1 != 0 {
-                if b.get(i) != Some(&b'"') {
-                    i = ws(b, i);
-                    if b.get(i) != Some(&b'"') {
-                        return err("expected a string key", i);
+                // A key whose closing quote is among the sixteen bytes from its opening one, with no
+                // escape: one window gives its end and its head word; anything else out of line.
+                let (start, end, escaped, head) = match window(b, i) {
+                    Some(w) if w[0] == b'"' && closes_at(w) != 0 => {
+                        let len = closes_at(w) as usize - 1;
+                        (i, i + len + 2, false, head_of(w, len))
                     }
+                    _ => key_slow(b, i)?,
+                };
+                if let Some(slot) = buf.get_mut(n) {
+                    slot.head = head;
+                    slot.key = start as u32;
+                    slot.key_len = (end - start - 2) as u32;
+                    slot.key_escaped = escaped;
                 }
-                let (end, escaped, head) = key_string(b, i)?;
-                put_key!(head, i, end - i - 2, escaped);
                 i = end;
                 if b.get(i) != Some(&b':') {
                     i = ws(b, i);
@@ -261,49 +233,67 @@ impl Tape {
             }
             loop {
                 let Some(&c) = b.get(i) else { return err("unexpected end of text", i) };
-                let (kind, end) = match c {
-                    b'"' => {
-                        let (end, escaped) = string(b, i)?;
-                        (if escaped { Kind::StrEscaped } else { Kind::Str }, end)
-                    }
-                    b'-' | b'0'..=b'9' => (Kind::Number, number(b, i)?),
-                    b't' => (Kind::True, literal(b, i, b"true")?),
-                    b'f' => (Kind::False, literal(b, i, b"false")?),
-                    b'n' => (Kind::Null, literal(b, i, b"null")?),
-                    b'{' | b'[' => {
-                        if self.stack.len() + usize::from(top != 0) >= MAX_DEPTH {
-                            return err("nesting too deep", i);
+                let (kind, end) = if c == b'"' {
+                    match window(b, i) {
+                        Some(w) if closes_at(w) != 0 => (Kind::Str, i + closes_at(w) as usize + 1),
+                        _ => {
+                            let (end, escaped) = string_slow(b, i)?;
+                            (if escaped { Kind::StrEscaped } else { Kind::Str }, end)
                         }
-                        let obj = c == b'{';
-                        if top != 0 {
-                            self.stack.push(top);
-                        }
-                        top = (n as u64) << 2 | if obj { 1 } else { 2 };
-                        put!(if obj { Kind::Object } else { Kind::Array }, i, 0, 0);
-                        i = ws(b, i + 1);
-                        if b.get(i) == Some(if obj { &b'}' } else { &b']' }) {
-                            // Empty: the loop below closes it.
-                            break;
-                        }
-                        continue 'value;
                     }
-                    b' ' | b'\t' | b'\n' | b'\r' => {
-                        i = ws(b, i);
-                        continue;
+                } else if c.wrapping_sub(b'0') < 10 || c == b'-' {
+                    (Kind::Number, number(b, i)?)
+                } else {
+                    match c {
+                        b't' => (Kind::True, literal(b, i, b"true")?),
+                        b'f' => (Kind::False, literal(b, i, b"false")?),
+                        b'n' => (Kind::Null, literal(b, i, b"null")?),
+                        b'{' | b'[' => {
+                            if self.stack.len() + usize::from(top != 0) >= MAX_DEPTH {
+                                return err("nesting too deep", i);
+                            }
+                            let obj = c == b'{';
+                            if top != 0 {
+                                self.stack.push(top);
+                            }
+                            top = (n as u64) << 2 | if obj { 1 } else { 2 };
+                            if let Some(slot) = buf.get_mut(n) {
+                                slot.kind = if obj { Kind::Object } else { Kind::Array };
+                                slot.start = i as u32;
+                            }
+                            n += 1;
+                            i = ws(b, i + 1);
+                            if b.get(i) == Some(if obj { &b'}' } else { &b']' }) {
+                                // Empty: the loop below closes it.
+                                break;
+                            }
+                            continue 'value;
+                        }
+                        b' ' | b'\t' | b'\n' | b'\r' => {
+                            i = ws(b, i);
+                            continue;
+                        }
+                        _ => return err("expected a value", i),
                     }
-                    _ => return err("expected a value", i),
                 };
-                put!(kind, i, end, n as u32 + 1);
+                if let Some(slot) = buf.get_mut(n) {
+                    slot.kind = kind;
+                    slot.start = i as u32;
+                    slot.end = end as u32;
+                    slot.next = n as u32 + 1;
+                }
+                n += 1;
                 i = end;
                 break;
             }
             // After a value: close containers, or move on to the next element or member.
             loop {
-                match b.get(i) {
-                    Some(b',') if top != 0 => {
-                        i += 1;
-                        continue 'value;
-                    }
+                let c = b.get(i);
+                if c == Some(&b',') && top != 0 {
+                    i += 1;
+                    continue 'value;
+                }
+                match c {
                     Some(b'}') if top & 1 != 0 => {}
                     Some(b']') if top & 2 != 0 => {}
                     Some(b' ' | b'\t' | b'\n' | b'\r') => {
@@ -594,6 +584,70 @@ impl Iterator for Items<'_> {
         self.at = self.tape.nodes.get(v as usize).map_or(self.end, |n| n.next);
         Some(v)
     }
+}
+
+/// Makes room for more entries (the tape's vector only grows): twice as many, at least 64.
+#[cold]
+#[inline(never)]
+fn grow(nodes: &mut Vec<Entry>) -> &mut [Entry] {
+    let len = nodes.len().saturating_mul(2).max(64);
+    nodes.resize(len, Entry::value(NO_NODE));
+    &mut nodes[..]
+}
+
+/// The sixteen bytes of `b` from `i`, when the text holds that many.
+#[inline(always)]
+fn window(b: &[u8], i: usize) -> Option<&[u8; 16]> {
+    b.get(i..).and_then(|r| r.first_chunk::<16>())
+}
+
+/// In the sixteen bytes `w` from a string's opening quote: the offset of its closing quote when it
+/// is among them with no backslash or control character before it (a plain string whose span is
+/// known at once), else 0.
+#[inline(always)]
+fn closes_at(w: &[u8; 16]) -> u32 {
+    let v = simd::load16(w);
+    let q = simd::bitmask(simd::eq(v, b'"')) & !1;
+    let s = simd::bitmask(simd::or(simd::eq(v, b'\\'), simd::below(v, 0x20)));
+    let first = q & q.wrapping_neg();
+    if first != 0 && s & (first - 1) == 0 {
+        first.trailing_zeros()
+    } else {
+        0
+    }
+}
+
+/// A key's head word ([`KeyInfo::head`]) from the window at its opening quote, `len` its raw length.
+#[inline(always)]
+fn head_of(w: &[u8; 16], len: usize) -> u64 {
+    let mut h = [0u8; 8];
+    h.copy_from_slice(&w[1..9]);
+    let v = u64::from_le_bytes(h);
+    if len < 8 {
+        v & !(u64::MAX << (8 * len))
+    } else {
+        v
+    }
+}
+
+/// A member's key at `i` past the common case (whitespace before it, an escape, a key that does not
+/// close within sixteen bytes, the text's end): its start, end, escape flag and head word.
+#[inline(never)]
+fn key_slow(b: &[u8], mut i: usize) -> Result<(usize, usize, bool, u64), ScanError> {
+    if b.get(i) != Some(&b'"') {
+        i = ws(b, i);
+        if b.get(i) != Some(&b'"') {
+            return err("expected a string key", i);
+        }
+    }
+    let (end, escaped, head) = key_string(b, i)?;
+    Ok((i, end, escaped, head))
+}
+
+/// A string value at `i` past the common case ([`closes_at`]).
+#[inline(never)]
+fn string_slow(b: &[u8], i: usize) -> Result<(usize, bool), ScanError> {
+    string(b, i)
 }
 
 /// `true`, `false` or `null` at `i`: the index after it.
