@@ -206,22 +206,22 @@ impl Tape {
             if n >= buf.len() {
                 buf = grow(&mut self.nodes);
             }
+            // Entry `n`: this value's (and its key's, in an object).
+            let Some(slot) = buf.get_mut(n) else { return err("text too long", i) };
             if top & 1 != 0 {
-                // A key whose closing quote is among the sixteen bytes from its opening one, with no
-                // escape: one window gives its end and its head word; anything else out of line.
+                // A plain key (no escape) whose windows lie in the text: its end by the vector test,
+                // its head word from its first window; anything else out of line.
                 let (start, end, escaped, head) = match window(b, i) {
-                    Some(w) if w[0] == b'"' && closes_at(w) != 0 => {
-                        let len = closes_at(w) as usize - 1;
-                        (i, i + len + 2, false, head_of(w, len))
-                    }
+                    Some(w) if w[0] == b'"' => match plain_close(b, i) {
+                        Some(e) => (i, e + 1, false, head_of(w, e - i - 1)),
+                        None => key_slow(b, i)?,
+                    },
                     _ => key_slow(b, i)?,
                 };
-                if let Some(slot) = buf.get_mut(n) {
-                    slot.head = head;
-                    slot.key = start as u32;
-                    slot.key_len = (end - start - 2) as u32;
-                    slot.key_escaped = escaped;
-                }
+                slot.head = head;
+                slot.key = start as u32;
+                slot.key_len = (end - start - 2) as u32;
+                slot.key_escaped = escaped;
                 i = end;
                 if b.get(i) != Some(&b':') {
                     i = ws(b, i);
@@ -234,9 +234,9 @@ impl Tape {
             loop {
                 let Some(&c) = b.get(i) else { return err("unexpected end of text", i) };
                 let (kind, end) = if c == b'"' {
-                    match window(b, i) {
-                        Some(w) if closes_at(w) != 0 => (Kind::Str, i + closes_at(w) as usize + 1),
-                        _ => {
+                    match plain_close(b, i) {
+                        Some(e) => (Kind::Str, e + 1),
+                        None => {
                             let (end, escaped) = string_slow(b, i)?;
                             (if escaped { Kind::StrEscaped } else { Kind::Str }, end)
                         }
@@ -257,10 +257,8 @@ impl Tape {
                                 self.stack.push(top);
                             }
                             top = (n as u64) << 2 | if obj { 1 } else { 2 };
-                            if let Some(slot) = buf.get_mut(n) {
-                                slot.kind = if obj { Kind::Object } else { Kind::Array };
-                                slot.start = i as u32;
-                            }
+                            slot.kind = if obj { Kind::Object } else { Kind::Array };
+                            slot.start = i as u32;
                             n += 1;
                             i = ws(b, i + 1);
                             if b.get(i) == Some(if obj { &b'}' } else { &b']' }) {
@@ -276,12 +274,10 @@ impl Tape {
                         _ => return err("expected a value", i),
                     }
                 };
-                if let Some(slot) = buf.get_mut(n) {
-                    slot.kind = kind;
-                    slot.start = i as u32;
-                    slot.end = end as u32;
-                    slot.next = n as u32 + 1;
-                }
+                slot.kind = kind;
+                slot.start = i as u32;
+                slot.end = end as u32;
+                slot.next = n as u32 + 1;
                 n += 1;
                 i = end;
                 break;
@@ -601,33 +597,39 @@ fn window(b: &[u8], i: usize) -> Option<&[u8; 16]> {
     b.get(i..).and_then(|r| r.first_chunk::<16>())
 }
 
-/// In the sixteen bytes `w` from a string's opening quote: the offset of its closing quote when it
-/// is among them with no backslash or control character before it (a plain string whose span is
-/// known at once), else 0.
+/// The index of the closing quote of the string whose opening quote is at `i`, when it holds no
+/// escape or control character and the sixteen-byte windows up to its close lie in the text
+/// (the common case: one window for most keys and values); `None` otherwise, for the slow path.
 #[inline(always)]
-fn closes_at(w: &[u8; 16]) -> u32 {
-    let v = simd::load16(w);
-    let q = simd::bitmask(simd::eq(v, b'"')) & !1;
-    let s = simd::bitmask(simd::or(simd::eq(v, b'\\'), simd::below(v, 0x20)));
-    let first = q & q.wrapping_neg();
-    if first != 0 && s & (first - 1) == 0 {
-        first.trailing_zeros()
-    } else {
-        0
+fn plain_close(b: &[u8], i: usize) -> Option<usize> {
+    let (mut j, mut w) = (i, window(b, i)?);
+    let mut m = stop_mask(w) & !1;
+    while m == 0 {
+        j += 16;
+        w = window(b, j)?;
+        m = stop_mask(w);
     }
+    let k = m.trailing_zeros() as usize & 15;
+    (w[k] == b'"').then_some(j + k)
 }
+
+/// The bytes of a head word that a key of `len` raw bytes fills ([`head_of`]).
+const KEEP: [u64; 9] = {
+    let mut t = [u64::MAX; 9];
+    let mut k = 0;
+    while k < 8 {
+        t[k] = (1u64 << (8 * k)) - 1;
+        k += 1;
+    }
+    t
+};
 
 /// A key's head word ([`KeyInfo::head`]) from the window at its opening quote, `len` its raw length.
 #[inline(always)]
 fn head_of(w: &[u8; 16], len: usize) -> u64 {
     let mut h = [0u8; 8];
     h.copy_from_slice(&w[1..9]);
-    let v = u64::from_le_bytes(h);
-    if len < 8 {
-        v & !(u64::MAX << (8 * len))
-    } else {
-        v
-    }
+    u64::from_le_bytes(h) & KEEP[len.min(8)]
 }
 
 /// A member's key at `i` past the common case (whitespace before it, an escape, a key that does not
@@ -644,7 +646,7 @@ fn key_slow(b: &[u8], mut i: usize) -> Result<(usize, usize, bool, u64), ScanErr
     Ok((i, end, escaped, head))
 }
 
-/// A string value at `i` past the common case ([`closes_at`]).
+/// A string value at `i` past the common case ([`plain_close`]).
 #[inline(never)]
 fn string_slow(b: &[u8], i: usize) -> Result<(usize, bool), ScanError> {
     string(b, i)
