@@ -747,9 +747,10 @@ fn stop_mask(w: &[u8; 16]) -> u32 {
 }
 
 /// The index of the first quote, backslash or control character at or after `j`, or the text's
-/// length: sixteen bytes at a time, inlined where strings start; the text's last bytes out of line.
+/// length: sixteen bytes at a time, the text's last bytes out of line. The one stop test: the
+/// scanner's slow paths, `key.rs` (whether a string needs escapes) and `slots.rs` (a plain string).
 #[inline(always)]
-fn stop(b: &[u8], mut j: usize) -> usize {
+pub(crate) fn stop(b: &[u8], mut j: usize) -> usize {
     while let Some(w) = b.get(j..j.wrapping_add(16)) {
         let m = stop_mask(<&[u8; 16]>::try_from(w).unwrap_or(&[0; 16]));
         if m != 0 {
@@ -760,46 +761,32 @@ fn stop(b: &[u8], mut j: usize) -> usize {
     stop_tail(b, j)
 }
 
-/// [`stop`] in the text's last sixteen bytes: the sixteen bytes that end the text (a shorter text
-/// is copied after padding that stops nothing), shifted to start at `j`.
+/// [`stop`] in the text's last sixteen bytes: the sixteen bytes that end the text, shifted to start
+/// at `j`; a text shorter than that (a short string of `key.rs`) byte by byte (copying it into a
+/// padded window costs a `memcpy` call: measured slower).
 #[inline(never)]
 fn stop_tail(b: &[u8], j: usize) -> usize {
     let n = b.len();
+    let Some(w) = b.get(n.wrapping_sub(16)..).and_then(|w| w.first_chunk::<16>()) else {
+        let mut k = j;
+        while let Some(&c) = b.get(k) {
+            if c == b'"' || c == b'\\' || c < 0x20 {
+                return k;
+            }
+            k += 1;
+        }
+        return n;
+    };
     if j >= n {
         return n;
     }
     // Byte `j`'s place in the window that ends with the text (< 16: `j + 16 > n`).
-    let shift = (j + 16 - n) & 15;
-    let m = match b.get(n.wrapping_sub(16)..) {
-        Some(w) => stop_mask(<&[u8; 16]>::try_from(w).unwrap_or(&[0; 16])),
-        None => {
-            let mut pad = [b' '; 16];
-            if let Some(tail) = pad.get_mut(16 - n..) {
-                tail.copy_from_slice(b);
-            }
-            stop_mask(&pad)
-        }
-    } >> shift;
+    let m = stop_mask(w) >> ((j + 16 - n) & 15);
     if m != 0 {
         j + m.trailing_zeros() as usize
     } else {
         n
     }
-}
-
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// High bit of each byte of `v` (eight bytes of text, little-endian) that is below 0x20 or equal
-/// to `"` (`^ 0x02` maps `"` to 0x20 and 0x00..=0x1f onto itself, and nothing else below 0x21), or
-/// equal to `\`. The lowest flagged byte is exact (a borrow only runs upward from a flagged byte);
-/// flags above it may be spurious. Bytes from 0x80 are never flagged (`!v`: the xors leave the
-/// high bit alone).
-#[inline(always)]
-pub(crate) fn stops(v: u64) -> u64 {
-    let x = v ^ (LO * 0x02);
-    let y = v ^ (LO * u64::from(b'\\'));
-    (x.wrapping_sub(LO * 0x21) | y.wrapping_sub(LO)) & !v & HI
 }
 
 /// A number starting at `i`: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?` (also the
