@@ -9,9 +9,11 @@
 //!
 //! Cost per byte (issue 10): one loop, the innermost container in a register and the others on
 //! an explicit stack; a key is read at one site; whitespace is skipped only where it is found
-//! (compact JSON has none); a string is tested eight bytes at a time for its first quote,
-//! backslash or control character (SWAR), inlined where keys and values start; nodes are written
-//! in place (the node vector only grows, so there is no capacity check per node). No `unsafe`.
+//! (compact JSON has none); a string's end is found sixteen bytes at a time ([`crate::simd`]: the
+//! first quote, backslash or control character of a window read at its opening quote, which also
+//! gives a key its head word), inlined where keys and values start, with escapes, the text's last
+//! sixteen bytes and errors out of line; each value's entry is found once and written in place
+//! (the entry vector only grows, in one cold place). No `unsafe` here (`simd.rs` holds it).
 //!
 //! Where this differs from serde_json (on purpose, to match `JSON.parse`): a lone surrogate escape
 //! (`"\ud800"`) is accepted (decoded as U+FFFD), and a number too large for a double (`1e400`) is
@@ -982,7 +984,7 @@ mod tests {
 
     #[test]
     fn every_stop_byte_at_every_offset() {
-        // The SWAR string loop: a quote, backslash or control character at each position of the
+        // The string stop test: a quote, backslash or control character at each position of the
         // first words and of the byte tail, with plain ASCII and multi-byte UTF-8 around it.
         for fill in ["a", "é", "\u{7f}", "~"] {
             for k in 0..24 {
