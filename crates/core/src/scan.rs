@@ -648,8 +648,9 @@ fn head_of(w: &[u8; 16], len: usize) -> u64 {
     u64::from_le_bytes(h) & KEEP[len.min(8)]
 }
 
-/// A member's key at `i` past the common case (whitespace before it, an escape, a key that does not
-/// close within sixteen bytes, the text's end): its start, end, escape flag and head word.
+/// A member's key at `i` past the common case (whitespace before it, an escape or control
+/// character, a key in the text's last sixteen bytes, an error): its start, end, escape flag and
+/// head word.
 #[inline(never)]
 fn key_slow(b: &[u8], mut i: usize) -> Result<(usize, usize, bool, u64), ScanError> {
     if b.get(i) != Some(&b'"') {
