@@ -273,21 +273,10 @@ pub fn write_string(out: &mut String, s: &str) {
 }
 
 /// Whether any byte of `b` is one JSON.stringify escapes (`"`, `\\`, a control character): the
-/// scanner's eight-bytes-at-a-time stop test, then the last few bytes one by one.
+/// scanner's stop test (`scan::stop`) finds one before its end.
 #[inline(always)]
 fn needs_escape(b: &[u8]) -> bool {
-    let mut rest = b;
-    while let Some((w, r)) = rest.split_first_chunk::<8>() {
-        if crate::scan::stops(u64::from_le_bytes(*w)) != 0 {
-            return true;
-        }
-        rest = r;
-    }
-    let mut any = false;
-    for &c in rest {
-        any |= c < 0x20 || c == b'"' || c == b'\\';
-    }
-    any
+    crate::scan::stop(b, 0) < b.len()
 }
 
 #[cfg(feature = "serde_json")]

@@ -55,7 +55,7 @@ use crate::columns::Columns;
 #[cfg(test)]
 use crate::columns::Need;
 use crate::event::{Action, Columns as RowIndex, Row, RowEvent};
-use crate::scan::{self, key_head, stops, KeyInfo, Kind, Node, Tape};
+use crate::scan::{self, key_head, KeyInfo, Kind, Node, Tape};
 use std::borrow::Cow;
 
 /// No value in a row index slot (as `event.rs` marks it).
@@ -256,31 +256,13 @@ fn push(tape: &mut Tape, mut node: Node) -> u32 {
 }
 
 /// Whether `text[start..end]` is a JSON string with no escape and no character that needs one
-/// (the scanner's `Kind::Str`): eight bytes at a time by the scanner's own test (`scan::stops`),
-/// the last few in a word read past them (their flags masked off) when the text goes on.
+/// (the scanner's `Kind::Str`): its first stop byte (`scan::stop`, the scanner's own test) is its
+/// closing quote.
 fn plain_string(text: &[u8], start: usize, end: usize) -> bool {
     if end < start.saturating_add(2) || text.get(start) != Some(&b'"') || text.get(end - 1) != Some(&b'"') {
         return false;
     }
-    let (mut i, stop) = (start + 1, end - 1);
-    while i + 8 <= stop {
-        if stops(word(text, i)) != 0 {
-            return false;
-        }
-        i += 8;
-    }
-    let rest = stop - i; // 0 to 7 bytes
-    if i + 8 <= text.len() {
-        stops(word(text, i)) & ((1u64 << (8 * rest)) - 1) == 0
-    } else {
-        text.get(i..stop).is_some_and(|r| r.iter().all(|&c| c >= 0x20 && c != b'"' && c != b'\\'))
-    }
-}
-
-/// The eight bytes of `b` from `i` as a little-endian word (zero when they run past its end).
-#[inline(always)]
-fn word(b: &[u8], i: usize) -> u64 {
-    b.get(i..i + 8).map_or(0, |w| u64::from_le_bytes(<[u8; 8]>::try_from(w).unwrap_or_default()))
+    scan::stop(text, start + 1) == end - 1
 }
 
 /// A JSON number literal, by the scanner's own rule (`scan::number`).
