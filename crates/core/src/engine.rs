@@ -13,6 +13,7 @@ use crate::plan::FlushPlan;
 use crate::rules::RoutedKeys;
 use crate::scan::{push_uint, Kind, Tape};
 use crate::stats::Stats;
+use crate::tables::{Table, Tables};
 use crate::Millis;
 #[cfg(feature = "serde_json")]
 use serde_json::Value;
@@ -91,6 +92,8 @@ struct State {
     window: Option<Window>,
     ids: IdMemory,
     versions: VersionMemory,
+    /// The tables events name, with their key texts and rules (`tables.rs`).
+    tables: Tables,
     plans: VecDeque<FlushPlan>,
     stats: Stats,
     visible: bool,
@@ -119,6 +122,7 @@ impl Engine {
             window: None,
             ids: IdMemory::default(),
             versions: VersionMemory::default(),
+            tables: Tables::default(),
             plans: VecDeque::new(),
             stats: Stats::default(),
             visible: true,
@@ -441,28 +445,33 @@ impl State {
         if !self.in_scope(row) {
             return Ingested::OutOfScope;
         }
-        match self.versions.check(&row.ty, &row.id, row.version, row.action) {
+        let at = self.tables.get(&row.ty, &self.config.rules);
+        let table = self.tables.at(at);
+        match self.versions.check(table, &row.id, row.version, row.action) {
             Verdict::Stale => return Ingested::Stale,
             Verdict::Duplicate => return Ingested::Duplicate,
             Verdict::Fresh => {}
         }
         self.keys.clear();
-        if self.config.rules.route(&row.ty, row.action, &row.row, &mut self.keys).is_some() {
-            for k in &self.keys.keys {
-                self.pending.invalidate_with(self.keys.hash(k), Some(self.keys.ends(k)), k.exact, k.refetch_type);
+        if let Some(rules) = table.rules {
+            if self.config.rules.route_at(rules, row.action, &row.row, &mut self.keys).is_some() {
+                for k in &self.keys.keys {
+                    self.pending.invalidate_with(self.keys.hash(k), Some(self.keys.ends(k)), k.exact, k.refetch_type);
+                }
+                return if self.keys.keys.is_empty() { Ingested::NoOp } else { Ingested::Queued };
             }
-            return if self.keys.keys.is_empty() { Ingested::NoOp } else { Ingested::Queued };
         }
-        self.apply_policy(row);
+        self.apply_policy(at, row);
         Ingested::Queued
     }
 
     /// The doc/list policy of seed 001 for events no rule matched (CONTRACT "Routing").
-    fn apply_policy(&mut self, row: &RowEvent<'_>) {
-        let doc = write_doc_key(&mut self.keys.text, row);
-        let doc_end = self.keys.text.len();
+    /// `table`: the index of the row's table in `tables`.
+    fn apply_policy(&mut self, table: usize, row: &RowEvent<'_>) {
         match row.action {
             Action::Update => {
+                let doc = write_doc_key(&mut self.keys.text, self.tables.at(table), row);
+                let doc_end = self.keys.text.len();
                 let (tape, text) = (row.row.tape, row.row.text);
                 let fields = match (row.changed, row.diff) {
                     (Some(fields), _) => Some(fields),
@@ -479,24 +488,23 @@ impl State {
                     _ => self.pending.invalidate_with(&self.keys.text[..doc_end], Some(&doc), false, RefetchType::Active),
                 }
             }
-            Action::Create => self.invalidate_list_head(row),
+            Action::Create => self.invalidate_list_head(table, row),
             Action::Delete => {
-                self.invalidate_list_head(row);
-                let doc = write_doc_key(&mut self.keys.text, row);
+                self.invalidate_list_head(table, row);
+                let doc = write_doc_key(&mut self.keys.text, self.tables.at(table), row);
                 self.pending.invalidate_with(&self.keys.text, Some(&doc), false, RefetchType::Active);
             }
         }
     }
 
-    fn invalidate_list_head(&mut self, row: &RowEvent<'_>) {
+    fn invalidate_list_head(&mut self, table: usize, row: &RowEvent<'_>) {
         let buf = &mut self.keys.text;
         buf.clear();
-        buf.push_str("[\"list\"");
+        // `["list",<type>`, interned with the table.
+        buf.push_str(&self.tables.at(table).list);
         // The key's element ends (`pending::Keys::ends`), as it is written.
         let mut ends = [0u32; 4];
-        ends[0] = buf.len() as u32;
-        buf.push(',');
-        write_string(buf, &row.ty);
+        ends[0] = 7;
         ends[1] = buf.len() as u32;
         let n = match (row.factory_id, &self.scope_factory) {
             (Some(f), _) => {
@@ -573,14 +581,13 @@ fn too_large(source: &str, n: usize) -> Error {
     Error::new(ErrorCode::TooLarge, source, m)
 }
 
-/// `buf` = the policy's doc key `['doc', type, String(id)]` as its canonical hash; returns its
-/// element ends (`pending::Keys::ends`).
-fn write_doc_key(buf: &mut String, row: &RowEvent<'_>) -> [u32; 3] {
+/// `buf` = the policy's doc key `['doc', type, String(id)]` as its canonical hash (`table`: the
+/// row's, whose doc key text up to the id is interned); returns its element ends
+/// (`pending::Keys::ends`).
+fn write_doc_key(buf: &mut String, table: &Table, row: &RowEvent<'_>) -> [u32; 3] {
     buf.clear();
-    buf.push_str("[\"doc\",");
-    write_string(buf, &row.ty);
-    let ty_end = buf.len() as u32;
-    buf.push(',');
+    buf.push_str(&table.doc);
+    let ty_end = buf.len() as u32 - 1;
     write_string(buf, &row.id);
     let id_end = buf.len() as u32;
     buf.push(']');

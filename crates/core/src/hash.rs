@@ -79,6 +79,17 @@ pub fn hash_str(s: &str) -> u64 {
     h.finish()
 }
 
+/// [`hash_str`] of `s` started from `seed` instead of the empty state: the hash of a key made of a
+/// part whose hash is `seed` and then `s` (the version guard's `type \0 id`, `guard.rs`), without
+/// writing the key out.
+#[inline]
+pub fn hash_str_from(seed: u64, s: &str) -> u64 {
+    let mut h = FxHasher { hash: seed };
+    h.write(s.as_bytes());
+    h.write_usize(s.len());
+    h.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
