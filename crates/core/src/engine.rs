@@ -11,7 +11,7 @@ use crate::key::{number_text, tape_text, write_string, write_tape};
 use crate::pending::Pending;
 use crate::plan::FlushPlan;
 use crate::rules::RoutedKeys;
-use crate::scan::{push_uint, Kind, Tape};
+use crate::scan::{bytes_eq, push_uint, Kind, Tape};
 use crate::stats::Stats;
 use crate::tables::{Table, Tables};
 use crate::Millis;
@@ -539,24 +539,22 @@ impl State {
     /// it. An event that does not say cannot be judged; it is kept.
     fn in_scope(&self, row: &RowEvent<'_>) -> bool {
         let (tape, text) = (row.row.tape, row.row.text);
-        self.scope.iter().all(|f| {
-            let ok = |v: u32| match tape.kind(v) {
-                Kind::Str | Kind::StrEscaped => tape.str_eq(text, v, &f.want),
-                Kind::Number => number_text(tape, text, v) == f.want.as_str(),
-                Kind::True => f.want == "true",
-                Kind::False => f.want == "false",
-                _ => false,
-            };
+        for f in &self.scope {
             // The event's `factoryId` node is judged first; when it is one of the row's members
             // (the Supabase adapter reads it from the row) it is not judged again.
             let judged = if f.factory { row.factory_id } else { None };
-            if judged.is_some_and(|v| !ok(v)) {
+            if let Some(v) = judged {
+                if !is_wanted(tape, text, v, &f.want) {
+                    return false;
+                }
+            }
+            let ok = |v: u32| Some(v) == judged || is_wanted(tape, text, v, &f.want);
+            let (name, snake) = ((f.name.0, f.name.1.as_str()), (f.snake.0, f.snake.1.as_str()));
+            if !row.row.all_spellings(name, snake, ok) || row.outer.is_some_and(|o| !Row::new(tape, text, Some(o), None).all_spellings(name, snake, ok)) {
                 return false;
             }
-            let ok = |v: u32| Some(v) == judged || ok(v);
-            let (name, snake) = ((f.name.0, f.name.1.as_str()), (f.snake.0, f.snake.1.as_str()));
-            row.row.all_spellings(name, snake, ok) && row.outer.is_none_or(|o| Row::new(tape, text, Some(o), None).all_spellings(name, snake, ok))
-        })
+        }
+        true
     }
 
     fn arm_window(&mut self, now: Millis) {
@@ -564,6 +562,31 @@ impl State {
         let trailing = now.saturating_add(self.config.debounce_ms);
         let cap = opened.saturating_add(self.config.max_wait_ms);
         self.window = Some(Window { opened, deadline: trailing.min(cap) });
+    }
+}
+
+/// Whether value `v` is the scope value whose text is `want` (a string by its text, a number by how
+/// JS prints it, a boolean by its name). A string without escapes is compared inline (at opt z, the
+/// shipped setting, the match over every kind was a call per event; issue 10).
+#[inline(always)]
+fn is_wanted(tape: &Tape, text: &str, v: u32, want: &str) -> bool {
+    let n = tape.node(v);
+    if n.kind == Kind::Str {
+        let w = want.as_bytes();
+        let s = n.start as usize + 1;
+        return n.end.wrapping_sub(n.start) as usize == w.len() + 2 && text.as_bytes().get(s..s + w.len()).is_some_and(|got| bytes_eq(got, w));
+    }
+    is_wanted_rest(tape, text, v, want)
+}
+
+#[inline(never)]
+fn is_wanted_rest(tape: &Tape, text: &str, v: u32, want: &str) -> bool {
+    match tape.kind(v) {
+        Kind::Str | Kind::StrEscaped => tape.str_eq(text, v, want),
+        Kind::Number => number_text(tape, text, v) == want,
+        Kind::True => want == "true",
+        Kind::False => want == "false",
+        _ => false,
     }
 }
 
