@@ -135,10 +135,12 @@ pub fn opt_object(p: &In<'_>, o: u32, name: &str, src: &str) -> Result<Option<u3
 /// the shipped setting, the call and its large `Result` cost more than the check (issue 10).
 #[inline(always)]
 pub fn opt_object_of(p: &In<'_>, member: Option<u32>, name: &str, src: &str) -> Result<Option<u32>, Error> {
-    match member.map(|v| (v, p.kind(v))) {
-        None | Some((_, Kind::Null)) => Ok(None),
-        Some((v, Kind::Object)) => Ok(Some(v)),
-        Some((_, k)) => Err(not_an_object(name, src, k)),
+    // `match`, not `map`: at opt z the combinator was a call of its own.
+    let Some(v) = member else { return Ok(None) };
+    match p.kind(v) {
+        Kind::Null => Ok(None),
+        Kind::Object => Ok(Some(v)),
+        k => Err(not_an_object(name, src, k)),
     }
 }
 
@@ -158,7 +160,7 @@ pub fn version_of(p: &In<'_>, v: Option<u32>) -> Option<f64> {
         _ => return None,
     };
     let raw = raw_bytes(p.tape, p.text, v);
-    if (1..=15).contains(&raw.len()) {
+    if !raw.is_empty() && raw.len() <= 15 {
         let mut n = 0u64;
         let mut digits = true;
         for &c in raw {
@@ -186,8 +188,15 @@ pub fn table_name<'a>(p: &In<'a>, o: u32, name: &str, src: &str) -> Result<Cow<'
 /// everything else (escapes, errors) out of line.
 #[inline(always)]
 pub fn table_name_of<'a>(p: &In<'a>, member: Option<u32>, name: &str, src: &str) -> Result<Cow<'a, str>, Error> {
-    if let Some(s) = member.and_then(|v| p.tape.plain_str(p.text, v)).filter(|s| !s.is_empty()) {
-        return Ok(Cow::Borrowed(s));
+    // The node read once and the text sliced here (at opt z `and_then` with `plain_str` was
+    // three calls).
+    if let Some(v) = member {
+        let n = p.tape.node(v);
+        if n.kind == Kind::Str && n.end.wrapping_sub(n.start) > 2 {
+            if let Some(s) = p.text.get(n.start as usize + 1..n.end as usize - 1) {
+                return Ok(Cow::Borrowed(s));
+            }
+        }
     }
     table_name_rest(p, member, name, src)
 }
