@@ -471,7 +471,6 @@ impl State {
         match row.action {
             Action::Update => {
                 let doc = write_doc_key(&mut self.keys.text, self.tables.at(table), row);
-                let doc_end = self.keys.text.len();
                 let (tape, text) = (row.row.tape, row.row.text);
                 let fields = match (row.changed, row.diff) {
                     (Some(fields), _) => Some(fields),
@@ -483,9 +482,9 @@ impl State {
                 match fields {
                     Some(fields) if self.config.patch => {
                         let fields = fields.iter().map(|&(k, v)| (tape.str(text, k), tape.raw(text, v)));
-                        self.pending.patch_with(&self.keys.text[..doc_end], Some(&doc), fields, row.version);
+                        self.pending.patch_with(&self.keys.text, Some(&doc), fields, row.version);
                     }
-                    _ => self.pending.invalidate_with(&self.keys.text[..doc_end], Some(&doc), false, RefetchType::Active),
+                    _ => self.pending.invalidate_with(&self.keys.text, Some(&doc), false, RefetchType::Active),
                 }
             }
             Action::Create => self.invalidate_list_head(table, row),

@@ -14,9 +14,13 @@ use crate::hold::{Holds, Verdict};
 use crate::plan::{FlushPlan, InvalidateOp, KeyRef, KeyRun, RefetchOp};
 use crate::scan::Tape;
 
+
 /// Fields a patch never writes: writing them through an object spread or assignment could reach
-/// `Object.prototype` in the shim (prototype pollution).
-pub const FORBIDDEN_FIELDS: [&str; 3] = ["__proto__", "constructor", "prototype"];
+/// `Object.prototype` in the shim (prototype pollution). A `match`, not a `contains` over a list:
+/// at opt z, the shipped setting, that was a call comparing all three.
+pub fn is_forbidden(name: &str) -> bool {
+    matches!(name, "__proto__" | "constructor" | "prototype")
+}
 
 /// A key's small id in [`Keys`].
 pub type KeyId = u32;
@@ -304,14 +308,14 @@ impl Pending {
         };
         for (name, value) in fields {
             let (name, value) = (name.as_ref(), value.as_ref());
-            if FORBIDDEN_FIELDS.contains(&name) {
+            if is_forbidden(name) {
                 continue;
             }
             let mut f = self.patches[at].first;
             let mut found = NONE;
             while f != NONE {
                 let fl = self.fields[f as usize];
-                if &self.field_text[fl.name.0 as usize..fl.name.1 as usize] == name {
+                if self.field_text.as_bytes().get(fl.name.0 as usize..fl.name.1 as usize) == Some(name.as_bytes()) {
                     found = f;
                     break;
                 }
