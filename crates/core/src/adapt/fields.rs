@@ -312,8 +312,9 @@ fn diff_by_name(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) {
 fn diff_in_order(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) -> bool {
     let mut olds = p.tape.members(old);
     // Which classes of key (a hash of its length and head word) were seen: only a key whose class
-    // was seen before is compared with the earlier keys for a duplicate.
-    let mut seen: u128 = 0;
+    // was seen before is compared with the earlier keys for a duplicate. Two words, not a `u128`:
+    // a 128-bit shift is a compiler-builtins call on wasm and x86_64 alike (issue 10).
+    let mut seen = [0u64; 2];
     for (k, v) in p.tape.members(new) {
         let Some((_, ov)) = olds.next() else { return false };
         if !same_plain_key(p, v, ov) {
@@ -321,11 +322,11 @@ fn diff_in_order(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) -> b
         }
         let key = p.tape.key(v);
         let class = (key.head ^ u64::from(key.len)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 57;
-        let bit = 1u128 << class;
-        if seen & bit != 0 && p.tape.members(new).take_while(|&(e, _)| e != k).any(|(_, e)| same_plain_key(p, e, v)) {
+        let (word, bit) = (usize::from(class >= 64), 1u64 << (class & 63));
+        if seen[word] & bit != 0 && p.tape.members(new).take_while(|&(e, _)| e != k).any(|(_, e)| same_plain_key(p, e, v)) {
             return false;
         }
-        seen |= bit;
+        seen[word] |= bit;
         if !values_equal(p, v, ov) {
             out.push((k, v));
         }
