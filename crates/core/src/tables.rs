@@ -118,3 +118,38 @@ impl Tables {
         self.tables.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    /// Each table's texts are what the policy and the guard would write for its name (escapes
+    /// included), its rules are found, and past `TABLES` names the oldest entry is reused: every
+    /// name, however many came between, still gets its own texts.
+    #[test]
+    fn tables_hold_their_texts_and_rules_however_many_are_named() {
+        let config = Config::from_text(r#"{"rules":[{"table":"items","invalidate":[["a"]]}]}"#).unwrap();
+        let rules = &config.rules;
+        let mut tables = Tables::default();
+        let names: Vec<String> = (0..TABLES * 3).map(|i| ["t\"", &i.to_string()].concat()).collect();
+        for round in 0..2 {
+            for name in names.iter().map(String::as_str).chain(["items"]) {
+                let at = tables.get(name, rules);
+                let t = tables.at(at);
+                assert_eq!(t.name(), name);
+                let mut doc = String::from("[\"doc\",");
+                write_string(&mut doc, name);
+                doc.push(',');
+                assert_eq!(t.doc, doc);
+                assert_eq!(t.list, doc.replace("[\"doc\"", "[\"list\"").trim_end_matches(','));
+                assert_eq!(t.key, [name, "\0"].concat());
+                assert_eq!(t.hash, hash_str(name));
+                assert_eq!(t.rules, rules.table(name), "{name} in round {round}");
+                assert!(tables.len() <= TABLES);
+            }
+        }
+        let at = tables.get("items", rules);
+        assert!(tables.at(at).rules.is_some());
+    }
+}
