@@ -11,8 +11,9 @@ use crate::key::{number_text, tape_text, write_string, write_tape};
 use crate::pending::Pending;
 use crate::plan::FlushPlan;
 use crate::rules::RoutedKeys;
-use crate::scan::{push_uint, Kind, Tape};
+use crate::scan::{bytes_eq, push_uint, Kind, Tape};
 use crate::stats::Stats;
+use crate::tables::{Table, Tables};
 use crate::Millis;
 #[cfg(feature = "serde_json")]
 use serde_json::Value;
@@ -91,6 +92,8 @@ struct State {
     window: Option<Window>,
     ids: IdMemory,
     versions: VersionMemory,
+    /// The tables events name, with their key texts and rules (`tables.rs`).
+    tables: Tables,
     plans: VecDeque<FlushPlan>,
     stats: Stats,
     visible: bool,
@@ -119,6 +122,7 @@ impl Engine {
             window: None,
             ids: IdMemory::default(),
             versions: VersionMemory::default(),
+            tables: Tables::default(),
             plans: VecDeque::new(),
             stats: Stats::default(),
             visible: true,
@@ -441,28 +445,32 @@ impl State {
         if !self.in_scope(row) {
             return Ingested::OutOfScope;
         }
-        match self.versions.check(&row.ty, &row.id, row.version, row.action) {
+        let at = self.tables.get(&row.ty, &self.config.rules);
+        let table = self.tables.at(at);
+        match self.versions.check(table, &row.id, row.version, row.action) {
             Verdict::Stale => return Ingested::Stale,
             Verdict::Duplicate => return Ingested::Duplicate,
             Verdict::Fresh => {}
         }
         self.keys.clear();
-        if self.config.rules.route(&row.ty, row.action, &row.row, &mut self.keys).is_some() {
-            for k in &self.keys.keys {
-                self.pending.invalidate_with(self.keys.hash(k), Some(self.keys.ends(k)), k.exact, k.refetch_type);
+        if let Some(rules) = table.rules {
+            if self.config.rules.route_at(rules, row.action, &row.row, &mut self.keys).is_some() {
+                for k in &self.keys.keys {
+                    self.pending.invalidate_with(self.keys.hash(k), Some(self.keys.ends(k)), k.exact, k.refetch_type);
+                }
+                return if self.keys.keys.is_empty() { Ingested::NoOp } else { Ingested::Queued };
             }
-            return if self.keys.keys.is_empty() { Ingested::NoOp } else { Ingested::Queued };
         }
-        self.apply_policy(row);
+        self.apply_policy(at, row);
         Ingested::Queued
     }
 
     /// The doc/list policy of seed 001 for events no rule matched (CONTRACT "Routing").
-    fn apply_policy(&mut self, row: &RowEvent<'_>) {
-        let doc = write_doc_key(&mut self.keys.text, row);
-        let doc_end = self.keys.text.len();
+    /// `table`: the index of the row's table in `tables`.
+    fn apply_policy(&mut self, table: usize, row: &RowEvent<'_>) {
         match row.action {
             Action::Update => {
+                let doc = write_doc_key(&mut self.keys.text, self.tables.at(table), row);
                 let (tape, text) = (row.row.tape, row.row.text);
                 let fields = match (row.changed, row.diff) {
                     (Some(fields), _) => Some(fields),
@@ -474,29 +482,28 @@ impl State {
                 match fields {
                     Some(fields) if self.config.patch => {
                         let fields = fields.iter().map(|&(k, v)| (tape.str(text, k), tape.raw(text, v)));
-                        self.pending.patch_with(&self.keys.text[..doc_end], Some(&doc), fields, row.version);
+                        self.pending.patch_with(&self.keys.text, Some(&doc), fields, row.version);
                     }
-                    _ => self.pending.invalidate_with(&self.keys.text[..doc_end], Some(&doc), false, RefetchType::Active),
+                    _ => self.pending.invalidate_with(&self.keys.text, Some(&doc), false, RefetchType::Active),
                 }
             }
-            Action::Create => self.invalidate_list_head(row),
+            Action::Create => self.invalidate_list_head(table, row),
             Action::Delete => {
-                self.invalidate_list_head(row);
-                let doc = write_doc_key(&mut self.keys.text, row);
+                self.invalidate_list_head(table, row);
+                let doc = write_doc_key(&mut self.keys.text, self.tables.at(table), row);
                 self.pending.invalidate_with(&self.keys.text, Some(&doc), false, RefetchType::Active);
             }
         }
     }
 
-    fn invalidate_list_head(&mut self, row: &RowEvent<'_>) {
+    fn invalidate_list_head(&mut self, table: usize, row: &RowEvent<'_>) {
         let buf = &mut self.keys.text;
         buf.clear();
-        buf.push_str("[\"list\"");
+        // `["list",<type>`, interned with the table.
+        buf.push_str(&self.tables.at(table).list);
         // The key's element ends (`pending::Keys::ends`), as it is written.
         let mut ends = [0u32; 4];
-        ends[0] = buf.len() as u32;
-        buf.push(',');
-        write_string(buf, &row.ty);
+        ends[0] = 7;
         ends[1] = buf.len() as u32;
         let n = match (row.factory_id, &self.scope_factory) {
             (Some(f), _) => {
@@ -531,24 +538,22 @@ impl State {
     /// it. An event that does not say cannot be judged; it is kept.
     fn in_scope(&self, row: &RowEvent<'_>) -> bool {
         let (tape, text) = (row.row.tape, row.row.text);
-        self.scope.iter().all(|f| {
-            let ok = |v: u32| match tape.kind(v) {
-                Kind::Str | Kind::StrEscaped => tape.str_eq(text, v, &f.want),
-                Kind::Number => number_text(tape, text, v) == f.want.as_str(),
-                Kind::True => f.want == "true",
-                Kind::False => f.want == "false",
-                _ => false,
-            };
+        for f in &self.scope {
             // The event's `factoryId` node is judged first; when it is one of the row's members
             // (the Supabase adapter reads it from the row) it is not judged again.
             let judged = if f.factory { row.factory_id } else { None };
-            if judged.is_some_and(|v| !ok(v)) {
+            if let Some(v) = judged {
+                if !is_wanted(tape, text, v, &f.want) {
+                    return false;
+                }
+            }
+            let ok = |v: u32| Some(v) == judged || is_wanted(tape, text, v, &f.want);
+            let (name, snake) = ((f.name.0, f.name.1.as_str()), (f.snake.0, f.snake.1.as_str()));
+            if !row.row.all_spellings(name, snake, ok) || row.outer.is_some_and(|o| !Row::new(tape, text, Some(o), None).all_spellings(name, snake, ok)) {
                 return false;
             }
-            let ok = |v: u32| Some(v) == judged || ok(v);
-            let (name, snake) = ((f.name.0, f.name.1.as_str()), (f.snake.0, f.snake.1.as_str()));
-            row.row.all_spellings(name, snake, ok) && row.outer.is_none_or(|o| Row::new(tape, text, Some(o), None).all_spellings(name, snake, ok))
-        })
+        }
+        true
     }
 
     fn arm_window(&mut self, now: Millis) {
@@ -556,6 +561,31 @@ impl State {
         let trailing = now.saturating_add(self.config.debounce_ms);
         let cap = opened.saturating_add(self.config.max_wait_ms);
         self.window = Some(Window { opened, deadline: trailing.min(cap) });
+    }
+}
+
+/// Whether value `v` is the scope value whose text is `want` (a string by its text, a number by how
+/// JS prints it, a boolean by its name). A string without escapes is compared inline (at opt z, the
+/// shipped setting, the match over every kind was a call per event; issue 10).
+#[inline(always)]
+fn is_wanted(tape: &Tape, text: &str, v: u32, want: &str) -> bool {
+    let n = tape.node(v);
+    if n.kind == Kind::Str {
+        let w = want.as_bytes();
+        let s = n.start as usize + 1;
+        return n.end.wrapping_sub(n.start) as usize == w.len() + 2 && text.as_bytes().get(s..s + w.len()).is_some_and(|got| bytes_eq(got, w));
+    }
+    is_wanted_rest(tape, text, v, want)
+}
+
+#[inline(never)]
+fn is_wanted_rest(tape: &Tape, text: &str, v: u32, want: &str) -> bool {
+    match tape.kind(v) {
+        Kind::Str | Kind::StrEscaped => tape.str_eq(text, v, want),
+        Kind::Number => number_text(tape, text, v) == want,
+        Kind::True => want == "true",
+        Kind::False => want == "false",
+        _ => false,
     }
 }
 
@@ -573,14 +603,13 @@ fn too_large(source: &str, n: usize) -> Error {
     Error::new(ErrorCode::TooLarge, source, m)
 }
 
-/// `buf` = the policy's doc key `['doc', type, String(id)]` as its canonical hash; returns its
-/// element ends (`pending::Keys::ends`).
-fn write_doc_key(buf: &mut String, row: &RowEvent<'_>) -> [u32; 3] {
+/// `buf` = the policy's doc key `['doc', type, String(id)]` as its canonical hash (`table`: the
+/// row's, whose doc key text up to the id is interned); returns its element ends
+/// (`pending::Keys::ends`).
+fn write_doc_key(buf: &mut String, table: &Table, row: &RowEvent<'_>) -> [u32; 3] {
     buf.clear();
-    buf.push_str("[\"doc\",");
-    write_string(buf, &row.ty);
-    let ty_end = buf.len() as u32;
-    buf.push(',');
+    buf.push_str(&table.doc);
+    let ty_end = buf.len() as u32 - 1;
     write_string(buf, &row.id);
     let id_end = buf.len() as u32;
     buf.push(']');

@@ -5,7 +5,8 @@
 //! steady stream allocates nothing.
 
 use crate::event::Action;
-use crate::hash::{hash_str, FxMap};
+use crate::hash::{hash_str, hash_str_from, FxMap};
+use crate::tables::Table;
 
 /// How many event ids and row versions are remembered (the contract asks for at least 10,000).
 pub const MEMORY: usize = 16_384;
@@ -35,42 +36,32 @@ impl<V: Copy> Ring<V> {
         Ring { slots: Vec::new(), next: 0, index: FxMap::default(), cap: cap.max(1) }
     }
 
-    fn find(&self, hash: u64, key: &str) -> Option<usize> {
+    /// The slot of the key `a` then `b` (its two parts, kept as one text), whose hash is `hash`.
+    /// A key is found by its parts, so a caller never writes it out to look it up.
+    fn find(&self, hash: u64, a: &str, b: &str) -> Option<usize> {
         let &i = self.index.get(&hash)?;
-        let s = &self.slots[i as usize];
-        (s.key == key).then_some(i as usize)
+        let key = self.slots.get(i as usize)?.key.as_bytes();
+        let (ka, kb) = key.split_at_checked(a.len())?;
+        (ka == a.as_bytes() && kb == b.as_bytes()).then_some(i as usize)
     }
 
-    pub fn get(&self, key: &str) -> Option<V> {
-        self.find(hash_str(key), key).map(|i| self.slots[i].value)
+    /// The value of slot `at` (from [`Ring::find`]).
+    fn value(&self, at: usize) -> Option<V> {
+        self.slots.get(at).map(|s| s.value)
     }
 
-    /// Sets `key`'s value; a new key takes the oldest slot once the ring is full.
-    pub fn set(&mut self, key: &str, value: V) {
-        let hash = hash_str(key);
-        match self.find(hash, key) {
-            Some(i) => self.slots[i].value = value,
-            None => self.insert_new(hash, key, value),
+    /// Sets the value of the key `a` then `b` whose hash is `hash` and whose slot [`Ring::find`]
+    /// found (`at`); a new key takes the oldest slot once the ring is full.
+    fn set(&mut self, hash: u64, a: &str, b: &str, at: Option<usize>, value: V) {
+        if let Some(s) = at.and_then(|i| self.slots.get_mut(i)) {
+            s.value = value;
+            return;
         }
-    }
-
-    /// `key`'s value, and `decide(value)`'s answer: when it is `Some(new)`, `key` is set to `new`
-    /// (the key hashed and found once for both).
-    pub fn update<R>(&mut self, key: &str, decide: impl FnOnce(Option<V>) -> (R, Option<V>)) -> R {
-        let hash = hash_str(key);
-        let at = self.find(hash, key);
-        let (answer, set) = decide(at.map(|i| self.slots[i].value));
-        match (set, at) {
-            (Some(v), Some(i)) => self.slots[i].value = v,
-            (Some(v), None) => self.insert_new(hash, key, v),
-            (None, _) => {}
-        }
-        answer
-    }
-
-    fn insert_new(&mut self, hash: u64, key: &str, value: V) {
         let i = if self.slots.len() < self.cap {
-            self.slots.push(Slot { hash, key: key.to_string(), value });
+            let mut key = String::with_capacity(a.len() + b.len());
+            key.push_str(a);
+            key.push_str(b);
+            self.slots.push(Slot { hash, key, value });
             self.slots.len() - 1
         } else {
             let i = self.next;
@@ -81,8 +72,10 @@ impl<V: Copy> Ring<V> {
             }
             let s = &mut self.slots[i];
             s.hash = hash;
+            // Reuses the slot's buffer.
             s.key.clear();
-            s.key.push_str(key); // reuses the slot's buffer
+            s.key.push_str(a);
+            s.key.push_str(b);
             s.value = value;
             i
         };
@@ -112,10 +105,15 @@ impl Default for IdMemory {
 impl IdMemory {
     /// Records `id`; false when it was already seen.
     pub fn insert(&mut self, id: &str) -> bool {
-        self.0.update(id, |seen| (seen.is_none(), seen.is_none().then_some(())))
+        let hash = hash_str(id);
+        let at = self.0.find(hash, id, "");
+        if at.is_none() {
+            self.0.set(hash, id, "", None, ());
+        }
+        at.is_none()
     }
     pub fn contains(&self, id: &str) -> bool {
-        self.0.get(id).is_some()
+        self.0.find(hash_str(id), id, "").is_some()
     }
     pub fn len(&self) -> usize {
         self.0.len()
@@ -135,41 +133,38 @@ pub enum Verdict {
     Duplicate,
 }
 
-/// Highest version seen per `(type, id)`.
+/// Highest version seen per `(type, id)`, keyed `type \0 id`.
 #[derive(Debug)]
 pub struct VersionMemory {
     ring: Ring<(f64, Action)>,
-    /// `type \0 id`, built in place.
-    buf: String,
 }
 
 impl Default for VersionMemory {
     fn default() -> Self {
-        VersionMemory { ring: Ring::new(MEMORY), buf: String::new() }
+        VersionMemory { ring: Ring::new(MEMORY) }
     }
 }
 
 impl VersionMemory {
-    pub fn check(&mut self, ty: &str, id: &str, version: Option<f64>, action: Action) -> Verdict {
+    /// The verdict on version `version` of row `id` of `table`; a fresh one is remembered. The key
+    /// is the table's interned `type \0` and the id, hashed from the table's hash on (`tables.rs`).
+    pub fn check(&mut self, table: &Table, id: &str, version: Option<f64>, action: Action) -> Verdict {
         let Some(v) = version else { return Verdict::Fresh };
-        self.buf.clear();
-        self.buf.push_str(ty);
-        self.buf.push('\0');
-        self.buf.push_str(id);
-        self.ring.update(&self.buf, |seen| {
-            if let Some((max, act)) = seen {
-                // A create starts a new row's history (an id reused after a delete starts again at 1).
-                if action != Action::Create || act == Action::Create {
-                    if v < max {
-                        return (Verdict::Stale, None);
-                    }
-                    if v == max && act == action {
-                        return (Verdict::Duplicate, None);
-                    }
+        let hash = hash_str_from(table.hash, id);
+        let at = self.ring.find(hash, &table.key, id);
+        if let Some((max, act)) = at.and_then(|i| self.ring.value(i)) {
+            // A create starts a new row's history (an id reused after a delete starts again at 1).
+            if action != Action::Create || act == Action::Create {
+                if v < max {
+                    return Verdict::Stale;
+                }
+                if v == max && act == action {
+                    return Verdict::Duplicate;
                 }
             }
-            (Verdict::Fresh, Some((v, action)))
-        })
+        }
+        self.ring.set(hash, &table.key, id, at, (v, action));
+        Verdict::Fresh
     }
     pub fn len(&self) -> usize {
         self.ring.len()
@@ -194,23 +189,43 @@ mod tests {
         assert!(!m.contains("0"));
     }
 
+    fn table(name: &str) -> Table {
+        Table::new(name, &crate::rules::RuleTable::default())
+    }
+
     #[test]
     fn versions_stale_duplicate_fresh() {
         let mut m = VersionMemory::default();
-        assert_eq!(m.check("wo", "1", Some(3.0), Action::Update), Verdict::Fresh);
-        assert_eq!(m.check("wo", "1", Some(2.0), Action::Update), Verdict::Stale);
-        assert_eq!(m.check("wo", "1", Some(3.0), Action::Update), Verdict::Duplicate);
-        assert_eq!(m.check("wo", "1", Some(3.0), Action::Delete), Verdict::Fresh);
-        assert_eq!(m.check("wo", "1", Some(1.0), Action::Create), Verdict::Fresh);
-        assert_eq!(m.check("wo", "1", None, Action::Update), Verdict::Fresh);
+        let wo = table("wo");
+        assert_eq!(m.check(&wo, "1", Some(3.0), Action::Update), Verdict::Fresh);
+        assert_eq!(m.check(&wo, "1", Some(2.0), Action::Update), Verdict::Stale);
+        assert_eq!(m.check(&wo, "1", Some(3.0), Action::Update), Verdict::Duplicate);
+        assert_eq!(m.check(&wo, "1", Some(3.0), Action::Delete), Verdict::Fresh);
+        assert_eq!(m.check(&wo, "1", Some(1.0), Action::Create), Verdict::Fresh);
+        assert_eq!(m.check(&wo, "1", None, Action::Update), Verdict::Fresh);
+    }
+
+    /// A row is its table and its id: the same id in another table, or a table and id whose texts
+    /// run together the same way (`w` + `o1`), is another row.
+    #[test]
+    fn versions_are_per_table_and_id() {
+        let mut m = VersionMemory::default();
+        assert_eq!(m.check(&table("wo"), "1", Some(3.0), Action::Update), Verdict::Fresh);
+        assert_eq!(m.check(&table("w"), "o1", Some(1.0), Action::Update), Verdict::Fresh);
+        assert_eq!(m.check(&table("items"), "1", Some(1.0), Action::Update), Verdict::Fresh);
+        assert_eq!(m.check(&table("wo"), "11", Some(1.0), Action::Update), Verdict::Fresh);
+        assert_eq!(m.check(&table("wo"), "1", Some(2.0), Action::Update), Verdict::Stale);
+        assert_eq!(m.check(&table("w"), "o1", Some(0.5), Action::Update), Verdict::Stale);
     }
 
     #[test]
     fn version_memory_is_bounded() {
         let mut m = VersionMemory::default();
+        let wo = table("wo");
         for i in 0..MEMORY * 3 {
-            m.check("wo", &i.to_string(), Some(1.0), Action::Update);
+            m.check(&wo, &i.to_string(), Some(1.0), Action::Update);
         }
         assert_eq!(m.len(), MEMORY);
+        assert_eq!(m.check(&wo, &(MEMORY * 3 - 1).to_string(), Some(0.0), Action::Update), Verdict::Stale);
     }
 }

@@ -23,22 +23,25 @@ impl FxHasher {
 impl Hasher for FxHasher {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
+        // `split_first_chunk` / `first_chunk`, not `chunks_exact` and `last_chunk`: at opt z, the
+        // shipped setting, those were calls of their own (issue 10).
+        let mut rest = bytes;
+        while let Some((w, r)) = rest.split_first_chunk::<8>() {
+            self.add(u64::from_le_bytes(*w));
+            rest = r;
         }
-        let rest = chunks.remainder();
         if !rest.is_empty() {
             // The tail zero-padded: from a text of 8 bytes or more, its last word shifted (no copy,
-            // the same value); from a shorter one, copied.
-            let w = match bytes.last_chunk::<8>() {
+            // the same value); from a shorter one, byte by byte.
+            let last = bytes.get(bytes.len().wrapping_sub(8)..).and_then(|b| b.first_chunk::<8>());
+            let w = match last {
                 Some(last) => u64::from_le_bytes(*last) >> (64 - 8 * rest.len()),
                 None => {
-                    let mut w = [0u8; 8];
-                    w[..rest.len()].copy_from_slice(rest);
-                    u64::from_le_bytes(w)
+                    let mut w = 0u64;
+                    for (i, &c) in rest.iter().enumerate() {
+                        w |= u64::from(c) << (8 * i);
+                    }
+                    w
                 }
             };
             self.add(w ^ ((rest.len() as u64) << 56));
@@ -74,6 +77,17 @@ pub type FxMap<K, V> = HashMap<K, V, FxBuild>;
 #[inline]
 pub fn hash_str(s: &str) -> u64 {
     let mut h = FxHasher::default();
+    h.write(s.as_bytes());
+    h.write_usize(s.len());
+    h.finish()
+}
+
+/// [`hash_str`] of `s` started from `seed` instead of the empty state: the hash of a key made of a
+/// part whose hash is `seed` and then `s` (the version guard's `type \0 id`, `guard.rs`), without
+/// writing the key out.
+#[inline]
+pub fn hash_str_from(seed: u64, s: &str) -> u64 {
+    let mut h = FxHasher { hash: seed };
     h.write(s.as_bytes());
     h.write_usize(s.len());
     h.finish()

@@ -59,6 +59,7 @@ mod simd;
 pub mod slots;
 pub mod sorted;
 pub mod stats;
+pub mod tables;
 pub mod views;
 pub mod wire;
 

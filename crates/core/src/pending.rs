@@ -14,9 +14,13 @@ use crate::hold::{Holds, Verdict};
 use crate::plan::{FlushPlan, InvalidateOp, KeyRef, KeyRun, RefetchOp};
 use crate::scan::Tape;
 
+
 /// Fields a patch never writes: writing them through an object spread or assignment could reach
-/// `Object.prototype` in the shim (prototype pollution).
-pub const FORBIDDEN_FIELDS: [&str; 3] = ["__proto__", "constructor", "prototype"];
+/// `Object.prototype` in the shim (prototype pollution). A `match`, not a `contains` over a list:
+/// at opt z, the shipped setting, that was a call comparing all three.
+pub fn is_forbidden(name: &str) -> bool {
+    matches!(name, "__proto__" | "constructor" | "prototype")
+}
 
 /// A key's small id in [`Keys`].
 pub type KeyId = u32;
@@ -91,11 +95,18 @@ impl Keys {
     /// The id of `hash`, adding it when new with `ends` as its element ends ([`Keys::ends`]) when
     /// the caller wrote the hash and knows them (`rules.rs`, the engine's doc/list keys); `None`:
     /// they come from a scan of the hash.
+    #[inline(always)]
     pub fn intern_with(&mut self, hash: &str, ends: Option<&[u32]>) -> KeyId {
         let h = hash_str(hash);
-        if let Some(id) = self.find_hashed(h, hash) {
-            return id;
+        match self.find_hashed(h, hash) {
+            Some(id) => id,
+            None => self.insert(h, hash, ends),
         }
+    }
+
+    /// [`Keys::intern_with`] of a key not interned yet, whose `hash_str` is `h`.
+    #[inline(never)]
+    fn insert(&mut self, h: u64, hash: &str, ends: Option<&[u32]>) -> KeyId {
         let id = self.spans.len() as KeyId;
         let start = self.text.len() as u32;
         self.text.push_str(hash);
@@ -228,12 +239,20 @@ impl Pending {
         (id, &mut self.slots[id as usize])
     }
 
+    /// The id of `hash` (interned now if new) with a slot for it. Inlined in the op writers: at opt
+    /// z, the shipped setting, each of the two calls it was cost more than its work (issue 10).
+    #[inline(always)]
     fn slot_id(&mut self, hash: &str, ends: Option<&[u32]>) -> KeyId {
         let id = self.keys.intern_with(hash, ends);
         if self.slots.len() <= id as usize {
-            self.slots.resize(id as usize + 1, EMPTY);
+            self.grow_slots(id);
         }
         id
+    }
+
+    #[inline(never)]
+    fn grow_slots(&mut self, id: KeyId) {
+        self.slots.resize(id as usize + 1, EMPTY);
     }
 
     /// Adds an invalidation of the key with canonical hash `hash`; the same key twice becomes one
@@ -244,7 +263,8 @@ impl Pending {
 
     /// [`Pending::invalidate`] of a key whose writer knows its element ends ([`Keys::intern_with`]).
     pub fn invalidate_with(&mut self, hash: &str, ends: Option<&[u32]>, exact: bool, refetch_type: RefetchType) {
-        let (id, s) = self.slot(hash, ends);
+        let id = self.slot_id(hash, ends);
+        let Some(s) = self.slots.get_mut(id as usize) else { return };
         if s.inv & PRESENT != 0 {
             let ex = s.inv & EXACT != 0 && exact;
             let rt = bits_rt(s.inv).join(refetch_type);
@@ -288,14 +308,14 @@ impl Pending {
         };
         for (name, value) in fields {
             let (name, value) = (name.as_ref(), value.as_ref());
-            if FORBIDDEN_FIELDS.contains(&name) {
+            if is_forbidden(name) {
                 continue;
             }
             let mut f = self.patches[at].first;
             let mut found = NONE;
             while f != NONE {
                 let fl = self.fields[f as usize];
-                if &self.field_text[fl.name.0 as usize..fl.name.1 as usize] == name {
+                if self.field_text.as_bytes().get(fl.name.0 as usize..fl.name.1 as usize) == Some(name.as_bytes()) {
                     found = f;
                     break;
                 }

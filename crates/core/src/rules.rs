@@ -4,7 +4,6 @@
 
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, RefetchType, Row};
-use crate::hash::FxMap;
 use crate::key::{tape_text, write_string, write_tape};
 use crate::scan::{push_uint, Kind, Tape};
 #[cfg(feature = "serde_json")]
@@ -50,7 +49,9 @@ struct CompiledRule {
 /// The compiled rule table.
 #[derive(Debug, Clone, Default)]
 pub struct RuleTable {
-    by_table: FxMap<String, Vec<CompiledRule>>,
+    /// Each table rules name, once, with its rules in order. A table is found by name only when an
+    /// event first names it ([`RuleTable::table`], kept by `tables.rs`); routing takes its index.
+    by_table: Vec<(String, Vec<CompiledRule>)>,
     /// Every placeholder column, once: a piece names its column by index here, and the engine's
     /// row [`crate::event::Columns`] give these the same slots.
     columns: Vec<String>,
@@ -168,7 +169,11 @@ impl RuleTable {
                     bad(s)
                 })?);
             }
-            t.by_table.entry(table.into_owned()).or_default().push(CompiledRule { events, keys });
+            let rule = CompiledRule { events, keys };
+            match t.table(&table) {
+                Some(at) => t.by_table[at as usize].1.push(rule),
+                None => t.by_table.push((table.into_owned(), vec![rule])),
+            }
         }
         Ok(t)
     }
@@ -184,23 +189,33 @@ impl RuleTable {
 
     /// Whether any rule names `table` (its events then need the whole row for templates).
     pub fn has_table(&self, table: &str) -> bool {
-        self.by_table.contains_key(table)
+        self.table(table).is_some()
     }
 
-    /// The tables rules name, in no particular order.
+    /// The index of `table`'s rules, if any rule names it (what [`RuleTable::route_at`] takes).
+    pub fn table(&self, table: &str) -> Option<u32> {
+        self.by_table.iter().position(|(t, _)| t == table).map(|i| i as u32)
+    }
+
+    /// The rules of the table at `at` ([`RuleTable::table`]); none for another index.
+    fn rules_at(&self, at: u32) -> &[CompiledRule] {
+        self.by_table.get(at as usize).map_or(&[], |(_, r)| r.as_slice())
+    }
+
+    /// The tables rules name, in the order rules first name them.
     pub fn tables(&self) -> impl Iterator<Item = &str> {
-        self.by_table.keys().map(String::as_str)
+        self.by_table.iter().map(|(t, _)| t.as_str())
     }
 
     /// Whether some rule of `table` matches `action`: such events skip the doc/list policy.
     pub fn matches(&self, table: &str, action: Action) -> bool {
         let bit = action_bit(action);
-        self.by_table.get(table).is_some_and(|rules| rules.iter().any(|r| r.events & bit != 0))
+        self.table(table).is_some_and(|at| self.rules_at(at).iter().any(|r| r.events & bit != 0))
     }
 
     /// Calls `f` with every column a `{col}` placeholder of `table`'s rules reads (repeats included).
     pub fn placeholder_columns(&self, table: &str, mut f: impl FnMut(&str)) {
-        for k in self.by_table.get(table).into_iter().flatten().flat_map(|r| &r.keys) {
+        for k in self.table(table).map_or(&[][..], |at| self.rules_at(at)).iter().flat_map(|r| &r.keys) {
             for p in &k.pieces {
                 match p {
                     Piece::Lit(..) => {}
@@ -215,10 +230,17 @@ impl RuleTable {
     /// no rule matched (the event then goes to the doc/list policy); `Some(())` otherwise, with no
     /// key added when every key was skipped for a missing value.
     pub fn route(&self, table: &str, action: Action, row: &Row<'_>, out: &mut RoutedKeys) -> Option<()> {
-        let rules = self.by_table.get(table)?;
+        self.route_at(self.table(table)?, action, row, out)
+    }
+
+    /// [`RuleTable::route`] of the table whose rules are at `at` ([`RuleTable::table`]).
+    pub fn route_at(&self, at: u32, action: Action, row: &Row<'_>, out: &mut RoutedKeys) -> Option<()> {
         let bit = action_bit(action);
         let mut matched = false;
-        for r in rules.iter().filter(|r| r.events & bit != 0) {
+        for r in self.rules_at(at) {
+            if r.events & bit == 0 {
+                continue;
+            }
             matched = true;
             for k in &r.keys {
                 let (start, e0) = (out.text.len(), out.ends.len());

@@ -135,10 +135,12 @@ pub fn opt_object(p: &In<'_>, o: u32, name: &str, src: &str) -> Result<Option<u3
 /// the shipped setting, the call and its large `Result` cost more than the check (issue 10).
 #[inline(always)]
 pub fn opt_object_of(p: &In<'_>, member: Option<u32>, name: &str, src: &str) -> Result<Option<u32>, Error> {
-    match member.map(|v| (v, p.kind(v))) {
-        None | Some((_, Kind::Null)) => Ok(None),
-        Some((v, Kind::Object)) => Ok(Some(v)),
-        Some((_, k)) => Err(not_an_object(name, src, k)),
+    // `match`, not `map`: at opt z the combinator was a call of its own.
+    let Some(v) = member else { return Ok(None) };
+    match p.kind(v) {
+        Kind::Null => Ok(None),
+        Kind::Object => Ok(Some(v)),
+        k => Err(not_an_object(name, src, k)),
     }
 }
 
@@ -148,10 +150,33 @@ fn not_an_object(name: &str, src: &str, k: Kind) -> Error {
     Error::new(ErrorCode::WrongType, src, cat(&["`", name, "` must be an object, got ", kind_name(k)]))
 }
 
-/// The `version` of a row or event when it is a finite number.
+/// The `version` of a row or event when it is a finite number. The common one, an integer of at
+/// most 15 digits (exact as a double), is read inline; others by the number reader, out of line (at
+/// opt z, the shipped setting, `Tape::f64` was three calls for a one-digit version; issue 10).
 #[inline(always)]
 pub fn version_of(p: &In<'_>, v: Option<u32>) -> Option<f64> {
-    v.and_then(|v| p.tape.f64(p.text, v)).filter(|x| x.is_finite())
+    let v = match v {
+        Some(v) if p.kind(v) == Kind::Number => v,
+        _ => return None,
+    };
+    let raw = raw_bytes(p.tape, p.text, v);
+    if !raw.is_empty() && raw.len() <= 15 {
+        let mut n = 0u64;
+        let mut digits = true;
+        for &c in raw {
+            digits &= c.is_ascii_digit();
+            n = n.wrapping_mul(10).wrapping_add(u64::from(c.wrapping_sub(b'0')));
+        }
+        if digits {
+            return Some(n as f64);
+        }
+    }
+    version_rest(p, v)
+}
+
+#[inline(never)]
+fn version_rest(p: &In<'_>, v: u32) -> Option<f64> {
+    p.tape.f64(p.text, v).filter(|x| x.is_finite())
 }
 
 /// A required non-empty string naming the table/type/entity.
@@ -163,8 +188,15 @@ pub fn table_name<'a>(p: &In<'a>, o: u32, name: &str, src: &str) -> Result<Cow<'
 /// everything else (escapes, errors) out of line.
 #[inline(always)]
 pub fn table_name_of<'a>(p: &In<'a>, member: Option<u32>, name: &str, src: &str) -> Result<Cow<'a, str>, Error> {
-    if let Some(s) = member.and_then(|v| p.tape.plain_str(p.text, v)).filter(|s| !s.is_empty()) {
-        return Ok(Cow::Borrowed(s));
+    // The node read once and the text sliced here (at opt z `and_then` with `plain_str` was
+    // three calls).
+    if let Some(v) = member {
+        let n = p.tape.node(v);
+        if n.kind == Kind::Str && n.end.wrapping_sub(n.start) > 2 {
+            if let Some(s) = p.text.get(n.start as usize + 1..n.end as usize - 1) {
+                return Ok(Cow::Borrowed(s));
+            }
+        }
     }
     table_name_rest(p, member, name, src)
 }
@@ -280,8 +312,9 @@ fn diff_by_name(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) {
 fn diff_in_order(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) -> bool {
     let mut olds = p.tape.members(old);
     // Which classes of key (a hash of its length and head word) were seen: only a key whose class
-    // was seen before is compared with the earlier keys for a duplicate.
-    let mut seen: u128 = 0;
+    // was seen before is compared with the earlier keys for a duplicate. Two words, not a `u128`:
+    // a 128-bit shift is a compiler-builtins call on wasm and x86_64 alike (issue 10).
+    let mut seen = [0u64; 2];
     for (k, v) in p.tape.members(new) {
         let Some((_, ov)) = olds.next() else { return false };
         if !same_plain_key(p, v, ov) {
@@ -289,11 +322,11 @@ fn diff_in_order(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) -> b
         }
         let key = p.tape.key(v);
         let class = (key.head ^ u64::from(key.len)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 57;
-        let bit = 1u128 << class;
-        if seen & bit != 0 && p.tape.members(new).take_while(|&(e, _)| e != k).any(|(_, e)| same_plain_key(p, e, v)) {
+        let (word, bit) = (usize::from(class >= 64), 1u64 << (class & 63));
+        if seen[word] & bit != 0 && p.tape.members(new).take_while(|&(e, _)| e != k).any(|(_, e)| same_plain_key(p, e, v)) {
             return false;
         }
-        seen |= bit;
+        seen[word] |= bit;
         if !values_equal(p, v, ov) {
             out.push((k, v));
         }
