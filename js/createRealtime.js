@@ -76,8 +76,14 @@ function plainRow(o) {
 function decodeNeeds(text) {
   const a = JSON.parse(text)
   const tables = new Map()
-  for (let i = 4; i + 2 < a.length; i += 3) tables.set(a[i], { cols: a[i + 1], keys: a[i + 2], shapes: [] })
-  return { epoch: a[0], rows: a[1], def: { cols: a[2], keys: a[3], shapes: [] }, tables }
+  for (let i = 4; i + 2 < a.length; i += 3) tables.set(a[i], table(a[i + 1], a[i + 2]))
+  return { epoch: a[0], rows: a[1], def: [a[2], a[3]], tables }
+}
+// A table's needs, with the shapes of its rows seen so far (`shapeOf`) and the last one seen per
+// event and row (`new` or `old`), the guess for the next.
+function table(cols, keys) {
+  const none = { keys: [], pos: cols.map(() => -1), ids: keys.map(() => -1) }
+  return { cols, keys, shapes: [[none]], guess: [none, none, none, none, none, none] }
 }
 // Whether Object.prototype has no enumerable property, so every key `for...in` gives of a plain
 // object is its own (what JSON.stringify writes).
@@ -233,6 +239,8 @@ export async function createRealtime(options = {}) {
   const values = []
   let nNew = 0
   let nOld = 0
+  let shapeNew = null // their shapes (`shapeOf`): names[j] is a shape's keys[j - first]
+  let shapeOld = null
   let held = 0 // values[0 .. held) may hold the payload's values
   let bothRows = false // both rows are objects
   // Both buffers, each at least this large (growing one may move the other's view; memory growth
@@ -246,42 +254,45 @@ export async function createRealtime(options = {}) {
     out = inputBytes(bytes)
     if (words === null || words.byteLength === 0) words = new Uint32Array(memory.buffer, wordsAt, wordsCap)
   }
-  // Adds to `bound` an upper bound of the bytes JSON.stringify writes for payload `p`'s members
-  // but its rows (left to `row`): a unit is at most 6 bytes (an escape), a number at most 25.
-  function outer(p) {
-    for (const k in p) {
-      if (k === 'new' || k === 'old') continue
-      const b = sizeOf(k, p[k])
-      if (b >= 0) bound += b
-    }
-  }
-  // Row `o`'s members, kept in names/values from `j`; returns how many.
-  function row(o, j) {
+  // Row `o`'s members, kept in values (and, unless they are `guess`'s keys in its order, in names)
+  // from `j`; returns how many, `guessed` set when they were `guess`'s.
+  let guessed = false
+  function row(o, j, guess) {
     const first = j
+    const keys = guess.keys
+    let same = true
     for (const k in o) {
       const v = o[k]
-      const b = sizeOf(k, v)
+      const b = typeof v === 'string' ? v.length : typeof v === 'object' && v !== null ? objectSize(v) : sizeOf(v)
       if (b < 0) continue
-      bound += b
-      names[j] = k
+      bound += 6 * (k.length + b) + 29
+      if (!same) names[j] = k
+      else if (keys[j - first] !== k) {
+        same = false
+        for (let i = first; i < j; i++) names[i] = keys[i - first]
+        names[j] = k
+      }
       values[j++] = v
     }
     if (j > held) held = j
+    guessed = same && j - first === keys.length
+    if (same && !guessed) for (let i = first; i < j; i++) names[i] = keys[i - first] // a prefix of them
     return j - first
   }
-  // The bound of member `k: v` as JSON.stringify writes it, or -1 when it leaves it out.
-  function sizeOf(k, v) {
+  // The text length that bounds a value that is not a string or an object (0), or -1 when
+  // JSON.stringify leaves the member out.
+  function sizeOf(v) {
     switch (typeof v) {
-      case 'string': return 6 * (k.length + v.length) + 8
-      case 'number': case 'boolean': return 6 * k.length + 29
-      case 'object': {
-        if (v === null) return 6 * k.length + 8
-        const t = JSON.stringify(v) // throws on a cycle or a BigInt: sent whole, reported there
-        return t === undefined ? -1 : 6 * k.length + 4 + 3 * t.length
-      }
+      case 'number': case 'boolean': return 0
+      case 'object': return 0 // null
       case 'bigint': throw WHOLE
       default: return -1 // undefined, a function, a symbol: left out
     }
+  }
+  // An object value's bound (its JSON text may be 3 bytes a unit), or -1 when left out.
+  function objectSize(v) {
+    const t = JSON.stringify(v) // throws on a cycle or a BigInt: sent whole, reported there
+    return t === undefined ? -1 : 3 * t.length
   }
   // Where table `t`'s needed columns (`pos`) and id columns (`ids`) are among a row's members
   // names[j .. j+n] (-1: not a member): worked out once per key sequence, the last four of each
@@ -371,26 +382,60 @@ export async function createRealtime(options = {}) {
       default: return at << 3 // not a member
     }
   }
+  // A table the core reads no column of its own for: the default needs, with shapes of its own
+  // (a few hundred tables at most; past that, they share one).
+  function tableNeeds(name) {
+    const [cols, keys] = needs.def
+    if (needs.tables.size >= 256) return (needs.shared ??= table(cols, keys))
+    const t = table(cols, keys)
+    needs.tables.set(name, t)
+    return t
+  }
   // Writes payload `p` as slots; returns the number of words, or -1: send it whole.
   function writeSlots(p) {
-    if (p === null || typeof p !== 'object' || p.type != null) return -1
+    if (p === null || typeof p !== 'object') return -1
     const proto = Object.getPrototypeOf(p)
-    if ((proto !== Object.prototype && proto !== null) || typeof p.toJSON === 'function') return -1
-    const table = p.table
-    const ev = p.eventType
-    const code = ev === 'INSERT' ? 0 : ev === 'UPDATE' ? 1 : ev === 'DELETE' ? 2 : -1
-    if (typeof table !== 'string' || code < 0) return -1
-    const nw = p.new
-    const old = p.old
-    if (!plainRow(nw) || !plainRow(old) || !protoClean()) return -1
-    // The 1 MiB limit is the whole payload's: one that might pass it crosses whole and is measured.
+    if ((proto !== Object.prototype && proto !== null) || typeof p.toJSON === 'function' || !protoClean()) return -1
+    // The payload's members as JSON.stringify reads them (each once: a getter is called once, a
+    // member for-in does not give is not there), and an upper bound of the bytes it writes for
+    // them but the rows (left to `row`): a unit is at most 6 bytes (an escape), a member's name,
+    // quotes, colon, comma and any number or literal at most 29 more. The 1 MiB limit is the
+    // whole payload's: one that might pass it crosses whole and is measured.
+    let table, ev, nw, old, type
     bound = 2
-    outer(p)
-    nNew = nw == null ? 0 : row(nw, 0)
-    nOld = old == null ? 0 : row(old, nNew)
+    for (const k in p) {
+      const v = p[k]
+      if (k === 'new') nw = v
+      else if (k === 'old') old = v
+      else {
+        if (k === 'table') table = v
+        else if (k === 'eventType') ev = v
+        else if (k === 'type') type = v
+        const b = typeof v === 'string' ? v.length : typeof v === 'object' && v !== null ? objectSize(v) : sizeOf(v)
+        if (b >= 0) bound += 6 * (k.length + b) + 29
+      }
+    }
+    const code = ev === 'INSERT' ? 0 : ev === 'UPDATE' ? 1 : ev === 'DELETE' ? 2 : -1
+    if (type != null || typeof table !== 'string' || code < 0 || !plainRow(nw) || !plainRow(old)) return -1
+    const t = needs.tables.get(table) ?? tableNeeds(table)
+    // Each row's members, and where the needed columns are among them: the same keys as the last
+    // row of this table, event and side (`guess`) are most often what comes.
+    const guess = t.guess
+    const none = t.shapes[0][0]
+    shapeNew = none
+    nNew = 0
+    if (nw != null) {
+      nNew = row(nw, 0, guess[code * 2])
+      shapeNew = guessed ? guess[code * 2] : (guess[code * 2] = shapeOf(t, 0, nNew))
+    }
+    shapeOld = none
+    nOld = 0
+    if (old != null) {
+      nOld = row(old, nNew, guess[code * 2 + 1])
+      shapeOld = guessed ? guess[code * 2 + 1] : (guess[code * 2 + 1] = shapeOf(t, nNew, nOld))
+    }
     bothRows = nw != null && old != null
     if (bound > 1048576) return -1
-    const t = needs.tables.get(table) ?? needs.def
     const n = t.cols.length
     const k = t.keys.length
     slotViews(bound, 3 + n + k)
@@ -403,15 +448,14 @@ export async function createRealtime(options = {}) {
     // The row the core reads (its choice, by the event and which rows have members), then old's ids.
     const inOld = needs.rows[code * 4 + (nNew === 0 ? 2 : 0) + (nOld === 0 ? 1 : 0)] === 1
     const first = inOld ? nNew : 0
-    const shape = shapeOf(t, first, inOld ? nOld : nNew)
-    const pos = shape.pos
+    const pos = (inOld ? shapeOld : shapeNew).pos
     let j = 3
     for (let i = 0; i < n; i++) {
       const s = pos[i] < 0 ? at << 3 : slot(values[first + pos[i]], false)
       if (s < 0) return -1
       w[j++] = s
     }
-    const ids = (inOld ? shape : shapeOf(t, nNew, nOld)).ids
+    const ids = shapeOld.ids
     for (let i = 0; i < k; i++) {
       const s = ids[i] < 0 ? at << 3 : slot(values[nNew + ids[i]], false)
       if (s < 0) return -1
@@ -427,18 +471,19 @@ export async function createRealtime(options = {}) {
     const w = words
     w[0] |= 4
     w[n] = nNew
-    const j = rowWords(n + 1, 0, nNew)
+    const j = rowWords(n + 1, 0, nNew, shapeNew.keys)
     if (j < 0) return -1
     w[j] = nOld
-    return rowWords(j + 1, nNew, nNew + nOld)
+    return rowWords(j + 1, nNew, nOld, shapeOld.keys)
   }
-  // Members names/values[i .. end] as name and value words from word `j`; the next word, or -1.
-  function rowWords(j, i, end) {
+  // The `count` members from values[first] (named by `keys`) as name and value words from word
+  // `j`; the next word, or -1.
+  function rowWords(j, first, count, keys) {
     const w = words
-    for (; i < end; i++) {
-      if (!putStr(names[i])) return -1
+    for (let i = 0; i < count; i++) {
+      if (!putStr(keys[i])) return -1
       w[j++] = (at << 3) | 5
-      const s = slot(values[i], true)
+      const s = slot(values[first + i], true)
       if (s < 0) return -1
       w[j++] = s
     }

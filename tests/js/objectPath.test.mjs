@@ -256,6 +256,27 @@ describe('the object path gives what the text path gives', () => {
     await same(steps, { rules, primaryKey: ['id', 'uuid'] })
   })
 
+  test('members as JSON.stringify reads them: a getter called once, a non-enumerable member not there', async () => {
+    const hidden = (o, k) => {
+      const v = o[k]
+      delete o[k]
+      return Object.defineProperty(o, k, { value: v, enumerable: false })
+    }
+    const calls = { table: 0, version: 0, row: 0 }
+    const steps = [
+      hidden(sb('INSERT', 'goals', { id: 1, factory_id: 'f1' }, {}), 'table'), // no table: the text path's error
+      hidden(sb('INSERT', 'goals', { id: 2, factory_id: 'f1' }, { id: 3, factory_id: 'f1' }), 'new'), // the row read is old
+      sb('DELETE', 'goals', {}, hidden({ id: 4, uuid: 'u4', factory_id: 'f1' }, 'id')), // the id is the uuid
+      sb('INSERT', 'goals', hidden({ id: 5, factory_id: 'f1', version: 2 }, 'factory_id'), {}),
+      { ...sb('INSERT', '', { id: 6, factory_id: 'f1' }, {}), get table() { calls.table++; return 'goals' } },
+      sb('INSERT', 'goals', { id: 7, factory_id: 'f1', get version() { calls.version++; return 3 } }, {}),
+      { ...sb('UPDATE', 'goals', null, { id: 8 }), get new() { calls.row++; return { id: 8, factory_id: 'f1', version: 1 } } },
+      'flush',
+    ]
+    await same(steps, { scope: { factoryId: 'f1' } }, { minPicked: 3 })
+    assert.deepEqual(calls, { table: 2, version: 2, row: 2 }, 'each getter once per path')
+  })
+
   test('the 1 MiB limit is the whole payload\'s, even where the core reads none of the big column', async () => {
     const steps = [
       sb('INSERT', 'goals', { id: 60, factory_id: 'f1', notes: 'n'.repeat(1048576) }, {}),
