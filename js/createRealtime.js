@@ -242,6 +242,7 @@ export async function createRealtime(options = {}) {
   let shapeNew = null // their shapes (`shapeOf`): names[j] is a shape's keys[j - first]
   let shapeOld = null
   let held = 0 // values[0 .. held) may hold the payload's values
+  const rowsOf = [null, null, null, null] // its table, eventType, new and old as they were read
   let bothRows = false // both rows are objects
   // Both buffers, each at least this large (growing one may move the other's view; memory growth
   // detaches the views' buffer, which their zero length shows).
@@ -417,6 +418,10 @@ export async function createRealtime(options = {}) {
     }
     const code = ev === 'INSERT' ? 0 : ev === 'UPDATE' ? 1 : ev === 'DELETE' ? 2 : -1
     if (type != null || typeof table !== 'string' || code < 0 || !plainRow(nw) || !plainRow(old)) return -1
+    rowsOf[0] = table
+    rowsOf[1] = ev
+    rowsOf[2] = nw
+    rowsOf[3] = old
     const t = needs.tables.get(table) ?? tableNeeds(table)
     // Each row's members, and where the needed columns are among them: the same keys as the last
     // row of this table, event and side (`guess`) are most often what comes.
@@ -497,6 +502,7 @@ export async function createRealtime(options = {}) {
     // The payload's values are not kept until the next one (a loop: `fill` cost more here).
     for (let i = 0; i < held; i++) values[i] = undefined
     held = 0
+    rowsOf[2] = rowsOf[3] = null
     return sent
   }
   function sendSlots(payload) {
@@ -519,8 +525,7 @@ export async function createRealtime(options = {}) {
         if (r2 === 2) needs = null
         return false
       }
-      const { table, eventType, new: nw, old } = payload
-      passText('supabase', JSON.stringify({ table, eventType, new: nw, old }))
+      passText('supabase', JSON.stringify({ table: rowsOf[0], eventType: rowsOf[1], new: rowsOf[2], old: rowsOf[3] }))
       return true
     }
     if (r === 2) needs = null // the options changed what is read
