@@ -239,7 +239,7 @@ export async function createRealtime(options = {}) {
   const values = []
   let nNew = 0
   let nOld = 0
-  let shapeNew = null // their shapes (`shapeOf`): names[j] is a shape's keys[j - first]
+  let shapeNew = null // their shapes (`shapeOf`)
   let shapeOld = null
   let held = 0 // values[0 .. held) may hold the payload's values
   const rowsOf = [null, null, null, null] // its table, eventType, new and old as they were read
@@ -255,8 +255,8 @@ export async function createRealtime(options = {}) {
     out = inputBytes(bytes)
     if (words === null || words.byteLength === 0) words = new Uint32Array(memory.buffer, wordsAt, wordsCap)
   }
-  // Row `o`'s members, kept in values (and, unless they are `guess`'s keys in its order, in names)
-  // from `j`; returns how many, `guessed` set when they were `guess`'s.
+  // Row `o`'s members, kept in names and values from `j`; returns how many, `guessed` set when
+  // they are `guess`'s keys in its order.
   let guessed = false
   function row(o, j, guess) {
     const first = j
@@ -264,36 +264,31 @@ export async function createRealtime(options = {}) {
     let same = true
     for (const k in o) {
       const v = o[k]
-      const b = typeof v === 'string' ? v.length : typeof v === 'object' && v !== null ? objectSize(v) : sizeOf(v)
+      const b = sizeOf(v)
       if (b < 0) continue
       bound += 6 * (k.length + b) + 29
-      if (!same) names[j] = k
-      else if (keys[j - first] !== k) {
-        same = false
-        for (let i = first; i < j; i++) names[i] = keys[i - first]
-        names[j] = k
-      }
+      if (keys[j - first] !== k) same = false
+      names[j] = k
       values[j++] = v
     }
     if (j > held) held = j
     guessed = same && j - first === keys.length
-    if (same && !guessed) for (let i = first; i < j; i++) names[i] = keys[i - first] // a prefix of them
     return j - first
   }
-  // The text length that bounds a value that is not a string or an object (0), or -1 when
-  // JSON.stringify leaves the member out.
+  // The UTF-16 units that bound value `v`'s JSON text (a unit is at most 3 bytes there, an
+  // escape at most 6), or -1 when JSON.stringify leaves the member out.
   function sizeOf(v) {
     switch (typeof v) {
+      case 'string': return v.length
       case 'number': case 'boolean': return 0
-      case 'object': return 0 // null
+      case 'object': {
+        if (v === null) return 0
+        const t = JSON.stringify(v) // throws on a cycle or a BigInt: sent whole, reported there
+        return t === undefined ? -1 : (t.length + 1) >> 1 // JSON text: 3 bytes a unit at most, half a string's 6
+      }
       case 'bigint': throw WHOLE
       default: return -1 // undefined, a function, a symbol: left out
     }
-  }
-  // An object value's bound (its JSON text may be 3 bytes a unit), or -1 when left out.
-  function objectSize(v) {
-    const t = JSON.stringify(v) // throws on a cycle or a BigInt: sent whole, reported there
-    return t === undefined ? -1 : 3 * t.length
   }
   // Where table `t`'s needed columns (`pos`) and id columns (`ids`) are among a row's members
   // names[j .. j+n] (-1: not a member): worked out once per key sequence, the last four of each
@@ -412,7 +407,7 @@ export async function createRealtime(options = {}) {
         if (k === 'table') table = v
         else if (k === 'eventType') ev = v
         else if (k === 'type') type = v
-        const b = typeof v === 'string' ? v.length : typeof v === 'object' && v !== null ? objectSize(v) : sizeOf(v)
+        const b = sizeOf(v)
         if (b >= 0) bound += 6 * (k.length + b) + 29
       }
     }
@@ -476,19 +471,18 @@ export async function createRealtime(options = {}) {
     const w = words
     w[0] |= 4
     w[n] = nNew
-    const j = rowWords(n + 1, 0, nNew, shapeNew.keys)
+    const j = rowWords(n + 1, 0, nNew)
     if (j < 0) return -1
     w[j] = nOld
-    return rowWords(j + 1, nNew, nOld, shapeOld.keys)
+    return rowWords(j + 1, nNew, nNew + nOld)
   }
-  // The `count` members from values[first] (named by `keys`) as name and value words from word
-  // `j`; the next word, or -1.
-  function rowWords(j, first, count, keys) {
+  // Members names/values[i .. end] as name and value words from word `j`; the next word, or -1.
+  function rowWords(j, i, end) {
     const w = words
-    for (let i = 0; i < count; i++) {
-      if (!putStr(keys[i])) return -1
+    for (; i < end; i++) {
+      if (!putStr(names[i])) return -1
       w[j++] = (at << 3) | 5
-      const s = slot(values[first + i], true)
+      const s = slot(values[i], true)
       if (s < 0) return -1
       w[j++] = s
     }
