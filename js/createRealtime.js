@@ -188,8 +188,10 @@ export async function createRealtime(options = {}) {
   let inputView = null
   function passText(source, text) {
     const index = SOURCE_INDEX[source]
-    if (index === undefined || !memory || text.length > 1048576) {
-      engine.ingestText(source, text) // an unknown source or an oversized text: the engine reports it
+    if (busy || index === undefined || !memory || text.length > 1048576) {
+      // called from inside the object path (passSlots), an unknown source or an oversized text (the
+      // engine reports it): by the binding's copy
+      engine.ingestText(source, text)
       return
     }
     // UTF-8 of a UTF-16 string is at most three bytes per unit
@@ -242,7 +244,8 @@ export async function createRealtime(options = {}) {
   let shapeNew = null // their shapes (`shapeOf`)
   let shapeOld = null
   let held = 0 // values[0 .. held) may hold the payload's values
-  const rowsOf = [null, null, null, null] // its table, eventType, new and old as they were read
+  const rowsOf = [null, null] // its table and eventType as they were read
+  const texts = new Map() // the JSON text of each object value read (`sizeOf`), for the rows-as-text fallback
   let bothRows = false // both rows are objects
   // Both buffers, each at least this large (growing one may move the other's view; memory growth
   // detaches the views' buffer, which their zero length shows).
@@ -284,6 +287,7 @@ export async function createRealtime(options = {}) {
       case 'object': {
         if (v === null) return 0
         const t = JSON.stringify(v) // throws on a cycle or a BigInt: sent whole, reported there
+        texts.set(v, t)
         return t === undefined ? -1 : (t.length + 1) >> 1 // JSON text: 3 bytes a unit at most, half a string's 6
       }
       case 'bigint': throw WHOLE
@@ -415,8 +419,6 @@ export async function createRealtime(options = {}) {
     if (type != null || typeof table !== 'string' || code < 0 || !plainRow(nw) || !plainRow(old)) return -1
     rowsOf[0] = table
     rowsOf[1] = ev
-    rowsOf[2] = nw
-    rowsOf[3] = old
     const t = needs.tables.get(table) ?? tableNeeds(table)
     // Each row's members, and where the needed columns are among them: the same keys as the last
     // row of this table, event and side (`guess`) are most often what comes.
@@ -488,15 +490,33 @@ export async function createRealtime(options = {}) {
     }
     return j
   }
+  // Members names/values[i .. end] as a JSON object's text, each value as it was read (an object's
+  // text is the one `sizeOf` made: no getter or toJSON runs again).
+  function rowText(i, end) {
+    let s = ''
+    for (; i < end; i++) {
+      const v = values[i]
+      s += `${s === '' ? '{' : ','}${JSON.stringify(names[i])}:${typeof v === 'object' && v !== null ? texts.get(v) : JSON.stringify(v)}`
+    }
+    return s === '' ? '{}' : `${s}}`
+  }
   // True when the payload crossed as slots (or as the rows the core asked for).
+  // Reading it runs app code (a getter, a toJSON), which may call rt (CONTRACT: callbacks may call
+  // back): while `busy`, such a call takes the text path and crosses by a copy of its own
+  // (`passText`), so nothing this call is filling (names, values, needs, both buffers) changes
+  // under it. Each value is read before any is written: no app code runs between the writes and
+  // the crossing.
+  let busy = false
   function passSlots(payload) {
-    if (!memory || tap.on) return false // an inspector records payloads as they came
+    if (!memory || tap.on || busy) return false // an inspector records payloads as they came
     needs ??= decodeNeeds(engine.columns())
-    const sent = sendSlots(payload)
+    busy = true
+    let sent
+    try { sent = sendSlots(payload) } finally { busy = false }
     // The payload's values are not kept until the next one (a loop: `fill` cost more here).
     for (let i = 0; i < held; i++) values[i] = undefined
     held = 0
-    rowsOf[2] = rowsOf[3] = null
+    if (texts.size !== 0) texts.clear()
     return sent
   }
   function sendSlots(payload) {
@@ -519,7 +539,7 @@ export async function createRealtime(options = {}) {
         if (r2 === 2) needs = null
         return false
       }
-      passText('supabase', JSON.stringify({ table: rowsOf[0], eventType: rowsOf[1], new: rowsOf[2], old: rowsOf[3] }))
+      passText('supabase', `{"table":${JSON.stringify(rowsOf[0])},"eventType":${JSON.stringify(rowsOf[1])},"new":${rowText(0, nNew)},"old":${rowText(nNew, nNew + nOld)}}`)
       return true
     }
     if (r === 2) needs = null // the options changed what is read
