@@ -244,7 +244,10 @@ export async function createRealtime(options = {}) {
   let shapeNew = null // their shapes (`shapeOf`)
   let shapeOld = null
   let held = 0 // values[0 .. held) may hold the payload's values
-  const rowsOf = [null, null] // its table and eventType as they were read
+  // The members the core reads (adapt/supabase.rs) as they were read: type, table, eventType,
+  // payload, new, old; `stage` what of the payload was read: 0 nothing, 1 its members, 2 its rows too.
+  const read = [undefined, undefined, undefined, undefined, undefined, undefined]
+  let stage = 0
   const texts = new Map() // the JSON text of each object value read (`sizeOf`), for the rows-as-text fallback
   let bothRows = false // both rows are objects
   // Both buffers, each at least this large (growing one may move the other's view; memory growth
@@ -401,7 +404,7 @@ export async function createRealtime(options = {}) {
     // them but the rows (left to `row`): a unit is at most 6 bytes (an escape), a member's name,
     // quotes, colon, comma and any number or literal at most 29 more. The 1 MiB limit is the
     // whole payload's: one that might pass it crosses whole and is measured.
-    let table, ev, nw, old, type
+    let table, ev, nw, old, type, pl
     bound = 2
     for (const k in p) {
       const v = p[k]
@@ -411,14 +414,20 @@ export async function createRealtime(options = {}) {
         if (k === 'table') table = v
         else if (k === 'eventType') ev = v
         else if (k === 'type') type = v
+        else if (k === 'payload') pl = v
         const b = sizeOf(v)
         if (b >= 0) bound += 6 * (k.length + b) + 29
       }
     }
+    read[0] = type
+    read[1] = table
+    read[2] = ev
+    read[3] = pl
+    read[4] = nw
+    read[5] = old
+    stage = 1
     const code = ev === 'INSERT' ? 0 : ev === 'UPDATE' ? 1 : ev === 'DELETE' ? 2 : -1
     if (type != null || typeof table !== 'string' || code < 0 || !plainRow(nw) || !plainRow(old)) return -1
-    rowsOf[0] = table
-    rowsOf[1] = ev
     const t = needs.tables.get(table) ?? tableNeeds(table)
     // Each row's members, and where the needed columns are among them: the same keys as the last
     // row of this table, event and side (`guess`) are most often what comes.
@@ -437,6 +446,7 @@ export async function createRealtime(options = {}) {
       shapeOld = guessed ? guess[code * 2 + 1] : (guess[code * 2 + 1] = shapeOf(t, nNew, nOld))
     }
     bothRows = nw != null && old != null
+    stage = 2
     if (bound > 1048576) return -1
     const n = t.cols.length
     const k = t.keys.length
@@ -500,7 +510,21 @@ export async function createRealtime(options = {}) {
     }
     return s === '' ? '{}' : `${s}}`
   }
-  // True when the payload crossed as slots (or as the rows the core asked for).
+  const valueText = (v) => (typeof v === 'object' && v !== null && texts.has(v) ? texts.get(v) : JSON.stringify(v))
+  const READ = ['type', 'table', 'eventType', 'payload', 'new', 'old']
+  // The payload as JSON text, from what was read (`read`, the rows' members): what the core reads
+  // of JSON.stringify's text, with no getter or toJSON called again. May throw (a row not read yet).
+  function readText() {
+    let s = ''
+    for (let i = 0; i < 6; i++) {
+      const v = read[i]
+      const t = stage === 2 && i >= 4 && v != null ? (i === 4 ? rowText(0, nNew) : rowText(nNew, nNew + nOld)) : valueText(v)
+      if (t !== undefined) s += `${s === '' ? '{' : ','}"${READ[i]}":${t}`
+    }
+    return s === '' ? '{}' : `${s}}`
+  }
+  // True when the payload crossed as slots (or as the rows the core asked for); otherwise its text
+  // as it was read, or false when nothing was (the caller writes it whole).
   // Reading it runs app code (a getter, a toJSON), which may call rt (CONTRACT: callbacks may call
   // back): while `busy`, such a call takes the text path and crosses by a copy of its own
   // (`passText`), so nothing this call is filling (names, values, needs, both buffers) changes
@@ -512,17 +536,27 @@ export async function createRealtime(options = {}) {
     needs ??= decodeNeeds(engine.columns())
     busy = true
     let sent
-    try { sent = sendSlots(payload) } finally { busy = false }
+    stage = 0
+    try {
+      sent = sendSlots(payload)
+      if (!sent && stage !== 0) {
+        // thrown: JSON.stringify reports it; one that might be near the 1 MiB limit is measured whole
+        try { sent = readText() } catch { sent = false }
+        if (sent !== false && 3 * sent.length + bound > 1048576) sent = false
+      }
+    } finally { busy = false }
     // The payload's values are not kept until the next one (a loop: `fill` cost more here).
     for (let i = 0; i < held; i++) values[i] = undefined
     held = 0
     if (texts.size !== 0) texts.clear()
+    read[1] = read[3] = read[4] = read[5] = undefined
     return sent
   }
   function sendSlots(payload) {
     let n
     try { n = writeSlots(payload) } catch {
       held = values.length // thrown in the middle of a row
+      stage = 0 // JSON.stringify throws the same: it reports it
       return false
     }
     if (n < 0) return false
@@ -539,8 +573,7 @@ export async function createRealtime(options = {}) {
         if (r2 === 2) needs = null
         return false
       }
-      passText('supabase', `{"table":${JSON.stringify(rowsOf[0])},"eventType":${JSON.stringify(rowsOf[1])},"new":${rowText(0, nNew)},"old":${rowText(nNew, nNew + nOld)}}`)
-      return true
+      return false // as the rows were read
     }
     if (r === 2) needs = null // the options changed what is read
     return false
@@ -590,9 +623,9 @@ export async function createRealtime(options = {}) {
   const rt = {
     ingest(source, payload) {
       if (disposed) return
-      if (source === 'supabase' && passSlots(payload)) return
-      let text
-      try {
+      let text = source === 'supabase' && passSlots(payload)
+      if (text === true) return
+      if (text === false) try {
         text = JSON.stringify(payload)
       } catch (e) {
         // A cyclic or BigInt payload cannot be read; it is reported and counted like any bad input.

@@ -329,6 +329,10 @@ describe('callbacks may call back: a getter or toJSON read from a payload may ca
     getter(sb('INSERT', 'goals', { id: 3, factory_id: 'f1', version: 1 }, {}), 'table', rt, fn),
     sb('INSERT', 'work_orders', wo(4, { meta: rt ? { toJSON() { calls.n++; fn(rt); return { tags: ['t'] } } } : { tags: ['t'] } }), {}),
     sb('DELETE', 'machines', {}, getter({ id: 5, factory_id: 'f1', version: 1 }, 'id', rt, fn)),
+    // read, then sent whole: an id that needs an escape, a table name that does, a broadcast
+    sb('INSERT', 'goals', getter({ id: 'x"6', factory_id: 'f1', version: 1 }, 'version', rt, fn), {}),
+    sb('INSERT', 'go"als', getter({ id: 7, factory_id: 'f1', version: 1 }, 'version', rt, fn), {}),
+    getter({ type: 'broadcast', event: 'change', payload: { type: 'goals', id: 8, action: 'update', factoryId: 'f1' } }, 'payload', rt, fn),
   ]
   // Each outer payload with `inner(rt)` called from inside its read, against the same payloads in order.
   async function check(inner, after) {
