@@ -76,8 +76,14 @@ function plainRow(o) {
 function decodeNeeds(text) {
   const a = JSON.parse(text)
   const tables = new Map()
-  for (let i = 4; i + 2 < a.length; i += 3) tables.set(a[i], { cols: a[i + 1], keys: a[i + 2], shapes: [] })
-  return { epoch: a[0], rows: a[1], def: { cols: a[2], keys: a[3], shapes: [] }, tables }
+  for (let i = 4; i + 2 < a.length; i += 3) tables.set(a[i], table(a[i + 1], a[i + 2]))
+  return { epoch: a[0], rows: a[1], def: [a[2], a[3]], tables }
+}
+// A table's needs, with the shapes of its rows seen so far (`shapeOf`) and the last one seen per
+// event and row (`new` or `old`), the guess for the next.
+function table(cols, keys) {
+  const none = { keys: [], pos: cols.map(() => -1), ids: keys.map(() => -1) }
+  return { cols, keys, shapes: [[none]], guess: [none, none, none, none, none, none] }
 }
 // Whether Object.prototype has no enumerable property, so every key `for...in` gives of a plain
 // object is its own (what JSON.stringify writes).
@@ -182,8 +188,10 @@ export async function createRealtime(options = {}) {
   let inputView = null
   function passText(source, text) {
     const index = SOURCE_INDEX[source]
-    if (index === undefined || !memory || text.length > 1048576) {
-      engine.ingestText(source, text) // an unknown source or an oversized text: the engine reports it
+    if (busy || index === undefined || !memory || text.length > 1048576) {
+      // called from inside the object path (passSlots), an unknown source or an oversized text (the
+      // engine reports it): by the binding's copy
+      engine.ingestText(source, text)
       return
     }
     // UTF-8 of a UTF-16 string is at most three bytes per unit
@@ -233,7 +241,14 @@ export async function createRealtime(options = {}) {
   const values = []
   let nNew = 0
   let nOld = 0
+  let shapeNew = null // their shapes (`shapeOf`)
+  let shapeOld = null
   let held = 0 // values[0 .. held) may hold the payload's values
+  // The members the core reads (adapt/supabase.rs) as they were read: type, table, eventType,
+  // payload, new, old; `stage` what of the payload was read: 0 nothing, 1 its members, 2 its rows too.
+  const read = [undefined, undefined, undefined, undefined, undefined, undefined]
+  let stage = 0
+  const texts = new Map() // the JSON text of each object value read (`sizeOf`), for the rows-as-text fallback
   let bothRows = false // both rows are objects
   // Both buffers, each at least this large (growing one may move the other's view; memory growth
   // detaches the views' buffer, which their zero length shows).
@@ -246,38 +261,37 @@ export async function createRealtime(options = {}) {
     out = inputBytes(bytes)
     if (words === null || words.byteLength === 0) words = new Uint32Array(memory.buffer, wordsAt, wordsCap)
   }
-  // Adds to `bound` an upper bound of the bytes JSON.stringify writes for payload `p`'s members
-  // but its rows (left to `row`): a unit is at most 6 bytes (an escape), a number at most 25.
-  function outer(p) {
-    for (const k in p) {
-      if (k === 'new' || k === 'old') continue
-      const b = sizeOf(k, p[k])
-      if (b >= 0) bound += b
-    }
-  }
-  // Row `o`'s members, kept in names/values from `j`; returns how many.
-  function row(o, j) {
+  // Row `o`'s members, kept in names and values from `j`; returns how many, `guessed` set when
+  // they are `guess`'s keys in its order.
+  let guessed = false
+  function row(o, j, guess) {
     const first = j
+    const keys = guess.keys
+    let same = true
     for (const k in o) {
       const v = o[k]
-      const b = sizeOf(k, v)
+      const b = sizeOf(v)
       if (b < 0) continue
-      bound += b
+      bound += 6 * (k.length + b) + 29
+      if (keys[j - first] !== k) same = false
       names[j] = k
       values[j++] = v
     }
     if (j > held) held = j
+    guessed = same && j - first === keys.length
     return j - first
   }
-  // The bound of member `k: v` as JSON.stringify writes it, or -1 when it leaves it out.
-  function sizeOf(k, v) {
+  // The UTF-16 units that bound value `v`'s JSON text (a unit is at most 3 bytes there, an
+  // escape at most 6), or -1 when JSON.stringify leaves the member out.
+  function sizeOf(v) {
     switch (typeof v) {
-      case 'string': return 6 * (k.length + v.length) + 8
-      case 'number': case 'boolean': return 6 * k.length + 29
+      case 'string': return v.length
+      case 'number': case 'boolean': return 0
       case 'object': {
-        if (v === null) return 6 * k.length + 8
+        if (v === null) return 0
         const t = JSON.stringify(v) // throws on a cycle or a BigInt: sent whole, reported there
-        return t === undefined ? -1 : 6 * k.length + 4 + 3 * t.length
+        texts.set(v, t)
+        return t === undefined ? -1 : (t.length + 1) >> 1 // JSON text: 3 bytes a unit at most, half a string's 6
       }
       case 'bigint': throw WHOLE
       default: return -1 // undefined, a function, a symbol: left out
@@ -371,26 +385,69 @@ export async function createRealtime(options = {}) {
       default: return at << 3 // not a member
     }
   }
+  // A table the core reads no column of its own for: the default needs, with shapes of its own
+  // (a few hundred tables at most; past that, they share one).
+  function tableNeeds(name) {
+    const [cols, keys] = needs.def
+    if (needs.tables.size >= 256) return (needs.shared ??= table(cols, keys))
+    const t = table(cols, keys)
+    needs.tables.set(name, t)
+    return t
+  }
   // Writes payload `p` as slots; returns the number of words, or -1: send it whole.
   function writeSlots(p) {
-    if (p === null || typeof p !== 'object' || p.type != null) return -1
+    if (p === null || typeof p !== 'object') return -1
     const proto = Object.getPrototypeOf(p)
-    if ((proto !== Object.prototype && proto !== null) || typeof p.toJSON === 'function') return -1
-    const table = p.table
-    const ev = p.eventType
-    const code = ev === 'INSERT' ? 0 : ev === 'UPDATE' ? 1 : ev === 'DELETE' ? 2 : -1
-    if (typeof table !== 'string' || code < 0) return -1
-    const nw = p.new
-    const old = p.old
-    if (!plainRow(nw) || !plainRow(old) || !protoClean()) return -1
-    // The 1 MiB limit is the whole payload's: one that might pass it crosses whole and is measured.
+    if ((proto !== Object.prototype && proto !== null) || typeof p.toJSON === 'function' || !protoClean()) return -1
+    // The payload's members as JSON.stringify reads them (each once: a getter is called once, a
+    // member for-in does not give is not there), and an upper bound of the bytes it writes for
+    // them but the rows (left to `row`): a unit is at most 6 bytes (an escape), a member's name,
+    // quotes, colon, comma and any number or literal at most 29 more. The 1 MiB limit is the
+    // whole payload's: one that might pass it crosses whole and is measured.
+    let table, ev, nw, old, type, pl
     bound = 2
-    outer(p)
-    nNew = nw == null ? 0 : row(nw, 0)
-    nOld = old == null ? 0 : row(old, nNew)
+    for (const k in p) {
+      const v = p[k]
+      if (k === 'new') nw = v
+      else if (k === 'old') old = v
+      else {
+        if (k === 'table') table = v
+        else if (k === 'eventType') ev = v
+        else if (k === 'type') type = v
+        else if (k === 'payload') pl = v
+        const b = sizeOf(v)
+        if (b >= 0) bound += 6 * (k.length + b) + 29
+      }
+    }
+    read[0] = type
+    read[1] = table
+    read[2] = ev
+    read[3] = pl
+    read[4] = nw
+    read[5] = old
+    stage = 1
+    const code = ev === 'INSERT' ? 0 : ev === 'UPDATE' ? 1 : ev === 'DELETE' ? 2 : -1
+    if (type != null || typeof table !== 'string' || code < 0 || !plainRow(nw) || !plainRow(old)) return -1
+    const t = needs.tables.get(table) ?? tableNeeds(table)
+    // Each row's members, and where the needed columns are among them: the same keys as the last
+    // row of this table, event and side (`guess`) are most often what comes.
+    const guess = t.guess
+    const none = t.shapes[0][0]
+    shapeNew = none
+    nNew = 0
+    if (nw != null) {
+      nNew = row(nw, 0, guess[code * 2])
+      shapeNew = guessed ? guess[code * 2] : (guess[code * 2] = shapeOf(t, 0, nNew))
+    }
+    shapeOld = none
+    nOld = 0
+    if (old != null) {
+      nOld = row(old, nNew, guess[code * 2 + 1])
+      shapeOld = guessed ? guess[code * 2 + 1] : (guess[code * 2 + 1] = shapeOf(t, nNew, nOld))
+    }
     bothRows = nw != null && old != null
+    stage = 2
     if (bound > 1048576) return -1
-    const t = needs.tables.get(table) ?? needs.def
     const n = t.cols.length
     const k = t.keys.length
     slotViews(bound, 3 + n + k)
@@ -403,15 +460,14 @@ export async function createRealtime(options = {}) {
     // The row the core reads (its choice, by the event and which rows have members), then old's ids.
     const inOld = needs.rows[code * 4 + (nNew === 0 ? 2 : 0) + (nOld === 0 ? 1 : 0)] === 1
     const first = inOld ? nNew : 0
-    const shape = shapeOf(t, first, inOld ? nOld : nNew)
-    const pos = shape.pos
+    const pos = (inOld ? shapeOld : shapeNew).pos
     let j = 3
     for (let i = 0; i < n; i++) {
       const s = pos[i] < 0 ? at << 3 : slot(values[first + pos[i]], false)
       if (s < 0) return -1
       w[j++] = s
     }
-    const ids = (inOld ? shape : shapeOf(t, nNew, nOld)).ids
+    const ids = shapeOld.ids
     for (let i = 0; i < k; i++) {
       const s = ids[i] < 0 ? at << 3 : slot(values[nNew + ids[i]], false)
       if (s < 0) return -1
@@ -444,20 +500,63 @@ export async function createRealtime(options = {}) {
     }
     return j
   }
-  // True when the payload crossed as slots (or as the rows the core asked for).
+  // Members names/values[i .. end] as a JSON object's text, each value as it was read (an object's
+  // text is the one `sizeOf` made: no getter or toJSON runs again).
+  function rowText(i, end) {
+    let s = ''
+    for (; i < end; i++) {
+      const v = values[i]
+      s += `${s === '' ? '{' : ','}${JSON.stringify(names[i])}:${typeof v === 'object' && v !== null ? texts.get(v) : JSON.stringify(v)}`
+    }
+    return s === '' ? '{}' : `${s}}`
+  }
+  const valueText = (v) => (typeof v === 'object' && v !== null && texts.has(v) ? texts.get(v) : JSON.stringify(v))
+  const READ = ['type', 'table', 'eventType', 'payload', 'new', 'old']
+  // The payload as JSON text, from what was read (`read`, the rows' members): what the core reads
+  // of JSON.stringify's text, with no getter or toJSON called again. May throw (a row not read yet).
+  function readText() {
+    let s = ''
+    for (let i = 0; i < 6; i++) {
+      const v = read[i]
+      const t = stage === 2 && i >= 4 && v != null ? (i === 4 ? rowText(0, nNew) : rowText(nNew, nNew + nOld)) : valueText(v)
+      if (t !== undefined) s += `${s === '' ? '{' : ','}"${READ[i]}":${t}`
+    }
+    return s === '' ? '{}' : `${s}}`
+  }
+  // True when the payload crossed as slots (or as the rows the core asked for); otherwise its text
+  // as it was read, or false when nothing was (the caller writes it whole).
+  // Reading it runs app code (a getter, a toJSON), which may call rt (CONTRACT: callbacks may call
+  // back): while `busy`, such a call takes the text path and crosses by a copy of its own
+  // (`passText`), so nothing this call is filling (names, values, needs, both buffers) changes
+  // under it. Each value is read before any is written: no app code runs between the writes and
+  // the crossing.
+  let busy = false
   function passSlots(payload) {
-    if (!memory || tap.on) return false // an inspector records payloads as they came
+    if (!memory || tap.on || busy) return false // an inspector records payloads as they came
     needs ??= decodeNeeds(engine.columns())
-    const sent = sendSlots(payload)
+    busy = true
+    let sent
+    stage = 0
+    try {
+      sent = sendSlots(payload)
+      if (!sent && stage !== 0) {
+        // thrown: JSON.stringify reports it; one that might be near the 1 MiB limit is measured whole
+        try { sent = readText() } catch { sent = false }
+        if (sent !== false && 3 * sent.length + bound > 1048576) sent = false
+      }
+    } finally { busy = false }
     // The payload's values are not kept until the next one (a loop: `fill` cost more here).
     for (let i = 0; i < held; i++) values[i] = undefined
     held = 0
+    if (texts.size !== 0) texts.clear()
+    read[1] = read[3] = read[4] = read[5] = undefined
     return sent
   }
   function sendSlots(payload) {
     let n
     try { n = writeSlots(payload) } catch {
       held = values.length // thrown in the middle of a row
+      stage = 0 // JSON.stringify throws the same: it reports it
       return false
     }
     if (n < 0) return false
@@ -474,9 +573,7 @@ export async function createRealtime(options = {}) {
         if (r2 === 2) needs = null
         return false
       }
-      const { table, eventType, new: nw, old } = payload
-      passText('supabase', JSON.stringify({ table, eventType, new: nw, old }))
-      return true
+      return false // as the rows were read
     }
     if (r === 2) needs = null // the options changed what is read
     return false
@@ -527,9 +624,9 @@ export async function createRealtime(options = {}) {
   const rt = {
     ingest(source, payload) {
       if (disposed) return
-      if (source === 'supabase' && passSlots(payload)) return
-      let text
-      try {
+      let text = source === 'supabase' && passSlots(payload)
+      if (text === true) return
+      if (text === false) try {
         text = JSON.stringify(payload)
       } catch (e) {
         // A cyclic or BigInt payload cannot be read; it is reported and counted like any bad input.

@@ -88,6 +88,7 @@ async function run(object, steps, options) {
   const log = record(client)
   for (const s of steps) {
     if (s === 'flush') rt.flush()
+    else if (typeof s === 'function') s(rt, object) // calls rt itself
     else if (s && s.setScope !== undefined) rt.setScope(s.setScope)
     else if (object) {
       again = false // a second call in this payload brings its rows
@@ -256,6 +257,27 @@ describe('the object path gives what the text path gives', () => {
     await same(steps, { rules, primaryKey: ['id', 'uuid'] })
   })
 
+  test('members as JSON.stringify reads them: a getter called once, a non-enumerable member not there', async () => {
+    const hidden = (o, k) => {
+      const v = o[k]
+      delete o[k]
+      return Object.defineProperty(o, k, { value: v, enumerable: false })
+    }
+    const calls = { table: 0, version: 0, row: 0 }
+    const steps = [
+      hidden(sb('INSERT', 'goals', { id: 1, factory_id: 'f1' }, {}), 'table'), // no table: the text path's error
+      hidden(sb('INSERT', 'goals', { id: 2, factory_id: 'f1' }, { id: 3, factory_id: 'f1' }), 'new'), // the row read is old
+      sb('DELETE', 'goals', {}, hidden({ id: 4, uuid: 'u4', factory_id: 'f1' }, 'id')), // the id is the uuid
+      sb('INSERT', 'goals', hidden({ id: 5, factory_id: 'f1', version: 2 }, 'factory_id'), {}),
+      { ...sb('INSERT', '', { id: 6, factory_id: 'f1' }, {}), get table() { calls.table++; return 'goals' } },
+      sb('INSERT', 'goals', { id: 7, factory_id: 'f1', get version() { calls.version++; return 3 } }, {}),
+      { ...sb('UPDATE', 'goals', null, { id: 8 }), get new() { calls.row++; return { id: 8, factory_id: 'f1', version: 1 } } },
+      'flush',
+    ]
+    await same(steps, { scope: { factoryId: 'f1' } }, { minPicked: 3 })
+    assert.deepEqual(calls, { table: 2, version: 2, row: 2 }, 'each getter once per path')
+  })
+
   test('the 1 MiB limit is the whole payload\'s, even where the core reads none of the big column', async () => {
     const steps = [
       sb('INSERT', 'goals', { id: 60, factory_id: 'f1', notes: 'n'.repeat(1048576) }, {}),
@@ -279,6 +301,71 @@ describe('the object path gives what the text path gives', () => {
     ]
     const r = await same(steps, { scope: { factoryId: 'f1' } })
     assert.equal(r.stats.dropped.outOfScope, 2, JSON.stringify(r.stats))
+  })
+})
+
+describe('callbacks may call back: a getter or toJSON read from a payload may call rt', () => {
+  // App code runs while the shim reads a payload (a getter, a toJSON JSON.stringify calls). When it
+  // calls rt, what the client sees is what it sees for the two payloads ingested one after the
+  // other, the inner first (as the text path reads them: JSON.stringify calls the getter first).
+  const calls = { n: 0 }
+  // `o[k]` as a getter that calls `fn(rt)` once, then gives the value; without rt, the plain value.
+  const getter = (o, k, rt, fn) => {
+    const v = o[k]
+    if (!rt) return o
+    return Object.defineProperty(o, k, { get() { calls.n++; fn(rt); return v }, enumerable: true, configurable: true })
+  }
+  const send = (rt, object, p) => (object ? rt.ingest('supabase', p) : rt.ingestText('supabase', JSON.stringify(p)))
+  const inners = () => [
+    sb('INSERT', 'goals', { id: 30, factory_id: 'f1', version: 1 }, {}), // slots
+    sb('UPDATE', 'work_orders', wo(31, { status: 'done', version: 2 }), wo(31)), // slots, then the rows as text (meta)
+    sb('UPDATE', 'goals', { id: 32, a: 2, b: 'y', version: 2 }, { id: 32, a: 1, b: 'x', version: 1 }), // slots with rows
+  ]
+  // Outer payloads of each kind, whose read calls `fn` (with rt) at a row value, a whole old row's
+  // value, the table name, or a nested value's toJSON.
+  const outers = (rt, fn) => [
+    sb('UPDATE', 'work_orders', getter(wo(1, { status: 'done', version: 2 }), 'title', rt, fn), wo(1)),
+    sb('UPDATE', 'goals', { id: 2, a: 2, b: 'q', version: 2 }, getter({ id: 2, a: 1, b: 'p', version: 1 }, 'b', rt, fn)),
+    getter(sb('INSERT', 'goals', { id: 3, factory_id: 'f1', version: 1 }, {}), 'table', rt, fn),
+    sb('INSERT', 'work_orders', wo(4, { meta: rt ? { toJSON() { calls.n++; fn(rt); return { tags: ['t'] } } } : { tags: ['t'] } }), {}),
+    sb('DELETE', 'machines', {}, getter({ id: 5, factory_id: 'f1', version: 1 }, 'id', rt, fn)),
+    // read, then sent whole: an id that needs an escape, a table name that does, a broadcast
+    sb('INSERT', 'goals', getter({ id: 'x"6', factory_id: 'f1', version: 1 }, 'version', rt, fn), {}),
+    sb('INSERT', 'go"als', getter({ id: 7, factory_id: 'f1', version: 1 }, 'version', rt, fn), {}),
+    getter({ type: 'broadcast', event: 'change', payload: { type: 'goals', id: 8, action: 'update', factoryId: 'f1' } }, 'payload', rt, fn),
+  ]
+  // Each outer payload with `inner(rt)` called from inside its read, against the same payloads in order.
+  async function check(inner, after) {
+    for (const [i, innerP] of inners().entries()) {
+      for (let o = 0; o < outers(null).length; o++) {
+        const label = `outer ${o}, inner ${i}`
+        const seq = [innerP, ...after, outers(null)[o], 'flush']
+        const expected = await run(true, seq, { scope: { factoryId: 'f1' } })
+        calls.n = 0
+        const step = (rt, object) => send(rt, object, outers(rt, (r) => inner(r, innerP))[o])
+        for (const object of [true, false]) {
+          const got = await run(object, [step, 'flush'], { scope: { factoryId: 'f1' } })
+          assert.deepEqual(got.errors, expected.errors, `${label}: errors`)
+          assert.deepEqual(got.stats, expected.stats, `${label}: stats`)
+          assert.deepEqual(got.log, expected.log, `${label}: QueryClient calls`)
+          assert.deepEqual(got.cache, expected.cache, `${label}: cache`)
+        }
+        assert.equal(calls.n, 2, `${label}: the app code ran once per path`)
+        assert.ok(expected.stats.received === 2 && expected.errors.length === 0, `${label}: ${JSON.stringify(expected)}`)
+      }
+    }
+  }
+
+  test('rt.ingest of another payload object', async () => {
+    await check((rt, p) => rt.ingest('supabase', p), [])
+  })
+
+  test('rt.ingestText of another payload', async () => {
+    await check((rt, p) => rt.ingestText('supabase', JSON.stringify(p)), [])
+  })
+
+  test('rt.ingest of another payload, then rt.flush', async () => {
+    await check((rt, p) => { rt.ingest('supabase', p); rt.flush() }, ['flush'])
   })
 })
 
