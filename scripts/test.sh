@@ -38,11 +38,20 @@ stage_rust() {
   cargo test -p querywire
 }
 
-# Lints (a failure fails the run): the native workspace, then the glue as it is compiled for wasm32.
+# Lints (a failure fails the run): formatting (rustfmt.toml; `cargo fmt --all` and the two crates
+# outside the workspace fix it), then clippy on the native workspace and on the glue as it is
+# compiled for wasm32.
 stage_clippy() {
   cargo clippy --version >/dev/null 2>&1 || rustup component add clippy ||
     { warn "clippy is not installed and rustup could not add it"; return 1; }
+  cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt ||
+    { warn "rustfmt is not installed and rustup could not add it"; return 1; }
   local rc=0
+  local m
+  for m in Cargo.toml examples/server/Cargo.toml crates/core/fuzz/Cargo.toml; do
+    cargo fmt --all --manifest-path "$m" --check >/dev/null ||
+      { warn "not formatted: cargo fmt --all --manifest-path $m"; rc=1; }
+  done
   cargo clippy --workspace --all-targets -- -D warnings || rc=1
   cargo clippy -p querywire --all-targets --target wasm32-unknown-unknown -- -D warnings || rc=1
   return "$rc"

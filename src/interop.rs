@@ -61,7 +61,8 @@ pub fn view_from_js(view: &JsValue) -> Result<View, JsValue> {
     let kind = get("kind").and_then(|v| v.as_string());
     let ty = get("type").and_then(|v| v.as_string());
     let id = get("id").and_then(|v| v.as_string().or_else(|| v.as_f64().map(querywire_core::key::js_number_to_string)));
-    View::from_parts(kind.as_deref(), ty, id).map_err(|m| error_to_js(&Error::new(ErrorCode::WrongType, "subscribe", m)))
+    View::from_parts(kind.as_deref(), ty, id)
+        .map_err(|m| error_to_js(&Error::new(ErrorCode::WrongType, "subscribe", m)))
 }
 
 /// A channel to open, as `{ name, bindings: [{ table, filter }], since? }` (absent values are `undefined`).

@@ -4,8 +4,8 @@
 //! (docs/SHARING.md); nothing here decides anything.
 
 use super::WasmRealtime;
-use crate::driver::{self, run};
 use crate::clock::now;
+use crate::driver::{self, run};
 use crate::interop::strings;
 use js_sys::{Function, Object, Reflect};
 use querywire_core::connector::Position;

@@ -12,8 +12,8 @@
 #[path = "../tests/stream_support/mod.rs"]
 mod stream_support;
 
-use stream_support::{counted, counting, due, example_args, reset_counted, Counting};
 use querywire_core::{Engine, Slotted};
+use stream_support::{counted, counting, due, example_args, reset_counted, Counting};
 
 #[global_allocator]
 static A: Counting = Counting;

@@ -12,8 +12,8 @@
 #[path = "../tests/stream_support/mod.rs"]
 mod stream_support;
 
-use stream_support::{allocations, bytes, counted, counting, due, example_args, live, Counting};
 use querywire_core::Engine;
+use stream_support::{allocations, bytes, counted, counting, due, example_args, live, Counting};
 
 #[global_allocator]
 static A: Counting = Counting;

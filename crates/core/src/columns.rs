@@ -213,7 +213,10 @@ mod tests {
 
     #[test]
     fn patch_off_needs_no_diff() {
-        let n = compile(r#"{"patch":false,"primaryKey":["_","__","_"],"rules":[{"table":"t","invalidate":[["{___}"]]}]}"#, 0);
+        let n = compile(
+            r#"{"patch":false,"primaryKey":["_","__","_"],"rules":[{"table":"t","invalidate":[["{___}"]]}]}"#,
+            0,
+        );
         assert!(!n.default.update_diff && !n.need("t").update_diff);
         assert_eq!(n.need("t").keys, [0, 1], "each id column once");
     }

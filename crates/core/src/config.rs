@@ -182,9 +182,13 @@ mod tests {
     #[test]
     fn options_are_read_from_text_as_json_parse_reads_them() {
         // JSON.parse keeps the last of duplicate names; 1e400 is what JSON.stringify writes as null.
-        let c = Config::from_text(r#"{"debounceMs":1e400,"maxWaitMs":20,"maxWaitMs":30,"scope":{"a":1,"a":null,"b":"x","c":2.50,"d":true}}"#).unwrap();
+        let c = Config::from_text(
+            r#"{"debounceMs":1e400,"maxWaitMs":20,"maxWaitMs":30,"scope":{"a":1,"a":null,"b":"x","c":2.50,"d":true}}"#,
+        )
+        .unwrap();
         assert_eq!((c.debounce_ms, c.max_wait_ms), (300, 30));
-        let want: Vec<(String, String)> = vec![("b".into(), "x".into()), ("c".into(), "2.5".into()), ("d".into(), "true".into())];
+        let want: Vec<(String, String)> =
+            vec![("b".into(), "x".into()), ("c".into(), "2.5".into()), ("d".into(), "true".into())];
         assert_eq!(c.scope, want);
         assert_eq!(c.scope_get("c"), Some("2.5"));
         assert!(Config::from_text("null").is_ok());
@@ -201,7 +205,10 @@ mod tests {
             (r#"{"primaryKey":"id"}"#, "primaryKey must be an array of column names"),
             (r#"{"primaryKey":[]}"#, "primaryKey must be a non-empty array of column names"),
             (r#"{"patch":1}"#, "patch must be a boolean"),
-            (r#"{"rules":[{"table":"t","invalidate":[{"queryKey":["a"],"exact":1}]}]}"#, "rules[0].invalidate[0]: exact must be a boolean"),
+            (
+                r#"{"rules":[{"table":"t","invalidate":[{"queryKey":["a"],"exact":1}]}]}"#,
+                "rules[0].invalidate[0]: exact must be a boolean",
+            ),
             (r#"{"rules":[{"table":"t"},{"table":""}]}"#, "rules[0].invalidate must be an array of keys"),
             (r#"{"rules":[{"table":"t","invalidate":[]},{"table":""}]}"#, "rules[1].table must be a non-empty string"),
         ] {

@@ -160,7 +160,10 @@ pub enum ConnectorOutput {
     Status(Status),
     /// This channel came back without a replay: refetch its views once, with the batch, no sooner
     /// than `settle_ms` from now (`recovery.rs`).
-    Returned { channel: String, settle_ms: Millis },
+    Returned {
+        channel: String,
+        settle_ms: Millis,
+    },
     /// A held client ([`Connector::hold_client`]): connect it (`true`) or disconnect it.
     Connection(bool),
 }
@@ -346,7 +349,11 @@ impl Connector {
 
     /// Its deadline: the next reopen.
     pub fn poll_timeout(&self) -> Option<Millis> {
-        if self.reopening.is_some() { None } else { self.next_reopen().map(|(_, at)| at) }
+        if self.reopening.is_some() {
+            None
+        } else {
+            self.next_reopen().map(|(_, at)| at)
+        }
     }
 
     /// Acts on the deadlines that have passed; a spurious call does nothing.

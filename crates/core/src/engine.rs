@@ -1,7 +1,11 @@
 //! The cache engine: payloads and the time in, flush plans out. It owns the window, the guards and
 //! the routing; it owns no timer, no socket and no JS value (see the crate doc for the run loop).
 
-use crate::adapt::{self, fields::{diff_rows, snake_case, In}, Scratch, Source, Wants};
+use crate::adapt::{
+    self,
+    fields::{diff_rows, snake_case, In},
+    Scratch, Source, Wants,
+};
 use crate::config::{parse_scope_text, Config};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Columns, Event, RefetchType, Row, RowEvent};
@@ -171,7 +175,10 @@ impl Engine {
         if text.len() > MAX_PAYLOAD_BYTES {
             return Err(too_large(source, text.len()));
         }
-        self.input.tape.scan(text).map_err(|e| Error::new(ErrorCode::BadJson, source, e.message("payload is not JSON: ")))?;
+        self.input
+            .tape
+            .scan(text)
+            .map_err(|e| Error::new(ErrorCode::BadJson, source, e.message("payload is not JSON: ")))?;
         self.route_scanned(now, src, text, 0)
     }
 
@@ -182,7 +189,13 @@ impl Engine {
     }
 
     /// The payload at node `root` of the text the tape holds (a wire frame's `payload`).
-    pub(crate) fn handle_scanned(&mut self, now: Millis, src: Source, text: &str, root: u32) -> Result<Ingested, Error> {
+    pub(crate) fn handle_scanned(
+        &mut self,
+        now: Millis,
+        src: Source,
+        text: &str,
+        root: u32,
+    ) -> Result<Ingested, Error> {
         self.st.stats.received += 1;
         let r = self.route_scanned(now, src, text, root);
         if r.is_err() {
@@ -210,7 +223,9 @@ impl Engine {
         }
         let Some(needs) = self.needs.as_ref() else { return Slotted::Text };
         let Input { tape, scratch, columns } = &mut self.input;
-        let Some((row, whole)) = crate::slots::read(needs, columns, &self.st.config.primary_key, tape, &mut scratch.found, words, text) else {
+        let Some((row, whole)) =
+            crate::slots::read(needs, columns, &self.st.config.primary_key, tape, &mut scratch.found, words, text)
+        else {
             return Slotted::Text;
         };
         // Its changed columns are patched from both rows whole: its rows cross as text, unless the
@@ -230,7 +245,13 @@ impl Engine {
     #[cfg(feature = "serde_json")]
     /// One payload already parsed (the glue's object path, tests): written as JSON text and read
     /// like any other. `size` is its JSON size when known (for the 1 MiB limit).
-    pub fn handle_payload(&mut self, now: Millis, source: &str, payload: Value, size: Option<usize>) -> Result<Ingested, Error> {
+    pub fn handle_payload(
+        &mut self,
+        now: Millis,
+        source: &str,
+        payload: Value,
+        size: Option<usize>,
+    ) -> Result<Ingested, Error> {
         let _ = size; // the text's own length is checked
         self.handle_text(now, source, &payload.to_string())
     }
@@ -347,7 +368,11 @@ impl Engine {
     /// Until it settles, operations on queries under them wait (CONTRACT "Optimistic updates").
     pub fn mutation_started(&mut self, id: MutationId, keys: &str) -> Result<(), Error> {
         self.st.holds.start(id, keys.split('\n').filter(|k| !k.is_empty())).map_err(|_| {
-            Error::new(ErrorCode::WrongType, "mutation", "a mutation's keys are query key hashes (JSON arrays), one per line")
+            Error::new(
+                ErrorCode::WrongType,
+                "mutation",
+                "a mutation's keys are query key hashes (JSON arrays), one per line",
+            )
         })
     }
 
@@ -475,7 +500,8 @@ impl State {
                 let fields = match (row.changed, row.diff) {
                     (Some(fields), _) => Some(fields),
                     (None, Some((new, old))) if self.config.patch => {
-                        diff_rows(&In { tape, text }, new, old, &self.config.primary_key, &mut self.diff).then_some(&self.diff[..])
+                        diff_rows(&In { tape, text }, new, old, &self.config.primary_key, &mut self.diff)
+                            .then_some(&self.diff[..])
                     }
                     _ => None,
                 };
@@ -510,7 +536,9 @@ impl State {
                 buf.push(',');
                 match row.row.tape.kind(f) {
                     // As text (see `compile_scope`).
-                    Kind::Number | Kind::True | Kind::False => write_string(buf, &tape_text(row.row.tape, row.row.text, f)),
+                    Kind::Number | Kind::True | Kind::False => {
+                        write_string(buf, &tape_text(row.row.tape, row.row.text, f))
+                    }
                     _ => write_tape(buf, row.row.tape, row.row.text, f),
                 }
                 4
@@ -549,7 +577,9 @@ impl State {
             }
             let ok = |v: u32| Some(v) == judged || is_wanted(tape, text, v, &f.want);
             let (name, snake) = ((f.name.0, f.name.1.as_str()), (f.snake.0, f.snake.1.as_str()));
-            if !row.row.all_spellings(name, snake, ok) || row.outer.is_some_and(|o| !Row::new(tape, text, Some(o), None).all_spellings(name, snake, ok)) {
+            if !row.row.all_spellings(name, snake, ok)
+                || row.outer.is_some_and(|o| !Row::new(tape, text, Some(o), None).all_spellings(name, snake, ok))
+            {
                 return false;
             }
         }
@@ -573,7 +603,8 @@ fn is_wanted(tape: &Tape, text: &str, v: u32, want: &str) -> bool {
     if n.kind == Kind::Str {
         let w = want.as_bytes();
         let s = n.start as usize + 1;
-        return n.end.wrapping_sub(n.start) as usize == w.len() + 2 && text.as_bytes().get(s..s + w.len()).is_some_and(|got| bytes_eq(got, w));
+        return n.end.wrapping_sub(n.start) as usize == w.len() + 2
+            && text.as_bytes().get(s..s + w.len()).is_some_and(|got| bytes_eq(got, w));
     }
     is_wanted_rest(tape, text, v, want)
 }

@@ -257,7 +257,10 @@ impl Columns {
                 Some(b) => b,
                 None => &EMPTY,
             };
-            if b.head == k.head && b.len == k.len && (k.len <= 8 || (k.len <= 16 && last_word(bytes, k.start, k.len) == b.tail)) {
+            if b.head == k.head
+                && b.len == k.len
+                && (k.len <= 8 || (k.len <= 16 && last_word(bytes, k.start, k.len) == b.tail))
+            {
                 if let Some(f) = found.get_mut(usize::from(b.slot)) {
                     *f = v;
                 }
@@ -277,7 +280,8 @@ impl Columns {
     fn escaped(&self, tape: &Tape, text: &str, v: u32, found: &mut [u32]) {
         let key = tape.str(text, v | crate::scan::KEY);
         let key = key.as_bytes();
-        let b = self.table.get(bucket_of(self.mul, self.shift, key_head(key), key.len() as u32)).copied().unwrap_or(EMPTY);
+        let b =
+            self.table.get(bucket_of(self.mul, self.shift, key_head(key), key.len() as u32)).copied().unwrap_or(EMPTY);
         if b.slot != END {
             self.note(b.slot, key, v, found);
         }
@@ -469,7 +473,9 @@ mod tests {
         let long2 = "a_column_name_longer_than_sixty_three_bytes_so_it_shares_the_last_bucket_too";
         let text = [
             r#"{"id":1,"version":2,"id":"x","factory_id":null,"f\u0061ctoryId":"f1","code":"c","uuid":"u","#,
-            r#"""#, long2, r#"":7,"version":3,"e":{},"d":[1]}"#,
+            r#"""#,
+            long2,
+            r#"":7,"version":3,"e":{},"d":[1]}"#,
         ]
         .concat();
         let mut tape = Tape::new();
@@ -504,7 +510,8 @@ mod tests {
     /// runs past the end of the text (the short texts), and a key of exactly eight bytes.
     #[test]
     fn keys_are_matched_by_head_word_and_tail() {
-        let names: Vec<String> = ["factory_id", "factory_ix", "id", "abcdefgh", "abcdefg", "i"].iter().map(|n| n.to_string()).collect();
+        let names: Vec<String> =
+            ["factory_id", "factory_ix", "id", "abcdefgh", "abcdefg", "i"].iter().map(|n| n.to_string()).collect();
         let cols = Columns::new(&names, &["id".into()]);
         for text in [
             r#"{"factory_ix":1,"abcdefgh":2,"abcdefghi":3,"abcdef":4,"id":5}"#,
@@ -534,14 +541,21 @@ mod tests {
         let mut found = Vec::new();
         cols.index(&tape, text, Some(0), &mut found);
         let row = Row::indexed(&tape, text, Some(0), &found);
-        names.iter().enumerate().map(|(slot, name)| row.col(slot, name).map(|v| tape.raw(text, v).to_string())).collect()
+        names
+            .iter()
+            .enumerate()
+            .map(|(slot, name)| row.col(slot, name).map(|v| tape.raw(text, v).to_string()))
+            .collect()
     }
 
     /// Names that share a length and a head word (one bucket, told apart by their tails), and
     /// enough names that some buckets hold two: every one is found, and no other key matches.
     #[test]
     fn names_sharing_a_bucket_are_told_apart() {
-        let names: Vec<String> = (0..60).map(|i| ["abcdefgh_", &(i % 10).to_string(), &(i / 10).to_string()].concat()).chain((0..60).map(|i| ["c", &i.to_string()].concat())).collect();
+        let names: Vec<String> = (0..60)
+            .map(|i| ["abcdefgh_", &(i % 10).to_string(), &(i / 10).to_string()].concat())
+            .chain((0..60).map(|i| ["c", &i.to_string()].concat()))
+            .collect();
         let cols = Columns::new(&names, &["id".into()]);
         let mut text = String::from("{");
         for (i, n) in names.iter().enumerate().rev() {

@@ -313,16 +313,15 @@ pub fn partial_match_key(a: &Value, b: &Value) -> bool {
         (Value::Array(xa), Value::Array(xb)) => {
             xb.len() <= xa.len() && xa.iter().zip(xb).all(|(x, y)| partial_match_key(x, y))
         }
-        (Value::Object(ma), Value::Object(mb)) => mb
+        (Value::Object(ma), Value::Object(mb)) => {
+            mb.iter().all(|(k, vb)| ma.get(k).is_some_and(|va| partial_match_key(va, vb)))
+        }
+        (Value::Array(xa), Value::Object(mb)) => mb
             .iter()
-            .all(|(k, vb)| ma.get(k).is_some_and(|va| partial_match_key(va, vb))),
-        (Value::Array(xa), Value::Object(mb)) => mb.iter().all(|(k, vb)| {
-            array_index(k).and_then(|i| xa.get(i as usize)).is_some_and(|va| partial_match_key(va, vb))
-        }),
-        (Value::Object(ma), Value::Array(xb)) => xb
-            .iter()
-            .enumerate()
-            .all(|(i, vb)| ma.get(&i.to_string()).is_some_and(|va| partial_match_key(va, vb))),
+            .all(|(k, vb)| array_index(k).and_then(|i| xa.get(i as usize)).is_some_and(|va| partial_match_key(va, vb))),
+        (Value::Object(ma), Value::Array(xb)) => {
+            xb.iter().enumerate().all(|(i, vb)| ma.get(&i.to_string()).is_some_and(|va| partial_match_key(va, vb)))
+        }
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
         _ => a == b,
     }
@@ -350,10 +349,11 @@ mod tests {
     /// most 15 digits, so it is exact): signs, zeros, fractions, exponents, lengths 1 to 17.
     #[test]
     fn canonical_ints_are_what_js_prints_back() {
-        let mut raws: Vec<String> = ["0", "-0", "00", "01", "-01", "7", "-7", "10", "1.0", "1e2", "1E2", "-", "", "12a", "1.5", "0.0"]
-            .iter()
-            .map(|r| r.to_string())
-            .collect();
+        let mut raws: Vec<String> =
+            ["0", "-0", "00", "01", "-01", "7", "-7", "10", "1.0", "1e2", "1E2", "-", "", "12a", "1.5", "0.0"]
+                .iter()
+                .map(|r| r.to_string())
+                .collect();
         for n in 1..=17 {
             let digits: String = (0..n).map(|i| char::from(b'1' + (i % 9) as u8)).collect();
             raws.push(digits.clone());
@@ -449,4 +449,3 @@ mod tests {
         assert!(partial_match_key(&json!(["a"]), &json!([])));
     }
 }
-

@@ -14,7 +14,6 @@ use crate::hold::{Holds, Verdict};
 use crate::plan::{FlushPlan, InvalidateOp, KeyRef, KeyRun, RefetchOp};
 use crate::scan::Tape;
 
-
 /// Fields a patch never writes: writing them through an object spread or assignment could reach
 /// `Object.prototype` in the shim (prototype pollution). A `match`, not a `contains` over a list:
 /// at opt z, the shipped setting, that was a call comparing all three.
@@ -115,7 +114,8 @@ impl Keys {
             Some(ends) => {
                 // Debug builds (the test suites) check every writer against the scan.
                 debug_assert!(
-                    self.tape.scan(hash).is_ok() && self.tape.items(0).map(|i| self.tape.node(i).end).eq(ends.iter().copied()),
+                    self.tape.scan(hash).is_ok()
+                        && self.tape.items(0).map(|i| self.tape.node(i).end).eq(ends.iter().copied()),
                     "element ends of {hash}: {ends:?}"
                 );
                 self.ends.extend_from_slice(ends);
@@ -277,7 +277,12 @@ impl Pending {
 
     /// Adds a patch of doc `hash` with `fields` (name, raw JSON value); a second patch of the same
     /// doc merges in, the higher version's values winning.
-    pub fn patch<N: AsRef<str>, V: AsRef<str>>(&mut self, hash: &str, fields: impl IntoIterator<Item = (N, V)>, version: Option<f64>) {
+    pub fn patch<N: AsRef<str>, V: AsRef<str>>(
+        &mut self,
+        hash: &str,
+        fields: impl IntoIterator<Item = (N, V)>,
+        version: Option<f64>,
+    ) {
         self.patch_with(hash, None, fields, version)
     }
 
@@ -427,7 +432,11 @@ impl Pending {
     /// (the shim leaves the queries under them alone) and a copy of it on each stays pending.
     pub fn take_plan_holding(&mut self, holds: &Holds) -> FlushPlan {
         let judge = |keys: &Keys, id: KeyId, exact: bool| {
-            if holds.is_empty() { Verdict::Free } else { holds.judge(keys.text(id), keys.ends(id), exact) }
+            if holds.is_empty() {
+                Verdict::Free
+            } else {
+                holds.judge(keys.text(id), keys.ends(id), exact)
+            }
         };
         let mut kept = Kept::default();
         let mut plan = FlushPlan::default();

@@ -321,7 +321,10 @@ mod tests {
         let ids = [u32_at(&out, 9), u32_at(&out, 33)];
         assert_eq!(ids, [plan.invalidate[0].key.id, plan.invalidate[1].key.id]);
         // é is one UTF-16 unit (two UTF-8 bytes), 😀 two units (four bytes).
-        assert_eq!([u32_at(&out, 13), u32_at(&out, 37)], [a.len() as u32, b.chars().map(char::len_utf16).sum::<usize>() as u32]);
+        assert_eq!(
+            [u32_at(&out, 13), u32_at(&out, 37)],
+            [a.len() as u32, b.chars().map(char::len_utf16).sum::<usize>() as u32]
+        );
         assert_eq!(u32_at(&out, 37), b.len() as u32 - 3);
         // Both keys are three primitives: the run is the whole key, up to its closing bracket.
         assert_eq!([u32_at(&out, 17), u32_at(&out, 21)], [3 | 1 << 30, a.len() as u32 - 1]);
@@ -353,7 +356,8 @@ mod tests {
         assert_eq!(text_hash("", 0)[1], 0x811c_9dc5);
         assert_eq!(text_hash("a", 1)[1], 0xe40c_292c);
         assert_eq!(text_hash("foobar", 6)[1], 0xbf9c_f968);
-        for (s, cut) in [(r#"["list","wo",{"page":1}]"#, 12), (r#"["é😀",{"x":"ü"}]"#, 9), ("[]", 1), (r#"{"a":1}"#, 0)] {
+        for (s, cut) in [(r#"["list","wo",{"page":1}]"#, 12), (r#"["é😀",{"x":"ü"}]"#, 9), ("[]", 1), (r#"{"a":1}"#, 0)]
+        {
             let [units, whole, cut_units, run] = text_hash(s, cut);
             assert_eq!(units as usize, s.encode_utf16().count(), "{s}");
             assert_eq!(whole, fnv16(s), "{s}");

@@ -11,6 +11,7 @@
 //! arm one timer for [`Realtime::poll_timeout`] and call [`Realtime::handle_timeout`] when it fires.
 
 use crate::adapt::fields::snake_case;
+use crate::config::{as_bool, as_u64, option, scan_options};
 use crate::connector::{ChannelFact, ChannelSpec, ClientState, Connector, ConnectorOptions, ConnectorOutput, Position};
 use crate::engine::{Engine, Ingested};
 use crate::error::{Error, ErrorCode};
@@ -18,15 +19,14 @@ use crate::link::polling::Poller;
 use crate::link::{Intent, Link, LinkConfig, LinkOutput, Priority, RecoverScope, SeqCheck, Status, Transport};
 use crate::plan::FlushPlan;
 use crate::recovery::Returns;
-use crate::config::{as_bool, as_u64, option, scan_options};
 use crate::scan::{Kind, Tape};
 use crate::share::{Role, Share, Shared};
+use crate::sorted::SortedSet;
 use crate::views::{View, ViewHandle, Views};
 use crate::wire::{self, Frame, FrameError};
 use crate::Millis;
 #[cfg(feature = "serde_json")]
 use serde_json::Value;
-use crate::sorted::SortedSet;
 use std::collections::VecDeque;
 
 /// What the glue must carry out.
@@ -97,7 +97,9 @@ impl Realtime {
             // reader, which V8 then does not compile at creation (it compiles a wasm function on its
             // first call; docs/SIZE.md "Creation"). The same machine as `read` builds from this text
             // (test `no_options_build_what_the_reader_builds`).
-            "{}" | "null" => Ok(Realtime::build(now, crate::config::Config::default(), None, None, options.to_string())),
+            "{}" | "null" => {
+                Ok(Realtime::build(now, crate::config::Config::default(), None, None, options.to_string()))
+            }
             _ => Realtime::read(now, options),
         }
     }
@@ -121,7 +123,13 @@ impl Realtime {
     }
 
     /// The machine for read options: `pollingMs`, `seed` (`None`: the defaults) and the options' text.
-    fn build(now: Millis, config: crate::config::Config, polling_ms: Option<u64>, seed: Option<u64>, options: String) -> Realtime {
+    fn build(
+        now: Millis,
+        config: crate::config::Config,
+        polling_ms: Option<u64>,
+        seed: Option<u64>,
+        options: String,
+    ) -> Realtime {
         let engine = Engine::new(config);
         let factory = engine.config().scope_get("factoryId").map(str::to_string);
         Realtime {
@@ -228,7 +236,11 @@ impl Realtime {
         }
         let Some(source) = source else {
             self.engine.record_invalid();
-            return Err(Error::new(ErrorCode::WrongType, self.transport_name, "frame payload has no recognisable shape"));
+            return Err(Error::new(
+                ErrorCode::WrongType,
+                self.transport_name,
+                "frame payload has no recognisable shape",
+            ));
         };
         self.engine.handle_scanned(now, source, text, payload).map(Some)
     }
@@ -317,7 +329,14 @@ impl Realtime {
     /// and each tab, this one included, applies it only when `channel` is one of its own.
     /// `seq`: the payload's position in its channel's stream (a Centrifugo publication's
     /// `offset`), carried in the frame and kept by every tab for a takeover's `since`.
-    pub fn connector_ingest(&mut self, now: Millis, channel: &str, seq: Option<u64>, source: &str, text: &str) -> Result<Option<Ingested>, Error> {
+    pub fn connector_ingest(
+        &mut self,
+        now: Millis,
+        channel: &str,
+        seq: Option<u64>,
+        source: &str,
+        text: &str,
+    ) -> Result<Option<Ingested>, Error> {
         let Some(leads) = self.connector_share() else { return self.ingest_text(now, source, text).map(Some) };
         if leads {
             let quote = |s: &str| {
@@ -330,7 +349,9 @@ impl Realtime {
                 at.push_str(",\"seq\":");
                 crate::scan::push_uint(&mut at, n);
             }
-            let frame = ["{\"channel\":", &quote(channel), &at, ",\"source\":", &quote(source), ",\"payload\":", text, "}"].concat();
+            let frame =
+                ["{\"channel\":", &quote(channel), &at, ",\"source\":", &quote(source), ",\"payload\":", text, "}"]
+                    .concat();
             self.outputs.push_back(Output::Share(Shared::Frame(frame)));
             if let (Some(s), Some(n)) = (self.share.as_mut(), seq) {
                 s.observe(channel, n); // as every other tab does when it reads the frame
@@ -399,13 +420,15 @@ impl Realtime {
             }
         };
         // `null` (or a non-finite number, JSON's null) means the default.
-        let present = |k: &str| merged(k).filter(|&(t, x, v)| t.kind(v) != Kind::Null && t.f64(x, v).is_none_or(f64::is_finite));
+        let present =
+            |k: &str| merged(k).filter(|&(t, x, v)| t.kind(v) != Kind::Null && t.f64(x, v).is_none_or(f64::is_finite));
         let mut cfg = LinkConfig::default();
         let bad = |m: String| Error::new(ErrorCode::InvalidOption, "options", m);
         // Read by hand, not with serde's derived Deserialize: that path pulls serde's error texts and
         // with them float formatting (~18 KB of wasm, docs/SIZE.md).
         if let Some((t, x, b)) = present("backoff") {
-            let [initial, max, attempts] = uint_fields(t, x, b, "backoff", &["initialMs", "maxMs", "maxAttempts"]).map_err(bad)?;
+            let [initial, max, attempts] =
+                uint_fields(t, x, b, "backoff", &["initialMs", "maxMs", "maxAttempts"]).map_err(bad)?;
             let d = &mut cfg.backoff;
             d.initial_ms = initial.map_or(d.initial_ms, clamp_ms);
             d.max_ms = max.map_or(d.max_ms, clamp_ms);
@@ -423,7 +446,9 @@ impl Realtime {
             cfg.enabled = as_bool(t, e).ok_or_else(|| bad("enabled must be a boolean".into()))?;
         }
         if let Some((t, x, p)) = present("pollingMs") {
-            cfg.polling_ms = Some(clamp_ms(t.f64(x, p).filter(|x| *x >= 0.0).ok_or_else(|| bad("pollingMs must be a number".into()))? as u64));
+            cfg.polling_ms = Some(clamp_ms(
+                t.f64(x, p).filter(|x| *x >= 0.0).ok_or_else(|| bad("pollingMs must be a number".into()))? as u64,
+            ));
         }
         cfg.seed = merged("seed").and_then(|(t, x, v)| as_u64(t, x, v)).unwrap_or(now ^ 0x9e37_79b9_7f4a_7c15);
         cfg.transport = transport;
@@ -855,7 +880,9 @@ impl Realtime {
                 ConnectorOutput::Close(name) => self.outputs.push_back(Output::CloseChannel(id, name)),
                 ConnectorOutput::Connection(up) => self.outputs.push_back(Output::Share(Shared::Connection(id, up))),
                 // A follower's status is the leader's, not its idle connector's.
-                ConnectorOutput::Status(s) if self.connector_share() != Some(false) => self.apply_external_status(now, s),
+                ConnectorOutput::Status(s) if self.connector_share() != Some(false) => {
+                    self.apply_external_status(now, s)
+                }
                 ConnectorOutput::Status(_) => {}
                 ConnectorOutput::Returned { channel, settle_ms } => {
                     self.returns.hold([channel]);
@@ -927,7 +954,13 @@ fn clamp_ms(ms: u64) -> u64 {
 }
 
 /// The named fields of option object `v` (others ignored), each absent or a non-negative integer.
-fn uint_fields<const N: usize>(t: &Tape, x: &str, v: u32, what: &str, names: &[&str; N]) -> Result<[Option<u64>; N], String> {
+fn uint_fields<const N: usize>(
+    t: &Tape,
+    x: &str,
+    v: u32,
+    what: &str,
+    names: &[&str; N],
+) -> Result<[Option<u64>; N], String> {
     if t.kind(v) != Kind::Object {
         return Err([what, " must be an object"].concat());
     }
@@ -989,7 +1022,13 @@ mod tests {
         }
         rt.connector_client(now, 1, ClientState::Connected);
         drain(&mut rt, &mut log);
-        log.push(format!("{:?} {:?} {} {:?}", rt.engine().config(), rt.engine().stats(), rt.options, rt.connector_poll));
+        log.push(format!(
+            "{:?} {:?} {} {:?}",
+            rt.engine().config(),
+            rt.engine().stats(),
+            rt.options,
+            rt.connector_poll
+        ));
         log
     }
 
@@ -1001,9 +1040,12 @@ mod tests {
             assert!(fast.iter().any(|l| l.starts_with("Plan")), "{text}: the run reaches a plan");
         }
         // and what any other text with no option in it builds (the reader's path)
-        assert_eq!(run(Realtime::from_text(0, "{}").unwrap()), run(Realtime::from_text(0, r#"{"x":1}"#).unwrap())[..]
-            .iter()
-            .map(|l| l.replace(r#"{"x":1}"#, "{}"))
-            .collect::<Vec<_>>());
+        assert_eq!(
+            run(Realtime::from_text(0, "{}").unwrap()),
+            run(Realtime::from_text(0, r#"{"x":1}"#).unwrap())[..]
+                .iter()
+                .map(|l| l.replace(r#"{"x":1}"#, "{}"))
+                .collect::<Vec<_>>()
+        );
     }
 }

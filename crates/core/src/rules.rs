@@ -220,7 +220,11 @@ impl RuleTable {
                 match p {
                     Piece::Lit(..) => {}
                     Piece::Column(c, _) => f(c),
-                    Piece::Text(parts) => parts.iter().for_each(|t| if let TextPart::Col(c, _) = t { f(c) }),
+                    Piece::Text(parts) => parts.iter().for_each(|t| {
+                        if let TextPart::Col(c, _) = t {
+                            f(c)
+                        }
+                    }),
                 }
             }
         }
@@ -246,7 +250,13 @@ impl RuleTable {
                 let (start, e0) = (out.text.len(), out.ends.len());
                 if apply(&k.pieces, row, &mut out.text, &mut out.ends) {
                     let (end, e1) = (out.text.len() as u32, out.ends.len() as u32);
-                    out.keys.push(RoutedKey { start: start as u32, end, ends: (e0 as u32, e1), exact: k.exact, refetch_type: k.refetch_type });
+                    out.keys.push(RoutedKey {
+                        start: start as u32,
+                        end,
+                        ends: (e0 as u32, e1),
+                        exact: k.exact,
+                        refetch_type: k.refetch_type,
+                    });
                 } else {
                     out.text.truncate(start);
                     out.ends.truncate(e0);
@@ -259,9 +269,14 @@ impl RuleTable {
 
 fn compile_key_rule(tape: &Tape, text: &str, v: u32, cols: &mut Vec<String>) -> Result<KeyRule, &'static str> {
     match tape.kind(v) {
-        Kind::Array => Ok(KeyRule { pieces: compile(tape, text, v, cols), exact: false, refetch_type: RefetchType::Active }),
+        Kind::Array => {
+            Ok(KeyRule { pieces: compile(tape, text, v, cols), exact: false, refetch_type: RefetchType::Active })
+        }
         Kind::Object => {
-            let key = tape.get(text, v, "queryKey").filter(|&k| tape.kind(k) == Kind::Array).ok_or("queryKey must be an array")?;
+            let key = tape
+                .get(text, v, "queryKey")
+                .filter(|&k| tape.kind(k) == Kind::Array)
+                .ok_or("queryKey must be an array")?;
             let exact = match tape.get(text, v, "exact").map(|e| tape.kind(e)) {
                 None | Some(Kind::Null) | Some(Kind::False) => false,
                 Some(Kind::True) => true,
@@ -270,9 +285,8 @@ fn compile_key_rule(tape: &Tape, text: &str, v: u32, cols: &mut Vec<String>) -> 
             let refetch_type = match tape.get(text, v, "refetchType") {
                 None => RefetchType::Active,
                 Some(r) if tape.kind(r) == Kind::Null => RefetchType::Active,
-                Some(r) if tape.is_str(r) => {
-                    RefetchType::parse(&tape.str(text, r)).ok_or("refetchType must be 'active' | 'inactive' | 'all' | 'none'")?
-                }
+                Some(r) if tape.is_str(r) => RefetchType::parse(&tape.str(text, r))
+                    .ok_or("refetchType must be 'active' | 'inactive' | 'all' | 'none'")?,
                 _ => return Err("refetchType must be a string"),
             };
             Ok(KeyRule { pieces: compile(tape, text, key, cols), exact, refetch_type })
@@ -352,7 +366,9 @@ fn lit(out: &mut Vec<Piece>, s: &str) {
 
 fn has_placeholder(tape: &Tape, text: &str, v: u32) -> bool {
     match tape.kind(v) {
-        Kind::Str | Kind::StrEscaped => split_placeholders(&tape.str(text, v)).iter().any(|p| matches!(p, TextPart::Col(..))),
+        Kind::Str | Kind::StrEscaped => {
+            split_placeholders(&tape.str(text, v)).iter().any(|p| matches!(p, TextPart::Col(..)))
+        }
         Kind::Array => tape.items(v).any(|i| has_placeholder(tape, text, i)),
         Kind::Object => tape.members(v).any(|(_, i)| has_placeholder(tape, text, i)),
         _ => false,
@@ -536,8 +552,13 @@ mod tests {
 
     #[test]
     fn bad_rules_are_option_errors() {
-        for bad in [json!({}), json!([1]), json!([{ "table": "t" }]), json!([{ "table": "t", "events": ["X"], "invalidate": [] }]),
-                    json!([{ "table": "t", "invalidate": [{ "queryKey": ["a"], "refetchType": "sometimes" }] }])] {
+        for bad in [
+            json!({}),
+            json!([1]),
+            json!([{ "table": "t" }]),
+            json!([{ "table": "t", "events": ["X"], "invalidate": [] }]),
+            json!([{ "table": "t", "invalidate": [{ "queryKey": ["a"], "refetchType": "sometimes" }] }]),
+        ] {
             assert_eq!(RuleTable::compile(&bad).unwrap_err().code, ErrorCode::InvalidOption, "{bad}");
         }
     }

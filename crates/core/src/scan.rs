@@ -102,7 +102,16 @@ struct Entry {
 
 impl Entry {
     const fn value(n: Node) -> Entry {
-        Entry { head: 0, start: n.start, end: n.end, next: n.next, key: 0, key_len: 0, kind: n.kind, key_escaped: false }
+        Entry {
+            head: 0,
+            start: n.start,
+            end: n.end,
+            next: n.next,
+            key: 0,
+            key_len: 0,
+            kind: n.kind,
+            key_escaped: false,
+        }
     }
 }
 
@@ -951,11 +960,40 @@ mod tests {
 
     #[test]
     fn accepts_what_json_parse_accepts() {
-        for s in ["0", "-0", "1e400", "-1.5E+3", r#""\ud800""#, r#"{"a":[1,{"b":null}],"a":2}"#, " [ ] ", "{}", r#""\u00e9\n""#] {
+        for s in [
+            "0",
+            "-0",
+            "1e400",
+            "-1.5E+3",
+            r#""\ud800""#,
+            r#"{"a":[1,{"b":null}],"a":2}"#,
+            " [ ] ",
+            "{}",
+            r#""\u00e9\n""#,
+        ] {
             assert!(ok(s), "{s}");
         }
-        for s in ["", "01", "1.", ".5", "-", "1e", "[1,]", "{,}", r#"{"a"}"#, r#"{"a":1,}"#, "tru", "nul", "[1 2]", "\"\t\"",
-                  r#""\x""#, r#""\u12""#, "{} x", "[", "\"abc"] {
+        for s in [
+            "",
+            "01",
+            "1.",
+            ".5",
+            "-",
+            "1e",
+            "[1,]",
+            "{,}",
+            r#"{"a"}"#,
+            r#"{"a":1,}"#,
+            "tru",
+            "nul",
+            "[1 2]",
+            "\"\t\"",
+            r#""\x""#,
+            r#""\u12""#,
+            "{} x",
+            "[",
+            "\"abc",
+        ] {
             assert!(!ok(s), "{s:?}");
         }
     }
@@ -998,7 +1036,10 @@ mod tests {
                     if tail.is_empty() {
                         assert_eq!(t.plain_str(&plain, 0), Some(body.as_str()));
                     } else {
-                        assert_eq!(r.unwrap_err(), ScanError { what: "unexpected text after the value", at: body.len() + 2 });
+                        assert_eq!(
+                            r.unwrap_err(),
+                            ScanError { what: "unexpected text after the value", at: body.len() + 2 }
+                        );
                     }
                     let esc = format!("[\"{body}\\n{body}\"]");
                     t.scan(&esc).unwrap();
@@ -1006,7 +1047,10 @@ mod tests {
                     assert_eq!(t.str(&esc, 1), format!("{body}\n{body}"));
                     for ctl in ["\u{0}", "\t", "\u{1f}"] {
                         let bad = format!("\"{body}{ctl}{body}\"");
-                        assert_eq!(t.scan(&bad).unwrap_err(), ScanError { what: "control character in string", at: body.len() + 1 });
+                        assert_eq!(
+                            t.scan(&bad).unwrap_err(),
+                            ScanError { what: "control character in string", at: body.len() + 1 }
+                        );
                     }
                     let open = format!("\"{body}");
                     assert_eq!(t.scan(&open).unwrap_err(), ScanError { what: "unterminated string", at: 0 });
@@ -1027,7 +1071,9 @@ mod tests {
                     escaped = true;
                     match b.get(j + 1) {
                         Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => j += 2,
-                        Some(b'u') if b.get(j + 2..j + 6).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) => j += 6,
+                        Some(b'u') if b.get(j + 2..j + 6).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) => {
+                            j += 6
+                        }
                         Some(b'u') => return err("invalid \\u escape", j),
                         _ => return err("invalid escape", j),
                     }
@@ -1044,7 +1090,19 @@ mod tests {
         // text's last sixteen (or a padded copy of a shorter text): a stop byte or a backslash run
         // at every offset of the first windows, in texts of every length 0..200, so each one sits
         // before, on and after every window edge and the text's end.
-        let stoppers: [&[u8]; 11] = [b"\"", b"\\\"", b"\\\\\"", b"\\\\\\\"", b"\\\\\\\\\"", b"\\n\"", b"\\u00e9\"", b"\\u00g9\"", b"\\x\"", b"\x01\"", b"\x1f"];
+        let stoppers: [&[u8]; 11] = [
+            b"\"",
+            b"\\\"",
+            b"\\\\\"",
+            b"\\\\\\\"",
+            b"\\\\\\\\\"",
+            b"\\n\"",
+            b"\\u00e9\"",
+            b"\\u00g9\"",
+            b"\\x\"",
+            b"\x01\"",
+            b"\x1f",
+        ];
         let mut t = Tape::new();
         for len in 0..200usize {
             for at in 0..40usize {
@@ -1090,7 +1148,13 @@ mod tests {
         // the sixteen-byte windows: a member list grown one byte at a time up to 200 bytes, scanned
         // as a whole and as every prefix (each prefix must fail or read as serde_json reads it).
         let mut t = Tape::new();
-        for unit in [r#""k":"v","#, r#""k\"\\":"a\nb","#, r#""long key 0123456789":[1,{"":""}],"#, r#""é":"\u0041é","#, r#""":-0.5e3,"#] {
+        for unit in [
+            r#""k":"v","#,
+            r#""k\"\\":"a\nb","#,
+            r#""long key 0123456789":[1,{"":""}],"#,
+            r#""é":"\u0041é","#,
+            r#""":-0.5e3,"#,
+        ] {
             let mut text = String::from("{");
             while text.len() < 200 {
                 let whole = format!("{}\"end\":null}}", text);
@@ -1134,8 +1198,14 @@ mod tests {
         // (the word past the key runs off it) and with whitespace around the colon.
         for len in 0..20 {
             let name: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
-            for (key, decoded, escaped) in [(name.clone(), name.clone(), false), (format!("{name}\\n"), format!("{name}\n"), true)] {
-                for text in [format!("{{\"{key}\":1}}"), format!("{{ \"x\" : [], \"{key}\" :\n\"v\" }}"), format!("[{{\"{key}\":{{}}}}]")] {
+            for (key, decoded, escaped) in
+                [(name.clone(), name.clone(), false), (format!("{name}\\n"), format!("{name}\n"), true)]
+            {
+                for text in [
+                    format!("{{\"{key}\":1}}"),
+                    format!("{{ \"x\" : [], \"{key}\" :\n\"v\" }}"),
+                    format!("[{{\"{key}\":{{}}}}]"),
+                ] {
                     let mut t = Tape::new();
                     t.scan(&text).unwrap();
                     let obj = if text.starts_with('[') { 1 } else { 0 };
@@ -1166,7 +1236,9 @@ mod tests {
         // Nodes never exceed (bytes + 1) / 2 for a valid text (each node but the root has its own
         // first byte and a separator or closer of its own).
         let mut t = Tape::new();
-        for text in [&"[".repeat(300) as &str, "[1,2,3,4,5,6,7,8,9]", r#"{"":0,"":[],"":{}}"#, "[[],[],[[]],{}]", "0", "\"\""] {
+        for text in
+            [&"[".repeat(300) as &str, "[1,2,3,4,5,6,7,8,9]", r#"{"":0,"":[],"":{}}"#, "[[],[],[[]],{}]", "0", "\"\""]
+        {
             let full = if text.starts_with("[[[") { format!("{text}{}", "]".repeat(300)) } else { text.to_string() };
             t.scan(&full).unwrap();
             assert!(t.len() <= full.len().div_ceil(2), "{full}");
@@ -1181,8 +1253,15 @@ mod tests {
         let a = t.get(text, 0, "a").unwrap();
         assert_eq!(t.items(a).map(|i| t.raw(text, i)).collect::<Vec<_>>(), ["1", "{ }", "[ ]", "\"x\""]);
         assert_eq!(t.kind(t.get(text, 0, "b").unwrap()), Kind::Null);
-        for (bad, what, at) in [("{ \"a\" 1}", "expected ':'", 6), ("[1 ,]", "expected a value", 4), ("{\"a\":1 , }", "expected a string key", 9),
-                                ("[1 }", "expected ',' or ']'", 3), ("{\"a\":1 ]", "expected ',' or '}'", 7), ("[1 ", "unexpected end of text", 3), ("1 x", "unexpected text after the value", 2)] {
+        for (bad, what, at) in [
+            ("{ \"a\" 1}", "expected ':'", 6),
+            ("[1 ,]", "expected a value", 4),
+            ("{\"a\":1 , }", "expected a string key", 9),
+            ("[1 }", "expected ',' or ']'", 3),
+            ("{\"a\":1 ]", "expected ',' or '}'", 7),
+            ("[1 ", "unexpected end of text", 3),
+            ("1 x", "unexpected text after the value", 2),
+        ] {
             assert_eq!(t.scan(bad).unwrap_err(), ScanError { what, at }, "{bad}");
         }
     }
@@ -1196,7 +1275,13 @@ mod tests {
 
     #[test]
     fn numbers() {
-        for (raw, x) in [("5", 5.0), ("-12", -12.0), ("1.5", 1.5), ("1e400", f64::INFINITY), ("123456789012345678", 1.2345678901234568e17)] {
+        for (raw, x) in [
+            ("5", 5.0),
+            ("-12", -12.0),
+            ("1.5", 1.5),
+            ("1e400", f64::INFINITY),
+            ("123456789012345678", 1.2345678901234568e17),
+        ] {
             assert_eq!(parse_number(raw), x, "{raw}");
         }
     }

@@ -76,7 +76,15 @@ pub struct Share {
 impl Share {
     /// Sharing starts as a follower: nothing connects until the election makes this tab leader.
     pub fn new() -> Share {
-        Share { role: Role::Follower, remote: Vec::new(), seen: Vec::new(), epochs: Vec::new(), local: SortedSet::new(), leader_status: None, led_before: false }
+        Share {
+            role: Role::Follower,
+            remote: Vec::new(),
+            seen: Vec::new(),
+            epochs: Vec::new(),
+            local: SortedSet::new(),
+            leader_status: None,
+            led_before: false,
+        }
     }
 
     pub fn role(&self) -> Role {
@@ -205,7 +213,9 @@ impl Share {
     pub fn positions(&self) -> Vec<(String, Position)> {
         self.seen
             .iter()
-            .filter_map(|(ch, offset)| self.epoch(ch).map(|e| (ch.clone(), Position { offset: *offset, epoch: e.to_owned() })))
+            .filter_map(|(ch, offset)| {
+                self.epoch(ch).map(|e| (ch.clone(), Position { offset: *offset, epoch: e.to_owned() }))
+            })
             .collect()
     }
 

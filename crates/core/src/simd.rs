@@ -147,7 +147,8 @@ mod tests {
     #[test]
     fn the_backend_agrees_with_the_portable_one() {
         let mut x: u32 = 0x9e37_79b9;
-        let mut blocks: Vec<[u8; 16]> = (0..=255u8).map(|c| core::array::from_fn(|k| c.wrapping_add(k as u8 * 17))).collect();
+        let mut blocks: Vec<[u8; 16]> =
+            (0..=255u8).map(|c| core::array::from_fn(|k| c.wrapping_add(k as u8 * 17))).collect();
         for _ in 0..2000 {
             blocks.push(core::array::from_fn(|_| {
                 x ^= x << 13;

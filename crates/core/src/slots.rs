@@ -276,10 +276,18 @@ fn number(b: &[u8]) -> bool {
 /// What a [`Need`] gives the shim to write, for tests: the words and text of a payload with these
 /// values (`None`: not a member) of `new` and `old`, given as JSON literals.
 #[cfg(test)]
-pub(crate) fn layout(need: &Need, ev: u32, table: &str, members: [u32; 2], new: &[Option<&str>], old: &[Option<&str>]) -> (Vec<u32>, String) {
+pub(crate) fn layout(
+    need: &Need,
+    ev: u32,
+    table: &str,
+    members: [u32; 2],
+    new: &[Option<&str>],
+    old: &[Option<&str>],
+) -> (Vec<u32>, String) {
     let mut text = ["\"", table, "\""].concat();
     let mut words = vec![ev, members[1], text.len() as u32];
-    let at_old = row_choices()[ev.min(2) as usize * 4 + usize::from(members[0] == 0) * 2 + usize::from(members[1] == 0)] == 1;
+    let at_old =
+        row_choices()[ev.min(2) as usize * 4 + usize::from(members[0] == 0) * 2 + usize::from(members[1] == 0)] == 1;
     let keys: Vec<Option<&str>> = need.keys.iter().map(|&k| old.get(k).copied().flatten()).collect();
     for (row, cols) in [(if at_old { old } else { new }, None), (&keys[..], Some(keys.len()))] {
         for i in 0..cols.unwrap_or(need.columns.len()) {
@@ -290,7 +298,11 @@ pub(crate) fn layout(need: &Need, ev: u32, table: &str, members: [u32; 2], new: 
                 Some("false") => 3,
                 Some(v) => {
                     text.push_str(v);
-                    if v.starts_with('"') { 5 } else { 4 }
+                    if v.starts_with('"') {
+                        5
+                    } else {
+                        4
+                    }
                 }
             };
             words.push((text.len() as u32) << 3 | kind);
@@ -301,7 +313,11 @@ pub(crate) fn layout(need: &Need, ev: u32, table: &str, members: [u32; 2], new: 
 
 /// [`layout`] with the rows after the slots (`ROWS`): each row's members as (name, JSON literal).
 #[cfg(test)]
-pub(crate) fn with_rows((mut words, mut text): (Vec<u32>, String), new: &[(&str, &str)], old: &[(&str, &str)]) -> (Vec<u32>, String) {
+pub(crate) fn with_rows(
+    (mut words, mut text): (Vec<u32>, String),
+    new: &[(&str, &str)],
+    old: &[(&str, &str)],
+) -> (Vec<u32>, String) {
     words[0] |= ROWS;
     for row in [new, old] {
         words.push(row.len() as u32);
@@ -332,12 +348,27 @@ mod tests {
         for ok in ["0", "-0", "12", "1.5", "-2.25e-7", "1e+21", "3E4", "1234567890123456", "12345678901234567890"] {
             assert!(number(ok.as_bytes()), "{ok}");
         }
-        for bad in ["", "-", "01", "1.", ".5", "1e", "1e+", "+1", "1x", "NaN", "0x1", "123456789012345x", "12345678901234567x"] {
+        for bad in
+            ["", "-", "01", "1.", ".5", "1e", "1e+", "+1", "1x", "NaN", "0x1", "123456789012345x", "12345678901234567x"]
+        {
             assert!(!number(bad.as_bytes()), "{bad}");
         }
         let whole = |b: &[u8]| plain_string(b, 0, b.len());
-        assert!(whole(br#""""#) && whole("\"é\"".as_bytes()) && whole("\"a long string, ü, past eight bytes\"".as_bytes()));
-        for bad in [&br#"""#[..], br#""a"b""#, br#""a\n""#, b"\"\x01\"", br#"a"#, br#""a"#, br#""eight by\tes then""#, b"\"0123456\x1f89\"", br#""01234567"9""#, b"\"01234567\x0089ab\""] {
+        assert!(
+            whole(br#""""#) && whole("\"é\"".as_bytes()) && whole("\"a long string, ü, past eight bytes\"".as_bytes())
+        );
+        for bad in [
+            &br#"""#[..],
+            br#""a"b""#,
+            br#""a\n""#,
+            b"\"\x01\"",
+            br#"a"#,
+            br#""a"#,
+            br#""eight by\tes then""#,
+            b"\"0123456\x1f89\"",
+            br#""01234567"9""#,
+            b"\"01234567\x0089ab\"",
+        ] {
             assert!(!whole(bad), "{:?}", std::str::from_utf8(bad));
         }
         // Inside a longer text (the last bytes are read in a word that runs past the string): what
@@ -345,7 +376,9 @@ mod tests {
         for len in 0..20 {
             for bad in [None, Some(b'\\'), Some(b'"'), Some(0x1f), Some(0)] {
                 for bad_at in 0..len.max(1) {
-                    let inner: Vec<u8> = (0..len).map(|i| if i == bad_at { bad.unwrap_or(b'z') } else { b'a' + (i % 26) as u8 }).collect();
+                    let inner: Vec<u8> = (0..len)
+                        .map(|i| if i == bad_at { bad.unwrap_or(b'z') } else { b'a' + (i % 26) as u8 })
+                        .collect();
                     let ok = bad.is_none() || len == 0;
                     for after in [&b"\"\\\x01\"x\"\"\"\""[..], b"", b"1", b"\x00\x00\x00\x00\x00\x00\x00\x00\x00"] {
                         let text = [&b"\""[..], &inner, b"\"", after].concat();
@@ -372,7 +405,12 @@ mod tests {
         let (w, t) = layout(&need, 0, "items", [3, 0], &[Some("7"), None, None, Some("\"f1\""), Some("12")], &[]);
         assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), Slotted::Read(Ingested::Queued));
         let mut t2 = engine();
-        t2.handle_text(0, "supabase", r#"{"table":"items","eventType":"INSERT","new":{"id":7,"factory_id":"f1","work_order_id":12},"old":{}}"#).unwrap();
+        t2.handle_text(
+            0,
+            "supabase",
+            r#"{"table":"items","eventType":"INSERT","new":{"id":7,"factory_id":"f1","work_order_id":12},"old":{}}"#,
+        )
+        .unwrap();
         e.flush(1);
         t2.flush(1);
         let (a, b) = (e.poll_plan().unwrap(), t2.poll_plan().unwrap());
@@ -388,7 +426,7 @@ mod tests {
         let good = layout(&d, 2, "t", [0, 2], &[], &[Some("1"), None, None, Some("\"f1\"")]);
         let bad: Vec<(Vec<u32>, String)> = vec![
             (good.0[..good.0.len() - 1].to_vec(), good.1.clone()), // a word short
-            (good.0.clone(), [&good.1[..], " "].concat()),          // text beyond the last value
+            (good.0.clone(), [&good.1[..], " "].concat()),         // text beyond the last value
             layout(&d, 3, "t", [0, 2], &[], &[Some("1")]),         // no such eventType
             layout(&d, 2, "", [0, 2], &[], &[Some("1")]),          // an empty table: the text path's error
             layout(&d, 2, "t", [0, 2], &[], &[Some("01")]),        // not a JSON number
@@ -420,14 +458,32 @@ mod tests {
         let mut e = engine();
         let needs = e.columns();
         let d = needs.need("wo").clone();
-        let new = [("id", "1"), ("version", "3"), ("factory_id", "\"f1\""), ("title", "\"b\""), ("qty", "2.5"), ("done", "true"), ("note", "null")];
-        let old = [("id", "1"), ("version", "2"), ("factory_id", "\"f1\""), ("title", "\"a\""), ("qty", "2.5"), ("done", "false"), ("note", "null")];
+        let new = [
+            ("id", "1"),
+            ("version", "3"),
+            ("factory_id", "\"f1\""),
+            ("title", "\"b\""),
+            ("qty", "2.5"),
+            ("done", "true"),
+            ("note", "null"),
+        ];
+        let old = [
+            ("id", "1"),
+            ("version", "2"),
+            ("factory_id", "\"f1\""),
+            ("title", "\"a\""),
+            ("qty", "2.5"),
+            ("done", "false"),
+            ("note", "null"),
+        ];
         let slots = layout(&d, 1, "wo", [7, 7], &[Some("1"), Some("3"), None, Some("\"f1\"")], &[Some("1")]);
         assert_eq!(e.handle_slots(0, needs.epoch, &slots.0, &slots.1), Slotted::Rows);
         let (w, t) = with_rows(slots, &new, &old);
         assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), Slotted::Read(Ingested::Queued));
         let mut t2 = engine();
-        let row = |r: &[(&str, &str)]| ["{", &r.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(","), "}"].concat();
+        let row = |r: &[(&str, &str)]| {
+            ["{", &r.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(","), "}"].concat()
+        };
         let text = format!(r#"{{"table":"wo","eventType":"UPDATE","new":{},"old":{}}}"#, row(&new), row(&old));
         t2.handle_text(0, "supabase", &text).unwrap();
         e.flush(1);
@@ -501,7 +557,8 @@ mod tests {
         assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), Slotted::Read(Ingested::Queued), "key-only old: no diff");
         // A rule reads the table's UPDATEs: its changed columns are never read.
         let items = needs.need("items").clone();
-        let (w, t) = layout(&items, 1, "items", [5, 5], &[Some("3"), None, None, Some("\"f1\""), Some("4")], &[Some("3")]);
+        let (w, t) =
+            layout(&items, 1, "items", [5, 5], &[Some("3"), None, None, Some("\"f1\""), Some("4")], &[Some("3")]);
         assert_eq!(e.handle_slots(0, needs.epoch, &w, &t), Slotted::Read(Ingested::Queued));
         assert_eq!(e.stats().received, 3);
         assert_eq!(e.stats().dropped.out_of_scope, 1);

@@ -197,7 +197,12 @@ impl<K: Ord, V> SortedMap<K, V> {
 
     /// `k`'s value, inserted from `make` when absent (`entry(k).or_insert_with(make)`). `key`
     /// builds the owned key only when it is inserted.
-    pub fn get_or_insert_with<Q: Ord + ?Sized>(&mut self, k: &Q, key: impl FnOnce() -> K, make: impl FnOnce() -> V) -> &mut V
+    pub fn get_or_insert_with<Q: Ord + ?Sized>(
+        &mut self,
+        k: &Q,
+        key: impl FnOnce() -> K,
+        make: impl FnOnce() -> V,
+    ) -> &mut V
     where
         K: Borrow<Q>,
     {

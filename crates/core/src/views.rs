@@ -268,12 +268,7 @@ impl Views {
                 return self.active_keys();
             }
         }
-        dedup(
-            self.counts
-                .keys()
-                .filter(|v| v.channel(factory) == channel)
-                .map(|v| v.query_key(factory)),
-        )
+        dedup(self.counts.keys().filter(|v| v.channel(factory) == channel).map(|v| v.query_key(factory)))
     }
 }
 

@@ -73,7 +73,10 @@ pub fn decode<'t>(tape: &mut Tape, transport: &str, text: &'t str) -> Result<Fra
     let source = str_of("source").and_then(|s| Source::parse(&s));
     // A channel name with an escape is rare enough to go without its seq check.
     let channel = get("channel").and_then(|v| tape.plain_str(text, v));
-    let seq = get("seq").and_then(|v| tape.f64(text, v)).filter(|x| *x >= 0.0 && x.fract() == 0.0 && *x < 1.8e19).map(|x| x as u64);
+    let seq = get("seq")
+        .and_then(|v| tape.f64(text, v))
+        .filter(|x| *x >= 0.0 && x.fract() == 0.0 && *x < 1.8e19)
+        .map(|x| x as u64);
     let source = source.or_else(|| adapt::detect(tape, text, payload));
     Ok(Frame::Event { channel, seq, source, payload })
 }

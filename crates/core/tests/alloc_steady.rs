@@ -5,9 +5,9 @@
 
 mod stream_support;
 
-use stream_support::{counted, counting, due, reset_counted, Counting};
 use querywire_core::Engine;
 use serde_json::json;
+use stream_support::{counted, counting, due, reset_counted, Counting};
 
 #[global_allocator]
 static A: Counting = Counting;

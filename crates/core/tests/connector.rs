@@ -2,7 +2,9 @@
 //! the connector reports facts, the core decides which channels to open and close, when a channel
 //! that came back is recovered, when a closed one reopens, and the status (docs/CONNECTORS.md).
 
-use querywire_core::connector::{Binding, ChannelFact, ClientState, Replay, REOPEN_MS, SETTLE_MS, SETTLE_WHILE_DOWN_MS};
+use querywire_core::connector::{
+    Binding, ChannelFact, ClientState, Replay, REOPEN_MS, SETTLE_MS, SETTLE_WHILE_DOWN_MS,
+};
 use querywire_core::link::Status;
 use querywire_core::views::View;
 use querywire_core::Output;
@@ -15,7 +17,12 @@ impl Rt {
     /// Attaches a new connector (a new id) for `tables`; its channels open on the next tick.
     fn attach(&mut self, tables: &[&str], filter: Option<&str>) {
         self.id += 1;
-        self.rt.attach_connector(self.now, self.id, tables.iter().map(|t| t.to_string()).collect(), filter.map(str::to_string));
+        self.rt.attach_connector(
+            self.now,
+            self.id,
+            tables.iter().map(|t| t.to_string()).collect(),
+            filter.map(str::to_string),
+        );
         self.drain();
         assert!(opened(&self.out).is_empty(), "channels open on the next tick");
         self.advance(0);
@@ -44,11 +51,16 @@ fn attaching_opens_what_the_views_need_with_default_filters() {
     h.rt.subscribe(0, View::doc("wo", "12"));
     h.rt.subscribe(0, View::list("wo"));
     h.attach(&["wo", "lines"], None);
-    let specs: Vec<_> = h.take().into_iter().filter_map(|o| if let Output::OpenChannel(_, s) = o { Some(s) } else { None }).collect();
+    let specs: Vec<_> =
+        h.take().into_iter().filter_map(|o| if let Output::OpenChannel(_, s) = o { Some(s) } else { None }).collect();
     let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["doc:wo:12", "factory:f1", "list:wo:f1"]);
     let b = |t: &str, f: Option<&str>| Binding { table: Some(t.into()), filter: f.map(str::to_string) };
-    assert_eq!(specs[0].bindings, vec![b("wo", Some("id=eq.12")), b("lines", None)], "a doc's id filter is on its own table only");
+    assert_eq!(
+        specs[0].bindings,
+        vec![b("wo", Some("id=eq.12")), b("lines", None)],
+        "a doc's id filter is on its own table only"
+    );
     assert_eq!(specs[1].bindings, vec![b("wo", Some("factory_id=eq.f1")), b("lines", Some("factory_id=eq.f1"))]);
     assert_eq!(specs[2].bindings, vec![b("wo", Some("factory_id=eq.f1")), b("lines", Some("factory_id=eq.f1"))]);
 }
@@ -59,21 +71,27 @@ fn a_filter_string_is_used_as_is_and_no_tables_is_one_unfiltered_schema_binding(
     h.rt.subscribe(0, View::doc("wo", "a-1"));
     h.attach(&["wo"], Some("tenant=eq.7"));
     let out = h.take();
-    let Some(Output::OpenChannel(_, spec)) = out.iter().find(|o| matches!(o, Output::OpenChannel(..))) else { panic!("{out:?}") };
+    let Some(Output::OpenChannel(_, spec)) = out.iter().find(|o| matches!(o, Output::OpenChannel(..))) else {
+        panic!("{out:?}")
+    };
     assert_eq!(spec.bindings, vec![Binding { table: Some("wo".into()), filter: Some("tenant=eq.7".into()) }]);
 
     let mut h = Rt::new(json!({ "primaryKey": ["uuid"] }));
     h.rt.subscribe(0, View::doc("wo", "a-1"));
     h.attach(&[], None);
     let out = h.take();
-    let Some(Output::OpenChannel(_, spec)) = out.iter().find(|o| matches!(o, Output::OpenChannel(..))) else { panic!("{out:?}") };
+    let Some(Output::OpenChannel(_, spec)) = out.iter().find(|o| matches!(o, Output::OpenChannel(..))) else {
+        panic!("{out:?}")
+    };
     assert_eq!(spec.bindings, vec![Binding { table: None, filter: None }]);
 
     let mut h = Rt::new(json!({ "primaryKey": ["uuid"] }));
     h.rt.subscribe(0, View::doc("wo", "a-1"));
     h.attach(&["wo"], None);
     let out = h.take();
-    let Some(Output::OpenChannel(_, spec)) = out.iter().find(|o| matches!(o, Output::OpenChannel(..))) else { panic!("{out:?}") };
+    let Some(Output::OpenChannel(_, spec)) = out.iter().find(|o| matches!(o, Output::OpenChannel(..))) else {
+        panic!("{out:?}")
+    };
     assert_eq!(spec.bindings[0].filter.as_deref(), Some("uuid=eq.a-1"), "the id column is the first primaryKey column");
 }
 
@@ -177,7 +195,11 @@ fn a_channel_the_server_closed_reopens_after_a_second_one_at_a_time() {
     assert_eq!(h.rt.status(), Status::Connected);
     let mut keys = refetched(&out);
     keys.sort_by_key(|k| k.to_string());
-    assert_eq!(keys, vec![json!(["doc", "wo", "1"]), json!(["list", "wo", "f1"])], "a reopened channel's join is a return");
+    assert_eq!(
+        keys,
+        vec![json!(["doc", "wo", "1"]), json!(["list", "wo", "f1"])],
+        "a reopened channel's join is a return"
+    );
 }
 
 #[test]

@@ -2,8 +2,8 @@
 
 mod common;
 use common::{sb, Harness};
-use querywire_core::{ErrorCode, Ingested};
 use querywire_core::key::hash_key;
+use querywire_core::{ErrorCode, Ingested};
 use serde_json::{json, Value};
 
 fn opts() -> Value {
@@ -15,7 +15,7 @@ fn doc_update_with_changed_fields_patches_only_that_doc() {
     let mut h = Harness::new(opts());
     h.ingest("event", json!({"type":"wo","id":"7","factoryId":"f1","action":"update","changedKeys":["status"],"version":2,"data":{"status":"done"}}));
     h.settle();
-    assert_eq!(h.patched(), vec![(json!(["doc","wo","7"]), json!({"status":"done"}))]);
+    assert_eq!(h.patched(), vec![(json!(["doc", "wo", "7"]), json!({"status":"done"}))]);
     assert!(h.invalidated().is_empty());
     assert_eq!(h.plans[0].1.patch[0].version, Some(2.0));
 }
@@ -25,7 +25,7 @@ fn doc_update_without_values_invalidates_only_that_doc() {
     let mut h = Harness::new(opts());
     h.ingest("supabase", sb("UPDATE", "wo", json!({"id": 7, "factory_id": "f1", "status": "x"}), json!({"id": 7})));
     h.settle();
-    assert_eq!(h.invalidated(), vec![json!(["doc","wo","7"])]);
+    assert_eq!(h.invalidated(), vec![json!(["doc", "wo", "7"])]);
 }
 
 #[test]
@@ -33,7 +33,7 @@ fn patch_off_invalidates_instead() {
     let mut h = Harness::new(json!({"patch": false}));
     h.ingest("event", json!({"type":"wo","id":1,"action":"update","data":{"a":1}}));
     h.settle();
-    assert_eq!(h.invalidated(), vec![json!(["doc","wo","1"])]);
+    assert_eq!(h.invalidated(), vec![json!(["doc", "wo", "1"])]);
 }
 
 #[test]
@@ -54,7 +54,7 @@ fn delete_then_insert_is_one_flush_with_one_list_head() {
     h.ingest("supabase", sb("INSERT", "wo", json!({"id": 2, "factory_id": "f1"}), json!({})));
     h.settle();
     assert_eq!(h.plans.len(), 1);
-    assert_eq!(h.invalidated(), vec![json!(["list","wo","f1",{"page":1}]), json!(["doc","wo","1"])]);
+    assert_eq!(h.invalidated(), vec![json!(["list","wo","f1",{"page":1}]), json!(["doc", "wo", "1"])]);
 }
 
 #[test]
@@ -71,7 +71,7 @@ fn many_tables_touching_the_same_keys_invalidate_each_key_once() {
     }
     h.settle();
     let keys = h.invalidated();
-    assert_eq!(keys, vec![json!(["goals","u1"]), json!(["dashboard"]), json!(["analytics"])]);
+    assert_eq!(keys, vec![json!(["goals", "u1"]), json!(["dashboard"]), json!(["analytics"])]);
 }
 
 #[test]
@@ -150,7 +150,7 @@ fn prefix_invalidation_makes_longer_keys_redundant() {
     h.ingest("invalidate", json!({"queryKey": ["list", "wo"]}));
     h.ingest("invalidate", json!({"queryKey": ["list", "wo", "f1"], "refetchType": "all"}));
     h.settle();
-    assert_eq!(h.invalidated(), vec![json!(["list","wo"]), json!(["list","wo","f1"])]);
+    assert_eq!(h.invalidated(), vec![json!(["list", "wo"]), json!(["list", "wo", "f1"])]);
 }
 
 #[test]
@@ -158,10 +158,16 @@ fn stale_version_is_dropped_and_newer_one_stands() {
     let mut h = Harness::new(json!({}));
     h.ingest("event", json!({"type":"wo","id":1,"action":"update","version":5,"data":{"s":"v5"}}));
     h.settle();
-    assert_eq!(h.try_ingest("event", json!({"type":"wo","id":1,"action":"update","version":4,"data":{"s":"v4"}})).unwrap(), Ingested::Stale);
+    assert_eq!(
+        h.try_ingest("event", json!({"type":"wo","id":1,"action":"update","version":4,"data":{"s":"v4"}})).unwrap(),
+        Ingested::Stale
+    );
     h.ingest("event", json!({"type":"wo","id":1,"action":"update","version":6,"data":{"s":"v6"}}));
     h.settle();
-    assert_eq!(h.patched(), vec![(json!(["doc","wo","1"]), json!({"s":"v5"})), (json!(["doc","wo","1"]), json!({"s":"v6"}))]);
+    assert_eq!(
+        h.patched(),
+        vec![(json!(["doc", "wo", "1"]), json!({"s":"v5"})), (json!(["doc", "wo", "1"]), json!({"s":"v6"}))]
+    );
     assert_eq!(h.engine.stats().dropped.stale, 1);
 }
 
@@ -170,9 +176,13 @@ fn same_type_id_action_in_a_window_keeps_the_highest_version() {
     let mut h = Harness::new(json!({}));
     h.ingest("event", json!({"type":"wo","id":1,"action":"update","version":2,"data":{"a":"2"}}));
     h.ingest("event", json!({"type":"wo","id":1,"action":"update","version":3,"data":{"a":"3","b":"3"}}));
-    assert_eq!(h.try_ingest("event", json!({"type":"wo","id":1,"action":"update","version":3,"data":{"a":"3","b":"3"}})).unwrap(), Ingested::Duplicate);
+    assert_eq!(
+        h.try_ingest("event", json!({"type":"wo","id":1,"action":"update","version":3,"data":{"a":"3","b":"3"}}))
+            .unwrap(),
+        Ingested::Duplicate
+    );
     h.settle();
-    assert_eq!(h.patched(), vec![(json!(["doc","wo","1"]), json!({"a":"3","b":"3"}))]);
+    assert_eq!(h.patched(), vec![(json!(["doc", "wo", "1"]), json!({"a":"3","b":"3"}))]);
     assert_eq!(h.plans[0].1.patch[0].version, Some(3.0));
     assert_eq!(h.engine.stats().dropped.duplicate, 1);
 }
@@ -189,21 +199,33 @@ fn event_ids_are_deduped_across_windows() {
     h.ingest("centrifugo", pub1.clone());
     assert_eq!(h.try_ingest("centrifugo", pub1).unwrap(), Ingested::Duplicate);
     // The same offset on another channel is another event.
-    h.ingest("centrifugo", json!({"channel":"org:2","offset":41,"data":{"event":"invalidate","queryKey":["posts", 2]}}));
+    h.ingest(
+        "centrifugo",
+        json!({"channel":"org:2","offset":41,"data":{"event":"invalidate","queryKey":["posts", 2]}}),
+    );
     assert_eq!(h.engine.stats().dropped.duplicate, 2);
 }
 
 #[test]
 fn scope_guard_drops_other_tenants_by_camel_or_snake_name() {
     let mut h = Harness::new(opts());
-    assert_eq!(h.try_ingest("supabase", sb("INSERT", "wo", json!({"id": 1, "factory_id": "f2"}), json!({}))).unwrap(), Ingested::OutOfScope);
-    assert_eq!(h.try_ingest("event", json!({"type":"wo","id":1,"factoryId":"f2","action":"create"})).unwrap(), Ingested::OutOfScope);
+    assert_eq!(
+        h.try_ingest("supabase", sb("INSERT", "wo", json!({"id": 1, "factory_id": "f2"}), json!({}))).unwrap(),
+        Ingested::OutOfScope
+    );
+    assert_eq!(
+        h.try_ingest("event", json!({"type":"wo","id":1,"factoryId":"f2","action":"create"})).unwrap(),
+        Ingested::OutOfScope
+    );
     h.ingest("event", json!({"type":"wo","id":1,"factoryId":"f1","action":"create"}));
     h.settle();
     assert_eq!(h.invalidated(), vec![json!(["list","wo","f1",{"page":1}])]);
     assert_eq!(h.engine.stats().dropped.out_of_scope, 2);
     h.engine.set_scope(&json!({"factoryId": "f2"})).unwrap();
-    assert_eq!(h.try_ingest("event", json!({"type":"wo","id":2,"factoryId":"f1","action":"create"})).unwrap(), Ingested::OutOfScope);
+    assert_eq!(
+        h.try_ingest("event", json!({"type":"wo","id":2,"factoryId":"f1","action":"create"})).unwrap(),
+        Ingested::OutOfScope
+    );
 }
 
 #[test]
@@ -236,7 +258,7 @@ fn patch_never_names_prototype_fields() {
         .handle_text(0, "event", r#"{"type":"wo","id":1,"action":"update","data":{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}},"prototype":1,"ok":1}}"#)
         .unwrap();
     h.settle();
-    assert_eq!(h.patched(), vec![(json!(["doc","wo","1"]), json!({"ok":1}))]);
+    assert_eq!(h.patched(), vec![(json!(["doc", "wo", "1"]), json!({"ok":1}))]);
 }
 
 #[test]
@@ -320,13 +342,20 @@ fn list_head_falls_back_to_scope_then_to_every_list_of_the_type() {
     let mut h = Harness::new(json!({}));
     h.ingest("event", json!({"type":"wo","id":1,"action":"delete"}));
     h.settle();
-    assert_eq!(h.invalidated(), vec![json!(["list","wo"]), json!(["doc","wo","1"])]);
+    assert_eq!(h.invalidated(), vec![json!(["list", "wo"]), json!(["doc", "wo", "1"])]);
 }
 
 #[test]
 fn invalid_options_are_refused_at_creation() {
-    for bad in [json!({"debounceMs": -1}), json!({"maxWaitMs": "1s"}), json!({"scope": [1]}), json!({"primaryKey": []}),
-                json!({"patch": "yes"}), json!({"rules": [{"table": "t", "invalidate": "x"}]}), json!(7)] {
+    for bad in [
+        json!({"debounceMs": -1}),
+        json!({"maxWaitMs": "1s"}),
+        json!({"scope": [1]}),
+        json!({"primaryKey": []}),
+        json!({"patch": "yes"}),
+        json!({"rules": [{"table": "t", "invalidate": "x"}]}),
+        json!(7),
+    ] {
         assert_eq!(querywire_core::Engine::from_options(&bad).unwrap_err().code, ErrorCode::InvalidOption, "{bad}");
     }
 }
@@ -335,14 +364,14 @@ fn invalid_options_are_refused_at_creation() {
 fn recovery_refetches_go_through_the_window_and_each_key_once() {
     let mut h = Harness::new(json!({"debounceMs": 50}));
     // Three recoveries arriving together (one per channel; the factory channel covers every view).
-    h.engine.refetch(0, vec![hash_key(&json!(["doc","wo","1"]))]);
-    h.engine.refetch(1, vec![hash_key(&json!(["doc","wo","1"])), hash_key(&json!(["list","wo","f1"]))]);
-    h.engine.refetch(2, vec![hash_key(&json!(["list","wo","f1"]))]);
+    h.engine.refetch(0, vec![hash_key(&json!(["doc", "wo", "1"]))]);
+    h.engine.refetch(1, vec![hash_key(&json!(["doc", "wo", "1"])), hash_key(&json!(["list", "wo", "f1"]))]);
+    h.engine.refetch(2, vec![hash_key(&json!(["list", "wo", "f1"]))]);
     h.drain();
     assert!(h.plans.is_empty());
     h.settle();
     assert_eq!(h.plans.len(), 1);
     let p = &h.plans[0].1;
     let keys: Vec<_> = p.refetch.iter().map(|r| common::key(p, &r.key)).collect();
-    assert_eq!(keys, vec![json!(["doc","wo","1"]), json!(["list","wo","f1"])]);
+    assert_eq!(keys, vec![json!(["doc", "wo", "1"]), json!(["list", "wo", "f1"])]);
 }

@@ -248,7 +248,11 @@ fn our_own_transport_polls_the_views_while_reconnecting_and_recovers_them_once()
     let after: Vec<_> = h.doc_refetches().into_iter().filter(|t| *t + DROP > back).collect();
     assert_eq!(after, [back - DROP + WINDOW], "one recovery, no poll after the return");
     assert_eq!(back - DROP, 29_933);
-    assert_eq!(h.doc_refetches(), [5_200, 10_480, 15_785, 21_361, 25_877, 29_933].map(|p| p + WINDOW), "five polls, one recovery");
+    assert_eq!(
+        h.doc_refetches(),
+        [5_200, 10_480, 15_785, 21_361, 25_877, 29_933].map(|p| p + WINDOW),
+        "five polls, one recovery"
+    );
     assert_eq!(h.list_refetches(), 6);
     assert_eq!(h.rt.status(), Status::Connected);
 }
@@ -258,7 +262,8 @@ fn enabled_false_polls_as_before() {
     let mut h = new(json!({ "seed": 7, "enabled": false, "scope": { "factoryId": "f1" } }));
     assert_eq!(h.rt.status(), Status::Polling);
     h.advance_to(30_000);
-    let doc: Vec<Millis> = h.refetches().into_iter().filter(|(_, k)| *k == json!(["doc", "wo", "1"])).map(|(t, _)| t).collect();
+    let doc: Vec<Millis> =
+        h.refetches().into_iter().filter(|(_, k)| *k == json!(["doc", "wo", "1"])).map(|(t, _)| t).collect();
     assert_eq!(doc, [4_835, 10_035, 15_315, 20_620, 26_196].map(|p| p + WINDOW));
 }
 

@@ -43,7 +43,11 @@ fn seeded(seed: u64) -> LinkConfig {
 }
 
 fn never_gives_up(seed: u64) -> LinkConfig {
-    LinkConfig { seed, backoff: BackoffConfig { max_attempts: u32::MAX, ..BackoffConfig::default() }, ..LinkConfig::default() }
+    LinkConfig {
+        seed,
+        backoff: BackoffConfig { max_attempts: u32::MAX, ..BackoffConfig::default() },
+        ..LinkConfig::default()
+    }
 }
 
 /// The status in force at time `t` (the last `Status` output at or before it).
@@ -176,7 +180,11 @@ fn after_giving_up_the_return_also_stops_polling_and_recovers_once() {
     let polls_before = h.polls().len();
     h.server = Server::Up;
     h.advance_to(DROP + 200_000);
-    assert_eq!(h.polls().len(), polls_before + usize::from(h.polls().len() > polls_before), "at most the poll before the retry");
+    assert_eq!(
+        h.polls().len(),
+        polls_before + usize::from(h.polls().len() > polls_before),
+        "at most the poll before the retry"
+    );
     let connected = h.log.iter().find(|(_, o)| *o == LinkOutput::Status(Status::Connected)).unwrap().0;
     assert!(connected - (DROP + 60_000) <= 10_000, "reached within backoff.maxMs: {}", connected - DROP);
     assert!(h.polls().iter().all(|p| *p < connected));
@@ -262,7 +270,11 @@ fn enabled_false_is_unchanged() {
     h.act(|l, now| l.connect(now));
     h.advance_to(30_000);
     assert_eq!(h.statuses(), [Status::Polling]);
-    assert_eq!(h.polls(), [4_835, 10_035, 15_315, 20_620, 26_196], "one interval after polling starts, then every 5 s ± 1 s");
+    assert_eq!(
+        h.polls(),
+        [4_835, 10_035, 15_315, 20_620, 26_196],
+        "one interval after polling starts, then every 5 s ± 1 s"
+    );
     assert!(h.connects().is_empty());
     h.act(|l, now| l.disconnect(now));
     h.advance_to(120_000);
@@ -296,7 +308,12 @@ fn a_server_that_is_back_is_reached_within_backoff_max_ms() {
     let pct = |p: usize| samples[(samples.len() * p / 100).min(samples.len() - 1)];
     // The virtual-clock distribution for the benchmark's 12 s outage (bench/outage.mjs measures the
     // real one): a median of about 3.1 s, a p99 of about 9 s (seeds 0..1000).
-    println!("back -> connected after a 12 s outage: p50 {} ms, p99 {} ms, max {} ms", pct(50), pct(99), samples[samples.len() - 1]);
+    println!(
+        "back -> connected after a 12 s outage: p50 {} ms, p99 {} ms, max {} ms",
+        pct(50),
+        pct(99),
+        samples[samples.len() - 1]
+    );
     assert!(pct(99) <= 10_000);
 }
 

@@ -124,8 +124,6 @@ fn online_while_given_up_tries_the_transport_now() {
     assert_eq!(h.link.status(), Status::Polling);
     h.advance_to(7_000);
     h.server = Server::Up;
-    h.act(|l, now| {
-        l.intent(now, querywire_core::link::Intent::Online, querywire_core::link::Priority::High)
-    });
+    h.act(|l, now| l.intent(now, querywire_core::link::Intent::Online, querywire_core::link::Priority::High));
     assert_eq!(h.link.status(), Status::Connected);
 }

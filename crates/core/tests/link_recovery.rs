@@ -27,10 +27,7 @@ fn the_first_connect_subscribes_and_recovers_nothing() {
     h.act(|l, now| l.set_channels(now, channels(&["doc:t:1", "factory:f1"])));
     h.act(|l, now| l.connect(now));
     assert_eq!(h.statuses(), [Status::Connecting, Status::Connected]);
-    assert_eq!(
-        h.sent(),
-        [json!({"type":"subscribe","channels":["doc:t:1","factory:f1"],"since":{}})]
-    );
+    assert_eq!(h.sent(), [json!({"type":"subscribe","channels":["doc:t:1","factory:f1"],"since":{}})]);
     h.advance_by(120_000);
     assert!(h.recovers().is_empty());
 }
@@ -158,9 +155,7 @@ fn close_4001_is_final_unauthorized() {
     assert!(matches!(&log[0], LinkOutput::Error { code: LinkErrorCode::Unauthorized, .. }));
     assert_eq!(h.statuses(), [Status::Error]);
     assert_eq!(h.link.poll_timeout(), None);
-    h.act(|l, now| {
-        l.intent(now, querywire_core::link::Intent::Online, querywire_core::link::Priority::High)
-    });
+    h.act(|l, now| l.intent(now, querywire_core::link::Intent::Online, querywire_core::link::Priority::High));
     h.advance_by(3_600_000);
     assert!(h.connects().is_empty(), "no retry until the app acts");
     h.act(|l, now| l.connect(now));
@@ -236,11 +231,22 @@ fn connection_options_are_read_by_the_shipped_reader_with_contract_defaults() {
     // and from its neighbours, so a swap fails here.
     use querywire_core::link::{LinkConfig, Transport};
     use querywire_core::Realtime;
-    let mut rt = Realtime::new(0, &json!({ "heartbeat": { "intervalMs": 20000, "timeoutMs": 7000 }, "pollingMs": 2000 })).unwrap();
-    rt.connect(0, Transport::Sse, &json!({ "backoff": { "initialMs": 500, "maxMs": 8000, "maxAttempts": 3 }, "token": "ignored" })).unwrap();
+    let mut rt =
+        Realtime::new(0, &json!({ "heartbeat": { "intervalMs": 20000, "timeoutMs": 7000 }, "pollingMs": 2000 }))
+            .unwrap();
+    rt.connect(
+        0,
+        Transport::Sse,
+        &json!({ "backoff": { "initialMs": 500, "maxMs": 8000, "maxAttempts": 3 }, "token": "ignored" }),
+    )
+    .unwrap();
     let cfg = rt.link().expect("connected").config();
     assert_eq!((cfg.backoff.initial_ms, cfg.backoff.max_ms, cfg.backoff.max_attempts), (500, 8_000, 3));
-    assert_eq!((cfg.heartbeat.interval_ms, cfg.heartbeat.timeout_ms), (20_000, 7_000), "createRealtime options are the base");
+    assert_eq!(
+        (cfg.heartbeat.interval_ms, cfg.heartbeat.timeout_ms),
+        (20_000, 7_000),
+        "createRealtime options are the base"
+    );
     assert_eq!(cfg.transport, Transport::Sse);
     assert!(cfg.enabled);
     assert_eq!(cfg.polling_ms, Some(2_000));
@@ -249,8 +255,14 @@ fn connection_options_are_read_by_the_shipped_reader_with_contract_defaults() {
     rt.connect(0, Transport::Ws, &json!({})).unwrap();
     let d = LinkConfig::default();
     let cfg = rt.link().unwrap().config();
-    assert_eq!((cfg.backoff.initial_ms, cfg.backoff.max_ms, cfg.backoff.max_attempts), (d.backoff.initial_ms, 10_000, d.backoff.max_attempts));
+    assert_eq!(
+        (cfg.backoff.initial_ms, cfg.backoff.max_ms, cfg.backoff.max_attempts),
+        (d.backoff.initial_ms, 10_000, d.backoff.max_attempts)
+    );
     assert_eq!(cfg.heartbeat, d.heartbeat);
     assert_eq!((cfg.enabled, cfg.polling_ms, cfg.transport), (true, None, Transport::Ws));
-    assert!(rt.connect(0, Transport::Ws, &json!({ "backoff": { "initialMs": -1 } })).is_err(), "a negative delay is refused");
+    assert!(
+        rt.connect(0, Transport::Ws, &json!({ "backoff": { "initialMs": -1 } })).is_err(),
+        "a negative delay is refused"
+    );
 }

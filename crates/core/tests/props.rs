@@ -108,15 +108,57 @@ fn arb_json() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
         any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
-        prop::sample::select(vec!["table","id","new","old","eventType","INSERT","UPDATE","DELETE","t","__proto__","queryKey","data","entity","event","invalidate"]).prop_map(Value::from),
+        prop::sample::select(vec![
+            "table",
+            "id",
+            "new",
+            "old",
+            "eventType",
+            "INSERT",
+            "UPDATE",
+            "DELETE",
+            "t",
+            "__proto__",
+            "queryKey",
+            "data",
+            "entity",
+            "event",
+            "invalidate"
+        ])
+        .prop_map(Value::from),
     ];
     leaf.prop_recursive(4, 32, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
             prop::collection::btree_map(
-                prop::sample::select(vec!["table","id","new","old","eventType","type","action","data","queryKey","entity","payload","channel","offset","version","changedKeys","x","y","z","exact","refetchType","event"]).prop_map(String::from),
-                inner, 0..6
-            ).prop_map(|m| Value::Object(m.into_iter().collect())),
+                prop::sample::select(vec![
+                    "table",
+                    "id",
+                    "new",
+                    "old",
+                    "eventType",
+                    "type",
+                    "action",
+                    "data",
+                    "queryKey",
+                    "entity",
+                    "payload",
+                    "channel",
+                    "offset",
+                    "version",
+                    "changedKeys",
+                    "x",
+                    "y",
+                    "z",
+                    "exact",
+                    "refetchType",
+                    "event"
+                ])
+                .prop_map(String::from),
+                inner,
+                0..6
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
@@ -126,7 +168,12 @@ fn memory_stays_bounded_after_a_long_stream() {
     let mut e = Engine::from_options(&json!({"debounceMs": 10})).unwrap();
     let mut now = 0;
     for i in 0..200_000u64 {
-        let text = format!(r#"{{"type":"r","entity":"wo","action":"update","data":{{"id":{},"version":{}}},"timestamp":"t","id":"e{}"}}"#, i % 50_000, i, i);
+        let text = format!(
+            r#"{{"type":"r","entity":"wo","action":"update","data":{{"id":{},"version":{}}},"timestamp":"t","id":"e{}"}}"#,
+            i % 50_000,
+            i,
+            i
+        );
         e.handle_text(now, "envelope", &text).unwrap();
         now += 1;
         e.handle_timeout(now);

@@ -111,7 +111,10 @@ fn a_drop_reconnects_resubscribes_with_since_and_recovers_unrecovered_channels_o
     h.frame(json!({ "type": "recovered", "channel": "list:wo:f1", "ok": false }));
     h.advance(30_000);
     let refetched = refetched(&h.take());
-    assert!(!refetched.contains(&json!(["doc", "wo", "1"])), "a history-recovered channel needs no refetch: {refetched:?}");
+    assert!(
+        !refetched.contains(&json!(["doc", "wo", "1"])),
+        "a history-recovered channel needs no refetch: {refetched:?}"
+    );
     assert!(refetched.contains(&json!(["list", "wo", "f1"])), "{refetched:?}");
     assert_eq!(refetched.iter().filter(|k| **k == json!(["list", "wo", "f1"])).count(), 1, "once");
 }
@@ -173,7 +176,10 @@ fn unsubscribe_closes_channels_and_set_scope_moves_them() {
     h.advance(0);
     assert_eq!(
         names(h.take()),
-        (vec!["factory:f2".to_string(), "list:wo:f2".to_string()], vec!["factory:f1".to_string(), "list:wo:f1".to_string()])
+        (
+            vec!["factory:f2".to_string(), "list:wo:f2".to_string()],
+            vec!["factory:f1".to_string(), "list:wo:f1".to_string()]
+        )
     );
     h.rt.unsubscribe(0, a);
     h.rt.unsubscribe(0, a);
@@ -210,7 +216,13 @@ fn control_and_bad_frames() {
     let e = h.rt.transport_frame(0, r#"{"type":"error","code":"bad_channel","message":"nope"}"#).unwrap_err();
     assert_eq!(e.code.as_str(), "server");
     // A numeric code is its `String(JSON.parse(code))` (node); 1e400 (JS: Infinity) prints null.
-    for (code, js) in [("1.50", "1.5"), ("1e2", "100"), ("-0", "0"), ("0.30000000000000004", "0.30000000000000004"), ("1e400", "null")] {
+    for (code, js) in [
+        ("1.50", "1.5"),
+        ("1e2", "100"),
+        ("-0", "0"),
+        ("0.30000000000000004", "0.30000000000000004"),
+        ("1e400", "null"),
+    ] {
         let frame = format!(r#"{{"type":"error","code":{code},"message":"nope"}}"#);
         assert_eq!(h.rt.transport_frame(0, &frame).unwrap_err().message, format!("{js}: nope"), "{code}");
     }
@@ -249,8 +261,11 @@ fn recovered_answers_spread_over_time_still_refetch_each_view_once() {
 #[test]
 fn no_option_value_however_large_overflows() {
     // Issue 10: `backoff.maxMs` near u64::MAX overflowed in the polling retry (± 10 % of it).
-    let huge: Value = serde_json::from_str(r#"{ "backoff": { "initialMs": 18446744073709551615, "maxMs": 18446744073709551615, "maxAttempts": 2 },
-        "heartbeat": { "intervalMs": 18446744073709551615, "timeoutMs": 18446744073709551615 } }"#).unwrap();
+    let huge: Value = serde_json::from_str(
+        r#"{ "backoff": { "initialMs": 18446744073709551615, "maxMs": 18446744073709551615, "maxAttempts": 2 },
+        "heartbeat": { "intervalMs": 18446744073709551615, "timeoutMs": 18446744073709551615 } }"#,
+    )
+    .unwrap();
     let mut h = Rt::new(json!({}));
     h.rt.subscribe(0, View::doc("wo", "1"));
     h.rt.connect(0, Transport::Ws, &huge).expect("huge values are clamped, not refused");
@@ -260,7 +275,11 @@ fn no_option_value_however_large_overflows() {
     }
     h.rt.handle_timeout(u64::MAX);
     h.drain();
-    assert!(matches!(h.rt.status(), Status::Polling | Status::Reconnecting | Status::Connecting), "{:?}", h.rt.status());
+    assert!(
+        matches!(h.rt.status(), Status::Polling | Status::Reconnecting | Status::Connecting),
+        "{:?}",
+        h.rt.status()
+    );
 }
 
 #[test]
@@ -275,10 +294,14 @@ fn a_frame_is_read_as_json_parse_reads_it() {
     h.drain();
     h.advance(0);
     let out = h.take();
-    let hashes: Vec<String> = out.iter().filter_map(|o| match o {
-        Output::Plan(p) => Some(p.hashes().into_iter().map(str::to_string).collect::<Vec<_>>()),
-        _ => None,
-    }).flatten().collect();
+    let hashes: Vec<String> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Plan(p) => Some(p.hashes().into_iter().map(str::to_string).collect::<Vec<_>>()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
     assert_eq!(hashes, [r#"["list","wo","f1",{"page":1}]"#, r#"["doc","wo","1"]"#]);
     assert_eq!(h.rt.engine().stats().dropped.invalid, 0);
 }

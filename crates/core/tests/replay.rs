@@ -47,8 +47,9 @@ fn a_recorded_trace_replays_to_the_same_plans() {
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, serde_json::to_string_pretty(&got).expect("json") + "\n").expect("write golden");
     }
-    let want: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("trace.plans.json (UPDATE_GOLDEN=1 writes it)"))
-        .expect("golden is JSON");
+    let want: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("trace.plans.json (UPDATE_GOLDEN=1 writes it)"))
+            .expect("golden is JSON");
     assert_eq!(got, want, "the replay differs from tests/fixtures/trace.plans.json");
     assert!(got["plans"].as_array().is_some_and(|p| p.len() > 20));
 }

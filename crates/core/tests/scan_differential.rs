@@ -12,7 +12,8 @@ const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/")
 
 #[test]
 fn accepts_exactly_what_json_parse_accepts() {
-    let cases: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}json_verdicts.json")).unwrap()).unwrap();
+    let cases: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}json_verdicts.json")).unwrap()).unwrap();
     assert!(cases.len() > 4000);
     let mut tape = Tape::new();
     for c in &cases {

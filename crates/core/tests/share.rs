@@ -312,4 +312,3 @@ fn the_seq_of_a_channel_no_tab_subscribes_any_more_is_forgotten() {
         assert_eq!(b.tabs[i].rt.share().unwrap().seen_seq("doc:wo:2"), None, "tab {i}");
     }
 }
-

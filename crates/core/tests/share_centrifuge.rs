@@ -23,7 +23,8 @@ fn pos(offset: u64, epoch: &str) -> Position {
 
 /// A centrifuge-js publication context whose data invalidates doc `id`.
 fn publication(channel: &str, offset: u64, id: &str) -> String {
-    json!({ "channel": channel, "offset": offset, "data": { "event": "invalidate", "queryKey": ["doc", "wo", id] } }).to_string()
+    json!({ "channel": channel, "offset": offset, "data": { "event": "invalidate", "queryKey": ["doc", "wo", id] } })
+        .to_string()
 }
 
 /// One tab per view list (scope f1), each sharing a centrifuge-like connector (a client of its
@@ -31,7 +32,8 @@ fn publication(channel: &str, offset: u64, id: &str) -> String {
 fn browser(tabs: &[Vec<View>]) -> Browser {
     let mut b = Browser { tabs: Vec::new(), now: 0 };
     for (i, views) in tabs.iter().enumerate() {
-        let mut rt = Realtime::new(0, &json!({ "debounceMs": 0, "patch": false, "scope": { "factoryId": "f1" } })).expect("options");
+        let mut rt = Realtime::new(0, &json!({ "debounceMs": 0, "patch": false, "scope": { "factoryId": "f1" } }))
+            .expect("options");
         rt.share_role(0, Role::Follower);
         for v in views {
             rt.subscribe(0, v.clone());
@@ -48,11 +50,19 @@ fn browser(tabs: &[Vec<View>]) -> Browser {
 
 /// Connection verdicts tab `i`'s shim was given, in order.
 fn connections(b: &Browser, i: usize) -> Vec<bool> {
-    b.tabs[i].out.iter().filter_map(|o| if let Output::Share(Shared::Connection(ID, up)) = o { Some(*up) } else { None }).collect()
+    b.tabs[i]
+        .out
+        .iter()
+        .filter_map(|o| if let Output::Share(Shared::Connection(ID, up)) = o { Some(*up) } else { None })
+        .collect()
 }
 
 fn opened(b: &Browser, i: usize) -> Vec<ChannelSpec> {
-    let mut v: Vec<ChannelSpec> = b.tabs[i].out.iter().filter_map(|o| if let Output::OpenChannel(_, s) = o { Some(s.clone()) } else { None }).collect();
+    let mut v: Vec<ChannelSpec> = b.tabs[i]
+        .out
+        .iter()
+        .filter_map(|o| if let Output::OpenChannel(_, s) = o { Some(s.clone()) } else { None })
+        .collect();
     v.sort_by(|a, b| a.name.cmp(&b.name));
     v
 }
@@ -118,31 +128,55 @@ fn only_the_leaders_client_connects_and_a_follower_connected_by_the_app_is_close
 #[test]
 fn every_tab_keeps_the_position_and_a_new_leader_subscribes_from_it() {
     let mut b = browser(&[vec![View::doc("wo", "1")], vec![View::doc("wo", "1"), View::doc("wo", "2")]]);
-    join(&mut b, 0, Replay::Unknown, &[("doc:wo:1", pos(10, "e1")), ("doc:wo:2", pos(3, "e2")), ("factory:f1", pos(0, "e3"))]);
+    join(
+        &mut b,
+        0,
+        Replay::Unknown,
+        &[("doc:wo:1", pos(10, "e1")), ("doc:wo:2", pos(3, "e2")), ("factory:f1", pos(0, "e3"))],
+    );
     let now = b.now;
-    b.tabs[0].rt.connector_ingest(now, "doc:wo:1", Some(11), "centrifugo", &publication("doc:wo:1", 11, "1")).expect("ingest");
+    b.tabs[0]
+        .rt
+        .connector_ingest(now, "doc:wo:1", Some(11), "centrifugo", &publication("doc:wo:1", 11, "1"))
+        .expect("ingest");
     b.advance(10);
     assert_eq!(invalidated(&b.tabs[0].out).len(), 1, "the leader applies its own channel's publication");
     assert_eq!(invalidated(&b.tabs[1].out).len(), 1, "the follower applies the forwarded one");
     let mut kept = b.tabs[1].rt.share().expect("shared").positions();
     kept.sort_by(|x, y| x.0.cmp(&y.0));
-    assert_eq!(kept, [("doc:wo:1".to_string(), pos(11, "e1")), ("doc:wo:2".to_string(), pos(3, "e2")), ("factory:f1".to_string(), pos(0, "e3"))]);
+    assert_eq!(
+        kept,
+        [
+            ("doc:wo:1".to_string(), pos(11, "e1")),
+            ("doc:wo:2".to_string(), pos(3, "e2")),
+            ("factory:f1".to_string(), pos(0, "e3"))
+        ]
+    );
 
     hand_over(&mut b);
     assert_eq!(connections(&b, 1), [true], "the new leader's client connects");
     let specs = opened(&b, 1);
     let since: Vec<(&str, Option<Position>)> = specs.iter().map(|s| (s.name.as_str(), s.since.clone())).collect();
-    assert_eq!(since, [("doc:wo:1", Some(pos(11, "e1"))), ("doc:wo:2", Some(pos(3, "e2"))), ("factory:f1", Some(pos(0, "e3")))]);
+    assert_eq!(
+        since,
+        [("doc:wo:1", Some(pos(11, "e1"))), ("doc:wo:2", Some(pos(3, "e2"))), ("factory:f1", Some(pos(0, "e3")))]
+    );
     assert_eq!(statuses(&b.tabs[1].out), ["reconnecting"], "a takeover: reconnecting, not connecting");
     // The server replays what the handover missed: applied, and nothing refetched.
     join(&mut b, 1, Replay::Replayed, &[("doc:wo:1", pos(11, "e1"))]);
     let now = b.now;
-    b.tabs[1].rt.connector_ingest(now, "doc:wo:1", Some(12), "centrifugo", &publication("doc:wo:1", 12, "1")).expect("ingest");
+    b.tabs[1]
+        .rt
+        .connector_ingest(now, "doc:wo:1", Some(12), "centrifugo", &publication("doc:wo:1", 12, "1"))
+        .expect("ingest");
     b.advance(5_000);
     assert_eq!(invalidated(&b.tabs[1].out).len(), 1, "the publication made during the handover");
     assert!(refetched(&b.tabs[1].out).is_empty(), "recovered: no refetch");
     assert_eq!(statuses(&b.tabs[1].out), ["reconnecting", "connected"]);
-    assert_eq!(b.tabs[1].rt.share().expect("shared").positions().into_iter().find(|(c, _)| c == "doc:wo:1"), Some(("doc:wo:1".into(), pos(12, "e1"))));
+    assert_eq!(
+        b.tabs[1].rt.share().expect("shared").positions().into_iter().find(|(c, _)| c == "doc:wo:1"),
+        Some(("doc:wo:1".into(), pos(12, "e1")))
+    );
 }
 
 #[test]
@@ -183,7 +217,10 @@ fn a_tab_that_joins_later_takes_the_others_positions() {
     late.share_connector(0, ID, true);
     late.share_merge_seen(seen, true);
     late.share_merge_epochs(epochs);
-    assert_eq!(late.share().expect("shared").positions().into_iter().find(|(c, _)| c == "doc:wo:1"), Some(("doc:wo:1".into(), pos(7, "e1"))));
+    assert_eq!(
+        late.share().expect("shared").positions().into_iter().find(|(c, _)| c == "doc:wo:1"),
+        Some(("doc:wo:1".into(), pos(7, "e1")))
+    );
 }
 
 #[test]

@@ -47,7 +47,11 @@ impl Browser {
 
     /// The channels tab `i`'s connector was told to open (all outputs so far), with their bindings.
     fn opened(&self, i: usize) -> Vec<ChannelSpec> {
-        let mut v: Vec<ChannelSpec> = self.tabs[i].out.iter().filter_map(|o| if let Output::OpenChannel(_, s) = o { Some(s.clone()) } else { None }).collect();
+        let mut v: Vec<ChannelSpec> = self.tabs[i]
+            .out
+            .iter()
+            .filter_map(|o| if let Output::OpenChannel(_, s) = o { Some(s.clone()) } else { None })
+            .collect();
         v.sort_by(|a, b| a.name.cmp(&b.name));
         v
     }
@@ -71,7 +75,18 @@ impl Browser {
 fn refetched(out: &[Output]) -> Vec<Value> {
     let mut v: Vec<Value> = out
         .iter()
-        .filter_map(|o| if let Output::Plan(p) = o { Some(p.refetch.iter().map(|r| serde_json::from_str::<Value>(p.hash(&r.key)).unwrap()).collect::<Vec<_>>()) } else { None })
+        .filter_map(|o| {
+            if let Output::Plan(p) = o {
+                Some(
+                    p.refetch
+                        .iter()
+                        .map(|r| serde_json::from_str::<Value>(p.hash(&r.key)).unwrap())
+                        .collect::<Vec<_>>(),
+                )
+            } else {
+                None
+            }
+        })
         .flatten()
         .collect();
     v.sort_by_key(|k| k.to_string());
@@ -113,7 +128,11 @@ fn the_leaders_client_opens_every_tabs_channels_with_the_filters_that_tab_would_
     want.dedup();
     assert_eq!(leader, want);
     // Spelled out: the remote tab's doc filters on its id, its list and factory on its scope.
-    let spec = |n: &str, f: &str| ChannelSpec { name: n.into(), bindings: vec![Binding { table: Some("wo".into()), filter: Some(f.into()) }], since: None };
+    let spec = |n: &str, f: &str| ChannelSpec {
+        name: n.into(),
+        bindings: vec![Binding { table: Some("wo".into()), filter: Some(f.into()) }],
+        since: None,
+    };
     assert!(leader.contains(&spec("doc:wo:2", "id=eq.2")));
     assert!(leader.contains(&spec("list:wo:f2", "factory_id=eq.f2")));
     assert!(leader.contains(&spec("factory:f2", "factory_id=eq.f2")));
@@ -121,13 +140,20 @@ fn the_leaders_client_opens_every_tabs_channels_with_the_filters_that_tab_would_
 
 #[test]
 fn a_payload_is_forwarded_and_applied_only_by_the_tabs_whose_channel_it_came_on() {
-    let mut br = Browser::new(&[("f1", vec![View::doc("wo", "1")]), ("f2", vec![View::doc("wo", "2")]), ("f2", vec![View::doc("wo", "2")])]);
+    let mut br = Browser::new(&[
+        ("f1", vec![View::doc("wo", "1")]),
+        ("f2", vec![View::doc("wo", "2")]),
+        ("f2", vec![View::doc("wo", "2")]),
+    ]);
     br.join_all(0);
     br.take();
     // supabase-js delivers the change of row 2 on both channels whose filter it matches.
     let now = br.now;
     for ch in ["doc:wo:2", "factory:f2"] {
-        br.tabs[0].rt.connector_ingest(now, ch, None, "supabase", &supabase(2, "f2", "2026-01-01T00:00:00Z")).expect("ingest");
+        br.tabs[0]
+            .rt
+            .connector_ingest(now, ch, None, "supabase", &supabase(2, "f2", "2026-01-01T00:00:00Z"))
+            .expect("ingest");
     }
     br.advance(100);
     assert_eq!(invalidated(&br.tabs[0].out), 0, "not the leader's channel: not applied there");
@@ -149,7 +175,10 @@ fn a_payload_is_forwarded_and_applied_only_by_the_tabs_whose_channel_it_came_on(
     // A change of f1 reaches only the f1 tab.
     br.take();
     let now = br.now;
-    br.tabs[0].rt.connector_ingest(now, "factory:f1", None, "supabase", &supabase(1, "f1", "2026-01-01T00:00:01Z")).expect("ingest");
+    br.tabs[0]
+        .rt
+        .connector_ingest(now, "factory:f1", None, "supabase", &supabase(1, "f1", "2026-01-01T00:00:01Z"))
+        .expect("ingest");
     br.advance(100);
     assert_eq!(invalidated(&br.tabs[0].out), 1);
     assert_eq!(invalidated(&br.tabs[1].out) + invalidated(&br.tabs[2].out), 0);
@@ -175,7 +204,10 @@ fn a_new_leader_opens_the_channels_again_and_each_tab_refetches_each_view_once()
     let names: Vec<String> = br.opened(1).into_iter().map(|s| s.name).collect();
     assert_eq!(names, ["doc:wo:1", "doc:wo:2", "factory:f1", "list:wo:f1"], "every remaining tab's channels");
     assert!(br.opened(2).is_empty());
-    assert!(refetched(&br.tabs[1].out).is_empty() && refetched(&br.tabs[2].out).is_empty(), "nothing before the channels are back");
+    assert!(
+        refetched(&br.tabs[1].out).is_empty() && refetched(&br.tabs[2].out).is_empty(),
+        "nothing before the channels are back"
+    );
     br.join_all(1);
     br.advance(1_000);
     assert_eq!(refetched(&br.tabs[1].out), [json!(["doc", "wo", "1"]), json!(["list", "wo", "f1"])]);

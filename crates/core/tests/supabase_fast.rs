@@ -21,7 +21,18 @@ fn cell() -> impl Strategy<Value = Value> {
 
 fn row() -> impl Strategy<Value = Map<String, Value>> {
     prop::collection::btree_map(
-        prop::sample::select(vec!["id", "uuid", "code", "factory_id", "factoryId", "version", "status", "tenant", "tenant_id", "user_id"]),
+        prop::sample::select(vec![
+            "id",
+            "uuid",
+            "code",
+            "factory_id",
+            "factoryId",
+            "version",
+            "status",
+            "tenant",
+            "tenant_id",
+            "user_id",
+        ]),
         cell(),
         0..8,
     )
@@ -29,7 +40,13 @@ fn row() -> impl Strategy<Value = Map<String, Value>> {
 }
 
 fn payload() -> impl Strategy<Value = Value> {
-    (prop::sample::select(vec!["INSERT", "UPDATE", "DELETE", "UPSERT"]), row(), row(), any::<bool>(), prop::sample::select(vec!["wo", "lines", ""]))
+    (
+        prop::sample::select(vec!["INSERT", "UPDATE", "DELETE", "UPSERT"]),
+        row(),
+        row(),
+        any::<bool>(),
+        prop::sample::select(vec!["wo", "lines", ""]),
+    )
         .prop_map(|(ev, new, old, pk_only, table)| {
             let old = if pk_only { old.into_iter().filter(|(k, _)| k == "id").collect() } else { old };
             json!({ "schema": "public", "table": table, "commit_timestamp": "t", "eventType": ev,

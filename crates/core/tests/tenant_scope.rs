@@ -59,8 +59,14 @@ fn payloads(p: &[(&str, &str, &str)]) -> Vec<(&'static str, Value)> {
     data.insert("id".into(), json!(5));
     data.insert("status".into(), json!("x"));
     data.extend(row.clone());
-    let event = with(json!({ "type": "wo", "id": 5, "action": "update", "changedKeys": ["status"], "data": Value::Object(data.clone()) }), ev.clone());
-    let envelope = with(json!({ "type": "realtime", "entity": "wo", "action": "update", "data": Value::Object(data.clone()), "timestamp": "t", "id": format!("e-{p:?}") }), ev.clone());
+    let event = with(
+        json!({ "type": "wo", "id": 5, "action": "update", "changedKeys": ["status"], "data": Value::Object(data.clone()) }),
+        ev.clone(),
+    );
+    let envelope = with(
+        json!({ "type": "realtime", "entity": "wo", "action": "update", "data": Value::Object(data.clone()), "timestamp": "t", "id": format!("e-{p:?}") }),
+        ev.clone(),
+    );
     let mut out = vec![
         ("event", event.clone()),
         ("envelope", envelope.clone()),
@@ -96,7 +102,12 @@ fn another_tenant_under_any_spelling_never_reaches_the_cache() {
 
 #[test]
 fn our_tenant_under_every_spelling_is_kept() {
-    let all = [("row", "factoryId", OURS), ("row", "factory_id", OURS), ("event", "factoryId", OURS), ("event", "factory_id", OURS)];
+    let all = [
+        ("row", "factoryId", OURS),
+        ("row", "factory_id", OURS),
+        ("event", "factoryId", OURS),
+        ("event", "factory_id", OURS),
+    ];
     for n in 1..=all.len() {
         for (source, payload) in payloads(&all[..n]) {
             let mut h = harness();
@@ -111,6 +122,13 @@ fn our_tenant_under_every_spelling_is_kept() {
 #[test]
 fn a_numeric_tenant_matches_its_text() {
     let mut h = Harness::new(json!({ "scope": { "factoryId": 7 } }));
-    assert_eq!(h.try_ingest("event", json!({"type":"wo","id":1,"factoryId":"7","action":"create"})).unwrap(), Ingested::Queued);
-    assert_eq!(h.try_ingest("event", json!({"type":"wo","id":2,"factoryId":7,"data":{"factory_id":8},"action":"create"})).unwrap(), Ingested::OutOfScope);
+    assert_eq!(
+        h.try_ingest("event", json!({"type":"wo","id":1,"factoryId":"7","action":"create"})).unwrap(),
+        Ingested::Queued
+    );
+    assert_eq!(
+        h.try_ingest("event", json!({"type":"wo","id":2,"factoryId":7,"data":{"factory_id":8},"action":"create"}))
+            .unwrap(),
+        Ingested::OutOfScope
+    );
 }

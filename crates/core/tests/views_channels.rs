@@ -3,8 +3,8 @@
 //! same unsubscribe function again does nothing. `rt.setScope(scope)` moves open views to the new
 //! scope's channels."
 
-use querywire_core::views::{ChannelDiff, View, Views};
 use querywire_core::key::hash_key;
+use querywire_core::views::{ChannelDiff, View, Views};
 use serde_json::json;
 
 fn diff(open: &[&str], close: &[&str]) -> Option<ChannelDiff> {

@@ -32,10 +32,7 @@ fn body_object(body: Result<Json<Value>, JsonRejection>) -> ApiResult<Map<String
     match body {
         Ok(Json(Value::Object(m))) => Ok(m),
         Ok(_) => Err(ApiError::bad_request("body must be a JSON object")),
-        Err(e) => Err(ApiError::new(
-            e.status(),
-            format!("invalid JSON body: {}", e.body_text()),
-        )),
+        Err(e) => Err(ApiError::new(e.status(), format!("invalid JSON body: {}", e.body_text()))),
     }
 }
 
@@ -43,9 +40,7 @@ fn opt_string(m: &Map<String, Value>, key: &str, max: usize) -> ApiResult<Option
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.chars().count() <= max => Ok(Some(s.clone())),
-        Some(Value::String(_)) => Err(ApiError::bad_request(format!(
-            "{key} is longer than {max} characters"
-        ))),
+        Some(Value::String(_)) => Err(ApiError::bad_request(format!("{key} is longer than {max} characters"))),
         Some(_) => Err(ApiError::bad_request(format!("{key} must be a string"))),
     }
 }
@@ -55,9 +50,7 @@ fn opt_int(m: &Map<String, Value>, key: &str, min: i64, max: i64) -> ApiResult<O
         None | Some(Value::Null) => Ok(None),
         Some(v) => match v.as_i64() {
             Some(n) if (min..=max).contains(&n) => Ok(Some(n)),
-            _ => Err(ApiError::bad_request(format!(
-                "{key} must be an integer between {min} and {max}"
-            ))),
+            _ => Err(ApiError::bad_request(format!("{key} must be an integer between {min} and {max}"))),
         },
     }
 }
@@ -71,12 +64,9 @@ fn opt_bool(m: &Map<String, Value>, key: &str) -> ApiResult<Option<bool>> {
 }
 
 fn factory_id(m: &Map<String, Value>) -> ApiResult<String> {
-    let f = opt_string(m, "factory_id", MAX_SHORT)?
-        .ok_or_else(|| ApiError::bad_request("factory_id is required"))?;
+    let f = opt_string(m, "factory_id", MAX_SHORT)?.ok_or_else(|| ApiError::bad_request("factory_id is required"))?;
     if f.is_empty() || f.contains(',') || f.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(
-            "factory_id must be a non-empty string without commas",
-        ));
+        return Err(ApiError::bad_request("factory_id must be a non-empty string without commas"));
     }
     Ok(f)
 }
@@ -88,13 +78,7 @@ fn parse_id(raw: &str) -> ApiResult<i64> {
         .ok_or_else(|| ApiError::bad_request(format!("id must be a positive integer, got {raw:?}")))
 }
 
-fn query_int(
-    q: &HashMap<String, String>,
-    key: &str,
-    default: i64,
-    min: i64,
-    max: i64,
-) -> ApiResult<i64> {
+fn query_int(q: &HashMap<String, String>, key: &str, default: i64, min: i64, max: i64) -> ApiResult<i64> {
     match q.get(key) {
         None => Ok(default),
         Some(v) if v.is_empty() => Ok(default),
@@ -102,9 +86,7 @@ fn query_int(
             .parse::<i64>()
             .ok()
             .filter(|n| (min..=max).contains(n))
-            .ok_or_else(|| {
-                ApiError::bad_request(format!("{key} must be an integer between {min} and {max}"))
-            }),
+            .ok_or_else(|| ApiError::bad_request(format!("{key} must be an integer between {min} and {max}"))),
     }
 }
 
@@ -119,21 +101,12 @@ pub async fn list(
     let size = query_int(&q, "pageSize", 10, 1, 100)?;
     let factory = q.get("factory_id").filter(|f| !f.is_empty()).cloned();
     let res = app.db.list(factory, page, size).await?;
-    Ok(Json(
-        json!({ "items": res.items, "page": page, "pageSize": size, "total": res.total }),
-    ))
+    Ok(Json(json!({ "items": res.items, "page": page, "pageSize": size, "total": res.total })))
 }
 
-pub async fn get_one(
-    State(app): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<WorkOrder>> {
+pub async fn get_one(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<WorkOrder>> {
     let id = parse_id(&id)?;
-    app.db
-        .get(id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("work order {id} not found")))
+    app.db.get(id).await?.map(Json).ok_or_else(|| ApiError::not_found(format!("work order {id} not found")))
 }
 
 pub async fn create(
@@ -143,8 +116,7 @@ pub async fn create(
     let m = body_object(body)?;
     let new = NewOrder {
         factory_id: factory_id(&m)?,
-        title: opt_string(&m, "title", MAX_TITLE)?
-            .ok_or_else(|| ApiError::bad_request("title is required"))?,
+        title: opt_string(&m, "title", MAX_TITLE)?.ok_or_else(|| ApiError::bad_request("title is required"))?,
         status: opt_string(&m, "status", MAX_SHORT)?.unwrap_or_else(|| "open".to_string()),
         qty: opt_int(&m, "qty", 0, QTY_MAX)?.unwrap_or(0),
     };
@@ -165,27 +137,13 @@ pub async fn update(
         qty: opt_int(&m, "qty", 0, QTY_MAX)?,
         qty_delta: None,
     };
-    app.db
-        .update(id, patch)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("work order {id} not found")))
+    app.db.update(id, patch).await?.map(Json).ok_or_else(|| ApiError::not_found(format!("work order {id} not found")))
 }
 
-pub async fn approve(
-    State(app): State<AppState>,
-    Path(id): Path<String>,
-) -> ApiResult<Json<WorkOrder>> {
+pub async fn approve(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<WorkOrder>> {
     let id = parse_id(&id)?;
-    let patch = Patch {
-        status: Some("approved".into()),
-        ..Patch::default()
-    };
-    app.db
-        .update(id, patch)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("work order {id} not found")))
+    let patch = Patch { status: Some("approved".into()), ..Patch::default() };
+    app.db.update(id, patch).await?.map(Json).ok_or_else(|| ApiError::not_found(format!("work order {id} not found")))
 }
 
 pub async fn delete(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<StatusCode> {
@@ -198,10 +156,7 @@ pub async fn delete(State(app): State<AppState>, Path(id): Path<String>) -> ApiR
 
 /// `POST /api/burst {factory_id, count, ms, kind: 'update'|'delete_insert', id?}`: `count` writes
 /// (updates, or DELETE+INSERT pairs) spread evenly over `ms`; answers when done.
-pub async fn burst(
-    State(app): State<AppState>,
-    body: Result<Json<Value>, JsonRejection>,
-) -> ApiResult<Json<Value>> {
+pub async fn burst(State(app): State<AppState>, body: Result<Json<Value>, JsonRejection>) -> ApiResult<Json<Value>> {
     let m = body_object(body)?;
     let factory = factory_id(&m)?;
     let count = opt_int(&m, "count", 1, 10_000)?.unwrap_or(100);
@@ -209,14 +164,10 @@ pub async fn burst(
     let kind = opt_string(&m, "kind", MAX_SHORT)?.unwrap_or_else(|| "update".into());
     let only_id = opt_int(&m, "id", 1, i64::MAX)?;
     if kind != "update" && kind != "delete_insert" {
-        return Err(ApiError::bad_request(
-            "kind must be 'update' or 'delete_insert'",
-        ));
+        return Err(ApiError::bad_request("kind must be 'update' or 'delete_insert'"));
     }
     let started = Instant::now();
-    let at = |i: i64| {
-        Duration::from_micros((ms as u64 * 1000).saturating_mul(i as u64) / count.max(1) as u64)
-    };
+    let at = |i: i64| Duration::from_micros((ms as u64 * 1000).saturating_mul(i as u64) / count.max(1) as u64);
     let mut writes = 0u64;
     if kind == "update" {
         let mut ids = match only_id {
@@ -224,22 +175,15 @@ pub async fn burst(
             None => app.db.ids(factory.clone(), 10).await?,
         };
         if ids.is_empty() {
-            let new = NewOrder {
-                factory_id: factory.clone(),
-                title: "Burst target".into(),
-                status: "open".into(),
-                qty: 0,
-            };
+            let new =
+                NewOrder { factory_id: factory.clone(), title: "Burst target".into(), status: "open".into(), qty: 0 };
             ids.push(app.db.create(new).await?.id);
             writes += 1;
         }
         for i in 0..count {
             tokio::time::sleep_until((started + at(i)).into()).await;
             let id = ids[(i as usize) % ids.len()];
-            let patch = Patch {
-                qty_delta: Some(1),
-                ..Patch::default()
-            };
+            let patch = Patch { qty_delta: Some(1), ..Patch::default() };
             if app.db.update(id, patch).await?.is_some() {
                 writes += 1;
             }
@@ -298,11 +242,7 @@ pub async fn admin_realtime(
     body: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<Json<Value>> {
     let m = body_object(body)?;
-    let (ws, sse, pong) = (
-        opt_bool(&m, "ws")?,
-        opt_bool(&m, "sse")?,
-        opt_bool(&m, "pong")?,
-    );
+    let (ws, sse, pong) = (opt_bool(&m, "ws")?, opt_bool(&m, "sse")?, opt_bool(&m, "pong")?);
     app.flags.send_modify(|f| {
         if let Some(v) = ws {
             f.ws = v;
@@ -369,11 +309,7 @@ pub async fn health(State(app): State<AppState>) -> Json<Value> {
 }
 
 pub async fn not_found(req: Request) -> ApiError {
-    ApiError::not_found(format!(
-        "no route for {} {}",
-        req.method(),
-        req.uri().path()
-    ))
+    ApiError::not_found(format!("no route for {} {}", req.method(), req.uri().path()))
 }
 
 /// `examples/web/dist` with SPA fallback to index.html, when it has been built.
@@ -388,11 +324,7 @@ pub async fn static_files(State(app): State<AppState>, req: Request) -> Response
         ))
         .into_response();
     }
-    match ServeDir::new(&app.web_dist)
-        .fallback(ServeFile::new(index))
-        .oneshot(req)
-        .await
-    {
+    match ServeDir::new(&app.web_dist).fallback(ServeFile::new(index)).oneshot(req).await {
         Ok(res) => res.into_response(),
         Err(e) => match e {},
     }

@@ -72,8 +72,7 @@ pub async fn handler(State(app): State<AppState>, ws: WebSocketUpgrade) -> Respo
     if let Some(refused) = app.ws_refusal() {
         return refused;
     }
-    ws.max_message_size(1 << 20)
-        .on_upgrade(move |socket| run(app, socket))
+    ws.max_message_size(1 << 20).on_upgrade(move |socket| run(app, socket))
 }
 
 /// A disconnect: close code and reason.
@@ -142,10 +141,7 @@ fn now_s() -> i64 {
 }
 
 async fn close(socket: &mut WebSocket, d: Disconnect) {
-    let frame = CloseFrame {
-        code: d.0,
-        reason: d.1.into(),
-    };
+    let frame = CloseFrame { code: d.0, reason: d.1.into() };
     if socket.send(Message::Close(Some(frame))).await.is_err() {
         return;
     }
@@ -251,12 +247,7 @@ fn deliver(c: &mut Conn, p: &Published) {
 }
 
 /// One WebSocket frame: commands separated by newlines.
-fn handle_frame(
-    app: &AppState,
-    s: &Settings,
-    c: &mut Conn,
-    text: &str,
-) -> Result<(), Option<Disconnect>> {
+fn handle_frame(app: &AppState, s: &Settings, c: &mut Conn, text: &str) -> Result<(), Option<Disconnect>> {
     for line in text.split('\n').map(str::trim).filter(|l| !l.is_empty()) {
         let Ok(Value::Object(cmd)) = serde_json::from_str::<Value>(line) else {
             return Err(Some(BAD_REQUEST));
@@ -292,10 +283,7 @@ fn handle_frame(
 }
 
 /// The token's claims, or the disconnect / error the client gets.
-fn check_token(
-    s: &Settings,
-    token: Option<&str>,
-) -> Result<Option<jwt::Claims>, Result<u32, Disconnect>> {
+fn check_token(s: &Settings, token: Option<&str>) -> Result<Option<jwt::Claims>, Result<u32, Disconnect>> {
     match token.filter(|t| !t.is_empty()) {
         None if s.allow_anonymous => Ok(None),
         None => Err(Err(BAD_REQUEST)),
@@ -314,12 +302,7 @@ fn expiry_fields(m: &mut Map<String, Value>, exp: Option<i64>) {
     }
 }
 
-fn connect(
-    s: &Settings,
-    c: &mut Conn,
-    id: u64,
-    req: &Map<String, Value>,
-) -> Result<(), Option<Disconnect>> {
+fn connect(s: &Settings, c: &mut Conn, id: u64, req: &Map<String, Value>) -> Result<(), Option<Disconnect>> {
     if c.connected {
         return Err(Some(BAD_REQUEST));
     }
@@ -345,20 +328,12 @@ fn connect(
 fn session_fields(c: &Conn) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("client".into(), json!(c.client));
-    m.insert(
-        "version".into(),
-        json!(concat!("querywire-demo ", env!("CARGO_PKG_VERSION"))),
-    );
+    m.insert("version".into(), json!(concat!("querywire-demo ", env!("CARGO_PKG_VERSION"))));
     expiry_fields(&mut m, c.exp);
     m
 }
 
-fn refresh(
-    s: &Settings,
-    c: &mut Conn,
-    id: u64,
-    req: &Map<String, Value>,
-) -> Result<(), Option<Disconnect>> {
+fn refresh(s: &Settings, c: &mut Conn, id: u64, req: &Map<String, Value>) -> Result<(), Option<Disconnect>> {
     match check_token(s, req.get("token").and_then(Value::as_str)) {
         Ok(claims) => {
             c.exp = claims.and_then(|cl| cl.exp);
@@ -389,10 +364,7 @@ fn subscribe(app: &AppState, c: &mut Conn, id: u64, req: &Map<String, Value>) {
     let offset = req.get("offset").and_then(Value::as_u64).unwrap_or(0);
     let epoch = req.get("epoch").and_then(Value::as_str).unwrap_or("");
     let flag = req.get("flag").and_then(Value::as_i64).unwrap_or(0);
-    let pos = app
-        .hub
-        .streams
-        .subscribe(channel, recover.then_some((offset, epoch)));
+    let pos = app.hub.streams.subscribe(channel, recover.then_some((offset, epoch)));
     let recovered = pos.recovered == Some(true);
     if recover && !recovered && flag & FLAG_REJECT_UNRECOVERED != 0 {
         c.out.push(error_reply(id, 112, "unrecoverable position"));
@@ -404,10 +376,7 @@ fn subscribe(app: &AppState, c: &mut Conn, id: u64, req: &Map<String, Value>) {
     m.insert("recoverable".into(), json!(true));
     m.insert("positioned".into(), json!(true));
     m.insert("epoch".into(), json!(pos.epoch));
-    m.insert(
-        "offset".into(),
-        json!(if recovered { offset } else { pos.top }),
-    );
+    m.insert("offset".into(), json!(if recovered { offset } else { pos.top }));
     if recover {
         m.insert("was_recovering".into(), json!(true));
     }
@@ -416,11 +385,7 @@ fn subscribe(app: &AppState, c: &mut Conn, id: u64, req: &Map<String, Value>) {
     }
     let mut text = Value::Object(m).to_string();
     if recovered && !pos.pubs.is_empty() {
-        let pubs: Vec<String> = pos
-            .pubs
-            .iter()
-            .map(|p| pub_json(&p.data, p.offset))
-            .collect();
+        let pubs: Vec<String> = pos.pubs.iter().map(|p| pub_json(&p.data, p.offset)).collect();
         text.pop(); // the closing brace
         text.push_str(",\"publications\":[");
         text.push_str(&pubs.join(","));

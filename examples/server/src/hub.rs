@@ -134,12 +134,7 @@ impl Hub {
 
     pub fn with_streams(history_limit: usize, streams: Streams) -> Hub {
         let (tx, _) = broadcast::channel(8192);
-        Hub {
-            channels: Mutex::new(HashMap::new()),
-            tx,
-            history_limit: history_limit.max(1),
-            streams,
-        }
+        Hub { channels: Mutex::new(HashMap::new()), tx, history_limit: history_limit.max(1), streams }
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, ChannelState>> {
@@ -193,12 +188,7 @@ impl Hub {
                 p.seq,
                 p.data
             );
-            let frame = Arc::new(Frame {
-                channel: p.channel,
-                seq: p.seq,
-                text,
-                data: p.data,
-            });
+            let frame = Arc::new(Frame { channel: p.channel, seq: p.seq, text, data: p.data });
             let seq = frame.seq;
             let channel = &frame.channel;
             let st = map.entry(channel.clone()).or_default();
@@ -216,14 +206,7 @@ impl Hub {
                 }
             }
             st.last = st.last.max(seq);
-            self.streams.append(
-                channel,
-                StreamPub {
-                    offset: seq,
-                    data: frame.data.clone(),
-                    time_ms: now,
-                },
-            );
+            self.streams.append(channel, StreamPub { offset: seq, data: frame.data.clone(), time_ms: now });
             frames.push(frame);
         }
         // Sent under the lock so receivers see frames in seq order relative to snapshots.
@@ -234,42 +217,19 @@ impl Hub {
     pub fn recover(&self, channel: &str, since: u64) -> Recovery {
         let map = self.lock();
         let Some(st) = map.get(channel) else {
-            return Recovery {
-                ok: since == 0,
-                frames: Vec::new(),
-                last: 0,
-            };
+            return Recovery { ok: since == 0, frames: Vec::new(), last: 0 };
         };
         let last = st.last;
         // Only this process's own history proves anything: with none for the channel (e.g. right
         // after a restart) a `since` > 0 is answered ok:false, and the client refetches.
         let first = match (st.history.front(), st.history.back()) {
             (Some(front), Some(back)) if back.seq == last => front.seq,
-            _ => {
-                return Recovery {
-                    ok: since == 0 && last == 0,
-                    frames: Vec::new(),
-                    last,
-                }
-            }
+            _ => return Recovery { ok: since == 0 && last == 0, frames: Vec::new(), last },
         };
         if since > last || since + 1 < first {
-            return Recovery {
-                ok: false,
-                frames: Vec::new(),
-                last,
-            };
+            return Recovery { ok: false, frames: Vec::new(), last };
         }
-        let frames = st
-            .history
-            .iter()
-            .filter(|f| f.seq > since)
-            .cloned()
-            .collect();
-        Recovery {
-            ok: true,
-            frames,
-            last,
-        }
+        let frames = st.history.iter().filter(|f| f.seq > since).cloned().collect();
+        Recovery { ok: true, frames, last }
     }
 }

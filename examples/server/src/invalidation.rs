@@ -48,31 +48,11 @@ pub struct ChannelRule {
 
 /// Every channel a `work_orders` write reaches, in publication order.
 pub const RULES: [ChannelRule; 5] = [
-    ChannelRule {
-        prefix: "doc:work_orders:",
-        column: "id",
-        carries: Carries::Row,
-    },
-    ChannelRule {
-        prefix: "list:work_orders:",
-        column: "factory_id",
-        carries: Carries::Row,
-    },
-    ChannelRule {
-        prefix: "factory:",
-        column: "factory_id",
-        carries: Carries::Row,
-    },
-    ChannelRule {
-        prefix: "entity:work_orders:",
-        column: "id",
-        carries: Carries::InvalidateDoc,
-    },
-    ChannelRule {
-        prefix: "org:",
-        column: "factory_id",
-        carries: Carries::InvalidateList,
-    },
+    ChannelRule { prefix: "doc:work_orders:", column: "id", carries: Carries::Row },
+    ChannelRule { prefix: "list:work_orders:", column: "factory_id", carries: Carries::Row },
+    ChannelRule { prefix: "factory:", column: "factory_id", carries: Carries::Row },
+    ChannelRule { prefix: "entity:work_orders:", column: "id", carries: Carries::InvalidateDoc },
+    ChannelRule { prefix: "org:", column: "factory_id", carries: Carries::InvalidateList },
 ];
 
 fn text(v: &Value) -> String {
@@ -95,10 +75,7 @@ pub fn channels(id: &str, factory_id: &str) -> Vec<String> {
 
 /// The SQL expressions naming the same channels for a row variable `r` (the PostgreSQL trigger).
 pub fn pg_channel_exprs(row: &str) -> Vec<String> {
-    RULES
-        .iter()
-        .map(|r| format!("'{}' || {row}.{}", r.prefix, r.column))
-        .collect()
+    RULES.iter().map(|r| format!("'{}' || {row}.{}", r.prefix, r.column)).collect()
 }
 
 fn rule_for(channel: &str) -> Option<&'static ChannelRule> {
@@ -152,11 +129,7 @@ pub fn publications(change: &Change) -> Vec<Publication> {
                 .to_string()
                 .into(),
             };
-            Publication {
-                channel: channel.clone(),
-                seq: *seq,
-                data,
-            }
+            Publication { channel: channel.clone(), seq: *seq, data }
         })
         .collect()
 }
@@ -169,16 +142,7 @@ mod tests {
     #[test]
     fn a_write_reaches_five_channels_with_their_payloads() {
         let chs = channels("7", "f1");
-        assert_eq!(
-            chs,
-            [
-                "doc:work_orders:7",
-                "list:work_orders:f1",
-                "factory:f1",
-                "entity:work_orders:7",
-                "org:f1"
-            ]
-        );
+        assert_eq!(chs, ["doc:work_orders:7", "list:work_orders:f1", "factory:f1", "entity:work_orders:7", "org:f1"]);
         let change = Change {
             number: 3,
             action: Action::Update,
@@ -188,21 +152,12 @@ mod tests {
             seqs: chs.into_iter().zip(1..).collect(),
         };
         let pubs = publications(&change);
-        let data: Vec<Value> = pubs
-            .iter()
-            .map(|p| serde_json::from_str(&p.data).unwrap())
-            .collect();
+        let data: Vec<Value> = pubs.iter().map(|p| serde_json::from_str(&p.data).unwrap()).collect();
         assert_eq!(data[0]["id"], "chg-3");
         assert_eq!(data[0]["data"]["title"], "t");
         assert_eq!(data[1], data[0]);
-        assert_eq!(
-            data[3],
-            json!({ "event": "invalidate", "queryKey": ["doc", "work_orders", "7"] })
-        );
-        assert_eq!(
-            data[4],
-            json!({ "event": "invalidate", "queryKey": ["list", "work_orders", "f1"] })
-        );
+        assert_eq!(data[3], json!({ "event": "invalidate", "queryKey": ["doc", "work_orders", "7"] }));
+        assert_eq!(data[4], json!({ "event": "invalidate", "queryKey": ["list", "work_orders", "f1"] }));
         assert_eq!(pubs[4].seq, 5);
         assert_eq!(pg_channel_exprs("r")[3], "'entity:work_orders:' || r.id");
     }

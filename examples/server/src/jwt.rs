@@ -31,17 +31,13 @@ fn mac(secret: &[u8]) -> HmacSha256 {
 }
 
 fn b64(s: &str) -> Result<Vec<u8>, TokenError> {
-    URL_SAFE_NO_PAD
-        .decode(s.trim_end_matches('='))
-        .map_err(|_| TokenError::Invalid)
+    URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).map_err(|_| TokenError::Invalid)
 }
 
 /// Verify `token` against `secret` at `now_s` (Unix seconds).
 pub fn verify(token: &str, secret: &[u8], now_s: i64) -> Result<Claims, TokenError> {
     let mut parts = token.split('.');
-    let (Some(h), Some(c), Some(sig), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(h), Some(c), Some(sig), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(TokenError::Invalid);
     };
     let header: Value = serde_json::from_slice(&b64(h)?).map_err(|_| TokenError::Invalid)?;
@@ -52,8 +48,7 @@ pub fn verify(token: &str, secret: &[u8], now_s: i64) -> Result<Claims, TokenErr
     m.update(h.as_bytes());
     m.update(b".");
     m.update(c.as_bytes());
-    m.verify_slice(&b64(sig)?)
-        .map_err(|_| TokenError::Invalid)?;
+    m.verify_slice(&b64(sig)?).map_err(|_| TokenError::Invalid)?;
     let claims: Value = serde_json::from_slice(&b64(c)?).map_err(|_| TokenError::Invalid)?;
     let sub = match claims.get("sub") {
         None | Some(Value::Null) => String::new(),
@@ -62,11 +57,7 @@ pub fn verify(token: &str, secret: &[u8], now_s: i64) -> Result<Claims, TokenErr
     };
     let exp = match claims.get("exp") {
         None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_i64()
-                .or_else(|| v.as_f64().map(|f| f as i64))
-                .ok_or(TokenError::Invalid)?,
-        ),
+        Some(v) => Some(v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)).ok_or(TokenError::Invalid)?),
     };
     if exp.is_some_and(|e| e <= now_s) {
         return Err(TokenError::Expired);
@@ -94,13 +85,7 @@ mod tests {
     #[test]
     fn sign_and_verify() {
         let t = sign(&json!({ "sub": "u1", "exp": 2000 }), b"k");
-        assert_eq!(
-            verify(&t, b"k", 1000),
-            Ok(Claims {
-                sub: "u1".into(),
-                exp: Some(2000)
-            })
-        );
+        assert_eq!(verify(&t, b"k", 1000), Ok(Claims { sub: "u1".into(), exp: Some(2000) }));
         assert_eq!(verify(&t, b"k", 2000), Err(TokenError::Expired));
         assert_eq!(verify(&t, b"other", 1000), Err(TokenError::Invalid));
         assert_eq!(verify("bad", b"k", 1000), Err(TokenError::Invalid));
@@ -109,12 +94,6 @@ mod tests {
         assert_eq!(verify(&forged, b"k", 1000), Err(TokenError::Invalid));
         // jwt.io's HS256 example, signed elsewhere.
         let known = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
-        assert_eq!(
-            verify(known, b"your-256-bit-secret", 0),
-            Ok(Claims {
-                sub: "1234567890".into(),
-                exp: None
-            })
-        );
+        assert_eq!(verify(known, b"your-256-bit-secret", 0), Ok(Claims { sub: "1234567890".into(), exp: None }));
     }
 }

@@ -98,10 +98,7 @@ impl Config {
         let mut c = Config::default();
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         if let Some(p) = var("PORT") {
-            c.port = p
-                .trim()
-                .parse()
-                .map_err(|_| format!("PORT must be a port number, got {p:?}"))?;
+            c.port = p.trim().parse().map_err(|_| format!("PORT must be a port number, got {p:?}"))?;
         }
         if let Some(p) = var("DB_PATH") {
             c.db_path = p;
@@ -111,26 +108,14 @@ impl Config {
             c.web_dist = PathBuf::from(p);
         }
         if let Some(p) = var("SSE_PING_MS") {
-            let ms: u64 = p
-                .trim()
-                .parse()
-                .map_err(|_| format!("SSE_PING_MS must be a number, got {p:?}"))?;
+            let ms: u64 = p.trim().parse().map_err(|_| format!("SSE_PING_MS must be a number, got {p:?}"))?;
             c.sse_ping = Duration::from_millis(ms.clamp(10, 15_000));
         }
         if let Some(p) = var("HISTORY_LIMIT") {
-            c.history_limit = p
-                .trim()
-                .parse()
-                .map_err(|_| format!("HISTORY_LIMIT must be a number, got {p:?}"))?;
+            c.history_limit = p.trim().parse().map_err(|_| format!("HISTORY_LIMIT must be a number, got {p:?}"))?;
         }
         let number = |k: &str| -> Result<Option<u64>, String> {
-            var(k)
-                .map(|p| {
-                    p.trim()
-                        .parse::<u64>()
-                        .map_err(|_| format!("{k} must be a number, got {p:?}"))
-                })
-                .transpose()
+            var(k).map(|p| p.trim().parse::<u64>().map_err(|_| format!("{k} must be a number, got {p:?}"))).transpose()
         };
         if let Some(s) = var("CENTRIFUGO_TOKEN_HMAC_SECRET") {
             c.centrifugo.secret = s;
@@ -211,10 +196,7 @@ impl Inner {
     pub fn ws_refusal(&self) -> Option<Response> {
         let f = self.flags();
         (!f.ws || f.shutdown).then(|| {
-            crate::http_error::json_error(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "websocket transport disabled",
-            )
+            crate::http_error::json_error(axum::http::StatusCode::SERVICE_UNAVAILABLE, "websocket transport disabled")
         })
     }
 }
@@ -237,12 +219,7 @@ pub async fn build_state(cfg: &Config) -> Result<AppState, DbError> {
             Db::Sqlite(s)
         }
     };
-    let (flags, _) = watch::channel(Flags {
-        ws: true,
-        sse: true,
-        pong: true,
-        shutdown: false,
-    });
+    let (flags, _) = watch::channel(Flags { ws: true, sse: true, pong: true, shutdown: false });
     Ok(Arc::new(Inner {
         db,
         hub,
@@ -290,22 +267,13 @@ async fn count_requests(State(app): State<AppState>, req: Request, next: Next) -
 pub fn router(app: AppState) -> Router {
     Router::new()
         .route("/api/work_orders", get(api::list).post(api::create))
-        .route(
-            "/api/work_orders/{id}",
-            get(api::get_one).patch(api::update).delete(api::delete),
-        )
+        .route("/api/work_orders/{id}", get(api::get_one).patch(api::update).delete(api::delete))
         .route("/api/work_orders/{id}/approve", post(api::approve))
         .route("/api/burst", post(api::burst))
         .route("/api/stats", get(api::stats))
         .route("/api/stats/reset", post(api::stats_reset))
-        .route(
-            "/api/admin/realtime",
-            post(api::admin_realtime).get(api::admin_realtime_get),
-        )
-        .route(
-            "/api/admin/centrifugo",
-            post(api::admin_centrifugo).get(api::admin_centrifugo_get),
-        )
+        .route("/api/admin/realtime", post(api::admin_realtime).get(api::admin_realtime_get))
+        .route("/api/admin/centrifugo", post(api::admin_centrifugo).get(api::admin_centrifugo_get))
         .route("/api/centrifugo/token", post(api::centrifugo_token))
         .route("/api/health", get(api::health))
         .route("/ws", get(ws::handler))
@@ -314,10 +282,7 @@ pub fn router(app: AppState) -> Router {
         .route("/connection/websocket", get(centrifugo::handler))
         .route("/api", any(api::not_found))
         .route("/api/{*rest}", any(api::not_found))
-        .route_layer(axum::middleware::from_fn_with_state(
-            app.clone(),
-            count_requests,
-        ))
+        .route_layer(axum::middleware::from_fn_with_state(app.clone(), count_requests))
         .fallback(api::static_files)
         .layer(CorsLayer::permissive())
         .with_state(app)
@@ -369,26 +334,15 @@ pub async fn start(cfg: Config) -> Result<Server, BoxError> {
             })
             .await
     });
-    Ok(Server {
-        addr,
-        state,
-        stop: Some(stop),
-        task,
-    })
+    Ok(Server { addr, state, stop: Some(stop), task })
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn route_keys() {
-        assert_eq!(
-            super::route_key("GET", "/api/work_orders/{id}"),
-            "GET /api/work_orders/:id"
-        );
-        assert_eq!(
-            super::route_key("POST", "/api/work_orders/{id}/approve"),
-            "POST /api/work_orders/:id/approve"
-        );
+        assert_eq!(super::route_key("GET", "/api/work_orders/{id}"), "GET /api/work_orders/:id");
+        assert_eq!(super::route_key("POST", "/api/work_orders/{id}/approve"), "POST /api/work_orders/:id/approve");
         assert_eq!(super::route_key("GET", "/api/{*rest}"), "GET /api/:rest");
     }
 }

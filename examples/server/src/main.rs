@@ -18,11 +18,7 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    println!(
-        "querywire demo server listening on {} (db: {})",
-        server.url(),
-        server.state.db.kind()
-    );
+    println!("querywire demo server listening on {} (db: {})", server.url(), server.state.db.kind());
     tokio::select! {
         _ = shutdown_signal() => {
             eprintln!("querywire demo server: shutting down");

@@ -38,42 +38,23 @@ pub async fn handler(
         return json_error(StatusCode::SERVICE_UNAVAILABLE, "sse transport disabled");
     }
     if let Some((code, reason)) = q.get("token").and_then(|t| auth_failure(t)) {
-        let status = if code == 4001 {
-            StatusCode::UNAUTHORIZED
-        } else {
-            StatusCode::FORBIDDEN
-        };
+        let status = if code == 4001 { StatusCode::UNAUTHORIZED } else { StatusCode::FORBIDDEN };
         return json_error(status, reason);
     }
     let channels: Vec<String> = q
         .get("channels")
-        .map(|c| {
-            c.split(',')
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
+        .map(|c| c.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_string).collect())
         .unwrap_or_default();
     if channels.is_empty() {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            "channels is required: ?channels=a,b",
-        );
+        return json_error(StatusCode::BAD_REQUEST, "channels is required: ?channels=a,b");
     }
     if channels.len() > MAX_CHANNELS || channels.iter().any(|c| c.len() > MAX_CHANNEL_LEN) {
         return json_error(StatusCode::BAD_REQUEST, "too many or too long channels");
     }
     // Positions to resume from: `since=ch:seq,...` and the browser's Last-Event-ID `ch:seq`.
-    let mut since: Vec<(String, u64)> = q
-        .get("since")
-        .map(|s| s.split(',').filter_map(parse_pos).collect())
-        .unwrap_or_default();
-    if let Some(pos) = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_pos)
-    {
+    let mut since: Vec<(String, u64)> =
+        q.get("since").map(|s| s.split(',').filter_map(parse_pos).collect()).unwrap_or_default();
+    if let Some(pos) = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(parse_pos) {
         since.retain(|(c, _)| *c != pos.0);
         since.push(pos);
     }
@@ -81,20 +62,15 @@ pub async fn handler(
 
     // Receiver before snapshots: nothing published in between is missed.
     let mut rx = app.hub.subscribe();
-    let mut initial: Vec<Event> = vec![Event::default()
-        .event("ping")
-        .data(json!({"type": "ping", "ts": unix_ms()}).to_string())];
+    let mut initial: Vec<Event> =
+        vec![Event::default().event("ping").data(json!({"type": "ping", "ts": unix_ms()}).to_string())];
     let mut subs: HashMap<String, u64> = HashMap::new();
     for ch in &channels {
         if let Some((_, s)) = since.iter().find(|(c, _)| c == ch) {
             let (recovered, frames, last) = recovery_messages(&app.hub, ch, *s);
             initial.push(Event::default().data(recovered.to_string()));
             for f in frames {
-                initial.push(
-                    Event::default()
-                        .id(format!("{}:{}", f.channel, f.seq))
-                        .data(f.text.as_str()),
-                );
+                initial.push(Event::default().id(format!("{}:{}", f.channel, f.seq)).data(f.text.as_str()));
             }
             subs.insert(ch.clone(), last);
         } else {
@@ -114,8 +90,7 @@ pub async fn handler(
                 return;
             }
         }
-        let mut ping =
-            tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+        let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
         loop {
             tokio::select! {
                 p = rx.recv() => match p {
@@ -149,13 +124,9 @@ pub async fn handler(
         }
     });
 
-    let stream = futures_util::stream::poll_fn(move |cx| {
-        out.poll_recv(cx).map(|o| o.map(Ok::<Event, Infallible>))
-    });
+    let stream = futures_util::stream::poll_fn(move |cx| out.poll_recv(cx).map(|o| o.map(Ok::<Event, Infallible>)));
     let mut res = Sse::new(stream).into_response();
-    res.headers_mut()
-        .insert("x-accel-buffering", HeaderValue::from_static("no"));
-    res.headers_mut()
-        .insert("cache-control", HeaderValue::from_static("no-cache"));
+    res.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
+    res.headers_mut().insert("cache-control", HeaderValue::from_static("no-cache"));
     res
 }

@@ -61,19 +61,14 @@ pub fn new_epoch() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     let n = N.fetch_add(1, Ordering::Relaxed);
-    let x = (unix_ms() as u64)
-        ^ (u64::from(std::process::id()) << 40)
-        ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let x = (unix_ms() as u64) ^ (u64::from(std::process::id()) << 40) ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     format!("{:x}", x & 0xffff_ffff_ffff)
 }
 
 impl Streams {
     pub fn new(size: usize, ttl_ms: i64) -> Streams {
         Streams {
-            inner: Mutex::new(Inner {
-                epoch: new_epoch(),
-                channels: HashMap::new(),
-            }),
+            inner: Mutex::new(Inner { epoch: new_epoch(), channels: HashMap::new() }),
             size: size.max(1),
             ttl_ms: ttl_ms.max(1),
         }
@@ -145,12 +140,7 @@ impl Streams {
         Self::prune(st, self.size, now - self.ttl_ms);
         let top = st.top;
         let Some((offset, asked_epoch)) = recover else {
-            return Position {
-                epoch,
-                top,
-                recovered: None,
-                pubs: Vec::new(),
-            };
+            return Position { epoch, top, recovered: None, pubs: Vec::new() };
         };
         let same_epoch = asked_epoch.is_empty() || asked_epoch == epoch;
         let recovered = same_epoch
@@ -160,21 +150,8 @@ impl Streams {
                 (Some(front), Some(back)) => front.offset <= offset + 1 && back.offset == top,
                 _ => false,
             };
-        let pubs = if recovered {
-            st.pubs
-                .iter()
-                .filter(|p| p.offset > offset)
-                .cloned()
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Position {
-            epoch,
-            top,
-            recovered: Some(recovered),
-            pubs,
-        }
+        let pubs = if recovered { st.pubs.iter().filter(|p| p.offset > offset).cloned().collect() } else { Vec::new() };
+        Position { epoch, top, recovered: Some(recovered), pubs }
     }
 }
 
@@ -183,11 +160,7 @@ mod tests {
     use super::*;
 
     fn p(offset: u64) -> StreamPub {
-        StreamPub {
-            offset,
-            data: Arc::from("{}"),
-            time_ms: unix_ms(),
-        }
+        StreamPub { offset, data: Arc::from("{}"), time_ms: unix_ms() }
     }
 
     #[test]
@@ -196,32 +169,16 @@ mod tests {
         let e = s.epoch();
         s.set_top("c", 10);
         assert_eq!(s.subscribe("c", Some((10, &e))).recovered, Some(true));
-        assert_eq!(
-            s.subscribe("c", Some((9, &e))).recovered,
-            Some(false),
-            "10 is not in history"
-        );
+        assert_eq!(s.subscribe("c", Some((9, &e))).recovered, Some(false), "10 is not in history");
         for o in 11..=14 {
             s.append("c", p(o));
         }
         // size 3: 12, 13, 14
         let r = s.subscribe("c", Some((11, &e)));
         assert_eq!((r.recovered, r.pubs.len(), r.top), (Some(true), 3, 14));
-        assert_eq!(
-            s.subscribe("c", Some((10, &e))).recovered,
-            Some(false),
-            "11 fell out"
-        );
-        assert_eq!(
-            s.subscribe("c", Some((12, "other"))).recovered,
-            Some(false),
-            "epoch changed"
-        );
-        assert_eq!(
-            s.subscribe("c", Some((15, &e))).recovered,
-            Some(false),
-            "ahead of the stream"
-        );
+        assert_eq!(s.subscribe("c", Some((10, &e))).recovered, Some(false), "11 fell out");
+        assert_eq!(s.subscribe("c", Some((12, "other"))).recovered, Some(false), "epoch changed");
+        assert_eq!(s.subscribe("c", Some((15, &e))).recovered, Some(false), "ahead of the stream");
         // A counter ahead of history (writes no one published): nothing provable.
         s.set_top("c", 20);
         assert_eq!(s.subscribe("c", Some((14, &e))).recovered, Some(false));
@@ -229,10 +186,7 @@ mod tests {
         assert_eq!(s.subscribe("c", Some((20, &e))).pubs.len(), 1);
         s.reset("e2".into());
         let r = s.subscribe("c", Some((20, &e)));
-        assert_eq!(
-            (r.recovered, r.epoch.as_str(), r.top),
-            (Some(false), "e2", 21)
-        );
+        assert_eq!((r.recovered, r.epoch.as_str(), r.top), (Some(false), "e2", 21));
         assert_eq!(s.subscribe("c", Some((21, "e2"))).recovered, Some(true));
     }
 }

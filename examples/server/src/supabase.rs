@@ -32,8 +32,7 @@ pub async fn handler(
         return refused;
     }
     let v2 = q.get("vsn").map(|v| v.starts_with('2')).unwrap_or(false);
-    ws.max_message_size(1 << 20)
-        .on_upgrade(move |socket| run(app, socket, v2))
+    ws.max_message_size(1 << 20).on_upgrade(move |socket| run(app, socket, v2))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,11 +70,7 @@ fn parse_filter(s: &str) -> Option<Filter> {
     if column.is_empty() {
         return None;
     }
-    Some(Filter {
-        column: column.to_string(),
-        op,
-        value: value.to_string(),
-    })
+    Some(Filter { column: column.to_string(), op, value: value.to_string() })
 }
 
 fn cell_text(v: &Value) -> String {
@@ -139,10 +134,7 @@ impl Binding {
         }
         match &self.filter {
             None => true,
-            Some(f) => [change.record.as_ref(), change.old.as_ref()]
-                .into_iter()
-                .flatten()
-                .any(|row| f.matches(row)),
+            Some(f) => [change.record.as_ref(), change.old.as_ref()].into_iter().flatten().any(|row| f.matches(row)),
         }
     }
 }
@@ -201,18 +193,12 @@ fn parse_incoming(text: &str) -> Option<(Incoming, bool)> {
 }
 
 impl Conn {
-    fn encode(
-        &self,
-        join_ref: Option<&str>,
-        r#ref: Option<&str>,
-        topic: &str,
-        event: &str,
-        payload: Value,
-    ) -> String {
+    fn encode(&self, join_ref: Option<&str>, r#ref: Option<&str>, topic: &str, event: &str, payload: Value) -> String {
         if self.v2 {
             json!([join_ref, r#ref, topic, event, payload]).to_string()
         } else {
-            json!({ "join_ref": join_ref, "ref": r#ref, "topic": topic, "event": event, "payload": payload }).to_string()
+            json!({ "join_ref": join_ref, "ref": r#ref, "topic": topic, "event": event, "payload": payload })
+                .to_string()
         }
     }
 
@@ -235,30 +221,18 @@ impl Conn {
             .cloned()
             .unwrap_or(Value::Array(Vec::new()));
         let Value::Array(specs) = specs else {
-            return self.reply(
-                m,
-                "error",
-                json!({ "reason": "config.postgres_changes must be an array" }),
-            );
+            return self.reply(m, "error", json!({ "reason": "config.postgres_changes must be an array" }));
         };
         let mut bindings = Vec::with_capacity(specs.len());
         let mut answer = Vec::with_capacity(specs.len());
         for spec in &specs {
             let Some(obj) = spec.as_object() else {
-                return self.reply(
-                    m,
-                    "error",
-                    json!({ "reason": "each postgres_changes entry must be an object" }),
-                );
+                return self.reply(m, "error", json!({ "reason": "each postgres_changes entry must be an object" }));
             };
             let text = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_string);
             let event = text("event").unwrap_or_else(|| "*".into());
             if !["*", "INSERT", "UPDATE", "DELETE"].contains(&event.to_ascii_uppercase().as_str()) {
-                return self.reply(
-                    m,
-                    "error",
-                    json!({ "reason": format!("invalid event {event:?}") }),
-                );
+                return self.reply(m, "error", json!({ "reason": format!("invalid event {event:?}") }));
             }
             let schema = text("schema").unwrap_or_else(|| "public".into());
             let filter = match text("filter").filter(|f| !f.is_empty()) {
@@ -266,11 +240,7 @@ impl Conn {
                 Some(f) => match parse_filter(&f) {
                     Some(p) => Some(p),
                     None => {
-                        return self.reply(
-                            m,
-                            "error",
-                            json!({ "reason": format!("unsupported filter {f:?}") }),
-                        );
+                        return self.reply(m, "error", json!({ "reason": format!("unsupported filter {f:?}") }));
                     }
                 },
             };
@@ -284,13 +254,7 @@ impl Conn {
                 }
             }
             answer.push(Value::Object(echo));
-            bindings.push(Binding {
-                id,
-                event,
-                schema,
-                table: text("table"),
-                filter,
-            });
+            bindings.push(Binding { id, event, schema, table: text("table"), filter });
         }
         self.channels.insert(m.topic.clone(), Joined { bindings });
         self.reply(m, "ok", json!({ "postgres_changes": answer }))
@@ -299,12 +263,7 @@ impl Conn {
     fn changes_for(&self, change: &Change) -> Vec<String> {
         let mut out = Vec::new();
         for (topic, joined) in &self.channels {
-            let ids: Vec<u64> = joined
-                .bindings
-                .iter()
-                .filter(|b| b.matches(change))
-                .map(|b| b.id)
-                .collect();
+            let ids: Vec<u64> = joined.bindings.iter().filter(|b| b.matches(change)).map(|b| b.id).collect();
             if ids.is_empty() {
                 continue;
             }
@@ -350,10 +309,7 @@ async fn run(app: AppState, mut socket: WebSocket, v2: bool) {
     let _guard = ConnGuard::new(&app.conns.supabase);
     let mut rx = app.hub.subscribe();
     let mut flags = app.flags.subscribe();
-    let mut conn = Conn {
-        v2,
-        channels: HashMap::new(),
-    };
+    let mut conn = Conn { v2, channels: HashMap::new() };
     loop {
         let out: Vec<String> = tokio::select! {
             msg = socket.recv() => match msg {
@@ -404,13 +360,7 @@ fn handle(app: &AppState, conn: &mut Conn, m: Incoming) -> Vec<String> {
         (_, "phx_leave") => {
             conn.channels.remove(&m.topic);
             let reply = conn.reply(&m, "ok", json!({}));
-            let close = conn.encode(
-                m.join_ref.as_deref(),
-                m.r#ref.as_deref(),
-                &m.topic,
-                "phx_close",
-                json!({}),
-            );
+            let close = conn.encode(m.join_ref.as_deref(), m.r#ref.as_deref(), &m.topic, "phx_close", json!({}));
             vec![reply, close]
         }
         (_, "access_token") => {
@@ -429,11 +379,7 @@ fn handle(app: &AppState, conn: &mut Conn, m: Incoming) -> Vec<String> {
         }
         _ => {
             if m.r#ref.is_some() {
-                vec![conn.reply(
-                    &m,
-                    "error",
-                    json!({ "reason": format!("unsupported event {:?}", m.event) }),
-                )]
+                vec![conn.reply(&m, "error", json!({ "reason": format!("unsupported event {:?}", m.event) }))]
             } else {
                 Vec::new()
             }
@@ -458,13 +404,10 @@ mod tests {
 
     #[test]
     fn frames() {
-        let (m, v2) =
-            parse_incoming(r#"["1","2","realtime:x","phx_join",{"config":{}}]"#).expect("v2");
+        let (m, v2) = parse_incoming(r#"["1","2","realtime:x","phx_join",{"config":{}}]"#).expect("v2");
         assert!(v2);
         assert_eq!(m.join_ref.as_deref(), Some("1"));
-        let (m, v2) =
-            parse_incoming(r#"{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"3"}"#)
-                .expect("v1");
+        let (m, v2) = parse_incoming(r#"{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"3"}"#).expect("v1");
         assert!(!v2);
         assert_eq!(m.r#ref.as_deref(), Some("3"));
     }

@@ -26,8 +26,7 @@ pub async fn handler(
         return refused;
     }
     let token = q.get("token").cloned();
-    ws.max_message_size(MAX_MESSAGE)
-        .on_upgrade(move |socket| run(app, socket, token))
+    ws.max_message_size(MAX_MESSAGE).on_upgrade(move |socket| run(app, socket, token))
 }
 
 /// Per-connection subscriptions: channel -> frames with seq <= this were already delivered or
@@ -44,12 +43,7 @@ async fn send_json(socket: &mut WebSocket, v: Value) -> Result<(), axum::Error> 
 }
 
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code,
-            reason: reason.into(),
-        })))
-        .await;
+    let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
 }
 
 fn error_frame(code: &str, message: impl Into<String>) -> Value {
@@ -126,9 +120,7 @@ fn channel_list(v: Option<&Value>) -> Result<Vec<String>, String> {
     arr.iter()
         .map(|c| match c.as_str() {
             Some(s) if !s.is_empty() && s.len() <= MAX_CHANNEL_LEN => Ok(s.to_string()),
-            _ => Err(format!(
-                "each channel must be a non-empty string of at most {MAX_CHANNEL_LEN} bytes"
-            )),
+            _ => Err(format!("each channel must be a non-empty string of at most {MAX_CHANNEL_LEN} bytes")),
         })
         .collect()
 }
@@ -145,11 +137,8 @@ fn since_map(v: Option<&Value>) -> Result<Vec<(String, u64)>, String> {
                     if k.is_empty() || k.len() > MAX_CHANNEL_LEN {
                         return Err("since keys must be channel names".to_string());
                     }
-                    match v.as_u64().or_else(|| {
-                        v.as_f64()
-                            .filter(|f| *f >= 0.0 && f.fract() == 0.0)
-                            .map(|f| f as u64)
-                    }) {
+                    match v.as_u64().or_else(|| v.as_f64().filter(|f| *f >= 0.0 && f.fract() == 0.0).map(|f| f as u64))
+                    {
                         Some(n) => Ok((k.clone(), n)),
                         None => Err(format!("since[{k:?}] must be a non-negative integer")),
                     }
@@ -161,42 +150,21 @@ fn since_map(v: Option<&Value>) -> Result<Vec<(String, u64)>, String> {
 }
 
 /// Resubscribe `channel` from `since`: `{type:'recovered'}` then the replayed frames when ok.
-pub(crate) fn recovery_messages(
-    hub: &Hub,
-    channel: &str,
-    since: u64,
-) -> (Value, Vec<Arc<crate::hub::Frame>>, u64) {
+pub(crate) fn recovery_messages(hub: &Hub, channel: &str, since: u64) -> (Value, Vec<Arc<crate::hub::Frame>>, u64) {
     let r = hub.recover(channel, since);
-    (
-        json!({ "type": "recovered", "channel": channel, "ok": r.ok }),
-        r.frames,
-        r.last,
-    )
+    (json!({ "type": "recovered", "channel": channel, "ok": r.ok }), r.frames, r.last)
 }
 
-async fn handle_text(
-    app: &AppState,
-    socket: &mut WebSocket,
-    subs: &mut Subs,
-    text: &str,
-) -> Result<Next, axum::Error> {
+async fn handle_text(app: &AppState, socket: &mut WebSocket, subs: &mut Subs, text: &str) -> Result<Next, axum::Error> {
     let msg: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            send_json(
-                socket,
-                error_frame("bad_request", format!("invalid JSON: {e}")),
-            )
-            .await?;
+            send_json(socket, error_frame("bad_request", format!("invalid JSON: {e}"))).await?;
             return Ok(Next::Continue);
         }
     };
     let Some(kind) = msg.get("type").and_then(Value::as_str) else {
-        send_json(
-            socket,
-            error_frame("bad_request", "a message needs a string `type`"),
-        )
-        .await?;
+        send_json(socket, error_frame("bad_request", "a message needs a string `type`")).await?;
         return Ok(Next::Continue);
     };
     match kind {
@@ -206,13 +174,7 @@ async fn handle_text(
                     return Ok(Next::Close(code, reason));
                 }
             }
-            None => {
-                send_json(
-                    socket,
-                    error_frame("bad_request", "auth needs a string `token`"),
-                )
-                .await?
-            }
+            None => send_json(socket, error_frame("bad_request", "auth needs a string `token`")).await?,
         },
         "subscribe" => {
             let channels = match channel_list(msg.get("channels")) {
@@ -230,11 +192,7 @@ async fn handle_text(
                 }
             };
             if subs.len() + channels.len() > MAX_CHANNELS * 2 {
-                send_json(
-                    socket,
-                    error_frame("too_many_channels", "too many channels"),
-                )
-                .await?;
+                send_json(socket, error_frame("too_many_channels", "too many channels")).await?;
                 return Ok(Next::Continue);
             }
             for ch in channels {
@@ -268,11 +226,7 @@ async fn handle_text(
             }
         }
         other => {
-            send_json(
-                socket,
-                error_frame("unknown_type", format!("unknown message type {other:?}")),
-            )
-            .await?;
+            send_json(socket, error_frame("unknown_type", format!("unknown message type {other:?}"))).await?;
         }
     }
     Ok(Next::Continue)

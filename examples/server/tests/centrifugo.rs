@@ -33,9 +33,7 @@ fn now_s() -> i64 {
 
 /// Sends raw text (commands separated by newlines, as centrifuge-js batches them).
 async fn send_text(w: &mut Ws, text: &str) {
-    w.send(Message::Text(text.to_string().into()))
-        .await
-        .expect("send");
+    w.send(Message::Text(text.to_string().into())).await.expect("send");
 }
 
 /// The next reply or push that is not a server ping (`{}`), answering pings with pongs.
@@ -53,16 +51,10 @@ async fn next(w: &mut Ws) -> Value {
 async fn connected(a: std::net::SocketAddr) -> Ws {
     let mut w = ws(a, "/connection/websocket").await;
     let t = token(json!({ "sub": "u1", "exp": now_s() + 3600 }));
-    send(
-        &mut w,
-        json!({ "id": 1, "connect": { "token": t, "name": "test" } }),
-    )
-    .await;
+    send(&mut w, json!({ "id": 1, "connect": { "token": t, "name": "test" } })).await;
     let r = next(&mut w).await;
     assert_eq!(r["id"], 1, "{r}");
-    assert!(r["connect"]["client"]
-        .as_str()
-        .is_some_and(|c| !c.is_empty()));
+    assert!(r["connect"]["client"].as_str().is_some_and(|c| !c.is_empty()));
     w
 }
 
@@ -82,29 +74,16 @@ async fn connect_subscribe_publications_unsubscribe() {
     send(&mut w, json!({ "id": 1, "connect": { "token": t } })).await;
     let r = next(&mut w).await;
     let c = &r["connect"];
-    assert_eq!(
-        (c["ping"].as_u64(), c["pong"].as_bool()),
-        (Some(1), Some(true)),
-        "{r}"
-    );
+    assert_eq!((c["ping"].as_u64(), c["pong"].as_bool()), (Some(1), Some(true)), "{r}");
     assert_eq!(c["expires"], true);
-    assert!(
-        c["ttl"].as_i64().is_some_and(|t| (95..=100).contains(&t)),
-        "{r}"
-    );
+    assert!(c["ttl"].as_i64().is_some_and(|t| (95..=100).contains(&t)), "{r}");
 
     let ch = "doc:work_orders:1";
     let r = subscribe(&mut w, 2, json!({ "channel": ch, "flag": 1 })).await;
     let s = &r["subscribe"];
-    assert_eq!(
-        (s["recoverable"].as_bool(), s["positioned"].as_bool()),
-        (Some(true), Some(true))
-    );
+    assert_eq!((s["recoverable"].as_bool(), s["positioned"].as_bool()), (Some(true), Some(true)));
     assert!(s["epoch"].as_str().is_some_and(|e| !e.is_empty()));
-    assert!(
-        s.get("was_recovering").is_none() && s.get("recovered").is_none(),
-        "{r}"
-    );
+    assert!(s.get("was_recovering").is_none() && s.get("recovered").is_none(), "{r}");
     let top = s["offset"].as_u64().expect("offset");
     let r = subscribe(&mut w, 3, json!({ "channel": ch })).await;
     assert_eq!(r["error"]["code"], 105, "already subscribed");
@@ -123,24 +102,15 @@ async fn connect_subscribe_publications_unsubscribe() {
     assert_eq!(next(&mut w).await, json!({ "id": 5, "unsubscribe": {} }));
     patch(a, 1, json!({ "qty": 12 })).await;
     let p = next(&mut w).await;
-    assert_eq!(
-        p["push"]["channel"], "entity:work_orders:1",
-        "only the channel left: {p}"
-    );
-    assert_eq!(
-        p["push"]["pub"]["data"],
-        json!({ "event": "invalidate", "queryKey": ["doc", "work_orders", "1"] })
-    );
+    assert_eq!(p["push"]["channel"], "entity:work_orders:1", "only the channel left: {p}");
+    assert_eq!(p["push"]["pub"]["data"], json!({ "event": "invalidate", "queryKey": ["doc", "work_orders", "1"] }));
     assert!(next_json_within(&mut w, Duration::from_millis(300))
         .await
         .is_none_or(|v| v.as_object().is_some_and(|o| o.is_empty())));
 
     // Commands batched in one frame, and a method the endpoint does not implement.
-    send_text(
-        &mut w,
-        "{\"id\":6,\"history\":{\"channel\":\"x\"}}\n{\"id\":7,\"subscribe\":{\"channel\":\"org:f1\"}}",
-    )
-    .await;
+    send_text(&mut w, "{\"id\":6,\"history\":{\"channel\":\"x\"}}\n{\"id\":7,\"subscribe\":{\"channel\":\"org:f1\"}}")
+        .await;
     assert_eq!(next(&mut w).await["error"]["code"], 108);
     assert_eq!(next(&mut w).await["id"], 7);
     server.shutdown().await;
@@ -159,11 +129,7 @@ async fn tokens_and_disconnect_codes() {
         send(&mut w, req).await;
         close_code(&mut w).await
     };
-    assert_eq!(
-        close_with(Some("bad".into())).await,
-        Some(3500),
-        "not a JWT"
-    );
+    assert_eq!(close_with(Some("bad".into())).await, Some(3500), "not a JWT");
     let other = jwt::sign(&json!({ "sub": "u1" }), b"another secret");
     assert_eq!(close_with(Some(other)).await, Some(3500), "another secret");
     assert_eq!(close_with(None).await, Some(3501), "no token");
@@ -172,10 +138,7 @@ async fn tokens_and_disconnect_codes() {
     let mut w = ws(a, "/connection/websocket").await;
     let expired = token(json!({ "sub": "u1", "exp": now_s() - 1 }));
     send(&mut w, json!({ "id": 1, "connect": { "token": expired } })).await;
-    assert_eq!(
-        next(&mut w).await,
-        json!({ "id": 1, "error": { "code": 109, "message": "token expired" } })
-    );
+    assert_eq!(next(&mut w).await, json!({ "id": 1, "error": { "code": 109, "message": "token expired" } }));
     let fresh = token(json!({ "sub": "u1", "exp": now_s() + 2 }));
     send(&mut w, json!({ "id": 2, "connect": { "token": fresh } })).await;
     assert_eq!(next(&mut w).await["id"], 2);
@@ -194,14 +157,7 @@ async fn tokens_and_disconnect_codes() {
     assert_eq!(close_code(&mut w).await, Some(3501));
 
     // The demo's token endpoint signs with the configured secret.
-    let r = http(
-        a,
-        "POST",
-        "/api/centrifugo/token",
-        Some(&json!({ "user": "alice", "ttl": 60 })),
-    )
-    .await
-    .json();
+    let r = http(a, "POST", "/api/centrifugo/token", Some(&json!({ "user": "alice", "ttl": 60 }))).await.json();
     let claims = jwt::verify(r["token"].as_str().unwrap(), SECRET.as_bytes(), now_s()).unwrap();
     assert_eq!(claims.sub, "alice");
     server.shutdown().await;
@@ -253,11 +209,7 @@ async fn recovery_in_process_across_a_restart_and_after_a_reset() {
     let mut w2 = connected(a).await;
     let r = subscribe(&mut w2, 2, recover(top + 1, &epoch, 1)).await;
     let s = &r["subscribe"];
-    assert_eq!(
-        (s["was_recovering"].as_bool(), s["recovered"].as_bool()),
-        (Some(true), Some(true)),
-        "{r}"
-    );
+    assert_eq!((s["was_recovering"].as_bool(), s["recovered"].as_bool()), (Some(true), Some(true)), "{r}");
     assert_eq!(s["offset"], top + 1);
     let pubs = s["publications"].as_array().expect("publications");
     let offsets: Vec<u64> = pubs.iter().map(|p| p["offset"].as_u64().unwrap()).collect();
@@ -272,14 +224,8 @@ async fn recovery_in_process_across_a_restart_and_after_a_reset() {
     let r = subscribe(&mut w3, 2, recover(top + 1, "not-the-epoch", 0)).await;
     let s = &r["subscribe"];
     assert_eq!(s["was_recovering"], true);
-    assert!(
-        s.get("recovered").is_none() && s.get("publications").is_none(),
-        "{r}"
-    );
-    assert_eq!(
-        (s["offset"].as_u64(), s["epoch"].as_str()),
-        (Some(top + 4), Some(epoch.as_str()))
-    );
+    assert!(s.get("recovered").is_none() && s.get("publications").is_none(), "{r}");
+    assert_eq!((s["offset"].as_u64(), s["epoch"].as_str()), (Some(top + 4), Some(epoch.as_str())));
     // With rejectUnrecovered (flag 2): error 112 instead.
     let mut w4 = connected(a).await;
     let r = subscribe(&mut w4, 2, recover(top + 1, "not-the-epoch", 3)).await;
@@ -295,33 +241,19 @@ async fn recovery_in_process_across_a_restart_and_after_a_reset() {
     let s = &r["subscribe"];
     assert_eq!(s["recovered"], true, "recovered across a restart: {r}");
     assert_eq!(s["epoch"], epoch.as_str());
-    let offsets: Vec<u64> = s["publications"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["offset"].as_u64().unwrap())
-        .collect();
+    let offsets: Vec<u64> =
+        s["publications"].as_array().unwrap().iter().map(|p| p["offset"].as_u64().unwrap()).collect();
     assert_eq!(offsets, [top + 3, top + 4]);
 
     // A stream reset: a new epoch, and nothing before it can be recovered.
-    let reset = http(
-        a,
-        "POST",
-        "/api/admin/centrifugo",
-        Some(&json!({ "reset": true })),
-    )
-    .await
-    .json();
+    let reset = http(a, "POST", "/api/admin/centrifugo", Some(&json!({ "reset": true }))).await.json();
     let new_epoch = reset["epoch"].as_str().unwrap().to_string();
     assert_ne!(new_epoch, epoch);
     let mut w2 = connected(a).await;
     let r = subscribe(&mut w2, 2, recover(top + 4, &epoch, 1)).await;
     let s = &r["subscribe"];
     assert!(s.get("recovered").is_none(), "{r}");
-    assert_eq!(
-        (s["epoch"].as_str(), s["offset"].as_u64()),
-        (Some(new_epoch.as_str()), Some(top + 4))
-    );
+    assert_eq!((s["epoch"].as_str(), s["offset"].as_u64()), (Some(new_epoch.as_str()), Some(top + 4)));
     // From the new position on, recovery works again.
     patch(a, 2, json!({ "qty": 5 })).await;
     let mut w3 = connected(a).await;
@@ -346,22 +278,15 @@ async fn history_size_bounds_recovery() {
         patch(a, 3, json!({ "qty": q })).await;
     }
     let mut w2 = connected(a).await;
-    let recover =
-        |offset: u64| json!({ "channel": ch, "recover": true, "offset": offset, "epoch": epoch });
+    let recover = |offset: u64| json!({ "channel": ch, "recover": true, "offset": offset, "epoch": epoch });
     let r = subscribe(&mut w2, 2, recover(top)).await;
-    assert!(
-        r["subscribe"].get("recovered").is_none(),
-        "3 missed, 2 kept: {r}"
-    );
+    assert!(r["subscribe"].get("recovered").is_none(), "3 missed, 2 kept: {r}");
     let r = subscribe(&mut w2, 3, json!({ "channel": "factory:f1" })).await;
     assert!(r["subscribe"].is_object());
     let mut w3 = connected(a).await;
     let r = subscribe(&mut w3, 2, recover(top + 1)).await;
     assert_eq!(r["subscribe"]["recovered"], true, "2 missed, 2 kept: {r}");
-    assert_eq!(
-        r["subscribe"]["publications"].as_array().map(Vec::len),
-        Some(2)
-    );
+    assert_eq!(r["subscribe"]["publications"].as_array().map(Vec::len), Some(2));
     server.shutdown().await;
 }
 
@@ -373,27 +298,17 @@ async fn one_write_reaches_every_transport() {
     let a = server.addr;
     let doc = "doc:work_orders:5";
     let mut plain = ws(a, "/ws").await;
-    send(
-        &mut plain,
-        json!({ "type": "subscribe", "channels": [doc, "org:f2"] }),
-    )
-    .await;
+    send(&mut plain, json!({ "type": "subscribe", "channels": [doc, "org:f2"] })).await;
     send(&mut plain, json!({ "type": "ping", "ref": 1 })).await;
     assert_eq!(next_json(&mut plain).await["type"], "pong");
     let mut sse = Sse::open(a, &format!("/sse?channels={doc}"), None).await;
-    assert_eq!(
-        sse.next_event().await.and_then(|e| e.event).as_deref(),
-        Some("ping")
-    );
+    assert_eq!(sse.next_event().await.and_then(|e| e.event).as_deref(), Some("ping"));
     let mut phx = ws(a, "/realtime/v1/websocket?apikey=anon&vsn=1.0.0").await;
     let join = json!({ "config": { "postgres_changes": [
         { "event": "*", "schema": "public", "table": "work_orders", "filter": "id=eq.5" }
     ] } });
-    send(
-        &mut phx,
-        json!({ "topic": "realtime:x", "event": "phx_join", "payload": join, "ref": "1", "join_ref": "1" }),
-    )
-    .await;
+    send(&mut phx, json!({ "topic": "realtime:x", "event": "phx_join", "payload": join, "ref": "1", "join_ref": "1" }))
+        .await;
     assert_eq!(next_json(&mut phx).await["payload"]["status"], "ok");
     let mut cf = connected(a).await;
     subscribe(&mut cf, 2, json!({ "channel": doc })).await;
@@ -406,12 +321,8 @@ async fn one_write_reaches_every_transport() {
     assert_eq!(frames[0]["channel"], doc);
     assert_eq!(frames[0]["payload"]["data"], row);
     let change_id = frames[0]["payload"]["id"].clone();
-    assert_eq!(
-        frames[1]["payload"],
-        json!({ "event": "invalidate", "queryKey": ["list", "work_orders", "f2"] })
-    );
-    let sse_frame: Value =
-        serde_json::from_str(&sse.next_message().await.expect("sse frame").data).unwrap();
+    assert_eq!(frames[1]["payload"], json!({ "event": "invalidate", "queryKey": ["list", "work_orders", "f2"] }));
+    let sse_frame: Value = serde_json::from_str(&sse.next_message().await.expect("sse frame").data).unwrap();
     assert_eq!(sse_frame, frames[0], "SSE carries the same frame");
     let change = next_json(&mut phx).await;
     assert_eq!(change["event"], "postgres_changes");
@@ -420,10 +331,7 @@ async fn one_write_reaches_every_transport() {
     pubs.sort_by_key(|p| p["push"]["channel"].as_str().map(str::to_string));
     assert_eq!(pubs[0]["push"]["channel"], doc);
     assert_eq!(pubs[0]["push"]["pub"]["data"]["id"], change_id);
-    assert_eq!(
-        pubs[0]["push"]["pub"]["offset"], frames[0]["seq"],
-        "offset = seq"
-    );
+    assert_eq!(pubs[0]["push"]["pub"]["offset"], frames[0]["seq"], "offset = seq");
     assert_eq!(pubs[1]["push"]["pub"]["data"], frames[1]["payload"]);
     assert_eq!(pubs[1]["push"]["pub"]["offset"], frames[1]["seq"]);
     server.shutdown().await;

@@ -14,9 +14,7 @@ use querywire_demo_server::Config;
 use serde_json::{json, Value};
 
 fn pg_config() -> Option<Config> {
-    let url = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())?;
+    let url = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty())?;
     let mut cfg = config();
     cfg.database_url = Some(url);
     Some(cfg)
@@ -39,24 +37,16 @@ macro_rules! require_pg {
 }
 
 fn factory(name: &str) -> String {
-    format!(
-        "pg-{}-{}-{name}",
-        std::process::id(),
-        querywire_demo_server::clock::unix_ms()
-    )
+    format!("pg-{}-{}-{name}", std::process::id(), querywire_demo_server::clock::unix_ms())
 }
 
 fn seq(v: &Value) -> u64 {
-    v["seq"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("frame without seq: {v}"))
+    v["seq"].as_u64().unwrap_or_else(|| panic!("frame without seq: {v}"))
 }
 
 async fn sql() -> tokio_postgres::Client {
     let url = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .expect("psql connect");
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("psql connect");
     tokio::spawn(conn);
     client
 }
@@ -85,17 +75,10 @@ async fn pg_rest_and_realtime() {
     let stats = get_json(a, "/api/stats").await;
     assert_eq!(stats["db"], "postgres");
     let seeded = get_json(a, "/api/work_orders?factory_id=f1").await;
-    assert!(
-        seeded["total"].as_i64().unwrap_or(0) >= 1,
-        "seeded: {seeded}"
-    );
+    assert!(seeded["total"].as_i64().unwrap_or(0) >= 1, "seeded: {seeded}");
 
     let f = factory("rest");
-    let mut w = subscribed(
-        a,
-        json!([format!("list:work_orders:{f}"), format!("factory:{f}")]),
-    )
-    .await;
+    let mut w = subscribed(a, json!([format!("list:work_orders:{f}"), format!("factory:{f}")])).await;
     let row = create(a, &f, "PG order").await;
     assert_eq!(row["version"], 1);
     let id = row["id"].as_i64().expect("id");
@@ -105,27 +88,14 @@ async fn pg_rest_and_realtime() {
     assert_eq!(frames[0]["payload"]["action"], "insert");
     assert_eq!(frames[0]["payload"]["data"], row);
     assert_eq!(seq(&frames[0]), 1, "fresh channel starts at 1");
-    assert!(frames[0]["payload"]["id"]
-        .as_str()
-        .is_some_and(|i| i.starts_with("chg-")));
+    assert!(frames[0]["payload"]["id"].as_str().is_some_and(|i| i.starts_with("chg-")));
 
-    send(
-        &mut w,
-        json!({ "type": "subscribe", "channels": [format!("doc:work_orders:{id}")] }),
-    )
-    .await;
+    send(&mut w, json!({ "type": "subscribe", "channels": [format!("doc:work_orders:{id}")] })).await;
     send(&mut w, json!({ "type": "ping", "ref": 1 })).await;
     assert_eq!(next_json(&mut w).await["type"], "pong");
     let updated = patch(a, id, json!({ "status": "in_progress", "qty": 3 })).await;
-    assert_eq!(
-        updated["version"], 2,
-        "one bump, not two (trigger leaves explicit bumps alone)"
-    );
-    let mut frames = [
-        next_json(&mut w).await,
-        next_json(&mut w).await,
-        next_json(&mut w).await,
-    ];
+    assert_eq!(updated["version"], 2, "one bump, not two (trigger leaves explicit bumps alone)");
+    let mut frames = [next_json(&mut w).await, next_json(&mut w).await, next_json(&mut w).await];
     frames.sort_by_key(|f| f["channel"].as_str().map(str::to_string));
     assert_eq!(frames[0]["channel"], format!("doc:work_orders:{id}"));
     assert_eq!(frames[0]["payload"]["data"], updated);
@@ -142,12 +112,7 @@ async fn pg_rest_and_realtime() {
     let del = next_json(&mut w).await;
     assert_eq!(del["payload"]["action"], "delete");
     assert_eq!(del["payload"]["data"]["id"], id);
-    assert_eq!(
-        http(a, "GET", &format!("/api/work_orders/{id}"), None)
-            .await
-            .status,
-        404
-    );
+    assert_eq!(http(a, "GET", &format!("/api/work_orders/{id}"), None).await.status, 404);
     server.shutdown().await;
 }
 
@@ -161,10 +126,7 @@ async fn pg_direct_sql_writes_are_pushed() {
     let f = factory("sql");
     let mut w = subscribed(a, json!([format!("list:work_orders:{f}")])).await;
     let row = db
-        .query_one(
-            "INSERT INTO work_orders(factory_id, title) VALUES ($1, 'typed in psql') RETURNING id",
-            &[&f],
-        )
+        .query_one("INSERT INTO work_orders(factory_id, title) VALUES ($1, 'typed in psql') RETURNING id", &[&f])
         .await
         .expect("insert");
     let id: i32 = row.get(0);
@@ -174,36 +136,22 @@ async fn pg_direct_sql_writes_are_pushed() {
     assert_eq!(ins["payload"]["data"]["version"], 1);
     assert_eq!(ins["payload"]["data"]["status"], "open");
 
-    db.execute(
-        "UPDATE work_orders SET status = 'done' WHERE id = $1",
-        &[&id],
-    )
-    .await
-    .expect("update");
+    db.execute("UPDATE work_orders SET status = 'done' WHERE id = $1", &[&id]).await.expect("update");
     let upd = next_json(&mut w).await;
     assert_eq!(upd["payload"]["action"], "update");
     assert_eq!(upd["payload"]["data"]["status"], "done");
-    assert_eq!(
-        upd["payload"]["data"]["version"], 2,
-        "trigger bumps version"
-    );
+    assert_eq!(upd["payload"]["data"]["version"], 2, "trigger bumps version");
     assert_eq!(seq(&upd), seq(&ins) + 1);
 
     // A rolled-back write publishes nothing and leaves no seq gap.
-    db.batch_execute(&format!(
-        "BEGIN; UPDATE work_orders SET qty = 5 WHERE id = {id}; ROLLBACK;"
-    ))
-    .await
-    .expect("rollback");
-    db.execute("DELETE FROM work_orders WHERE id = $1", &[&id])
+    db.batch_execute(&format!("BEGIN; UPDATE work_orders SET qty = 5 WHERE id = {id}; ROLLBACK;"))
         .await
-        .expect("delete");
+        .expect("rollback");
+    db.execute("DELETE FROM work_orders WHERE id = $1", &[&id]).await.expect("delete");
     let del = next_json(&mut w).await;
     assert_eq!(del["payload"]["action"], "delete");
     assert_eq!(seq(&del), seq(&upd) + 1);
-    assert!(next_json_within(&mut w, Duration::from_millis(200))
-        .await
-        .is_none());
+    assert!(next_json_within(&mut w, Duration::from_millis(200)).await.is_none());
     server.shutdown().await;
 }
 
@@ -225,11 +173,7 @@ async fn pg_since_recovery_across_restart() {
 
     // In-process recovery.
     let mut w2 = ws(a, "/ws").await;
-    send(
-        &mut w2,
-        json!({ "type": "subscribe", "channels": [ch], "since": { ch.clone(): s1 } }),
-    )
-    .await;
+    send(&mut w2, json!({ "type": "subscribe", "channels": [ch], "since": { ch.clone(): s1 } })).await;
     assert_eq!(next_json(&mut w2).await["ok"], true);
     assert_eq!(seq(&next_json(&mut w2).await), s2);
     drop((w, w2));
@@ -238,44 +182,16 @@ async fn pg_since_recovery_across_restart() {
     let server = start_with(cfg.clone()).await;
     let a = server.addr;
     let mut w = ws(a, "/ws").await;
-    send(
-        &mut w,
-        json!({ "type": "subscribe", "channels": [ch], "since": { ch.clone(): s2 } }),
-    )
-    .await;
-    assert_eq!(
-        next_json(&mut w).await["ok"],
-        false,
-        "no history in the new process yet"
-    );
+    send(&mut w, json!({ "type": "subscribe", "channels": [ch], "since": { ch.clone(): s2 } })).await;
+    assert_eq!(next_json(&mut w).await["ok"], false, "no history in the new process yet");
     patch(a, id, json!({ "qty": 3 })).await;
-    assert_eq!(
-        seq(&next_json(&mut w).await),
-        s2 + 1,
-        "seq goes on across the restart"
-    );
+    assert_eq!(seq(&next_json(&mut w).await), s2 + 1, "seq goes on across the restart");
     let mut w2 = ws(a, "/ws").await;
-    send(
-        &mut w2,
-        json!({ "type": "subscribe", "channels": [], "since": { ch.clone(): s2 } }),
-    )
-    .await;
-    assert_eq!(
-        next_json(&mut w2).await["ok"],
-        true,
-        "recovered from the new process's history"
-    );
+    send(&mut w2, json!({ "type": "subscribe", "channels": [], "since": { ch.clone(): s2 } })).await;
+    assert_eq!(next_json(&mut w2).await["ok"], true, "recovered from the new process's history");
     assert_eq!(seq(&next_json(&mut w2).await), s2 + 1);
-    send(
-        &mut w2,
-        json!({ "type": "subscribe", "channels": [], "since": { ch.clone(): s1 } }),
-    )
-    .await;
-    assert_eq!(
-        next_json(&mut w2).await["ok"],
-        false,
-        "s2 is not in the new process's history"
-    );
+    send(&mut w2, json!({ "type": "subscribe", "channels": [], "since": { ch.clone(): s1 } })).await;
+    assert_eq!(next_json(&mut w2).await["ok"], false, "s2 is not in the new process's history");
     drop(w2);
     server.shutdown().await;
     let s2 = s2 + 1;
@@ -283,33 +199,16 @@ async fn pg_since_recovery_across_restart() {
     // A write while no server listens (seq s2+1 is never sent): the counter moves on, so a client
     // at s2 is not recovered from the next process's frames, which start at s2+2.
     let db = sql().await;
-    db.execute(
-        "UPDATE work_orders SET qty = 9 WHERE id = $1",
-        &[&(id as i32)],
-    )
-    .await
-    .expect("update");
+    db.execute("UPDATE work_orders SET qty = 9 WHERE id = $1", &[&(id as i32)]).await.expect("update");
     let server = start_with(cfg).await;
     let a = server.addr;
     let mut w = subscribed(a, json!([ch])).await;
     patch(a, id, json!({ "qty": 10 })).await;
     assert_eq!(seq(&next_json(&mut w).await), s2 + 2);
     let mut w2 = ws(a, "/ws").await;
-    send(
-        &mut w2,
-        json!({ "type": "subscribe", "channels": [ch], "since": { ch.clone(): s2 } }),
-    )
-    .await;
-    assert_eq!(
-        next_json(&mut w2).await["ok"],
-        false,
-        "s2+1 was published by nobody"
-    );
-    send(
-        &mut w2,
-        json!({ "type": "subscribe", "channels": [], "since": { ch.clone(): s2 + 1 } }),
-    )
-    .await;
+    send(&mut w2, json!({ "type": "subscribe", "channels": [ch], "since": { ch.clone(): s2 } })).await;
+    assert_eq!(next_json(&mut w2).await["ok"], false, "s2+1 was published by nobody");
+    send(&mut w2, json!({ "type": "subscribe", "channels": [], "since": { ch.clone(): s2 + 1 } })).await;
     assert_eq!(next_json(&mut w2).await["ok"], true);
     assert_eq!(seq(&next_json(&mut w2).await), s2 + 2);
     server.shutdown().await;
@@ -330,12 +229,7 @@ async fn pg_supabase_endpoint() {
     let reply = next_json(&mut w).await;
     let bid = reply[4]["response"]["postgres_changes"][0]["id"].clone();
     let db = sql().await;
-    db.execute(
-        "INSERT INTO work_orders(factory_id, title, qty) VALUES ($1, 'x', 4)",
-        &[&f],
-    )
-    .await
-    .expect("insert");
+    db.execute("INSERT INTO work_orders(factory_id, title, qty) VALUES ($1, 'x', 4)", &[&f]).await.expect("insert");
     let msg = next_json(&mut w).await;
     assert_eq!(msg[3], "postgres_changes");
     assert_eq!(msg[4]["ids"], json!([bid]));

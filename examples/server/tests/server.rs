@@ -8,9 +8,7 @@ use common::*;
 use serde_json::{json, Value};
 
 fn seq(v: &Value) -> u64 {
-    v["seq"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("frame without seq: {v}"))
+    v["seq"].as_u64().unwrap_or_else(|| panic!("frame without seq: {v}"))
 }
 
 #[tokio::test]
@@ -24,12 +22,7 @@ async fn rest_crud_and_version_bumps() {
     assert_eq!(list["items"].as_array().map(Vec::len), Some(2));
     let total = list["total"].as_i64().expect("total");
     assert!(total >= 2);
-    let ids: Vec<i64> = list["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r["id"].as_i64())
-        .collect();
+    let ids: Vec<i64> = list["items"].as_array().into_iter().flatten().filter_map(|r| r["id"].as_i64()).collect();
     assert!(ids[0] > ids[1], "ordered by id desc: {ids:?}");
 
     let row = create(a, "f1", "Drill holes").await;
@@ -67,11 +60,7 @@ async fn rest_crud_and_version_bumps() {
         ("POST", "/api/work_orders", "{"),
         ("POST", "/api/work_orders", "[]"),
         ("POST", "/api/work_orders", r#"{"title":"no factory"}"#),
-        (
-            "POST",
-            "/api/work_orders",
-            r#"{"factory_id":"f1","title":"x","qty":"many"}"#,
-        ),
+        ("POST", "/api/work_orders", r#"{"factory_id":"f1","title":"x","qty":"many"}"#),
         ("PATCH", "/api/work_orders/abc", r#"{"title":"x"}"#),
         ("PATCH", "/api/work_orders/1", r#"{"title":5}"#),
         ("GET", "/api/work_orders?page=zero", ""),
@@ -79,20 +68,8 @@ async fn rest_crud_and_version_bumps() {
         ("POST", "/api/burst", r#"{"factory_id":"f1","kind":"nope"}"#),
         ("POST", "/api/admin/realtime", r#"{"ws":"yes"}"#),
     ] {
-        let r = http_raw(
-            a,
-            method,
-            path,
-            &[("content-type", "application/json")],
-            body,
-        )
-        .await;
-        assert!(
-            (400..500).contains(&r.status),
-            "{method} {path} {body}: {} {}",
-            r.status,
-            r.body
-        );
+        let r = http_raw(a, method, path, &[("content-type", "application/json")], body).await;
+        assert!((400..500).contains(&r.status), "{method} {path} {body}: {} {}", r.status, r.body);
         assert!(r.json()["error"].is_string(), "{method} {path}: {}", r.body);
     }
     let r = http(a, "GET", "/api/nope", None).await;
@@ -123,14 +100,7 @@ async fn stats_count_route_patterns() {
     let stats = get_json(a, "/api/stats").await;
     assert_eq!(stats["requests"], json!({}), "{stats}");
     // CORS is permissive.
-    let r = http_raw(
-        a,
-        "GET",
-        "/api/stats",
-        &[("origin", "http://example.test")],
-        "",
-    )
-    .await;
+    let r = http_raw(a, "GET", "/api/stats", &[("origin", "http://example.test")], "").await;
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
     server.shutdown().await;
 }
@@ -141,13 +111,14 @@ async fn ws_subscribe_receives_frames_with_seq() {
     let a = server.addr;
     let mut ws = ws(a, "/ws").await;
     send(&mut ws, json!({ "type": "auth", "token": "good" })).await;
-    send(&mut ws, json!({ "type": "subscribe", "channels": ["doc:work_orders:1", "list:work_orders:f1", "factory:f1"] })).await;
+    send(
+        &mut ws,
+        json!({ "type": "subscribe", "channels": ["doc:work_orders:1", "list:work_orders:f1", "factory:f1"] }),
+    )
+    .await;
     // A round trip makes sure the subscription is in place.
     send(&mut ws, json!({ "type": "ping", "ref": 1 })).await;
-    assert_eq!(
-        next_json(&mut ws).await,
-        json!({ "type": "pong", "ref": 1 })
-    );
+    assert_eq!(next_json(&mut ws).await, json!({ "type": "pong", "ref": 1 }));
 
     let row = patch(a, 1, json!({ "status": "in_progress" })).await;
     let mut frames = Vec::new();
@@ -155,28 +126,17 @@ async fn ws_subscribe_receives_frames_with_seq() {
         frames.push(next_json(&mut ws).await);
     }
     frames.sort_by_key(|f| f["channel"].as_str().map(str::to_string));
-    let chans: Vec<&str> = frames
-        .iter()
-        .filter_map(|f| f["channel"].as_str())
-        .collect();
-    assert_eq!(
-        chans,
-        ["doc:work_orders:1", "factory:f1", "list:work_orders:f1"]
-    );
+    let chans: Vec<&str> = frames.iter().filter_map(|f| f["channel"].as_str()).collect();
+    assert_eq!(chans, ["doc:work_orders:1", "factory:f1", "list:work_orders:f1"]);
     let p = &frames[0]["payload"];
     assert_eq!(p["type"], "realtime");
     assert_eq!(p["entity"], "work_orders");
     assert_eq!(p["action"], "update");
     assert_eq!(p["data"], row);
-    assert!(p["timestamp"]
-        .as_str()
-        .is_some_and(|t| t.ends_with('Z') && t.contains('T')));
+    assert!(p["timestamp"].as_str().is_some_and(|t| t.ends_with('Z') && t.contains('T')));
     let id = p["id"].as_str().expect("id");
     assert!(id.starts_with("chg-"));
-    assert!(
-        frames.iter().all(|f| f["payload"]["id"] == id),
-        "one envelope id per change"
-    );
+    assert!(frames.iter().all(|f| f["payload"]["id"] == id), "one envelope id per change");
     let doc_seq = seq(&frames[0]);
 
     patch(a, 1, json!({ "qty": 1 })).await;
@@ -184,19 +144,12 @@ async fn ws_subscribe_receives_frames_with_seq() {
     for _ in 0..3 {
         next.push(next_json(&mut ws).await);
     }
-    let doc = next
-        .iter()
-        .find(|f| f["channel"] == "doc:work_orders:1")
-        .expect("doc frame");
+    let doc = next.iter().find(|f| f["channel"] == "doc:work_orders:1").expect("doc frame");
     assert_eq!(seq(doc), doc_seq + 1, "seq counts up by one per channel");
     assert_ne!(doc["payload"]["id"], id);
 
     // Create goes to list + factory; unsubscribe stops delivery.
-    send(
-        &mut ws,
-        json!({ "type": "unsubscribe", "channels": ["factory:f1", "doc:work_orders:1"] }),
-    )
-    .await;
+    send(&mut ws, json!({ "type": "unsubscribe", "channels": ["factory:f1", "doc:work_orders:1"] })).await;
     send(&mut ws, json!({ "type": "ping", "ref": "x" })).await;
     assert_eq!(next_json(&mut ws).await["type"], "pong");
     let new = create(a, "f1", "New").await;
@@ -204,28 +157,13 @@ async fn ws_subscribe_receives_frames_with_seq() {
     assert_eq!(f["channel"], "list:work_orders:f1");
     assert_eq!(f["payload"]["action"], "insert");
     assert_eq!(f["payload"]["data"], new);
-    assert!(
-        next_json_within(&mut ws, Duration::from_millis(300))
-            .await
-            .is_none(),
-        "no frames after unsubscribe"
-    );
+    assert!(next_json_within(&mut ws, Duration::from_millis(300)).await.is_none(), "no frames after unsubscribe");
 
     // Delete carries the deleted row.
-    send(
-        &mut ws,
-        json!({ "type": "subscribe", "channels": [format!("doc:work_orders:{}", new["id"])] }),
-    )
-    .await;
+    send(&mut ws, json!({ "type": "subscribe", "channels": [format!("doc:work_orders:{}", new["id"])] })).await;
     send(&mut ws, json!({ "type": "ping", "ref": 2 })).await;
     assert_eq!(next_json(&mut ws).await["type"], "pong");
-    http(
-        a,
-        "DELETE",
-        &format!("/api/work_orders/{}", new["id"]),
-        None,
-    )
-    .await;
+    http(a, "DELETE", &format!("/api/work_orders/{}", new["id"]), None).await;
     let mut got = [next_json(&mut ws).await, next_json(&mut ws).await];
     got.sort_by_key(|f| f["channel"].as_str().map(str::to_string));
     assert_eq!(got[0]["payload"]["action"], "delete");
@@ -260,53 +198,33 @@ async fn ws_since_recovery() {
 
     // Resume after the first: ok, then the two later frames in order, then live frames.
     let mut ws2 = ws(a, "/ws").await;
-    send(
-        &mut ws2,
-        json!({ "type": "subscribe", "channels": [ch], "since": { ch: seqs[0] } }),
-    )
-    .await;
-    assert_eq!(
-        next_json(&mut ws2).await,
-        json!({ "type": "recovered", "channel": ch, "ok": true })
-    );
+    send(&mut ws2, json!({ "type": "subscribe", "channels": [ch], "since": { ch: seqs[0] } })).await;
+    assert_eq!(next_json(&mut ws2).await, json!({ "type": "recovered", "channel": ch, "ok": true }));
     let r1 = next_json(&mut ws2).await;
     let r2 = next_json(&mut ws2).await;
     assert_eq!((seq(&r1), seq(&r2)), (seqs[1], seqs[2]));
     assert_eq!(r2["payload"]["data"]["qty"], 3);
     patch(a, 2, json!({ "qty": 4 })).await;
     assert_eq!(seq(&next_json(&mut ws2).await), seqs[2] + 1);
-    assert!(
-        next_json_within(&mut ws2, Duration::from_millis(200))
-            .await
-            .is_none(),
-        "no duplicates"
-    );
+    assert!(next_json_within(&mut ws2, Duration::from_millis(200)).await.is_none(), "no duplicates");
 
     // Up to date: ok with nothing to replay.
     let mut ws3 = ws(a, "/ws").await;
-    send(
-        &mut ws3,
-        json!({ "type": "subscribe", "channels": [ch], "since": { ch: seqs[2] + 1 } }),
-    )
-    .await;
+    send(&mut ws3, json!({ "type": "subscribe", "channels": [ch], "since": { ch: seqs[2] + 1 } })).await;
     assert_eq!(next_json(&mut ws3).await["ok"], true);
-    assert!(next_json_within(&mut ws3, Duration::from_millis(200))
-        .await
-        .is_none());
+    assert!(next_json_within(&mut ws3, Duration::from_millis(200)).await.is_none());
 
     // Not covered: a seq from the future, an unknown channel, a gap older than the history.
     let mut ws4 = ws(a, "/ws").await;
-    send(&mut ws4, json!({ "type": "subscribe", "channels": [], "since": { ch: seqs[2] + 100, "doc:work_orders:777": 5 } })).await;
+    send(
+        &mut ws4,
+        json!({ "type": "subscribe", "channels": [], "since": { ch: seqs[2] + 100, "doc:work_orders:777": 5 } }),
+    )
+    .await;
     let mut got = [next_json(&mut ws4).await, next_json(&mut ws4).await];
     got.sort_by_key(|f| f["channel"].as_str().map(str::to_string));
-    assert_eq!(
-        got[0],
-        json!({ "type": "recovered", "channel": ch, "ok": false })
-    );
-    assert_eq!(
-        got[1],
-        json!({ "type": "recovered", "channel": "doc:work_orders:777", "ok": false })
-    );
+    assert_eq!(got[0], json!({ "type": "recovered", "channel": ch, "ok": false }));
+    assert_eq!(got[1], json!({ "type": "recovered", "channel": "doc:work_orders:777", "ok": false }));
     // ...and the channel is subscribed anyway: the next frame arrives.
     patch(a, 2, json!({ "qty": 5 })).await;
     assert_eq!(seq(&next_json(&mut ws4).await), seqs[2] + 2);
@@ -318,11 +236,7 @@ async fn ws_since_recovery() {
     let server = start_with(cfg).await;
     let a = server.addr;
     let mut w = ws(a, "/ws").await;
-    send(
-        &mut w,
-        json!({ "type": "subscribe", "channels": ["doc:work_orders:3"] }),
-    )
-    .await;
+    send(&mut w, json!({ "type": "subscribe", "channels": ["doc:work_orders:3"] })).await;
     send(&mut w, json!({ "type": "ping", "ref": 0 })).await;
     next_json(&mut w).await;
     let mut s = Vec::new();
@@ -331,21 +245,9 @@ async fn ws_since_recovery() {
         s.push(seq(&next_json(&mut w).await));
     }
     let mut w2 = ws(a, "/ws").await;
-    send(
-        &mut w2,
-        json!({ "type": "subscribe", "channels": [], "since": { "doc:work_orders:3": s[0] } }),
-    )
-    .await;
-    assert_eq!(
-        next_json(&mut w2).await["ok"],
-        false,
-        "history of 2 does not cover 3 missed frames"
-    );
-    send(
-        &mut w2,
-        json!({ "type": "subscribe", "channels": [], "since": { "doc:work_orders:3": s[1] } }),
-    )
-    .await;
+    send(&mut w2, json!({ "type": "subscribe", "channels": [], "since": { "doc:work_orders:3": s[0] } })).await;
+    assert_eq!(next_json(&mut w2).await["ok"], false, "history of 2 does not cover 3 missed frames");
+    send(&mut w2, json!({ "type": "subscribe", "channels": [], "since": { "doc:work_orders:3": s[1] } })).await;
     assert_eq!(next_json(&mut w2).await["ok"], true);
     assert_eq!(seq(&next_json(&mut w2).await), s[2]);
     assert_eq!(seq(&next_json(&mut w2).await), s[3]);
@@ -376,40 +278,21 @@ async fn seq_and_recovery_across_restart() {
     let a = server.addr;
     let mut w = ws(a, "/ws").await;
     // No history in the new process: not recoverable, even for a client that saw everything.
-    send(
-        &mut w,
-        json!({ "type": "subscribe", "channels": [ch], "since": { ch: s2 } }),
-    )
-    .await;
-    assert_eq!(
-        next_json(&mut w).await,
-        json!({ "type": "recovered", "channel": ch, "ok": false })
-    );
+    send(&mut w, json!({ "type": "subscribe", "channels": [ch], "since": { ch: s2 } })).await;
+    assert_eq!(next_json(&mut w).await, json!({ "type": "recovered", "channel": ch, "ok": false }));
     // Numbering goes on from the persisted counter.
     let row = patch(a, 1, json!({ "qty": 3 })).await;
-    assert_eq!(
-        row["version"].as_i64(),
-        Some(4),
-        "seeded rows start at version 1"
-    );
+    assert_eq!(row["version"].as_i64(), Some(4), "seeded rows start at version 1");
     let f = next_json(&mut w).await;
     assert_eq!(seq(&f), s2 + 1);
     // Writes go on after the restart: a client that saw s2 before it is recovered from the new
     // process's history; one that missed s2 is not.
     let mut w2 = ws(a, "/ws").await;
-    send(
-        &mut w2,
-        json!({ "type": "subscribe", "channels": [ch], "since": { ch: s2 } }),
-    )
-    .await;
+    send(&mut w2, json!({ "type": "subscribe", "channels": [ch], "since": { ch: s2 } })).await;
     assert_eq!(next_json(&mut w2).await["ok"], true);
     assert_eq!(seq(&next_json(&mut w2).await), s2 + 1);
     let mut w3 = ws(a, "/ws").await;
-    send(
-        &mut w3,
-        json!({ "type": "subscribe", "channels": [ch], "since": { ch: s1 } }),
-    )
-    .await;
+    send(&mut w3, json!({ "type": "subscribe", "channels": [ch], "since": { ch: s1 } })).await;
     assert_eq!(next_json(&mut w3).await["ok"], false);
     server.shutdown().await;
 }
@@ -422,62 +305,23 @@ async fn ping_pong_and_admin_switches() {
     send(&mut w, json!({ "type": "ping", "ref": 7 })).await;
     assert_eq!(next_json(&mut w).await, json!({ "type": "pong", "ref": 7 }));
 
-    let r = http(
-        a,
-        "POST",
-        "/api/admin/realtime",
-        Some(&json!({ "pong": false })),
-    )
-    .await;
+    let r = http(a, "POST", "/api/admin/realtime", Some(&json!({ "pong": false }))).await;
     assert_eq!(r.json(), json!({ "ws": true, "sse": true, "pong": false }));
     send(&mut w, json!({ "type": "ping", "ref": 8 })).await;
-    assert!(
-        next_json_within(&mut w, Duration::from_millis(400))
-            .await
-            .is_none(),
-        "no pong while disabled"
-    );
-    http(
-        a,
-        "POST",
-        "/api/admin/realtime",
-        Some(&json!({ "pong": true })),
-    )
-    .await;
+    assert!(next_json_within(&mut w, Duration::from_millis(400)).await.is_none(), "no pong while disabled");
+    http(a, "POST", "/api/admin/realtime", Some(&json!({ "pong": true }))).await;
     send(&mut w, json!({ "type": "ping", "ref": "nine" })).await;
-    assert_eq!(
-        next_json(&mut w).await,
-        json!({ "type": "pong", "ref": "nine" })
-    );
+    assert_eq!(next_json(&mut w).await, json!({ "type": "pong", "ref": "nine" }));
 
     // ws:false closes open sockets and refuses upgrades with 503.
-    http(
-        a,
-        "POST",
-        "/api/admin/realtime",
-        Some(&json!({ "ws": false })),
-    )
-    .await;
-    assert!(
-        close_code(&mut w)
-            .await
-            .is_some_and(|c| c != 4001 && c != 4003),
-        "closed, not final"
-    );
-    let err = tokio_tungstenite::connect_async(format!("ws://{a}/ws"))
-        .await
-        .expect_err("refused");
+    http(a, "POST", "/api/admin/realtime", Some(&json!({ "ws": false }))).await;
+    assert!(close_code(&mut w).await.is_some_and(|c| c != 4001 && c != 4003), "closed, not final");
+    let err = tokio_tungstenite::connect_async(format!("ws://{a}/ws")).await.expect_err("refused");
     match err {
         tokio_tungstenite::tungstenite::Error::Http(res) => assert_eq!(res.status().as_u16(), 503),
         other => panic!("expected HTTP 503, got {other:?}"),
     }
-    http(
-        a,
-        "POST",
-        "/api/admin/realtime",
-        Some(&json!({ "ws": true })),
-    )
-    .await;
+    http(a, "POST", "/api/admin/realtime", Some(&json!({ "ws": true }))).await;
     let mut w = ws(a, "/ws").await;
     send(&mut w, json!({ "type": "ping", "ref": 1 })).await;
     assert_eq!(next_json(&mut w).await["type"], "pong");
@@ -485,27 +329,12 @@ async fn ping_pong_and_admin_switches() {
     // sse:false: 503 for new streams, open ones end.
     let mut sse = Sse::open(a, "/sse?channels=doc:work_orders:1", None).await;
     assert_eq!(sse.status, 200);
-    assert_eq!(
-        sse.next_event().await.and_then(|e| e.event).as_deref(),
-        Some("ping")
-    );
-    http(
-        a,
-        "POST",
-        "/api/admin/realtime",
-        Some(&json!({ "sse": false })),
-    )
-    .await;
+    assert_eq!(sse.next_event().await.and_then(|e| e.event).as_deref(), Some("ping"));
+    http(a, "POST", "/api/admin/realtime", Some(&json!({ "sse": false }))).await;
     assert!(sse.next_message().await.is_none(), "stream ended");
     let r = http(a, "GET", "/sse?channels=doc:work_orders:1", None).await;
     assert_eq!(r.status, 503);
-    http(
-        a,
-        "POST",
-        "/api/admin/realtime",
-        Some(&json!({ "sse": true })),
-    )
-    .await;
+    http(a, "POST", "/api/admin/realtime", Some(&json!({ "sse": true }))).await;
     server.shutdown().await;
 }
 
@@ -542,22 +371,13 @@ async fn sse_frames_pings_and_last_event_id() {
     assert_eq!(first.event.as_deref(), Some("ping"));
 
     let row = patch(a, 4, json!({ "title": "Assemble gearbox v2" })).await;
-    let mut evs = [
-        sse.next_message().await.expect("frame"),
-        sse.next_message().await.expect("frame"),
-    ];
+    let mut evs = [sse.next_message().await.expect("frame"), sse.next_message().await.expect("frame")];
     evs.sort_by_key(|e| e.id.clone());
-    let doc = evs
-        .iter()
-        .find(|e| e.id.as_deref().is_some_and(|i| i.starts_with(ch)))
-        .expect("doc frame");
+    let doc = evs.iter().find(|e| e.id.as_deref().is_some_and(|i| i.starts_with(ch))).expect("doc frame");
     let frame: Value = serde_json::from_str(&doc.data).expect("json data");
     assert_eq!(frame["channel"], ch);
     assert_eq!(frame["payload"]["data"], row);
-    assert_eq!(
-        doc.id.as_deref(),
-        Some(format!("{ch}:{}", seq(&frame)).as_str())
-    );
+    assert_eq!(doc.id.as_deref(), Some(format!("{ch}:{}", seq(&frame)).as_str()));
     let first_seq = seq(&frame);
 
     // A ping arrives on its own (interval shortened for the test).
@@ -600,21 +420,13 @@ async fn burst_spreads_writes() {
     let server = start_memory().await;
     let a = server.addr;
     let mut w = ws(a, "/ws").await;
-    send(
-        &mut w,
-        json!({ "type": "subscribe", "channels": ["list:work_orders:f2"] }),
-    )
-    .await;
+    send(&mut w, json!({ "type": "subscribe", "channels": ["list:work_orders:f2"] })).await;
     send(&mut w, json!({ "type": "ping", "ref": 0 })).await;
     next_json(&mut w).await;
     let t = std::time::Instant::now();
-    let r = http(
-        a,
-        "POST",
-        "/api/burst",
-        Some(&json!({ "factory_id": "f2", "count": 20, "ms": 300, "kind": "update" })),
-    )
-    .await;
+    let r =
+        http(a, "POST", "/api/burst", Some(&json!({ "factory_id": "f2", "count": 20, "ms": 300, "kind": "update" })))
+            .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["writes"], 20);
     assert!(t.elapsed() >= Duration::from_millis(250));
@@ -638,19 +450,11 @@ async fn burst_spreads_writes() {
     let actions: Vec<String> = {
         let mut v = Vec::new();
         for _ in 0..6 {
-            v.push(
-                next_json(&mut w).await["payload"]["action"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            );
+            v.push(next_json(&mut w).await["payload"]["action"].as_str().unwrap_or_default().to_string());
         }
         v
     };
-    assert_eq!(
-        actions,
-        ["delete", "insert", "delete", "insert", "delete", "insert"]
-    );
+    assert_eq!(actions, ["delete", "insert", "delete", "insert", "delete", "insert"]);
     server.shutdown().await;
 }
 
@@ -661,10 +465,7 @@ async fn supabase_phoenix_protocol() {
     let a = server.addr;
     let mut w = ws(a, "/realtime/v1/websocket?apikey=anon&vsn=2.0.0").await;
     send(&mut w, json!([null, "1", "phoenix", "heartbeat", {}])).await;
-    assert_eq!(
-        next_json(&mut w).await,
-        json!([null, "1", "phoenix", "phx_reply", { "status": "ok", "response": {} }])
-    );
+    assert_eq!(next_json(&mut w).await, json!([null, "1", "phoenix", "phx_reply", { "status": "ok", "response": {} }]));
 
     let config = json!({ "config": {
         "broadcast": { "ack": false, "self": false }, "presence": { "key": "", "enabled": false },
@@ -673,19 +474,12 @@ async fn supabase_phoenix_protocol() {
             { "event": "UPDATE", "schema": "public", "table": "work_orders", "filter": "id=eq.2" },
             { "event": "INSERT", "schema": "public", "table": "other" }
         ], "private": false }, "access_token": "tok" });
-    send(
-        &mut w,
-        json!(["3", "3", "realtime:orders", "phx_join", config]),
-    )
-    .await;
+    send(&mut w, json!(["3", "3", "realtime:orders", "phx_join", config])).await;
     let reply = next_json(&mut w).await;
     assert_eq!(reply[3], "phx_reply");
     assert_eq!(reply[0], "3");
     assert_eq!(reply[4]["status"], "ok");
-    let pcs = reply[4]["response"]["postgres_changes"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let pcs = reply[4]["response"]["postgres_changes"].as_array().cloned().unwrap_or_default();
     assert_eq!(pcs.len(), 3);
     assert_eq!(pcs[0]["filter"], "factory_id=eq.f1");
     assert_eq!(pcs[1]["event"], "UPDATE");
@@ -704,39 +498,22 @@ async fn supabase_phoenix_protocol() {
     assert_eq!(p["data"]["table"], "work_orders");
     assert_eq!(p["data"]["record"], row);
     assert_eq!(p["data"]["old_record"]["id"], 2);
-    assert!(p["data"]["columns"]
-        .as_array()
-        .is_some_and(|c| c.len() == 7));
+    assert!(p["data"]["columns"].as_array().is_some_and(|c| c.len() == 7));
     assert!(p["data"]["commit_timestamp"].is_string());
     assert!(p["data"]["errors"].is_null());
 
     // f2's rows do not match factory_id=eq.f1.
     patch(a, 5, json!({ "qty": 1 })).await;
-    assert!(next_json_within(&mut w, Duration::from_millis(300))
-        .await
-        .is_none());
+    assert!(next_json_within(&mut w, Duration::from_millis(300)).await.is_none());
 
-    send(
-        &mut w,
-        json!(["3", "4", "realtime:orders", "access_token", { "access_token": "t2" }]),
-    )
-    .await;
+    send(&mut w, json!(["3", "4", "realtime:orders", "access_token", { "access_token": "t2" }])).await;
     assert_eq!(next_json(&mut w).await[4]["status"], "ok");
 
-    send(
-        &mut w,
-        json!(["3", "5", "realtime:orders", "phx_leave", {}]),
-    )
-    .await;
+    send(&mut w, json!(["3", "5", "realtime:orders", "phx_leave", {}])).await;
     assert_eq!(next_json(&mut w).await[4]["status"], "ok");
     assert_eq!(next_json(&mut w).await[3], "phx_close");
     patch(a, 2, json!({ "qty": 1 })).await;
-    assert!(
-        next_json_within(&mut w, Duration::from_millis(300))
-            .await
-            .is_none(),
-        "left"
-    );
+    assert!(next_json_within(&mut w, Duration::from_millis(300)).await.is_none(), "left");
 
     // vsn 1.0.0 objects.
     let mut w = ws(a, "/realtime/v1/websocket?apikey=anon&vsn=1.0.0").await;
@@ -763,11 +540,7 @@ async fn supabase_phoenix_protocol() {
 async fn static_files_with_spa_fallback() {
     let dist = std::env::temp_dir().join(format!("querywire-dist-{}", std::process::id()));
     std::fs::create_dir_all(dist.join("assets")).expect("dist");
-    std::fs::write(
-        dist.join("index.html"),
-        "<!doctype html><title>querywire demo</title>",
-    )
-    .expect("index");
+    std::fs::write(dist.join("index.html"), "<!doctype html><title>querywire demo</title>").expect("index");
     std::fs::write(dist.join("assets/app.js"), "console.log('hi')").expect("asset");
     let mut cfg = config();
     cfg.web_dist = dist.clone();
@@ -778,12 +551,7 @@ async fn static_files_with_spa_fallback() {
     assert!(r.body.contains("querywire demo"));
     let r = http(a, "GET", "/assets/app.js", None).await;
     assert_eq!(r.status, 200);
-    assert!(
-        r.header("content-type")
-            .is_some_and(|c| c.contains("javascript")),
-        "{:?}",
-        r.headers
-    );
+    assert!(r.header("content-type").is_some_and(|c| c.contains("javascript")), "{:?}", r.headers);
     let r = http(a, "GET", "/work_orders/12", None).await;
     assert_eq!(r.status, 200, "SPA fallback");
     assert!(r.body.contains("querywire demo"));

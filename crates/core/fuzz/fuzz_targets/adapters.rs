@@ -13,9 +13,17 @@ const SOURCES: [&str; 6] = ["supabase", "event", "envelope", "centrifugo", "inva
 
 fn check(p: &FlushPlan) -> Value {
     invariants::check_keys(p);
-    let fields: Vec<Value> = p.patch.iter().map(|o| {
-        Value::Object(p.fields(o).map(|(n, raw)| (n.to_string(), serde_json::from_str(raw).expect("raw field is JSON"))).collect())
-    }).collect();
+    let fields: Vec<Value> = p
+        .patch
+        .iter()
+        .map(|o| {
+            Value::Object(
+                p.fields(o)
+                    .map(|(n, raw)| (n.to_string(), serde_json::from_str(raw).expect("raw field is JSON")))
+                    .collect(),
+            )
+        })
+        .collect();
     json!({ "hashes": p.hashes(), "fields": fields, "exact": p.invalidate.iter().map(|o| o.exact).collect::<Vec<_>>() })
 }
 
@@ -36,7 +44,11 @@ fuzz_target!(|data: &[u8]| {
         match serde_json::from_str::<Value>(chunk) {
             Ok(v) => {
                 let b = by_object.handle_payload(i as u64, src, v, None);
-                assert_eq!(a.as_ref().map_err(|e| e.code), b.as_ref().map_err(|e| e.code), "text and object paths disagree on {chunk}");
+                assert_eq!(
+                    a.as_ref().map_err(|e| e.code),
+                    b.as_ref().map_err(|e| e.code),
+                    "text and object paths disagree on {chunk}"
+                );
             }
             // JSON.parse-only texts (lone surrogates, 1e400): the object path cannot receive them.
             Err(_) => {
@@ -55,5 +67,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let s = by_text.stats();
     let d = s.dropped;
-    assert_eq!(s.received, routed + d.invalid + d.stale + d.duplicate + d.out_of_scope, "every payload is counted once: {s:?}");
+    assert_eq!(
+        s.received,
+        routed + d.invalid + d.stale + d.duplicate + d.out_of_scope,
+        "every payload is counted once: {s:?}"
+    );
 });

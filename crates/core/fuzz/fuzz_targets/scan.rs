@@ -18,7 +18,10 @@ fn well_formed(t: &Tape, text: &str) {
     assert_eq!(root.next as usize, t.len());
     for i in 0..t.len() as u32 {
         let n = t.node(i);
-        assert!(n.start < n.end && n.end as usize <= text.len() && n.next > i && n.next as usize <= t.len(), "node {i}: {n:?}");
+        assert!(
+            n.start < n.end && n.end as usize <= text.len() && n.next > i && n.next as usize <= t.len(),
+            "node {i}: {n:?}"
+        );
         match n.kind {
             Kind::Object => {
                 let mut last = i;
@@ -26,7 +29,11 @@ fn well_formed(t: &Tape, text: &str) {
                     // A key shares its value's entry: its handle is the value's index with KEY set.
                     let key = t.node(k);
                     assert!(v > last && k == v | KEY && t.is_str(k), "member {v}");
-                    assert!(key.start < key.end && key.end as usize <= t.node(v).start as usize && t.raw(text, k).ends_with('"'));
+                    assert!(
+                        key.start < key.end
+                            && key.end as usize <= t.node(v).start as usize
+                            && t.raw(text, k).ends_with('"')
+                    );
                     last = t.node(v).next - 1;
                 }
                 assert_eq!(last + 1, n.next);
@@ -48,7 +55,12 @@ fn well_formed(t: &Tape, text: &str) {
 /// Whether `text` holds a `\\uD800`..`\\uDFFF` escape (serde_json rejects an unpaired one; JSON.parse
 /// keeps it).
 fn has_surrogate_escape(text: &str) -> bool {
-    text.as_bytes().windows(4).any(|w| w[0] == b'\\' && w[1] == b'u' && matches!(w[2], b'd' | b'D') && matches!(w[3], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F'))
+    text.as_bytes().windows(4).any(|w| {
+        w[0] == b'\\'
+            && w[1] == b'u'
+            && matches!(w[2], b'd' | b'D')
+            && matches!(w[3], b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
+    })
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -65,8 +77,12 @@ fuzz_target!(|data: &[u8]| {
             Err(e) => {
                 if ours.is_ok() {
                     let m = e.to_string();
-                    let lone_surrogate = (m.contains("surrogate") || m.contains("hex escape")) && has_surrogate_escape(text);
-                    assert!(lone_surrogate || m.contains("out of range") || m.contains("recursion"), "the scanner accepts {text:?}, serde_json: {m}");
+                    let lone_surrogate =
+                        (m.contains("surrogate") || m.contains("hex escape")) && has_surrogate_escape(text);
+                    assert!(
+                        lone_surrogate || m.contains("out of range") || m.contains("recursion"),
+                        "the scanner accepts {text:?}, serde_json: {m}"
+                    );
                     well_formed(&tape, text);
                 }
             }

@@ -11,7 +11,8 @@ pub fn adapt<'a>(p: In<'a>, o: u32, src: &str, changed: &'a mut Vec<(u32, u32)>)
     let ty = table_name(&p, o, "type", src)?;
     let id = match p.some(o, "id") {
         None => return Err(Error::new(ErrorCode::MissingId, src, "`id` is missing")),
-        Some(v) => id_text(&p, v).ok_or_else(|| wrong(&cat(&["`id` must be a non-empty string or a number, got ", p.raw(v)])))?,
+        Some(v) => id_text(&p, v)
+            .ok_or_else(|| wrong(&cat(&["`id` must be a non-empty string or a number, got ", p.raw(v)])))?,
     };
     let action = match p.get(o, "action").and_then(|v| p.str(v)).as_deref() {
         Some("create") => Action::Create,
@@ -26,7 +27,9 @@ pub fn adapt<'a>(p: In<'a>, o: u32, src: &str, changed: &'a mut Vec<(u32, u32)>)
     };
     let version = match p.some(o, "version") {
         None => None,
-        Some(v) => Some(p.tape.f64(p.text, v).filter(|x| x.is_finite()).ok_or_else(|| wrong("`version` must be a number"))?),
+        Some(v) => {
+            Some(p.tape.f64(p.text, v).filter(|x| x.is_finite()).ok_or_else(|| wrong("`version` must be a number"))?)
+        }
     };
     if let Some(ts) = p.get(o, "ts") {
         if !matches!(p.kind(ts), Kind::Null | Kind::Str | Kind::StrEscaped | Kind::Number) {
@@ -36,9 +39,9 @@ pub fn adapt<'a>(p: In<'a>, o: u32, src: &str, changed: &'a mut Vec<(u32, u32)>)
     let data = opt_object(&p, o, "data", src)?;
     // The row seen by templates and the scope guard: the changed values, then the event's own fields.
     let row = Row::new(p.tape, p.text, data, Some(o));
-    let factory_id = Row::new(p.tape, p.text, Some(o), None).field("factoryId", "factory_id").or_else(|| {
-        data.and_then(|d| Row::new(p.tape, p.text, Some(d), None).field("factoryId", "factory_id"))
-    });
+    let factory_id = Row::new(p.tape, p.text, Some(o), None)
+        .field("factoryId", "factory_id")
+        .or_else(|| data.and_then(|d| Row::new(p.tape, p.text, Some(d), None).field("factoryId", "factory_id")));
     // Patchable only when every named field has its value; otherwise the doc must be refetched.
     changed.clear();
     let patchable = match (keys, data) {

@@ -13,7 +13,13 @@ const SRC: &str = "centrifugo";
 pub fn adapt<'a>(p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) -> Result<Event<'a>, Error> {
     let data = match p.get(o, "data") {
         Some(d) if p.kind(d) == Kind::Object => d,
-        Some(other) => return Err(Error::new(ErrorCode::NotObject, SRC, cat(&["`data` must be an object, got ", kind_name(p.kind(other))]))),
+        Some(other) => {
+            return Err(Error::new(
+                ErrorCode::NotObject,
+                SRC,
+                cat(&["`data` must be an object, got ", kind_name(p.kind(other))]),
+            ))
+        }
         None => return Err(Error::new(ErrorCode::WrongType, SRC, "`data` is missing")),
     };
     let channel = match p.some(o, "channel") {
@@ -22,14 +28,20 @@ pub fn adapt<'a>(p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) 
     };
     let offset = match p.some(o, "offset") {
         None => None,
-        Some(v) => Some(id_text(&p, v).ok_or_else(|| Error::new(ErrorCode::WrongType, SRC, "`offset` must be a number"))?),
+        Some(v) => {
+            Some(id_text(&p, v).ok_or_else(|| Error::new(ErrorCode::WrongType, SRC, "`offset` must be a number"))?)
+        }
     };
     let mut ev = if p.get(data, "event").and_then(|e| p.str(e)).as_deref() == Some("invalidate") {
         super::invalidate::adapt(p, data, SRC)?
     } else {
         match super::detect(p.tape, p.text, data) {
             Some(Source::Centrifugo) | None => {
-                return Err(Error::new(ErrorCode::WrongType, SRC, "`data` is neither { event: 'invalidate', queryKey } nor a known payload"))
+                return Err(Error::new(
+                    ErrorCode::WrongType,
+                    SRC,
+                    "`data` is neither { event: 'invalidate', queryKey } nor a known payload",
+                ))
             }
             Some(s) => super::adapt_node(s, p, data, wants, scratch).map_err(|mut e| {
                 e.source = SRC.into();

@@ -18,14 +18,23 @@ pub fn adapt<'a>(p: In<'a>, o: u32, primary_key: &[String]) -> Result<Event<'a>,
     };
     let data = match p.get(o, "data") {
         Some(d) if p.kind(d) == Kind::Object => d,
-        Some(other) => return Err(Error::new(ErrorCode::WrongType, SRC, cat(&["`data` must be the row object, got ", kind_name(p.kind(other))]))),
+        Some(other) => {
+            return Err(Error::new(
+                ErrorCode::WrongType,
+                SRC,
+                cat(&["`data` must be the row object, got ", kind_name(p.kind(other))]),
+            ))
+        }
         None => return Err(Error::new(ErrorCode::WrongType, SRC, "`data` (the row) is missing")),
     };
-    let id = row_id(&p, Some(data), primary_key)
-        .ok_or_else(|| Error::new(ErrorCode::MissingId, SRC, cat(&["no ", &primary_key.join("/"), " column in `data`"])))?;
+    let id = row_id(&p, Some(data), primary_key).ok_or_else(|| {
+        Error::new(ErrorCode::MissingId, SRC, cat(&["no ", &primary_key.join("/"), " column in `data`"]))
+    })?;
     let event_id = match p.some(o, "id") {
         None => None,
-        Some(v) => Some(id_text(&p, v).ok_or_else(|| Error::new(ErrorCode::WrongType, SRC, "`id` (the event id) must be a string or a number"))?),
+        Some(v) => Some(id_text(&p, v).ok_or_else(|| {
+            Error::new(ErrorCode::WrongType, SRC, "`id` (the event id) must be a string or a number")
+        })?),
     };
     let row = Row::new(p.tape, p.text, Some(data), None);
     Ok(Event::Row(RowEvent {

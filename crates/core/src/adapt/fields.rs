@@ -208,7 +208,11 @@ fn table_name_rest<'a>(p: &In<'a>, member: Option<u32>, name: &str, src: &str) -
         Some(v) => match p.str(v) {
             Some(s) if !s.is_empty() => Ok(s),
             Some(_) => Err(Error::new(ErrorCode::MissingTable, src, cat(&["`", name, "` is empty"]))),
-            None => Err(Error::new(ErrorCode::WrongType, src, cat(&["`", name, "` must be a string, got ", kind_name(p.kind(v))]))),
+            None => Err(Error::new(
+                ErrorCode::WrongType,
+                src,
+                cat(&["`", name, "` must be a string, got ", kind_name(p.kind(v))]),
+            )),
         },
     }
 }
@@ -228,9 +232,12 @@ fn equal_unlike_texts(p: &In<'_>, a: u32, b: u32) -> bool {
         (Kind::Number, Kind::Number) => {
             let (x, y) = (p.raw(a), p.raw(b));
             // Two integers JS prints as written are two numbers (15 digits are exact).
-            !(is_canonical_int(x) && is_canonical_int(y)) && crate::scan::parse_number(x) == crate::scan::parse_number(y)
+            !(is_canonical_int(x) && is_canonical_int(y))
+                && crate::scan::parse_number(x) == crate::scan::parse_number(y)
         }
-        (Kind::Array, Kind::Array) | (Kind::Object, Kind::Object) => tape_text(p.tape, p.text, a) == tape_text(p.tape, p.text, b),
+        (Kind::Array, Kind::Array) | (Kind::Object, Kind::Object) => {
+            tape_text(p.tape, p.text, a) == tape_text(p.tape, p.text, b)
+        }
         _ => false,
     }
 }
@@ -323,7 +330,9 @@ fn diff_in_order(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) -> b
         let key = p.tape.key(v);
         let class = (key.head ^ u64::from(key.len)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 57;
         let (word, bit) = (usize::from(class >= 64), 1u64 << (class & 63));
-        if seen[word] & bit != 0 && p.tape.members(new).take_while(|&(e, _)| e != k).any(|(_, e)| same_plain_key(p, e, v)) {
+        if seen[word] & bit != 0
+            && p.tape.members(new).take_while(|&(e, _)| e != k).any(|(_, e)| same_plain_key(p, e, v))
+        {
             return false;
         }
         seen[word] |= bit;
@@ -375,7 +384,8 @@ mod tests {
             let (mut fast, mut slow) = (Vec::new(), Vec::new());
             assert!(diff_rows(&p, Some(n), o, &["id".to_string()], &mut fast), "{text}");
             diff_by_name(&p, n, o, &mut slow);
-            let names = |l: &[(u32, u32)]| l.iter().map(|&(k, v)| (tape.str(&text, k).into_owned(), v)).collect::<Vec<_>>();
+            let names =
+                |l: &[(u32, u32)]| l.iter().map(|&(k, v)| (tape.str(&text, k).into_owned(), v)).collect::<Vec<_>>();
             assert_eq!(names(&fast), names(&slow), "{text}");
         }
     }
@@ -400,11 +410,33 @@ mod tests {
             }
         }
         let numbers = [
-            "0", "-0", "0.0", "1", "1.0", "10", "1e1", "1E1", "100", "-1", "123456789012345", "123456789012346", "1234567890123456",
-            "1234567890123457", "12345678901234567", "12345678901234568", "9007199254740993", "9007199254740992", "0.1", "0.10",
+            "0",
+            "-0",
+            "0.0",
+            "1",
+            "1.0",
+            "10",
+            "1e1",
+            "1E1",
+            "100",
+            "-1",
+            "123456789012345",
+            "123456789012346",
+            "1234567890123456",
+            "1234567890123457",
+            "12345678901234567",
+            "12345678901234568",
+            "9007199254740993",
+            "9007199254740992",
+            "0.1",
+            "0.10",
         ];
         values.extend(numbers.iter().map(|n| n.to_string()));
-        values.extend(["true", "false", "null", "[]", "[1]", "[1.0]", "{}", "{\"a\":1,\"b\":2}", "{\"b\":2,\"a\":1}"].iter().map(|v| v.to_string()));
+        values.extend(
+            ["true", "false", "null", "[]", "[1]", "[1.0]", "{}", "{\"a\":1,\"b\":2}", "{\"b\":2,\"a\":1}"]
+                .iter()
+                .map(|v| v.to_string()),
+        );
         let text = ["[", &values.join(","), "]"].concat();
         let mut tape = Tape::new();
         tape.scan(&text).unwrap();
@@ -413,7 +445,9 @@ mod tests {
         let parsed: Vec<serde_json::Value> = values.iter().map(|v| serde_json::from_str(v).unwrap()).collect();
         let same = |a: &serde_json::Value, b: &serde_json::Value| match (a, b) {
             (serde_json::Value::Number(x), serde_json::Value::Number(y)) => x.as_f64() == y.as_f64(),
-            (serde_json::Value::Array(_) | serde_json::Value::Object(_), _) => crate::key::hash_key(a) == crate::key::hash_key(b),
+            (serde_json::Value::Array(_) | serde_json::Value::Object(_), _) => {
+                crate::key::hash_key(a) == crate::key::hash_key(b)
+            }
             _ => a == b,
         };
         for (i, &a) in nodes.iter().enumerate() {

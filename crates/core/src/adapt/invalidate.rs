@@ -22,7 +22,9 @@ pub fn adapt<'a>(p: In<'a>, o: u32, src: &str) -> Result<Event<'a>, Error> {
     let refetch_type = match p.some(o, "refetchType") {
         None => RefetchType::Active,
         Some(v) => match p.str(v) {
-            Some(s) => RefetchType::parse(&s).ok_or_else(|| wrong("`refetchType` must be active, inactive, all or none"))?,
+            Some(s) => {
+                RefetchType::parse(&s).ok_or_else(|| wrong("`refetchType` must be active, inactive, all or none"))?
+            }
             None => return Err(wrong("`refetchType` must be a string")),
         },
     };

@@ -4,8 +4,8 @@
 mod app_event;
 mod centrifugo;
 mod envelope;
-mod invalidate;
 pub(crate) mod fields;
+mod invalidate;
 pub(crate) mod supabase;
 
 use crate::error::{Error, ErrorCode};
@@ -62,14 +62,31 @@ pub struct Scratch {
 }
 
 /// Turns the payload at node `root` of a scanned text into an event.
-pub fn adapt<'a>(source: Source, tape: &'a Tape, text: &'a str, root: u32, wants: Wants<'_>, scratch: &'a mut Scratch) -> Result<Event<'a>, Error> {
+pub fn adapt<'a>(
+    source: Source,
+    tape: &'a Tape,
+    text: &'a str,
+    root: u32,
+    wants: Wants<'_>,
+    scratch: &'a mut Scratch,
+) -> Result<Event<'a>, Error> {
     adapt_node(source, In { tape, text }, root, wants, scratch)
 }
 
-fn adapt_node<'a>(source: Source, p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) -> Result<Event<'a>, Error> {
+fn adapt_node<'a>(
+    source: Source,
+    p: In<'a>,
+    o: u32,
+    wants: Wants<'_>,
+    scratch: &'a mut Scratch,
+) -> Result<Event<'a>, Error> {
     let src = source.as_str();
     if p.kind(o) != Kind::Object {
-        return Err(Error::new(ErrorCode::NotObject, src, cat(&["payload must be an object, got ", kind_name(p.kind(o))])));
+        return Err(Error::new(
+            ErrorCode::NotObject,
+            src,
+            cat(&["payload must be an object, got ", kind_name(p.kind(o))]),
+        ));
     }
     match source {
         Source::Supabase => supabase::adapt(p, o, wants, scratch),

@@ -73,7 +73,13 @@ pub fn adapt<'a>(p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) 
                 b"INSERT" => Action::Create,
                 b"UPDATE" => Action::Update,
                 b"DELETE" => Action::Delete,
-                _ => return Err(Error::new(ErrorCode::WrongType, SRC, cat(&["`eventType` must be INSERT, UPDATE or DELETE, got ", p.raw(v)]))),
+                _ => {
+                    return Err(Error::new(
+                        ErrorCode::WrongType,
+                        SRC,
+                        cat(&["`eventType` must be INSERT, UPDATE or DELETE, got ", p.raw(v)]),
+                    ))
+                }
             }
         }
         None => return Err(Error::new(ErrorCode::WrongType, SRC, "`eventType` is missing")),
@@ -102,7 +108,13 @@ pub fn adapt<'a>(p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) 
         Some(id) => id,
         None => match row_id(&p, old, primary_key) {
             Some(id) => id,
-            None => return Err(Error::new(ErrorCode::MissingId, SRC, cat(&["no ", &primary_key.join("/"), " column in the `", &table, "` row"]))),
+            None => {
+                return Err(Error::new(
+                    ErrorCode::MissingId,
+                    SRC,
+                    cat(&["no ", &primary_key.join("/"), " column in the `", &table, "` row"]),
+                ))
+            }
         },
     };
     // Which columns an UPDATE changed is worked out only when the event is routed to a patch

@@ -46,7 +46,7 @@ use super::rng::SplitMix64;
 use super::scheduler::{Fired, ReconnectScheduler};
 use super::seq::{SeqCheck, SeqTracker};
 use super::timer::{Timer, Timers};
-use super::{LinkErrorCode, Intent, LinkOutput, Millis, Priority, RecoverScope, Status};
+use super::{Intent, LinkErrorCode, LinkOutput, Millis, Priority, RecoverScope, Status};
 
 /// A connection that stayed open this long counts as established: its drop resets the backoff and
 /// reconnects through the scheduler. A shorter-lived one counts as a failed attempt, so a server
@@ -77,8 +77,12 @@ enum Phase {
 enum Conn {
     None,
     /// A `Connect` is out. `swap`: an SSE reopen to change channels, reported as still connected.
-    Opening { swap: bool },
-    Open { since: Millis },
+    Opening {
+        swap: bool,
+    },
+    Open {
+        since: Millis,
+    },
 }
 
 /// The sans-IO connection policy (see the module docs and [`crate::link`] for the run loop).
@@ -368,9 +372,7 @@ impl Link {
         self.established = true;
         self.last_frame = now;
         match self.cfg.transport {
-            Transport::Ws => {
-                self.timers.set(Timer::Ping, now.saturating_add(self.cfg.heartbeat.interval_ms))
-            }
+            Transport::Ws => self.timers.set(Timer::Ping, now.saturating_add(self.cfg.heartbeat.interval_ms)),
             Transport::Sse => self.timers.set(Timer::SseIdle, now.saturating_add(SSE_IDLE_MS)),
         }
         self.sync_status(now);
@@ -547,9 +549,7 @@ impl Link {
         }
         let remake = match self.conn {
             Conn::Open { .. } => {
-                let must = fired.has(Intent::AuthChange)
-                    || fired.has(Intent::TransportError)
-                    || self.is_stale(now);
+                let must = fired.has(Intent::AuthChange) || fired.has(Intent::TransportError) || self.is_stale(now);
                 if !must {
                     self.probe(now);
                 }
@@ -588,13 +588,7 @@ impl Link {
     /// Forgets the current transport and everything tied to it (heartbeat, pending recovery).
     fn lose_transport(&mut self) {
         self.conn = Conn::None;
-        for t in [
-            Timer::ConnectTimeout,
-            Timer::Ping,
-            Timer::PongDeadline,
-            Timer::SseIdle,
-            Timer::RecoveryDeadline,
-        ] {
+        for t in [Timer::ConnectTimeout, Timer::Ping, Timer::PongDeadline, Timer::SseIdle, Timer::RecoveryDeadline] {
             self.timers.clear(t);
         }
         self.seq.take_awaiting();

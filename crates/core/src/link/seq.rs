@@ -62,10 +62,7 @@ impl SeqTracker {
 
     /// Channels with a seen seq mapped to the last one: the `since` of a resubscribe.
     pub(crate) fn since(&self, subscribed: &SortedSet<String>) -> SortedMap<String, u64> {
-        subscribed
-            .iter()
-            .filter_map(|ch| Some((ch.clone(), self.channels.get(ch)?.last?)))
-            .collect()
+        subscribed.iter().filter_map(|ch| Some((ch.clone(), self.channels.get(ch)?.last?))).collect()
     }
 
     pub(crate) fn has_seq(&self, channel: &str) -> bool {

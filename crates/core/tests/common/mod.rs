@@ -52,7 +52,11 @@ impl Harness {
         self.try_ingest(source, payload).expect("payload accepted");
     }
 
-    pub fn try_ingest(&mut self, source: &str, payload: Value) -> Result<querywire_core::Ingested, querywire_core::Error> {
+    pub fn try_ingest(
+        &mut self,
+        source: &str,
+        payload: Value,
+    ) -> Result<querywire_core::Ingested, querywire_core::Error> {
         let text = payload.to_string();
         let r = self.engine.handle_text(self.now, source, &text);
         self.drain();
@@ -88,10 +92,7 @@ impl Harness {
     }
 
     pub fn patched(&self) -> Vec<(Value, Value)> {
-        self.plans
-            .iter()
-            .flat_map(|(_, p)| p.patch.iter().map(|o| (key(p, &o.key), fields(p, o))))
-            .collect()
+        self.plans.iter().flat_map(|(_, p)| p.patch.iter().map(|o| (key(p, &o.key), fields(p, o)))).collect()
     }
 }
 
@@ -113,11 +114,29 @@ pub fn fields(p: &FlushPlan, o: &querywire_core::plan::PatchOp) -> Value {
 
 /// The plan in the JSON shape the shim applies (docs/INTERFACES.md), for golden files.
 pub fn plan_json(p: &FlushPlan) -> Value {
-    let inv: Vec<Value> = p.invalidate.iter().map(|o| json!({ "queryKey": key(p, &o.key), "queryHash": p.hash(&o.key),
-        "exact": o.exact, "refetchType": o.refetch_type.as_str() })).collect();
-    let patch: Vec<Value> = p.patch.iter().map(|o| json!({ "queryKey": key(p, &o.key), "queryHash": p.hash(&o.key),
-        "fields": fields(p, o), "version": o.version })).collect();
-    let refetch: Vec<Value> = p.refetch.iter().map(|o| json!({ "queryKey": key(p, &o.key), "queryHash": p.hash(&o.key),
-        "exact": o.exact })).collect();
+    let inv: Vec<Value> = p
+        .invalidate
+        .iter()
+        .map(|o| {
+            json!({ "queryKey": key(p, &o.key), "queryHash": p.hash(&o.key),
+        "exact": o.exact, "refetchType": o.refetch_type.as_str() })
+        })
+        .collect();
+    let patch: Vec<Value> = p
+        .patch
+        .iter()
+        .map(|o| {
+            json!({ "queryKey": key(p, &o.key), "queryHash": p.hash(&o.key),
+        "fields": fields(p, o), "version": o.version })
+        })
+        .collect();
+    let refetch: Vec<Value> = p
+        .refetch
+        .iter()
+        .map(|o| {
+            json!({ "queryKey": key(p, &o.key), "queryHash": p.hash(&o.key),
+        "exact": o.exact })
+        })
+        .collect();
     json!({ "invalidate": inv, "patch": patch, "refetch": refetch })
 }

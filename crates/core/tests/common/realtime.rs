@@ -33,7 +33,14 @@ pub struct Rt {
 
 impl Rt {
     pub fn new(opts: Value) -> Rt {
-        let mut h = Rt { rt: Realtime::new(0, &opts).expect("options"), now: 0, out: vec![], at: vec![], channels: vec![], id: 0 };
+        let mut h = Rt {
+            rt: Realtime::new(0, &opts).expect("options"),
+            now: 0,
+            out: vec![],
+            at: vec![],
+            channels: vec![],
+            id: 0,
+        };
         h.drain();
         h
     }

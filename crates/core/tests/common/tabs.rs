@@ -36,8 +36,12 @@ impl Browser {
             for (i, t) in self.tabs.iter_mut().enumerate().filter(|(_, t)| !t.gone) {
                 while let Some(o) = t.rt.poll_output() {
                     match &o {
-                        Output::Plan(p) => t.rt.engine_mut().record_applied(p.invalidate.len() as u64, p.patch.len() as u64),
-                        Output::Share(Shared::LocalChannels) => announce.push((i, t.rt.views().channels().into_iter().collect())),
+                        Output::Plan(p) => {
+                            t.rt.engine_mut().record_applied(p.invalidate.len() as u64, p.patch.len() as u64)
+                        }
+                        Output::Share(Shared::LocalChannels) => {
+                            announce.push((i, t.rt.views().channels().into_iter().collect()))
+                        }
                         Output::Share(Shared::Connection(..)) => {} // for this tab's shim alone
                         Output::Share(m) => bus.push((i, m.clone())),
                         _ => {}

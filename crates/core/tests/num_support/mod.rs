@@ -176,8 +176,8 @@ pub fn random_double(r: &mut Rng) -> f64 {
     loop {
         let mut bits = r.next();
         match r.below(8) {
-            0 => bits &= 0x800f_ffff_ffff_ffff,                          // subnormal
-            1 => bits = (bits & 0x800f_ffff_ffff_ffff) | (r.below(3) << 52), // least normals
+            0 => bits &= 0x800f_ffff_ffff_ffff,                                       // subnormal
+            1 => bits = (bits & 0x800f_ffff_ffff_ffff) | (r.below(3) << 52),          // least normals
             2 => bits = (bits & 0x800f_ffff_ffff_ffff) | ((2046 - r.below(3)) << 52), // largest
             _ => {}
         }

@@ -55,14 +55,7 @@ fn replay_change(hub: &Hub, payload: &str, time_ms: i64) {
         return;
     };
     for p in crate::invalidation::publications(&change) {
-        hub.streams.append(
-            &p.channel,
-            StreamPub {
-                offset: p.seq,
-                data: p.data,
-                time_ms,
-            },
-        );
+        hub.streams.append(&p.channel, StreamPub { offset: p.seq, data: p.data, time_ms });
     }
 }
 
@@ -140,17 +133,9 @@ impl Db {
         }
     }
 
-    pub async fn list(
-        &self,
-        factory: Option<String>,
-        page: i64,
-        size: i64,
-    ) -> Result<Page, DbError> {
+    pub async fn list(&self, factory: Option<String>, page: i64, size: i64) -> Result<Page, DbError> {
         match self {
-            Db::Sqlite(s) => {
-                s.run(move |_, c| Sqlite::list(c, factory.as_deref(), page, size))
-                    .await
-            }
+            Db::Sqlite(s) => s.run(move |_, c| Sqlite::list(c, factory.as_deref(), page, size)).await,
             Db::Postgres(p) => p.list(factory, page, size).await,
         }
     }
@@ -188,13 +173,7 @@ impl Db {
 
     /// Ids of a factory's rows, newest first (bursts).
     pub async fn ids(&self, factory: String, limit: i64) -> Result<Vec<i64>, DbError> {
-        Ok(self
-            .list(Some(factory), 1, limit)
-            .await?
-            .items
-            .into_iter()
-            .map(|r| r.id)
-            .collect())
+        Ok(self.list(Some(factory), 1, limit).await?.items.into_iter().map(|r| r.id).collect())
     }
 }
 

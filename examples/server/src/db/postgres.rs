@@ -9,8 +9,8 @@ use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::{
-    replay_change, seed_rows, DbError, NewOrder, Page, Patch, WorkOrder, CHANGES_COUNTER,
-    CHANGE_LOG_CAP, EPOCH_KEY, NOTIFY_CHANNEL,
+    replay_change, seed_rows, DbError, NewOrder, Page, Patch, WorkOrder, CHANGES_COUNTER, CHANGE_LOG_CAP, EPOCH_KEY,
+    NOTIFY_CHANNEL,
 };
 use crate::clock::{now_rfc3339, unix_ms};
 use crate::hub::{Action, Change, Hub};
@@ -132,11 +132,7 @@ pub fn parse_notification(payload: &str) -> Option<Change> {
         action,
         record: non_null("record"),
         old: non_null("old"),
-        timestamp: v
-            .get("ts")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(now_rfc3339),
+        timestamp: v.get("ts").and_then(Value::as_str).map(str::to_string).unwrap_or_else(now_rfc3339),
         seqs,
     })
 }
@@ -172,14 +168,9 @@ async fn pg_listen(url: &str, hub: Arc<Hub>) -> Result<tokio::task::JoinHandle<(
             }
         }
     });
-    client
-        .batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}"))
-        .await?;
+    client.batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}")).await?;
     // Counters after LISTEN: anything committed later arrives as a notification.
-    for row in client
-        .query("SELECT name, value FROM qw_counters", &[])
-        .await?
-    {
+    for row in client.query("SELECT name, value FROM qw_counters", &[]).await? {
         let name: String = row.try_get(0)?;
         let value: i64 = row.try_get(1)?;
         if name != CHANGES_COUNTER {
@@ -197,10 +188,7 @@ async fn pg_listen(url: &str, hub: Arc<Hub>) -> Result<tokio::task::JoinHandle<(
                         let oldest = unix_ms() - hub.streams.ttl_ms;
                         let below = number - CHANGE_LOG_CAP;
                         if let Err(e) = client
-                            .execute(
-                                "DELETE FROM qw_changes WHERE number <= $1 OR time_ms < $2",
-                                &[&below, &oldest],
-                            )
+                            .execute("DELETE FROM qw_changes WHERE number <= $1 OR time_ms < $2", &[&below, &oldest])
                             .await
                         {
                             eprintln!("querywire demo server: pruning the change log failed: {e}");
@@ -222,22 +210,12 @@ async fn pg_load_streams(client: &tokio_postgres::Client, hub: &Hub) -> Result<(
             &[&EPOCH_KEY, &new_epoch()],
         )
         .await?;
-    let epoch: String = client
-        .query_one("SELECT value FROM qw_meta WHERE name = $1", &[&EPOCH_KEY])
-        .await?
-        .try_get(0)?;
+    let epoch: String =
+        client.query_one("SELECT value FROM qw_meta WHERE name = $1", &[&EPOCH_KEY]).await?.try_get(0)?;
     hub.streams.set_epoch(epoch);
     let oldest = unix_ms() - hub.streams.ttl_ms;
-    client
-        .execute("DELETE FROM qw_changes WHERE time_ms < $1", &[&oldest])
-        .await?;
-    for row in client
-        .query(
-            "SELECT payload, time_ms FROM qw_changes ORDER BY number",
-            &[],
-        )
-        .await?
-    {
+    client.execute("DELETE FROM qw_changes WHERE time_ms < $1", &[&oldest]).await?;
+    for row in client.query("SELECT payload, time_ms FROM qw_changes ORDER BY number", &[]).await? {
         let payload: String = row.try_get(0)?;
         let time_ms: i64 = row.try_get(1)?;
         replay_change(hub, &payload, time_ms);
@@ -283,19 +261,10 @@ impl Pg {
                 }
             }
         });
-        let me = Arc::new(Pg {
-            client,
-            hub: me_hub,
-        });
+        let me = Arc::new(Pg { client, hub: me_hub });
         // Seed under the same advisory lock the schema uses.
-        me.client
-            .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(7277001);")
-            .await?;
-        let count: i64 = me
-            .client
-            .query_one("SELECT COUNT(*) FROM work_orders", &[])
-            .await?
-            .try_get(0)?;
+        me.client.batch_execute("BEGIN; SELECT pg_advisory_xact_lock(7277001);").await?;
+        let count: i64 = me.client.query_one("SELECT COUNT(*) FROM work_orders", &[]).await?.try_get(0)?;
         if count == 0 {
             for new in seed_rows() {
                 me.client
@@ -311,12 +280,7 @@ impl Pg {
         Ok(me)
     }
 
-    pub(super) async fn list(
-        &self,
-        factory: Option<String>,
-        page: i64,
-        size: i64,
-    ) -> Result<Page, DbError> {
+    pub(super) async fn list(&self, factory: Option<String>, page: i64, size: i64) -> Result<Page, DbError> {
         let offset = (page - 1).max(0) * size;
         let rows = self
             .client
@@ -331,10 +295,7 @@ impl Pg {
         let items = rows.iter().map(pg_row).collect::<Result<Vec<_>, _>>()?;
         let total: i64 = self
             .client
-            .query_one(
-                "SELECT COUNT(*) FROM work_orders WHERE ($1::text IS NULL OR factory_id = $1)",
-                &[&factory],
-            )
+            .query_one("SELECT COUNT(*) FROM work_orders WHERE ($1::text IS NULL OR factory_id = $1)", &[&factory])
             .await?
             .try_get(0)?;
         Ok(Page { items, total })
@@ -344,13 +305,7 @@ impl Pg {
         let Ok(id) = i32::try_from(id) else {
             return Ok(None);
         };
-        let row = self
-            .client
-            .query_opt(
-                &format!("SELECT {PG_COLS} FROM work_orders WHERE id = $1"),
-                &[&id],
-            )
-            .await?;
+        let row = self.client.query_opt(&format!("SELECT {PG_COLS} FROM work_orders WHERE id = $1"), &[&id]).await?;
         row.as_ref().map(pg_row).transpose()
     }
 
@@ -362,13 +317,7 @@ impl Pg {
                     "INSERT INTO work_orders(factory_id, title, status, qty, version, updated_at)
                      VALUES ($1, $2, $3, $4, 1, $5) RETURNING {PG_COLS}"
                 ),
-                &[
-                    &new.factory_id,
-                    &new.title,
-                    &new.status,
-                    &to_i32(new.qty, "qty")?,
-                    &now_rfc3339(),
-                ],
+                &[&new.factory_id, &new.title, &new.status, &to_i32(new.qty, "qty")?, &now_rfc3339()],
             )
             .await?;
         pg_row(&row)
@@ -400,10 +349,7 @@ impl Pg {
         };
         let row = self
             .client
-            .query_opt(
-                &format!("DELETE FROM work_orders WHERE id = $1 RETURNING {PG_COLS}"),
-                &[&id],
-            )
+            .query_opt(&format!("DELETE FROM work_orders WHERE id = $1 RETURNING {PG_COLS}"), &[&id])
             .await?;
         row.as_ref().map(pg_row).transpose()
     }

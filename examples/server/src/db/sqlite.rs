@@ -9,8 +9,8 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
-    change_json, replay_change, seed_rows, DbError, NewOrder, Page, Patch, WorkOrder,
-    CHANGES_COUNTER, CHANGE_LOG_CAP, EPOCH_KEY,
+    change_json, replay_change, seed_rows, DbError, NewOrder, Page, Patch, WorkOrder, CHANGES_COUNTER, CHANGE_LOG_CAP,
+    EPOCH_KEY,
 };
 use crate::clock::{now_rfc3339, unix_ms};
 use crate::hub::{channels_for, Action, Change, Hub};
@@ -74,20 +74,13 @@ impl Sqlite {
         // The Centrifugo streams: epoch and history (before the counters, which may be ahead).
         {
             let epoch: Option<String> = conn
-                .query_row(
-                    "SELECT value FROM qw_meta WHERE name = ?1",
-                    params![EPOCH_KEY],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT value FROM qw_meta WHERE name = ?1", params![EPOCH_KEY], |r| r.get(0))
                 .optional()?;
             let epoch = match epoch {
                 Some(e) => e,
                 None => {
                     let e = new_epoch();
-                    conn.execute(
-                        "INSERT INTO qw_meta(name, value) VALUES (?1, ?2)",
-                        params![EPOCH_KEY, e],
-                    )?;
+                    conn.execute("INSERT INTO qw_meta(name, value) VALUES (?1, ?2)", params![EPOCH_KEY, e])?;
                     e
                 }
             };
@@ -112,16 +105,9 @@ impl Sqlite {
                 }
             }
         }
-        let me = Arc::new(Sqlite {
-            conn: Mutex::new(conn),
-            hub,
-            base,
-        });
+        let me = Arc::new(Sqlite { conn: Mutex::new(conn), hub, base });
         {
-            let mut c = me
-                .conn
-                .lock()
-                .map_err(|_| DbError("sqlite lock poisoned".into()))?;
+            let mut c = me.conn.lock().map_err(|_| DbError("sqlite lock poisoned".into()))?;
             let count: i64 = c.query_row("SELECT COUNT(*) FROM work_orders", [], |r| r.get(0))?;
             if count == 0 {
                 for new in seed_rows() {
@@ -139,30 +125,20 @@ impl Sqlite {
     {
         let me = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut c = me
-                .conn
-                .lock()
-                .map_err(|_| DbError("sqlite lock poisoned".into()))?;
+            let mut c = me.conn.lock().map_err(|_| DbError("sqlite lock poisoned".into()))?;
             f(&me, &mut c)
         })
         .await
         .map_err(|e| DbError(format!("sqlite task: {e}")))?
     }
 
-    pub(super) fn list(
-        c: &mut Connection,
-        factory: Option<&str>,
-        page: i64,
-        size: i64,
-    ) -> Result<Page, DbError> {
+    pub(super) fn list(c: &mut Connection, factory: Option<&str>, page: i64, size: i64) -> Result<Page, DbError> {
         let offset = (page - 1).max(0) * size;
         let mut st = c.prepare_cached(&format!(
             "SELECT {COLS} FROM work_orders WHERE (?1 IS NULL OR factory_id = ?1)
              ORDER BY id DESC LIMIT ?2 OFFSET ?3"
         ))?;
-        let items = st
-            .query_map(params![factory, size, offset], row_of)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let items = st.query_map(params![factory, size, offset], row_of)?.collect::<rusqlite::Result<Vec<_>>>()?;
         let total: i64 = c.query_row(
             "SELECT COUNT(*) FROM work_orders WHERE (?1 IS NULL OR factory_id = ?1)",
             params![factory],
@@ -172,12 +148,7 @@ impl Sqlite {
     }
 
     pub(super) fn get(c: &mut Connection, id: i64) -> Result<Option<WorkOrder>, DbError> {
-        Ok(c.query_row(
-            &format!("SELECT {COLS} FROM work_orders WHERE id = ?1"),
-            params![id],
-            row_of,
-        )
-        .optional()?)
+        Ok(c.query_row(&format!("SELECT {COLS} FROM work_orders WHERE id = ?1"), params![id], row_of).optional()?)
     }
 
     fn bump(&self, tx: &rusqlite::Transaction<'_>, name: &str) -> Result<i64, DbError> {
@@ -216,14 +187,14 @@ impl Sqlite {
         };
         // The change log is written in the same transaction: the streams' history survives a
         // restart (it is rebuilt from the log at start-up).
-        tx.prepare_cached("INSERT INTO qw_changes(number, payload, time_ms) VALUES (?1, ?2, ?3)")?
-            .execute(params![number, change_json(&change), unix_ms()])?;
+        tx.prepare_cached("INSERT INTO qw_changes(number, payload, time_ms) VALUES (?1, ?2, ?3)")?.execute(params![
+            number,
+            change_json(&change),
+            unix_ms()
+        ])?;
         if number % 64 == 0 {
             tx.prepare_cached("DELETE FROM qw_changes WHERE number <= ?1 OR time_ms < ?2")?
-                .execute(params![
-                    number - CHANGE_LOG_CAP,
-                    unix_ms() - self.hub.streams.ttl_ms
-                ])?;
+                .execute(params![number - CHANGE_LOG_CAP, unix_ms() - self.hub.streams.ttl_ms])?;
         }
         let pubs = crate::invalidation::publications(&change);
         tx.commit()?;
@@ -253,33 +224,17 @@ impl Sqlite {
                 "INSERT INTO work_orders(factory_id, title, status, qty, version, updated_at)
                  VALUES (?1, ?2, ?3, ?4, 1, ?5) RETURNING {COLS}"
             ),
-            params![
-                new.factory_id,
-                new.title,
-                new.status,
-                new.qty,
-                now_rfc3339()
-            ],
+            params![new.factory_id, new.title, new.status, new.qty, now_rfc3339()],
             row_of,
         )?;
         self.commit_change(tx, Action::Insert, Some(&row), None)?;
         Ok(row)
     }
 
-    pub(super) fn update(
-        &self,
-        c: &mut Connection,
-        id: i64,
-        p: &Patch,
-    ) -> Result<Option<WorkOrder>, DbError> {
+    pub(super) fn update(&self, c: &mut Connection, id: i64, p: &Patch) -> Result<Option<WorkOrder>, DbError> {
         let tx = c.transaction()?;
-        let old = tx
-            .query_row(
-                &format!("SELECT {COLS} FROM work_orders WHERE id = ?1"),
-                params![id],
-                row_of,
-            )
-            .optional()?;
+        let old =
+            tx.query_row(&format!("SELECT {COLS} FROM work_orders WHERE id = ?1"), params![id], row_of).optional()?;
         let Some(old) = old else { return Ok(None) };
         let new = tx.query_row(
             &format!(
@@ -287,14 +242,7 @@ impl Sqlite {
                    qty = COALESCE(?4, qty) + ?5, version = version + 1, updated_at = ?6
                  WHERE id = ?1 RETURNING {COLS}"
             ),
-            params![
-                id,
-                p.title,
-                p.status,
-                p.qty,
-                p.qty_delta.unwrap_or(0),
-                now_rfc3339()
-            ],
+            params![id, p.title, p.status, p.qty, p.qty_delta.unwrap_or(0), now_rfc3339()],
             row_of,
         )?;
         self.commit_change(tx, Action::Update, Some(&new), Some(&old))?;
@@ -304,11 +252,7 @@ impl Sqlite {
     pub(super) fn delete(&self, c: &mut Connection, id: i64) -> Result<Option<WorkOrder>, DbError> {
         let tx = c.transaction()?;
         let old = tx
-            .query_row(
-                &format!("DELETE FROM work_orders WHERE id = ?1 RETURNING {COLS}"),
-                params![id],
-                row_of,
-            )
+            .query_row(&format!("DELETE FROM work_orders WHERE id = ?1 RETURNING {COLS}"), params![id], row_of)
             .optional()?;
         let Some(old) = old else { return Ok(None) };
         self.commit_change(tx, Action::Delete, None, Some(&old))?;

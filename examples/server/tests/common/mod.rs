@@ -42,14 +42,10 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
     }
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
@@ -69,21 +65,9 @@ fn dechunk(mut body: &str) -> String {
 }
 
 /// One request on a fresh connection (`Connection: close`).
-pub async fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> HttpResponse {
+pub async fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&Value>) -> HttpResponse {
     let raw_body = body.map(|b| b.to_string()).unwrap_or_default();
-    http_raw(
-        addr,
-        method,
-        path,
-        &[("content-type", "application/json")],
-        &raw_body,
-    )
-    .await
+    http_raw(addr, method, path, &[("content-type", "application/json")], &raw_body).await
 }
 
 pub async fn http_raw(
@@ -108,30 +92,12 @@ pub async fn http_raw(
     let text = String::from_utf8_lossy(&buf).to_string();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        })
-        .collect();
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    let body = if chunked {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
-    HttpResponse {
-        status,
-        headers,
-        body,
-    }
+    let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))).collect();
+    let chunked = headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    let body = if chunked { dechunk(body) } else { body.to_string() };
+    HttpResponse { status, headers, body }
 }
 
 pub async fn get_json(addr: SocketAddr, path: &str) -> Value {
@@ -141,13 +107,7 @@ pub async fn get_json(addr: SocketAddr, path: &str) -> Value {
 }
 
 pub async fn patch(addr: SocketAddr, id: i64, body: Value) -> Value {
-    let r = http(
-        addr,
-        "PATCH",
-        &format!("/api/work_orders/{id}"),
-        Some(&body),
-    )
-    .await;
+    let r = http(addr, "PATCH", &format!("/api/work_orders/{id}"), Some(&body)).await;
     assert_eq!(r.status, 200, "PATCH {id}: {}", r.body);
     r.json()
 }
@@ -160,25 +120,19 @@ pub async fn create(addr: SocketAddr, factory: &str, title: &str) -> Value {
 }
 
 pub async fn ws(addr: SocketAddr, path: &str) -> Ws {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}{path}"))
-        .await
-        .expect("ws connect");
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}{path}")).await.expect("ws connect");
     ws
 }
 
 pub async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::Text(v.to_string().into()))
-        .await
-        .expect("ws send");
+    ws.send(Message::Text(v.to_string().into())).await.expect("ws send");
 }
 
 /// Next text message as JSON, or None on close / timeout.
 pub async fn next_json_within(ws: &mut Ws, wait: Duration) -> Option<Value> {
     loop {
         match tokio::time::timeout(wait, ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => {
-                return Some(serde_json::from_str(t.as_str()).expect("json frame"))
-            }
+            Ok(Some(Ok(Message::Text(t)))) => return Some(serde_json::from_str(t.as_str()).expect("json frame")),
             Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
             _ => return None,
         }
@@ -186,9 +140,7 @@ pub async fn next_json_within(ws: &mut Ws, wait: Duration) -> Option<Value> {
 }
 
 pub async fn next_json(ws: &mut Ws) -> Value {
-    next_json_within(ws, Duration::from_secs(5))
-        .await
-        .expect("a frame within 5 s")
+    next_json_within(ws, Duration::from_secs(5)).await.expect("a frame within 5 s")
 }
 
 /// The close code the server closes with.
@@ -220,31 +172,19 @@ impl Sse {
     pub async fn open(addr: SocketAddr, path: &str, last_event_id: Option<&str>) -> Sse {
         let mut stream = TcpStream::connect(addr).await.expect("connect");
         // HTTP/1.0: the body is close-delimited, no chunked framing to undo.
-        let mut req =
-            format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\nAccept: text/event-stream\r\n");
+        let mut req = format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\nAccept: text/event-stream\r\n");
         if let Some(id) = last_event_id {
             req.push_str(&format!("Last-Event-ID: {id}\r\n"));
         }
         req.push_str("\r\n");
         stream.write_all(req.as_bytes()).await.expect("write");
-        let mut sse = Sse {
-            stream,
-            buf: String::new(),
-            status: 0,
-        };
+        let mut sse = Sse { stream, buf: String::new(), status: 0 };
         while !sse.buf.contains("\r\n\r\n") {
             assert!(sse.fill().await, "SSE headers");
         }
-        let (head, rest) = sse
-            .buf
-            .split_once("\r\n\r\n")
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .unwrap_or_default();
-        sse.status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
+        let (head, rest) =
+            sse.buf.split_once("\r\n\r\n").map(|(a, b)| (a.to_string(), b.to_string())).unwrap_or_default();
+        sse.status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
         sse.buf = rest;
         sse
     }
