@@ -49,8 +49,8 @@
 //!   old}` as text: the adapter reads nothing else of a valid payload), but only when it is in
 //!   scope; one the scope guard drops is dropped here.
 
-use crate::adapt::fields::{id_text, version_of, whole_old_row, In};
-use crate::adapt::supabase::row_is_new;
+use crate::adapt::fields::{id_text, whole_old_row, In};
+use crate::adapt::supabase::{row_is_new, scope_and_version};
 use crate::columns::Columns;
 #[cfg(test)]
 use crate::columns::Need;
@@ -183,18 +183,18 @@ pub(crate) fn read<'a>(
         .zip(primary_key)
         .find_map(|(&slot, name)| row.col(slot, name).and_then(|v| id_text(&p, v)))
         .or_else(|| (0..present_keys).find_map(|j| id_text(&p, old_keys + j)))?;
-    let [camel, snake] = index.factory;
+    // Diffed only from the rows: an UPDATE that would be diffed without them is refused (`whole`),
+    // and for any other the diff is not read or finds nothing (a key-only old row).
+    let (factory_id, version) = scope_and_version(&p, index, &row);
     let ev = RowEvent {
-        factory_id: row.col(camel, "factoryId").or_else(|| row.col(snake, "factory_id")),
+        factory_id,
         outer: None,
-        version: version_of(&p, row.col(index.version, "version")),
+        version,
         ty: Cow::Borrowed(table),
         id,
         action,
         row,
         changed: None,
-        // Diffed only from the rows: an UPDATE that would be diffed without them is refused
-        // (`whole`), and for any other the diff is not read or finds nothing (a key-only old row).
         diff,
         event_id: None,
     };

@@ -8,7 +8,7 @@
 use super::fields::{cat, id_text, opt_object_of, plain_bytes, row_id, table_name_of, version_of, In};
 use super::{Scratch, Wants};
 use crate::error::{Error, ErrorCode};
-use crate::event::{Action, Event, Row, RowEvent};
+use crate::event::{Action, Columns, Event, Row, RowEvent};
 use crate::scan::{key_head as head, Kind};
 
 const SRC: &str = "supabase";
@@ -123,15 +123,11 @@ pub fn adapt<'a>(p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) 
         (Action::Update, Some(old)) => Some((new, old)),
         _ => None,
     };
-    let [camel, snake] = cols.factory;
-    let factory_id = match row.col(camel, "factoryId") {
-        Some(v) => Some(v),
-        None => row.col(snake, "factory_id"),
-    };
+    let (factory_id, version) = scope_and_version(&p, cols, &row);
     Ok(Event::Row(RowEvent {
         factory_id,
         outer: None,
-        version: version_of(&p, row.col(cols.version, "version")),
+        version,
         ty: table,
         id,
         action,
@@ -140,6 +136,19 @@ pub fn adapt<'a>(p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) 
         diff,
         event_id: None,
     }))
+}
+
+/// A Supabase row's factory scope (`factoryId`, else `factory_id`) and version, read from its indexed
+/// columns: the one place for both, which the text path above and the object path (`slots.rs`) call.
+#[inline(always)]
+pub(crate) fn scope_and_version(p: &In<'_>, cols: &Columns, row: &Row<'_>) -> (Option<u32>, Option<f64>) {
+    let [camel, snake] = cols.factory;
+    // `match`, not `or_else`: at opt z the combinator is a call of its own.
+    let factory_id = match row.col(camel, "factoryId") {
+        Some(v) => Some(v),
+        None => row.col(snake, "factory_id"),
+    };
+    (factory_id, version_of(p, row.col(cols.version, "version")))
 }
 
 /// Which row an event's columns are read from: `new`, or `old` for a DELETE (or when `new` is empty
