@@ -3,7 +3,7 @@
 #   cargo build --release --target wasm32-unknown-unknown -p querywire, with std rebuilt for
 #     panic=immediate-abort (-Zbuild-std; RUSTC_BOOTSTRAP=1 for that one command, needs rust-src)
 #   wasm-bindgen --target web  ->  pkg/querywire.js, querywire.d.ts, querywire_bg.wasm
-#   wasm-opt -Oz --converge --low-memory-unused -ocimfs=100 (features: what rustc emits for wasm32 with simd128)
+#   wasm-opt -Oz --converge --low-memory-unused -ocimfs=50 (features: what rustc emits for wasm32 with simd128)
 # then bundles the package's JS into dist/ (scripts/build-js.mjs, esbuild) and prints sizes
 # (scripts/size.sh). The wasm steps are skipped when the inputs (src/, crates/core/src/, Cargo.*,
 # the wasm-bindgen and wasm-opt versions) hash as in the last build, unless --force.
@@ -50,7 +50,9 @@ STAMP="$ROOT/target/querywire-pkg.stamp"
 # creation does not run (src/driver.rs `carry_out`: plans, transports, sharing) is then not compiled
 # at creation (docs/SIZE.md "Creation"), and large bodies are not repeated: -1.5 KB gzip against 500,
 # with no ingest change measurable in alternating bench runs; one call more before a body of 100+ expressions.
-WASM_OPT_FLAGS="-Oz --converge --low-memory-unused -ocimfs=100"
+# 50 rather than 100 (fifth session, a quiet machine): -0.7 KB gzip more, and 4 alternating
+# `node bench/run.mjs --only=ingest,init` pairs showed no change in text, object or init (docs/SIZE.md).
+WASM_OPT_FLAGS="-Oz --converge --low-memory-unused -ocimfs=50"
 WASM_OPT="$(wasm_opt_bin)"
 
 inputs_hash() {
