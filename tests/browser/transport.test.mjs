@@ -212,28 +212,42 @@ test('hidden → visible: pending events flush at once', async (t) => {
   assert.ok(Date.now() - t0 < 1000)
 })
 
-test('hidden → visible with a dead socket: reconnects at once and refetches each view once', async (t) => {
-  // A long backoff: the retry pending when the tab wakes would be seconds away.
-  const { page, srv, ws } = await setup(t)
-  await page.evaluate((url) => qwt.connectWebSocket(url, { backoff: { initialMs: 8000, maxMs: 20000, maxAttempts: 10 } }), ws)
-  await waitStatus(page, 'connected')
-  // Retries go on while hidden, with full jitter (0..=8000 ms): when one reconnects before the wake,
-  // that round shows nothing about waking, and the outage is made again (at most three times).
-  let before
-  let socketsAtWake
+/**
+ * Kills the demo server, waits until the page is reconnecting, starts the server again and resolves
+ * the page's socket count while it is still reconnecting. The backoff has full jitter (a retry
+ * anywhere in 0..=8000 ms), so now and then one lands between the restart and the test's event and
+ * reconnects first; that round shows nothing about the event, so the outage is made again (at most
+ * three rounds). `prepare` runs before each round, `undo` after a round a retry won.
+ */
+async function deadSocketOutage(page, srv, event, { prepare = async () => {}, undo = async () => {} } = {}) {
   for (let round = 0; ; round++) {
-    before = await quietCounts(page, 300)
-    await page.evaluate(() => qwt.setVisibility('hidden'))
+    await prepare()
     await srv.server.kill()
     await waitStatus(page, 'reconnecting', 5000)
     await sleep(300)
     await srv.restart()
     const s = await state(page)
-    if (s.status === 'reconnecting') { socketsAtWake = s.sockets; break }
-    assert.ok(round < 2, `a jittered retry reconnected before the wake in ${round + 1} rounds`)
+    if (s.status === 'reconnecting') return s.sockets
+    assert.ok(round < 2, `a jittered retry reconnected before ${event} in ${round + 1} rounds`)
     await waitStatus(page, 'connected')
-    await page.evaluate(() => qwt.setVisibility('visible'))
+    await undo()
   }
+}
+
+test('hidden → visible with a dead socket: reconnects at once and refetches each view once', async (t) => {
+  // A long backoff: the retry pending when the tab wakes would be seconds away.
+  const { page, srv, ws } = await setup(t)
+  await page.evaluate((url) => qwt.connectWebSocket(url, { backoff: { initialMs: 8000, maxMs: 20000, maxAttempts: 10 } }), ws)
+  await waitStatus(page, 'connected')
+  // Retries go on while hidden: a round where one reconnects before the wake is made again.
+  let before
+  const socketsAtWake = await deadSocketOutage(page, srv, 'the wake', {
+    prepare: async () => {
+      before = await quietCounts(page, 300)
+      await page.evaluate(() => qwt.setVisibility('hidden'))
+    },
+    undo: () => page.evaluate(() => qwt.setVisibility('visible')),
+  })
   const t0 = Date.now()
   await page.evaluate(() => qwt.setVisibility('visible'))
   await waitStatus(page, 'connected', 3000)
@@ -250,20 +264,7 @@ test("the window's online event with a dead socket: reconnects at once, not afte
   const { page, srv, ws } = await setup(t)
   await page.evaluate((url) => qwt.connectWebSocket(url, { backoff: { initialMs: 8000, maxMs: 20000, maxAttempts: 10 } }), ws)
   await waitStatus(page, 'connected')
-  // The backoff has full jitter (a delay anywhere in 0..=8000 ms), so now and then a retry lands
-  // between the restart and the event and reconnects first; then that round shows nothing about
-  // `online` and the outage is made again (at most three times).
-  let socketsAtOnline
-  for (let round = 0; ; round++) {
-    await srv.server.kill()
-    await waitStatus(page, 'reconnecting', 5000)
-    await sleep(300)
-    await srv.restart()
-    const s = await state(page)
-    if (s.status === 'reconnecting') { socketsAtOnline = s.sockets; break }
-    assert.ok(round < 2, `a jittered retry reconnected before the online event in ${round + 1} rounds`)
-    await waitStatus(page, 'connected')
-  }
+  const socketsAtOnline = await deadSocketOutage(page, srv, 'the online event')
   const t0 = Date.now()
   await page.evaluate(() => window.dispatchEvent(new Event('online')))
   await waitStatus(page, 'connected', 3000)
