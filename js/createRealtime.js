@@ -500,17 +500,15 @@ export async function createRealtime(options = {}) {
     }
     return j
   }
-  // Members names/values[i .. end] as a JSON object's text, each value as it was read (an object's
-  // text is the one `sizeOf` made: no getter or toJSON runs again).
+  // A value read by the walk as JSON text: an object's is the one `sizeOf` made (no getter or toJSON
+  // runs again).
+  const valueText = (v) => (typeof v === 'object' && v !== null && texts.has(v) ? texts.get(v) : JSON.stringify(v))
+  // Members names/values[i .. end] as a JSON object's text, each value as it was read.
   function rowText(i, end) {
     let s = ''
-    for (; i < end; i++) {
-      const v = values[i]
-      s += `${s === '' ? '{' : ','}${JSON.stringify(names[i])}:${typeof v === 'object' && v !== null ? texts.get(v) : JSON.stringify(v)}`
-    }
+    for (; i < end; i++) s += `${s === '' ? '{' : ','}${JSON.stringify(names[i])}:${valueText(values[i])}`
     return s === '' ? '{}' : `${s}}`
   }
-  const valueText = (v) => (typeof v === 'object' && v !== null && texts.has(v) ? texts.get(v) : JSON.stringify(v))
   const READ = ['type', 'table', 'eventType', 'payload', 'new', 'old']
   // The payload as JSON text, from what was read (`read`, the rows' members): what the core reads
   // of JSON.stringify's text, with no getter or toJSON called again. May throw (a row not read yet).
