@@ -367,6 +367,38 @@ describe('callbacks may call back: a getter or toJSON read from a payload may ca
   test('rt.ingest of another payload, then rt.flush', async () => {
     await check((rt, p) => { rt.ingest('supabase', p); rt.flush() }, ['flush'])
   })
+
+  test('rt.setScope from inside the read: the payload follows the new scope, as JSON.stringify first then ingest would', async () => {
+    // The getter sits on a scope column, the id, the table name or a row value read before them; the
+    // new scope changes which columns the core reads (siteId), so the read's needs change under it.
+    const scopes = [{ factoryId: 'f2' }, { factoryId: 'f1', siteId: 's2' }, {}]
+    const payloads = (rt, fn) => [
+      sb('INSERT', 'goals', getter({ id: 50, factory_id: 'f1', site_id: 's1', version: 1 }, 'factory_id', rt, fn), {}),
+      sb('INSERT', 'goals', getter({ id: 51, factory_id: 'f2', site_id: 's2', version: 1 }, 'id', rt, fn), {}),
+      getter(sb('INSERT', 'goals', { id: 52, factory_id: 'f2', version: 1 }, {}), 'table', rt, fn),
+      sb('UPDATE', 'work_orders', getter(wo(53, { factory_id: 'f2', status: 'done', version: 2 }), 'title', rt, fn), wo(53, { factory_id: 'f2' })),
+      sb('UPDATE', 'goals', { id: 54, a: 2, factory_id: 'f1', site_id: 's2', version: 2 }, getter({ id: 54, a: 1, factory_id: 'f1', site_id: 's2', version: 1 }, 'a', rt, fn)),
+    ]
+    let checked = 0
+    for (const scope of scopes) {
+      for (let o = 0; o < payloads(null).length; o++) {
+        const label = `payload ${o}, setScope(${JSON.stringify(scope)})`
+        const expected = await run(true, [{ setScope: scope }, payloads(null)[o], 'flush'], { scope: { factoryId: 'f1' } })
+        for (const object of [true, false]) {
+          calls.n = 0
+          const step = (rt, obj) => send(rt, obj, payloads(rt, (r) => r.setScope(scope))[o])
+          const got = await run(object, [step, 'flush'], { scope: { factoryId: 'f1' } })
+          assert.deepEqual(got.errors, expected.errors, `${label}: errors`)
+          assert.deepEqual(got.stats, expected.stats, `${label}: stats`)
+          assert.deepEqual(got.log, expected.log, `${label}: QueryClient calls`)
+          assert.deepEqual(got.cache, expected.cache, `${label}: cache`)
+          assert.equal(calls.n, 1, `${label}: the getter ran once`)
+        }
+        if (expected.stats.dropped.outOfScope === 0) checked++
+      }
+    }
+    assert.ok(checked >= 5, `some payloads pass the new scope (${checked})`)
+  })
 })
 
 describe('text crosses as UTF-8, ASCII or not', () => {
