@@ -77,6 +77,25 @@ export async function sawHandoverChanges(pages, docId, version, createdId) {
   }
 }
 
+/**
+ * After the leader went (at `t0`, wall time): every remaining tab connected again, the server holds one `kind`
+ * connection within 3 s, the changes made meanwhile reached the tabs (`sawHandoverChanges`), and one
+ * connection stays. Resolves to the tabs' states 500 ms later, with what each view's refetch count grew by
+ * since `before` (the tabs' states before the leader went) as `grew`.
+ */
+export async function tookOver(t, h, rest, before, { kind, t0, docId, version, createdId }) {
+  await allConnected(rest)
+  await waitFor(async () => (await h.stats()).connections[kind] === 1, { timeoutMs: 10_000, message: 'one connection again' })
+  const handoverMs = Date.now() - t0
+  t.diagnostic(`handover took ${handoverMs} ms (wall time)`)
+  assert.ok(handoverMs < 3000, `a new leader holds the connection within 3 s (took ${handoverMs} ms)`)
+  await sawHandoverChanges(rest, docId, version, createdId)
+  await holdsConnections(h, 1, kind)
+  await sleep(500)
+  const after = await Promise.all(rest.map(state))
+  return after.map((s, i) => ({ ...s, grew: Object.fromEntries(Object.keys(s.counts).map((k) => [k, s.counts[k] - before[i].counts[k]])) }))
+}
+
 /** Crashes `page`'s renderer (no unload, as a killed tab) and resolves once it is gone. */
 export async function crashPage(page) {
   const cdp = await page.context().newCDPSession(page)
