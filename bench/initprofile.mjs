@@ -7,10 +7,10 @@
 // --work=ms: the page spends ms on its own work (a busy loop) between the import and the engine's
 // creation, for every engine alike: what an app's first render does while the wasm loads.
 //
-// Steps (bench/initprofile.html; on the js/ sources): the shim's module graph (import of js/index.js, which
-// imports the glue statically), the glue's import (then cached), the wasm's fetch + compile
-// (WebAssembly.compileStreaming), instantiate + the glue's start, the WasmRealtime constructor alone,
-// then createRealtime (the shim's part, the engine being loaded). Also the whole of it in one go, as
+// Steps (bench/initprofile.html; on the sources): the glue's import, the import of the wasm as JS
+// (pkg/querywire_wasm.js: parsing its string), its decoding to bytes, WebAssembly.compile,
+// instantiate + the glue's start, the WasmRealtime constructor alone, the shim's import (js/index.js),
+// its first createRealtime, then a second one (the shim's part, the engine being loaded). Also the whole of it in one go, as
 // bench/init.html measures it, and the plain-JS baseline.
 import http from 'node:http';
 import fs from 'node:fs';
