@@ -12,27 +12,37 @@ import { wasmBytes } from '../pkg/querywire_wasm.js'
 let ready
 
 // The module uses WebAssembly SIMD (README "Browser support"): the smallest module with a v128
-// instruction, so that an engine without SIMD gets an error that says so, not a CompileError.
+// instruction, validated only when the module fails to compile, so that an engine without SIMD gets
+// an error that says so, not a CompileError (a validation costs ~0.5 ms in a fresh page: not paid
+// where the module compiles).
 const SIMD = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11])
+const noSimd = () => new Error('querywire needs WebAssembly SIMD (Chrome 91, Firefox 89, Safari 16.4 or later), which this browser or runtime lacks')
+const compile = () => WebAssembly.compile(wasmBytes())
 
 // The compile starts when this module is evaluated (off the main thread), so it overlaps with
 // whatever the page does before it calls createRealtime and with the rest of this module's
 // evaluation. Marked pure: a bundler drops it, with loadWasm and the bytes, from an app that never
-// creates an engine. A failure here is not reported: loadWasm then compiles again (and names SIMD).
+// creates an engine. A failure here is loadWasm's to report.
 // ('early-start': scripts/build-js.mjs puts the annotation back after minifying, which drops it.)
 let early = /* @__PURE__ */ startEarly('early-start')
 function startEarly() {
   if (typeof WebAssembly !== 'object') return undefined // loadWasm says so when called
-  const p = WebAssembly.compile(wasmBytes())
+  const p = compile()
   p.catch(() => {})
   return p
 }
 
 export function loadWasm() {
   ready ??= (async () => {
-    if (typeof WebAssembly !== 'object' || !WebAssembly.validate(SIMD)) throw new Error('querywire needs WebAssembly SIMD (Chrome 91, Firefox 89, Safari 16.4 or later), which this browser or runtime lacks')
-    const module = (await early?.catch(() => undefined)) ?? await WebAssembly.compile(wasmBytes())
-    early = undefined
+    if (typeof WebAssembly !== 'object') throw noSimd()
+    let module
+    try {
+      module = await (early ?? compile())
+    } catch (e) {
+      throw WebAssembly.validate(SIMD) ? e : noSimd()
+    } finally {
+      early = undefined // a retry compiles again
+    }
     const exports = initSync({ module })
     // The module's memory goes with it: payload text is written straight into it (createRealtime.js).
     return { WasmRealtime, memory: exports.memory }
