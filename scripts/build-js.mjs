@@ -6,9 +6,10 @@
 //
 //   node scripts/build-js.mjs [--keep-names]
 //
-// One file per entry, so that a page without a bundler loads `querywire` in one module round trip
-// before the wasm's fetch (bench/init.html):
-//   dist/index.js      js/index.js, every js/ file it imports statically and the wasm-bindgen glue
+// One file per entry, so that a page without a bundler loads `querywire` in one request, the wasm
+// included (bench/init.html):
+//   dist/index.js      js/index.js, every js/ file it imports statically, the wasm-bindgen glue and
+//                      the wasm (pkg/querywire_wasm.js, written below from pkg/querywire_bg.wasm)
 //   dist/connectSupabase.js, dist/connectCentrifuge.js   the connectors, import()ed on first use
 //   dist/react.js      js/react.js; imports ./index.js
 //   dist/shareSession.js  the tabs' session behind `shareConnection`, import()ed by js/share.js
@@ -176,7 +177,7 @@ const index = await esbuild.build({
   splitting: true,
   chunkNames: '[name]',
 })
-// js/loadWasm.js starts the wasm's fetch at module evaluation, in a call marked /* @__PURE__ */ so
+// js/loadWasm.js starts the wasm's compile at module evaluation, in a call marked /* @__PURE__ */ so
 // that a bundler drops it from an app that never creates an engine. esbuild's minifier removes that
 // comment: the call carries the argument 'early-start' instead, which becomes the annotation again here
 // (same length, so the source map stays exact).
@@ -184,7 +185,7 @@ const PURE_MARK = /([\w$]+)\("early-start"\)/g
 const indexFile = path.join(OUT, 'index.js')
 const indexText = fs.readFileSync(indexFile, 'utf8')
 if ((indexText.match(PURE_MARK) ?? []).length !== 1) {
-  log("dist/index.js: expected one call with 'early-start' (js/loadWasm.js's early fetch)")
+  log("dist/index.js: expected one call with 'early-start' (js/loadWasm.js's early compile)")
   process.exit(1)
 }
 fs.writeFileSync(indexFile, indexText.replace(PURE_MARK, '/*@__PURE__*/$1()'))
@@ -204,7 +205,7 @@ const inIndex = new Set(Object.keys(index.metafile.inputs).map((f) => path.resol
 const chunks = Object.entries(index.metafile.outputs).filter(([f]) => path.basename(f) === 'index.js')
   .flatMap(([, o]) => o.imports).filter((i) => i.kind === 'import-statement' && !i.external)
 if (chunks.length) {
-  log(`dist/index.js imports ${chunks.map((i) => i.path).join(', ')} statically: one more round trip before the wasm; keep what it shares with the connectors out of it`)
+  log(`dist/index.js imports ${chunks.map((i) => i.path).join(', ')} statically: one more round trip before the engine; keep what it shares with the connectors out of it`)
   process.exit(1)
 }
 
