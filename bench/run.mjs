@@ -128,7 +128,7 @@ async function main() {
     results.hasGc = await page.evaluate(() => window.bench.hasGc);
 
     // the engine
-    const missing = ['pkg/querywire_bg.wasm', 'pkg/querywire.js', 'js/index.js'].filter((f) => !fs.existsSync(path.join(ROOT, f)));
+    const missing = ['pkg/querywire_bg.wasm', 'pkg/querywire.js', 'pkg/querywire_wasm.js', 'js/index.js'].filter((f) => !fs.existsSync(path.join(ROOT, f)));
     let engine = { ok: false, error: args['baseline-only'] ? '--baseline-only given' : 'missing files: ' + missing.join(', ') };
     if (!args['baseline-only'] && missing.length === 0) engine = await page.evaluate(() => window.bench.loadEngine());
     results.engine = engine;
