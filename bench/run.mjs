@@ -134,7 +134,7 @@ async function main() {
     results.engine = engine;
     if (!engine.ok) {
       console.error('\n*** bench: the querywire engine is not available: ' + engine.error.split('\n')[0]);
-      console.error('*** build it with `bash scripts/build.sh` (pkg/querywire_bg.wasm, pkg/querywire.js, js/index.js).');
+      console.error('*** build it with `bash scripts/build.sh` (pkg/querywire_bg.wasm, pkg/querywire.js, pkg/querywire_wasm.js, js/index.js).');
       console.error('*** measuring the plain-JS baseline alone; every ratio is n/a.\n');
       status = 2;
     } else {
