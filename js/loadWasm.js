@@ -17,7 +17,9 @@ let ready
 // where the module compiles).
 const SIMD = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11])
 const noSimd = () => new Error('querywire needs WebAssembly SIMD (Chrome 91, Firefox 89, Safari 16.4 or later), which this browser or runtime lacks')
-const compile = () => WebAssembly.compile(wasmBytes())
+// async: a synchronous throw of the decoder (a CSP without 'wasm-unsafe-eval' refuses its module too)
+// becomes a rejection, so importing the package never throws
+const compile = async () => WebAssembly.compile(wasmBytes())
 
 // The compile starts when this module is evaluated (off the main thread), so it overlaps with
 // whatever the page does before it calls createRealtime and with the rest of this module's
