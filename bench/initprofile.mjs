@@ -2,15 +2,17 @@
 // Where the time of "import + createRealtime in a fresh page" goes (bench/init.html times the total):
 // each step timed separately in a fresh Chromium context, medians over N pages.
 //
-//   node bench/initprofile.mjs [--n=9] [--entry=/dist/index.js] [--compare=/js/index.js,/dist/index.js] [--work=ms]
+//   node bench/initprofile.mjs [--n=9] [--entry=/dist/index.js] [--compare=/js/index.js,/dist/index.js] [--work=ms] [--latency=ms]
 //
+// --latency=ms: every request takes ms more (Chromium's network emulation, as a page served from
+// afar sees it; the server is on this machine): what a second request costs beyond localhost.
 // --work=ms: the page spends ms on its own work (a busy loop) between the import and the engine's
 // creation, for every engine alike: what an app's first render does while the wasm loads.
 //
-// Steps (bench/initprofile.html; on the js/ sources): the shim's module graph (import of js/index.js, which
-// imports the glue statically), the glue's import (then cached), the wasm's fetch + compile
-// (WebAssembly.compileStreaming), instantiate + the glue's start, the WasmRealtime constructor alone,
-// then createRealtime (the shim's part, the engine being loaded). Also the whole of it in one go, as
+// Steps (bench/initprofile.html; on the sources): the glue's import, the import of the wasm as JS
+// (pkg/querywire_wasm.js: parsing its string), its decoding to bytes, WebAssembly.compile,
+// instantiate + the glue's start, the WasmRealtime constructor alone, the shim's import (js/index.js),
+// its first createRealtime, then a second one (the shim's part, the engine being loaded). Also the whole of it in one go, as
 // bench/init.html measures it, and the plain-JS baseline.
 import http from 'node:http';
 import fs from 'node:fs';
@@ -24,6 +26,7 @@ const N = Number(args.n ?? 9);
 const ENTRY = String(args.entry ?? '/dist/index.js');
 // --compare=/js/index.js,/dist/index.js: only the whole import + createRealtime, per entry, interleaved
 const WORK = Number(args.work ?? 0)
+const LATENCY = Number(args.latency ?? 0)
 const COMPARE = args.compare ? String(args.compare).split(',') : null;
 const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm', '.map': 'application/json' };
 
@@ -51,6 +54,11 @@ try {
     for (const [mode, entry] of runs) {
       const c = await browser.newContext();
       const p = await c.newPage();
+      if (LATENCY) {
+        const cdp = await c.newCDPSession(p);
+        await cdp.send('Network.enable');
+        await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: LATENCY, downloadThroughput: -1, uploadThroughput: -1 });
+      }
       if (i === 0 && mode === 'whole') p.on('request', (r) => requests.add(new URL(r.url()).pathname));
       await p.goto(`${base}/bench/initprofile.html?mode=${mode}&entry=${encodeURIComponent(entry)}${WORK ? `&work=${WORK}` : ''}`);
       const r = await p.evaluate(() => window.result);
@@ -64,7 +72,7 @@ try {
   await browser.close();
   server.close();
 }
-console.log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, ${N} fresh pages each, entry ${ENTRY}${WORK ? `, app work ${WORK} ms` : ''}`);
+console.log(`load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}, ${N} fresh pages each, entry ${ENTRY}${WORK ? `, app work ${WORK} ms` : ''}${LATENCY ? `, ${LATENCY} ms latency per request` : ''}`);
 console.log('| step | median ms | min | max |\n| --- | ---: | ---: | ---: |');
 const baseTotal = rows['baseline: total'] ? median(rows['baseline: total']) : NaN;
 for (const [k, v] of Object.entries(rows)) console.log(`| ${k} | ${median(v).toFixed(1)} | ${Math.min(...v).toFixed(1)} | ${Math.max(...v).toFixed(1)} |${k.endsWith('total') ? ` ${(median(v) / baseTotal).toFixed(2)}× baseline` : ''}`);

@@ -1,5 +1,5 @@
-// First: modules are evaluated in import order, and in browsers loadWasm.js starts the wasm's fetch
-// when it is evaluated (the first module of dist/index.js to run, so the request goes out earlier).
+// First: modules are evaluated in import order, and loadWasm.js starts the wasm's compile when it is
+// evaluated (the first module of dist/index.js to run, so the compile starts earlier).
 import { loadWasm, engineTimer } from './loadWasm.js'
 import { applyPlan, createPlanDecoder } from './applyPlan.js'
 import { attachConnector, connectorHandlers } from './channelSync.js'

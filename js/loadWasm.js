@@ -1,49 +1,51 @@
-// Loads the WebAssembly module once per page or process. Browsers and bundlers fetch the .wasm
-// beside this file (Vite and webpack turn `new URL(..., import.meta.url)` into an asset) and compile
-// it while it downloads (`WebAssembly.instantiateStreaming`, in the glue, given the Response); Node
-// reads it from disk, since Node's fetch cannot load file: URLs. Nothing here touches window or document.
+// Loads the WebAssembly module once per page or process. The module's bytes are part of the JS
+// (pkg/querywire_wasm.js, which scripts/build-js.mjs writes from the .wasm; in the built package,
+// inside dist/index.js): no second request, no file to serve with the right MIME type, no bundler
+// asset, no fs in Node. They are compiled with WebAssembly.compile (CSP: 'wasm-unsafe-eval', as any
+// wasm needs) and instantiated by the glue. Nothing here touches window, document or the file system.
 //
 // The glue is a static import: it arrives with the module graph (one file with the shim in the built
 // package, dist/), not in a round trip of its own after createRealtime is called.
-import init, { WasmRealtime } from '../pkg/querywire.js'
+import { initSync, WasmRealtime } from '../pkg/querywire.js'
+import { wasmBytes } from '../pkg/querywire_wasm.js'
 
 let ready
 
 // The module uses WebAssembly SIMD (README "Browser support"): the smallest module with a v128
-// instruction, so that an engine without SIMD gets an error that says so, not a CompileError.
+// instruction, validated only when the module fails to compile, so that an engine without SIMD gets
+// an error that says so, not a CompileError (a validation costs ~0.5 ms in a fresh page: not paid
+// where the module compiles).
 const SIMD = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11])
+const noSimd = () => new Error('querywire needs WebAssembly SIMD (Chrome 91, Firefox 89, Safari 16.4 or later), which this browser or runtime lacks')
+// async: a synchronous throw of the decoder (a CSP without 'wasm-unsafe-eval' refuses its module too)
+// becomes a rejection, so importing the package never throws
+const compile = async () => WebAssembly.compile(wasmBytes())
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined'
-
-// Browsers: the wasm's fetch and compile start when this module is evaluated, so they overlap with
-// whatever the page does before it calls createRealtime (and with the rest of this module's
-// evaluation). Marked pure: a bundler drops it with loadWasm from an app that never creates an engine.
-// A failure here is not reported: loadWasm then loads by the URL (the glue's path and messages).
+// The compile starts when this module is evaluated (off the main thread), so it overlaps with
+// whatever the page does before it calls createRealtime and with the rest of this module's
+// evaluation. Marked pure: a bundler drops it, with loadWasm and the bytes, from an app that never
+// creates an engine. A failure here is loadWasm's to report.
 // ('early-start': scripts/build-js.mjs puts the annotation back after minifying, which drops it.)
 let early = /* @__PURE__ */ startEarly('early-start')
 function startEarly() {
-  if (isNode || typeof fetch !== 'function' || typeof WebAssembly?.compileStreaming !== 'function') return undefined
-  const p = WebAssembly.compileStreaming(fetch(new URL('../pkg/querywire_bg.wasm', import.meta.url)))
+  if (typeof WebAssembly !== 'object') return undefined // loadWasm says so when called
+  const p = compile()
   p.catch(() => {})
   return p
 }
 
 export function loadWasm() {
   ready ??= (async () => {
-    if (!WebAssembly.validate(SIMD)) throw new Error('querywire needs WebAssembly SIMD (Chrome 91, Firefox 89, Safari 16.4 or later), which this browser or runtime lacks')
-    const url = new URL('../pkg/querywire_bg.wasm', import.meta.url)
-    let exports
-    if (isNode) {
-      // node:fs/promises, asked for so that no bundler resolves it for a browser build: Vite
-      // and webpack read a literal or a constant import() specifier (and a minifier drops their
-      // ignore comments), but not a joined one. process.getBuiltinModule: Node 20.16 and later.
-      const { readFile } = process.getBuiltinModule?.('node:fs/promises') ?? await import(['node:fs', 'promises'].join('/'))
-      exports = await init({ module_or_path: await readFile(url) })
-    } else {
-      const module = await early?.catch(() => undefined)
-      early = undefined
-      exports = await init({ module_or_path: module ?? url })
+    if (typeof WebAssembly !== 'object') throw noSimd()
+    let module
+    try {
+      module = await (early ?? compile())
+    } catch (e) {
+      throw WebAssembly.validate(SIMD) ? e : noSimd()
+    } finally {
+      early = undefined // a retry compiles again
     }
+    const exports = initSync({ module })
     // The module's memory goes with it: payload text is written straight into it (createRealtime.js).
     return { WasmRealtime, memory: exports.memory }
   })()

@@ -6,9 +6,10 @@
 //
 //   node scripts/build-js.mjs [--keep-names]
 //
-// One file per entry, so that a page without a bundler loads `querywire` in one module round trip
-// before the wasm's fetch (bench/init.html):
-//   dist/index.js      js/index.js, every js/ file it imports statically and the wasm-bindgen glue
+// One file per entry, so that a page without a bundler loads `querywire` in one request, the wasm
+// included (bench/init.html):
+//   dist/index.js      js/index.js, every js/ file it imports statically, the wasm-bindgen glue and
+//                      the wasm (pkg/querywire_wasm.js, written below from pkg/querywire_bg.wasm)
 //   dist/connectSupabase.js, dist/connectCentrifuge.js   the connectors, import()ed on first use
 //   dist/react.js      js/react.js; imports ./index.js
 //   dist/shareSession.js  the tabs' session behind `shareConnection`, import()ed by js/share.js
@@ -67,22 +68,93 @@ const common = {
   external: ['@tanstack/query-core', '@tanstack/react-query', 'react'],
   outdir: OUT,
   metafile: true,
+  // the wasm's string (pkg/querywire_wasm.js) as it is: esbuild's default (ascii) writes \xNN for
+  // each of its characters above U+007E, twice the bytes
+  charset: 'utf8',
   ...minify,
 }
 
-// The glue's own fallback URL (used only when no URL is passed, which js/loadWasm.js always does)
-// names the wasm beside the glue; from dist/ that is ../pkg/, so bundlers that resolve every
-// `new URL(..., import.meta.url)` find the file.
-const glueUrl = {
-  name: 'glue-url',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]pkg[\\/]querywire\.js$/ }, (args) => {
-      const src = fs.readFileSync(args.path, 'utf8')
-      const from = "new URL('querywire_bg.wasm', import.meta.url)"
-      if (src.split(from).length !== 2) throw new Error(`pkg/querywire.js: expected one ${from}`)
-      return { contents: src.replace(from, "new URL('../pkg/querywire_bg.wasm', import.meta.url)"), loader: 'js' }
-    })
-  },
+// The wasm travels inside the JS (pkg/querywire_wasm.js, imported by js/loadWasm.js), so a page makes
+// one request for dist/index.js and none for the module. Each byte is one character of a string
+// literal, through a permutation: the 118 characters that stay one UTF-8 byte and one source byte
+// through esbuild (printable ASCII but the quote and backslash, most control characters, DEL) go to
+// the module's most frequent bytes, the two-byte ones (\n \r \" \\ \b \v \f and U+0080-U+00FF) to the
+// next, the three longest (\0, \x07, \x1B) to the rarest. A byte always becomes the same source
+// bytes, so gzip's matches in the wasm survive (+1.8 % gzip over the .wasm; base64 costs +30 %:
+// docs/SIZE.md). `wasmBytes()` undoes it when loadWasm first runs: TextEncoder writes the string's
+// UTF-8 into the memory of DECODER (a 121-byte module), whose loop reads each character back and
+// maps it through the permutation's inverse. A JS charCodeAt loop over the 186 K characters takes
+// 2-5 ms in a fresh page (it runs interpreted until V8 optimizes it); this, about 0.5 ms.
+const DECODER = `(module
+  (memory (export "m") 1)
+  ;; UTF-8 at $i..$end (characters up to U+00FF: one or two bytes), the inverse table at 0..255:
+  ;; writes one byte per character from $o on, returns the end of what it wrote.
+  (func (export "d") (param $i i32) (param $end i32) (param $o i32) (result i32)
+    (local $c i32)
+    (loop $next
+      (local.set $c (i32.load8_u (local.get $i)))
+      (if (i32.lt_u (local.get $c) (i32.const 128))
+        (then (local.set $i (i32.add (local.get $i) (i32.const 1))))
+        (else
+          (local.set $c (i32.or (i32.shl (i32.and (local.get $c) (i32.const 31)) (i32.const 6))
+                                (i32.and (i32.load8_u offset=1 (local.get $i)) (i32.const 63))))
+          (local.set $i (i32.add (local.get $i) (i32.const 2)))))
+      (i32.store8 (local.get $o) (i32.load8_u (local.get $c)))
+      (local.set $o (i32.add (local.get $o) (i32.const 1)))
+      (br_if $next (i32.lt_u (local.get $i) (local.get $end))))
+    (local.get $o)))`
+const WASM = path.join(ROOT, 'pkg', 'querywire_bg.wasm')
+const WASM_JS = path.join(ROOT, 'pkg', 'querywire_wasm.js')
+if (!fs.existsSync(WASM)) {
+  log('pkg/querywire_bg.wasm is missing: build the wasm first (bash scripts/build.sh)')
+  process.exit(1)
+}
+{
+  const bytes = fs.readFileSync(WASM)
+  const range = (a, b) => Array.from({ length: b - a + 1 }, (_, i) => a + i)
+  const longest = [0x00, 0x07, 0x1b]
+  const twoBytes = [0x0a, 0x0d, 0x22, 0x5c, 0x08, 0x0b, 0x0c, ...range(0x80, 0xff)]
+  const oneByte = [...range(0x20, 0x7f), ...range(0x01, 0x1f)].filter((c) => !twoBytes.includes(c) && !longest.includes(c))
+  const chars = [...oneByte, ...twoBytes, ...longest]
+  if (chars.length !== 256 || new Set(chars).size !== 256) throw new Error('build-js: the wasm character set is not 256 distinct characters')
+  const count = new Array(256).fill(0)
+  for (const b of bytes) count[b]++
+  const byFrequency = range(0, 255).sort((a, b) => count[b] - count[a] || a - b)
+  const charOf = new Array(256)
+  byFrequency.forEach((b, i) => { charOf[b] = chars[i] })
+  const ESC = { 0x0a: '\\n', 0x0d: '\\r', 0x22: '\\"', 0x5c: '\\\\', 0x08: '\\b', 0x0b: '\\v', 0x0c: '\\f', 0x07: '\\x07', 0x1b: '\\x1B' }
+  const literal = (codes) => {
+    let out = ''
+    for (let i = 0; i < codes.length; i++) {
+      const c = codes[i]
+      // \0 before a digit would be an octal escape (a syntax error in a module)
+      out += c === 0 ? (codes[i + 1] >= 0x30 && codes[i + 1] <= 0x39 ? '\\x00' : '\\0') : ESC[c] ?? String.fromCharCode(c)
+    }
+    return `"${out}"`
+  }
+  const { default: binaryen } = await import('binaryen')
+  const dec = binaryen.parseText(DECODER)
+  dec.setFeatures(binaryen.Features.MVP)
+  if (!dec.validate()) throw new Error('build-js: the wasm decoder does not validate')
+  dec.optimize()
+  const decoder = Array.from(dec.emitBinary())
+  dec.dispose()
+  fs.writeFileSync(WASM_JS, [
+    '// Generated by scripts/build-js.mjs from querywire_bg.wasm (do not edit): the module\'s bytes, one',
+    '// character each through the permutation P (P[byte] is its character); D decodes them.',
+    `const W = ${literal(Array.from(bytes, (b) => charOf[b]))}`,
+    `const P = ${literal(charOf)}`,
+    `const D = new Uint8Array([${decoder.join(',')}])`,
+    'export function wasmBytes() {',
+    '  const { m, d } = new WebAssembly.Instance(new WebAssembly.Module(D)).exports',
+    '  m.grow(Math.ceil((256 + 3 * W.length) / 65536)) // the table, the UTF-8 (up to 2 bytes a character), the bytes',
+    '  const u8 = new Uint8Array(m.buffer)',
+    '  for (let i = 0; i < 256; i++) u8[P.charCodeAt(i)] = i',
+    '  const end = 256 + new TextEncoder().encodeInto(W, u8.subarray(256)).written',
+    '  return u8.slice(end, d(256, end, end))',
+    '}',
+    '',
+  ].join('\n'))
 }
 
 fs.rmSync(OUT, { recursive: true, force: true })
@@ -104,9 +176,8 @@ const index = await esbuild.build({
   entryNames: 'index',
   splitting: true,
   chunkNames: '[name]',
-  plugins: [glueUrl],
 })
-// js/loadWasm.js starts the wasm's fetch at module evaluation, in a call marked /* @__PURE__ */ so
+// js/loadWasm.js starts the wasm's compile at module evaluation, in a call marked /* @__PURE__ */ so
 // that a bundler drops it from an app that never creates an engine. esbuild's minifier removes that
 // comment: the call carries the argument 'early-start' instead, which becomes the annotation again here
 // (same length, so the source map stays exact).
@@ -114,17 +185,27 @@ const PURE_MARK = /([\w$]+)\("early-start"\)/g
 const indexFile = path.join(OUT, 'index.js')
 const indexText = fs.readFileSync(indexFile, 'utf8')
 if ((indexText.match(PURE_MARK) ?? []).length !== 1) {
-  log("dist/index.js: expected one call with 'early-start' (js/loadWasm.js's early fetch)")
+  log("dist/index.js: expected one call with 'early-start' (js/loadWasm.js's early compile)")
   process.exit(1)
 }
 fs.writeFileSync(indexFile, indexText.replace(PURE_MARK, '/*@__PURE__*/$1()'))
+// The source map keeps no copy of the wasm's string (190 KB): its source is generated, not read.
+const mapFile = indexFile + '.map'
+const map = JSON.parse(fs.readFileSync(mapFile, 'utf8'))
+const wasmSource = map.sources.findIndex((f) => f.endsWith('pkg/querywire_wasm.js'))
+if (wasmSource < 0) {
+  log('dist/index.js does not hold pkg/querywire_wasm.js (the wasm): js/loadWasm.js should import it')
+  process.exit(1)
+}
+map.sourcesContent[wasmSource] = null
+fs.writeFileSync(mapFile, JSON.stringify(map))
 const inIndex = new Set(Object.keys(index.metafile.inputs).map((f) => path.resolve(ROOT, f)))
 // dist/index.js is one module round trip: a static import of a chunk of ours (esbuild makes one for
 // code that dist/index.js shares with a connector, e.g. a namespace-import helper) would add another.
 const chunks = Object.entries(index.metafile.outputs).filter(([f]) => path.basename(f) === 'index.js')
   .flatMap(([, o]) => o.imports).filter((i) => i.kind === 'import-statement' && !i.external)
 if (chunks.length) {
-  log(`dist/index.js imports ${chunks.map((i) => i.path).join(', ')} statically: one more round trip before the wasm; keep what it shares with the connectors out of it`)
+  log(`dist/index.js imports ${chunks.map((i) => i.path).join(', ')} statically: one more round trip before the engine; keep what it shares with the connectors out of it`)
   process.exit(1)
 }
 
@@ -157,7 +238,7 @@ for (const entry of ENTRIES) {
       })
     },
   }
-  const r = await esbuild.build({ ...common, entryPoints: [js(entry)], plugins: [shared, glueUrl], keepNames: NAMED.has(entry) })
+  const r = await esbuild.build({ ...common, entryPoints: [js(entry)], plugins: [shared], keepNames: NAMED.has(entry) })
   const copied = Object.keys(r.metafile.inputs).map((f) => path.resolve(ROOT, f)).filter((f) => inIndex.has(f))
   if (copied.length) {
     log(`dist/${entry} would carry a second copy of ${copied.map((f) => path.relative(ROOT, f)).join(', ')} (in dist/index.js): add them to SHARED in scripts/build-js.mjs`)

@@ -4,7 +4,8 @@
 #     panic=immediate-abort (-Zbuild-std; RUSTC_BOOTSTRAP=1 for that one command, needs rust-src)
 #   wasm-bindgen --target web  ->  pkg/querywire.js, querywire.d.ts, querywire_bg.wasm
 #   wasm-opt -Oz --converge --low-memory-unused -ocimfs=50 (features: what rustc emits for wasm32 with simd128)
-# then bundles the package's JS into dist/ (scripts/build-js.mjs, esbuild) and prints sizes
+# then bundles the package's JS into dist/ (scripts/build-js.mjs, esbuild; it writes pkg/querywire_wasm.js,
+# the wasm as a string, which dist/index.js carries: the package ships no .wasm) and prints sizes
 # (scripts/size.sh). The wasm steps are skipped when the inputs (src/, crates/core/src/, Cargo.*,
 # the wasm-bindgen and wasm-opt versions) hash as in the last build, unless --force.
 #   bash scripts/build.sh [--force] [--no-setup]
@@ -16,7 +17,7 @@ for a in "$@"; do
   case "$a" in
     --force) force=1 ;;
     --no-setup) setup=0 ;;
-    -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
     *) die "unknown option: $a" ;;
   esac
 done

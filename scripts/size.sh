@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Prints a markdown table of sizes, raw and gzip -9, of the built wasm, its wasm-bindgen JS, the built
-# package JS (dist/) and the js/ shim sources (the README quotes it). Run scripts/build.sh first. Any
+# Prints a markdown table of sizes, raw and gzip -9, of the built wasm, its wasm-bindgen JS, the wasm as
+# JS (pkg/querywire_wasm.js, scripts/build-js.mjs), the built package JS (dist/: the package; its
+# dist/index.js holds the wasm) and the js/ shim sources (the README quotes it). Run scripts/build.sh first. Any
 # files given as arguments replace the list.
 #   bash scripts/size.sh [file...]
 set -euo pipefail
@@ -11,7 +12,7 @@ if [ $# -gt 0 ]; then
   files=("$@")
 else
   files=()
-  for f in pkg/querywire_bg.wasm pkg/querywire.js; do [ -f "$f" ] && files+=("$f"); done
+  for f in pkg/querywire_bg.wasm pkg/querywire.js pkg/querywire_wasm.js; do [ -f "$f" ] && files+=("$f"); done
   for d in dist js; do
     [ -d "$d" ] || continue
     while IFS= read -r f; do files+=("$f"); done < <(find "$d" -type f \( -name '*.js' -o -name '*.mjs' \) | sort)
@@ -22,7 +23,7 @@ fi
 human() { awk -v b="$1" 'BEGIN { if (b >= 1024) printf "%.1f KiB", b / 1024; else printf "%d B", b }'; }
 
 printf '| file | raw | gzip -9 |\n| --- | ---: | ---: |\n'
-raw_total=0 gz_total=0 js_raw=0 js_gz=0 dist_raw=0 dist_gz=0 wasm_raw=0 wasm_gz=0
+raw_total=0 gz_total=0 js_raw=0 js_gz=0 dist_raw=0 dist_gz=0
 for f in "${files[@]}"; do
   raw=$(wc -c <"$f")
   gz=$(gzip -9 -c "$f" | wc -c)
@@ -31,22 +32,20 @@ for f in "${files[@]}"; do
   case "$f" in
     js/*) js_raw=$((js_raw + raw)) js_gz=$((js_gz + gz)) ;;
     dist/*) dist_raw=$((dist_raw + raw)) dist_gz=$((dist_gz + gz)) ;;
-    pkg/querywire_bg.wasm) wasm_raw=$raw wasm_gz=$gz ;;
   esac
 done
 [ "$js_raw" -gt 0 ] && printf '| js/ shim sources, all files | %s | %s |\n' "$(human "$js_raw")" "$(human "$js_gz")"
 if [ "$dist_raw" -gt 0 ]; then
-  printf '| dist/, all files (what the package ships besides the wasm) | %s | %s |\n' "$(human "$dist_raw")" "$(human "$dist_gz")"
-  printf '| **package: wasm + dist/** | **%s** | **%s** |\n' "$(human $((wasm_raw + dist_raw)))" "$(human $((wasm_gz + dist_gz)))"
+  printf '| **package: dist/, all files (the wasm inside dist/index.js)** | **%s** | **%s** |\n' "$(human "$dist_raw")" "$(human "$dist_gz")"
 else
   printf '| **total** | **%s** | **%s** |\n' "$(human "$raw_total")" "$(human "$gz_total")"
 fi
 
 # Per package entry: what importing it loads. The package ships dist/ (scripts/build-js.mjs: one
-# minified file per entry, the glue inside dist/index.js); the unbuilt sources (js/ + the glue, what
-# the tests and an app aliasing js/ load) are measured the same way below it, for comparison. An
-# entry's files are the static import closure of its file, plus the wasm when the closure holds the
-# loader (dist/index.js, or js/loadWasm.js with pkg/querywire.js). Modules the closure imports with
+# minified file per entry, the glue and the wasm inside dist/index.js); the unbuilt sources (js/ + the
+# glue + the wasm as JS, what the tests and an app aliasing js/ load) are measured the same way below
+# it, for comparison. An entry's files are the static import closure of its file, plus, for js/, the
+# glue and pkg/querywire_wasm.js when the closure holds the loader (js/loadWasm.js). Modules the closure imports with
 # import() (the connectors) are loaded only when called: each gets a row of its own, measured alone.
 # Issue 10's `createRealtime` target (<= 40 KB gzip) is the `querywire` row. Only without
 # arguments, and only with node.
@@ -54,7 +53,7 @@ if [ $# -eq 0 ] && command -v node >/dev/null 2>&1 && [ -f js/index.js ]; then
   row() { # label, files...
     local label="$1" raw=0 gz=0 f; shift
     for f in "$@"; do raw=$((raw + $(wc -c <"$f"))) gz=$((gz + $(gzip -9 -c "$f" | wc -c))); done
-    printf '| %s | %s| %s | %s |\n' "$label" "$(printf '%s ' "${@#js/}" | sed 's#pkg/querywire_bg.wasm#wasm#; s#pkg/querywire.js#glue#')" "$(human "$raw")" "$(human "$gz")"
+    printf '| %s | %s| %s | %s |\n' "$label" "$(printf '%s ' "${@#js/}" | sed 's#pkg/querywire_wasm.js#wasm#; s#pkg/querywire.js#glue#')" "$(human "$raw")" "$(human "$gz")"
   }
   for dir in dist js; do
     [ -f "$dir/index.js" ] || continue
@@ -78,8 +77,7 @@ if [ $# -eq 0 ] && command -v node >/dev/null 2>&1 && [ -f js/index.js ]; then
       read -r -a lazy <<<"${out[1]:-}"
       wasm=()
       case "$dir: ${closure[*]} " in
-        "dist:"*" dist/index.js "*) [ -f pkg/querywire_bg.wasm ] && wasm+=(pkg/querywire_bg.wasm) ;;
-        "js:"*" js/loadWasm.js "*) for f in pkg/querywire_bg.wasm pkg/querywire.js; do [ -f "$f" ] && wasm+=("$f"); done ;;
+        "js:"*" js/loadWasm.js "*) for f in pkg/querywire_wasm.js pkg/querywire.js; do [ -f "$f" ] && wasm+=("$f"); done ;;
       esac
       name="querywire"; [ "$entry" = index ] || name="querywire/$entry"
       row "\`$name\`" "${wasm[@]}" "${closure[@]}"

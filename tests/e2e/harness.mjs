@@ -47,7 +47,7 @@ export function serverBinary() {
 /** Throws one clear message listing whatever is not built. */
 export function checkBuilt() {
   const missing = [];
-  if (!existsSync(path.join(ROOT, 'pkg/querywire.js')) || !existsSync(path.join(ROOT, 'pkg/querywire_bg.wasm'))) {
+  if (!existsSync(path.join(ROOT, 'pkg/querywire.js')) || !existsSync(path.join(ROOT, 'pkg/querywire_wasm.js'))) {
     missing.push('pkg/ (the wasm engine): run `bash scripts/build.sh`');
   }
   if (!existsSync(path.join(WEB_DIST, 'index.html'))) {

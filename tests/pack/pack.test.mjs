@@ -22,13 +22,13 @@ before(() => {
   tarball = join(dir, filename)
   const names = files.map((f) => f.path)
   // The built package (scripts/build-js.mjs, run by `prepack`): dist/ with a source map per file, the
-  // declarations beside the sources they describe, the wasm; not the js/ sources nor the glue (in dist/index.js).
+  // declarations beside the sources they describe; not the js/ sources, the glue nor the wasm (both in dist/index.js).
   for (const f of ['dist/index.js', 'dist/index.js.map', 'dist/react.js', 'dist/devtools.js', 'dist/replay.js', 'dist/connectSupabase.js',
-    'dist/connectCentrifuge.js', 'js/index.d.ts', 'js/react.d.ts', 'js/devtools.d.ts', 'js/replay.d.ts', 'pkg/querywire_bg.wasm',
+    'dist/connectCentrifuge.js', 'js/index.d.ts', 'js/react.d.ts', 'js/devtools.d.ts', 'js/replay.d.ts',
     'docs/API.md', 'docs/PROTOCOL.md', 'README.md']) {
     assert.ok(names.includes(f), `the tarball ships ${f}`)
   }
-  for (const f of ['js/index.js', 'js/createRealtime.js', 'pkg/querywire.js']) assert.ok(!names.includes(f), `the tarball leaves out ${f}`)
+  for (const f of ['js/index.js', 'js/createRealtime.js', 'pkg/querywire.js', 'pkg/querywire_bg.wasm', 'pkg/querywire_wasm.js']) assert.ok(!names.includes(f), `the tarball leaves out ${f}`)
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
   for (const [entry, { default: file }] of Object.entries(pkg.exports).filter(([, v]) => typeof v === 'object')) {
     assert.ok(names.includes(file.slice(2)), `exports[${entry}] (${file}) is in the tarball`)
@@ -83,10 +83,12 @@ console.log(JSON.stringify({ same, plans: plans.length, keys: plans[0].plan.inva
 `)
   const r = JSON.parse(run('node', ['replay.mjs'], app).trim().split('\n').at(-1))
   // One engine module: dist/replay.js (and react, devtools) import ./index.js, which alone holds the
-  // loader and the glue, so createRealtime and replayTrace share one wasm instance.
+  // loader, the glue and the wasm (as a string: 180 KB and more), so createRealtime and replayTrace share one wasm instance.
   const dist = join(app, 'node_modules/querywire/dist')
-  const loaders = readdirSync(dist).filter((f) => f.endsWith('.js') && readFileSync(join(dist, f), 'utf8').includes('querywire_bg.wasm'))
+  const js = readdirSync(dist).filter((f) => f.endsWith('.js'))
+  const loaders = js.filter((f) => readFileSync(join(dist, f), 'utf8').includes('querywire needs WebAssembly SIMD'))
   assert.deepEqual(loaders, ['index.js'], 'only dist/index.js loads the wasm')
+  assert.deepEqual(js.filter((f) => readFileSync(join(dist, f)).length > 180_000), ['index.js'], 'only dist/index.js holds the wasm')
   assert.match(readFileSync(join(dist, 'replay.js'), 'utf8'), /from\s*"\.\/index\.js"/)
   assert.equal(r.same, true)
   assert.equal(r.plans, 1)
@@ -117,15 +119,22 @@ test('an empty Vite + React app: npm install the tarball, vite build, and the pa
   assert.ok(supabaseChunk.length === 1 && !supabaseChunk.includes(entry), `connectSupabase in its own chunk: ${assets}`)
   assert.ok(centrifugeChunk.length === 1 && !centrifugeChunk.includes(entry) && centrifugeChunk[0] !== supabaseChunk[0], `connectCentrifuge in its own chunk: ${assets}`)
 
-  // An app that imports only the keys: the wasm's early fetch (js/loadWasm.js, evaluated with the
-  // module) is marked pure, so the bundler drops it with the loader: nothing fetches the wasm.
+  // An app that imports only the keys: the wasm's early compile (js/loadWasm.js, evaluated with the
+  // module) is marked pure, so the bundler drops it with the loader and the wasm's bytes.
   writeFileSync(join(app, 'src/keys.js'), "import { docKey } from 'querywire'\ndocument.title = JSON.stringify(docKey('qw_keys_only', 1))\n")
   writeFileSync(join(app, 'vite.keys.config.mjs'), "export default { build: { outDir: 'dist-keys', rollupOptions: { input: 'src/keys.js' } } }\n")
   run(join(app, 'node_modules/.bin/vite'), ['build', '--config', 'vite.keys.config.mjs'], app)
   const keysJs = readdirSync(join(app, 'dist-keys/assets')).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(app, 'dist-keys/assets', f), 'utf8'))
   assert.ok(keysJs.some((t) => t.includes('qw_keys_only')), 'the keys-only app is built')
-  assert.ok(!keysJs.some((t) => t.includes('compileStreaming')), 'a keys-only app carries no wasm fetch')
-  assert.ok(holding('compileStreaming').includes(entry), 'the app that creates an engine starts the fetch early')
+  const keysBytes = keysJs.reduce((n, t) => n + Buffer.byteLength(t), 0)
+  assert.ok(keysBytes < 20_000 && !keysJs.some((t) => t.includes('needs WebAssembly SIMD')), `a keys-only app carries no wasm nor loader (${keysBytes} B)`)
+  // The app that creates an engine carries the wasm in its main chunk, the string as the package wrote
+  // it (a byte a character: under 1.1 bytes per wasm byte), and asks for no .wasm file.
+  const entryBytes = readFileSync(join(app, 'dist/assets', entry)).length
+  const wasmBytes = readFileSync(join(root, 'pkg/querywire_bg.wasm')).length
+  assert.ok(holding('needs WebAssembly SIMD').includes(entry) && entryBytes > wasmBytes && entryBytes < wasmBytes * 1.1 + 400_000,
+    `the main chunk holds the loader and the wasm (${entryBytes} B for a ${wasmBytes} B wasm)`)
+  assert.ok(!readdirSync(join(app, 'dist/assets')).some((f) => f.endsWith('.wasm')), 'the build emits no .wasm asset')
 
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' }
   const srv = createServer((req, res) => {
@@ -154,6 +163,7 @@ test('an empty Vite + React app: npm install the tarball, vite build, and the pa
     const text = await page.textContent('#out')
     assert.match(text, /^patched \| disconnected \| channels doc:work_orders:12,factory:f1 \| fetches 1$/)
     assert.ok(!requested.includes(supabaseChunk[0]) && !requested.includes(centrifugeChunk[0]), `no connector chunk fetched: ${requested}`)
+    assert.ok(!requested.some((f) => f.endsWith('.wasm')), `no .wasm request: ${requested}`)
     // rt.connectCentrifuge fetches its chunk, then subscribes the open view's channels. The client is
     // a stand-in with centrifuge-js's method names (the app does not install centrifuge-js); the real
     // client through this same lazy path is tests/browser/centrifugo.test.mjs.
