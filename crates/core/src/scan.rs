@@ -237,14 +237,9 @@ fn fast(b: &[u8], nodes: &mut [Entry], stack: &mut [u64], w: &mut Walk) -> bool 
                 if b.get(e + 1) != Some(&b':') {
                     break;
                 }
-                slot.head = match window(b, i) {
-                    Some(w16) => head_of(w16, e - i - 1),
-                    // In the text's last sixteen bytes.
-                    None => match b.get(i + 1..i + 9).and_then(|h| h.first_chunk::<8>()) {
-                        Some(h) => u64::from_le_bytes(*h) & KEEP[(e - i - 1).min(8)],
-                        None => break,
-                    },
-                };
+                // Its head word: the eight bytes after the quote, as far as the key fills them.
+                let Some(h) = b.get(i + 1..i + 9).and_then(|h| h.first_chunk::<8>()) else { break };
+                slot.head = u64::from_le_bytes(*h) & KEEP[(e - i - 1).min(8)];
                 slot.key = i as u32;
                 slot.key_len = (e - i - 1) as u32;
                 slot.key_escaped = false;
