@@ -171,6 +171,7 @@ fn err<T>(what: &'static str, at: usize) -> Result<T, ScanError> {
 }
 
 /// Skips JSON whitespace from `i`.
+#[inline(never)]
 fn ws(b: &[u8], mut i: usize) -> usize {
     while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
         i += 1;
@@ -258,7 +259,7 @@ fn fast(b: &[u8], nodes: &mut [Entry], stack: &mut [u64], w: &mut Walk) -> bool 
                     }
                 }
             } else if c.wrapping_sub(b'0') < 10 || c == b'-' {
-                match number(b, i) {
+                match number_at(b, i) {
                     Ok(e) => (Kind::Number, e),
                     Err(_) => {
                         i = at;
@@ -395,9 +396,14 @@ fn slow(b: &[u8], nodes: &mut Vec<Entry>, stack: &mut [u64], w: &mut Walk) -> Re
             (if escaped { Kind::StrEscaped } else { Kind::Str }, end)
         }
         b'0'..=b'9' | b'-' => (Kind::Number, number(b, i)?),
-        b't' => (Kind::True, literal(b, i, b"true")?),
-        b'f' => (Kind::False, literal(b, i, b"false")?),
-        b'n' => (Kind::Null, literal(b, i, b"null")?),
+        b't' | b'f' | b'n' => {
+            let (kind, word): (Kind, &[u8]) = match c {
+                b't' => (Kind::True, b"true"),
+                b'f' => (Kind::False, b"false"),
+                _ => (Kind::Null, b"null"),
+            };
+            (kind, literal(b, i, word)?)
+        }
         b'{' | b'[' => {
             let Some(s) = stack.get_mut(w.d) else { return err("nesting too deep", i) };
             *s = w.top;
@@ -775,14 +781,6 @@ const KEEP: [u64; 9] = {
     t
 };
 
-/// A key's head word ([`KeyInfo::head`]) from the window at its opening quote, `len` its raw length.
-#[inline(always)]
-fn head_of(w: &[u8; 16], len: usize) -> u64 {
-    let mut h = [0u8; 8];
-    h.copy_from_slice(&w[1..9]);
-    u64::from_le_bytes(h) & KEEP[len.min(8)]
-}
-
 /// A member's key at `i` past the common case (whitespace before it, an escape or control
 /// character, a key in the text's last sixteen bytes, an error): its start, end, escape flag and
 /// head word.
@@ -937,10 +935,15 @@ fn stop_tail(b: &[u8], j: usize) -> usize {
 }
 
 /// A number starting at `i`: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?` (also the
-/// object path's check of a number slot, `slots.rs`). Inlined: a call from [`fast`] made opt z
-/// keep its state in memory.
-#[inline(always)]
+/// object path's check of a number slot, `slots.rs`).
+#[inline(never)]
 pub(crate) fn number(b: &[u8], i: usize) -> Result<usize, ScanError> {
+    number_at(b, i)
+}
+
+/// [`number`], inlined in [`fast`] (a call from it made opt z keep its state in memory).
+#[inline(always)]
+fn number_at(b: &[u8], i: usize) -> Result<usize, ScanError> {
     let mut j = i;
     if b.get(j) == Some(&b'-') {
         j += 1;
