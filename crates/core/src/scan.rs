@@ -885,10 +885,12 @@ fn string_rest(b: &[u8], i: usize, mut j: usize) -> Result<(usize, bool), ScanEr
 
 /// Where [`stop`] looks: the quote, the backslash and the control characters, sixteen bytes at a
 /// time ([`crate::simd`]), as bit `k` for byte `k`.
+/// (`v ^ 2 < 0x21` is a control character or the quote: xor 2 maps 0x00-0x1f onto itself and the
+/// quote, 0x22, onto 0x20; one compare fewer per window than testing them apart.)
 #[inline(always)]
 fn stop_mask(w: &[u8; 16]) -> u32 {
     let v = simd::load16(w);
-    simd::bitmask(simd::or(simd::or(simd::eq(v, b'"'), simd::eq(v, b'\\')), simd::below(v, 0x20)))
+    simd::bitmask(simd::or(simd::below(simd::xor(v, 2), 0x21), simd::eq(v, b'\\')))
 }
 
 /// The index of the first quote, backslash or control character at or after `j`, or the text's
