@@ -222,7 +222,7 @@ fn is_ws(c: u8) -> bool {
 /// The common steps of a scan, with no call: it stops, with `w` at the start of a step, where the
 /// next step is anything else (for [`slow`]). `true`: the text ended after the root value.
 #[inline(never)]
-fn fast(b: &[u8], nodes: &mut [Entry], stack: &mut [u64], w: &mut Walk) -> bool {
+fn fast(b: &[u8], nodes: &mut [Entry], stack: &mut [u64; MAX_DEPTH], w: &mut Walk) -> bool {
     let (mut i, mut n, mut top, mut d, mut after) = (w.i, w.n, w.top, w.d, w.after);
     'step: loop {
         if !after {
@@ -284,8 +284,11 @@ fn fast(b: &[u8], nodes: &mut [Entry], stack: &mut [u64], w: &mut Walk) -> bool 
                 slot.start = i as u32;
                 n += 1;
                 i += 1;
-                // Empty: the steps after a value close it.
-                after = next == closer(top);
+                // Empty: the steps after a value close it. (Two branches, so `after` is a constant
+                // on each and only `w` holds it.)
+                if next == closer(top) {
+                    after = true;
+                }
                 continue 'step;
             } else {
                 // The literal's first four bytes as one word (`false`: and its `e`).
@@ -343,7 +346,7 @@ fn fast(b: &[u8], nodes: &mut [Entry], stack: &mut [u64], w: &mut Walk) -> bool 
 /// around it, escapes, a string in the text's last sixteen bytes, a new container, the tape
 /// growing), or what follows a value. `Ok(true)`: the text ended after the root value.
 #[inline(never)]
-fn slow(b: &[u8], nodes: &mut Vec<Entry>, stack: &mut [u64], w: &mut Walk) -> Result<bool, ScanError> {
+fn slow(b: &[u8], nodes: &mut Vec<Entry>, stack: &mut [u64; MAX_DEPTH], w: &mut Walk) -> Result<bool, ScanError> {
     let mut i = w.i;
     if w.after {
         let top = w.top;
@@ -451,9 +454,11 @@ impl Tape {
         if self.stack.len() < MAX_DEPTH {
             self.stack.resize(MAX_DEPTH, 0);
         }
+        // (A fixed length: the stack's bound is a constant, not a register.)
+        let Some(stack) = self.stack.first_chunk_mut::<MAX_DEPTH>() else { return err("text too long", 0) };
         let mut w = Walk { i: 0, n: 0, top: 0, d: 0, after: false };
         loop {
-            if fast(b, &mut self.nodes, &mut self.stack, &mut w) || slow(b, &mut self.nodes, &mut self.stack, &mut w)? {
+            if fast(b, &mut self.nodes, stack, &mut w) || slow(b, &mut self.nodes, stack, &mut w)? {
                 self.len = w.n;
                 return Ok(());
             }
