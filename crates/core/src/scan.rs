@@ -223,23 +223,51 @@ fn is_ws(c: u8) -> bool {
 /// next step is anything else (for [`slow`]). `true`: the text ended after the root value.
 #[inline(never)]
 fn fast(b: &[u8], nodes: &mut [Entry], stack: &mut [u64; MAX_DEPTH], w: &mut Walk) -> bool {
-    let (mut i, mut n, mut top, mut d, mut after) = (w.i, w.n, w.top, w.d, w.after);
-    'step: loop {
-        if !after {
-            let Some(slot) = nodes.get_mut(n) else { break };
+    let (mut i, mut n, mut top, mut d) = (w.i, w.n, w.top, w.d);
+    // After a value: close containers, then past a comma on to the next element or member;
+    // anything else ends the walk. (A macro, not a flag tested per step: the walk enters here
+    // when `slow` left it after a value.)
+    macro_rules! after_value {
+        () => {
+            loop {
+                let c = b.get(i).copied();
+                if c == Some(b',') && top != 0 {
+                    i += 1;
+                    break;
+                }
+                if top == 0 || c != Some(closer(top)) {
+                    (w.i, w.n, w.top, w.d, w.after) = (i, n, top, d, true);
+                    return top == 0 && c.is_none();
+                }
+                if let Some(node) = nodes.get_mut((top >> 2) as usize) {
+                    node.end = (i + 1) as u32;
+                    node.next = n as u32;
+                }
+                d = d.saturating_sub(1);
+                top = stack.get(d).copied().unwrap_or(0);
+                i += 1;
+            }
+        };
+    }
+    if w.after {
+        after_value!();
+    }
+    'walk: loop {
+        'value: {
+            let Some(slot) = nodes.get_mut(n) else { break 'walk };
             let at = i;
             if top & 1 != 0 {
                 // A plain key: its end by the vector test, its head word from its first window,
                 // and its colon right after it.
                 if b.get(i) != Some(&b'"') {
-                    break;
+                    break 'walk;
                 }
-                let Some(e) = plain_close(b, i) else { break };
+                let Some(e) = plain_close(b, i) else { break 'walk };
                 if b.get(e + 1) != Some(&b':') {
-                    break;
+                    break 'walk;
                 }
                 // Its head word: the eight bytes after the quote, as far as the key fills them.
-                let Some(h) = b.get(i + 1..i + 9).and_then(|h| h.first_chunk::<8>()) else { break };
+                let Some(h) = b.get(i + 1..i + 9).and_then(|h| h.first_chunk::<8>()) else { break 'walk };
                 slot.head = u64::from_le_bytes(*h) & KEEP[(e - i - 1).min(8)];
                 slot.key = i as u32;
                 slot.key_len = (e - i - 1) as u32;
@@ -248,14 +276,14 @@ fn fast(b: &[u8], nodes: &mut [Entry], stack: &mut [u64; MAX_DEPTH], w: &mut Wal
             }
             let Some(&c) = b.get(i) else {
                 i = at;
-                break;
+                break 'walk;
             };
             let (kind, end) = if c == b'"' {
                 match plain_close(b, i) {
                     Some(e) => (Kind::Str, e + 1),
                     None => {
                         i = at;
-                        break;
+                        break 'walk;
                     }
                 }
             } else if c.wrapping_sub(b'0') < 10 || c == b'-' {
@@ -263,18 +291,18 @@ fn fast(b: &[u8], nodes: &mut [Entry], stack: &mut [u64; MAX_DEPTH], w: &mut Wal
                     Ok(e) => (Kind::Number, e),
                     Err(_) => {
                         i = at;
-                        break;
+                        break 'walk;
                     }
                 }
             } else if c == b'{' || c == b'[' {
                 // Opened here unless whitespace follows or the stack is full.
                 let (Some(s), Some(&next)) = (stack.get_mut(d), b.get(i + 1)) else {
                     i = at;
-                    break;
+                    break 'walk;
                 };
                 if is_ws(next) {
                     i = at;
-                    break;
+                    break 'walk;
                 }
                 *s = top;
                 d += 1;
@@ -284,12 +312,11 @@ fn fast(b: &[u8], nodes: &mut [Entry], stack: &mut [u64; MAX_DEPTH], w: &mut Wal
                 slot.start = i as u32;
                 n += 1;
                 i += 1;
-                // Empty: the steps after a value close it. (Two branches, so `after` is a constant
-                // on each and only `w` holds it.)
-                if next == closer(top) {
-                    after = true;
+                if next != closer(top) {
+                    continue 'walk;
                 }
-                continue 'step;
+                // Empty: closed at once.
+                break 'value;
             } else {
                 // The literal's first four bytes as one word (`false`: and its `e`).
                 let (kind, word, len) = match c {
@@ -298,13 +325,13 @@ fn fast(b: &[u8], nodes: &mut [Entry], stack: &mut [u64; MAX_DEPTH], w: &mut Wal
                     b'n' => (Kind::Null, u32::from_le_bytes(*b"null"), 4),
                     _ => {
                         i = at;
-                        break;
+                        break 'walk;
                     }
                 };
                 let got = b.get(i..i + 4).and_then(|x| x.first_chunk::<4>()).map_or(0, |x| u32::from_le_bytes(*x));
                 if got != word || (len == 5 && b.get(i + 4) != Some(&b'e')) {
                     i = at;
-                    break;
+                    break 'walk;
                 }
                 (kind, i + len)
             };
@@ -315,30 +342,9 @@ fn fast(b: &[u8], nodes: &mut [Entry], stack: &mut [u64; MAX_DEPTH], w: &mut Wal
             n += 1;
             i = end;
         }
-        // After a value: close containers, or move on to the next element or member.
-        after = true;
-        loop {
-            let c = b.get(i).copied();
-            if c == Some(b',') && top != 0 {
-                i += 1;
-                after = false;
-                continue 'step;
-            }
-            if top == 0 || c != Some(closer(top)) {
-                let done = top == 0 && c.is_none();
-                (w.i, w.n, w.top, w.d, w.after) = (i, n, top, d, after);
-                return done;
-            }
-            if let Some(node) = nodes.get_mut((top >> 2) as usize) {
-                node.end = (i + 1) as u32;
-                node.next = n as u32;
-            }
-            d = d.saturating_sub(1);
-            top = stack.get(d).copied().unwrap_or(0);
-            i += 1;
-        }
+        after_value!();
     }
-    (w.i, w.n, w.top, w.d, w.after) = (i, n, top, d, after);
+    (w.i, w.n, w.top, w.d, w.after) = (i, n, top, d, false);
     false
 }
 
