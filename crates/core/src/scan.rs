@@ -7,12 +7,14 @@
 //! column nobody reads is one step. The tape's vectors keep their capacity between payloads, so a
 //! steady stream allocates nothing here.
 //!
-//! Cost per byte (issue 10): one loop, the innermost container in a register and the others on
-//! an explicit stack; a key is read at one site; whitespace is skipped only where it is found
-//! (compact JSON has none); a string's end is found sixteen bytes at a time ([`crate::simd`]: the
-//! first quote, backslash or control character of a window read at its opening quote, which also
-//! gives a key its head word), inlined where keys and values start, with escapes, the text's last
-//! sixteen bytes and errors out of line; each value's entry is found once and written in place
+//! Cost per byte (issue 10): two walks over one state ([`Tape::scan`]): a fast one for the common
+//! steps that calls nothing, so at every opt level its state (position, count, innermost
+//! container, entry pointer) stays in registers, and a slow one that takes any single step the
+//! fast one cannot (whitespace, escapes, growing the tape, errors) and hands back. The innermost
+//! container is in a register, the others on a fixed-length stack; a string's end is found sixteen
+//! bytes at a time ([`crate::simd`]: the first quote, backslash or control character of a window
+//! read at its opening quote; in the text's last sixteen bytes the window that ends the text); a
+//! key's head word is one eight-byte load; each value's entry is found once and written in place
 //! (the entry vector only grows, in one cold place). No `unsafe` here (`simd.rs` holds it).
 //!
 //! Where this differs from serde_json (on purpose, to match `JSON.parse`): a lone surrogate escape
@@ -756,9 +758,10 @@ fn window(b: &[u8], i: usize) -> Option<&[u8; 16]> {
 
 /// The index of the closing quote of the string whose opening quote is at `i` when it holds no
 /// escape or control character and the sixteen-byte windows up to its close lie in the text (the
-/// common case: one window for most keys and values); `None` otherwise, for the slow path. (The
-/// text's last bytes through `stop_tail` here too measured +171 instructions per event at opt 3,
-/// −11 at opt z: not kept.)
+/// common case: one window for most keys and values; a string that starts in the text's last
+/// sixteen bytes from the window that ends the text); `None` otherwise, for the slow walk. (The
+/// text's last bytes through the out-of-line `stop_tail` measured +171 instructions per event at
+/// opt 3, −11 at opt z: the window is shifted here instead.)
 #[inline(always)]
 fn plain_close(b: &[u8], i: usize) -> Option<usize> {
     let Some(mut w) = window(b, i) else {
@@ -793,8 +796,8 @@ const KEEP: [u64; 9] = {
 };
 
 /// A member's key at `i` past the common case (whitespace before it, an escape or control
-/// character, a key in the text's last sixteen bytes, an error): its start, end, escape flag and
-/// head word.
+/// character, a key too near the end of the text for a window or its head word, an error): its
+/// start, end, escape flag and head word.
 #[inline(never)]
 fn key_slow(b: &[u8], mut i: usize) -> Result<(usize, usize, bool, u64), ScanError> {
     if b.get(i) != Some(&b'"') {
