@@ -7,12 +7,14 @@
 //! column nobody reads is one step. The tape's vectors keep their capacity between payloads, so a
 //! steady stream allocates nothing here.
 //!
-//! Cost per byte (issue 10): one loop, the innermost container in a register and the others on
-//! an explicit stack; a key is read at one site; whitespace is skipped only where it is found
-//! (compact JSON has none); a string's end is found sixteen bytes at a time ([`crate::simd`]: the
-//! first quote, backslash or control character of a window read at its opening quote, which also
-//! gives a key its head word), inlined where keys and values start, with escapes, the text's last
-//! sixteen bytes and errors out of line; each value's entry is found once and written in place
+//! Cost per byte (issue 10): two walks over one state ([`Tape::scan`]): a fast one for the common
+//! steps that calls nothing, so at every opt level its state (position, count, innermost
+//! container, entry pointer) stays in registers, and a slow one that takes any single step the
+//! fast one cannot (whitespace, escapes, growing the tape, errors) and hands back. The innermost
+//! container is in a register, the others on a fixed-length stack; a string's end is found sixteen
+//! bytes at a time ([`crate::simd`]: the first quote, backslash or control character of a window
+//! read at its opening quote; in the text's last sixteen bytes the window that ends the text); a
+//! key's head word is one eight-byte load; each value's entry is found once and written in place
 //! (the entry vector only grows, in one cold place). No `unsafe` here (`simd.rs` holds it).
 //!
 //! Where this differs from serde_json (on purpose, to match `JSON.parse`): a lone surrogate escape
@@ -161,7 +163,8 @@ pub struct Tape {
     /// from longer texts, so a scan writes into place without a capacity check per node.
     nodes: Vec<Entry>,
     len: usize,
-    /// The open containers around the innermost one, as `index << 2 | 1 (object) or 2 (array)`.
+    /// The open containers around the innermost one, as `index << 2 | 1 (object) or 2 (array)`
+    /// (0: the root), `MAX_DEPTH` long once a text was scanned ([`Walk::d`] is how many are used).
     stack: Vec<u64>,
 }
 
@@ -170,6 +173,7 @@ fn err<T>(what: &'static str, at: usize) -> Result<T, ScanError> {
 }
 
 /// Skips JSON whitespace from `i`.
+#[inline(never)]
 fn ws(b: &[u8], mut i: usize) -> usize {
     while let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
         i += 1;
@@ -190,146 +194,281 @@ fn after_value_error(more: bool, top: u64, i: usize) -> ScanError {
     ScanError { what, at: i }
 }
 
+/// Where a scan is between two steps: at `i` a value starts (in an object: a member's key), or,
+/// with `after`, a value ended. `n` entries are written; `top` is the innermost open container as
+/// `index << 2 | 1 (object) or 2 (array)`, 0 at the root; `stack[..d]` holds the ones around it.
+struct Walk {
+    i: usize,
+    n: usize,
+    top: u64,
+    d: usize,
+    after: bool,
+}
+
+/// The closing byte of container `top` (`index << 2 | 1 (object) or 2 (array)`).
+#[inline(always)]
+fn closer(top: u64) -> u8 {
+    if top & 1 != 0 {
+        b'}'
+    } else {
+        b']'
+    }
+}
+
+/// Whether `c` is JSON whitespace.
+#[inline(always)]
+fn is_ws(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// The common steps of a scan, with no call: it stops, with `w` at the start of a step, where the
+/// next step is anything else (for [`slow`]). `true`: the text ended after the root value.
+#[inline(never)]
+fn fast(b: &[u8], nodes: &mut [Entry], stack: &mut [u64; MAX_DEPTH], w: &mut Walk) -> bool {
+    let (mut i, mut n, mut top, mut d) = (w.i, w.n, w.top, w.d);
+    // After a value: close containers, then past a comma on to the next element or member;
+    // anything else ends the walk. (A macro, not a flag tested per step: the walk enters here
+    // when `slow` left it after a value.)
+    macro_rules! after_value {
+        () => {
+            loop {
+                let c = b.get(i).copied();
+                if c == Some(b',') && top != 0 {
+                    i += 1;
+                    break;
+                }
+                if top == 0 || c != Some(closer(top)) {
+                    (w.i, w.n, w.top, w.d, w.after) = (i, n, top, d, true);
+                    return top == 0 && c.is_none();
+                }
+                if let Some(node) = nodes.get_mut((top >> 2) as usize) {
+                    node.end = (i + 1) as u32;
+                    node.next = n as u32;
+                }
+                d = d.saturating_sub(1);
+                top = stack.get(d).copied().unwrap_or(0);
+                i += 1;
+            }
+        };
+    }
+    if w.after {
+        after_value!();
+    }
+    'walk: loop {
+        'value: {
+            let Some(slot) = nodes.get_mut(n) else { break 'walk };
+            let at = i;
+            if top & 1 != 0 {
+                // A plain key: its end by the vector test, its head word from its first window,
+                // and its colon right after it.
+                if b.get(i) != Some(&b'"') {
+                    break 'walk;
+                }
+                let Some(e) = plain_close(b, i) else { break 'walk };
+                if b.get(e + 1) != Some(&b':') {
+                    break 'walk;
+                }
+                // Its head word: the eight bytes after the quote, as far as the key fills them.
+                let Some(h) = b.get(i + 1..i + 9).and_then(|h| h.first_chunk::<8>()) else { break 'walk };
+                slot.head = u64::from_le_bytes(*h) & KEEP[(e - i - 1).min(8)];
+                slot.key = i as u32;
+                slot.key_len = (e - i - 1) as u32;
+                slot.key_escaped = false;
+                i = e + 2;
+            }
+            let Some(&c) = b.get(i) else {
+                i = at;
+                break 'walk;
+            };
+            let (kind, end) = if c == b'"' {
+                match plain_close(b, i) {
+                    Some(e) => (Kind::Str, e + 1),
+                    None => {
+                        i = at;
+                        break 'walk;
+                    }
+                }
+            } else if c.wrapping_sub(b'0') < 10 || c == b'-' {
+                match number_at(b, i) {
+                    Ok(e) => (Kind::Number, e),
+                    Err(_) => {
+                        i = at;
+                        break 'walk;
+                    }
+                }
+            } else if c == b'{' || c == b'[' {
+                // Opened here unless whitespace follows or the stack is full.
+                let (Some(s), Some(&next)) = (stack.get_mut(d), b.get(i + 1)) else {
+                    i = at;
+                    break 'walk;
+                };
+                if is_ws(next) {
+                    i = at;
+                    break 'walk;
+                }
+                *s = top;
+                d += 1;
+                let obj = c == b'{';
+                top = (n as u64) << 2 | if obj { 1 } else { 2 };
+                slot.kind = if obj { Kind::Object } else { Kind::Array };
+                slot.start = i as u32;
+                n += 1;
+                i += 1;
+                if next != closer(top) {
+                    continue 'walk;
+                }
+                // Empty: closed at once.
+                break 'value;
+            } else {
+                // The literal's first four bytes as one word (`false`: and its `e`).
+                let (kind, word, len) = match c {
+                    b't' => (Kind::True, u32::from_le_bytes(*b"true"), 4),
+                    b'f' => (Kind::False, u32::from_le_bytes(*b"fals"), 5),
+                    b'n' => (Kind::Null, u32::from_le_bytes(*b"null"), 4),
+                    _ => {
+                        i = at;
+                        break 'walk;
+                    }
+                };
+                let got = b.get(i..i + 4).and_then(|x| x.first_chunk::<4>()).map_or(0, |x| u32::from_le_bytes(*x));
+                if got != word || (len == 5 && b.get(i + 4) != Some(&b'e')) {
+                    i = at;
+                    break 'walk;
+                }
+                (kind, i + len)
+            };
+            slot.kind = kind;
+            slot.start = i as u32;
+            slot.end = end as u32;
+            slot.next = n as u32 + 1;
+            n += 1;
+            i = end;
+        }
+        after_value!();
+    }
+    (w.i, w.n, w.top, w.d, w.after) = (i, n, top, d, false);
+    false
+}
+
+/// One step of any kind from `w` (where [`fast`] stopped): a member or a value (whitespace
+/// around it, escapes, a string in the text's last sixteen bytes, a new container, the tape
+/// growing), or what follows a value. `Ok(true)`: the text ended after the root value.
+#[inline(never)]
+fn slow(b: &[u8], nodes: &mut Vec<Entry>, stack: &mut [u64; MAX_DEPTH], w: &mut Walk) -> Result<bool, ScanError> {
+    let mut i = w.i;
+    if w.after {
+        let top = w.top;
+        let c = b.get(i).copied();
+        if c.is_some_and(is_ws) {
+            w.i = ws(b, i);
+            return Ok(false);
+        }
+        if c == Some(b',') && top != 0 {
+            (w.i, w.after) = (i + 1, false);
+            return Ok(false);
+        }
+        if top != 0 && c == Some(closer(top)) {
+            if let Some(node) = nodes.get_mut((top >> 2) as usize) {
+                node.end = (i + 1) as u32;
+                node.next = w.n as u32;
+            }
+            w.d = w.d.saturating_sub(1);
+            w.top = stack.get(w.d).copied().unwrap_or(0);
+            w.i = i + 1;
+            return Ok(false);
+        }
+        if c.is_none() && top == 0 {
+            return Ok(true);
+        }
+        return Err(after_value_error(c.is_some(), top, i));
+    }
+    let n = w.n;
+    if n >= nodes.len() {
+        grow(nodes);
+    }
+    let Some(slot) = nodes.get_mut(n) else { return err("text too long", i) };
+    if w.top & 1 != 0 {
+        let (start, end, escaped, head) = key_slow(b, i)?;
+        slot.head = head;
+        slot.key = start as u32;
+        slot.key_len = (end - start - 2) as u32;
+        slot.key_escaped = escaped;
+        i = ws(b, end);
+        if b.get(i) != Some(&b':') {
+            return err("expected ':'", i);
+        }
+        i += 1;
+    }
+    i = ws(b, i);
+    let Some(&c) = b.get(i) else { return err("unexpected end of text", i) };
+    let (kind, end) = match c {
+        b'"' => {
+            let (end, escaped) = string(b, i)?;
+            (if escaped { Kind::StrEscaped } else { Kind::Str }, end)
+        }
+        b'0'..=b'9' | b'-' => (Kind::Number, number(b, i)?),
+        b't' | b'f' | b'n' => {
+            let (kind, word): (Kind, &[u8]) = match c {
+                b't' => (Kind::True, b"true"),
+                b'f' => (Kind::False, b"false"),
+                _ => (Kind::Null, b"null"),
+            };
+            (kind, literal(b, i, word)?)
+        }
+        b'{' | b'[' => {
+            let Some(s) = stack.get_mut(w.d) else { return err("nesting too deep", i) };
+            *s = w.top;
+            w.d += 1;
+            let obj = c == b'{';
+            w.top = (n as u64) << 2 | if obj { 1 } else { 2 };
+            slot.kind = if obj { Kind::Object } else { Kind::Array };
+            slot.start = i as u32;
+            w.n = n + 1;
+            i = ws(b, i + 1);
+            // Empty: the step after a value closes it.
+            w.after = b.get(i) == Some(&closer(w.top));
+            w.i = i;
+            return Ok(false);
+        }
+        _ => return err("expected a value", i),
+    };
+    slot.kind = kind;
+    slot.start = i as u32;
+    slot.end = end as u32;
+    slot.next = n as u32 + 1;
+    (w.i, w.n, w.after) = (end, n + 1, true);
+    Ok(false)
+}
+
 impl Tape {
     pub fn new() -> Tape {
         Tape::default()
     }
 
     /// Scans `text`; on success the tape describes it (node 0 is the root).
+    ///
+    /// Two walks share one state ([`Walk`]): [`fast`] takes the common steps (plain keys and
+    /// strings, numbers, literals, commas, containers, all without whitespace) and calls nothing,
+    /// so its state stays in registers at every opt level; where it cannot go on, [`slow`] takes
+    /// one step of any kind (whitespace, escapes, the text's last bytes, growing the tape, errors)
+    /// and hands back. (Issue 10: with the slow cases called from inside one loop, opt z spilled
+    /// the position, the count and the entry pointer per member, opt 3 five registers per key.)
     pub fn scan(&mut self, text: &str) -> Result<(), ScanError> {
         let b = text.as_bytes();
         self.len = 0;
-        self.stack.clear();
         if b.len() >= u32::MAX as usize {
             return err("text too long", 0);
         }
-        let mut buf = &mut self.nodes[..];
-        // Entries written so far. `buf` is written in place; when it is full it grows (`grow`: the
-        // vector only grows, to the most entries any text needed, and stays that long).
-        let mut n: usize = 0;
-        // The innermost open container as `index << 2 | 1 (object) or 2 (array)`, 0 at the root
-        // (kept in a register; `stack` holds the ones around it).
-        let mut top: u64 = 0;
-        let mut i = 0;
-        // At the top of this loop `i` is where a value starts, or, inside an object, a member's
-        // key. Whitespace is skipped where it is found (compact JSON has none).
-        'value: loop {
-            // Entry `n`: this value's (and its key's, in an object).
-            let slot = if n < buf.len() {
-                &mut buf[n]
-            } else {
-                buf = grow(&mut self.nodes);
-                let Some(slot) = buf.get_mut(n) else { return err("text too long", i) };
-                slot
-            };
-            if top & 1 != 0 {
-                // A plain key (no escape): its end by the vector test, its head word from its first
-                // window; anything else out of line.
-                let close = if b.get(i) == Some(&b'"') { plain_close(b, i) } else { None };
-                let (start, end, escaped, head) = match close {
-                    Some(e) => {
-                        // (`plain_close` read this window; the other arm is for the compiler.)
-                        let head = match window(b, i) {
-                            Some(w) => head_of(w, e - i - 1),
-                            None => key_head(b.get(i + 1..e).unwrap_or(&[])),
-                        };
-                        (i, e + 1, false, head)
-                    }
-                    None => key_slow(b, i)?,
-                };
-                slot.head = head;
-                slot.key = start as u32;
-                slot.key_len = (end - start - 2) as u32;
-                slot.key_escaped = escaped;
-                i = end;
-                if b.get(i) != Some(&b':') {
-                    i = ws(b, i);
-                    if b.get(i) != Some(&b':') {
-                        return err("expected ':'", i);
-                    }
-                }
-                i += 1;
-            }
-            loop {
-                let Some(&c) = b.get(i) else { return err("unexpected end of text", i) };
-                let (kind, end) = if c == b'"' {
-                    match plain_close(b, i) {
-                        Some(e) => (Kind::Str, e + 1),
-                        None => {
-                            let (end, escaped) = string_slow(b, i)?;
-                            (if escaped { Kind::StrEscaped } else { Kind::Str }, end)
-                        }
-                    }
-                } else if c.wrapping_sub(b'0') < 10 || c == b'-' {
-                    (Kind::Number, number(b, i)?)
-                } else {
-                    match c {
-                        b't' => (Kind::True, literal(b, i, b"true")?),
-                        b'f' => (Kind::False, literal(b, i, b"false")?),
-                        b'n' => (Kind::Null, literal(b, i, b"null")?),
-                        b'{' | b'[' => {
-                            if self.stack.len() + usize::from(top != 0) >= MAX_DEPTH {
-                                return err("nesting too deep", i);
-                            }
-                            let obj = c == b'{';
-                            if top != 0 {
-                                self.stack.push(top);
-                            }
-                            top = (n as u64) << 2 | if obj { 1 } else { 2 };
-                            slot.kind = if obj { Kind::Object } else { Kind::Array };
-                            slot.start = i as u32;
-                            n += 1;
-                            i += 1;
-                            if let Some(b' ' | b'\t' | b'\n' | b'\r') = b.get(i) {
-                                i = ws(b, i);
-                            }
-                            if b.get(i) == Some(if obj { &b'}' } else { &b']' }) {
-                                // Empty: the loop below closes it.
-                                break;
-                            }
-                            continue 'value;
-                        }
-                        b' ' | b'\t' | b'\n' | b'\r' => {
-                            i = ws(b, i);
-                            continue;
-                        }
-                        _ => return err("expected a value", i),
-                    }
-                };
-                slot.kind = kind;
-                slot.start = i as u32;
-                slot.end = end as u32;
-                slot.next = n as u32 + 1;
-                n += 1;
-                i = end;
-                break;
-            }
-            // After a value: close containers, or move on to the next element or member.
-            loop {
-                let c = b.get(i);
-                if c == Some(&b',') && top != 0 {
-                    i += 1;
-                    continue 'value;
-                }
-                match c {
-                    Some(b'}') if top & 1 != 0 => {}
-                    Some(b']') if top & 2 != 0 => {}
-                    Some(b' ' | b'\t' | b'\n' | b'\r') => {
-                        i = ws(b, i);
-                        continue;
-                    }
-                    None if top == 0 => {
-                        self.len = n;
-                        return Ok(());
-                    }
-                    c => return Err(after_value_error(c.is_some(), top, i)),
-                }
-                if let Some(node) = buf.get_mut((top >> 2) as usize) {
-                    node.end = (i + 1) as u32;
-                    node.next = n as u32;
-                }
-                top = self.stack.pop().unwrap_or(0);
-                i += 1;
+        if self.stack.len() < MAX_DEPTH {
+            self.stack.resize(MAX_DEPTH, 0);
+        }
+        // (A fixed length: the stack's bound is a constant, not a register.)
+        let Some(stack) = self.stack.first_chunk_mut::<MAX_DEPTH>() else { return err("text too long", 0) };
+        let mut w = Walk { i: 0, n: 0, top: 0, d: 0, after: false };
+        loop {
+            if fast(b, &mut self.nodes, stack, &mut w) || slow(b, &mut self.nodes, stack, &mut w)? {
+                self.len = w.n;
+                return Ok(());
             }
         }
     }
@@ -338,7 +477,6 @@ impl Tape {
     /// value's kind and span (the object path's slots, `slots.rs`) instead of scanning a text.
     pub(crate) fn clear(&mut self) {
         self.len = 0;
-        self.stack.clear();
     }
 
     /// Appends `node` (not a member: no key); returns its index.
@@ -607,10 +745,9 @@ impl Iterator for Items<'_> {
 /// Makes room for more entries (the tape's vector only grows): twice as many, at least 64.
 #[cold]
 #[inline(never)]
-fn grow(nodes: &mut Vec<Entry>) -> &mut [Entry] {
+fn grow(nodes: &mut Vec<Entry>) {
     let len = nodes.len().saturating_mul(2).max(64);
     nodes.resize(len, Entry::value(NO_NODE));
-    &mut nodes[..]
 }
 
 /// The sixteen bytes of `b` from `i`, when the text holds that many.
@@ -621,12 +758,21 @@ fn window(b: &[u8], i: usize) -> Option<&[u8; 16]> {
 
 /// The index of the closing quote of the string whose opening quote is at `i` when it holds no
 /// escape or control character and the sixteen-byte windows up to its close lie in the text (the
-/// common case: one window for most keys and values); `None` otherwise, for the slow path. (The
-/// text's last bytes through `stop_tail` here too measured +171 instructions per event at opt 3,
-/// −11 at opt z: not kept.)
+/// common case: one window for most keys and values; a string that starts in the text's last
+/// sixteen bytes from the window that ends the text); `None` otherwise, for the slow walk. (The
+/// text's last bytes through the out-of-line `stop_tail` measured +171 instructions per event at
+/// opt 3, −11 at opt z: the window is shifted here instead.)
 #[inline(always)]
 fn plain_close(b: &[u8], i: usize) -> Option<usize> {
-    let mut w = window(b, i)?;
+    let Some(mut w) = window(b, i) else {
+        // In the text's last sixteen bytes (the last key of a payload, `"errors"` in Supabase's,
+        // took the slow path, ~95 instructions): the window that ends the text, from `i`.
+        let n = b.len();
+        let w = b.get(n.wrapping_sub(16)..).and_then(|w| w.first_chunk::<16>())?;
+        let m = stop_mask(w) >> ((i + 16 - n) & 15) & !1;
+        let e = i + m.trailing_zeros() as usize;
+        return (m != 0 && b.get(e) == Some(&b'"')).then_some(e);
+    };
     let mut j = i;
     let mut m = stop_mask(w) & !1;
     while m == 0 {
@@ -649,17 +795,9 @@ const KEEP: [u64; 9] = {
     t
 };
 
-/// A key's head word ([`KeyInfo::head`]) from the window at its opening quote, `len` its raw length.
-#[inline(always)]
-fn head_of(w: &[u8; 16], len: usize) -> u64 {
-    let mut h = [0u8; 8];
-    h.copy_from_slice(&w[1..9]);
-    u64::from_le_bytes(h) & KEEP[len.min(8)]
-}
-
 /// A member's key at `i` past the common case (whitespace before it, an escape or control
-/// character, a key in the text's last sixteen bytes, an error): its start, end, escape flag and
-/// head word.
+/// character, a key too near the end of the text for a window or its head word, an error): its
+/// start, end, escape flag and head word.
 #[inline(never)]
 fn key_slow(b: &[u8], mut i: usize) -> Result<(usize, usize, bool, u64), ScanError> {
     if b.get(i) != Some(&b'"') {
@@ -670,12 +808,6 @@ fn key_slow(b: &[u8], mut i: usize) -> Result<(usize, usize, bool, u64), ScanErr
     }
     let (end, escaped, head) = key_string(b, i)?;
     Ok((i, end, escaped, head))
-}
-
-/// A string value at `i` past the common case ([`plain_close`]).
-#[inline(never)]
-fn string_slow(b: &[u8], i: usize) -> Result<(usize, bool), ScanError> {
-    string(b, i)
 }
 
 /// `true`, `false` or `null` at `i`: the index after it (inlined: at opt z a call cost more than
@@ -767,10 +899,12 @@ fn string_rest(b: &[u8], i: usize, mut j: usize) -> Result<(usize, bool), ScanEr
 
 /// Where [`stop`] looks: the quote, the backslash and the control characters, sixteen bytes at a
 /// time ([`crate::simd`]), as bit `k` for byte `k`.
+/// (`v ^ 2 < 0x21` is a control character or the quote: xor 2 maps 0x00-0x1f onto itself and the
+/// quote, 0x22, onto 0x20; one compare fewer per window than testing them apart.)
 #[inline(always)]
 fn stop_mask(w: &[u8; 16]) -> u32 {
     let v = simd::load16(w);
-    simd::bitmask(simd::or(simd::or(simd::eq(v, b'"'), simd::eq(v, b'\\')), simd::below(v, 0x20)))
+    simd::bitmask(simd::or(simd::below(simd::xor(v, 2), 0x21), simd::eq(v, b'\\')))
 }
 
 /// The index of the first quote, backslash or control character at or after `j`, or the text's
@@ -818,8 +952,14 @@ fn stop_tail(b: &[u8], j: usize) -> usize {
 
 /// A number starting at `i`: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?` (also the
 /// object path's check of a number slot, `slots.rs`).
-#[inline]
+#[inline(never)]
 pub(crate) fn number(b: &[u8], i: usize) -> Result<usize, ScanError> {
+    number_at(b, i)
+}
+
+/// [`number`], inlined in [`fast`] (a call from it made opt z keep its state in memory).
+#[inline(always)]
+fn number_at(b: &[u8], i: usize) -> Result<usize, ScanError> {
     let mut j = i;
     if b.get(j) == Some(&b'-') {
         j += 1;

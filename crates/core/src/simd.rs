@@ -15,9 +15,9 @@
 //! `&[u8; 16]`. Those blocks are the crate's only `unsafe`.
 
 // `imp::V`: sixteen bytes as the active backend holds them. `eq(v, c)`: 0xff where a byte equals `c`;
-// `below(v, c)`: where it is less than `c` (unsigned, `c` >= 1); `bitmask`: each byte's high bit,
-// byte `k` as bit `k`.
-pub(crate) use imp::{below, bitmask, eq, load16, or};
+// `below(v, c)`: where it is less than `c` (unsigned, `c` >= 1); `xor(v, c)`: each byte xor `c`;
+// `bitmask`: each byte's high bit, byte `k` as bit `k`.
+pub(crate) use imp::{below, bitmask, eq, load16, or, xor};
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[allow(unsafe_code)]
@@ -48,6 +48,11 @@ mod imp {
     #[inline(always)]
     pub(crate) fn or(a: V, b: V) -> V {
         V(v128_or(a.0, b.0))
+    }
+
+    #[inline(always)]
+    pub(crate) fn xor(v: V, c: u8) -> V {
+        V(v128_xor(v.0, u8x16_splat(c)))
     }
 
     /// The high bit of each byte, byte `k` as bit `k`.
@@ -92,6 +97,11 @@ mod imp {
     }
 
     #[inline(always)]
+    pub(crate) fn xor(v: V, c: u8) -> V {
+        V(unsafe { _mm_xor_si128(v.0, _mm_set1_epi8(c as i8)) })
+    }
+
+    #[inline(always)]
     pub(crate) fn bitmask(v: V) -> u32 {
         (unsafe { _mm_movemask_epi8(v.0) }) as u32
     }
@@ -133,6 +143,11 @@ pub(crate) mod portable {
     }
 
     #[inline(always)]
+    pub(crate) fn xor(v: V, c: u8) -> V {
+        V(v.0.map(|x| x ^ c))
+    }
+
+    #[inline(always)]
     pub(crate) fn bitmask(v: V) -> u32 {
         v.0.iter().enumerate().fold(0, |m, (k, x)| m | u32::from(x >> 7) << k)
     }
@@ -166,6 +181,9 @@ mod tests {
                 }
                 let o = bitmask(or(eq(v, c), eq(v, b'"')));
                 assert_eq!(o, portable::bitmask(portable::or(portable::eq(p, c), portable::eq(p, b'"'))));
+                let x = bitmask(eq(xor(v, c), 0));
+                assert_eq!(x, portable::bitmask(portable::eq(portable::xor(p, c), 0)), "xor {c} {w:?}");
+                assert_eq!(x, bitmask(eq(v, c)));
             }
             // The mask names lanes in byte order.
             for (k, &b) in w.iter().enumerate() {
