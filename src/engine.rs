@@ -9,10 +9,10 @@ pub(crate) use share::share_message;
 
 use crate::clock::{millis, now};
 use crate::driver::{self, run, Handlers, Inner, Shared};
-use crate::interop::{error_to_js, json_arg, method, stats_to_js, strings, view_from_js};
+use crate::interop::{error_to_js, json_arg, method, stats_to_js, Args};
 use querywire_core::connector::{ChannelFact, ClientState};
 use querywire_core::link::{Intent, Priority, Transport as LinkTransport};
-use querywire_core::views::ViewHandle;
+use querywire_core::views::{View, ViewHandle};
 use querywire_core::Slotted;
 use querywire_core::{Error, ErrorCode, Realtime};
 use std::cell::RefCell;
@@ -78,15 +78,6 @@ impl WasmRealtime {
             return;
         }
         run(&self.inner, |i| i.rt.set_visible(now(), visible));
-    }
-
-    /// The window's `online` event (the shim listens): a reconnect intent for the core's scheduler,
-    /// so a pending retry may run now rather than after its backoff.
-    pub fn online(&self) {
-        if self.disposed() {
-            return;
-        }
-        run(&self.inner, |i| i.rt.intent(now(), Intent::Online, Priority::Medium));
     }
 
     /// A buffer of at least `capacity` bytes in wasm memory for [`WasmRealtime::ingest_input`]; returns
@@ -165,18 +156,6 @@ impl WasmRealtime {
         })
     }
 
-    /// Counts and reports a payload the shim refused before it crossed (`JSON.stringify` threw).
-    #[wasm_bindgen(js_name = recordInvalid)]
-    pub fn record_invalid(&self, source: &str, message: &str) {
-        if self.disposed() {
-            return;
-        }
-        run(&self.inner, |i| {
-            i.rt.engine_mut().record_invalid();
-            driver::report(i, Error::new(ErrorCode::NotObject, source, message));
-        });
-    }
-
     /// What the plan handler applied: keys invalidated (patch fallbacks included) and docs patched.
     #[wasm_bindgen(js_name = recordApplied)]
     pub fn record_applied(&self, invalidations: u32, patches: u32) {
@@ -189,23 +168,6 @@ impl WasmRealtime {
             return;
         }
         run(&self.inner, |i| i.rt.flush(now()));
-    }
-
-    /// A QueryClient mutation went pending naming these key prefixes (JSON text of an array of
-    /// keys): realtime operations on queries under them wait until it settles (optimistic updates).
-    #[wasm_bindgen(js_name = mutationStarted)]
-    pub fn mutation_started(&self, id: f64, keys: &str) {
-        run(&self.inner, |i| {
-            if let Err(e) = i.rt.mutation_started(id.max(0.0) as u64, keys) {
-                crate::driver::report(i, e);
-            }
-        });
-    }
-
-    /// The mutation settled (success, error, removed): what waited for it alone goes out now.
-    #[wasm_bindgen(js_name = mutationSettled)]
-    pub fn mutation_settled(&self, id: f64) {
-        run(&self.inner, |i| i.rt.mutation_settled(now(), id.max(0.0) as u64));
     }
 
     /// Flushes, then stops the timer, the transport and the connector. Later calls do nothing.
@@ -240,23 +202,6 @@ impl WasmRealtime {
         stats_to_js(&stats)
     }
 
-    /// Opens a view; returns a handle for `unsubscribe`. Throws on a malformed view.
-    pub fn subscribe(&self, view: JsValue) -> Result<f64, JsValue> {
-        let view = view_from_js(&view)?;
-        if self.disposed() {
-            return Ok(0.0); // handle 0 releases nothing
-        }
-        Ok(run(&self.inner, |i| i.rt.subscribe(now(), view)) as f64)
-    }
-
-    /// Releases a view; calling it again with the same handle does nothing.
-    pub fn unsubscribe(&self, handle: f64) {
-        if self.disposed() {
-            return;
-        }
-        run(&self.inner, |i| i.rt.unsubscribe(now(), handle as ViewHandle));
-    }
-
     /// The channels the open views need, sorted (diagnostics and tests).
     pub fn channels(&self) -> Vec<JsValue> {
         let channels = self.inner.borrow().rt.views().channels();
@@ -278,54 +223,6 @@ impl WasmRealtime {
         self.inner.borrow().rt.status().as_str().to_string()
     }
 
-    // ---- JS-held connectors (docs/CONNECTORS.md) ------------------------------------------------
-
-    /// Attaches a connector under `id` (the shim's, a new one per attach; it replaces any other).
-    /// `tables`: a string array (or undefined); `filter`: a filter string used on every binding.
-    /// The `open` handler is called for the channels the views need on the next tick.
-    #[wasm_bindgen(js_name = attachConnector)]
-    pub fn attach_connector(&self, id: u32, tables: JsValue, filter: Option<String>) {
-        if self.disposed() {
-            return;
-        }
-        let tables = strings(&tables);
-        run(&self.inner, |i| i.rt.attach_connector(now(), id, tables, filter));
-    }
-
-    /// Connector `id` is gone: `close` for each of its channels, status `disconnected`.
-    #[wasm_bindgen(js_name = detachConnector)]
-    pub fn detach_connector(&self, id: u32) {
-        if self.disposed() {
-            return;
-        }
-        run(&self.inner, |i| i.rt.detach_connector(now(), id));
-    }
-
-    /// A fact about one of connector `id`'s channels: `'joined' | 'replayed' | 'lost' | 'down' |
-    /// 'closed' | 'left' | 'refused'`. Unknown facts are ignored.
-    #[wasm_bindgen(js_name = channelFact)]
-    pub fn channel_fact(&self, id: u32, channel: &str, fact: &str) {
-        if self.disposed() {
-            return;
-        }
-        if let Some(f) = ChannelFact::parse(fact) {
-            run(&self.inner, |i| i.rt.connector_channel(now(), id, channel, f));
-        }
-    }
-
-    /// Connector `id`'s client state: `'connecting' | 'connected' | 'disconnected' | 'signedOut'`.
-    #[wasm_bindgen(js_name = clientState)]
-    pub fn client_state(&self, id: u32, state: &str) {
-        if self.disposed() {
-            return;
-        }
-        if let Some(s) = ClientState::parse(state) {
-            run(&self.inner, |i| i.rt.connector_client(now(), id, s));
-        }
-    }
-
-    // ---- our own transports (js/transport.js holds the sockets) --------------------------------
-
     /// Starts the core's link for our own transport: `kind` 0 WebSocket, 1 Server-Sent Events (wire
     /// protocol in docs/PROTOCOL.md). The link's connect/close/send go to the `transport` handler.
     pub fn connect(&self, kind: u32, opts: JsValue) -> Result<(), JsValue> {
@@ -337,11 +234,137 @@ impl WasmRealtime {
         run(&self.inner, |i| i.rt.connect_text(now(), lt, &o)).map_err(|e| error_to_js(&e))
     }
 
+    /// The engine's rarer calls, one export: `text` is `[op, ...args]` as JSON (`JSON.stringify`),
+    /// `op` the index of the call's name in js/loadWasm.js's `COMMANDS`, which puts each name back
+    /// on the prototype (docs/INTERFACES.md). Returns `subscribe`'s handle, otherwise 0; throws
+    /// only what `subscribe` throws (a malformed view). One export instead of twenty: each export
+    /// costs a shim of its own (the `this` borrow, its arguments' decoding; docs/SIZE.md).
+    pub fn command(&self, text: &str) -> Result<f64, JsValue> {
+        let Some(a) = Args::new(text) else { return Ok(0.0) };
+        let id = a.num(1) as u32;
+        match a.num(0) as u32 {
+            0 => self.online(),
+            1 => self.record_invalid(&a.str(1), &a.str(2)),
+            2 => self.mutation_started(a.num(1), &a.str(2)),
+            3 => self.mutation_settled(a.num(1)),
+            4 => return Ok(self.subscribe(a.view(1)?)),
+            5 => self.unsubscribe(a.num(1)),
+            6 => self.attach_connector(id, a.strings(2).unwrap_or_default(), a.opt_str(3)),
+            7 => self.detach_connector(id),
+            8 => self.channel_fact(id, &a.str(2), &a.str(3)),
+            9 => self.client_state(id, &a.str(2)),
+            10 => self.transport_event(id, a.num(2) as i32, a.opt_str(3)),
+            11 => self.disconnect(),
+            12 => self.share_role(&a.str(1)),
+            13 => self.share_channels(&a.str(1), a.strings(2).unwrap_or_default()),
+            14 => self.share_forget(&a.str(1)),
+            15 => self.share_connector(id, a.bool(2)),
+            16 => self.share_position(&a.str(1), a.num(2), &a.str(3)),
+            17 => self.share_status(&a.str(1)),
+            18 => self.share_recover(a.strings(1)),
+            19 => self.share_merge(a.share_state(1)),
+            _ => {}
+        }
+        Ok(0.0)
+    }
+}
+
+/// The calls behind `command`, each as it was an export of its own.
+impl WasmRealtime {
+    /// The window's `online` event (the shim listens): a reconnect intent for the core's scheduler,
+    /// so a pending retry may run now rather than after its backoff.
+    fn online(&self) {
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| i.rt.intent(now(), Intent::Online, Priority::Medium));
+    }
+
+    /// Counts and reports a payload the shim refused before it crossed (`JSON.stringify` threw).
+    fn record_invalid(&self, source: &str, message: &str) {
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| {
+            i.rt.engine_mut().record_invalid();
+            driver::report(i, Error::new(ErrorCode::NotObject, source, message));
+        });
+    }
+
+    /// A QueryClient mutation went pending naming these key prefixes (JSON text of an array of
+    /// keys): realtime operations on queries under them wait until it settles (optimistic updates).
+    fn mutation_started(&self, id: f64, keys: &str) {
+        run(&self.inner, |i| {
+            if let Err(e) = i.rt.mutation_started(id.max(0.0) as u64, keys) {
+                driver::report(i, e);
+            }
+        });
+    }
+
+    /// The mutation settled (success, error, removed): what waited for it alone goes out now.
+    fn mutation_settled(&self, id: f64) {
+        run(&self.inner, |i| i.rt.mutation_settled(now(), id.max(0.0) as u64));
+    }
+
+    /// Opens a view; returns a handle for `unsubscribe`. Throws on a malformed view.
+    fn subscribe(&self, view: View) -> f64 {
+        if self.disposed() {
+            return 0.0; // handle 0 releases nothing
+        }
+        run(&self.inner, |i| i.rt.subscribe(now(), view)) as f64
+    }
+
+    /// Releases a view; calling it again with the same handle does nothing.
+    fn unsubscribe(&self, handle: f64) {
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| i.rt.unsubscribe(now(), handle as ViewHandle));
+    }
+
+    /// Attaches a connector under `id` (the shim's, a new one per attach; it replaces any other).
+    /// `tables`: the string array's strings (none: every table); `filter`: a filter string used on every binding.
+    /// The `open` handler is called for the channels the views need on the next tick.
+    fn attach_connector(&self, id: u32, tables: Vec<String>, filter: Option<String>) {
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| i.rt.attach_connector(now(), id, tables, filter));
+    }
+
+    /// Connector `id` is gone: `close` for each of its channels, status `disconnected`.
+    fn detach_connector(&self, id: u32) {
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| i.rt.detach_connector(now(), id));
+    }
+
+    /// A fact about one of connector `id`'s channels: `'joined' | 'replayed' | 'lost' | 'down' |
+    /// 'closed' | 'left' | 'refused'`. Unknown facts are ignored.
+    fn channel_fact(&self, id: u32, channel: &str, fact: &str) {
+        if self.disposed() {
+            return;
+        }
+        if let Some(f) = ChannelFact::parse(fact) {
+            run(&self.inner, |i| i.rt.connector_channel(now(), id, channel, f));
+        }
+    }
+
+    /// Connector `id`'s client state: `'connecting' | 'connected' | 'disconnected' | 'signedOut'`.
+    fn client_state(&self, id: u32, state: &str) {
+        if self.disposed() {
+            return;
+        }
+        if let Some(s) = ClientState::parse(state) {
+            run(&self.inner, |i| i.rt.connector_client(now(), id, s));
+        }
+    }
+
     /// What our transport's current socket did: `event` 0 opened (`token`: the one it was opened
     /// with, sent first as the wire protocol's auth frame), 1 closed (`code`: the close code, or
     /// negative when there is none). Its frames arrive by `ingestInput(5, ..)`.
-    #[wasm_bindgen(js_name = transportEvent)]
-    pub fn transport_event(&self, event: u32, code: i32, token: Option<String>) {
+    fn transport_event(&self, event: u32, code: i32, token: Option<String>) {
         if self.disposed() {
             return;
         }
@@ -359,7 +382,7 @@ impl WasmRealtime {
     }
 
     /// Stops our transport's policy (js/transport.js closes the socket); status `disconnected`.
-    pub fn disconnect(&self) {
+    fn disconnect(&self) {
         if self.disposed() {
             return;
         }
