@@ -494,5 +494,5 @@ impl Connector {
 
 /// A realtime `column=eq.value` filter (built without `core::fmt`, as the core's other texts).
 fn eq_filter(column: &str, value: &str) -> String {
-    [column, "=eq.", value].concat()
+    crate::concat(&[column, "=eq.", value])
 }

@@ -66,6 +66,16 @@ pub mod wire;
 /// Milliseconds on the caller's clock (JS: `Date.now()`); the engine never reads a clock itself.
 pub type Millis = u64;
 
+/// The parts one after another: the one home of `[..].concat()` for the core's texts (channel names,
+/// filters, option errors, shared frames), so `join_generic_copy` is not instantiated for it.
+pub(crate) fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
+    }
+    out
+}
+
 pub use adapt::Source;
 pub use config::Config;
 pub use engine::{Engine, Ingested, Slotted, MAX_PAYLOAD_BYTES};

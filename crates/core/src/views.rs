@@ -22,6 +22,7 @@
 //! or closes transport subscriptions from the [`ChannelDiff`] (or hands [`Views::channels`] to
 //! `Link::set_channels`).
 
+use crate::concat;
 use crate::key::write_string;
 use crate::sorted::{SortedMap, SortedSet};
 
@@ -275,15 +276,6 @@ impl Views {
 /// `factory:<factoryId>`: every change of one factory, open while any view is.
 fn factory_channel(factory: &str) -> String {
     concat(&["factory:", factory])
-}
-
-/// The parts one after another (what `format!` wrote for the channel names, without `core::fmt`).
-fn concat(parts: &[&str]) -> String {
-    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for p in parts {
-        out.push_str(p);
-    }
-    out
 }
 
 fn normalize_factory(factory: Option<String>) -> Option<String> {
