@@ -55,12 +55,13 @@ export function loadWasm() {
 // The engine's rarer calls cross as one export, `command(text)`: `[op, ...args]` as JSON, `op` the
 // index of the call's name here (src/engine.rs `command`, docs/INTERFACES.md). Each name is a method
 // of the engine again, so the shim, replayTrace and the tests call them as before; the one export
-// takes the place of twenty shims in the wasm and twenty wrappers in the glue (docs/SIZE.md). Run
+// takes the place of twenty-eight shims in the wasm and as many wrappers in the glue (docs/SIZE.md). Run
 // when the module loads, not at import: a bundler still drops the engine from an app that never
 // creates one.
 const COMMANDS = ['online', 'recordInvalid', 'mutationStarted', 'mutationSettled', 'subscribe', 'unsubscribe',
   'attachConnector', 'detachConnector', 'channelFact', 'clientState', 'transportEvent', 'disconnect',
-  'shareRole', 'shareChannels', 'shareForget', 'shareConnector', 'sharePosition', 'shareStatus', 'shareRecover', 'shareMerge']
+  'shareRole', 'shareChannels', 'shareForget', 'shareConnector', 'sharePosition', 'shareStatus', 'shareRecover', 'shareMerge',
+  'dispose', 'status', 'channels', 'stats', 'shareState', 'columns', 'inputBuffer', 'slotBuffer']
 function commands(proto) {
   COMMANDS.forEach((name, op) => {
     proto[name] = function (...args) { return this.command(JSON.stringify([op, ...args])) }

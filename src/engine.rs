@@ -80,14 +80,6 @@ impl WasmRealtime {
         run(&self.inner, |i| i.rt.set_visible(now(), visible));
     }
 
-    /// A buffer of at least `capacity` bytes in wasm memory for [`WasmRealtime::ingest_input`]; returns
-    /// its address. It moves only when a later call asks for more, so the shim keeps the address and
-    /// writes each payload with `TextEncoder.encodeInto`: no allocation per payload at the boundary.
-    #[wasm_bindgen(js_name = inputBuffer)]
-    pub fn input_buffer(&self, capacity: u32) -> u32 {
-        grown(&mut self.inner.borrow_mut().input, capacity)
-    }
-
     /// One payload whose UTF-8 text the shim wrote to the input buffer (`len` bytes); `source` is its
     /// index in `supabase, event, envelope, centrifugo, invalidate`, or 5: a wire-protocol frame as
     /// our own transport's socket delivers it (`replayTrace` feeds recorded frames so). Never throws.
@@ -116,20 +108,6 @@ impl WasmRealtime {
                 driver::report(i, e);
             }
         });
-    }
-
-    /// What the core reads from Supabase rows, per table (`querywire_core::columns`), as JSON text
-    /// (its layout: `Columns::encode`). The shim's object path writes those columns' values as typed
-    /// slots (`ingestSlots`).
-    pub fn columns(&self) -> String {
-        self.inner.borrow().rt.engine().columns().encode()
-    }
-
-    /// A buffer of at least `words` 32-bit words in wasm memory for [`WasmRealtime::ingest_slots`];
-    /// returns its address. It moves only when a later call asks for more.
-    #[wasm_bindgen(js_name = slotBuffer)]
-    pub fn slot_buffer(&self, words: u32) -> u32 {
-        grown(&mut self.inner.borrow_mut().slots, words)
     }
 
     /// A supabase payload the shim wrote as typed slots (`querywire_core::slots`): `words` words in
@@ -170,20 +148,6 @@ impl WasmRealtime {
         run(&self.inner, |i| i.rt.flush(now()));
     }
 
-    /// Flushes, then stops the timer, the transport and the connector. Later calls do nothing.
-    pub fn dispose(&self) {
-        if self.disposed() {
-            return;
-        }
-        run(&self.inner, |i| i.rt.dispose(now()));
-        let clear = {
-            let mut i = self.inner.borrow_mut();
-            i.disposed = true;
-            i.timer.take().and(i.handlers.timer.clone()).map(|h| (h, -1))
-        };
-        driver::set_timer(clear);
-    }
-
     /// The shim's timeout (`timer` handler) fired: the core handles what is due and the next
     /// deadline is armed.
     pub fn timeout(&self) {
@@ -196,18 +160,6 @@ impl WasmRealtime {
         });
     }
 
-    /// `{ received, flushes, invalidations, patches, dropped: { invalid, stale, duplicate, outOfScope } }`.
-    pub fn stats(&self) -> JsValue {
-        let stats = self.inner.borrow().rt.engine().stats();
-        stats_to_js(&stats)
-    }
-
-    /// The channels the open views need, sorted (diagnostics and tests).
-    pub fn channels(&self) -> Vec<JsValue> {
-        let channels = self.inner.borrow().rt.views().channels();
-        channels.into_iter().map(JsValue::from).collect()
-    }
-
     /// Replaces the scope: later events are judged against it, open views move to its channels.
     #[wasm_bindgen(js_name = setScope)]
     pub fn set_scope(&self, scope: JsValue) -> Result<(), JsValue> {
@@ -216,11 +168,6 @@ impl WasmRealtime {
             return Ok(());
         }
         run(&self.inner, |i| i.rt.set_scope_text(now(), &v)).map_err(|e| error_to_js(&e))
-    }
-
-    /// The current status.
-    pub fn status(&self) -> String {
-        self.inner.borrow().rt.status().as_str().to_string()
     }
 
     /// Starts the core's link for our own transport: `kind` 0 WebSocket, 1 Server-Sent Events (wire
@@ -236,18 +183,19 @@ impl WasmRealtime {
 
     /// The engine's rarer calls, one export: `text` is `[op, ...args]` as JSON (`JSON.stringify`),
     /// `op` the index of the call's name in js/loadWasm.js's `COMMANDS`, which puts each name back
-    /// on the prototype (docs/INTERFACES.md). Returns `subscribe`'s handle, otherwise 0; throws
-    /// only what `subscribe` throws (a malformed view). One export instead of twenty: each export
+    /// on the prototype (docs/INTERFACES.md). Returns what the call returns (`subscribe`'s handle,
+    /// `status()`, ...); throws only what `subscribe` throws (a malformed view). One export instead
+    /// of twenty-eight: each export
     /// costs a shim of its own (the `this` borrow, its arguments' decoding; docs/SIZE.md).
-    pub fn command(&self, text: &str) -> Result<f64, JsValue> {
-        let Some(a) = Args::new(text) else { return Ok(0.0) };
+    pub fn command(&self, text: &str) -> Result<JsValue, JsValue> {
+        let Some(a) = Args::new(text) else { return Ok(JsValue::UNDEFINED) };
         let id = a.num(1) as u32;
         match a.num(0) as u32 {
             0 => self.online(),
             1 => self.record_invalid(&a.str(1), &a.str(2)),
             2 => self.mutation_started(a.num(1), &a.str(2)),
             3 => self.mutation_settled(a.num(1)),
-            4 => return Ok(self.subscribe(a.view(1)?)),
+            4 => return Ok(self.subscribe(a.view(1)?).into()),
             5 => self.unsubscribe(a.num(1)),
             6 => self.attach_connector(id, a.strings(2).unwrap_or_default(), a.opt_str(3)),
             7 => self.detach_connector(id),
@@ -263,14 +211,77 @@ impl WasmRealtime {
             17 => self.share_status(&a.str(1)),
             18 => self.share_recover(a.strings(1)),
             19 => self.share_merge(a.share_state(1)),
+            20 => self.dispose(),
+            21 => return Ok(self.status().into()),
+            22 => return Ok(self.channels().into()),
+            23 => return Ok(self.stats()),
+            24 => return Ok(self.share_state()),
+            25 => return Ok(self.columns().into()),
+            26 => return Ok(self.input_buffer(id).into()),
+            27 => return Ok(self.slot_buffer(id).into()),
             _ => {}
         }
-        Ok(0.0)
+        Ok(JsValue::UNDEFINED)
     }
 }
 
 /// The calls behind `command`, each as it was an export of its own.
 impl WasmRealtime {
+    /// A buffer of at least `capacity` bytes in wasm memory for [`WasmRealtime::ingest_input`]; returns
+    /// its address. It moves only when a later call asks for more, so the shim keeps the address and
+    /// writes each payload with `TextEncoder.encodeInto`: no allocation per payload at the boundary.
+    fn input_buffer(&self, capacity: u32) -> u32 {
+        grown(&mut self.inner.borrow_mut().input, capacity)
+    }
+
+    /// What the core reads from Supabase rows, per table (`querywire_core::columns`), as JSON text
+    /// (its layout: `Columns::encode`). The shim's object path writes those columns' values as typed
+    /// slots (`ingestSlots`).
+    fn columns(&self) -> String {
+        self.inner.borrow().rt.engine().columns().encode()
+    }
+
+    /// A buffer of at least `words` 32-bit words in wasm memory for [`WasmRealtime::ingest_slots`];
+    /// returns its address. It moves only when a later call asks for more.
+    fn slot_buffer(&self, words: u32) -> u32 {
+        grown(&mut self.inner.borrow_mut().slots, words)
+    }
+
+    /// Flushes, then stops the timer, the transport and the connector. Later calls do nothing.
+    pub fn dispose(&self) {
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| i.rt.dispose(now()));
+        let clear = {
+            let mut i = self.inner.borrow_mut();
+            i.disposed = true;
+            i.timer.take().and(i.handlers.timer.clone()).map(|h| (h, -1))
+        };
+        driver::set_timer(clear);
+    }
+
+    /// `{ received, flushes, invalidations, patches, dropped: { invalid, stale, duplicate, outOfScope } }`.
+    pub fn stats(&self) -> JsValue {
+        let stats = self.inner.borrow().rt.engine().stats();
+        stats_to_js(&stats)
+    }
+
+    /// The channels the open views need, sorted (diagnostics and tests).
+    pub fn channels(&self) -> js_sys::Array {
+        let channels = self.inner.borrow().rt.views().channels();
+        let out = js_sys::Array::new();
+        for c in channels {
+            out.push(&c.into());
+        }
+        out
+    }
+
+    /// The current status.
+    pub fn status(&self) -> String {
+        self.inner.borrow().rt.status().as_str().to_string()
+    }
+
     /// The window's `online` event (the shim listens): a reconnect intent for the core's scheduler,
     /// so a pending retry may run now rather than after its backoff.
     fn online(&self) {

@@ -43,11 +43,13 @@ impl WasmRealtime {
             }
         });
     }
+}
 
+/// The sharing calls behind `command` (src/engine.rs).
+impl WasmRealtime {
     /// `{ seen: { channel: seq }, epochs: { channel: epoch }, ledBefore }`: what this tab announces
     /// to a tab that joins.
-    #[wasm_bindgen(js_name = shareState)]
-    pub fn share_state(&self) -> JsValue {
+    pub(super) fn share_state(&self) -> JsValue {
         let i = self.inner.borrow();
         let o = Object::new();
         if let Some(s) = i.rt.share() {
@@ -65,10 +67,7 @@ impl WasmRealtime {
         }
         o.into()
     }
-}
 
-/// The sharing calls behind `command` (src/engine.rs).
-impl WasmRealtime {
     /// The election's verdict: `'leader'` or `'follower'`. The first call turns sharing on.
     pub(super) fn share_role(&self, role: &str) {
         if let Some(r) = Role::parse(role) {
