@@ -76,6 +76,13 @@ pub(crate) fn concat(parts: &[&str]) -> String {
     out
 }
 
+/// `s` split around its first `b` (an ASCII byte): `str::split_once` for one byte, by a plain
+/// search (a `char` pattern links `CharSearcher` and `memchr`; docs/SIZE.md).
+pub(crate) fn split_byte(s: &str, b: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|c| c == b)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
 pub use adapt::Source;
 pub use config::Config;
 pub use engine::{Engine, Ingested, Slotted, MAX_PAYLOAD_BYTES};

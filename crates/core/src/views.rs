@@ -237,9 +237,9 @@ impl Views {
                 View::List { ty } => ChannelMeaning::List { ty: ty.clone(), factory: factory.map(str::to_string) },
             });
         }
-        let (kind, rest) = channel.split_once(':')?;
+        let (kind, rest) = crate::split_byte(channel, b':')?;
         let named = |s: &str| (!s.is_empty()).then(|| s.to_string());
-        match (kind, rest.split_once(':')) {
+        match (kind, crate::split_byte(rest, b':')) {
             ("doc", Some((ty, id))) => Some(ChannelMeaning::Doc { ty: named(ty)?, id: named(id)? }),
             ("list", Some((ty, f))) => Some(ChannelMeaning::List { ty: named(ty)?, factory: Some(named(f)?) }),
             ("list", None) => Some(ChannelMeaning::List { ty: named(rest)?, factory: None }),
