@@ -46,11 +46,28 @@ export function loadWasm() {
       early = undefined // a retry compiles again
     }
     const exports = initSync({ module })
+    commands(WasmRealtime.prototype)
     // The module's memory goes with it: payload text is written straight into it (createRealtime.js).
     return { WasmRealtime, memory: exports.memory }
   })()
   ready.catch(() => { ready = undefined }) // a failed load may be retried
   return ready
+}
+
+// The engine's rarer calls cross as one export, `command(text)`: `[op, ...args]` as JSON, `op` the
+// index of the call's name here (src/engine.rs `command`, docs/INTERFACES.md). Each name is a method
+// of the engine again, so the shim, replayTrace and the tests call them as before; the one export
+// takes the place of twenty-eight shims in the wasm and as many wrappers in the glue (docs/SIZE.md). Run
+// when the module loads, not at import: a bundler still drops the engine from an app that never
+// creates one.
+const COMMANDS = ['online', 'recordInvalid', 'mutationStarted', 'mutationSettled', 'subscribe', 'unsubscribe',
+  'attachConnector', 'detachConnector', 'channelFact', 'clientState', 'transportEvent', 'disconnect',
+  'shareRole', 'shareChannels', 'shareForget', 'shareConnector', 'sharePosition', 'shareStatus', 'shareRecover', 'shareMerge',
+  'dispose', 'status', 'channels', 'stats', 'shareState', 'columns', 'inputBuffer', 'slotBuffer']
+function commands(proto) {
+  COMMANDS.forEach((name, op) => {
+    proto[name] = function (...args) { return this.command(JSON.stringify([op, ...args])) }
+  })
 }
 
 // The engine's one timeout (the `timer` handler of `engine.setHandlers`, src/driver.rs): the core

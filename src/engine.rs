@@ -9,10 +9,10 @@ pub(crate) use share::share_message;
 
 use crate::clock::{millis, now};
 use crate::driver::{self, run, Handlers, Inner, Shared};
-use crate::interop::{error_to_js, json_arg, method, stats_to_js, strings, view_from_js};
+use crate::interop::{error_to_js, json_arg, method, stats_to_js, Args};
 use querywire_core::connector::{ChannelFact, ClientState};
 use querywire_core::link::{Intent, Priority, Transport as LinkTransport};
-use querywire_core::views::ViewHandle;
+use querywire_core::views::{View, ViewHandle};
 use querywire_core::Slotted;
 use querywire_core::{Error, ErrorCode, Realtime};
 use std::cell::RefCell;
@@ -80,23 +80,6 @@ impl WasmRealtime {
         run(&self.inner, |i| i.rt.set_visible(now(), visible));
     }
 
-    /// The window's `online` event (the shim listens): a reconnect intent for the core's scheduler,
-    /// so a pending retry may run now rather than after its backoff.
-    pub fn online(&self) {
-        if self.disposed() {
-            return;
-        }
-        run(&self.inner, |i| i.rt.intent(now(), Intent::Online, Priority::Medium));
-    }
-
-    /// A buffer of at least `capacity` bytes in wasm memory for [`WasmRealtime::ingest_input`]; returns
-    /// its address. It moves only when a later call asks for more, so the shim keeps the address and
-    /// writes each payload with `TextEncoder.encodeInto`: no allocation per payload at the boundary.
-    #[wasm_bindgen(js_name = inputBuffer)]
-    pub fn input_buffer(&self, capacity: u32) -> u32 {
-        grown(&mut self.inner.borrow_mut().input, capacity)
-    }
-
     /// One payload whose UTF-8 text the shim wrote to the input buffer (`len` bytes); `source` is its
     /// index in `supabase, event, envelope, centrifugo, invalidate`, or 5: a wire-protocol frame as
     /// our own transport's socket delivers it (`replayTrace` feeds recorded frames so). Never throws.
@@ -127,20 +110,6 @@ impl WasmRealtime {
         });
     }
 
-    /// What the core reads from Supabase rows, per table (`querywire_core::columns`), as JSON text
-    /// (its layout: `Columns::encode`). The shim's object path writes those columns' values as typed
-    /// slots (`ingestSlots`).
-    pub fn columns(&self) -> String {
-        self.inner.borrow().rt.engine().columns().encode()
-    }
-
-    /// A buffer of at least `words` 32-bit words in wasm memory for [`WasmRealtime::ingest_slots`];
-    /// returns its address. It moves only when a later call asks for more.
-    #[wasm_bindgen(js_name = slotBuffer)]
-    pub fn slot_buffer(&self, words: u32) -> u32 {
-        grown(&mut self.inner.borrow_mut().slots, words)
-    }
-
     /// A supabase payload the shim wrote as typed slots (`querywire_core::slots`): `words` words in
     /// the slot buffer, their values' `len` bytes of text in the input buffer, under the needs of
     /// `epoch`, at `now` (the shim's `Date.now()`). 0: read. Otherwise nothing was read or counted
@@ -165,18 +134,6 @@ impl WasmRealtime {
         })
     }
 
-    /// Counts and reports a payload the shim refused before it crossed (`JSON.stringify` threw).
-    #[wasm_bindgen(js_name = recordInvalid)]
-    pub fn record_invalid(&self, source: &str, message: &str) {
-        if self.disposed() {
-            return;
-        }
-        run(&self.inner, |i| {
-            i.rt.engine_mut().record_invalid();
-            driver::report(i, Error::new(ErrorCode::NotObject, source, message));
-        });
-    }
-
     /// What the plan handler applied: keys invalidated (patch fallbacks included) and docs patched.
     #[wasm_bindgen(js_name = recordApplied)]
     pub fn record_applied(&self, invalidations: u32, patches: u32) {
@@ -191,21 +148,103 @@ impl WasmRealtime {
         run(&self.inner, |i| i.rt.flush(now()));
     }
 
-    /// A QueryClient mutation went pending naming these key prefixes (JSON text of an array of
-    /// keys): realtime operations on queries under them wait until it settles (optimistic updates).
-    #[wasm_bindgen(js_name = mutationStarted)]
-    pub fn mutation_started(&self, id: f64, keys: &str) {
+    /// The shim's timeout (`timer` handler) fired: the core handles what is due and the next
+    /// deadline is armed.
+    pub fn timeout(&self) {
+        if self.disposed() {
+            return;
+        }
         run(&self.inner, |i| {
-            if let Err(e) = i.rt.mutation_started(id.max(0.0) as u64, keys) {
-                crate::driver::report(i, e);
-            }
+            i.timer = None;
+            i.rt.handle_timeout(now())
         });
     }
 
-    /// The mutation settled (success, error, removed): what waited for it alone goes out now.
-    #[wasm_bindgen(js_name = mutationSettled)]
-    pub fn mutation_settled(&self, id: f64) {
-        run(&self.inner, |i| i.rt.mutation_settled(now(), id.max(0.0) as u64));
+    /// Replaces the scope: later events are judged against it, open views move to its channels.
+    #[wasm_bindgen(js_name = setScope)]
+    pub fn set_scope(&self, scope: JsValue) -> Result<(), JsValue> {
+        let v = json_arg(&scope)?;
+        if self.disposed() {
+            return Ok(());
+        }
+        run(&self.inner, |i| i.rt.set_scope_text(now(), &v)).map_err(|e| error_to_js(&e))
+    }
+
+    /// Starts the core's link for our own transport: `kind` 0 WebSocket, 1 Server-Sent Events (wire
+    /// protocol in docs/PROTOCOL.md). The link's connect/close/send go to the `transport` handler.
+    pub fn connect(&self, kind: u32, opts: JsValue) -> Result<(), JsValue> {
+        let o = json_arg(&opts)?;
+        if self.disposed() {
+            return Ok(());
+        }
+        let lt = if kind == 0 { LinkTransport::Ws } else { LinkTransport::Sse };
+        run(&self.inner, |i| i.rt.connect_text(now(), lt, &o)).map_err(|e| error_to_js(&e))
+    }
+
+    /// The engine's rarer calls, one export: `text` is `[op, ...args]` as JSON (`JSON.stringify`),
+    /// `op` the index of the call's name in js/loadWasm.js's `COMMANDS`, which puts each name back
+    /// on the prototype (docs/INTERFACES.md). Returns what the call returns (`subscribe`'s handle,
+    /// `status()`, ...); throws only what `subscribe` throws (a malformed view). One export instead
+    /// of twenty-eight: each export
+    /// costs a shim of its own (the `this` borrow, its arguments' decoding; docs/SIZE.md).
+    pub fn command(&self, text: &str) -> Result<JsValue, JsValue> {
+        let Some(a) = Args::new(text) else { return Ok(JsValue::UNDEFINED) };
+        let id = a.num(1) as u32;
+        match a.num(0) as u32 {
+            0 => self.online(),
+            1 => self.record_invalid(&a.str(1), &a.str(2)),
+            2 => self.mutation_started(a.num(1), &a.str(2)),
+            3 => self.mutation_settled(a.num(1)),
+            4 => return Ok(self.subscribe(a.view(1)?).into()),
+            5 => self.unsubscribe(a.num(1)),
+            6 => self.attach_connector(id, a.strings(2).unwrap_or_default(), a.opt_str(3)),
+            7 => self.detach_connector(id),
+            8 => self.channel_fact(id, &a.str(2), &a.str(3)),
+            9 => self.client_state(id, &a.str(2)),
+            10 => self.transport_event(id, a.num(2) as i32, a.opt_str(3)),
+            11 => self.disconnect(),
+            12 => self.share_role(&a.str(1)),
+            13 => self.share_channels(&a.str(1), a.strings(2).unwrap_or_default()),
+            14 => self.share_forget(&a.str(1)),
+            15 => self.share_connector(id, a.bool(2)),
+            16 => self.share_position(&a.str(1), a.num(2), &a.str(3)),
+            17 => self.share_status(&a.str(1)),
+            18 => self.share_recover(a.strings(1)),
+            19 => self.share_merge(a.share_state(1)),
+            20 => self.dispose(),
+            21 => return Ok(self.status().into()),
+            22 => return Ok(self.channels().into()),
+            23 => return Ok(self.stats()),
+            24 => return Ok(self.share_state()),
+            25 => return Ok(self.columns().into()),
+            26 => return Ok(self.input_buffer(id).into()),
+            27 => return Ok(self.slot_buffer(id).into()),
+            _ => {}
+        }
+        Ok(JsValue::UNDEFINED)
+    }
+}
+
+/// The calls behind `command`, each as it was an export of its own.
+impl WasmRealtime {
+    /// A buffer of at least `capacity` bytes in wasm memory for [`WasmRealtime::ingest_input`]; returns
+    /// its address. It moves only when a later call asks for more, so the shim keeps the address and
+    /// writes each payload with `TextEncoder.encodeInto`: no allocation per payload at the boundary.
+    fn input_buffer(&self, capacity: u32) -> u32 {
+        grown(&mut self.inner.borrow_mut().input, capacity)
+    }
+
+    /// What the core reads from Supabase rows, per table (`querywire_core::columns`), as JSON text
+    /// (its layout: `Columns::encode`). The shim's object path writes those columns' values as typed
+    /// slots (`ingestSlots`).
+    fn columns(&self) -> String {
+        self.inner.borrow().rt.engine().columns().encode()
+    }
+
+    /// A buffer of at least `words` 32-bit words in wasm memory for [`WasmRealtime::ingest_slots`];
+    /// returns its address. It moves only when a later call asks for more.
+    fn slot_buffer(&self, words: u32) -> u32 {
+        grown(&mut self.inner.borrow_mut().slots, words)
     }
 
     /// Flushes, then stops the timer, the transport and the connector. Later calls do nothing.
@@ -222,55 +261,20 @@ impl WasmRealtime {
         driver::set_timer(clear);
     }
 
-    /// The shim's timeout (`timer` handler) fired: the core handles what is due and the next
-    /// deadline is armed.
-    pub fn timeout(&self) {
-        if self.disposed() {
-            return;
-        }
-        run(&self.inner, |i| {
-            i.timer = None;
-            i.rt.handle_timeout(now())
-        });
-    }
-
     /// `{ received, flushes, invalidations, patches, dropped: { invalid, stale, duplicate, outOfScope } }`.
     pub fn stats(&self) -> JsValue {
         let stats = self.inner.borrow().rt.engine().stats();
         stats_to_js(&stats)
     }
 
-    /// Opens a view; returns a handle for `unsubscribe`. Throws on a malformed view.
-    pub fn subscribe(&self, view: JsValue) -> Result<f64, JsValue> {
-        let view = view_from_js(&view)?;
-        if self.disposed() {
-            return Ok(0.0); // handle 0 releases nothing
-        }
-        Ok(run(&self.inner, |i| i.rt.subscribe(now(), view)) as f64)
-    }
-
-    /// Releases a view; calling it again with the same handle does nothing.
-    pub fn unsubscribe(&self, handle: f64) {
-        if self.disposed() {
-            return;
-        }
-        run(&self.inner, |i| i.rt.unsubscribe(now(), handle as ViewHandle));
-    }
-
     /// The channels the open views need, sorted (diagnostics and tests).
-    pub fn channels(&self) -> Vec<JsValue> {
+    pub fn channels(&self) -> js_sys::Array {
         let channels = self.inner.borrow().rt.views().channels();
-        channels.into_iter().map(JsValue::from).collect()
-    }
-
-    /// Replaces the scope: later events are judged against it, open views move to its channels.
-    #[wasm_bindgen(js_name = setScope)]
-    pub fn set_scope(&self, scope: JsValue) -> Result<(), JsValue> {
-        let v = json_arg(&scope)?;
-        if self.disposed() {
-            return Ok(());
+        let out = js_sys::Array::new();
+        for c in channels {
+            out.push(&c.into());
         }
-        run(&self.inner, |i| i.rt.set_scope_text(now(), &v)).map_err(|e| error_to_js(&e))
+        out
     }
 
     /// The current status.
@@ -278,23 +282,69 @@ impl WasmRealtime {
         self.inner.borrow().rt.status().as_str().to_string()
     }
 
-    // ---- JS-held connectors (docs/CONNECTORS.md) ------------------------------------------------
-
-    /// Attaches a connector under `id` (the shim's, a new one per attach; it replaces any other).
-    /// `tables`: a string array (or undefined); `filter`: a filter string used on every binding.
-    /// The `open` handler is called for the channels the views need on the next tick.
-    #[wasm_bindgen(js_name = attachConnector)]
-    pub fn attach_connector(&self, id: u32, tables: JsValue, filter: Option<String>) {
+    /// The window's `online` event (the shim listens): a reconnect intent for the core's scheduler,
+    /// so a pending retry may run now rather than after its backoff.
+    fn online(&self) {
         if self.disposed() {
             return;
         }
-        let tables = strings(&tables);
+        run(&self.inner, |i| i.rt.intent(now(), Intent::Online, Priority::Medium));
+    }
+
+    /// Counts and reports a payload the shim refused before it crossed (`JSON.stringify` threw).
+    fn record_invalid(&self, source: &str, message: &str) {
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| {
+            i.rt.engine_mut().record_invalid();
+            driver::report(i, Error::new(ErrorCode::NotObject, source, message));
+        });
+    }
+
+    /// A QueryClient mutation went pending naming these key prefixes (JSON text of an array of
+    /// keys): realtime operations on queries under them wait until it settles (optimistic updates).
+    fn mutation_started(&self, id: f64, keys: &str) {
+        run(&self.inner, |i| {
+            if let Err(e) = i.rt.mutation_started(id.max(0.0) as u64, keys) {
+                driver::report(i, e);
+            }
+        });
+    }
+
+    /// The mutation settled (success, error, removed): what waited for it alone goes out now.
+    fn mutation_settled(&self, id: f64) {
+        run(&self.inner, |i| i.rt.mutation_settled(now(), id.max(0.0) as u64));
+    }
+
+    /// Opens a view; returns a handle for `unsubscribe`. Throws on a malformed view.
+    fn subscribe(&self, view: View) -> f64 {
+        if self.disposed() {
+            return 0.0; // handle 0 releases nothing
+        }
+        run(&self.inner, |i| i.rt.subscribe(now(), view)) as f64
+    }
+
+    /// Releases a view; calling it again with the same handle does nothing.
+    fn unsubscribe(&self, handle: f64) {
+        if self.disposed() {
+            return;
+        }
+        run(&self.inner, |i| i.rt.unsubscribe(now(), handle as ViewHandle));
+    }
+
+    /// Attaches a connector under `id` (the shim's, a new one per attach; it replaces any other).
+    /// `tables`: the string array's strings (none: every table); `filter`: a filter string used on every binding.
+    /// The `open` handler is called for the channels the views need on the next tick.
+    fn attach_connector(&self, id: u32, tables: Vec<String>, filter: Option<String>) {
+        if self.disposed() {
+            return;
+        }
         run(&self.inner, |i| i.rt.attach_connector(now(), id, tables, filter));
     }
 
     /// Connector `id` is gone: `close` for each of its channels, status `disconnected`.
-    #[wasm_bindgen(js_name = detachConnector)]
-    pub fn detach_connector(&self, id: u32) {
+    fn detach_connector(&self, id: u32) {
         if self.disposed() {
             return;
         }
@@ -303,8 +353,7 @@ impl WasmRealtime {
 
     /// A fact about one of connector `id`'s channels: `'joined' | 'replayed' | 'lost' | 'down' |
     /// 'closed' | 'left' | 'refused'`. Unknown facts are ignored.
-    #[wasm_bindgen(js_name = channelFact)]
-    pub fn channel_fact(&self, id: u32, channel: &str, fact: &str) {
+    fn channel_fact(&self, id: u32, channel: &str, fact: &str) {
         if self.disposed() {
             return;
         }
@@ -314,8 +363,7 @@ impl WasmRealtime {
     }
 
     /// Connector `id`'s client state: `'connecting' | 'connected' | 'disconnected' | 'signedOut'`.
-    #[wasm_bindgen(js_name = clientState)]
-    pub fn client_state(&self, id: u32, state: &str) {
+    fn client_state(&self, id: u32, state: &str) {
         if self.disposed() {
             return;
         }
@@ -324,24 +372,10 @@ impl WasmRealtime {
         }
     }
 
-    // ---- our own transports (js/transport.js holds the sockets) --------------------------------
-
-    /// Starts the core's link for our own transport: `kind` 0 WebSocket, 1 Server-Sent Events (wire
-    /// protocol in docs/PROTOCOL.md). The link's connect/close/send go to the `transport` handler.
-    pub fn connect(&self, kind: u32, opts: JsValue) -> Result<(), JsValue> {
-        let o = json_arg(&opts)?;
-        if self.disposed() {
-            return Ok(());
-        }
-        let lt = if kind == 0 { LinkTransport::Ws } else { LinkTransport::Sse };
-        run(&self.inner, |i| i.rt.connect_text(now(), lt, &o)).map_err(|e| error_to_js(&e))
-    }
-
     /// What our transport's current socket did: `event` 0 opened (`token`: the one it was opened
     /// with, sent first as the wire protocol's auth frame), 1 closed (`code`: the close code, or
     /// negative when there is none). Its frames arrive by `ingestInput(5, ..)`.
-    #[wasm_bindgen(js_name = transportEvent)]
-    pub fn transport_event(&self, event: u32, code: i32, token: Option<String>) {
+    fn transport_event(&self, event: u32, code: i32, token: Option<String>) {
         if self.disposed() {
             return;
         }
@@ -359,7 +393,7 @@ impl WasmRealtime {
     }
 
     /// Stops our transport's policy (js/transport.js closes the socket); status `disconnected`.
-    pub fn disconnect(&self) {
+    fn disconnect(&self) {
         if self.disposed() {
             return;
         }

@@ -5,6 +5,8 @@
 //! crosses as one binary view of wasm memory (decoded here at once, as the shim does), errors as
 //! plain JS values, views convert, a page turning visible flushes at once, and every
 //! callback may call back into the engine (CONTRACT "Callbacks may call back").
+//! The calls behind the `command` export go by their op (js/loadWasm.js `COMMANDS`: 0 online,
+//! 1 recordInvalid, 4 subscribe, 5 unsubscribe, 6 attachConnector, 7 detachConnector, 8 channelFact).
 //! Native `cargo test` compiles this to nothing.
 #![cfg(target_arch = "wasm32")]
 
@@ -248,7 +250,7 @@ fn bad_input_reaches_the_error_handler_as_an_error_with_a_code() {
     let f = Fixture::new("{}");
     f.e.ingest_text("supabase", "[1]");
     f.e.ingest_text("nope", "{}");
-    f.e.record_invalid("event", "payload cannot be serialised: cyclic");
+    f.e.command(r#"[1, "event", "payload cannot be serialised: cyclic"]"#).unwrap(); // recordInvalid
     let errors = f.seen("error");
     assert_eq!(errors.len(), 3);
     assert!(errors[0].is_instance_of::<js_sys::Error>());
@@ -272,17 +274,17 @@ fn invalid_options_throw_an_invalid_option_error() {
 fn views_convert_numbers_and_count_references() {
     let _clock = Clock::install();
     let f = Fixture::new(r#"{"scope": {"factoryId": "f1"}}"#);
-    let doc = json(r#"{"kind":"doc","type":"wo","id":12}"#);
-    let a = f.e.subscribe(doc.clone()).unwrap();
-    let b = f.e.subscribe(doc).unwrap();
+    let doc = r#"[4, {"kind":"doc","type":"wo","id":12}]"#;
+    let a = f.e.command(doc).unwrap().as_f64().unwrap();
+    let b = f.e.command(doc).unwrap().as_f64().unwrap();
     let chans: Vec<String> = f.e.channels().iter().filter_map(|v| v.as_string()).collect();
     assert_eq!(chans, ["doc:wo:12", "factory:f1"]);
-    f.e.unsubscribe(a);
-    f.e.unsubscribe(a);
-    assert_eq!(f.e.channels().len(), 2, "the second handle still holds the view");
-    f.e.unsubscribe(b);
-    assert!(f.e.channels().is_empty());
-    let Err(err) = f.e.subscribe(json(r#"{"kind":"doc","type":"wo"}"#)) else { panic!("a doc needs an id") };
+    f.e.command(&format!("[5, {a}]")).unwrap();
+    f.e.command(&format!("[5, {a}]")).unwrap();
+    assert_eq!(f.e.channels().length(), 2, "the second handle still holds the view");
+    f.e.command(&format!("[5, {b}]")).unwrap();
+    assert_eq!(f.e.channels().length(), 0);
+    let Err(err) = f.e.command(r#"[4, {"kind":"doc","type":"wo"}]"#) else { panic!("a doc needs an id") };
     assert_eq!(get(&err, &["code"]).as_string().unwrap(), "wrong_type");
 }
 
@@ -298,11 +300,11 @@ fn a_page_turning_visible_flushes_at_once() {
     assert!(f.seen("plan").is_empty(), "the 10 s window is still open");
     f.e.set_visible(true);
     assert_eq!(f.seen("plan").len(), 1, "visible flushes at once");
-    f.e.online(); // no link: a reconnect intent with nothing to reconnect does nothing
+    f.e.command("[0]").unwrap(); // online: no link: a reconnect intent with nothing to reconnect does nothing
     f.e.dispose();
     f.e.set_visible(false);
     f.e.set_visible(true);
-    f.e.online();
+    f.e.command("[0]").unwrap();
     assert_eq!(f.seen("plan").len(), 1, "a disposed engine takes setVisible and online without a trap or a plan");
 }
 
@@ -316,12 +318,12 @@ fn on_error_may_flush_ingest_and_subscribe() {
     f.on("error", |e, _| {
         e.ingest_text("invalidate", r#"{"queryKey":["b"]}"#);
         e.flush(); // traps today if the error handler is called under a borrow (issue 11)
-        e.subscribe(json(r#"{"kind":"list","type":"wo"}"#)).unwrap();
+        e.command(r#"[4, {"kind":"list","type":"wo"}]"#).unwrap();
     });
     f.e.ingest_text("event", "not json");
     assert_eq!(f.order(), ["error", "plan"], "the flush from inside onError is delivered after it returns");
     assert_eq!(keys(&f.seen("plan")[0], "invalidate"), [r#"["a"]"#, r#"["b"]"#]);
-    assert_eq!(f.e.channels().len(), 1);
+    assert_eq!(f.e.channels().length(), 1);
 }
 
 #[wasm_bindgen_test]
@@ -362,12 +364,12 @@ fn the_plan_handler_may_dispose() {
 fn a_status_listener_may_set_the_scope_subscribe_and_flush() {
     let clock = Clock::install();
     let f = Fixture::new(r#"{"scope": {"factoryId": "f1"}, "debounceMs": 60000}"#);
-    f.e.subscribe(json(r#"{"kind":"list","type":"wo"}"#)).unwrap();
-    f.e.attach_connector(1, JsValue::UNDEFINED, None);
+    f.e.command(r#"[4, {"kind":"list","type":"wo"}]"#).unwrap();
+    f.e.command("[6, 1]").unwrap(); // attachConnector(1): every table, no filter
     f.on("status", |e, s| {
         assert_eq!(s.as_string().as_deref(), Some("connecting"));
         e.set_scope(json(r#"{"factoryId": "f2"}"#)).unwrap();
-        e.subscribe(json(r#"{"kind":"doc","type":"wo","id":"7"}"#)).unwrap();
+        e.command(r#"[4, {"kind":"doc","type":"wo","id":"7"}]"#).unwrap();
         e.ingest_text("invalidate", r#"{"queryKey":["x"]}"#);
         e.flush();
     });
@@ -385,10 +387,13 @@ fn a_status_listener_may_set_the_scope_subscribe_and_flush() {
 fn a_connector_callback_may_report_facts_and_detach() {
     let clock = Clock::install();
     let f = Fixture::new(r#"{"scope": {"factoryId": "f1"}}"#);
-    f.e.subscribe(json(r#"{"kind":"doc","type":"wo","id":1}"#)).unwrap();
-    f.e.attach_connector(3, json(r#"["wo"]"#), None);
-    // The client joins synchronously, from inside `open` (a fake client answering at once).
-    f.on("open", |e, c| e.channel_fact(3, &get(c, &["name"]).as_string().unwrap(), "joined"));
+    f.e.command(r#"[4, {"kind":"doc","type":"wo","id":1}]"#).unwrap();
+    f.e.command(r#"[6, 3, ["wo"]]"#).unwrap(); // attachConnector(3, ['wo'])
+                                               // The client joins synchronously, from inside `open` (a fake client answering at once).
+    f.on("open", |e, c| {
+        let name = js_sys::JSON::stringify(&get(c, &["name"])).unwrap().as_string().unwrap();
+        e.command(&format!(r#"[8, 3, {name}, "joined"]"#)).unwrap(); // channelFact
+    });
     clock.advance(0);
     let open = f.seen("open");
     assert_eq!(get(&open[0], &["name"]).as_string().unwrap(), "doc:wo:1");
@@ -396,8 +401,10 @@ fn a_connector_callback_may_report_facts_and_detach() {
     assert_eq!(get(&binding, &["table"]).as_string().unwrap(), "wo");
     assert_eq!(get(&binding, &["filter"]).as_string().unwrap(), "id=eq.1");
     assert_eq!(f.e.status(), "connected", "the joined fact from inside open was applied");
-    f.on("close", |e, _| e.detach_connector(3));
-    f.e.detach_connector(3);
+    f.on("close", |e, _| {
+        e.command("[7, 3]").unwrap(); // detachConnector
+    });
+    f.e.command("[7, 3]").unwrap();
     assert_eq!(f.seen("close").len(), 2);
     assert_eq!(f.e.status(), "disconnected");
 }

@@ -6,13 +6,12 @@
 use super::WasmRealtime;
 use crate::clock::now;
 use crate::driver::{self, run};
-use crate::interop::strings;
+use crate::interop::{uint, ShareState};
 use js_sys::{Function, Object, Reflect};
 use querywire_core::connector::Position;
 use querywire_core::link::Status;
 use querywire_core::share::{Role, Shared};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 /// By hand, not serde: a `Deserialize` call pulls serde's error texts into the module (docs/SIZE.md).
 fn status_of(s: &str) -> Option<Status> {
@@ -20,35 +19,8 @@ fn status_of(s: &str) -> Option<Status> {
     [Connecting, Connected, Reconnecting, Disconnected, Polling, Error].into_iter().find(|x| x.as_str() == s)
 }
 
-/// A JS number that is a seq or a stream offset: a non-negative safe integer.
-fn uint(n: f64) -> Option<u64> {
-    (n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0).then_some(n as u64)
-}
-
 #[wasm_bindgen]
 impl WasmRealtime {
-    /// The election's verdict: `'leader'` or `'follower'`. The first call turns sharing on.
-    #[wasm_bindgen(js_name = shareRole)]
-    pub fn share_role(&self, role: &str) {
-        if let Some(r) = Role::parse(role) {
-            run(&self.inner, |i| i.rt.share_role(now(), r));
-        }
-    }
-
-    /// Another tab's channel set (a string array; empty: it needs none). A JS array read element
-    /// by element (`interop::strings`), not wasm-bindgen's `Vec<String>` conversion (docs/SIZE.md).
-    #[wasm_bindgen(js_name = shareChannels)]
-    pub fn share_channels(&self, tab: &str, channels: JsValue) {
-        let channels = strings(&channels);
-        run(&self.inner, |i| i.rt.share_channels(now(), tab, channels));
-    }
-
-    /// Another tab is gone.
-    #[wasm_bindgen(js_name = shareForget)]
-    pub fn share_forget(&self, tab: &str) {
-        run(&self.inner, |i| i.rt.share_forget(now(), tab));
-    }
-
     /// A frame the leader forwarded, as its transport received it.
     #[wasm_bindgen(js_name = shareFrame)]
     pub fn share_frame(&self, text: &str) {
@@ -71,45 +43,13 @@ impl WasmRealtime {
             }
         });
     }
+}
 
-    /// The connector attached as `id` is shared (`connectSupabase`, `connectCentrifuge`): only the
-    /// leader's opens channels. `client`: its client has a connection of its own (centrifuge-js),
-    /// connected and disconnected by role through `{ t: 'connection' }` messages.
-    #[wasm_bindgen(js_name = shareConnector)]
-    pub fn share_connector(&self, id: u32, client: bool) {
-        run(&self.inner, |i| i.rt.share_connector(now(), id, client));
-    }
-
-    /// A stream position `{offset, epoch}`: one of this tab's connector's channels joined at it
-    /// (centrifuge-js `streamPosition`, `port.joined`), or the leader forwarded one
-    /// (`{ t: 'position' }`). Kept for a takeover's `since`; the leader hands its own on.
-    #[wasm_bindgen(js_name = sharePosition)]
-    pub fn share_position(&self, channel: &str, offset: f64, epoch: &str) {
-        if let Some(offset) = uint(offset) {
-            let pos = Position { offset, epoch: epoch.to_owned() };
-            run(&self.inner, |i| i.rt.share_position(now(), channel, pos));
-        }
-    }
-
-    /// The leader's connection status.
-    #[wasm_bindgen(js_name = shareStatus)]
-    pub fn share_status(&self, status: &str) {
-        if let Some(s) = status_of(status) {
-            run(&self.inner, |i| i.rt.share_status(now(), s));
-        }
-    }
-
-    /// A recovery outcome the leader forwarded: a string array, or `undefined`/`null`: every channel.
-    #[wasm_bindgen(js_name = shareRecover)]
-    pub fn share_recover(&self, channels: JsValue) {
-        let channels = (!channels.is_undefined() && !channels.is_null()).then(|| strings(&channels));
-        run(&self.inner, |i| i.rt.share_recover(now(), channels.as_deref()));
-    }
-
+/// The sharing calls behind `command` (src/engine.rs).
+impl WasmRealtime {
     /// `{ seen: { channel: seq }, epochs: { channel: epoch }, ledBefore }`: what this tab announces
     /// to a tab that joins.
-    #[wasm_bindgen(js_name = shareState)]
-    pub fn share_state(&self) -> JsValue {
+    pub(super) fn share_state(&self) -> JsValue {
         let i = self.inner.borrow();
         let o = Object::new();
         if let Some(s) = i.rt.share() {
@@ -128,30 +68,57 @@ impl WasmRealtime {
         o.into()
     }
 
-    /// Another tab's `shareState()`, read field by field (no serde: docs/SIZE.md).
-    #[wasm_bindgen(js_name = shareMerge)]
-    pub fn share_merge(&self, state: JsValue) {
-        let get = |o: &JsValue, k: &str| Reflect::get(o, &k.into()).unwrap_or(JsValue::UNDEFINED);
-        let led = get(&state, "ledBefore").as_bool().unwrap_or(false);
-        let (mut seen, mut epochs) = (Vec::new(), Vec::new());
-        for field in ["seen", "epochs"] {
-            let obj = get(&state, field);
-            if !obj.is_object() {
-                continue;
-            }
-            for k in Object::keys(obj.unchecked_ref::<Object>()).iter() {
-                let Some(ch) = k.as_string() else { continue };
-                let v = get(&obj, &ch);
-                match (v.as_f64().and_then(uint), v.as_string()) {
-                    (Some(n), _) if field == "seen" => seen.push((ch, n)),
-                    (_, Some(e)) if field == "epochs" => epochs.push((ch, e)),
-                    _ => {}
-                }
-            }
+    /// The election's verdict: `'leader'` or `'follower'`. The first call turns sharing on.
+    pub(super) fn share_role(&self, role: &str) {
+        if let Some(r) = Role::parse(role) {
+            run(&self.inner, |i| i.rt.share_role(now(), r));
         }
+    }
+
+    /// Another tab's channel set (empty: it needs none).
+    pub(super) fn share_channels(&self, tab: &str, channels: Vec<String>) {
+        run(&self.inner, |i| i.rt.share_channels(now(), tab, channels));
+    }
+
+    /// Another tab is gone.
+    pub(super) fn share_forget(&self, tab: &str) {
+        run(&self.inner, |i| i.rt.share_forget(now(), tab));
+    }
+
+    /// The connector attached as `id` is shared (`connectSupabase`, `connectCentrifuge`): only the
+    /// leader's opens channels. `client`: its client has a connection of its own (centrifuge-js),
+    /// connected and disconnected by role through `{ t: 'connection' }` messages.
+    pub(super) fn share_connector(&self, id: u32, client: bool) {
+        run(&self.inner, |i| i.rt.share_connector(now(), id, client));
+    }
+
+    /// A stream position `{offset, epoch}`: one of this tab's connector's channels joined at it
+    /// (centrifuge-js `streamPosition`, `port.joined`), or the leader forwarded one
+    /// (`{ t: 'position' }`). Kept for a takeover's `since`; the leader hands its own on.
+    pub(super) fn share_position(&self, channel: &str, offset: f64, epoch: &str) {
+        if let Some(offset) = uint(offset) {
+            let pos = Position { offset, epoch: epoch.to_owned() };
+            run(&self.inner, |i| i.rt.share_position(now(), channel, pos));
+        }
+    }
+
+    /// The leader's connection status.
+    pub(super) fn share_status(&self, status: &str) {
+        if let Some(s) = status_of(status) {
+            run(&self.inner, |i| i.rt.share_status(now(), s));
+        }
+    }
+
+    /// A recovery outcome the leader forwarded: the channels, or `None` (`undefined`/`null`): every channel.
+    pub(super) fn share_recover(&self, channels: Option<Vec<String>>) {
+        run(&self.inner, |i| i.rt.share_recover(now(), channels.as_deref()));
+    }
+
+    /// Another tab's `shareState()` (`interop::Args::share_state`): seqs, epochs, `ledBefore`.
+    pub(super) fn share_merge(&self, state: ShareState) {
         run(&self.inner, |i| {
-            i.rt.share_merge_seen(seen, led);
-            i.rt.share_merge_epochs(epochs);
+            i.rt.share_merge_seen(state.seen, state.led_before);
+            i.rt.share_merge_epochs(state.epochs);
         });
     }
 }

@@ -77,16 +77,14 @@ impl Columns {
     /// ([`Engine::row_columns`], the engine's own list); each table adds its rules' placeholders.
     /// `index`: the engine's row index, whose slots the columns get.
     pub fn compile(config: &Config, base: Vec<String>, index: &RowIndex, epoch: u32) -> Columns {
-        let tables: Vec<(String, Need)> = config
-            .rules
-            .tables()
-            .map(|t| {
-                let mut columns = base.clone();
-                config.rules.placeholder_columns(t, |c| push_unique(&mut columns, c));
-                let update_diff = config.patch && !config.rules.matches(t, Action::Update);
-                (t.to_string(), Need::new(columns, update_diff, config, index))
-            })
-            .collect();
+        // A loop, not a `map(..).collect()` chain (a monomorphization of its own; docs/SIZE.md).
+        let mut tables: Vec<(String, Need)> = Vec::new();
+        for t in config.rules.tables() {
+            let mut columns = base.clone();
+            config.rules.placeholder_columns(t, |c| push_unique(&mut columns, c));
+            let update_diff = config.patch && !config.rules.matches(t, Action::Update);
+            tables.push((t.to_string(), Need::new(columns, update_diff, config, index)));
+        }
         Columns { epoch, default: Need::new(base, config.patch, config, index), tables }
     }
 

@@ -120,12 +120,19 @@ impl Config {
             if tape.kind(v) != Kind::Array {
                 return Err(opt_err("primaryKey must be an array of column names"));
             }
-            c.primary_key = tape
-                .items(v)
-                .map(|c| tape.is_str(c).then(|| tape.str(text, c).into_owned()))
-                .collect::<Option<Vec<_>>>()
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| opt_err("primaryKey must be a non-empty array of column names"))?;
+            // A loop, not `collect::<Option<Vec<_>>>()`: that adapter chain alone was ~0.9 KB of wasm.
+            let bad = || opt_err("primaryKey must be a non-empty array of column names");
+            let mut keys = Vec::new();
+            for k in tape.items(v) {
+                if !tape.is_str(k) {
+                    return Err(bad());
+                }
+                keys.push(tape.str(text, k).into_owned());
+            }
+            if keys.is_empty() {
+                return Err(bad());
+            }
+            c.primary_key = keys;
         }
         if let Some(v) = option(tape, text, o, "patch") {
             c.patch = as_bool(tape, v).ok_or_else(|| opt_err("patch must be a boolean"))?;
@@ -148,14 +155,17 @@ pub fn parse_scope(tape: &Tape, text: &str, v: u32) -> Result<Vec<(String, Strin
     let mut out: Vec<(String, String)> = Vec::new();
     for (k, val) in tape.members(v) {
         let name = tape.str(text, k);
-        out.retain(|(n, _)| *n != name);
+        // Kept sorted as it grows, each name once (a later duplicate replaces it): no sort linked.
+        let found = out.binary_search_by(|(n, _)| n.as_str().cmp(&name));
         match tape.kind(val) {
-            Kind::Null => {}
-            Kind::Number if tape.f64(text, val).is_some_and(|x| !x.is_finite()) => {} // JSON's null
+            Kind::Null => drop_at(&mut out, found),
+            Kind::Number if tape.f64(text, val).is_some_and(|x| !x.is_finite()) => drop_at(&mut out, found), // JSON's null
             Kind::Str | Kind::StrEscaped | Kind::Number | Kind::True | Kind::False => {
-                // Kept sorted as it grows (names are distinct after the `retain`): no sort linked.
-                let at = out.partition_point(|(n, _)| n.as_str() < &*name);
-                out.insert(at, (name.into_owned(), tape_text(tape, text, val).into_owned()));
+                let field = (name.into_owned(), tape_text(tape, text, val).into_owned());
+                match found {
+                    Ok(i) => out[i] = field,
+                    Err(at) => out.insert(at, field),
+                }
             }
             _ => {
                 let mut m = String::from("scope.");
@@ -166,6 +176,13 @@ pub fn parse_scope(tape: &Tape, text: &str, v: u32) -> Result<Vec<(String, Strin
         }
     }
     Ok(out)
+}
+
+/// A `null` field: an earlier one of the same name goes.
+fn drop_at(out: &mut Vec<(String, String)>, found: Result<usize, usize>) {
+    if let Ok(i) = found {
+        out.remove(i);
+    }
 }
 
 /// [`parse_scope`] of scope JSON text (`rt.setScope`).

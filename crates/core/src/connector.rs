@@ -400,18 +400,27 @@ impl Connector {
 
     /// The closed channel to reopen next (the one closed longest ago) and when.
     fn next_reopen(&self) -> Option<(String, Millis)> {
-        self.chans
-            .iter()
-            .filter_map(|(n, c)| match c.state {
-                State::Closed(at) => Some((n.clone(), at.saturating_add(REOPEN_MS))),
-                _ => None,
-            })
-            .min_by_key(|(n, at)| (*at, n.clone()))
+        // Loops here, not adapter chains: each is a monomorphization of its own (docs/SIZE.md).
+        let mut best: Option<(&String, Millis)> = None;
+        for (n, c) in &self.chans {
+            if let State::Closed(at) = c.state {
+                let at = at.saturating_add(REOPEN_MS);
+                if best.is_none_or(|(bn, bat)| (at, n) < (bat, bn)) {
+                    best = Some((n, at));
+                }
+            }
+        }
+        best.map(|(n, at)| (n.clone(), at))
     }
 
     fn reconcile(&mut self, _now: Millis, views: &Views) {
         let wanted: SortedSet<String> = if self.may_hold_channels() { self.wanted.clone() } else { SortedSet::new() };
-        let gone: Vec<String> = self.chans.iter().map(|(n, _)| n).filter(|n| !wanted.contains(*n)).cloned().collect();
+        let mut gone = Vec::new();
+        for (n, _) in &self.chans {
+            if !wanted.contains(n) {
+                gone.push(n.clone());
+            }
+        }
         for name in gone {
             let Some(at) = self.find(&name) else { continue };
             match self.chans[at].1.state {
@@ -464,7 +473,11 @@ impl Connector {
         if self.opts.tables.is_empty() {
             return vec![Binding { table: None, filter: filter_for(None) }];
         }
-        self.opts.tables.iter().map(|t| Binding { table: Some(t.clone()), filter: filter_for(Some(t)) }).collect()
+        let mut out = Vec::new();
+        for t in &self.opts.tables {
+            out.push(Binding { table: Some(t.clone()), filter: filter_for(Some(t)) });
+        }
+        out
     }
 
     fn update_status(&mut self) {
@@ -494,5 +507,5 @@ impl Connector {
 
 /// A realtime `column=eq.value` filter (built without `core::fmt`, as the core's other texts).
 fn eq_filter(column: &str, value: &str) -> String {
-    [column, "=eq.", value].concat()
+    crate::concat(&[column, "=eq.", value])
 }

@@ -367,7 +367,15 @@ impl Engine {
     /// `mutationKey` and `meta.querywire.keys`), one per line (a hash never holds a raw newline).
     /// Until it settles, operations on queries under them wait (CONTRACT "Optimistic updates").
     pub fn mutation_started(&mut self, id: MutationId, keys: &str) -> Result<(), Error> {
-        self.st.holds.start(id, keys.split('\n').filter(|k| !k.is_empty())).map_err(|_| {
+        // One line at a time by a byte search (a `char` pattern links `CharSearcher`; docs/SIZE.md).
+        let mut rest = Some(keys);
+        let lines = std::iter::from_fn(move || {
+            let r = rest?;
+            let (line, tail) = crate::split_byte(r, b'\n').map_or((r, None), |(l, t)| (l, Some(t)));
+            rest = tail;
+            Some(line)
+        });
+        self.st.holds.start(id, lines.filter(|k| !k.is_empty())).map_err(|_| {
             Error::new(
                 ErrorCode::WrongType,
                 "mutation",

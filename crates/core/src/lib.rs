@@ -66,6 +66,23 @@ pub mod wire;
 /// Milliseconds on the caller's clock (JS: `Date.now()`); the engine never reads a clock itself.
 pub type Millis = u64;
 
+/// The parts one after another: the one home of `[..].concat()` for the core's texts (channel names,
+/// filters, option errors, shared frames), so `join_generic_copy` is not instantiated for it.
+pub(crate) fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
+    }
+    out
+}
+
+/// `s` split around its first `b` (an ASCII byte): `str::split_once` for one byte, by a plain
+/// search (a `char` pattern links `CharSearcher` and `memchr`; docs/SIZE.md).
+pub(crate) fn split_byte(s: &str, b: u8) -> Option<(&str, &str)> {
+    let i = s.bytes().position(|c| c == b)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
 pub use adapt::Source;
 pub use config::Config;
 pub use engine::{Engine, Ingested, Slotted, MAX_PAYLOAD_BYTES};

@@ -349,9 +349,16 @@ impl Realtime {
                 at.push_str(",\"seq\":");
                 crate::scan::push_uint(&mut at, n);
             }
-            let frame =
-                ["{\"channel\":", &quote(channel), &at, ",\"source\":", &quote(source), ",\"payload\":", text, "}"]
-                    .concat();
+            let frame = crate::concat(&[
+                "{\"channel\":",
+                &quote(channel),
+                &at,
+                ",\"source\":",
+                &quote(source),
+                ",\"payload\":",
+                text,
+                "}",
+            ]);
             self.outputs.push_back(Output::Share(Shared::Frame(frame)));
             if let (Some(s), Some(n)) = (self.share.as_mut(), seq) {
                 s.observe(channel, n); // as every other tab does when it reads the frame
@@ -962,12 +969,14 @@ fn uint_fields<const N: usize>(
     names: &[&str; N],
 ) -> Result<[Option<u64>; N], String> {
     if t.kind(v) != Kind::Object {
-        return Err([what, " must be an object"].concat());
+        return Err(crate::concat(&[what, " must be an object"]));
     }
     let mut out = [None; N];
     for (slot, name) in out.iter_mut().zip(names) {
         if let Some(n) = t.get(x, v, name) {
-            *slot = Some(as_u64(t, x, n).ok_or_else(|| [what, ".", name, " must be a non-negative integer"].concat())?);
+            *slot = Some(
+                as_u64(t, x, n).ok_or_else(|| crate::concat(&[what, ".", name, " must be a non-negative integer"]))?,
+            );
         }
     }
     Ok(out)

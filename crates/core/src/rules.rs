@@ -435,9 +435,10 @@ fn split_placeholders(s: &str) -> Vec<TextPart> {
     let mut parts = Vec::new();
     let mut lit = String::new();
     let mut rest = s;
-    while let Some(open) = rest.find('{') {
+    // Byte searches, not `char` patterns (those link `CharSearcher`; the braces are ASCII).
+    while let Some(open) = rest.bytes().position(|c| c == b'{') {
         let after = &rest[open + 1..];
-        match after.find(['{', '}']) {
+        match after.bytes().position(|c| c == b'{' || c == b'}') {
             Some(close) if after.as_bytes()[close] == b'}' && close > 0 => {
                 lit.push_str(&rest[..open]);
                 if !lit.is_empty() {

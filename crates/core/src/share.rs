@@ -211,12 +211,14 @@ impl Share {
     /// What a new leader's connector subscribes from: every channel with both an offset and an
     /// epoch (a stream position). Channels with a seq alone (our own transport's) have none.
     pub fn positions(&self) -> Vec<(String, Position)> {
-        self.seen
-            .iter()
-            .filter_map(|(ch, offset)| {
-                self.epoch(ch).map(|e| (ch.clone(), Position { offset: *offset, epoch: e.to_owned() }))
-            })
-            .collect()
+        // A loop, not an adapter chain: each `collect` is a monomorphization of its own (docs/SIZE.md).
+        let mut out = Vec::new();
+        for (ch, offset) in &self.seen {
+            if let Some(e) = self.epoch(ch) {
+                out.push((ch.clone(), Position { offset: *offset, epoch: e.to_owned() }));
+            }
+        }
+        out
     }
 
     /// The last seq per channel (unordered).

@@ -22,6 +22,7 @@
 //! or closes transport subscriptions from the [`ChannelDiff`] (or hands [`Views::channels`] to
 //! `Link::set_channels`).
 
+use crate::concat;
 use crate::key::write_string;
 use crate::sorted::{SortedMap, SortedSet};
 
@@ -236,9 +237,9 @@ impl Views {
                 View::List { ty } => ChannelMeaning::List { ty: ty.clone(), factory: factory.map(str::to_string) },
             });
         }
-        let (kind, rest) = channel.split_once(':')?;
+        let (kind, rest) = crate::split_byte(channel, b':')?;
         let named = |s: &str| (!s.is_empty()).then(|| s.to_string());
-        match (kind, rest.split_once(':')) {
+        match (kind, crate::split_byte(rest, b':')) {
             ("doc", Some((ty, id))) => Some(ChannelMeaning::Doc { ty: named(ty)?, id: named(id)? }),
             ("list", Some((ty, f))) => Some(ChannelMeaning::List { ty: named(ty)?, factory: Some(named(f)?) }),
             ("list", None) => Some(ChannelMeaning::List { ty: named(rest)?, factory: None }),
@@ -275,15 +276,6 @@ impl Views {
 /// `factory:<factoryId>`: every change of one factory, open while any view is.
 fn factory_channel(factory: &str) -> String {
     concat(&["factory:", factory])
-}
-
-/// The parts one after another (what `format!` wrote for the channel names, without `core::fmt`).
-fn concat(parts: &[&str]) -> String {
-    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for p in parts {
-        out.push_str(p);
-    }
-    out
 }
 
 fn normalize_factory(factory: Option<String>) -> Option<String> {
