@@ -68,7 +68,15 @@ function commands(proto) {
   COMMANDS.forEach((name, op) => {
     proto[name] = function (...args) { return this.command(JSON.stringify([op, ...args])) }
   })
+  // A view crosses as the three members the core reads, each a JSON value: one that JSON cannot hold
+  // (a BigInt, an object with a cycle) is null there, so a malformed view is the core's coded error,
+  // never JSON.stringify's TypeError, and members the core does not read are not stringified.
+  const op = COMMANDS.indexOf('subscribe')
+  proto.subscribe = function (v) {
+    return this.command(JSON.stringify([op, v !== null && typeof v === 'object' ? { kind: plain(v.kind), type: plain(v.type), id: plain(v.id) } : plain(v)]))
+  }
 }
+const plain = (x) => (x === undefined || typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean' ? x : null)
 
 // The engine's one timeout (the `timer` handler of `engine.setHandlers`, src/driver.rs): the core
 // decides every deadline and the glue hands over how long to wait; this only waits, then calls the

@@ -79,6 +79,23 @@ describe('creating an engine', () => {
     })
   })
 
+  test('a malformed view throws a coded error, whatever its members hold; members the core does not read are ignored', async () => {
+    const { rt } = await start(makeClient())
+    const cycle = { a: 1 }
+    cycle.self = cycle
+    const needsId = [10n, NaN, Infinity, true, { a: 1 }, cycle, null, undefined]
+    for (const id of needsId) {
+      assert.throws(() => rt.subscribe({ kind: 'doc', type: TYPE, id }), (e) => e instanceof Error && e.code === 'wrong_type' && /needs an id/.test(e.message), `id ${String(id)}`)
+    }
+    for (const v of [null, undefined, 'doc', 5, 10n, [], { kind: 'nope', type: TYPE }, { kind: 'doc', type: 1n, id: 1 }, { kind: 'list', type: cycle }]) {
+      assert.throws(() => rt.subscribe(v), (e) => e instanceof Error && e.code === 'wrong_type', `view ${typeof v}`)
+    }
+    const off = rt.subscribe({ kind: 'list', type: TYPE, meta: cycle, big: 1n })
+    assert.ok(rt._engine.channels().includes(`list:${TYPE}:f1`), JSON.stringify(rt._engine.channels()))
+    off()
+    assert.deepEqual(rt._engine.channels(), [])
+  })
+
   test('two engines on two clients are independent', async () => {
     const a = makeClient()
     const b = makeClient()
