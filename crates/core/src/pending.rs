@@ -9,7 +9,7 @@
 //! buffers have grown to the stream's working size.
 
 use crate::event::RefetchType;
-use crate::hash::{hash_str, FxMap};
+use crate::hash::{hash_str, same_bytes, HashIndex};
 use crate::hold::{Holds, Verdict};
 use crate::plan::{FlushPlan, InvalidateOp, KeyRef, KeyRun, RefetchOp};
 use crate::scan::Tape;
@@ -38,9 +38,8 @@ pub struct Keys {
     spans: Vec<(u32, u32, u32, u32)>,
     /// Per key: the offsets (relative to the key's start) just after each top-level element.
     ends: Vec<u32>,
-    index: FxMap<u64, KeyId>,
-    /// The next key with the same 64-bit hash, or `NONE`.
-    chain: Vec<KeyId>,
+    /// From a key's hash to its id.
+    index: HashIndex,
     /// Whether a plan has named the key yet (its hash then crossed to the shim).
     known: Vec<bool>,
     /// The table was cleared since the last plan: the next plan says so.
@@ -73,16 +72,16 @@ impl Keys {
     }
 
     /// [`Keys::find`] with `h` = `hash_str(hash)`.
+    #[inline(always)]
     fn find_hashed(&self, h: u64, hash: &str) -> Option<KeyId> {
-        let mut id = *self.index.get(&h)?;
-        while id != NONE {
-            let (s, e, _, _) = self.spans[id as usize];
-            if self.text.as_bytes().get(s as usize..e as usize) == Some(hash.as_bytes()) {
-                return Some(id);
-            }
-            id = self.chain[id as usize];
-        }
-        None
+        let is = |id: KeyId| match self.spans.get(id as usize) {
+            Some(&(s, e, _, _)) => match self.text.as_bytes().get(s as usize..e as usize) {
+                Some(t) => same_bytes(t, hash.as_bytes()),
+                None => false,
+            },
+            None => false,
+        };
+        self.index.find(h, is)
     }
 
     /// The id of `hash` (a canonical key hash), adding it when new; its element ends come from a
@@ -130,8 +129,7 @@ impl Keys {
             }
         }
         self.spans.push((start, self.text.len() as u32, ends_start, self.ends.len() as u32));
-        let prev = self.index.insert(h, id).unwrap_or(NONE);
-        self.chain.push(prev);
+        self.index.link(h, id);
         self.known.push(false);
         id
     }
@@ -146,7 +144,6 @@ impl Keys {
         self.spans.clear();
         self.ends.clear();
         self.index.clear();
-        self.chain.clear();
         self.known.clear();
         self.reset = true;
     }

@@ -2,6 +2,7 @@
 //! texts built without `core::fmt` (static words plus parameters).
 
 use crate::error::{Error, ErrorCode};
+use crate::hash::same_bytes;
 use crate::key::{is_canonical_int, tape_text};
 use crate::scan::{Kind, Tape};
 use std::borrow::Cow;
@@ -239,27 +240,6 @@ fn equal_unlike_texts(p: &In<'_>, a: u32, b: u32) -> bool {
             tape_text(p.tape, p.text, a) == tape_text(p.tape, p.text, b)
         }
         _ => false,
-    }
-}
-
-/// Whether `a` and `b` hold the same bytes: eight at a time, the last (or only) few by the last
-/// word when the texts are that long (no call to `memcmp`, which costs more on the short spans of
-/// a row's values, and no byte loop).
-#[inline(always)]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let (mut x, mut y) = (a, b);
-    while let (Some((wx, rx)), Some((wy, ry))) = (x.split_first_chunk::<8>(), y.split_first_chunk::<8>()) {
-        if u64::from_le_bytes(*wx) != u64::from_le_bytes(*wy) {
-            return false;
-        }
-        (x, y) = (rx, ry);
-    }
-    match (a.last_chunk::<8>(), b.last_chunk::<8>()) {
-        (Some(wx), Some(wy)) => u64::from_le_bytes(*wx) == u64::from_le_bytes(*wy),
-        _ => crate::scan::bytes_eq(x, y),
     }
 }
 
