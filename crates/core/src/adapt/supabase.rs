@@ -24,12 +24,11 @@ pub fn adapt<'a>(p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) 
     let Scratch { changed, found } = scratch;
     // One pass over the members, the last of duplicate keys winning (as JSON.parse keeps it).
     let (mut ty, mut table, mut event_type, mut new, mut old, mut payload) = (None, None, None, None, None, None);
-    for (k, v) in p.tape.members(o) {
+    for (v, key) in p.tape.keyed_members(o) {
         // A key without escape is matched by its length and first eight bytes (the scanner's
         // `KeyInfo`); `eventType`, nine bytes long, by its last byte too.
-        let key = p.tape.key(v);
         let slot = if key.escaped {
-            match &*p.tape.str(p.text, k) {
+            match &*p.tape.str(p.text, v | crate::scan::KEY) {
                 "type" => &mut ty,
                 "table" => &mut table,
                 "eventType" => &mut event_type,
