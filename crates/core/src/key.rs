@@ -242,10 +242,16 @@ pub fn js_key_cmp(a: &str, b: &str) -> Ordering {
 pub fn write_string(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
+    write_string_body(out, s);
+    out.push('"');
+}
+
+/// [`write_string`] without the quotes: what goes between them (a writer whose interned prefix
+/// ends with the opening quote, `tables.rs`, and closes it with what follows).
+pub fn write_string_body(out: &mut String, s: &str) {
     if !needs_escape(s.as_bytes()) {
         // The common case (table names, ids, keys): copied whole.
         out.push_str(s);
-        out.push('"');
         return;
     }
     // Runs of bytes that need no escape are copied whole; every escape is ASCII, so each run ends
@@ -275,7 +281,6 @@ pub fn write_string(out: &mut String, s: &str) {
         }
     }
     out.push_str(s.get(run..).unwrap_or_default());
-    out.push('"');
 }
 
 /// Whether any byte of `b` is one JSON.stringify escapes (`"`, `\\`, a control character): the
