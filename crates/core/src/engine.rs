@@ -416,6 +416,8 @@ impl State {
     /// The scope's fields, and the row columns routing reads (`columns`).
     fn compile_scope(&mut self, columns: &mut Columns) {
         *columns = Columns::new(self.config.rules.columns(), &self.config.primary_key);
+        // A list head names the scope's factory.
+        self.tables.forget_heads();
         self.scope = self
             .config
             .scope
@@ -515,7 +517,9 @@ impl State {
                         let fields = fields.iter().map(|&(k, v)| (tape.str(text, k), tape.raw(text, v)));
                         self.pending.patch_with(&self.keys.text, Some(&doc), fields, row.version);
                     }
-                    _ => self.pending.invalidate_with(&self.keys.text, Some(&doc), false, RefetchType::Active),
+                    _ => {
+                        self.pending.invalidate_with(&self.keys.text, Some(&doc), false, RefetchType::Active);
+                    }
                 }
             }
             Action::Create => self.invalidate_list_head(table, row),
@@ -528,6 +532,18 @@ impl State {
     }
 
     fn invalidate_list_head(&mut self, table: usize, row: &RowEvent<'_>) {
+        // Under a scope with a `factoryId`, every event that reaches here names the scope's factory
+        // (the scope guard dropped the others, and an event without one is listed under it), so
+        // the table's head is one text: written and interned once, then invalidated by its id.
+        let epoch = self.pending.key_epoch();
+        if self.scope_factory.is_some() {
+            if let Some((at, id)) = self.tables.at(table).head {
+                if at == epoch {
+                    self.pending.invalidate_id(id, false, RefetchType::Active);
+                    return;
+                }
+            }
+        }
         let buf = &mut self.keys.text;
         buf.clear();
         // `["list",<type>`, interned with the table.
@@ -562,7 +578,10 @@ impl State {
             ends[3] = buf.len() as u32;
         }
         buf.push(']');
-        self.pending.invalidate_with(&self.keys.text, Some(&ends[..n]), false, RefetchType::Active);
+        let id = self.pending.invalidate_with(&self.keys.text, Some(&ends[..n]), false, RefetchType::Active);
+        if self.scope_factory.is_some() {
+            self.tables.at_mut(table).head = Some((epoch, id));
+        }
     }
 
     /// Every spelling the event carries must match (CONTRACT "Scope guard": where an event carries

@@ -44,6 +44,9 @@ pub struct Keys {
     known: Vec<bool>,
     /// The table was cleared since the last plan: the next plan says so.
     reset: bool,
+    /// Bumped when the table is cleared: an id kept by a caller is valid while this is unchanged
+    /// ([`Pending::key_epoch`]).
+    epoch: u32,
     tape: Tape,
 }
 
@@ -146,6 +149,7 @@ impl Keys {
         self.index.clear();
         self.known.clear();
         self.reset = true;
+        self.epoch = self.epoch.wrapping_add(1);
     }
 }
 
@@ -255,12 +259,32 @@ impl Pending {
     /// Adds an invalidation of the key with canonical hash `hash`; the same key twice becomes one
     /// op that does what both asked.
     pub fn invalidate(&mut self, hash: &str, exact: bool, refetch_type: RefetchType) {
-        self.invalidate_with(hash, None, exact, refetch_type)
+        self.invalidate_with(hash, None, exact, refetch_type);
     }
 
     /// [`Pending::invalidate`] of a key whose writer knows its element ends ([`Keys::intern_with`]).
-    pub fn invalidate_with(&mut self, hash: &str, ends: Option<&[u32]>, exact: bool, refetch_type: RefetchType) {
+    /// Returns the key's id ([`Pending::invalidate_id`] takes it while [`Pending::key_epoch`] is
+    /// unchanged).
+    pub fn invalidate_with(
+        &mut self,
+        hash: &str,
+        ends: Option<&[u32]>,
+        exact: bool,
+        refetch_type: RefetchType,
+    ) -> KeyId {
         let id = self.slot_id(hash, ends);
+        self.invalidate_id(id, exact, refetch_type);
+        id
+    }
+
+    /// The epoch of the key table: the ids it gave stay valid while this is unchanged (the engine
+    /// keeps its tables' list-head ids, `tables.rs`).
+    pub fn key_epoch(&self) -> u32 {
+        self.keys.epoch
+    }
+
+    /// [`Pending::invalidate`] of a key already interned (`id`, of the current [`Pending::key_epoch`]).
+    pub fn invalidate_id(&mut self, id: KeyId, exact: bool, refetch_type: RefetchType) {
         let Some(s) = self.slots.get_mut(id as usize) else { return };
         if s.inv & PRESENT != 0 {
             let ex = s.inv & EXACT != 0 && exact;

@@ -29,6 +29,10 @@ pub struct Table {
     pub hash: u64,
     /// The index of its rules ([`RuleTable::table`]), if any rule names it.
     pub rules: Option<u32>,
+    /// The id of its list head under the scope's factory in the pending key table, with that
+    /// table's epoch (`pending::Pending::key_epoch`), once an event wrote it (the engine's
+    /// `invalidate_list_head`): the same text every time, so it is not written or looked up again.
+    pub head: Option<(u32, crate::pending::KeyId)>,
 }
 
 impl Table {
@@ -57,6 +61,7 @@ impl Table {
         write_string(&mut self.list, name);
         self.hash = hash_str(name);
         self.rules = rules.table(name);
+        self.head = None;
     }
 }
 
@@ -81,6 +86,18 @@ impl Tables {
     /// The table at `at`, an index [`Tables::get`] returned.
     pub fn at(&self, at: usize) -> &Table {
         &self.tables[at]
+    }
+
+    /// [`Tables::at`], to keep its list head's id.
+    pub fn at_mut(&mut self, at: usize) -> &mut Table {
+        &mut self.tables[at]
+    }
+
+    /// Forgets every table's list-head id (the scope changed what the head names).
+    pub fn forget_heads(&mut self) {
+        for t in &mut self.tables {
+            t.head = None;
+        }
     }
 
     fn find(&self, name: &str) -> Option<usize> {
