@@ -263,7 +263,7 @@ mod tests {
     #[test]
     fn the_index_finds_every_linked_id_and_no_unlinked_one() {
         let mut ix = HashIndex::default();
-        let hash = |i: u32| if i % 3 == 0 { 7 } else { hash_str(&i.to_string()) };
+        let hash = |i: u32| if i.is_multiple_of(3) { 7 } else { hash_str(&i.to_string()) };
         for i in 0..1000 {
             ix.link(hash(i), i);
         }
@@ -286,7 +286,8 @@ mod tests {
         let text: Vec<u8> = (0u8..40).collect();
         for len in 0..=text.len() {
             let a = &text[..len];
-            assert!(same_bytes(a, &a.to_vec()));
+            let copy = a.to_vec();
+            assert!(same_bytes(a, &copy));
             for i in 0..len {
                 let mut b = a.to_vec();
                 b[i] ^= 1;
