@@ -610,7 +610,7 @@ impl Iterator for KeyedMembers<'_> {
 impl Tape {
     /// The members of object `obj` as (value index, its key's [`KeyInfo`]): each entry read once,
     /// where [`Tape::members`] and then [`Tape::key`] read it twice (issue 10: the adapters'
-    /// passes over a payload's and a row's members). Added by engine6, beside `members`.
+    /// passes over a payload's and a row's members).
     #[inline(always)]
     pub fn keyed_members(&self, obj: u32) -> KeyedMembers<'_> {
         let Members { at, end, .. } = self.members(obj);
