@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorCode};
 use crate::event::{Action, Columns, Event, RefetchType, Row, RowEvent};
 use crate::guard::{IdMemory, Verdict, VersionMemory};
 use crate::hold::{Holds, MutationId};
-use crate::key::{number_text, tape_text, write_string, write_tape};
+use crate::key::{number_text, tape_text, write_string, write_string_body, write_tape};
 use crate::pending::Pending;
 use crate::plan::FlushPlan;
 use crate::rules::RoutedKeys;
@@ -207,8 +207,13 @@ impl Engine {
     fn route_scanned(&mut self, now: Millis, src: Source, text: &str, root: u32) -> Result<Ingested, Error> {
         let Input { tape, scratch, columns } = &mut self.input;
         let wants = Wants { primary_key: &self.st.config.primary_key, columns };
-        let ev = adapt::adapt(src, tape, text, root, wants, scratch)?;
-        Ok(self.st.handle_event(now, &ev))
+        // Matched by reference, not `?`: at opt z, the shipped setting, `?` copied the whole event
+        // out of its `Result` (~140 instructions per event; issue 10).
+        let ev = adapt::adapt(src, tape, text, root, wants, scratch);
+        match ev {
+            Ok(ref ev) => Ok(self.st.handle_event(now, ev)),
+            Err(e) => Err(e),
+        }
     }
 
     /// A supabase-js payload as the object path's typed slots (`slots.rs`: `words`, and `text` that
@@ -419,6 +424,8 @@ impl State {
     /// The scope's fields, and the row columns routing reads (`columns`).
     fn compile_scope(&mut self, columns: &mut Columns) {
         *columns = Columns::new(self.config.rules.columns(), &self.config.primary_key);
+        // A list head names the scope's factory.
+        self.tables.forget_heads();
         self.scope = self
             .config
             .scope
@@ -518,7 +525,9 @@ impl State {
                         let fields = fields.iter().map(|&(k, v)| (tape.str(text, k), tape.raw(text, v)));
                         self.pending.patch_with(&self.keys.text, Some(&doc), fields, row.version);
                     }
-                    _ => self.pending.invalidate_with(&self.keys.text, Some(&doc), false, RefetchType::Active),
+                    _ => {
+                        self.pending.invalidate_with(&self.keys.text, Some(&doc), false, RefetchType::Active);
+                    }
                 }
             }
             Action::Create => self.invalidate_list_head(table, row),
@@ -531,6 +540,18 @@ impl State {
     }
 
     fn invalidate_list_head(&mut self, table: usize, row: &RowEvent<'_>) {
+        // Under a scope with a `factoryId`, every event that reaches here names the scope's factory
+        // (the scope guard dropped the others, and an event without one is listed under it), so
+        // the table's head is one text: written and interned once, then invalidated by its id.
+        let epoch = self.pending.key_epoch();
+        if self.scope_factory.is_some() {
+            if let Some((at, id)) = self.tables.at(table).head {
+                if at == epoch {
+                    self.pending.invalidate_id(id, false, RefetchType::Active);
+                    return;
+                }
+            }
+        }
         let buf = &mut self.keys.text;
         buf.clear();
         // `["list",<type>`, interned with the table.
@@ -565,7 +586,10 @@ impl State {
             ends[3] = buf.len() as u32;
         }
         buf.push(']');
-        self.pending.invalidate_with(&self.keys.text, Some(&ends[..n]), false, RefetchType::Active);
+        let id = self.pending.invalidate_with(&self.keys.text, Some(&ends[..n]), false, RefetchType::Active);
+        if self.scope_factory.is_some() {
+            self.tables.at_mut(table).head = Some((epoch, id));
+        }
     }
 
     /// Every spelling the event carries must match (CONTRACT "Scope guard": where an event carries
@@ -611,8 +635,12 @@ fn is_wanted(tape: &Tape, text: &str, v: u32, want: &str) -> bool {
     if n.kind == Kind::Str {
         let w = want.as_bytes();
         let s = n.start as usize + 1;
+        // `match`, not `is_some_and`: at opt z that was a call per event.
         return n.end.wrapping_sub(n.start) as usize == w.len() + 2
-            && text.as_bytes().get(s..s + w.len()).is_some_and(|got| bytes_eq(got, w));
+            && match text.as_bytes().get(s..s + w.len()) {
+                Some(got) => bytes_eq(got, w),
+                None => false,
+            };
     }
     is_wanted_rest(tape, text, v, want)
 }
@@ -647,10 +675,11 @@ fn too_large(source: &str, n: usize) -> Error {
 /// (`pending::Keys::ends`).
 fn write_doc_key(buf: &mut String, table: &Table, row: &RowEvent<'_>) -> [u32; 3] {
     buf.clear();
+    // `["doc",<type>,"` interned, the id's text, `"]`: three writes (at opt z each `push` of a
+    // quote or bracket was a call of ~40 instructions; issue 10).
     buf.push_str(&table.doc);
-    let ty_end = buf.len() as u32 - 1;
-    write_string(buf, &row.id);
-    let id_end = buf.len() as u32;
-    buf.push(']');
-    [6, ty_end, id_end]
+    let ty_end = (buf.len() as u32).saturating_sub(2);
+    write_string_body(buf, &row.id);
+    buf.push_str("\"]");
+    [6, ty_end, buf.len() as u32 - 1]
 }

@@ -245,10 +245,9 @@ impl Columns {
         }
         let Some(obj) = obj.filter(|&o| tape.kind(o) == Kind::Object) else { return };
         let bytes = text.as_bytes();
-        for (_, v) in tape.members(obj) {
+        for (v, k) in tape.keyed_members(obj) {
             // The scanner recorded each key's length and first eight bytes: one probe, one compare
             // (two for a name of 9 to 16 bytes: its last eight bytes, read from the text).
-            let k = tape.key(v);
             if k.escaped {
                 self.escaped(tape, text, v, found);
                 continue;

@@ -5,14 +5,13 @@
 //! steady stream allocates nothing.
 
 use crate::event::Action;
-use crate::hash::{hash_str, hash_str_from, FxMap};
+use crate::hash::{hash_str, hash_str_from, same_bytes, HashIndex};
 use crate::tables::Table;
 
 /// How many event ids and row versions are remembered (the contract asks for at least 10,000).
 pub const MEMORY: usize = 16_384;
 
 struct Slot<V> {
-    hash: u64,
     key: String,
     value: V,
 }
@@ -21,7 +20,8 @@ struct Slot<V> {
 pub struct Ring<V> {
     slots: Vec<Slot<V>>,
     next: usize,
-    index: FxMap<u64, u32>,
+    /// From a key's hash to its slot.
+    index: HashIndex,
     cap: usize,
 }
 
@@ -33,16 +33,26 @@ impl<V> std::fmt::Debug for Ring<V> {
 
 impl<V: Copy> Ring<V> {
     pub fn new(cap: usize) -> Ring<V> {
-        Ring { slots: Vec::new(), next: 0, index: FxMap::default(), cap: cap.max(1) }
+        Ring { slots: Vec::new(), next: 0, index: HashIndex::default(), cap: cap.max(1) }
     }
 
     /// The slot of the key `a` then `b` (its two parts, kept as one text), whose hash is `hash`.
     /// A key is found by its parts, so a caller never writes it out to look it up.
+    #[inline(always)]
     fn find(&self, hash: u64, a: &str, b: &str) -> Option<usize> {
-        let &i = self.index.get(&hash)?;
-        let key = self.slots.get(i as usize)?.key.as_bytes();
-        let (ka, kb) = key.split_at_checked(a.len())?;
-        (ka == a.as_bytes() && kb == b.as_bytes()).then_some(i as usize)
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        let is = |i: u32| match self.slots.get(i as usize) {
+            Some(s) => {
+                let key = s.key.as_bytes();
+                key.len() == a.len() + b.len()
+                    && match (key.get(..a.len()), key.get(a.len()..)) {
+                        (Some(ka), Some(kb)) => same_bytes(ka, a) && same_bytes(kb, b),
+                        _ => false,
+                    }
+            }
+            None => false,
+        };
+        self.index.find(hash, is).map(|i| i as usize)
     }
 
     /// The value of slot `at` (from [`Ring::find`]).
@@ -61,17 +71,13 @@ impl<V: Copy> Ring<V> {
             let mut key = String::with_capacity(a.len() + b.len());
             key.push_str(a);
             key.push_str(b);
-            self.slots.push(Slot { hash, key, value });
+            self.slots.push(Slot { key, value });
             self.slots.len() - 1
         } else {
             let i = self.next;
             self.next = (i + 1) % self.cap;
-            let old = self.slots[i].hash;
-            if self.index.get(&old) == Some(&(i as u32)) {
-                self.index.remove(&old);
-            }
+            self.index.unlink(i as u32);
             let s = &mut self.slots[i];
-            s.hash = hash;
             // Reuses the slot's buffer.
             s.key.clear();
             s.key.push_str(a);
@@ -79,8 +85,7 @@ impl<V: Copy> Ring<V> {
             s.value = value;
             i
         };
-        // A different key with the same 64-bit hash is forgotten here (a memory may forget).
-        self.index.insert(hash, i as u32);
+        self.index.link(hash, i as u32);
     }
 
     pub fn len(&self) -> usize {

@@ -166,20 +166,26 @@ pub fn write_tape(out: &mut String, tape: &Tape, text: &str, i: u32) {
 /// A number literal that JS prints back exactly as written: an integer of at most 15 digits,
 /// without a leading zero and not `-0`.
 pub fn is_canonical_int(raw: &str) -> bool {
-    let d = match raw.as_bytes() {
-        [b'-', rest @ ..] => rest,
-        d => d,
+    is_canonical_int_bytes(raw.as_bytes())
+}
+
+/// [`is_canonical_int`] of a literal's bytes, inlined where an event reads one (its id): at opt z,
+/// the shipped setting, the call and its slice patterns were ~45 instructions for a 3-digit id.
+#[inline(always)]
+pub fn is_canonical_int_bytes(raw: &[u8]) -> bool {
+    let d = match raw.split_first() {
+        Some((b'-', rest)) => rest,
+        _ => raw,
     };
-    match d {
-        [] => false,
+    match d.first() {
+        None => false,
         // `0`, but not `-0` (JS prints it `0`) nor a leading zero.
-        [b'0'] => raw.len() == 1,
-        [b'0', ..] => false,
-        _ if d.len() > 15 => false,
-        _ => {
-            // A plain loop that stops at the first non-digit (at opt z, the shipped setting,
-            // `bytes().all` with a closure was two calls; at opt 3 a loop without the early exit
-            // was vectorized, which costs more than the few digits of an id).
+        Some(b'0') => raw.len() == 1,
+        Some(_) if d.len() > 15 => false,
+        Some(_) => {
+            // A plain loop that stops at the first non-digit (at opt z `bytes().all` with a
+            // closure was two calls; at opt 3 a loop without the early exit was vectorized, which
+            // costs more than the few digits of an id).
             for &c in d {
                 if !c.is_ascii_digit() {
                     return false;
@@ -236,10 +242,16 @@ pub fn js_key_cmp(a: &str, b: &str) -> Ordering {
 pub fn write_string(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
+    write_string_body(out, s);
+    out.push('"');
+}
+
+/// [`write_string`] without the quotes: what goes between them (a writer whose interned prefix
+/// ends with the opening quote, `tables.rs`, and closes it with what follows).
+pub fn write_string_body(out: &mut String, s: &str) {
     if !needs_escape(s.as_bytes()) {
         // The common case (table names, ids, keys): copied whole.
         out.push_str(s);
-        out.push('"');
         return;
     }
     // Runs of bytes that need no escape are copied whole; every escape is ASCII, so each run ends
@@ -269,7 +281,6 @@ pub fn write_string(out: &mut String, s: &str) {
         }
     }
     out.push_str(s.get(run..).unwrap_or_default());
-    out.push('"');
 }
 
 /// Whether any byte of `b` is one JSON.stringify escapes (`"`, `\\`, a control character): the

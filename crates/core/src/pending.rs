@@ -9,7 +9,7 @@
 //! buffers have grown to the stream's working size.
 
 use crate::event::RefetchType;
-use crate::hash::{hash_str, FxMap};
+use crate::hash::{hash_str, same_bytes, HashIndex};
 use crate::hold::{Holds, Verdict};
 use crate::plan::{FlushPlan, InvalidateOp, KeyRef, KeyRun, RefetchOp};
 use crate::scan::Tape;
@@ -38,13 +38,15 @@ pub struct Keys {
     spans: Vec<(u32, u32, u32, u32)>,
     /// Per key: the offsets (relative to the key's start) just after each top-level element.
     ends: Vec<u32>,
-    index: FxMap<u64, KeyId>,
-    /// The next key with the same 64-bit hash, or `NONE`.
-    chain: Vec<KeyId>,
+    /// From a key's hash to its id.
+    index: HashIndex,
     /// Whether a plan has named the key yet (its hash then crossed to the shim).
     known: Vec<bool>,
     /// The table was cleared since the last plan: the next plan says so.
     reset: bool,
+    /// Bumped when the table is cleared: an id kept by a caller is valid while this is unchanged
+    /// ([`Pending::key_epoch`]).
+    epoch: u32,
     tape: Tape,
 }
 
@@ -73,16 +75,16 @@ impl Keys {
     }
 
     /// [`Keys::find`] with `h` = `hash_str(hash)`.
+    #[inline(always)]
     fn find_hashed(&self, h: u64, hash: &str) -> Option<KeyId> {
-        let mut id = *self.index.get(&h)?;
-        while id != NONE {
-            let (s, e, _, _) = self.spans[id as usize];
-            if self.text.as_bytes().get(s as usize..e as usize) == Some(hash.as_bytes()) {
-                return Some(id);
-            }
-            id = self.chain[id as usize];
-        }
-        None
+        let is = |id: KeyId| match self.spans.get(id as usize) {
+            Some(&(s, e, _, _)) => match self.text.as_bytes().get(s as usize..e as usize) {
+                Some(t) => same_bytes(t, hash.as_bytes()),
+                None => false,
+            },
+            None => false,
+        };
+        self.index.find(h, is)
     }
 
     /// The id of `hash` (a canonical key hash), adding it when new; its element ends come from a
@@ -130,8 +132,7 @@ impl Keys {
             }
         }
         self.spans.push((start, self.text.len() as u32, ends_start, self.ends.len() as u32));
-        let prev = self.index.insert(h, id).unwrap_or(NONE);
-        self.chain.push(prev);
+        self.index.link(h, id);
         self.known.push(false);
         id
     }
@@ -146,9 +147,9 @@ impl Keys {
         self.spans.clear();
         self.ends.clear();
         self.index.clear();
-        self.chain.clear();
         self.known.clear();
         self.reset = true;
+        self.epoch = self.epoch.wrapping_add(1);
     }
 }
 
@@ -258,12 +259,32 @@ impl Pending {
     /// Adds an invalidation of the key with canonical hash `hash`; the same key twice becomes one
     /// op that does what both asked.
     pub fn invalidate(&mut self, hash: &str, exact: bool, refetch_type: RefetchType) {
-        self.invalidate_with(hash, None, exact, refetch_type)
+        self.invalidate_with(hash, None, exact, refetch_type);
     }
 
     /// [`Pending::invalidate`] of a key whose writer knows its element ends ([`Keys::intern_with`]).
-    pub fn invalidate_with(&mut self, hash: &str, ends: Option<&[u32]>, exact: bool, refetch_type: RefetchType) {
+    /// Returns the key's id ([`Pending::invalidate_id`] takes it while [`Pending::key_epoch`] is
+    /// unchanged).
+    pub fn invalidate_with(
+        &mut self,
+        hash: &str,
+        ends: Option<&[u32]>,
+        exact: bool,
+        refetch_type: RefetchType,
+    ) -> KeyId {
         let id = self.slot_id(hash, ends);
+        self.invalidate_id(id, exact, refetch_type);
+        id
+    }
+
+    /// The epoch of the key table: the ids it gave stay valid while this is unchanged (the engine
+    /// keeps its tables' list-head ids, `tables.rs`).
+    pub fn key_epoch(&self) -> u32 {
+        self.keys.epoch
+    }
+
+    /// [`Pending::invalidate`] of a key already interned (`id`, of the current [`Pending::key_epoch`]).
+    pub fn invalidate_id(&mut self, id: KeyId, exact: bool, refetch_type: RefetchType) {
         let Some(s) = self.slots.get_mut(id as usize) else { return };
         if s.inv & PRESENT != 0 {
             let ex = s.inv & EXACT != 0 && exact;

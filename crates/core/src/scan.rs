@@ -723,6 +723,39 @@ impl Iterator for Members<'_> {
     }
 }
 
+/// [`Tape::keyed_members`].
+pub struct KeyedMembers<'a> {
+    tape: &'a Tape,
+    at: u32,
+    end: u32,
+}
+
+impl Iterator for KeyedMembers<'_> {
+    type Item = (u32, KeyInfo);
+    #[inline(always)]
+    fn next(&mut self) -> Option<(u32, KeyInfo)> {
+        if self.at >= self.end {
+            return None;
+        }
+        let v = self.at;
+        // Past the vector (never, for a scanned object) the walk ends.
+        let e = self.tape.nodes.get(v as usize)?;
+        self.at = e.next;
+        Some((v, KeyInfo { head: e.head, start: e.key, len: e.key_len, escaped: e.key_escaped }))
+    }
+}
+
+impl Tape {
+    /// The members of object `obj` as (value index, its key's [`KeyInfo`]): each entry read once,
+    /// where [`Tape::members`] and then [`Tape::key`] read it twice (issue 10: the adapters'
+    /// passes over a payload's and a row's members).
+    #[inline(always)]
+    pub fn keyed_members(&self, obj: u32) -> KeyedMembers<'_> {
+        let Members { at, end, .. } = self.members(obj);
+        KeyedMembers { tape: self, at, end }
+    }
+}
+
 pub struct Items<'a> {
     tape: &'a Tape,
     at: u32,

@@ -3,7 +3,7 @@
 //! reconnect's intents, the open views, per-channel seqs): a `Vec` is as fast as a tree at that
 //! size, and each `BTreeMap`/`BTreeSet` element type cost the wasm kilobytes of tree code (node
 //! splits and merges, a stable sort for every `collect`; docs/SIZE.md). Insertion is O(n); nothing
-//! here holds more than a few hundred entries. Unordered lookups by hash use `hash::FxMap`.
+//! here holds more than a few hundred entries. Unordered lookups by hash use `hash::HashIndex`.
 
 use std::borrow::Borrow;
 

@@ -1,7 +1,7 @@
 //! Interned tables: what routing writes for a table is built when an event first names it, not per
 //! event (issue 10: the doc and list keys wrote the table's name through `write_string` twice per
 //! event, the version guard copied it into its key, and the rules were found by hashing it). A table
-//! here is its name, the start of its doc key (`["doc","t",`) and list head (`["list","t"`) as
+//! here is its name, the start of its doc key (`["doc","t","`) and list head (`["list","t"`) as
 //! canonical hash text, the hash its version-guard entries start from, and the index of its rules.
 //!
 //! An app's events name a few tables, so a few are kept and found by comparing the name's bytes; a
@@ -21,7 +21,7 @@ pub const TABLES: usize = 16;
 pub struct Table {
     /// The name and a `\0`: how the version guard's keys start (`type \0 id`, `guard.rs`).
     pub key: String,
-    /// `["doc",<name>,`: the policy's doc key up to its id.
+    /// `["doc",<name>,"`: the policy's doc key up to its id's text (an id is written as a string).
     pub doc: String,
     /// `["list",<name>`: the policy's list head up to its factory.
     pub list: String,
@@ -29,6 +29,10 @@ pub struct Table {
     pub hash: u64,
     /// The index of its rules ([`RuleTable::table`]), if any rule names it.
     pub rules: Option<u32>,
+    /// The id of its list head under the scope's factory in the pending key table, with that
+    /// table's epoch (`pending::Pending::key_epoch`), once an event wrote it (the engine's
+    /// `invalidate_list_head`): the same text every time, so it is not written or looked up again.
+    pub head: Option<(u32, crate::pending::KeyId)>,
 }
 
 impl Table {
@@ -51,12 +55,13 @@ impl Table {
         self.doc.clear();
         self.doc.push_str("[\"doc\",");
         write_string(&mut self.doc, name);
-        self.doc.push(',');
+        self.doc.push_str(",\"");
         self.list.clear();
         self.list.push_str("[\"list\",");
         write_string(&mut self.list, name);
         self.hash = hash_str(name);
         self.rules = rules.table(name);
+        self.head = None;
     }
 }
 
@@ -81,6 +86,18 @@ impl Tables {
     /// The table at `at`, an index [`Tables::get`] returned.
     pub fn at(&self, at: usize) -> &Table {
         &self.tables[at]
+    }
+
+    /// [`Tables::at`], to keep its list head's id.
+    pub fn at_mut(&mut self, at: usize) -> &mut Table {
+        &mut self.tables[at]
+    }
+
+    /// Forgets every table's list-head id (the scope changed what the head names).
+    pub fn forget_heads(&mut self) {
+        for t in &mut self.tables {
+            t.head = None;
+        }
     }
 
     fn find(&self, name: &str) -> Option<usize> {
@@ -141,7 +158,7 @@ mod tests {
                 let mut doc = String::from("[\"doc\",");
                 write_string(&mut doc, name);
                 doc.push(',');
-                assert_eq!(t.doc, doc);
+                assert_eq!(t.doc, [doc.as_str(), "\""].concat());
                 assert_eq!(t.list, doc.replace("[\"doc\"", "[\"list\"").trim_end_matches(','));
                 assert_eq!(t.key, [name, "\0"].concat());
                 assert_eq!(t.hash, hash_str(name));

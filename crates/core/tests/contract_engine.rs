@@ -228,6 +228,28 @@ fn scope_guard_drops_other_tenants_by_camel_or_snake_name() {
     );
 }
 
+/// A table's list head is the scope's factory's, in every window and after the scope changes: an
+/// event with the factory, one without it (listed under the scope's), across flushes, then the
+/// same under a new scope.
+#[test]
+fn list_heads_follow_the_scope_across_windows_and_set_scope() {
+    let mut h = Harness::new(opts());
+    for round in 0..2 {
+        h.ingest("supabase", sb("INSERT", "wo", json!({"id": round, "factory_id": "f1"}), json!({})));
+        h.ingest("supabase", sb("DELETE", "wo", json!({}), json!({"id": 10 + round})));
+        h.settle();
+        let mut got = h.invalidated();
+        got.sort_by_key(|k| k.to_string());
+        let doc = json!(["doc", "wo", (10 + round).to_string()]);
+        assert_eq!(got, vec![doc, json!(["list","wo","f1",{"page":1}])], "round {round}");
+        h.plans.clear();
+    }
+    h.engine.set_scope(&json!({"factoryId": "f2"})).unwrap();
+    h.ingest("supabase", sb("INSERT", "wo", json!({"id": 5, "factory_id": "f2"}), json!({})));
+    h.settle();
+    assert_eq!(h.invalidated(), vec![json!(["list","wo","f2",{"page":1}])]);
+}
+
 #[test]
 fn scope_numbers_compare_as_js_prints_them() {
     // An event's number is judged by `String(JSON.parse(literal))` (node: 1.50 → "1.5", 1e2 → "100",

@@ -2,8 +2,9 @@
 //! texts built without `core::fmt` (static words plus parameters).
 
 use crate::error::{Error, ErrorCode};
-use crate::key::{is_canonical_int, tape_text};
-use crate::scan::{Kind, Tape};
+use crate::hash::same_bytes;
+use crate::key::{is_canonical_int, is_canonical_int_bytes, tape_text};
+use crate::scan::{KeyInfo, Kind, Tape};
 use std::borrow::Cow;
 
 /// The payload being adapted: the scanned text and its tape.
@@ -86,11 +87,15 @@ pub fn id_text<'a>(p: &In<'a>, v: u32) -> Option<Cow<'a, str>> {
     match p.kind(v) {
         Kind::Str => p.tape.plain_str(p.text, v).filter(|s| !s.is_empty()).map(Cow::Borrowed),
         Kind::Number => {
-            let raw = p.raw(v);
-            if is_canonical_int(raw) {
-                Some(Cow::Borrowed(raw))
-            } else {
-                id_text_rest(p, v)
+            // The span read once, checked as bytes, sliced as text only when it is the id.
+            let n = p.tape.node(v);
+            let span = n.start as usize..n.end as usize;
+            match p.text.as_bytes().get(span.clone()) {
+                Some(raw) if is_canonical_int_bytes(raw) => match p.text.get(span) {
+                    Some(raw) => Some(Cow::Borrowed(raw)),
+                    None => id_text_rest(p, v),
+                },
+                _ => id_text_rest(p, v),
             }
         }
         _ => id_text_rest(p, v),
@@ -242,27 +247,6 @@ fn equal_unlike_texts(p: &In<'_>, a: u32, b: u32) -> bool {
     }
 }
 
-/// Whether `a` and `b` hold the same bytes: eight at a time, the last (or only) few by the last
-/// word when the texts are that long (no call to `memcmp`, which costs more on the short spans of
-/// a row's values, and no byte loop).
-#[inline(always)]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let (mut x, mut y) = (a, b);
-    while let (Some((wx, rx)), Some((wy, ry))) = (x.split_first_chunk::<8>(), y.split_first_chunk::<8>()) {
-        if u64::from_le_bytes(*wx) != u64::from_le_bytes(*wy) {
-            return false;
-        }
-        (x, y) = (rx, ry);
-    }
-    match (a.last_chunk::<8>(), b.last_chunk::<8>()) {
-        (Some(wx), Some(wy)) => u64::from_le_bytes(*wx) == u64::from_le_bytes(*wy),
-        _ => crate::scan::bytes_eq(x, y),
-    }
-}
-
 /// Sets `(name, value)` in a changed-fields list, a later entry for the same name replacing the
 /// earlier one (JSON.parse keeps the last of duplicate keys).
 pub fn set_changed(p: &In<'_>, list: &mut Vec<(u32, u32)>, name: u32, value: Option<u32>) {
@@ -317,41 +301,43 @@ fn diff_by_name(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) {
 /// escaped and none twice, so member `i` of one pairs with member `i` of the other and the changed
 /// list is the changed members in order. `false` (with `out` partly filled) for any other shape.
 fn diff_in_order(p: &In<'_>, new: u32, old: u32, out: &mut Vec<(u32, u32)>) -> bool {
-    let mut olds = p.tape.members(old);
+    let mut olds = p.tape.keyed_members(old);
     // Which classes of key (a hash of its length and head word) were seen: only a key whose class
     // was seen before is compared with the earlier keys for a duplicate. Two words, not a `u128`:
     // a 128-bit shift is a compiler-builtins call on wasm and x86_64 alike (issue 10).
     let mut seen = [0u64; 2];
-    for (k, v) in p.tape.members(new) {
-        let Some((_, ov)) = olds.next() else { return false };
-        if !same_plain_key(p, v, ov) {
+    for (v, key) in p.tape.keyed_members(new) {
+        let Some((ov, okey)) = olds.next() else { return false };
+        if !same_plain_key(p, key, okey) {
             return false;
         }
-        let key = p.tape.key(v);
         let class = (key.head ^ u64::from(key.len)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 57;
         let (word, bit) = (usize::from(class >= 64), 1u64 << (class & 63));
         if seen[word] & bit != 0
-            && p.tape.members(new).take_while(|&(e, _)| e != k).any(|(_, e)| same_plain_key(p, e, v))
+            && p.tape.keyed_members(new).take_while(|&(e, _)| e != v).any(|(_, e)| same_plain_key(p, e, key))
         {
             return false;
         }
         seen[word] |= bit;
         if !values_equal(p, v, ov) {
-            out.push((k, v));
+            out.push((v | crate::scan::KEY, v));
         }
     }
     olds.next().is_none()
 }
 
-/// Whether the keys of member values `a` and `b` are the same text without escapes: length and
-/// head word first (the scanner's `KeyInfo`), the bytes past eight only when those agree.
+/// Whether two member keys (the scanner's `KeyInfo`) are the same text without escapes: length and
+/// head word first, the bytes past eight only when those agree.
 #[inline(always)]
-fn same_plain_key(p: &In<'_>, a: u32, b: u32) -> bool {
-    let (x, y) = (p.tape.key(a), p.tape.key(b));
+fn same_plain_key(p: &In<'_>, x: KeyInfo, y: KeyInfo) -> bool {
     if x.escaped || y.escaped || x.len != y.len || x.head != y.head {
         return false;
     }
-    x.len <= 8 || p.tape.plain_key(p.text, a).map(|t| t.get(8..)) == p.tape.plain_key(p.text, b).map(|t| t.get(8..))
+    let past_eight = |k: KeyInfo| {
+        let s = k.start as usize + 9;
+        p.text.as_bytes().get(s..s.wrapping_add(k.len as usize).wrapping_sub(8))
+    };
+    x.len <= 8 || past_eight(x) == past_eight(y)
 }
 
 #[cfg(test)]
