@@ -243,7 +243,7 @@ impl Columns {
             found.clear();
             found.resize(slots, NONE);
         }
-        let Some(obj) = obj.filter(|&o| tape.kind(o) == Kind::Object) else { return };
+        let Some(obj) = obj.filter(|&o| tape.value_kind(o) == Kind::Object) else { return };
         let bytes = text.as_bytes();
         for (v, k) in tape.keyed_members(obj) {
             // The scanner recorded each key's length and first eight bytes: one probe, one compare
@@ -336,7 +336,7 @@ impl<'a> Row<'a> {
     pub fn get(&self, col: &str) -> Option<u32> {
         for o in self.objs.iter().flatten() {
             if let Some(v) = self.tape.get(self.text, *o, col) {
-                return (self.tape.kind(v) != Kind::Null).then_some(v);
+                return (self.tape.value_kind(v) != Kind::Null).then_some(v);
             }
         }
         None
@@ -347,7 +347,7 @@ impl<'a> Row<'a> {
     #[inline(always)]
     pub fn col(&self, slot: usize, name: &str) -> Option<u32> {
         match self.found.get(slot) {
-            Some(&v) => (v != NONE && self.tape.kind(v) != Kind::Null).then_some(v),
+            Some(&v) => (v != NONE && self.tape.value_kind(v) != Kind::Null).then_some(v),
             None => self.get(name),
         }
     }
@@ -390,7 +390,7 @@ impl<'a> Row<'a> {
     #[inline(always)]
     fn judge(&self, n: usize, (slot, name): (usize, &str), ok: &mut impl FnMut(u32) -> bool) -> bool {
         match self.member(n, slot, name) {
-            Some(v) => self.tape.kind(v) == Kind::Null || ok(v),
+            Some(v) => self.tape.value_kind(v) == Kind::Null || ok(v),
             None => true,
         }
     }

@@ -550,6 +550,25 @@ impl Tape {
         }
     }
 
+    /// [`Tape::node`] of a value index, never a key (with [`KEY`] set it is past the vector: the
+    /// `null` with an empty span). Without the key test (issue 10: the adapters' reads of values).
+    #[inline(always)]
+    pub fn value_node(&self, v: u32) -> Node {
+        match self.nodes.get(v as usize) {
+            Some(e) => Node { kind: e.kind, start: e.start, end: e.end, next: e.next },
+            None => NO_NODE,
+        }
+    }
+
+    /// [`Tape::kind`] of a value index, never a key (with [`KEY`] set: `null`).
+    #[inline(always)]
+    pub fn value_kind(&self, v: u32) -> Kind {
+        match self.nodes.get(v as usize) {
+            Some(e) => e.kind,
+            None => Kind::Null,
+        }
+    }
+
     /// The key of member value `v` (a value index, without [`KEY`]): what the scanner recorded.
     /// Meaningful only for the values [`Tape::members`] yields.
     #[inline(always)]
@@ -582,7 +601,7 @@ impl Tape {
     /// index with [`KEY`] set (read it as a string node, or with [`Tape::key`] by the value index).
     #[inline(always)]
     pub fn members(&self, obj: u32) -> Members<'_> {
-        let n = self.node(obj);
+        let n = self.value_node(obj);
         let end = if n.kind == Kind::Object { n.next } else { obj + 1 };
         Members { tape: self, at: obj + 1, end }
     }
@@ -590,14 +609,14 @@ impl Tape {
     /// The elements of array `arr`.
     #[inline(always)]
     pub fn items(&self, arr: u32) -> Items<'_> {
-        let n = self.node(arr);
+        let n = self.value_node(arr);
         let end = if n.kind == Kind::Array { n.next } else { arr + 1 };
         Items { tape: self, at: arr + 1, end }
     }
 
     /// The last member of object `obj` named `key` (JSON.parse keeps the last of duplicate keys).
     pub fn get(&self, text: &str, obj: u32, key: &str) -> Option<u32> {
-        if self.kind(obj) != Kind::Object {
+        if self.value_kind(obj) != Kind::Object {
             return None;
         }
         let mut found = None;
@@ -612,7 +631,7 @@ impl Tape {
     /// Several members of object `obj` in one pass: `out[k]` gets the last member named
     /// `names[k]` (or stays `None`).
     pub fn pick(&self, text: &str, obj: u32, names: &[&str], out: &mut [Option<u32>]) {
-        if self.kind(obj) != Kind::Object {
+        if self.value_kind(obj) != Kind::Object {
             return;
         }
         for (k, v) in self.members(obj) {
@@ -626,7 +645,7 @@ impl Tape {
 
     /// `get`, with `null` counted as absent.
     pub fn get_some(&self, text: &str, obj: u32, key: &str) -> Option<u32> {
-        self.get(text, obj, key).filter(|&v| self.kind(v) != Kind::Null)
+        self.get(text, obj, key).filter(|&v| self.value_kind(v) != Kind::Null)
     }
 
     /// Whether string node `i` decodes to `want`: the span's length decides most keys at once.

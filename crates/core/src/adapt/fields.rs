@@ -37,7 +37,7 @@ impl<'a> In<'a> {
     #[inline(always)]
     pub fn is_empty_object(&self, obj: Option<u32>) -> bool {
         // A container's subtree ends right after it when it holds nothing.
-        obj.is_none_or(|o| self.tape.node(o).next <= o.saturating_add(1))
+        obj.is_none_or(|o| self.tape.value_node(o).next <= o.saturating_add(1))
     }
 }
 
@@ -45,7 +45,7 @@ impl<'a> In<'a> {
 /// `None` for an escaped string or any other node.
 #[inline(always)]
 pub fn plain_bytes<'t>(tape: &Tape, text: &'t str, i: u32) -> Option<&'t [u8]> {
-    let n = tape.node(i);
+    let n = tape.value_node(i);
     if n.kind != Kind::Str {
         return None;
     }
@@ -55,7 +55,7 @@ pub fn plain_bytes<'t>(tape: &Tape, text: &'t str, i: u32) -> Option<&'t [u8]> {
 /// The value's JSON text as it was sent, as bytes (no character-boundary checks).
 #[inline(always)]
 pub fn raw_bytes<'t>(tape: &Tape, text: &'t str, i: u32) -> &'t [u8] {
-    let n = tape.node(i);
+    let n = tape.value_node(i);
     text.as_bytes().get(n.start as usize..n.end as usize).unwrap_or(&[])
 }
 
@@ -84,11 +84,11 @@ pub fn kind_name(k: Kind) -> &'static str {
 /// The common ids (a string without escapes, an integer JS prints as written) are read inline.
 #[inline(always)]
 pub fn id_text<'a>(p: &In<'a>, v: u32) -> Option<Cow<'a, str>> {
-    match p.kind(v) {
+    match p.tape.value_kind(v) {
         Kind::Str => p.tape.plain_str(p.text, v).filter(|s| !s.is_empty()).map(Cow::Borrowed),
         Kind::Number => {
             // The span read once, checked as bytes, sliced as text only when it is the id.
-            let n = p.tape.node(v);
+            let n = p.tape.value_node(v);
             let span = n.start as usize..n.end as usize;
             match p.text.as_bytes().get(span.clone()) {
                 Some(raw) if is_canonical_int_bytes(raw) => match p.text.get(span) {
@@ -142,7 +142,7 @@ pub fn opt_object(p: &In<'_>, o: u32, name: &str, src: &str) -> Result<Option<u3
 pub fn opt_object_of(p: &In<'_>, member: Option<u32>, name: &str, src: &str) -> Result<Option<u32>, Error> {
     // `match`, not `map`: at opt z the combinator was a call of its own.
     let Some(v) = member else { return Ok(None) };
-    match p.kind(v) {
+    match p.tape.value_kind(v) {
         Kind::Null => Ok(None),
         Kind::Object => Ok(Some(v)),
         k => Err(not_an_object(name, src, k)),
@@ -161,7 +161,7 @@ fn not_an_object(name: &str, src: &str, k: Kind) -> Error {
 #[inline(always)]
 pub fn version_of(p: &In<'_>, v: Option<u32>) -> Option<f64> {
     let v = match v {
-        Some(v) if p.kind(v) == Kind::Number => v,
+        Some(v) if p.tape.value_kind(v) == Kind::Number => v,
         _ => return None,
     };
     let raw = raw_bytes(p.tape, p.text, v);
@@ -196,7 +196,7 @@ pub fn table_name_of<'a>(p: &In<'a>, member: Option<u32>, name: &str, src: &str)
     // The node read once and the text sliced here (at opt z `and_then` with `plain_str` was
     // three calls).
     if let Some(v) = member {
-        let n = p.tape.node(v);
+        let n = p.tape.value_node(v);
         if n.kind == Kind::Str && n.end.wrapping_sub(n.start) > 2 {
             if let Some(s) = p.text.get(n.start as usize + 1..n.end as usize - 1) {
                 return Ok(Cow::Borrowed(s));

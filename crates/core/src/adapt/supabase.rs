@@ -53,7 +53,7 @@ pub fn adapt<'a>(p: In<'a>, o: u32, wants: Wants<'_>, scratch: &'a mut Scratch) 
     // `str_eq`, not a decoded `Option<Cow>` compared: at opt z, the shipped setting, that was three
     // calls per event for a member the payload seldom has.
     if ty.is_some_and(|t| p.tape.str_eq(p.text, t, "broadcast")) {
-        return match payload.filter(|&v| p.kind(v) == Kind::Object) {
+        return match payload.filter(|&v| p.tape.value_kind(v) == Kind::Object) {
             Some(payload) => super::app_event::adapt(p, payload, SRC, changed),
             None => Err(Error::new(ErrorCode::NotObject, SRC, "broadcast `payload` must be an 'event' object")),
         };
