@@ -81,10 +81,11 @@ const common = {
 // the module's most frequent bytes, the two-byte ones (\n \r \" \\ \b \v \f and U+0080-U+00FF) to the
 // next, the three longest (\0, \x07, \x1B) to the rarest. A byte always becomes the same source
 // bytes, so gzip's matches in the wasm survive (+1.8 % gzip over the .wasm; base64 costs +30 %:
-// docs/SIZE.md). `wasmBytes()` undoes it when loadWasm first runs: TextEncoder writes the string's
+// docs/SIZE.md). `wasmBytes()` undoes it when js/loadWasm.js is evaluated (its early compile): TextEncoder writes the string's
 // UTF-8 into the memory of DECODER (a 121-byte module), whose loop reads each character back and
-// maps it through the permutation's inverse. A JS charCodeAt loop over the 186 K characters takes
-// 2-5 ms in a fresh page (it runs interpreted until V8 optimizes it); this, about 0.5 ms.
+// maps it through the permutation's inverse. A JS charCodeAt loop over the module's ~175 K characters takes
+// 2-5 ms in a fresh page (it runs interpreted until V8 optimizes it); this, 1.4-2.9 ms (min-median of the
+// 'decode' step of `node bench/initprofile.mjs --n=11`, 2026-12-02, load 2.4).
 const DECODER = `(module
   (memory (export "m") 1)
   ;; UTF-8 at $i..$end (characters up to U+00FF: one or two bytes), the inverse table at 0..255:
