@@ -13,8 +13,8 @@ let ready
 
 // The module uses WebAssembly SIMD (README "Browser support"): the smallest module with a v128
 // instruction, validated only when the module fails to compile, so that an engine without SIMD gets
-// an error that says so, not a CompileError (a validation costs ~0.5 ms in a fresh page: not paid
-// where the module compiles).
+// an error that says so, not a CompileError (a validation cost 0.6-1.3 ms in a fresh page,
+// bench/initprofile.mjs: not paid where the module compiles).
 const SIMD = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11])
 const noSimd = () => new Error('querywire needs WebAssembly SIMD (Chrome 91, Firefox 89, Safari 16.4 or later), which this browser or runtime lacks')
 // async: a synchronous throw of the decoder (a CSP without 'wasm-unsafe-eval' refuses its module too)
@@ -66,16 +66,15 @@ const COMMANDS = ['online', 'recordInvalid', 'mutationStarted', 'mutationSettled
   'dispose', 'status', 'channels', 'stats', 'shareState', 'columns', 'inputBuffer', 'slotBuffer']
 function commands(proto) {
   COMMANDS.forEach((name, op) => {
-    proto[name] = function (...args) { return this.command(JSON.stringify([op, ...args])) }
+    proto[name] = name === 'subscribe'
+      ? function (view) { return this.command(JSON.stringify([op, viewArg(view)])) }
+      : function (...args) { return this.command(JSON.stringify([op, ...args])) }
   })
-  // A view crosses as the three members the core reads, each a JSON value: one that JSON cannot hold
-  // (a BigInt, an object with a cycle) is null there, so a malformed view is the core's coded error,
-  // never JSON.stringify's TypeError, and members the core does not read are not stringified.
-  const op = COMMANDS.indexOf('subscribe')
-  proto.subscribe = function (v) {
-    return this.command(JSON.stringify([op, v !== null && typeof v === 'object' ? { kind: plain(v.kind), type: plain(v.type), id: plain(v.id) } : plain(v)]))
-  }
 }
+// A view crosses as the three members the core reads, each a JSON value: one that JSON cannot hold
+// (a BigInt, an object with a cycle) is null there, so a malformed view is the core's coded error,
+// never JSON.stringify's TypeError, and members the core does not read are not stringified.
+const viewArg = (v) => (v !== null && typeof v === 'object' ? { kind: plain(v.kind), type: plain(v.type), id: plain(v.id) } : plain(v))
 const plain = (x) => (x === undefined || typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean' ? x : null)
 
 // The engine's one timeout (the `timer` handler of `engine.setHandlers`, src/driver.rs): the core
