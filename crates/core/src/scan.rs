@@ -528,8 +528,10 @@ impl Tape {
     /// setting, `Vec`'s `Index` is a call of its own).
     #[inline(always)]
     pub fn node(&self, i: u32) -> Node {
+        if i & KEY == 0 {
+            return self.value_node(i);
+        }
         match self.nodes.get((i & !KEY) as usize) {
-            Some(e) if i & KEY == 0 => Node { kind: e.kind, start: e.start, end: e.end, next: e.next },
             Some(e) => Node {
                 kind: if e.key_escaped { Kind::StrEscaped } else { Kind::Str },
                 start: e.key,
@@ -542,8 +544,10 @@ impl Tape {
 
     #[inline(always)]
     pub fn kind(&self, i: u32) -> Kind {
+        if i & KEY == 0 {
+            return self.value_kind(i);
+        }
         match self.nodes.get((i & !KEY) as usize) {
-            Some(e) if i & KEY == 0 => e.kind,
             Some(e) if e.key_escaped => Kind::StrEscaped,
             Some(_) => Kind::Str,
             None => Kind::Null,
