@@ -79,6 +79,23 @@ describe('creating an engine', () => {
     })
   })
 
+  test('the engine calls behind the one command export each reach their own core call (js/loadWasm.js COMMANDS order)', async () => {
+    const { rt } = await start(makeClient())
+    const e = rt._engine
+    assert.equal(e.status(), 'disconnected')
+    assert.deepEqual(e.channels(), [])
+    assert.equal(e.stats().received, 0)
+    assert.equal(typeof JSON.parse(e.columns()), 'object')
+    assert.ok(e.inputBuffer(64) > 0 && e.slotBuffer(16) > 0, 'buffers are addresses in wasm memory')
+    const h = e.subscribe({ kind: 'list', type: TYPE })
+    assert.equal(typeof h, 'number')
+    assert.ok(e.channels().includes(`list:${TYPE}:f1`), JSON.stringify(e.channels()))
+    e.unsubscribe(h)
+    assert.deepEqual(e.channels(), [])
+    e.recordInvalid('event', 'refused by the shim')
+    assert.equal(e.stats().dropped.invalid, 1)
+  })
+
   test('a malformed view throws a coded error, whatever its members hold; members the core does not read are ignored', async () => {
     const { rt } = await start(makeClient())
     const cycle = { a: 1 }
