@@ -106,7 +106,7 @@ export async function createRealtime(options = {}) {
   if (!queryClient || typeof queryClient.getQueryCache !== 'function') {
     throw new TypeError('createRealtime: options.queryClient must be a TanStack Query QueryClient')
   }
-  const { WasmRealtime, memory } = await loadWasm()
+  const { WasmRealtime, memory, writeText } = await loadWasm()
   const engine = new WasmRealtime(engineOptions(options))
   engine.setVisible(isVisible()) // once at creation; later changes come from the listener below
   // One connection per browser (js/share.js); where Web Locks or BroadcastChannel are missing, the
@@ -177,12 +177,10 @@ export async function createRealtime(options = {}) {
   const decodePlan = createPlanDecoder()
   const connectorCalls = connectorHandlers(host)
 
-  // Payload text is written straight into a buffer in wasm memory (TextEncoder.encodeInto) and
+  // Payload text is written straight into a buffer in wasm memory (js/loadWasm.js writeText) and
   // crosses as a length: no per-payload allocation or copy by the binding. The buffer's address
-  // stays valid until a longer payload asks for a bigger one; memory growth only swaps the
-  // ArrayBuffer, which the view below follows.
+  // stays valid until a longer payload asks for a bigger one.
   const SOURCE_INDEX = { supabase: 0, event: 1, envelope: 2, centrifugo: 3, invalidate: 4 }
-  const encoder = new TextEncoder()
   let inputAt = 0
   let inputCap = 0
   let inputView = null
@@ -194,22 +192,13 @@ export async function createRealtime(options = {}) {
       engine.ingestText(source, text)
       return
     }
-    // UTF-8 of a UTF-16 string is at most three bytes per unit
-    engine.ingestInput(index, encodeAt(text, inputBytes(text.length * 3), 0))
+    engine.ingestInput(index, inputText(text))
   }
-  // Writes `text` as UTF-8 at `at` of `view`; returns the end. ASCII goes by a loop (in Chromium
-  // several times faster than encodeInto for payload-sized strings), the rest from the first other
-  // unit by encodeInto.
-  function encodeAt(text, view, at) {
-    const n = text.length
-    let k = 0
-    for (; k < n; k++) {
-      const c = text.charCodeAt(k)
-      if (c >= 0x80) break
-      view[at + k] = c
-    }
-    if (k === n) return at + n
-    return at + k + encoder.encodeInto(k === 0 ? text : text.slice(k), view.subarray(at + k)).written
+  // Writes `text` into the input buffer; returns its byte length. UTF-8 of a UTF-16 string is at most
+  // three bytes a unit.
+  function inputText(text) {
+    inputBytes(text.length * 3)
+    return writeText(text, inputAt)
   }
   // The input buffer's view, at least `min` bytes; growing it keeps what was written.
   function inputBytes(min) {
@@ -332,13 +321,13 @@ export async function createRealtime(options = {}) {
     at = p
     return true
   }
-  // The rest of `s` from unit `i`, the first that is not ASCII, by encodeInto.
+  // The rest of `s` from unit `i`, the first that is not ASCII, by writeText (`out` starts at inputAt).
   function putWide(s, i, p) {
     for (let j = i; j < s.length; j++) {
       const c = s.charCodeAt(j)
       if (c < 0x20 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return false
     }
-    p += encoder.encodeInto(s.slice(i), out.subarray(p)).written
+    p += writeText(s.slice(i), inputAt + p)
     out[p++] = 34
     at = p
     return true
@@ -746,7 +735,7 @@ export async function createRealtime(options = {}) {
   // A frame of our own transport crosses as replayTrace's do: source 5 of the input buffer.
   const frame = (text) => {
     if (tap.on) tap.emit({ kind: 'frame', text })
-    engine.ingestInput(5, encodeAt(text, inputBytes(text.length * 3), 0))
+    engine.ingestInput(5, inputText(text))
   }
   function connectOwn(kind, url, opts) {
     if (disposed) return () => {}

@@ -7,7 +7,7 @@
 // The glue is a static import: it arrives with the module graph (one file with the shim in the built
 // package, dist/), not in a round trip of its own after createRealtime is called.
 import { initSync, WasmRealtime } from '../pkg/querywire.js'
-import { wasmBytes } from '../pkg/querywire_wasm.js'
+import { wasmBytes, COPIER } from '../pkg/querywire_wasm.js'
 
 let ready
 
@@ -47,11 +47,39 @@ export function loadWasm() {
     }
     const exports = initSync({ module })
     commands(WasmRealtime.prototype)
-    // The module's memory goes with it: payload text is written straight into it (createRealtime.js).
-    return { WasmRealtime, memory: exports.memory }
+    // The module's memory goes with it: payload text is written straight into it (createRealtime.js,
+    // replay.js), by writeText.
+    return { WasmRealtime, memory: exports.memory, writeText: textWriter(exports.memory) }
   })()
   ready.catch(() => { ready = undefined }) // a failed load may be retried
   return ready
+}
+
+// `writeText(text, at)`: writes `text` as UTF-8 into wasm memory from byte `at` on (room for
+// `3 * text.length` bytes is the caller's), returns the byte count; `writeText.builtin` tells which
+// copy it is. The leading ASCII goes by COPIER (scripts/build-js.mjs: the JS String Builtins, two to
+// eight times faster than encodeInto or a charCodeAt loop on a payload in Chromium), the rest, and all
+// of it where the builtins or Wasm GC are missing (Node 20, Safari; the module then fails to compile or
+// to link), by TextEncoder.encodeInto. Both write what TextEncoder writes, a lone surrogate as U+FFFD.
+function textWriter(memory) {
+  const encoder = new TextEncoder()
+  let u8 = null
+  // the memory's bytes; growth detaches the old buffer (byteLength 0) and a new view follows
+  const bytes = () => (u8 === null || u8.byteLength === 0 ? (u8 = new Uint8Array(memory.buffer)) : u8)
+  let copy
+  try {
+    copy = new WebAssembly.Instance(new WebAssembly.Module(COPIER, { builtins: ['js-string'] }), { m: { memory } }).exports.c
+  } catch {
+    copy = undefined
+  }
+  const write = copy
+    ? (text, at) => {
+        const k = copy(text, at)
+        return k === text.length ? k : k + encoder.encodeInto(text.slice(k), bytes().subarray(at + k)).written
+      }
+    : (text, at) => encoder.encodeInto(text, bytes().subarray(at)).written
+  write.builtin = copy !== undefined
+  return write
 }
 
 // The engine's rarer calls cross as one export, `command(text)`: `[op, ...args]` as JSON, `op` the

@@ -30,8 +30,8 @@ export async function replayTrace(trace, options = {}) {
   if (!parsed || !Array.isArray(parsed.records)) {
     throw Object.assign(new TypeError('replayTrace: a trace is { version, options, records: [...] }'), { code: 'bad_trace', source: 'replay' })
   }
-  const { WasmRealtime, memory } = await loadWasm()
-  const out = replay(WasmRealtime, memory, parsed, options)
+  const { WasmRealtime, writeText } = await loadWasm()
+  const out = replay(WasmRealtime, writeText, parsed, options)
   const recorded = parsed.records.filter((r) => r?.kind === 'plan').map((r) => ({ t: r.t, plan: r.plan }))
   let firstDifference = -1
   const n = Math.max(out.plans.length, recorded.length)
@@ -56,7 +56,7 @@ const id = (v) => (typeof v === 'number' && v >= 0 ? v : 0)
  * and pending mutations. Connection events are not in a trace (the transport's opens and closes),
  * so refetches that a reconnect or a `seq` gap caused live show up as a difference.
  */
-function replay(WasmRealtime, memory, trace, overrides) {
+function replay(WasmRealtime, writeText, trace, overrides) {
   const records = trace.records
   const engineOptions = { ...(trace.options && typeof trace.options === 'object' ? trace.options : {}), ...(overrides ?? {}) }
   let now = timeOf(records[0]) ?? 0
@@ -74,12 +74,11 @@ function replay(WasmRealtime, memory, trace, overrides) {
     // A fresh engine starts visible (createRealtime passes the page's state; here the trace decides).
     engine.setVisible(true)
     // A frame crosses as our own transport's do (source 5 of `ingestInput`): its UTF-8 text is
-    // written into the engine's input buffer in wasm memory (js/createRealtime.js does the same).
-    const encoder = new TextEncoder()
+    // written into the engine's input buffer in wasm memory (js/loadWasm.js writeText, as
+    // js/createRealtime.js does).
     const frame = (text) => {
-      const need = Math.max(text.length * 3, 1)
-      const at = engine.inputBuffer(need)
-      engine.ingestInput(5, encoder.encodeInto(text, new Uint8Array(memory.buffer, at, need)).written)
+      const at = engine.inputBuffer(Math.max(text.length * 3, 1))
+      engine.ingestInput(5, writeText(text, at))
     }
     const handles = new Map() // recorded view handle -> this engine's
     const open = (r) => {
