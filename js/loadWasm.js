@@ -7,7 +7,7 @@
 // The glue is a static import: it arrives with the module graph (one file with the shim in the built
 // package, dist/), not in a round trip of its own after createRealtime is called.
 import { initSync, WasmRealtime } from '../pkg/querywire.js'
-import { wasmBytes, COPIER } from '../pkg/querywire_wasm.js'
+import { wasmBytes, textCopy } from '../pkg/querywire_wasm.js'
 
 let ready
 
@@ -57,10 +57,10 @@ export function loadWasm() {
 
 // `writeText(text, at)`: writes `text` as UTF-8 into wasm memory from byte `at` on (room for
 // `3 * text.length` bytes is the caller's), returns the byte count; `writeText.builtin` tells which
-// copy it is. The leading ASCII goes by COPIER (scripts/build-js.mjs: the JS String Builtins, two to
-// eight times faster than encodeInto or a charCodeAt loop on a payload in Chromium), the rest, and all
-// of it where the builtins or Wasm GC are missing (Node 20, Safari; the module then fails to compile or
-// to link), by TextEncoder.encodeInto. Both write what TextEncoder writes, a lone surrogate as U+FFFD.
+// copy it is. The leading ASCII goes by the text module's `c` (scripts/build-js.mjs TEXT: the JS String
+// Builtins, two to eight times faster than encodeInto or a charCodeAt loop on a payload in Chromium),
+// the rest, and all of it where the builtins or Wasm GC are missing (Node 20, Safari; the module then
+// fails to compile or to link), by TextEncoder.encodeInto. Both write what TextEncoder writes, a lone surrogate as U+FFFD.
 function textWriter(memory) {
   const encoder = new TextEncoder()
   let u8 = null
@@ -68,7 +68,7 @@ function textWriter(memory) {
   const bytes = () => (u8 === null || u8.byteLength === 0 ? (u8 = new Uint8Array(memory.buffer)) : u8)
   let copy
   try {
-    copy = new WebAssembly.Instance(new WebAssembly.Module(COPIER, { builtins: ['js-string'] }), { m: { memory } }).exports.c
+    copy = textCopy(memory)
   } catch {
     copy = undefined
   }

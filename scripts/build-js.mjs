@@ -81,11 +81,15 @@ const common = {
 // the module's most frequent bytes, the two-byte ones (\n \r \" \\ \b \v \f and U+0080-U+00FF) to the
 // next, the three longest (\0, \x07, \x1B) to the rarest. A byte always becomes the same source
 // bytes, so gzip's matches in the wasm survive (+1.8 % gzip over the .wasm; base64 costs +30 %:
-// docs/SIZE.md). `wasmBytes()` undoes it when js/loadWasm.js is evaluated (its early compile): TextEncoder writes the string's
-// UTF-8 into the memory of DECODER (a 121-byte module), whose loop reads each character back and
-// maps it through the permutation's inverse. A JS charCodeAt loop over the module's ~175 K characters takes
-// 2-5 ms in a fresh page (it runs interpreted until V8 optimizes it); this, 1.4-2.9 ms (min-median of the
-// 'decode' step of `node bench/initprofile.mjs --n=11`, 2026-12-02, load 2.4).
+// docs/SIZE.md). `wasmBytes()` undoes it when js/loadWasm.js is evaluated (its early compile): the text
+// module's `d` (TEXT below, where the JS String Builtins are there) takes the string's units in one
+// builtin call and maps each through the permutation's inverse; elsewhere TextEncoder writes the
+// string's UTF-8 into the memory of DECODER (a 121-byte module), whose loop reads each character back
+// and maps it. A JS charCodeAt loop over the module's ~175 K characters takes 2-5 ms in a fresh page (it
+// runs interpreted until V8 optimizes it); DECODER 3.8 ms, TEXT 3.0 (medians of 15 fresh Chromium 156
+// pages, load ~2, 2026-12-02: DECODER's encodeInto, 0.8 ms, is what goes). What is left: ~1.3 ms to
+// compile and instantiate the small module (the page's first wasm), ~0.8 the units into the array, ~0.5
+// the loop (in chunks, so that V8 tiers it up, no faster).
 const DECODER = `(module
   (memory (export "m") 1)
   ;; UTF-8 at $i..$end (characters up to U+00FF: one or two bytes), the inverse table at 0..255:
@@ -104,29 +108,34 @@ const DECODER = `(module
       (local.set $o (i32.add (local.get $o) (i32.const 1)))
       (br_if $next (i32.lt_u (local.get $i) (local.get $end))))
     (local.get $o)))`
-// The text copy (js/loadWasm.js `textWriter`): a payload's UTF-8 goes into wasm memory before the
-// engine reads it, and in Chromium that copy was a third of the text path: a charCodeAt loop 3.9 ns a
-// UTF-16 unit, TextEncoder.encodeInto ~230 ns a call plus ~1 ns a unit. COPIER (JS String Builtins,
-// `wasm:js-string`: Chrome 130, Firefox 134) takes the string as an externref, copies its units into a
-// GC i16 array by one builtin call and writes them as bytes, eight at a time, until the first unit
-// that is not ASCII (encodeInto writes the rest): 0.5 us for a 280-unit payload where encodeInto took
-// 1.1 and the loop 3.9 (2026-12-02, Chromium 156). Where the builtins or GC are missing the module
-// does not link and encodeInto does it all.
+// TEXT, a second module on the JS String Builtins (`wasm:js-string`: Chrome 130, Firefox 134), which
+// take a JS string as an externref and copy its UTF-16 units into a GC i16 array in one call:
+// - `d(W, out)` decodes the wasm's string (above) for `wasmBytes()`: each unit through the inverse
+//   table at 0..255 of its memory, four bytes a store; no UTF-8 in between, no second pass.
+// - `c(text, at)` is the payload copy (js/loadWasm.js `textWriter`), instantiated again on the
+//   engine's memory: a payload's UTF-8 goes into wasm memory before the engine reads it, and in
+//   Chromium that copy was a third of the text path (a charCodeAt loop 3.9 ns a unit,
+//   TextEncoder.encodeInto ~230 ns a call plus ~1 ns a unit). It writes the leading ASCII units as
+//   bytes, eight at a time, until the first unit that is not ASCII (encodeInto writes the rest):
+//   0.5 us for a 280-unit payload where encodeInto took 1.1 and the loop 3.9 (2026-12-02, Chromium 156).
+// Where the builtins or Wasm GC are missing the module does not compile or link: DECODER and
+// encodeInto do it all.
 const unit = [0, 1, 2, 3, 4, 5, 6, 7]
+const get = (v) => unit.map((k) => `(local.set $u${k} ${v(`(array.get_u $u16 (local.get $b) (i32.add (local.get $i) (i32.const ${k})))`)})`).join('\n        ')
 const pack = (k) => `(i32.or (i32.or (local.get $u${k}) (i32.shl (local.get $u${k + 1}) (i32.const 8)))
           (i32.or (i32.shl (local.get $u${k + 2}) (i32.const 16)) (i32.shl (local.get $u${k + 3}) (i32.const 24))))`
-const COPIER = `(module
+const store8 = `(i32.store (i32.add (local.get $at) (local.get $i)) ${pack(0)})
+        (i32.store offset=4 (i32.add (local.get $at) (local.get $i)) ${pack(4)})`
+const TEXT = `(module
   (type $u16 (array (mut i16)))
   (import "wasm:js-string" "length" (func $length (param externref) (result i32)))
   (import "wasm:js-string" "intoCharCodeArray" (func $into (param externref (ref null $u16) i32) (result i32)))
   (import "m" "memory" (memory 0))
   ;; the units' array, kept from call to call and replaced by a longer one when a string needs it
   (global $buf (mut (ref null $u16)) (ref.null $u16))
-  ;; Writes the leading ASCII units of $s as bytes from $at on; returns how many (its length when all are).
-  (func (export "c") (param $s externref) (param $at i32) (result i32)
-    (local $n i32) (local $i i32) (local $c i32) (local $b (ref null $u16))
-    ${unit.map((k) => `(local $u${k} i32)`).join(' ')}
-    (local.set $n (call $length (local.get $s)))
+  ;; The units of $s in the array; returns it.
+  (func $units (param $s externref) (param $n i32) (result (ref null $u16))
+    (local $b (ref null $u16))
     (local.set $b (global.get $buf))
     (if (if (result i32) (ref.is_null (local.get $b)) (then (i32.const 1))
           (else (i32.gt_u (local.get $n) (array.len (local.get $b)))))
@@ -135,14 +144,20 @@ const COPIER = `(module
           (select (local.get $n) (i32.const 4096) (i32.gt_u (local.get $n) (i32.const 4096)))))
         (global.set $buf (local.get $b))))
     (drop (call $into (local.get $s) (local.get $b) (i32.const 0)))
+    (local.get $b))
+  ;; Writes the leading ASCII units of $s as bytes from $at on; returns how many (its length when all are).
+  (func (export "c") (param $s externref) (param $at i32) (result i32)
+    (local $n i32) (local $i i32) (local $c i32) (local $b (ref null $u16))
+    ${unit.map((k) => `(local $u${k} i32)`).join(' ')}
+    (local.set $n (call $length (local.get $s)))
+    (local.set $b (call $units (local.get $s) (local.get $n)))
     ;; eight units a time while all eight are ASCII
     (block $wide
       (loop $eight
         (br_if $wide (i32.gt_u (i32.add (local.get $i) (i32.const 8)) (local.get $n)))
-        ${unit.map((k) => `(local.set $u${k} (array.get_u $u16 (local.get $b) (i32.add (local.get $i) (i32.const ${k}))))`).join('\n        ')}
+        ${get((x) => x)}
         (br_if $wide (i32.ge_u ${unit.slice(1).reduce((a, k) => `(i32.or ${a} (local.get $u${k}))`, '(local.get $u0)')} (i32.const 128)))
-        (i32.store (i32.add (local.get $at) (local.get $i)) ${pack(0)})
-        (i32.store offset=4 (i32.add (local.get $at) (local.get $i)) ${pack(4)})
+        ${store8}
         (local.set $i (i32.add (local.get $i) (i32.const 8)))
         (br $eight)))
     ;; then one at a time, to the end or the first unit that is not ASCII
@@ -154,7 +169,30 @@ const COPIER = `(module
         (i32.store8 (i32.add (local.get $at) (local.get $i)) (local.get $c))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $one)))
-    (local.get $i)))`
+    (local.get $i))
+  ;; Writes each unit of $s (all below 256) through the table at 0..255 as a byte from $at on; returns
+  ;; the count. The array is let go after.
+  (func (export "d") (param $s externref) (param $at i32) (result i32)
+    (local $n i32) (local $i i32) (local $b (ref null $u16))
+    ${unit.map((k) => `(local $u${k} i32)`).join(' ')}
+    (local.set $n (call $length (local.get $s)))
+    (local.set $b (call $units (local.get $s) (local.get $n)))
+    (global.set $buf (ref.null $u16))
+    (block $tail
+      (loop $eight
+        (br_if $tail (i32.gt_u (i32.add (local.get $i) (i32.const 8)) (local.get $n)))
+        ${get((x) => `(i32.load8_u ${x})`)}
+        ${store8}
+        (local.set $i (i32.add (local.get $i) (i32.const 8)))
+        (br $eight)))
+    (block $end
+      (loop $one
+        (br_if $end (i32.ge_u (local.get $i) (local.get $n)))
+        (i32.store8 (i32.add (local.get $at) (local.get $i))
+          (i32.load8_u (array.get_u $u16 (local.get $b) (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $one)))
+    (local.get $n)))`
 const WASM = path.join(ROOT, 'pkg', 'querywire_bg.wasm')
 const WASM_JS = path.join(ROOT, 'pkg', 'querywire_wasm.js')
 if (!fs.existsSync(WASM)) {
@@ -191,28 +229,44 @@ if (!fs.existsSync(WASM)) {
   dec.optimize()
   const decoder = Array.from(dec.emitBinary())
   dec.dispose()
-  const cop = binaryen.parseText(COPIER)
-  cop.setFeatures(binaryen.Features.MVP | binaryen.Features.ReferenceTypes | binaryen.Features.GC)
-  if (!cop.validate()) throw new Error('build-js: the text copier does not validate')
-  cop.optimize()
-  const copier = Array.from(cop.emitBinary())
-  cop.dispose()
+  const tm = binaryen.parseText(TEXT)
+  tm.setFeatures(binaryen.Features.MVP | binaryen.Features.ReferenceTypes | binaryen.Features.GC)
+  if (!tm.validate()) throw new Error('build-js: the text module does not validate')
+  tm.optimize()
+  const text = Array.from(tm.emitBinary())
+  tm.dispose()
   fs.writeFileSync(WASM_JS, [
     '// Generated by scripts/build-js.mjs from querywire_bg.wasm (do not edit): the module\'s bytes, one',
-    '// character each through the permutation P (P[byte] is its character); D decodes them.',
+    '// character each through the permutation P (P[byte] is its character); T\'s `d` decodes them (D without the builtins).',
     `const W = ${literal(Array.from(bytes, (b) => charOf[b]))}`,
     `const P = ${literal(charOf)}`,
-    `const D = new Uint8Array([${decoder.join(',')}])`,
-    '// The text copier (scripts/build-js.mjs COPIER), compiled by js/loadWasm.js with the js-string builtins.',
-    `export const COPIER = new Uint8Array([${copier.join(',')}])`,
+    `const D = ${literal(decoder.map((b) => charOf[b]))}`,
+    '// T: the text module (scripts/build-js.mjs TEXT), compiled with the js-string builtins where they are',
+    '// there; it decodes W, and copies payload text into the engine\'s memory (textCopy, js/loadWasm.js).',
+    `const T = ${literal(text.map((b) => charOf[b]))}`,
+    '// a small module\'s bytes from its string: each character through the inverse of P',
+    'const bytesOf = (s) => { const inv = []; for (let i = 0; i < 256; i++) inv[P.charCodeAt(i)] = i; return Uint8Array.from(s, (c) => inv[c.charCodeAt(0)]) }',
+    'let text',
     'export function wasmBytes() {',
-    '  const { m, d } = new WebAssembly.Instance(new WebAssembly.Module(D)).exports',
+    '  try {',
+    "    text = new WebAssembly.Module(bytesOf(T), { builtins: ['js-string'] })",
+    '    const memory = new WebAssembly.Memory({ initial: Math.ceil((256 + W.length) / 65536) })',
+    '    const { d } = new WebAssembly.Instance(text, { m: { memory } }).exports',
+    '    const u8 = new Uint8Array(memory.buffer)',
+    '    for (let i = 0; i < 256; i++) u8[P.charCodeAt(i)] = i',
+    '    return u8.slice(256, 256 + d(W, 256))',
+    '  } catch {',
+    '    text = undefined // no builtins or no Wasm GC: D on the UTF-8',
+    '  }',
+    '  const { m, d } = new WebAssembly.Instance(new WebAssembly.Module(bytesOf(D))).exports',
     '  m.grow(Math.ceil((256 + 3 * W.length) / 65536)) // the table, the UTF-8 (up to 2 bytes a character), the bytes',
     '  const u8 = new Uint8Array(m.buffer)',
     '  for (let i = 0; i < 256; i++) u8[P.charCodeAt(i)] = i',
     '  const end = 256 + new TextEncoder().encodeInto(W, u8.subarray(256)).written',
     '  return u8.slice(end, d(256, end, end))',
     '}',
+    '// The payload copy on `memory` (TEXT `c`), or undefined where wasmBytes found no builtins.',
+    'export const textCopy = (memory) => (text ? new WebAssembly.Instance(text, { m: { memory } }).exports.c : undefined)',
     '',
   ].join('\n'))
 }

@@ -1,5 +1,6 @@
-// Payload text into wasm memory in Chromium (js/loadWasm.js writeText): the js-string builtins copy
-// (scripts/build-js.mjs COPIER) is the one in use, it writes exactly TextEncoder's bytes for every
+// The text module on the JS String Builtins in Chromium (scripts/build-js.mjs TEXT): it decodes the
+// wasm's bytes exactly, and it copies payload text into wasm memory (js/loadWasm.js writeText): the copy
+// (scripts/build-js.mjs TEXT `c`) is the one in use, it writes exactly TextEncoder's bytes for every
 // mix of ASCII, non-ASCII, surrogate pairs and lone surrogates, at every length around its
 // eight-unit steps and its array's growth, and payloads with such text patch a real QueryClient's
 // docs with the values JSON.parse reads. Node runs the other copy (encodeInto alone): tests/js.
@@ -35,7 +36,12 @@ const WIDE = ['\u00e9', '\u0080', '\u07ff', '\u0800', '\u263a', '\uffff', '\ud83
 
 test('Chromium copies payload text by the js-string builtins', async (t) => {
   const page = await open(t)
-  assert.equal(await page.evaluate(() => qwx.builtin), true, 'COPIER compiled and linked (Chromium 130 or later has the builtins)')
+  assert.equal(await page.evaluate(() => qwx.builtin), true, 'the text module compiled and linked (Chromium 130 or later has the builtins)')
+})
+
+test("the wasm's bytes, decoded from their string by the builtins, are the .wasm's", async (t) => {
+  const page = await open(t)
+  assert.equal(await page.evaluate(() => qwx.decoded()), -1)
 })
 
 test('writeText writes exactly what TextEncoder writes', async (t) => {
