@@ -192,7 +192,7 @@ export async function createRealtime(options = {}) {
       engine.ingestText(source, text)
       return
     }
-    engine.ingestInput(index, inputText(text))
+    engine.ingestInput(index, inputText(text), Date.now()) // the core's clock, read here
   }
   // Writes `text` into the input buffer; returns its byte length. UTF-8 of a UTF-16 string is at most
   // three bytes a unit.
@@ -735,7 +735,7 @@ export async function createRealtime(options = {}) {
   // A frame of our own transport crosses as replayTrace's do: source 5 of the input buffer.
   const frame = (text) => {
     if (tap.on) tap.emit({ kind: 'frame', text })
-    engine.ingestInput(5, inputText(text))
+    engine.ingestInput(5, inputText(text), Date.now())
   }
   function connectOwn(kind, url, opts) {
     if (disposed) return () => {}

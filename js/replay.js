@@ -78,7 +78,7 @@ function replay(WasmRealtime, writeText, trace, overrides) {
     // js/createRealtime.js does).
     const frame = (text) => {
       const at = engine.inputBuffer(Math.max(text.length * 3, 1))
-      engine.ingestInput(5, writeText(text, at))
+      engine.ingestInput(5, writeText(text, at), Date.now()) // the virtual clock's
     }
     const handles = new Map() // recorded view handle -> this engine's
     const open = (r) => {
