@@ -59,8 +59,9 @@ export function loadWasm() {
 // `3 * text.length` bytes is the caller's), returns the byte count; `writeText.builtin` tells which
 // copy it is. The leading ASCII goes by the text module's `c` (scripts/build-js.mjs TEXT: the JS String
 // Builtins, two to eight times faster than encodeInto or a charCodeAt loop on a payload in Chromium),
-// the rest, and all of it where the builtins or Wasm GC are missing (Node 20 and 22, engines without them; the module then
-// fails to compile or to link), by TextEncoder.encodeInto. Both write what TextEncoder writes, a lone surrogate as U+FFFD.
+// the rest, and all of it where the builtins or Wasm GC are missing (Node 20 and 22, engines without
+// them; the module then fails to compile or to link), by TextEncoder.encodeInto. Both write what
+// TextEncoder writes, a lone surrogate as U+FFFD.
 function textWriter(memory) {
   const encoder = new TextEncoder()
   let u8 = null
