@@ -96,7 +96,7 @@ impl WasmRealtime {
             let r = {
                 let Inner { rt, input, .. } = &mut *i;
                 let bytes = &input[..(len as usize).min(input.len())];
-                // encodeInto writes UTF-8; a caller that wrote something else gets bad_json, not a panic.
+                // writeText (js/loadWasm.js) writes UTF-8; a caller that wrote something else gets bad_json, not a panic.
                 match std::str::from_utf8(bytes) {
                     Ok(text) if source == 5 => rt.transport_frame(millis(now), text).map(|_| ()),
                     Ok(text) => rt.ingest_text(millis(now), src, text).map(|_| ()),
