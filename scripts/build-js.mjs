@@ -108,7 +108,7 @@ const DECODER = `(module
       (local.set $o (i32.add (local.get $o) (i32.const 1)))
       (br_if $next (i32.lt_u (local.get $i) (local.get $end))))
     (local.get $o)))`
-// TEXT, a second module on the JS String Builtins (`wasm:js-string`: Chrome 130, Firefox 134), which
+// TEXT, a second module on the JS String Builtins (`wasm:js-string`: Chromium has them, checked here in 156), which
 // take a JS string as an externref and copy its UTF-16 units into a GC i16 array in one call:
 // - `d(W, out)` decodes the wasm's string (above) for `wasmBytes()`: each unit through the inverse
 //   table at 0..255 of its memory, four bytes a store; no UTF-8 in between, no second pass.
