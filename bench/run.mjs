@@ -251,9 +251,6 @@ function render(R) {
     add('ingest', 'text path vs JSON.parse alone (floor)', fmt(qt, 0), `parse ${fmt(parse, 0)}`, fmt(rp), '≤ 1.00× of parse', verdict(has ? rp <= 1 : null));
     add('ingest', 'baseline text path vs JSON.parse alone', '', fmt(bt, 0), fmt(ratio(bt, parse)), 'context', '');
     add('ingest', 'object path (rt.ingest), ns/event', fmt(qo, 0), fmt(bo, 0), fmt(ro), '≤ 1.00×', verdict(has ? ro <= 1 : null));
-    if (n['querywire:object-direct'] !== undefined) {
-      add('ingest', 'object path via WasmRealtime.ingest (serde-wasm-bindgen; not what rt.ingest uses)', fmt(n['querywire:object-direct'], 0), fmt(bo, 0), fmt(ratio(n['querywire:object-direct'], bo)), 'context', '');
-    }
     bars.push({ label: 'ingest, text path', ratio: rt, target: 0.5, ok: rt <= 0.5 }, { label: 'ingest text / JSON.parse (not baseline)', ratio: rp, target: 1, ok: rp <= 1 },
       { label: 'ingest, object path', ratio: ro, target: 1, ok: ro <= 1 });
   }
