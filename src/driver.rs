@@ -133,7 +133,9 @@ fn carry_out(inner: &Shared, out: Output) {
             if let Some(h) = handler(inner, |h| &h.plan) {
                 let _ = h.call1(&JsValue::NULL, &plan_view(&buf));
             }
-            inner.borrow_mut().plan_buf = buf;
+            let mut i = inner.borrow_mut();
+            i.plan_buf = buf;
+            i.rt.recycle_plan(plan); // its buffers serve the next flush
         }
         Output::OpenChannel(id, spec) => {
             if let Some(h) = handler(inner, |h| &h.open) {

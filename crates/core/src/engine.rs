@@ -99,6 +99,9 @@ struct State {
     /// The tables events name, with their key texts and rules (`tables.rs`).
     tables: Tables,
     plans: VecDeque<FlushPlan>,
+    /// A plan given back after it was applied ([`Engine::recycle_plan`]): the next flush fills it,
+    /// so a steady stream's flushes allocate nothing either.
+    spare: Option<FlushPlan>,
     stats: Stats,
     visible: bool,
     /// Keys built for the event being routed.
@@ -128,6 +131,7 @@ impl Engine {
             versions: VersionMemory::default(),
             tables: Tables::default(),
             plans: VecDeque::new(),
+            spare: None,
             stats: Stats::default(),
             visible: true,
             keys: RoutedKeys::default(),
@@ -357,12 +361,14 @@ impl Engine {
         if st.pending.is_empty() {
             return;
         }
-        let plan = st.pending.take_plan_holding(&st.holds);
+        let plan = st.pending.take_plan_into(&st.holds, st.spare.take().unwrap_or_default());
         // What stayed pending waits for a mutation to settle, not for a window.
         st.held = !st.pending.is_empty();
         if !plan.is_empty() {
             st.stats.flushes += 1;
             st.plans.push_back(plan);
+        } else {
+            self.recycle_plan(plan);
         }
     }
 
@@ -402,6 +408,15 @@ impl Engine {
     /// The next plan to apply, oldest first.
     pub fn poll_plan(&mut self) -> Option<FlushPlan> {
         self.st.plans.pop_front()
+    }
+
+    /// Gives a plan back once it has been applied (or encoded): the next flush reuses its buffers.
+    /// Optional; a plan dropped instead costs the next flush its allocations.
+    pub fn recycle_plan(&mut self, mut plan: FlushPlan) {
+        if self.st.spare.is_none() {
+            plan.clear();
+            self.st.spare = Some(plan);
+        }
     }
 
     pub fn stats(&self) -> Stats {

@@ -452,6 +452,12 @@ impl Pending {
     /// stays pending; an op broader than some holds goes out with their keys in the plan's `hold`
     /// (the shim leaves the queries under them alone) and a copy of it on each stays pending.
     pub fn take_plan_holding(&mut self, holds: &Holds) -> FlushPlan {
+        self.take_plan_into(holds, FlushPlan::default())
+    }
+
+    /// [`Pending::take_plan_holding`] into `plan` (empty: [`FlushPlan::clear`]), whose buffers a
+    /// steady stream reuses from flush to flush.
+    pub fn take_plan_into(&mut self, holds: &Holds, mut plan: FlushPlan) -> FlushPlan {
         let judge = |keys: &Keys, id: KeyId, exact: bool| {
             if holds.is_empty() {
                 Verdict::Free
@@ -460,7 +466,6 @@ impl Pending {
             }
         };
         let mut kept = Kept::default();
-        let mut plan = FlushPlan::default();
         let broad = self.broad_lens();
         plan.reset = std::mem::take(&mut self.keys.reset);
         for i in 0..self.inv_order.len() {

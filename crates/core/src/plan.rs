@@ -159,6 +159,17 @@ impl FlushPlan {
         self.invalidate.len() + self.patch.len() + self.refetch.len()
     }
 
+    /// Empties the plan and keeps its buffers, for the next flush ([`crate::Engine::recycle_plan`]).
+    pub fn clear(&mut self) {
+        self.invalidate.clear();
+        self.patch.clear();
+        self.refetch.clear();
+        self.reset = false;
+        self.text.clear();
+        self.fields.clear();
+        self.hold.clear();
+    }
+
     fn span(&mut self, s: &str) -> (u32, u32) {
         let start = self.text.len() as u32;
         self.text.push_str(s);

@@ -805,6 +805,11 @@ impl Realtime {
         self.outputs.pop_front()
     }
 
+    /// Gives a plan from [`Output::Plan`] back once it is applied ([`Engine::recycle_plan`]).
+    pub fn recycle_plan(&mut self, plan: FlushPlan) {
+        self.engine.recycle_plan(plan);
+    }
+
     /// Queues an error for `onError` behind the outputs already waiting, so the glue reports bad
     /// input in order with everything else, from its one drain loop.
     pub fn report_error(&mut self, e: Error) {

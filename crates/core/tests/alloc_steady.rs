@@ -37,14 +37,19 @@ fn payload(i: u64) -> String {
     .to_string()
 }
 
-#[test]
-fn a_steady_stream_allocates_nothing_per_event() {
-    let mut e = Engine::from_options(&json!({ "debounceMs": 300, "maxWaitMs": 1000, "scope": { "factoryId": "f1" }, "rules": [
+/// The bench-like engine the tests below run.
+fn engine() -> Engine {
+    Engine::from_options(&json!({ "debounceMs": 300, "maxWaitMs": 1000, "scope": { "factoryId": "f1" }, "rules": [
         { "table": "work_order_items", "invalidate": [["work_orders", "items", "{work_order_id}"], ["doc", "work_orders", "{work_order_id}"]] },
         { "table": "inspections", "events": ["INSERT", "DELETE"], "invalidate": [["work_orders", "inspections", "{work_order_id}"]] },
         { "table": "inspections", "events": ["UPDATE"], "invalidate": [{ "queryKey": ["inspection", "{id}"], "exact": true }] }
     ] }))
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn a_steady_stream_allocates_nothing_per_event() {
+    let mut e = engine();
     let texts: Vec<String> = (0..4_000).map(payload).collect();
     let run = |e: &mut Engine, from: u64, n: u64, count: bool| {
         for i in from..from + n {
@@ -64,4 +69,29 @@ fn a_steady_stream_allocates_nothing_per_event() {
     let allocs = counted();
     assert_eq!(allocs, 0, "{allocs} allocations in 20,000 events");
     assert!(e.stats().flushes > 50, "windows closed along the way");
+}
+
+/// Flushes too, once each plan is given back after it is applied (`Engine::recycle_plan`, as the
+/// glue's driver does): the next window's plan is built in the same buffers.
+#[test]
+fn a_steady_streams_flushes_allocate_nothing_once_plans_are_given_back() {
+    let mut e = engine();
+    let texts: Vec<String> = (0..4_000).map(payload).collect();
+    let run = |e: &mut Engine, from: u64, n: u64, count: bool| {
+        let mut plans = 0;
+        for i in from..from + n {
+            let now = i * 3;
+            counting(count);
+            plans += due(e, now).0; // flushes, each plan given back
+            counting(false);
+            assert!(e.handle_text(now, "supabase", &texts[(i % texts.len() as u64) as usize]).is_ok());
+        }
+        plans
+    };
+    run(&mut e, 0, 60_000, false);
+    reset_counted();
+    let plans = run(&mut e, 60_000, 20_000, true);
+    let allocs = counted();
+    assert!(plans > 50, "windows closed along the way: {plans}");
+    assert_eq!(allocs, 0, "{allocs} allocations in {plans} flushes");
 }

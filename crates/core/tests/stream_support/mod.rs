@@ -4,32 +4,37 @@
 //!
 //! - A counting global allocator: every allocation is counted, with its bytes and the bytes still
 //!   live; those made while `counting(true)` are also counted apart, so a caller counts one call (an
-//!   ingest) without the flushes around it. Each binary installs it:
+//!   ingest) without the flushes around it. That switch and count are the calling thread's own, so
+//!   tests running side by side do not count each other's allocations. Each binary installs it:
 //!   `#[global_allocator] static A: Counting = Counting;`.
 //! - The virtual clock's step (`due`) and the examples' arguments (`example_args`).
 #![allow(dead_code)]
 
 use querywire_core::Engine;
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
 
 pub struct Counting;
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
 static BYTES: AtomicU64 = AtomicU64::new(0);
 static LIVE: AtomicI64 = AtomicI64::new(0);
-static ON: AtomicBool = AtomicBool::new(false);
-static COUNTED: AtomicU64 = AtomicU64::new(0);
-
-/// Counts the allocations from now on apart (`true`) or stops (`false`).
-pub fn counting(on: bool) {
-    ON.store(on, Relaxed);
+thread_local! {
+    // (const-initialized: reading them never allocates, so the allocator may)
+    static ON: Cell<bool> = const { Cell::new(false) };
+    static COUNTED: Cell<u64> = const { Cell::new(0) };
 }
-/// Allocations (and reallocations) made while counting, since the last `reset_counted`.
+
+/// Counts this thread's allocations from now on apart (`true`) or stops (`false`).
+pub fn counting(on: bool) {
+    ON.set(on);
+}
+/// Allocations (and reallocations) this thread made while counting, since the last `reset_counted`.
 pub fn counted() -> u64 {
-    COUNTED.load(Relaxed)
+    COUNTED.get()
 }
 pub fn reset_counted() {
-    COUNTED.store(0, Relaxed);
+    COUNTED.set(0);
 }
 /// Every allocation and reallocation so far.
 pub fn allocations() -> u64 {
@@ -47,8 +52,8 @@ pub fn live() -> i64 {
 #[inline(always)]
 fn count(size: usize) {
     ALLOCS.fetch_add(1, Relaxed);
-    if ON.load(Relaxed) {
-        COUNTED.fetch_add(1, Relaxed);
+    if ON.get() {
+        COUNTED.set(COUNTED.get() + 1);
     }
     BYTES.fetch_add(size as u64, Relaxed);
 }
@@ -79,7 +84,8 @@ pub fn due(e: &mut Engine, now: u64) -> (usize, usize) {
         e.handle_timeout(d);
         while let Some(p) = e.poll_plan() {
             plans += 1;
-            keys += p.hashes().len();
+            keys += p.len();
+            e.recycle_plan(p); // as the glue's driver does once the shim has applied it
         }
     }
     (plans, keys)
