@@ -97,10 +97,10 @@ impl WasmRealtime {
                 let Inner { rt, input, .. } = &mut *i;
                 let bytes = &input[..(len as usize).min(input.len())];
                 // writeText (js/loadWasm.js) writes UTF-8; a caller that wrote something else gets bad_json, not a panic.
-                match std::str::from_utf8(bytes) {
-                    Ok(text) if source == 5 => rt.transport_frame(millis(now), text).map(|_| ()),
-                    Ok(text) => rt.ingest_text(millis(now), src, text).map(|_| ()),
-                    Err(_) => {
+                match querywire_core::utf8(bytes) {
+                    Some(text) if source == 5 => rt.transport_frame(millis(now), text).map(|_| ()),
+                    Some(text) => rt.ingest_text(millis(now), src, text).map(|_| ()),
+                    None => {
                         rt.engine_mut().record_invalid();
                         Err(Error::new(ErrorCode::BadJson, src, "payload is not UTF-8"))
                     }
@@ -126,12 +126,12 @@ impl WasmRealtime {
         run(&self.inner, |i| {
             let Inner { rt, input, slots, .. } = &mut *i;
             let words = &slots[..(words as usize).min(slots.len())];
-            let text = std::str::from_utf8(&input[..(len as usize).min(input.len())]);
+            let text = querywire_core::utf8(&input[..(len as usize).min(input.len())]);
             match text.map(|text| rt.ingest_slots(millis(now), epoch, words, text)) {
-                Ok(Slotted::Read(_)) => 0,
-                Ok(Slotted::Stale) => 2,
-                Ok(Slotted::Rows) => 3,
-                Ok(Slotted::Text) | Err(_) => 1,
+                Some(Slotted::Read(_)) => 0,
+                Some(Slotted::Stale) => 2,
+                Some(Slotted::Rows) => 3,
+                Some(Slotted::Text) | None => 1,
             }
         })
     }

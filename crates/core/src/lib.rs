@@ -56,6 +56,7 @@ pub mod rules;
 pub mod scan;
 pub mod share;
 mod simd;
+pub use simd::utf8;
 pub mod slots;
 pub mod sorted;
 pub mod stats;

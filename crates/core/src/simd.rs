@@ -19,6 +19,31 @@
 // `bitmask`: each byte's high bit, byte `k` as bit `k`.
 pub(crate) use imp::{below, bitmask, eq, load16, or, xor};
 
+/// `b` as text when it is UTF-8 (`None` otherwise): what the glue's input buffer holds, written by
+/// the shim (`js/loadWasm.js` `writeText`). Sixteen bytes at a time, an ASCII text (every byte's
+/// high bit clear, as Supabase's payloads are) is known to be UTF-8 with no further check; any other
+/// goes through `std::str::from_utf8`, whose word-at-a-time ASCII walk is four bytes a step on
+/// wasm32. The one home of this check (`src/engine.rs` `ingestInput`, `ingestSlots`).
+#[allow(unsafe_code)]
+pub fn utf8(b: &[u8]) -> Option<&str> {
+    let (chunks, rest) = b.as_chunks::<16>();
+    let mut high = 0u32;
+    for w in chunks {
+        high |= bitmask(load16(w));
+    }
+    // The last few bytes by the sixteen that end the text, when it is that long.
+    let last = b.len().wrapping_sub(16);
+    match b.get(last..).and_then(|w| w.first_chunk::<16>()) {
+        Some(w) if !rest.is_empty() => high |= bitmask(load16(w)),
+        _ => high |= u32::from(rest.iter().any(|c| !c.is_ascii())),
+    }
+    if high == 0 {
+        // SAFETY: every byte is below 0x80, and ASCII is UTF-8.
+        return Some(unsafe { std::str::from_utf8_unchecked(b) });
+    }
+    std::str::from_utf8(b).ok()
+}
+
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[allow(unsafe_code)]
 mod imp {
@@ -156,6 +181,41 @@ pub(crate) mod portable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `utf8` agrees with `std::str::from_utf8` on ASCII, on every multi-byte and invalid sequence
+    /// at every offset around the sixteen-byte chunks, and on lengths 0 to 70.
+    #[test]
+    fn utf8_is_from_utf8() {
+        let pieces: [&[u8]; 9] = [
+            b"a",
+            "é".as_bytes(),
+            "€".as_bytes(),
+            "😀".as_bytes(),
+            b"\x80",
+            b"\xc3",
+            b"\xed\xa0\x80",
+            b"\xff",
+            b"\x7f",
+        ];
+        let mut x: u32 = 0x2545_f491;
+        for len in 0..70usize {
+            for p in pieces {
+                for at in 0..=len {
+                    let mut b = vec![b'x'; len];
+                    b.splice(at..at, p.iter().copied());
+                    assert_eq!(utf8(&b), std::str::from_utf8(&b).ok(), "{b:?}");
+                }
+            }
+            let mut b = Vec::new();
+            while b.len() < len {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                b.extend_from_slice(pieces[(x % 9) as usize]);
+            }
+            assert_eq!(utf8(&b), std::str::from_utf8(&b).ok(), "{b:?}");
+        }
+    }
 
     /// Every primitive of the active backend against the portable one, on bytes that cover every
     /// value (and the signed/unsigned edges 0x7f/0x80) at every lane.
