@@ -12,7 +12,8 @@
 //! x86_64's intrinsics are `#[target_feature(enable = "sse2")]` functions, which Rust lets a
 //! function without that attribute call only in an `unsafe` block, even though the build enables
 //! SSE2 on every x86_64 target; and both backends load sixteen bytes with a pointer read of a
-//! `&[u8; 16]`. Those blocks are the crate's only `unsafe`.
+//! `&[u8; 16]`. Those blocks, and [`utf8`]'s conversion of a text it has checked is ASCII, are the crate's
+//! only `unsafe`.
 
 // `imp::V`: sixteen bytes as the active backend holds them. `eq(v, c)`: 0xff where a byte equals `c`;
 // `below(v, c)`: where it is less than `c` (unsigned, `c` >= 1); `xor(v, c)`: each byte xor `c`;
